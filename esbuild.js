@@ -1,0 +1,54 @@
+// Bundles the extension and the CLI. Type-checks first (tsc --noEmit) unless --watch.
+//   node esbuild.js               development build
+//   node esbuild.js --production  minified, no source maps
+//   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
+const esbuild = require('esbuild');
+const { execFileSync } = require('node:child_process');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {import('esbuild').Plugin} */
+const report = {
+  name: 'report',
+  setup(build) {
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log(`[esbuild] ${result.errors.length ? 'failed' : 'built'} ${new Date().toISOString()}`);
+    });
+  },
+};
+
+async function main() {
+  if (!watch) {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit'], { stdio: 'inherit' });
+  }
+  const ctx = await esbuild.context({
+    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' },
+    bundle: true,
+    format: 'cjs',
+    minify: production,
+    sourcemap: !production,
+    sourcesContent: false,
+    platform: 'node',
+    target: 'node20',
+    outdir: 'dist',
+    external: ['vscode'],
+    logLevel: 'silent',
+    plugins: [report],
+  });
+  if (watch) {
+    await ctx.watch();
+  } else {
+    await ctx.rebuild();
+    await ctx.dispose();
+  }
+}
+
+main().catch((e) => {
+  console.error(e.message ?? e);
+  process.exit(1);
+});

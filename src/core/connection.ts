@@ -1,0 +1,280 @@
+import { readFileSync } from 'node:fs';
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { BadInputError, CannotConnectError, scrubSecrets, toQueueError } from './errors';
+
+export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
+
+export interface TlsOptions {
+  /** PEM text or a path to a PEM file of the CA(s) to trust. */
+  ca?: string;
+  /** PEM text or path of the client certificate (mutual TLS). */
+  cert?: string;
+  /** PEM text or path of the client key. */
+  key?: string;
+  /** Passphrase of the client key (a secret). */
+  passphrase?: string;
+  /** SNI server name; defaults to the host. */
+  servername?: string;
+  /** Verify the server certificate and host name. Default true; turning it off is visible in the UI. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface SentinelOptions {
+  masterName: string;
+  /** `host:port` of each sentinel. */
+  sentinels: string[];
+  /** Password for the sentinels themselves, if they need one (a secret). */
+  sentinelPassword?: string;
+}
+
+/** Everything needed to reach one Redis deployment. Secrets are fields here, never in `url`. */
+export interface ConnectionOptions {
+  /** `redis://host:port[/db]` or `rediss://` (TLS). Credentials in the URL are accepted but should be moved to `password`. */
+  url: string;
+  mode?: ConnectionMode;
+  username?: string;
+  password?: string;
+  tls?: TlsOptions;
+  sentinel?: SentinelOptions;
+  /** Refuse writes before sending them. */
+  readOnly?: boolean;
+  /** Shown in client lists (`CLIENT SETNAME`). */
+  clientName?: string;
+  /** Connect timeout for fail-fast clients, ms. Default 3000. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * What a client is for:
+ * - `inspect`: short-lived reads for views; fails fast (lazy connect, short timeout, no offline
+ *   queue, one retry) so an unreachable server becomes an error, never a spinner;
+ * - `command`: acks, claims, publishes: reconnects, commands wait for it a bounded number of retries;
+ * - `blocking`: a dedicated connection for XREAD/XREADGROUP/BLMOVE BLOCK; retries forever
+ *   (`maxRetriesPerRequest: null`) so a blocking loop survives a server restart.
+ */
+export type ClientPurpose = 'inspect' | 'command' | 'blocking';
+
+export type RedisClient = Redis | Cluster;
+
+export interface ParsedUrl {
+  tls: boolean;
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+}
+
+/** Parses a redis:// or rediss:// URL. Throws {@link BadInputError} with a readable reason. */
+export function parseRedisUrl(url: string): ParsedUrl {
+  let u: URL;
+  const text = url.trim();
+  if (!/^rediss?:\/\//i.test(text)) {
+    throw new BadInputError(`Connection URL must start with redis:// or rediss:// (got "${scrubSecrets(text).slice(0, 80)}")`);
+  }
+  try {
+    u = new URL(text);
+  } catch {
+    throw new BadInputError(`Connection URL is not a valid URL: "${scrubSecrets(text).slice(0, 80)}"`);
+  }
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new BadInputError('Connection URL has no host');
+  const port = u.port ? Number(u.port) : 6379;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadInputError(`Connection URL has an invalid port "${u.port}"`);
+  const path = u.pathname.replace(/^\//, '');
+  const db = path === '' ? 0 : Number(path);
+  if (!Number.isInteger(db) || db < 0) throw new BadInputError(`Connection URL has an invalid database number "${path}"`);
+  return {
+    tls: u.protocol.toLowerCase() === 'rediss:',
+    host,
+    port,
+    db,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+}
+
+/** The URL with any password removed (safe for settings, logs and messages). */
+export function stripPassword(url: string): { url: string; password?: string; username?: string } {
+  const p = parseRedisUrl(url);
+  const u = new URL(url.trim());
+  const password = p.password;
+  u.password = '';
+  return { url: u.toString().replace(/\/$/, ''), password, username: p.username };
+}
+
+/** Where a connection points, without credentials, for messages. */
+export function describeTarget(options: ConnectionOptions): string {
+  try {
+    const p = parseRedisUrl(options.url);
+    const scheme = p.tls || options.tls ? 'rediss' : 'redis';
+    if (options.mode === 'sentinel' && options.sentinel) return `sentinel master "${options.sentinel.masterName}"`;
+    return `${scheme}://${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}${options.mode === 'cluster' ? ' (cluster)' : ''}`;
+  } catch {
+    return 'Redis';
+  }
+}
+
+function pem(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.includes('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (e) {
+    throw new BadInputError(`Cannot read TLS file "${value}": ${(e as Error).message}`);
+  }
+}
+
+function tlsConfig(options: ConnectionOptions, parsed: ParsedUrl): RedisOptions['tls'] | undefined {
+  if (!parsed.tls && !options.tls) return undefined;
+  const t = options.tls ?? {};
+  return {
+    ca: pem(t.ca),
+    cert: pem(t.cert),
+    key: pem(t.key),
+    passphrase: t.passphrase,
+    servername: t.servername ?? (isIp(parsed.host) ? undefined : parsed.host),
+    rejectUnauthorized: t.rejectUnauthorized ?? true,
+  };
+}
+
+function isIp(host: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
+}
+
+function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed: ParsedUrl): RedisOptions {
+  const connectTimeout = options.connectTimeoutMs ?? 3000;
+  const common: RedisOptions = {
+    username: options.username ?? parsed.username,
+    password: options.password ?? parsed.password,
+    db: parsed.db,
+    tls: tlsConfig(options, parsed),
+    connectionName: options.clientName ?? `redis-queues:${purpose}`,
+    connectTimeout,
+    lazyConnect: true,
+    // ioredis 6 speaks RESP3 and keeps RESP2-shaped replies by default; replies.ts accepts both shapes.
+  };
+  if (purpose === 'inspect') {
+    return {
+      ...common,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: 0,
+      commandTimeout: Math.max(connectTimeout, 5000),
+      // One quick retry, then give up: the view shows an error node with a retry action.
+      retryStrategy: (times) => (times > 1 ? null : 200),
+      reconnectOnError: () => false,
+    };
+  }
+  if (purpose === 'blocking') {
+    return {
+      ...common,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    };
+  }
+  return {
+    ...common,
+    maxRetriesPerRequest: 20,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  };
+}
+
+/**
+ * Creates an ioredis client for the connection and purpose. The client is created lazily: call
+ * {@link connect} (or send a command) to open it.
+ */
+export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command'): RedisClient {
+  const parsed = parseRedisUrl(options.url);
+  const base = baseOptions(options, purpose, parsed);
+  const mode = options.mode ?? 'standalone';
+  if (mode === 'cluster') {
+    const clusterOptions: ClusterOptions = {
+      lazyConnect: true,
+      redisOptions: { ...base, db: undefined, lazyConnect: undefined },
+      enableOfflineQueue: true,
+      maxRedirections: 16,
+      slotsRefreshTimeout: Math.max(base.connectTimeout ?? 3000, 2000),
+      clusterRetryStrategy: purpose === 'inspect' ? (times) => (times > 1 ? null : 200) : (times) => Math.min(100 * times, 2000),
+      dnsLookup: (address, callback) => callback(null, address),
+    };
+    return new Cluster([{ host: parsed.host, port: parsed.port }], clusterOptions);
+  }
+  if (mode === 'sentinel') {
+    if (!options.sentinel?.masterName || !options.sentinel.sentinels?.length) {
+      throw new BadInputError('A sentinel connection needs sentinel.masterName and at least one sentinel host:port');
+    }
+    const sentinels = options.sentinel.sentinels.map((s) => {
+      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s.trim());
+      if (!m) throw new BadInputError(`Sentinel address "${s}" is not host:port`);
+      return { host: m[1]!, port: Number(m[2]) };
+    });
+    return new Redis({
+      ...base,
+      sentinels,
+      name: options.sentinel.masterName,
+      sentinelPassword: options.sentinel.sentinelPassword,
+      sentinelTLS: base.tls,
+      enableTLSForSentinelMode: Boolean(base.tls),
+      sentinelRetryStrategy: purpose === 'inspect' ? (times) => (times > 1 ? null : 200) : (times) => Math.min(100 * times, 2000),
+    });
+  }
+  return new Redis({ ...base, host: parsed.host, port: parsed.port });
+}
+
+/** Opens a lazily created client, mapping failures to readable errors (and closing the client on failure). */
+export async function connect(client: RedisClient, options: ConnectionOptions): Promise<RedisClient> {
+  if (client.status === 'ready') return client;
+  try {
+    if (client.status === 'wait' || client.status === 'end') await client.connect();
+    else await client.ping();
+    return client;
+  } catch (e) {
+    client.disconnect();
+    const err = toQueueError(e, { target: describeTarget(options) });
+    if (err.code === 'REDIS') throw new CannotConnectError(describeTarget(options), err.message, { cause: e });
+    throw err;
+  }
+}
+
+/** Opens a client of the given purpose and waits until it is ready. */
+export async function open(options: ConnectionOptions, purpose: ClientPurpose = 'command'): Promise<RedisClient> {
+  const client = createClient(options, purpose);
+  // ioredis emits 'error' events on connection trouble; commands report them, so do not crash on them.
+  client.on('error', () => undefined);
+  return connect(client, options);
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as Cluster).isCluster === true;
+}
+
+/** The standalone nodes to visit for keyspace-wide work: every master of a Cluster, else the client itself. */
+export function masters(client: RedisClient): Redis[] {
+  return isCluster(client) ? client.nodes('master') : [client];
+}
+
+/** Closes a client without waiting for pending replies (safe to call twice). */
+export function close(client: RedisClient | undefined): void {
+  if (!client) return;
+  try {
+    client.disconnect();
+  } catch {
+    /* already closed */
+  }
+}
+
+/** Closes gracefully (QUIT), falling back to disconnect. */
+export async function quit(client: RedisClient | undefined): Promise<void> {
+  if (!client) return;
+  if (client.status === 'end' || client.status === 'wait') {
+    client.disconnect();
+    return;
+  }
+  try {
+    await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000))]);
+  } catch {
+    /* ignore */
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One error class per failure a user meets. Every message is meant to be read by a person and
+ * acted on, and never contains a secret: messages pass through {@link scrubSecrets}.
+ */
+
+export type QueueErrorCode =
+  | 'CANNOT_CONNECT'
+  | 'AUTH'
+  | 'NOPERM'
+  | 'WRONGTYPE'
+  | 'NOGROUP'
+  | 'BAD_ID'
+  | 'READ_ONLY'
+  | 'BAD_INPUT'
+  | 'CROSSSLOT'
+  | 'UNSUPPORTED'
+  | 'REDIS';
+
+export class QueueError extends Error {
+  readonly code: QueueErrorCode;
+  constructor(code: QueueErrorCode, message: string, options?: { cause?: unknown }) {
+    super(scrubSecrets(message), options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The server could not be reached (refused, timed out, DNS, TLS handshake). */
+export class CannotConnectError extends QueueError {
+  constructor(target: string, reason: string, options?: { cause?: unknown }) {
+    super('CANNOT_CONNECT', `Cannot connect to ${scrubSecrets(target)}: ${reason}`, options);
+  }
+}
+
+/** The server refused the credentials (WRONGPASS, NOAUTH, expired or missing password). */
+export class AuthError extends QueueError {
+  constructor(target: string, reason: string, options?: { cause?: unknown }) {
+    super('AUTH', `Authentication failed for ${scrubSecrets(target)}: ${reason}`, options);
+  }
+}
+
+/** The ACL user may not run a command or touch a key. */
+export class NoPermError extends QueueError {
+  readonly command?: string;
+  constructor(command: string | undefined, reason: string, options?: { cause?: unknown }) {
+    super('NOPERM', `No permission${command ? ` to run ${command.toUpperCase()}` : ''}: ${reason}`, options);
+    this.command = command;
+  }
+}
+
+/** A key holds another type than the operation needs (a list named as a stream, ...). */
+export class WrongTypeError extends QueueError {
+  constructor(key: string, expected: string, actual?: string, options?: { cause?: unknown }) {
+    super('WRONGTYPE', `Key "${printable(key)}" is ${actual ? `a ${actual}` : 'of another type'}, not a ${expected}`, options);
+  }
+}
+
+/** The consumer group (or the stream holding it) does not exist. */
+export class NoGroupError extends QueueError {
+  constructor(stream: string, group: string, options?: { cause?: unknown }) {
+    super('NOGROUP', `No consumer group "${printable(group)}" on stream "${printable(stream)}" (or the stream does not exist)`, options);
+  }
+}
+
+/** A stream entry id that Redis would reject, or that is not allowed where it was given. */
+export class BadIdError extends QueueError {
+  constructor(id: string, reason: string) {
+    super('BAD_ID', `Invalid stream id "${printable(id)}": ${reason}`);
+  }
+}
+
+/** A write was attempted on a connection marked read-only; nothing was sent. */
+export class ReadOnlyError extends QueueError {
+  constructor(connection: string, action: string) {
+    super('READ_ONLY', `Connection "${connection}" is read-only: ${action} was refused before anything was sent`);
+  }
+}
+
+/** Input from a user or a caller that cannot be used as given. */
+export class BadInputError extends QueueError {
+  constructor(message: string) {
+    super('BAD_INPUT', message);
+  }
+}
+
+const URL_CREDENTIALS = /(\w+s?:\/\/)([^@/\s:]*):([^@/\s]*)@/g;
+const URL_USER_ONLY = /(\w+s?:\/\/)([^@/\s:]+)@/g;
+const AUTH_ARGS = /\b(AUTH|HELLO\s+\d\s+AUTH)\s+(\S+)(\s+\S+)?/gi;
+const PASSWORD_KV = /\b(password|pass|passphrase|secret)(["']?\s*[:=]\s*["']?)([^"'\s,}]+)/gi;
+
+/** Removes credentials from a text: passwords in URLs, AUTH arguments, password=... pairs. */
+export function scrubSecrets(text: string): string {
+  return text
+    .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user ? `${user}:` : ''}***@`)
+    .replace(URL_USER_ONLY, (_m, scheme: string, user: string) => `${scheme}${user}@`)
+    .replace(AUTH_ARGS, (_m, cmd: string, a: string, b?: string) => (b ? `${cmd} ${a} ***` : `${cmd} ***`))
+    .replace(PASSWORD_KV, (_m, k: string, sep: string) => `${k}${sep}***`);
+}
+
+/** Makes a key or value safe to embed in a one-line message (control characters escaped, length capped). */
+export function printable(s: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+
+export interface ErrorContext {
+  /** Where the connection points, without credentials (e.g. "redis://127.0.0.1:6379"). */
+  target?: string;
+  command?: string;
+  key?: string;
+  group?: string;
+  expected?: string;
+}
+
+/**
+ * Maps anything thrown by ioredis or Node to the matching {@link QueueError}. Errors that already
+ * are QueueErrors pass through unchanged.
+ */
+export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
+  if (err instanceof QueueError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string } | undefined)?.code;
+  const target = ctx.target ?? 'Redis';
+  if (/^(WRONGPASS|NOAUTH)/.test(message) || /invalid (username-password|password)|AUTH failed/i.test(message)) {
+    return new AuthError(target, firstLine(message), { cause: err });
+  }
+  if (/^NOPERM/.test(message)) {
+    const m = /no permissions? to run the '([^']+)' command/i.exec(message);
+    return new NoPermError(m?.[1] ?? ctx.command, firstLine(message), { cause: err });
+  }
+  if (/^WRONGTYPE/.test(message)) {
+    return new WrongTypeError(ctx.key ?? '?', ctx.expected ?? 'stream', undefined, { cause: err });
+  }
+  if (/^NOGROUP/.test(message)) {
+    return new NoGroupError(ctx.key ?? '?', ctx.group ?? '?', { cause: err });
+  }
+  if (/^CROSSSLOT/.test(message)) {
+    return new QueueError('CROSSSLOT', `Keys of one operation must share a Cluster hash slot: name them with a common hash tag, e.g. "{orders}" and "{orders}:dlq" (${firstLine(message)})`, { cause: err });
+  }
+  if (/Invalid stream ID|ERR The ID specified in XADD|smaller than the target stream top item/i.test(message)) {
+    return new QueueError('BAD_ID', firstLine(message), { cause: err });
+  }
+  if (
+    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' ||
+    /connect ETIMEDOUT|ECONNREFUSED|Connection is closed|getaddrinfo|Stream isn't writeable|Reached the max retries|All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available|certificate|self[- ]signed|SSL|TLS|ERR_TLS|Hostname\/IP does not match/i.test(message)
+  ) {
+    return new CannotConnectError(target, firstLine(message), { cause: err });
+  }
+  return new QueueError('REDIS', firstLine(message), { cause: err });
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0] ?? s;
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
