@@ -1,0 +1,293 @@
+/**
+ * Raw Redis replies → plain model types, in one place. Accepts both reply shapes ioredis can
+ * produce: RESP2-style flat arrays `[k, v, k, v]` (ioredis 5, and ioredis 6's default "legacy"
+ * mapping) and RESP3 maps (plain objects or `Map`s, ioredis 6 with `replyMapping: "resp3"`).
+ * Values may be strings or Buffers (the `*Buffer` command variants): field values that are not
+ * valid UTF-8 stay Buffers so that binary payloads round-trip byte-exact.
+ */
+import { isUtf8 } from 'node:buffer';
+
+export type FieldValue = string | Buffer;
+export type Fields = Record<string, FieldValue>;
+
+export interface StreamEntry {
+  id: string;
+  /** Field → value. `null` when the entry was deleted or trimmed but is still in a PEL. */
+  fields: Fields | null;
+}
+
+export interface StreamInfo {
+  length: number;
+  firstEntryId?: string;
+  lastEntryId?: string;
+  lastGeneratedId: string;
+  groups: number;
+  /** Redis ≥ 7: the highest id deleted or trimmed away. */
+  maxDeletedEntryId?: string;
+  /** Redis ≥ 7: entries ever added. */
+  entriesAdded?: number;
+  radixTreeKeys?: number;
+}
+
+export interface GroupInfo {
+  name: string;
+  consumers: number;
+  pending: number;
+  lastDeliveredId: string;
+  /** Redis ≥ 7 */
+  entriesRead?: number | null;
+  /** Redis ≥ 7; null when Redis cannot tell (after deletions or XSETID). */
+  lag?: number | null;
+}
+
+export interface ConsumerInfo {
+  name: string;
+  pending: number;
+  /** ms since the consumer's last attempted interaction. */
+  idle: number;
+  /** Redis ≥ 7.2: ms since the last successful interaction (-1 if never). */
+  inactive?: number;
+}
+
+export interface PendingSummary {
+  count: number;
+  smallestId: string | null;
+  greatestId: string | null;
+  consumers: { name: string; pending: number }[];
+}
+
+export interface PendingEntry {
+  id: string;
+  consumer: string;
+  idle: number;
+  deliveries: number;
+}
+
+export interface AutoClaimResult {
+  /** Where to continue the sweep; `0-0` when it went round the whole PEL. */
+  nextId: string;
+  entries: StreamEntry[];
+  /** Redis ≥ 7: ids that were in the PEL but no longer in the stream (removed from the PEL). */
+  deletedIds: string[];
+}
+
+/** Decodes a bulk reply: UTF-8 text as a string, anything else as the Buffer. */
+export function decodeValue(v: unknown): FieldValue {
+  if (Buffer.isBuffer(v)) return isUtf8(v) ? v.toString('utf8') : v;
+  if (v === null || v === undefined) return '';
+  return String(v);
+}
+
+/** Decodes a name (key, field name, id): Buffers as UTF-8, invalid bytes escaped as \xNN. */
+export function decodeName(v: unknown): string {
+  if (Buffer.isBuffer(v)) {
+    if (isUtf8(v)) return v.toString('utf8');
+    let s = '';
+    for (const b of v) s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+    return s;
+  }
+  return String(v);
+}
+
+function str(v: unknown): string {
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return Number(str(v));
+}
+
+function optNum(v: unknown): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  return num(v);
+}
+
+/** Turns a RESP2 flat array or a RESP3 map into a plain object with string keys. */
+export function toRecord(reply: unknown): Record<string, unknown> {
+  if (reply instanceof Map) {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of reply) o[str(k)] = v;
+    return o;
+  }
+  if (Array.isArray(reply)) {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) o[str(reply[i])] = reply[i + 1];
+    return o;
+  }
+  if (reply && typeof reply === 'object' && !Buffer.isBuffer(reply)) return reply as Record<string, unknown>;
+  return {};
+}
+
+/** Field list (flat array or map) → Fields. */
+export function parseFields(raw: unknown): Fields | null {
+  if (raw === null || raw === undefined) return null;
+  const out: Fields = {};
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) out[decodeName(raw[i])] = decodeValue(raw[i + 1]);
+    return out;
+  }
+  const rec = raw instanceof Map ? raw : new Map(Object.entries(raw as object));
+  for (const [k, v] of rec) out[decodeName(k)] = decodeValue(v);
+  return out;
+}
+
+/** `[id, [f, v, ...]]` → StreamEntry. */
+export function parseEntry(raw: unknown): StreamEntry {
+  const [id, fields] = raw as [unknown, unknown];
+  return { id: str(id), fields: parseFields(fields) };
+}
+
+/** XRANGE / XREVRANGE / XCLAIM reply → entries. Nil entries (deleted) keep their id with `fields: null`. */
+export function parseEntries(raw: unknown): StreamEntry[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((e) => e !== null).map(parseEntry);
+}
+
+/**
+ * XREAD / XREADGROUP reply → entries per stream. RESP2: `[[stream, entries], ...]`;
+ * RESP3: a map stream → entries. Nil (timeout) → empty.
+ */
+export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[] }[] {
+  if (raw === null || raw === undefined) return [];
+  if (Array.isArray(raw)) {
+    return raw.map((s) => {
+      const [name, entries] = s as [unknown, unknown];
+      return { stream: decodeName(name), entries: parseEntries(entries) };
+    });
+  }
+  const rec = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
+  return rec.map(([name, entries]) => ({ stream: decodeName(name), entries: parseEntries(entries) }));
+}
+
+function optId(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) return v.length ? str(v[0]) : undefined; // first-entry / last-entry are entries
+  return str(v);
+}
+
+/** XINFO STREAM (not FULL). */
+export function parseStreamInfo(raw: unknown): StreamInfo {
+  const r = toRecord(raw);
+  return {
+    length: num(r['length']),
+    firstEntryId: optId(r['first-entry']),
+    lastEntryId: optId(r['last-entry']),
+    lastGeneratedId: str(r['last-generated-id'] ?? '0-0'),
+    groups: num(r['groups'] ?? 0),
+    maxDeletedEntryId: r['max-deleted-entry-id'] === undefined ? undefined : str(r['max-deleted-entry-id']),
+    entriesAdded: r['entries-added'] === undefined ? undefined : num(r['entries-added']),
+    radixTreeKeys: r['radix-tree-keys'] === undefined ? undefined : num(r['radix-tree-keys']),
+  };
+}
+
+/** XINFO GROUPS. */
+export function parseGroups(raw: unknown): GroupInfo[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((g) => {
+    const r = toRecord(g);
+    return {
+      name: decodeName(r['name']),
+      consumers: num(r['consumers']),
+      pending: num(r['pending']),
+      lastDeliveredId: str(r['last-delivered-id']),
+      entriesRead: optNum(r['entries-read']),
+      lag: optNum(r['lag']),
+    };
+  });
+}
+
+/** XINFO CONSUMERS. */
+export function parseConsumers(raw: unknown): ConsumerInfo[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((c) => {
+    const r = toRecord(c);
+    const inactive = optNum(r['inactive']);
+    return { name: decodeName(r['name']), pending: num(r['pending']), idle: num(r['idle']), inactive: inactive ?? undefined };
+  });
+}
+
+/** XPENDING key group (summary form). */
+export function parsePendingSummary(raw: unknown): PendingSummary {
+  const [count, smallest, greatest, consumers] = (raw ?? [0, null, null, null]) as [unknown, unknown, unknown, unknown];
+  const list: { name: string; pending: number }[] = [];
+  if (Array.isArray(consumers)) {
+    for (const c of consumers) {
+      const [name, n] = c as [unknown, unknown];
+      list.push({ name: decodeName(name), pending: num(n) });
+    }
+  } else if (consumers && typeof consumers === 'object') {
+    for (const [name, n] of consumers instanceof Map ? consumers : Object.entries(consumers)) list.push({ name: decodeName(name), pending: num(n) });
+  }
+  return { count: num(count ?? 0), smallestId: smallest == null ? null : str(smallest), greatestId: greatest == null ? null : str(greatest), consumers: list };
+}
+
+/** XPENDING key group [IDLE n] start end count [consumer] (extended form). */
+export function parsePendingEntries(raw: unknown): PendingEntry[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((e) => {
+    const [id, consumer, idle, deliveries] = e as [unknown, unknown, unknown, unknown];
+    return { id: str(id), consumer: decodeName(consumer), idle: num(idle), deliveries: num(deliveries) };
+  });
+}
+
+/** XAUTOCLAIM: `[next, entries]` (6.2) or `[next, entries, deletedIds]` (≥ 7). With JUSTID, entries are ids. */
+export function parseAutoClaim(raw: unknown): AutoClaimResult {
+  const [next, entries, deleted] = raw as [unknown, unknown[], unknown[] | undefined];
+  const list: StreamEntry[] = [];
+  for (const e of entries ?? []) {
+    if (e === null) continue;
+    if (Array.isArray(e)) list.push(parseEntry(e));
+    else list.push({ id: str(e), fields: null });
+  }
+  return { nextId: str(next), entries: list, deletedIds: (deleted ?? []).map(str) };
+}
+
+/** INFO text → { section-less key: value }. */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Server features that depend on the version. */
+export interface Capabilities {
+  version: string;
+  /** XAUTOCLAIM (6.2). */
+  autoClaim: boolean;
+  /** XINFO GROUPS lag and entries-read (7.0). */
+  lag: boolean;
+  /** XAUTOCLAIM reports deleted ids (7.0). */
+  autoClaimDeleted: boolean;
+  /** BLMOVE (6.2), else BRPOPLPUSH. */
+  blmove: boolean;
+  /** XPENDING IDLE filter (6.2). */
+  pendingIdle: boolean;
+  /** SCAN ... TYPE (6.0). */
+  scanType: boolean;
+  /** Exclusive ranges "(" in XRANGE (6.2). */
+  exclusiveRange: boolean;
+  /** XINFO CONSUMERS inactive (7.2). */
+  consumerInactive: boolean;
+}
+
+export function capabilities(version: string): Capabilities {
+  const [maj = 0, min = 0] = version.split('.').map((x) => Number(x) || 0);
+  const atLeast = (a: number, b: number) => maj > a || (maj === a && min >= b);
+  return {
+    version,
+    autoClaim: atLeast(6, 2),
+    lag: atLeast(7, 0),
+    autoClaimDeleted: atLeast(7, 0),
+    blmove: atLeast(6, 2),
+    pendingIdle: atLeast(6, 2),
+    scanType: atLeast(6, 0),
+    exclusiveRange: atLeast(6, 2),
+    consumerInactive: atLeast(7, 2),
+  };
+}
