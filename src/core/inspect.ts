@@ -1,0 +1,349 @@
+/**
+ * Read-only views of a Redis deployment's queues: streams found by incremental SCAN (every master
+ * of a Cluster), their groups, consumers, pending entries (extended XPENDING, paged by id, never
+ * read whole) and entries (XRANGE/XREVRANGE pages). Every call is bounded.
+ */
+import type Redis from 'ioredis';
+import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
+import { toQueueError, WrongTypeError } from './errors';
+import { idTime, nextId, parseId, previousId } from './ids';
+import {
+  type Capabilities,
+  type ConsumerInfo,
+  type GroupInfo,
+  type PendingEntry,
+  type PendingSummary,
+  type StreamEntry,
+  type StreamInfo,
+  capabilities,
+  decodeName,
+  parseConsumers,
+  parseEntries,
+  parseGroups,
+  parseInfo,
+  parsePendingEntries,
+  parsePendingSummary,
+  parseStreamInfo,
+} from './replies';
+
+export interface ServerSummary {
+  version: string;
+  mode: 'standalone' | 'cluster' | 'sentinel';
+  /** Masters visited by keyspace scans. */
+  masters: number;
+  role: string;
+  capabilities: Capabilities;
+}
+
+/** Where a keyspace scan stands: which master, and its SCAN cursor. `null` when done. */
+export interface ScanPosition {
+  node: number;
+  cursor: string;
+}
+
+export interface ScanPage {
+  keys: string[];
+  /** Pass back to continue; `null` once every master was scanned to the end. */
+  next: ScanPosition | null;
+}
+
+export interface StreamSummary extends StreamInfo {
+  key: string;
+  /** ms since the newest entry was added (from its id), undefined when empty. */
+  lastEntryAgeMs?: number;
+}
+
+export interface GroupSummary extends GroupInfo {
+  /** Oldest pending entry (smallest id in the PEL). */
+  oldestPendingId?: string;
+  /** Age of the oldest pending entry, from its id's time. */
+  oldestPendingAgeMs?: number;
+  /** How long the oldest pending entry has been idle since its last delivery. */
+  oldestPendingIdleMs?: number;
+}
+
+export interface PendingPage {
+  entries: PendingEntry[];
+  /** Pass as `after` for the next page; null when there are no more. */
+  next: string | null;
+}
+
+export interface EntriesPage {
+  entries: StreamEntry[];
+  /** Pass as `before` (newest-first pages) for the next page; null at the end. */
+  next: string | null;
+}
+
+export const DEFAULT_PAGE = 100;
+
+/** Inspects one deployment through one fail-fast client. */
+export class Inspector {
+  private server?: ServerSummary;
+
+  constructor(
+    readonly client: RedisClient,
+    readonly target = 'Redis',
+    private readonly mode: ServerSummary['mode'] = isCluster(client) ? 'cluster' : 'standalone',
+  ) {}
+
+  /** Opens an `inspect`-purpose client (fails fast) and returns an inspector on it. */
+  static async open(options: ConnectionOptions): Promise<Inspector> {
+    const client = await open(options, 'inspect');
+    return new Inspector(client, describeTarget(options), options.mode ?? 'standalone');
+  }
+
+  close(): void {
+    close(this.client);
+  }
+
+  private fail(e: unknown, ctx: { key?: string; group?: string; command?: string; expected?: string } = {}): never {
+    throw toQueueError(e, { target: this.target, ...ctx });
+  }
+
+  /** Version, mode and capabilities (cached after the first call). */
+  async serverSummary(): Promise<ServerSummary> {
+    if (this.server) return this.server;
+    try {
+      const node = masters(this.client)[0] ?? (this.client as Redis);
+      const info = parseInfo(String(await node.info('server')));
+      const repl = parseInfo(String(await node.info('replication')));
+      const version = info['redis_version'] ?? 'unknown';
+      this.server = {
+        version,
+        mode: this.mode,
+        masters: masters(this.client).length,
+        role: repl['role'] ?? 'master',
+        capabilities: capabilities(version),
+      };
+      return this.server;
+    } catch (e) {
+      this.fail(e, { command: 'INFO' });
+    }
+  }
+
+  async caps(): Promise<Capabilities> {
+    return (await this.serverSummary()).capabilities;
+  }
+
+  /**
+   * One page of stream keys matching `match`, continuing from `from`. Uses `SCAN … TYPE stream`
+   * (never KEYS), visiting every master of a Cluster in turn. Returns at least `limit` keys unless
+   * the keyspace ends first; at most `limit + scanCount` keys.
+   */
+  async scanStreams(options: { match?: string; limit?: number; from?: ScanPosition | null; scanCount?: number } = {}): Promise<ScanPage> {
+    return this.scanKeys('stream', options);
+  }
+
+  /** Like {@link scanStreams} for another key type (e.g. 'list'). */
+  async scanKeys(
+    type: 'stream' | 'list' | 'hash' | 'zset',
+    { match = '*', limit = 200, from = null, scanCount = 1000 }: { match?: string; limit?: number; from?: ScanPosition | null; scanCount?: number } = {},
+  ): Promise<ScanPage> {
+    const caps = await this.caps();
+    const nodes = sortedMasters(this.client);
+    let pos: ScanPosition | null = from ?? { node: 0, cursor: '0' };
+    const keys: string[] = [];
+    const deadline = Date.now() + 10_000;
+    while (pos && keys.length < limit && Date.now() < deadline) {
+      const node = nodes[pos.node];
+      if (!node) {
+        pos = null;
+        break;
+      }
+      try {
+        const args: (string | number)[] = [pos.cursor, 'MATCH', match, 'COUNT', scanCount];
+        if (caps.scanType) args.push('TYPE', type);
+        const [cursor, found] = (await node.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
+        let names = found.map(decodeName);
+        if (!caps.scanType) names = await filterByType(node, names, type);
+        keys.push(...names);
+        const c = cursor.toString();
+        pos = c === '0' ? (pos.node + 1 < nodes.length ? { node: pos.node + 1, cursor: '0' } : null) : { node: pos.node, cursor: c };
+      } catch (e) {
+        this.fail(e, { command: 'SCAN' });
+      }
+    }
+    keys.sort();
+    return { keys, next: pos };
+  }
+
+  /** XINFO STREAM plus derived ages. Throws WrongTypeError for keys that are not streams. */
+  async stream(key: string): Promise<StreamSummary> {
+    try {
+      const info = parseStreamInfo(await this.client.call('XINFO', 'STREAM', key));
+      const t = info.lastEntryId ? idTime(info.lastEntryId) : NaN;
+      return { key, ...info, lastEntryAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t) };
+    } catch (e) {
+      if (/no such key/i.test(String((e as Error).message))) this.fail(new Error(`ERR no such key`), { key });
+      throw await this.typeAware(e, key, 'stream');
+    }
+  }
+
+  /** Many XINFO STREAM calls in one round trip per node (pipelined). Missing/wrong keys give an Error in place. */
+  async streams(keys: string[]): Promise<(StreamSummary | Error)[]> {
+    if (!keys.length) return [];
+    const results = await Promise.all(
+      keys.map((k) =>
+        this.client.call('XINFO', 'STREAM', k).then(
+          (raw) => {
+            const info = parseStreamInfo(raw);
+            const t = info.lastEntryId ? idTime(info.lastEntryId) : NaN;
+            return { key: k, ...info, lastEntryAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t) } as StreamSummary;
+          },
+          (e) => toQueueError(e, { target: this.target, key: k, expected: 'stream' }) as Error,
+        ),
+      ),
+    );
+    return results;
+  }
+
+  /** Consumer groups with pending, lag (Redis ≥ 7) and the oldest pending entry's age and idle time. */
+  async groups(key: string): Promise<GroupSummary[]> {
+    let groups: GroupInfo[];
+    try {
+      groups = parseGroups(await this.client.call('XINFO', 'GROUPS', key));
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream');
+    }
+    return Promise.all(
+      groups.map(async (g): Promise<GroupSummary> => {
+        if (g.pending === 0) return g;
+        try {
+          const summary = await this.pendingSummary(key, g.name);
+          const oldest = summary.smallestId ?? undefined;
+          let idle: number | undefined;
+          if (oldest) {
+            const first = parsePendingEntries(await this.client.call('XPENDING', key, g.name, oldest, oldest, 1));
+            idle = first[0]?.idle;
+          }
+          const t = oldest ? idTime(oldest) : NaN;
+          return { ...g, oldestPendingId: oldest, oldestPendingAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t), oldestPendingIdleMs: idle };
+        } catch {
+          return g;
+        }
+      }),
+    );
+  }
+
+  async consumers(key: string, group: string): Promise<ConsumerInfo[]> {
+    try {
+      return parseConsumers(await this.client.call('XINFO', 'CONSUMERS', key, group));
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream', group);
+    }
+  }
+
+  async pendingSummary(key: string, group: string): Promise<PendingSummary> {
+    try {
+      return parsePendingSummary(await this.client.call('XPENDING', key, group));
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream', group);
+    }
+  }
+
+  /**
+   * One page of a group's PEL, oldest first, from the id after `after` (exclusive). Bounded by
+   * `count`; with `consumer` only that consumer's entries; with `minIdleMs` only entries idle at
+   * least that long (Redis ≥ 6.2). Cost does not depend on the PEL's size.
+   */
+  async pendingPage(
+    key: string,
+    group: string,
+    { after, count = DEFAULT_PAGE, consumer, minIdleMs }: { after?: string | null; count?: number; consumer?: string; minIdleMs?: number } = {},
+  ): Promise<PendingPage> {
+    const start = after ? nextId(after) : '-';
+    const args: (string | number)[] = [key, group];
+    if (minIdleMs && minIdleMs > 0) {
+      if ((await this.caps()).pendingIdle) args.push('IDLE', Math.floor(minIdleMs));
+    }
+    args.push(start, '+', count);
+    if (consumer !== undefined) args.push(consumer);
+    try {
+      let entries = parsePendingEntries(await this.client.call('XPENDING', ...(args as [string])));
+      if (minIdleMs && !(await this.caps()).pendingIdle) entries = entries.filter((e) => e.idle >= minIdleMs);
+      const last = entries[entries.length - 1];
+      return { entries, next: entries.length === count && last ? last.id : null };
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream', group);
+    }
+  }
+
+  /** Newest-first page of entries, strictly before `before` (or from the newest). Values binary-safe. */
+  async entriesPage(key: string, { before, count = DEFAULT_PAGE }: { before?: string | null; count?: number } = {}): Promise<EntriesPage> {
+    if (before) parseId(before);
+    let end = '+';
+    if (before) {
+      try {
+        end = previousId(before);
+      } catch {
+        return { entries: [], next: null };
+      }
+    }
+    try {
+      const raw = await this.client.xrevrangeBuffer(key, end, '-', 'COUNT', count);
+      const entries = parseEntries(raw);
+      const last = entries[entries.length - 1];
+      return { entries, next: entries.length === count && last ? last.id : null };
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream');
+    }
+  }
+
+  /** One entry by id, or null when it was deleted or trimmed. */
+  async entry(key: string, id: string): Promise<StreamEntry | null> {
+    parseId(id);
+    try {
+      const entries = parseEntries(await this.client.xrangeBuffer(key, id, id));
+      return entries[0] ?? null;
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream');
+    }
+  }
+
+  /** The bodies of several entries (e.g. pending ids), in one round trip; null where deleted/trimmed. */
+  async entriesByIds(key: string, ids: string[]): Promise<Map<string, StreamEntry | null>> {
+    const out = new Map<string, StreamEntry | null>();
+    const replies = await Promise.all(ids.map((id) => this.client.xrangeBuffer(key, id, id).then(parseEntries)));
+    ids.forEach((id, i) => out.set(id, replies[i]?.[0] ?? null));
+    return out;
+  }
+
+  /** Key type, for readable WRONGTYPE errors. */
+  async type(key: string): Promise<string> {
+    return String(await this.client.type(key));
+  }
+
+  private async typeAware(e: unknown, key: string, expected: string, group?: string): Promise<Error> {
+    const msg = String((e as Error)?.message ?? e);
+    if (/^WRONGTYPE/.test(msg)) {
+      let actual: string | undefined;
+      try {
+        actual = await this.type(key);
+      } catch {
+        /* keep undefined */
+      }
+      return new WrongTypeError(key, expected, actual, { cause: e });
+    }
+    if (/no such key/i.test(msg)) {
+      return toQueueError(new Error(`NOGROUP no such key`), { target: this.target, key, group: group ?? '' });
+    }
+    return toQueueError(e, { target: this.target, key, group, expected });
+  }
+}
+
+/** Masters in a stable order (by address), so that a scan position stays meaningful between calls. */
+function sortedMasters(client: RedisClient): Redis[] {
+  const nodes = masters(client);
+  if (nodes.length < 2) return nodes;
+  return [...nodes].sort((a, b) => addr(a).localeCompare(addr(b)));
+}
+
+function addr(r: Redis): string {
+  return `${r.options.host}:${r.options.port}`;
+}
+
+async function filterByType(node: Redis, keys: string[], type: string): Promise<string[]> {
+  if (!keys.length) return keys;
+  const types = await Promise.all(keys.map((k) => node.type(k)));
+  return keys.filter((_, i) => types[i] === type);
+}

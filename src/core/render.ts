@@ -1,0 +1,65 @@
+/** Safe renderings of stream entries for views: text only, bounded size, binary shown as hex. */
+import type { FieldValue, Fields, StreamEntry } from './replies';
+
+export interface RenderLimits {
+  /** Longest value shown, in characters (a 1 MB value is cut). Default 64 KiB. */
+  maxValueChars: number;
+  /** Most fields shown per entry. Default 1000. */
+  maxFields: number;
+}
+
+export const DEFAULT_RENDER_LIMITS: RenderLimits = { maxValueChars: 64 * 1024, maxFields: 1000 };
+
+/** A value as JSON-safe text: strings as-is (cut), Buffers as `{ "$binary": hex, bytes }`. */
+export function renderValue(v: FieldValue, limits: RenderLimits = DEFAULT_RENDER_LIMITS): unknown {
+  if (Buffer.isBuffer(v)) {
+    const maxBytes = Math.floor(limits.maxValueChars / 2);
+    const hex = v.subarray(0, maxBytes).toString('hex');
+    return { $binary: hex, bytes: v.length, ...(v.length > maxBytes ? { truncated: true } : {}) };
+  }
+  if (v.length > limits.maxValueChars) return `${v.slice(0, limits.maxValueChars)}… [truncated, ${v.length} characters]`;
+  return v;
+}
+
+/** Fields as a plain object for JSON display, bounded in field count and value size. */
+export function renderFields(fields: Fields | null, limits: RenderLimits = DEFAULT_RENDER_LIMITS): Record<string, unknown> | null {
+  if (!fields) return null;
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  const names = Object.keys(fields);
+  for (const k of names) {
+    if (n++ >= limits.maxFields) {
+      out['…'] = `${names.length - limits.maxFields} more fields not shown`;
+      break;
+    }
+    out[k] = renderValue(fields[k]!, limits);
+  }
+  return out;
+}
+
+/** One-line preview of an entry's fields for tree descriptions: `a=1 b=hello`, control chars escaped. */
+export function previewFields(fields: Fields | null, maxChars = 80): string {
+  if (!fields) return '(deleted or trimmed)';
+  const parts: string[] = [];
+  let len = 0;
+  for (const [k, v] of Object.entries(fields)) {
+    const value = Buffer.isBuffer(v) ? `<${v.length} bytes>` : v;
+    const p = `${oneLine(k)}=${oneLine(value)}`;
+    parts.push(p);
+    len += p.length + 1;
+    if (len > maxChars) break;
+  }
+  const s = parts.join(' ');
+  return s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s;
+}
+
+/** Escapes control characters (incl. ANSI ESC, newlines) so text stays on one line and inert. */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** An entry as pretty JSON text for a read-only document. */
+export function entryToJson(entry: StreamEntry, extra: Record<string, unknown> = {}, limits?: RenderLimits): string {
+  return JSON.stringify({ id: entry.id, ...extra, fields: renderFields(entry.fields, limits) }, null, 2);
+}
