@@ -7,37 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { codeServerLib, openRedisQueues, type CodeServerLib, type ChromiumSession } from '../ui/harness';
 
 const root = join(__dirname, '..', '..', '..');
 const vsix = join(root, 'dist', 'redis-queues.vsix');
 const shots = join(root, '.test-output', 'screenshots');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
 const extensionId = `${manifest.publisher}.${manifest.name}`;
-
-// scripts/codeServer.mjs is an ES module; tsc (module commonjs) would turn import() into require().
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const importEsm = new Function('u', 'return import(u)') as (u: string) => Promise<CodeServerLib>;
-
-interface Page {
-  goto(url: string, o?: object): Promise<unknown>;
-  click(selector: string, o?: object): Promise<void>;
-  screenshot(o: { path: string }): Promise<unknown>;
-  getByText(text: string | RegExp): { first(): { waitFor(o: object): Promise<void> } };
-}
-interface CodeServer {
-  url: string;
-  userDataDir: string;
-  payloadUrl(p: { folder?: string }): string;
-  stop(): Promise<void>;
-}
-interface CodeServerLib {
-  startCodeServer(o: { extensionsDir?: string; smokeTestDriver?: boolean }): Promise<CodeServer>;
-  launchChromium(): Promise<{ page: Page; close(): Promise<void> }>;
-  installExtension(vsix: string, extensionsDir: string): string;
-  listExtensions(extensionsDir: string): string[];
-  waitWorkbench(page: Page, timeoutMs?: number): Promise<void>;
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
@@ -49,7 +25,7 @@ describe('(extension) the packaged .vsix', () => {
   let extensionsDir: string;
 
   before(async () => {
-    lib = await importEsm(pathToFileURL(join(root, 'scripts', 'codeServer.mjs')).href);
+    lib = await codeServerLib();
     work = mkdtempSync(join(tmpdir(), 'rq-vsix-'));
     extensionsDir = join(work, 'exts');
     mkdirSync(join(work, 'workspace'), { recursive: true });
@@ -77,13 +53,13 @@ describe('(extension) the packaged .vsix', () => {
 
   it('activates from the installed copy when its activity-bar view is opened', async () => {
     const server = await lib.startCodeServer({ extensionsDir, smokeTestDriver: false });
-    let browser: { page: Page; close(): Promise<void> } | undefined;
+    let browser: ChromiumSession | undefined;
     try {
       browser = await lib.launchChromium();
       const { page } = browser;
       await page.goto(server.payloadUrl({ folder: join(work, 'workspace') }), { timeout: 120_000 });
       await lib.waitWorkbench(page, 120_000);
-      await page.click('.activitybar [aria-label^="Redis Queues"]', { timeout: 60_000 });
+      await openRedisQueues(page);
       // The welcome content needs the view's data provider, which only the active extension registers.
       await page.getByText('No Redis connection yet.').first().waitFor({ state: 'visible', timeout: 60_000 });
       await page.screenshot({ path: join(shots, 'vsix-installed.png') });

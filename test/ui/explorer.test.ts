@@ -1,0 +1,128 @@
+// UI tier: a real VS Code (code-server) in headless Chromium, with the extension loaded as a
+// development extension, against a real redis-server seeded with a stream, a consumer group and
+// pending (delivered, unacknowledged) entries. Screenshots go to .test-output/screenshots/.
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Page } from 'playwright-core';
+import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { codeServerLib, openRedisQueues, root, screenshot, type ChromiumSession, type CodeServer } from './harness';
+
+const STREAM = 'orders';
+const GROUP = 'billing';
+const CONSUMER = 'worker-1';
+
+/** XADD 5 entries, create a group from the start, deliver 3 to a consumer without acking them. */
+async function seed(url: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await r.connect();
+  try {
+    for (let i = 1; i <= 5; i++) await r.xadd(STREAM, '*', 'order', String(i), 'amount', String(i * 10));
+    await r.xgroup('CREATE', STREAM, GROUP, '0');
+    const delivered = (await r.xreadgroup('GROUP', GROUP, CONSUMER, 'COUNT', 3, 'STREAMS', STREAM, '>')) as [string, [string, string[]][]][] | null;
+    assert.equal(delivered?.[0]?.[1].length, 3);
+    const summary = (await r.xpending(STREAM, GROUP)) as [number, string, string, [string, string][]];
+    assert.equal(Number(summary[0]), 3, 'seeded pending count');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** The side bar's rows of the Redis Queues tree, as their visible text. */
+async function treeRows(page: Page): Promise<string[]> {
+  return page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').allInnerTexts();
+}
+
+/** Waits until the view shows its welcome content or at least one tree row; says which. */
+async function waitViewContent(page: Page, timeoutMs = 60_000): Promise<'welcome' | 'tree'> {
+  const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content', { hasText: 'No Redis connection yet' });
+  const rows = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await rows.count()) return 'tree';
+    if (await welcome.isVisible()) {
+      // Give a tree that is still loading a moment to replace the welcome content.
+      await page.waitForTimeout(1500);
+      return (await rows.count()) ? 'tree' : 'welcome';
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error('the Redis Queues view showed neither its welcome content nor tree rows');
+}
+
+describe('(ui) Redis Queues view in VS Code', function () {
+  this.timeout(240_000);
+  let redis: Sandbox | undefined;
+  let server: CodeServer | undefined;
+  let chromium: ChromiumSession | undefined;
+  let workspace: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    redis = await startSandbox();
+    await seed(redis.url);
+    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-ws-'));
+    mkdirSync(join(root, '.test-output', 'screenshots'), { recursive: true });
+  });
+
+  afterEach(async () => {
+    await chromium?.close();
+    chromium = undefined;
+    await server?.stop();
+    server = undefined;
+  });
+
+  after(async () => {
+    await redis?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  async function openVsCode(settings: Record<string, unknown>): Promise<Page> {
+    const lib = await codeServerLib();
+    server = await lib.startCodeServer({ settings, timeoutMs: 120_000 });
+    chromium = await lib.launchChromium();
+    const { page } = chromium;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
+    await lib.waitWorkbench(page, 120_000);
+    return page;
+  }
+
+  it('shows the configured connection (or the welcome view) after a click on the activity-bar icon', async () => {
+    const page = await openVsCode({ 'redisQueues.connections': [{ name: 'ui-test', url: redis!.url }] });
+    await openRedisQueues(page);
+    const title = await page.locator('#workbench\\.parts\\.sidebar .composite.title').first().innerText();
+    assert.match(title, /Redis Queues/i);
+    const shown = await waitViewContent(page);
+    if (shown === 'tree') {
+      const connection = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'ui-test' }).first();
+      await connection.waitFor({ state: 'visible', timeout: 30_000 });
+      if ((await connection.getAttribute('aria-expanded')) === 'false') await connection.click();
+      // The seeded stream appears under the connection once the tree has read it.
+      await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: STREAM }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      const rows = await treeRows(page);
+      assert.ok(!rows.some((r) => /cannot connect/i.test(r)), `the tree shows an error: ${rows.join(' | ')}`);
+    }
+    await screenshot(page, 'explorer-with-connection');
+    console.log(`      view shows: ${shown === 'tree' ? (await treeRows(page)).join(' | ') : 'welcome content'}`);
+  });
+
+  it('shows "No Redis connection yet" with Add Connection and Start Local Sandbox when none is configured', async () => {
+    const page = await openVsCode({});
+    await openRedisQueues(page);
+    const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content');
+    await welcome.getByText('No Redis connection yet.').waitFor({ state: 'visible', timeout: 60_000 });
+    for (const label of ['Add Connection', 'Start Local Sandbox']) {
+      const button = welcome.getByRole('button', { name: label });
+      assert.ok(await button.isVisible(), `button "${label}" is not visible`);
+    }
+    assert.equal(await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').count(), 0, 'tree rows shown with no connection');
+    await screenshot(page, 'explorer-welcome');
+  });
+
+  it('raised no uncaught errors in the workbench page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
