@@ -1,0 +1,414 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
+import { BadInputError, QueueError, printable, toQueueError } from '../errors';
+import { capabilities, decodeName, decodeValue, parseInfo, type Fields } from '../replies';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { JOB_FIELDS, listQueueKeys, type ListQueueKeyOptions, type ListQueueKeys } from './keys';
+import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
+import { pause } from './streamWorker';
+import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type MessageFields } from './validate';
+
+/** Payload fields may not start with this (bookkeeping fields do, see {@link JOB_FIELDS}). */
+export const RESERVED_FIELD_PREFIX = '__';
+
+export interface ListQueueProducerOptions extends ListQueueKeyOptions {
+  /** The queue name = the waiting list's key. Name it with a hash tag (`{emails}`) for a Cluster. */
+  queue: string;
+}
+
+/**
+ * Enqueues jobs on a list queue: the payload goes into a hash `<jobPrefix><id>` and the id is
+ * LPUSHed on the waiting list, both in one atomic script (one round trip).
+ */
+export class ListQueueProducer {
+  readonly keys: ListQueueKeys;
+  private ownsClient = false;
+
+  /** Uses `client` (closed by {@link close} only when opened by {@link ListQueueProducer.open}). */
+  constructor(readonly client: RedisClient, options: ListQueueProducerOptions) {
+    nonEmpty(options?.queue, 'queue');
+    if (options.jobPrefix !== undefined) nonEmpty(options.jobPrefix, 'jobPrefix');
+    this.keys = listQueueKeys(options.queue, options);
+  }
+
+  /** Opens a `command` connection owned by the producer. */
+  static async open(connection: ConnectionOptions, options: ListQueueProducerOptions): Promise<ListQueueProducer> {
+    const client = await open(connection, 'command');
+    const p = new ListQueueProducer(client, options);
+    p.ownsClient = true;
+    return p;
+  }
+
+  /**
+   * Enqueues one job; resolves to its id (a random UUID unless `id` is given). An explicit id
+   * that already has a job hash is refused (BadInputError) and nothing is written.
+   */
+  async enqueue(payload: MessageFields, options: { id?: string } = {}): Promise<string> {
+    return (await this.enqueueMany([{ payload, id: options.id }]))[0]!;
+  }
+
+  /** Enqueues several jobs, pipelined (each job atomic on its own). Validates all first. */
+  async enqueueMany(jobs: { payload: MessageFields; id?: string }[]): Promise<string[]> {
+    if (!Array.isArray(jobs) || jobs.length === 0) throw new BadInputError('enqueueMany needs a non-empty array of jobs');
+    const prepared = jobs.map((j, i) => {
+      const id = j.id ?? randomUUID();
+      if (typeof id !== 'string' || id.length === 0) throw new BadInputError(`job #${i}: id must be a non-empty string`);
+      return { id, args: fieldArgs(j?.payload, `job #${i} payload`, RESERVED_FIELD_PREFIX) };
+    });
+    const seen = new Set<string>();
+    for (const p of prepared) {
+      if (seen.has(p.id)) throw new BadInputError(`job id "${printable(p.id)}" appears twice in the batch`);
+      seen.add(p.id);
+    }
+    const send = (p: { id: string; args: (string | Buffer)[] }) => [[this.keys.waiting, this.keys.job(p.id)], [p.id, JOB_FIELDS.createdAt, JOB_FIELDS.attempts, ...p.args]] as const;
+    try {
+      // The first call loads the script if needed; the rest are written back to back (pipelined).
+      const [k0, a0] = send(prepared[0]!);
+      const first = prepared.length ? await runScript(this.client, LIST_ENQUEUE, [...k0], [...a0]) : undefined;
+      const rest = await Promise.all(prepared.slice(1).map((p) => {
+        const [k, a] = send(p);
+        return runScript(this.client, LIST_ENQUEUE, [...k], [...a]);
+      }));
+      const results = [first, ...rest];
+      results.forEach((r, i) => {
+        if (Number(r) === 0) throw new BadInputError(`job id "${printable(prepared[i]!.id)}" already exists in queue "${printable(this.keys.waiting)}"`);
+      });
+    } catch (e) {
+      throw toQueueError(e, { key: this.keys.waiting, expected: 'list' });
+    }
+    return prepared.map((p) => p.id);
+  }
+
+  /** Closes the connection if the producer opened it. */
+  async close(): Promise<void> {
+    if (this.ownsClient) {
+      this.ownsClient = false;
+      await quit(this.client);
+    }
+  }
+}
+
+/** What a list-queue handler receives. */
+export interface ListJob {
+  id: string;
+  /** Payload fields (bookkeeping fields removed). */
+  payload: Fields;
+  /** Attempts so far, this one included (1 on the first). */
+  attempts: number;
+}
+
+export type ListJobHandler = (job: ListJob, context: { signal: AbortSignal }) => Promise<void> | void;
+
+export interface ListQueueWorkerOptions extends ListQueueKeyOptions {
+  connection: ConnectionOptions;
+  queue: string;
+  handler: ListJobHandler;
+  /** Handlers at once. Default 10. */
+  concurrency?: number;
+  /** Attempts after which a failing job goes to `<queue>:dead`. Default 5. */
+  maxAttempts?: number;
+  /** Retry delays (defaults: 200 ms ×2 up to 30 s, 20 % jitter), capped at half the visibility timeout so the reaper does not race a pending retry. */
+  backoff?: BackoffOptions;
+  /** A job in processing longer than this is returned to the waiting list by the reaper. Default 60 000 ms (above any sane handler time). */
+  visibilityTimeoutMs?: number;
+  /** Reaper period. Default `min(visibilityTimeoutMs / 2, 30 000)` ms. `0` disables this worker's reaper. */
+  reapIntervalMs?: number;
+  /** BLMOVE timeout, ms. Default 5000 (stop() breaks it anyway). */
+  blockMs?: number;
+  /** stop() waits this long for running handlers, then releases them (they stay in processing until the reaper returns them). Default 10 000 ms. */
+  stopTimeoutMs?: number;
+}
+
+export interface ListQueueWorkerStats {
+  processed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  reaped: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface ListQueueWorkerEvents {
+  error: [QueueError];
+  acked: [number];
+  failed: [{ id: string; attempts: number; error: Error }];
+  deadLettered: [{ id: string; attempts: number; error: string }];
+  reaped: [{ returned: number; stamped: number }];
+  ready: [];
+  stopped: [];
+}
+
+/** Validates list worker options (pure). */
+export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
+  if (!o || typeof o !== 'object') throw new BadInputError('worker options are required');
+  if (!o.connection) throw new BadInputError('connection is required');
+  nonEmpty(o.queue, 'queue');
+  if (o.jobPrefix !== undefined) nonEmpty(o.jobPrefix, 'jobPrefix');
+  if (typeof o.handler !== 'function') throw new BadInputError('handler must be a function');
+  for (const k of ['concurrency', 'maxAttempts'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
+  for (const k of ['visibilityTimeoutMs', 'reapIntervalMs', 'blockMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
+  if (o.visibilityTimeoutMs === 0) throw new BadInputError('visibilityTimeoutMs must be > 0');
+  checkBackoff(o.backoff);
+}
+
+/**
+ * A worker of a list queue (the seeds' reliable pattern): BLMOVE (BRPOPLPUSH before 6.2) from the
+ * waiting list into `<queue>:processing`, then one script stamps started-at (`<queue>:started`,
+ * server time) and counts the attempt. Success → one script removes the id from processing and
+ * deletes the job hash. Failure → after a backoff the id goes back to the waiting list with the
+ * error recorded, or, after `maxAttempts`, to `<queue>:dead` (hash kept, `__lastError` set).
+ * Jobs taken more than `maxAttempts` times without completing (crashes) are dead-lettered on
+ * receipt without calling the handler. A reaper script returns ids stuck in processing longer
+ * than the visibility timeout (and stamps ids that have no started-at yet). At-least-once.
+ * All keys of a queue must share a Cluster slot: name the queue with a hash tag.
+ */
+export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
+  readonly keys: ListQueueKeys;
+  private readonly o: Required<Omit<ListQueueWorkerOptions, 'jobPrefix' | 'backoff'>> & { backoff: BackoffOptions };
+  private readonly target: string;
+  private cmd: RedisClient | undefined;
+  private blocking: RedisClient | undefined;
+  private useBlmove = true;
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private loopDone: Promise<void> | undefined;
+  private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; fire: () => Promise<void> }>();
+  private reapTimer: NodeJS.Timeout | undefined;
+  private reaping = false;
+  private wake: (() => void) | undefined;
+  private readonly stopCtl = new AbortController();
+  private readonly s: ListQueueWorkerStats = { processed: 0, failed: 0, retried: 0, deadLettered: 0, reaped: 0, inFlight: 0, maxInFlight: 0 };
+
+  constructor(options: ListQueueWorkerOptions) {
+    super();
+    checkListWorkerOptions(options);
+    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 60_000;
+    this.o = {
+      connection: options.connection,
+      queue: options.queue,
+      handler: options.handler,
+      concurrency: options.concurrency ?? 10,
+      maxAttempts: options.maxAttempts ?? 5,
+      backoff: options.backoff ?? {},
+      visibilityTimeoutMs,
+      reapIntervalMs: options.reapIntervalMs ?? Math.max(10, Math.min(visibilityTimeoutMs / 2, 30_000)),
+      blockMs: options.blockMs ?? 5000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    };
+    this.keys = listQueueKeys(options.queue, options);
+    this.target = describeTarget(options.connection);
+  }
+
+  get stats(): ListQueueWorkerStats {
+    return { ...this.s, inFlight: this.inflight.size };
+  }
+
+  /** Connects and starts taking jobs (and reaping). Rejects if the connection fails. */
+  async start(): Promise<void> {
+    if (this.cmd || this.stopping) throw new BadInputError('start() was already called');
+    try {
+      this.cmd = await open(this.o.connection, 'command');
+      const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
+      this.useBlmove = capabilities(info['redis_version'] ?? '0').blmove;
+      this.blocking = createClient(this.o.connection, 'blocking');
+      this.blocking.on('error', () => undefined);
+    } catch (e) {
+      close(this.cmd);
+      throw this.err(e);
+    }
+    this.emit('ready');
+    this.loopDone = this.loop();
+    if (this.o.reapIntervalMs > 0) this.reapTimer = setInterval(() => void this.reap(), this.o.reapIntervalMs);
+  }
+
+  private err(e: unknown, command?: string): QueueError {
+    return toQueueError(e, { key: this.keys.waiting, command, target: this.target, expected: 'list' });
+  }
+
+  private report(e: unknown, command?: string): void {
+    if (this.listenerCount('error') > 0) this.emit('error', this.err(e, command));
+  }
+
+  private async loop(): Promise<void> {
+    let errors = 0;
+    while (!this.stopping) {
+      if (this.inflight.size >= this.o.concurrency) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        const secs = this.o.blockMs / 1000;
+        const raw = this.useBlmove
+          ? await this.blocking!.blmoveBuffer(this.keys.waiting, this.keys.processing, 'RIGHT', 'LEFT', secs)
+          : await this.blocking!.brpoplpushBuffer(this.keys.waiting, this.keys.processing, secs);
+        errors = 0;
+        if (raw === null || raw === undefined) continue;
+        const id = decodeName(raw);
+        if (this.stopping) break; // taken while stopping: stays in processing, the reaper returns it
+        await this.take(id);
+      } catch (e) {
+        if (this.stopping) break;
+        this.report(e, this.useBlmove ? 'BLMOVE' : 'BRPOPLPUSH');
+        await pause(Math.min(5000, 100 * 2 ** Math.min(errors++, 6)), this.stopCtl.signal);
+      }
+    }
+  }
+
+  private scriptKeys(id: string): string[] {
+    return [this.keys.processing, this.keys.started, this.keys.job(id)];
+  }
+
+  private async take(id: string): Promise<void> {
+    const raw = await runScript(this.cmd!, LIST_TAKE, this.scriptKeys(id), [id, JOB_FIELDS.attempts]);
+    if (!Array.isArray(raw)) {
+      this.report(new QueueError('REDIS', `job "${printable(id)}" of queue "${printable(this.keys.waiting)}" has no hash (deleted or already acknowledged); dropped from processing`));
+      return;
+    }
+    const payload: Fields = {};
+    let attempts = 1;
+    let lastError = '';
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = decodeName(raw[i]);
+      if (k === JOB_FIELDS.attempts) attempts = Number(String(raw[i + 1]));
+      else if (k === JOB_FIELDS.lastError) lastError = String(raw[i + 1]);
+      else if (!k.startsWith(RESERVED_FIELD_PREFIX)) payload[k] = decodeValue(raw[i + 1]);
+    }
+    if (attempts > this.o.maxAttempts) {
+      await this.release(id, this.keys.dead, lastError || 'taken more than maxAttempts times without completing', attempts);
+      return;
+    }
+    this.run({ id, payload, attempts });
+  }
+
+  private run(job: ListJob): void {
+    const abort = new AbortController();
+    const promise = (async () => {
+      let error: Error | undefined;
+      try {
+        await this.o.handler(job, { signal: abort.signal });
+      } catch (e) {
+        error = e instanceof Error ? e : new Error(String(e));
+      }
+      if (abort.signal.aborted) return; // released by stop(): the reaper returns it later
+      if (error) {
+        this.s.failed++;
+        this.emit('failed', { id: job.id, attempts: job.attempts, error });
+        this.onFailure(job, error);
+        return;
+      }
+      this.s.processed++;
+      try {
+        await runScript(this.cmd!, LIST_ACK, this.scriptKeys(job.id), [job.id]);
+        this.emit('acked', 1);
+      } catch (e) {
+        // Not acked: the reaper returns it after the visibility timeout (at-least-once).
+        this.report(e, 'ack');
+      }
+    })().finally(() => {
+      this.inflight.delete(job.id);
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    });
+    this.inflight.set(job.id, { promise, abort });
+    this.s.maxInFlight = Math.max(this.s.maxInFlight, this.inflight.size);
+  }
+
+  private onFailure(job: ListJob, error: Error): void {
+    if (job.attempts >= this.o.maxAttempts) {
+      void this.release(job.id, this.keys.dead, error.message, job.attempts);
+      return;
+    }
+    const delay = Math.min(backoffDelay(job.attempts, this.o.backoff), this.o.visibilityTimeoutMs / 2);
+    const fire = async () => {
+      this.retryTimers.delete(job.id);
+      this.s.retried++;
+      await this.release(job.id, this.keys.waiting, error.message, job.attempts);
+    };
+    this.retryTimers.set(job.id, { timer: setTimeout(() => void fire(), delay), fire });
+  }
+
+  /** Moves a job from processing to `target` (waiting = retry, dead = dead-letter) with its error. */
+  private async release(id: string, target: string, error: string, attempts: number): Promise<void> {
+    const dead = target === this.keys.dead;
+    try {
+      const n = await runScript(this.cmd!, LIST_RELEASE, [...this.scriptKeys(id), target], [id, JOB_FIELDS.lastError, error.slice(0, 2000), dead ? JOB_FIELDS.deadAt : '']);
+      if (dead && Number(n) === 1) {
+        this.s.deadLettered++;
+        this.emit('deadLettered', { id, attempts, error });
+      }
+    } catch (e) {
+      this.report(e, dead ? 'dead-letter' : 'retry');
+    }
+  }
+
+  /** One reaper round (also run by the timer): returns stuck ids, stamps unstamped ones. */
+  async reap(): Promise<{ returned: number; stamped: number }> {
+    if (this.reaping || !this.cmd) return { returned: 0, stamped: 0 };
+    this.reaping = true;
+    try {
+      const [returned, stamped] = (await runScript(this.cmd, LIST_REAP, [this.keys.processing, this.keys.started, this.keys.waiting], [Math.round(this.o.visibilityTimeoutMs), 1000])) as [number, number];
+      const r = { returned: Number(returned), stamped: Number(stamped) };
+      this.s.reaped += r.returned;
+      if (r.returned || r.stamped) this.emit('reaped', r);
+      return r;
+    } catch (e) {
+      this.report(e, 'reaper');
+      return { returned: 0, stamped: 0 };
+    } finally {
+      this.reaping = false;
+    }
+  }
+
+  /**
+   * Graceful stop: stops taking jobs (disconnects the blocking connection, breaking BLMOVE),
+   * returns jobs waiting for a retry to the waiting list at once, waits for running handlers up to
+   * `stopTimeoutMs` (then releases them: they stay in processing until a reaper returns them),
+   * and closes the connections. A second call returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    this.stopping = true;
+    this.stopCtl.abort();
+    this.stopPromise = (async () => {
+      if (this.reapTimer) clearInterval(this.reapTimer);
+      close(this.blocking);
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+      if (this.loopDone) await this.loopDone.catch(() => undefined);
+      const retries = [...this.retryTimers.values()];
+      this.retryTimers.clear();
+      for (const r of retries) clearTimeout(r.timer);
+      await Promise.all(retries.map((r) => r.fire()));
+      const running = [...this.inflight.values()];
+      if (running.length) {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          Promise.allSettled(running.map((r) => r.promise)).then(() => false),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.o.stopTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) for (const r of this.inflight.values()) r.abort.abort(new Error('worker stopped'));
+      }
+      // Retries scheduled by handlers that failed during the wait.
+      const late = [...this.retryTimers.values()];
+      this.retryTimers.clear();
+      for (const r of late) clearTimeout(r.timer);
+      await Promise.all(late.map((r) => r.fire()));
+      await quit(this.cmd);
+      this.emit('stopped');
+    })();
+    return this.stopPromise;
+  }
+}
+
+/** Creates and starts a {@link ListQueueWorker}. */
+export async function startListQueueWorker(options: ListQueueWorkerOptions): Promise<ListQueueWorker> {
+  const w = new ListQueueWorker(options);
+  await w.start();
+  return w;
+}

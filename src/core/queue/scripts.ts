@@ -1,0 +1,187 @@
+/**
+ * The Lua scripts of the embedded queue client, and a runner that sends EVALSHA and falls back to
+ * EVAL once when the server does not know the script yet (after a restart or SCRIPT FLUSH).
+ * Every script touches only the keys it is given, so it works in a Cluster when those keys share
+ * a hash slot. Lua strings are byte strings, so Buffer arguments pass through byte-exact.
+ */
+import { createHash } from 'node:crypto';
+import type { RedisClient } from '../connection';
+
+export interface LuaScript {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function define(name: string, lua: string): LuaScript {
+  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+type Arg = string | Buffer | number;
+
+/** Runs a script: EVALSHA, then EVAL if the server answers NOSCRIPT. Raw (Buffer) reply. */
+export async function runScript(client: RedisClient, script: LuaScript, keys: Arg[], args: Arg[]): Promise<unknown> {
+  try {
+    return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
+  } catch (e) {
+    if (!/NOSCRIPT/.test((e as Error).message ?? '')) throw e;
+    return client.callBuffer('EVAL', script.lua, keys.length, ...keys, ...args);
+  }
+}
+
+/**
+ * XADD a chunk of messages in one round trip.
+ * KEYS[1] stream. ARGV[1] number of trim arguments t, ARGV[2..t+1] trim arguments, then per
+ * message: id, field count n (pairs), n·2 field/value arguments. Returns the new ids.
+ */
+export const XADD_BATCH = define(
+  'xaddBatch',
+  `local t = tonumber(ARGV[1])
+local trim = {}
+for i = 2, t + 1 do trim[#trim + 1] = ARGV[i] end
+local ids = {}
+local i = t + 2
+local n = #ARGV
+while i <= n do
+  local id = ARGV[i]
+  local nf = tonumber(ARGV[i + 1])
+  local cmd = {'XADD', KEYS[1]}
+  for j = 1, #trim do cmd[#cmd + 1] = trim[j] end
+  cmd[#cmd + 1] = id
+  for j = i + 2, i + 1 + nf * 2 do cmd[#cmd + 1] = ARGV[j] end
+  ids[#ids + 1] = redis.call(unpack(cmd))
+  i = i + 2 + nf * 2
+end
+return ids`,
+);
+
+/**
+ * Dead-letters one stream entry atomically: copies its fields plus metadata to the DLQ, XACKs it,
+ * and optionally XDELs it from the source. Does nothing (returns false) when the entry is no
+ * longer pending in the group, so two workers racing on one entry dead-letter it once.
+ * KEYS[1] stream, KEYS[2] dlq. ARGV[1] group, ARGV[2] id, ARGV[3] '1' to XDEL, ARGV[4..] metadata
+ * field/value pairs. Returns the DLQ entry id.
+ */
+export const DEAD_LETTER_ENTRY = define(
+  'deadLetterEntry',
+  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 then return false end
+local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
+local args = {'XADD', KEYS[2], '*'}
+if e[1] then
+  local f = e[1][2]
+  for j = 1, #f do args[#args + 1] = f[j] end
+end
+for j = 4, #ARGV do args[#args + 1] = ARGV[j] end
+local id = redis.call(unpack(args))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
+return id`,
+);
+
+/** ACK (+ optional XDEL) of the source entry; the second step of the cross-slot dead-letter fallback. */
+export const ACK_AND_MAYBE_DEL = define(
+  'ackAndMaybeDel',
+  `local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
+return n`,
+);
+
+/** Server time in ms, inside scripts (one clock for every worker). */
+const NOW = `local tm = redis.call('TIME')
+local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)`;
+
+/**
+ * List queue enqueue: HSET the job hash and LPUSH the id, atomically. Refuses an existing id.
+ * KEYS[1] waiting, KEYS[2] job hash. ARGV[1] id, ARGV[2] createdAt field, ARGV[3] attempts field,
+ * ARGV[4..] payload field/value pairs. Returns 1, or 0 if the job hash existed.
+ */
+export const LIST_ENQUEUE = define(
+  'listEnqueue',
+  `if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+${NOW}
+local args = {'HSET', KEYS[2], ARGV[2], now, ARGV[3], 0}
+for j = 4, #ARGV do args[#args + 1] = ARGV[j] end
+redis.call(unpack(args))
+redis.call('LPUSH', KEYS[1], ARGV[1])
+return 1`,
+);
+
+/**
+ * List queue take (right after BLMOVE): stamps started-at, counts the attempt, returns the hash.
+ * KEYS[1] processing, KEYS[2] started, KEYS[3] job hash. ARGV[1] id, ARGV[2] attempts field.
+ * Returns the HGETALL reply, or false (and drops the id) if the job hash is gone.
+ */
+export const LIST_TAKE = define(
+  'listTake',
+  `${NOW}
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('LREM', KEYS[1], -1, ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return false
+end
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return redis.call('HGETALL', KEYS[3])`,
+);
+
+/**
+ * List queue ack: drops the id from processing and started and deletes the job hash.
+ * KEYS[1] processing, KEYS[2] started, KEYS[3] job hash. ARGV[1] id. Returns LREM's count.
+ */
+export const LIST_ACK = define(
+  'listAck',
+  `local n = redis.call('LREM', KEYS[1], -1, ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+return n`,
+);
+
+/**
+ * List queue release (retry or dead-letter): drops the id from processing/started, records the
+ * error in the hash and pushes the id on the target list (waiting for a retry, dead for a DLQ).
+ * KEYS[1] processing, KEYS[2] started, KEYS[3] job hash, KEYS[4] target list. ARGV[1] id,
+ * ARGV[2] error field, ARGV[3] error text, ARGV[4] optional dead-at field.
+ * Returns 1, or 0 if the id was no longer in processing (someone else owns it now).
+ */
+export const LIST_RELEASE = define(
+  'listRelease',
+  `local n = redis.call('LREM', KEYS[1], -1, ARGV[1])
+if n == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+if ARGV[4] and ARGV[4] ~= '' then
+  ${NOW.replace(/\n/g, '\n  ')}
+  redis.call('HSET', KEYS[3], ARGV[4], now)
+end
+redis.call('LPUSH', KEYS[4], ARGV[1])
+return 1`,
+);
+
+/**
+ * List queue reaper: returns ids in processing longer than the visibility timeout to the waiting
+ * list (to the right end, so they are taken next), and stamps ids that have no started-at (a
+ * worker crashed between BLMOVE and its stamp) so that they time out in turn.
+ * KEYS[1] processing, KEYS[2] started, KEYS[3] waiting. ARGV[1] visibility ms, ARGV[2] max ids
+ * looked at. Returns {returned, stamped}.
+ */
+export const LIST_REAP = define(
+  'listReap',
+  `${NOW}
+local ids = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local returned, stamped = 0, 0
+for _, id in ipairs(ids) do
+  local s = redis.call('ZSCORE', KEYS[2], id)
+  if not s then
+    redis.call('ZADD', KEYS[2], now, id)
+    stamped = stamped + 1
+  elseif now - tonumber(s) >= tonumber(ARGV[1]) then
+    if redis.call('LREM', KEYS[1], -1, id) > 0 then
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('RPUSH', KEYS[3], id)
+      returned = returned + 1
+    end
+  end
+end
+return {returned, stamped}`,
+);

@@ -1,0 +1,572 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
+import { BadInputError, QueueError, toQueueError } from '../errors';
+import { compareIds } from '../ids';
+import { capabilities, parseAutoClaim, parseEntries, parsePendingEntries, parseRead, parseInfo, type Capabilities, type Fields, type StreamEntry } from '../replies';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { defaultDeadLetterStream, DLQ_FIELDS, sameSlot } from './keys';
+import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './scripts';
+import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from './validate';
+
+/** What a handler receives. */
+export interface StreamMessage {
+  stream: string;
+  id: string;
+  fields: Fields;
+  /** Times this entry was delivered in the group, this delivery included (1 on first delivery). */
+  deliveries: number;
+}
+
+/** Processes one message. Resolve = success (the entry is acked); throw/reject = failure (retried). */
+export type StreamHandler = (message: StreamMessage, context: { signal: AbortSignal }) => Promise<void> | void;
+
+export interface StreamWorkerOptions {
+  /** Where Redis is. The worker opens two connections: `command` and its own `blocking` one. */
+  connection: ConnectionOptions;
+  stream: string;
+  group: string;
+  /** This member's name in the group. Default `<host>-<pid>-<random>`: unique per process. Reuse a fixed name to re-read your own pending entries after a restart. */
+  consumer?: string;
+  handler: StreamHandler;
+  /** Where a newly created group starts: `$` (default: only new entries, as a queue usually wants), `0` or an id. Ignored when the group exists. */
+  startId?: string;
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /** COUNT per read. Default: `concurrency` (never reads more than it can start). */
+  batchSize?: number;
+  /** BLOCK of a read, ms. Default 5000: bounds how long a stuck read goes unnoticed; stop() breaks it anyway. */
+  blockMs?: number;
+  /** Acks sent in one XACK when this many are collected. Default 100. */
+  ackBatchSize?: number;
+  /** ...or after this many ms. Default 5: keeps ack latency invisible while still batching under load. */
+  ackDelayMs?: number;
+  /** Deliveries after which a failing entry is dead-lettered. Default 5. */
+  maxDeliveries?: number;
+  /** Retry delays after a failure (see {@link BackoffOptions}; defaults 200 ms ×2 up to 30 s, 20 % jitter). */
+  backoff?: BackoffOptions;
+  /** Entries idle longer than this in other consumers' PELs are reclaimed. Default 60 000 ms: well above any sane handler time, so live consumers are not robbed. `0` disables reclaiming. */
+  claimMinIdleMs?: number;
+  /** How often to look for reclaimable entries. Default `min(claimMinIdleMs, 30 000)` ms. */
+  claimIntervalMs?: number;
+  /** Dead-letter stream. Default `<stream>:dlq` (shares the stream's hash tag). */
+  deadLetterStream?: string;
+  /** XDEL an entry from the source stream when dead-lettering it. Default false (keeps the source intact for inspection). */
+  deleteOnDeadLetter?: boolean;
+  /** stop() waits this long for running handlers, then releases them (they stay pending). Default 10 000 ms. */
+  stopTimeoutMs?: number;
+}
+
+export interface StreamWorkerStats {
+  /** Handler calls that succeeded. */
+  processed: number;
+  /** Handler calls that failed. */
+  failed: number;
+  acked: number;
+  deadLettered: number;
+  claimed: number;
+  retried: number;
+  inFlight: number;
+  maxInFlight: number;
+  pendingAcks: number;
+}
+
+/**
+ * Events:
+ * - `error` (QueueError): a read, ack, claim or dead-letter failed; the worker carries on (reads are
+ *   retried with backoff). A vanished group (NOGROUP) is reported, never re-created.
+ * - `acked` (count): an XACK batch was confirmed.
+ * - `deadLettered` ({ id, deliveries, error, dlqId })
+ * - `claimed` (count): entries reclaimed from idle consumers.
+ * - `failed` ({ id, deliveries, error }): a handler failed (a retry or a dead-letter follows).
+ * - `ready`: the group exists and reading starts.
+ * - `stopped`.
+ */
+export interface StreamWorkerEvents {
+  error: [QueueError];
+  acked: [number];
+  deadLettered: [{ id: string; deliveries: number; error: string; dlqId: string | null }];
+  claimed: [number];
+  failed: [{ id: string; deliveries: number; error: Error }];
+  ready: [];
+  stopped: [];
+}
+
+interface Task {
+  entry: StreamEntry;
+  deliveries: number;
+}
+
+const DEFAULTS = {
+  concurrency: 10,
+  blockMs: 5000,
+  ackBatchSize: 100,
+  ackDelayMs: 5,
+  maxDeliveries: 5,
+  claimMinIdleMs: 60_000,
+  stopTimeoutMs: 10_000,
+};
+
+/** Validates worker options (pure; exported for tests). Throws BadInputError. */
+export function checkStreamWorkerOptions(o: StreamWorkerOptions): void {
+  if (!o || typeof o !== 'object') throw new BadInputError('worker options are required');
+  if (!o.connection) throw new BadInputError('connection is required');
+  nonEmpty(o.stream, 'stream');
+  nonEmpty(o.group, 'group');
+  if (o.consumer !== undefined) nonEmpty(o.consumer, 'consumer');
+  if (typeof o.handler !== 'function') throw new BadInputError('handler must be a function');
+  groupStartId(o.startId);
+  for (const k of ['concurrency', 'batchSize', 'ackBatchSize', 'maxDeliveries'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
+  for (const k of ['blockMs', 'ackDelayMs', 'claimMinIdleMs', 'claimIntervalMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
+  if (o.claimIntervalMs === 0) throw new BadInputError('claimIntervalMs must be > 0 (set claimMinIdleMs to 0 to disable reclaiming)');
+  if (o.deadLetterStream !== undefined) nonEmpty(o.deadLetterStream, 'deadLetterStream');
+  if (o.deadLetterStream === o.stream) throw new BadInputError('deadLetterStream must differ from stream');
+  checkBackoff(o.backoff);
+}
+
+/** A default consumer name unique to this process. */
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+}
+
+/** Waits `ms`, or less if `signal` aborts first. Never rejects. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * A consumer-group member of one stream: reads with XREADGROUP on its own blocking connection,
+ * runs `handler` per entry with bounded concurrency, acks successes in batches, retries failures
+ * with backoff (XCLAIM to itself, which bumps the delivery count), reclaims entries idle in dead
+ * consumers (XAUTOCLAIM, or XPENDING + XCLAIM on servers < 6.2) and dead-letters entries that
+ * reach `maxDeliveries` in one atomic script (XADD to the DLQ + XACK [+ XDEL]).
+ *
+ * Delivery is at-least-once: a handler may see an entry again after a crash or a reclaim.
+ *
+ * In a Cluster the stream and its DLQ should share a hash tag (`{orders}` and `{orders}:dlq`, the
+ * default). If they do not, dead-lettering falls back to two steps (XADD to the DLQ, then XACK):
+ * a crash between them can leave a copy in the DLQ while the entry is still pending (it is then
+ * dead-lettered again on its next delivery, a duplicate in the DLQ, never a loss).
+ *
+ * Lifecycle: `start()` creates the group idempotently (`XGROUP CREATE ... MKSTREAM`; an existing
+ * group is fine), re-reads this consumer's own pending entries (id `0`), then blocks on new ones
+ * (`>`). `stop()` ends it gracefully.
+ */
+export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
+  readonly stream: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly deadLetterStream: string;
+  private readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; claimIntervalMs: number };
+  private readonly target: string;
+  private cmd: RedisClient | undefined;
+  private blocking: RedisClient | undefined;
+  private caps: Capabilities | undefined;
+  private running = false;
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private loopDone: Promise<void> | undefined;
+  /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
+  private readonly local = new Set<string>();
+  private readonly queue: Task[] = [];
+  private readonly running_ = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private ackIds: string[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+  private ackFlushing: Promise<void> = Promise.resolve();
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
+  private rereadPending = true;
+  private pendingCursor = '0';
+  private readonly stopCtl = new AbortController();
+  private wake: (() => void) | undefined;
+  private readonly s: StreamWorkerStats = { processed: 0, failed: 0, acked: 0, deadLettered: 0, claimed: 0, retried: 0, inFlight: 0, maxInFlight: 0, pendingAcks: 0 };
+
+  constructor(options: StreamWorkerOptions) {
+    super();
+    checkStreamWorkerOptions(options);
+    const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+    const claimMinIdleMs = options.claimMinIdleMs ?? DEFAULTS.claimMinIdleMs;
+    this.o = {
+      ...DEFAULTS,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      concurrency,
+      batchSize: options.batchSize ?? concurrency,
+      claimIntervalMs: options.claimIntervalMs ?? Math.max(10, Math.min(claimMinIdleMs, 30_000)),
+    } as StreamWorker['o'];
+    this.stream = options.stream;
+    this.group = options.group;
+    this.consumer = options.consumer ?? defaultConsumerName();
+    this.deadLetterStream = options.deadLetterStream ?? defaultDeadLetterStream(options.stream);
+    this.target = describeTarget(options.connection);
+  }
+
+  /** Counters (a snapshot). */
+  get stats(): StreamWorkerStats {
+    return { ...this.s, inFlight: this.running_.size, pendingAcks: this.ackIds.length };
+  }
+
+  /**
+   * Connects, creates the group if needed and starts reading. Resolves once reading has started;
+   * rejects (and cleans up) if the connection or the group creation fails.
+   */
+  async start(): Promise<void> {
+    if (this.running || this.stopping) throw new BadInputError('start() was already called');
+    this.running = true;
+    try {
+      this.cmd = await open(this.o.connection, 'command');
+      const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
+      this.caps = capabilities(info['redis_version'] ?? '0');
+      try {
+        await this.cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
+      } catch (e) {
+        if (!/^BUSYGROUP/.test((e as Error).message)) throw e;
+      }
+      this.blocking = createClient(this.o.connection, 'blocking');
+      this.blocking.on('error', () => undefined);
+      // After a reconnect, a read answered on the lost connection may have put entries in our PEL
+      // that we never saw: re-read the PEL before blocking again.
+      this.blocking.on('ready', () => this.markReread());
+    } catch (e) {
+      this.running = false;
+      close(this.cmd);
+      throw this.err(e);
+    }
+    this.emit('ready');
+    this.loopDone = this.readLoop();
+    if (this.o.claimMinIdleMs > 0) this.claimTimer = setInterval(() => void this.reclaim(), this.o.claimIntervalMs);
+  }
+
+  private err(e: unknown, command?: string): QueueError {
+    return toQueueError(e, { key: this.stream, group: this.group, command, target: this.target, expected: 'stream' });
+  }
+
+  private report(e: unknown, command?: string): void {
+    const err = this.err(e, command);
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  private free(): number {
+    return this.o.concurrency - this.running_.size - this.queue.length;
+  }
+
+  private waitForSlot(): Promise<void> {
+    if (this.free() > 0 || this.stopping) return Promise.resolve();
+    return new Promise((r) => (this.wake = r));
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Re-read the own PEL from the start before the next blocking read. */
+  private markReread(): void {
+    this.rereadPending = true;
+    this.pendingCursor = '0';
+  }
+
+  private async readLoop(): Promise<void> {
+    let errors = 0;
+    while (!this.stopping) {
+      await this.waitForSlot();
+      if (this.stopping) break;
+      const count = Math.max(1, Math.min(this.o.batchSize, this.free()));
+      try {
+        if (this.rereadPending) {
+          // Own pending entries first (after a restart or a dropped connection): history read, no BLOCK.
+          const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', this.stream, this.pendingCursor);
+          const entries = parseRead(raw).flatMap((s) => s.entries);
+          if (entries.length === 0) {
+            this.rereadPending = false;
+            this.pendingCursor = '0';
+            continue;
+          }
+          this.pendingCursor = entries[entries.length - 1]!.id;
+          const fresh = entries.filter((e) => !this.local.has(e.id));
+          await this.enqueue(fresh, await this.deliveryCounts(fresh));
+        } else {
+          const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', this.o.blockMs, 'STREAMS', this.stream, '>');
+          const entries = parseRead(raw).flatMap((s) => s.entries);
+          await this.enqueue(entries, new Map(entries.map((e) => [e.id, 1])));
+        }
+        errors = 0;
+      } catch (e) {
+        if (this.stopping) break;
+        this.report(e, 'XREADGROUP');
+        // A read may have been delivered and lost with the connection: those entries sit in our
+        // PEL, so re-read it before blocking again.
+        this.markReread();
+        await pause(Math.min(5000, 100 * 2 ** Math.min(errors++, 6)), this.stopCtl.signal);
+      }
+    }
+  }
+
+  /** Delivery counts of own pending entries (extended XPENDING over their id range). */
+  private async deliveryCounts(entries: StreamEntry[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (entries.length === 0) return out;
+    const ids = entries.map((e) => e.id).sort(compareIds);
+    const raw = await this.cmd!.callBuffer('XPENDING', this.stream, this.group, ids[0]!, ids[ids.length - 1]!, ids.length + this.local.size + 100, this.consumer);
+    for (const p of parsePendingEntries(raw)) out.set(p.id, p.deliveries);
+    return out;
+  }
+
+  private async enqueue(entries: StreamEntry[], counts: Map<string, number>): Promise<void> {
+    for (const entry of entries) {
+      const deliveries = counts.get(entry.id);
+      if (deliveries === undefined) continue; // no longer ours (acked or claimed away meanwhile)
+      if (entry.fields === null) {
+        // Deleted from the stream while pending: nothing to process.
+        this.queueAck(entry.id);
+        continue;
+      }
+      if (deliveries > this.o.maxDeliveries) {
+        // Delivered more often than allowed without completing (crashes): dead-letter unseen.
+        await this.deadLetter(entry.id, deliveries, 'delivered more than maxDeliveries times without completing');
+        continue;
+      }
+      this.local.add(entry.id);
+      this.queue.push({ entry, deliveries });
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.queue.length > 0 && this.running_.size < this.o.concurrency) {
+      const task = this.queue.shift()!;
+      this.run(task);
+    }
+    if (this.free() > 0) this.signal();
+  }
+
+  private run(task: Task): void {
+    const { entry, deliveries } = task;
+    const abort = new AbortController();
+    const promise = (async () => {
+      try {
+        await this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
+        if (abort.signal.aborted) return; // released by stop(): left pending
+        this.s.processed++;
+        this.local.delete(entry.id);
+        this.queueAck(entry.id);
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        this.s.failed++;
+        const error = e instanceof Error ? e : new Error(String(e));
+        this.emit('failed', { id: entry.id, deliveries, error });
+        await this.onFailure(entry.id, deliveries, error);
+      }
+    })().finally(() => {
+      this.running_.delete(entry.id);
+      this.pump();
+    });
+    this.running_.set(entry.id, { promise, abort });
+    this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size);
+  }
+
+  private async onFailure(id: string, deliveries: number, error: Error): Promise<void> {
+    if (deliveries >= this.o.maxDeliveries) {
+      await this.deadLetter(id, deliveries, error.message);
+      this.local.delete(id);
+      return;
+    }
+    if (this.stopping) {
+      this.local.delete(id); // stays pending; the next start re-reads it
+      return;
+    }
+    const delay = backoffDelay(deliveries, this.o.backoff);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(id);
+      void this.retry(id);
+    }, delay);
+    this.retryTimers.set(id, timer);
+  }
+
+  /** Re-takes a failed entry after its backoff: XCLAIM to itself (bumps the delivery count). */
+  private async retry(id: string): Promise<void> {
+    if (this.stopping) {
+      this.local.delete(id);
+      return;
+    }
+    try {
+      const raw = await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, 0, id);
+      const entries = parseEntries(raw);
+      this.local.delete(id);
+      if (entries.length === 0) return; // acked, deleted or dead-lettered by someone else
+      const counts = await this.deliveryCounts(entries);
+      this.s.retried++;
+      await this.enqueue(entries, counts);
+    } catch (e) {
+      this.local.delete(id); // stays pending: the next own-PEL re-read or a reclaim picks it up
+      this.markReread();
+      this.report(e, 'XCLAIM');
+    }
+  }
+
+  /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
+  private async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
+    const meta: string[] = [
+      DLQ_FIELDS.stream, this.stream,
+      DLQ_FIELDS.group, this.group,
+      DLQ_FIELDS.id, id,
+      DLQ_FIELDS.deliveries, String(deliveries),
+      DLQ_FIELDS.error, error.slice(0, 2000),
+      DLQ_FIELDS.at, String(Date.now()),
+      DLQ_FIELDS.consumer, this.consumer,
+    ];
+    const del = this.o.deleteOnDeadLetter ? '1' : '0';
+    try {
+      let dlqId: string | null;
+      if (!isCluster(this.cmd!) || sameSlot(this.stream, this.deadLetterStream)) {
+        const r = await runScript(this.cmd!, DEAD_LETTER_ENTRY, [this.stream, this.deadLetterStream], [this.group, id, del, ...meta]);
+        dlqId = r === null || r === undefined ? null : String(r);
+      } else {
+        // Cross-slot fallback: copy first, then ack (a crash in between duplicates, never loses).
+        const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, id, id, 1));
+        if (pending.length === 0) return;
+        const entry = parseEntries(await this.cmd!.callBuffer('XRANGE', this.stream, id, id))[0];
+        const fields = Object.entries(entry?.fields ?? {}).flat();
+        dlqId = String(await this.cmd!.callBuffer('XADD', this.deadLetterStream, '*', ...fields, ...meta));
+        await runScript(this.cmd!, ACK_AND_MAYBE_DEL, [this.stream], [this.group, id, del]);
+      }
+      if (dlqId !== null) {
+        this.s.deadLettered++;
+        this.emit('deadLettered', { id, deliveries, error, dlqId });
+      }
+    } catch (e) {
+      this.report(e, 'dead-letter');
+    }
+  }
+
+  private queueAck(id: string): void {
+    this.ackIds.push(id);
+    if (this.ackIds.length >= this.o.ackBatchSize) void this.flushAcks();
+    else if (!this.ackTimer) this.ackTimer = setTimeout(() => void this.flushAcks(), this.o.ackDelayMs);
+  }
+
+  /** Sends the collected acks in one multi-id XACK (serialised with any flush in progress). */
+  private flushAcks(): Promise<void> {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.ackFlushing = this.ackFlushing.then(async () => {
+      while (this.ackIds.length > 0) {
+        const ids = this.ackIds.splice(0, 1000);
+        try {
+          const n = Number(await this.cmd!.callBuffer('XACK', this.stream, this.group, ...ids));
+          this.s.acked += n;
+          this.emit('acked', n);
+        } catch (e) {
+          this.report(e, 'XACK');
+          // Unacked entries stay pending and are re-delivered later (at-least-once). Retry once
+          // soon unless stopping, so that a short blip does not cause re-deliveries.
+          if (!this.stopping) {
+            this.ackIds.unshift(...ids);
+            if (!this.ackTimer) this.ackTimer = setTimeout(() => void this.flushAcks(), 200);
+          }
+          return;
+        }
+      }
+    });
+    return this.ackFlushing;
+  }
+
+  /** One reclaim round: takes entries idle ≥ claimMinIdleMs from any consumer (dead ones, in effect). */
+  private async reclaim(): Promise<void> {
+    if (this.claiming || this.stopping || !this.cmd) return;
+    this.claiming = true;
+    try {
+      let cursor = '0-0';
+      for (let round = 0; round < 100 && !this.stopping; round++) {
+        const room = this.o.concurrency * 2 - this.running_.size - this.queue.length;
+        if (room <= 0) break;
+        let claimed: StreamEntry[];
+        if (this.caps?.autoClaim !== false) {
+          const r = parseAutoClaim(await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room));
+          claimed = r.entries;
+          cursor = r.nextId;
+        } else {
+          claimed = await this.claimFallback(room);
+          cursor = '0-0';
+        }
+        const mine = claimed.filter((e) => !this.local.has(e.id));
+        if (mine.length) {
+          this.s.claimed += mine.length;
+          this.emit('claimed', mine.length);
+          await this.enqueue(mine, await this.deliveryCounts(mine));
+        }
+        if (cursor === '0-0' || claimed.length === 0) break;
+      }
+    } catch (e) {
+      this.report(e, 'XAUTOCLAIM');
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  /** XPENDING (IDLE) + XCLAIM for servers without XAUTOCLAIM. */
+  private async claimFallback(room: number): Promise<StreamEntry[]> {
+    const args: (string | number)[] = [this.stream, this.group];
+    if (this.caps?.pendingIdle) args.push('IDLE', this.o.claimMinIdleMs);
+    args.push('-', '+', room * 4);
+    const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', ...args)).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
+    if (pending.length === 0) return [];
+    return parseEntries(await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id)));
+  }
+
+  /**
+   * Graceful stop: stops reading (disconnects the blocking connection, which breaks a BLOCK),
+   * drops not-yet-started and backoff-waiting entries (they stay pending for the next start or a
+   * reclaim), waits for running handlers up to `stopTimeoutMs` (then releases them: they stay
+   * pending and their late results are ignored), flushes acks and closes the connections.
+   * Calling it again returns the same promise.
+   */
+  stop(): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    this.stopping = true;
+    this.stopCtl.abort();
+    this.stopPromise = (async () => {
+      if (this.claimTimer) clearInterval(this.claimTimer);
+      for (const t of this.retryTimers.values()) clearTimeout(t);
+      this.retryTimers.clear();
+      close(this.blocking);
+      this.signal();
+      for (const t of this.queue.splice(0)) this.local.delete(t.entry.id);
+      if (this.loopDone) await this.loopDone.catch(() => undefined);
+      const inflight = [...this.running_.values()];
+      if (inflight.length) {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          Promise.allSettled(inflight.map((r) => r.promise)).then(() => false),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.o.stopTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) for (const r of this.running_.values()) r.abort.abort(new Error('worker stopped'));
+      }
+      if (this.cmd) await this.flushAcks();
+      await this.ackFlushing;
+      await quit(this.cmd);
+      this.running = false;
+      this.emit('stopped');
+    })();
+    return this.stopPromise;
+  }
+}
+
+/** Creates and starts a {@link StreamWorker}. */
+export async function startStreamWorker(options: StreamWorkerOptions): Promise<StreamWorker> {
+  const w = new StreamWorker(options);
+  await w.start();
+  return w;
+}

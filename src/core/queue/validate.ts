@@ -1,0 +1,139 @@
+/** Input checks done before anything is sent to Redis. Every failure is a BadInputError/BadIdError. */
+import { BadIdError, BadInputError, printable } from '../errors';
+import { compareIds, parseId } from '../ids';
+import type { FieldValue } from '../replies';
+import { BackoffOptions } from './backoff';
+
+/** A message: a flat map field → value. Values are strings or Buffers (binary-safe). */
+export type MessageFields = Record<string, FieldValue>;
+
+/**
+ * Checks a flat field map: a plain object, at least one field, every value a string or a Buffer.
+ * Returns the `[field, value, ...]` argument list in insertion order.
+ */
+export function fieldArgs(fields: unknown, what = 'message', reservedPrefix?: string): (string | Buffer)[] {
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || Buffer.isBuffer(fields) || fields instanceof Map) {
+    throw new BadInputError(`A ${what} must be a plain object of field → value (got ${describe(fields)})`);
+  }
+  const out: (string | Buffer)[] = [];
+  for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+    if (typeof v !== 'string' && !Buffer.isBuffer(v)) {
+      throw new BadInputError(`Field "${printable(k)}" of the ${what} must be a string or a Buffer (got ${describe(v)})`);
+    }
+    if (reservedPrefix && k.startsWith(reservedPrefix)) {
+      throw new BadInputError(`Field "${printable(k)}" of the ${what} starts with "${reservedPrefix}", which is reserved for bookkeeping`);
+    }
+    out.push(k, v);
+  }
+  if (out.length === 0) throw new BadInputError(`A ${what} needs at least one field (Redis has no empty entries)`);
+  return out;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  if (v instanceof Map) return 'a Map';
+  return typeof v;
+}
+
+/**
+ * Checks an XADD id: `*`, `<ms>-*` or a concrete id greater than 0-0. Returns it trimmed.
+ */
+export function xaddId(id: string | undefined): string {
+  if (id === undefined || id === '*') return '*';
+  if (typeof id !== 'string') throw new BadIdError(String(id), 'an id must be a string');
+  const s = id.trim();
+  if (/^\d+-\*$/.test(s)) {
+    parseId(s.slice(0, -2), { allowMsOnly: true });
+    return s;
+  }
+  parseId(s, { allowMsOnly: false, allowZero: false });
+  return s;
+}
+
+/** Checks that explicit concrete ids of a batch strictly increase (Redis would refuse the rest otherwise). */
+export function checkIncreasing(ids: string[]): void {
+  let prev: string | undefined;
+  for (const id of ids) {
+    if (id === '*' || id.endsWith('-*')) continue;
+    if (prev !== undefined && compareIds(id, prev) <= 0) throw new BadIdError(id, `ids of a batch must increase; it is not greater than the earlier "${prev}"`);
+    prev = id;
+  }
+}
+
+/** Trimming of a stream on XADD. */
+export interface TrimOptions {
+  /** `MAXLEN`: keep at most `threshold` entries; `MINID`: drop entries with ids below `threshold`. */
+  strategy: 'MAXLEN' | 'MINID';
+  /** A non-negative integer for MAXLEN, a stream id for MINID. */
+  threshold: number | string;
+  /**
+   * Exact trimming (`=`). Default false (`~`): Redis trims whole radix-tree nodes only, which is
+   * far cheaper and is what a queue needs (a bound, not an exact length).
+   */
+  exact?: boolean;
+  /** `LIMIT n`: at most n entries evicted per call (approximate trimming only). Default: Redis' own (100·node size). */
+  limit?: number;
+}
+
+/** Validates trim options and returns the XADD arguments (`MAXLEN ~ 1000 [LIMIT n]`). */
+export function trimArgs(trim: TrimOptions | undefined): string[] {
+  if (!trim) return [];
+  if (typeof trim !== 'object') throw new BadInputError('trim must be an object { strategy, threshold, exact?, limit? }');
+  const out: string[] = [];
+  if (trim.strategy === 'MAXLEN') {
+    const n = Number(trim.threshold);
+    if (!Number.isSafeInteger(n) || n < 0 || (typeof trim.threshold === 'string' && !/^\d+$/.test(trim.threshold))) {
+      throw new BadInputError(`MAXLEN needs a non-negative integer (got "${printable(String(trim.threshold))}")`);
+    }
+    out.push('MAXLEN', trim.exact ? '=' : '~', String(n));
+  } else if (trim.strategy === 'MINID') {
+    const t = String(trim.threshold).trim();
+    parseId(t);
+    out.push('MINID', trim.exact ? '=' : '~', t);
+  } else {
+    throw new BadInputError(`trim.strategy must be "MAXLEN" or "MINID" (got "${printable(String((trim as { strategy: unknown }).strategy))}")`);
+  }
+  if (trim.limit !== undefined) {
+    if (trim.exact) throw new BadInputError('trim.limit only works with approximate trimming (Redis refuses LIMIT with "=")');
+    positiveInt(trim.limit, 'trim.limit');
+    out.push('LIMIT', String(trim.limit));
+  }
+  return out;
+}
+
+/** Throws unless `v` is an integer ≥ 1. */
+export function positiveInt(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadInputError(`${name} must be an integer ≥ 1 (got ${printable(String(v))})`);
+  return v;
+}
+
+/** Throws unless `v` is a finite number ≥ 0. */
+export function nonNegative(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BadInputError(`${name} must be a number ≥ 0 (got ${printable(String(v))})`);
+  return v;
+}
+
+/** Throws unless `v` is a non-empty string. */
+export function nonEmpty(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw new BadInputError(`${name} must be a non-empty string`);
+  return v;
+}
+
+/** Validates backoff options (all optional). */
+export function checkBackoff(b: BackoffOptions | undefined): void {
+  if (!b) return;
+  if (b.initialMs !== undefined) nonNegative(b.initialMs, 'backoff.initialMs');
+  if (b.maxMs !== undefined) nonNegative(b.maxMs, 'backoff.maxMs');
+  if (b.factor !== undefined && (nonNegative(b.factor, 'backoff.factor') < 1)) throw new BadInputError('backoff.factor must be ≥ 1');
+  if (b.jitter !== undefined && (nonNegative(b.jitter, 'backoff.jitter') > 1)) throw new BadInputError('backoff.jitter must be between 0 and 1');
+}
+
+/** Checks a group start id: `$`, `0` or a concrete id. */
+export function groupStartId(id: string | undefined): string {
+  if (id === undefined || id === '$') return '$';
+  if (id === '0') return '0';
+  parseId(id);
+  return id.trim();
+}

@@ -1,0 +1,127 @@
+import * as assert from 'node:assert/strict';
+import { BadIdError, BadInputError } from '../../src/core/errors';
+import {
+  backoffDelay, checkListWorkerOptions, checkStreamWorkerOptions, defaultDeadLetterStream, hashTagOf, keySlot, listQueueKeys, sameSlot, StreamTail,
+  type StreamWorkerOptions,
+} from '../../src/core/queue';
+import { checkIncreasing, fieldArgs, groupStartId, trimArgs, xaddId } from '../../src/core/queue/validate';
+
+const conn = { url: 'redis://127.0.0.1:1' };
+
+describe('(unit) queue: backoff', () => {
+  it('grows exponentially up to the cap, without jitter', () => {
+    const o = { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 };
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, o)), [100, 200, 400, 800, 1000, 1000]);
+  });
+  it('jitter only shortens, by at most the fraction', () => {
+    const o = { initialMs: 1000, jitter: 0.5 };
+    assert.equal(backoffDelay(1, o, () => 0), 1000);
+    assert.equal(backoffDelay(1, o, () => 0.999999), 500);
+    for (let i = 0; i < 100; i++) {
+      const d = backoffDelay(3, o);
+      assert.ok(d >= 2000 && d <= 4000, String(d));
+    }
+  });
+  it('uses defaults (200 ms, ×2, 30 s cap) and treats attempt < 1 as 1', () => {
+    assert.equal(backoffDelay(1, {}, () => 0), 200);
+    assert.equal(backoffDelay(0, {}, () => 0), 200);
+    assert.equal(backoffDelay(50, {}, () => 0), 30_000);
+  });
+});
+
+describe('(unit) queue: key naming and slots', () => {
+  it('names list queue keys from the queue name, with a configurable job prefix', () => {
+    const k = listQueueKeys('{emails}');
+    assert.equal(k.waiting, '{emails}');
+    assert.equal(k.processing, '{emails}:processing');
+    assert.equal(k.dead, '{emails}:dead');
+    assert.equal(k.started, '{emails}:started');
+    assert.equal(k.job('42'), '{emails}:job:42');
+    assert.equal(listQueueKeys('email_queue', { jobPrefix: 'job:' }).job('x'), 'job:x');
+  });
+  it('derives the default DLQ in the same slot', () => {
+    assert.equal(defaultDeadLetterStream('{orders}'), '{orders}:dlq');
+    assert.ok(sameSlot('{orders}', defaultDeadLetterStream('{orders}')));
+  });
+  it('computes Cluster slots like Redis (CRC16/XMODEM mod 16384, hash tags)', () => {
+    assert.equal(keySlot('123456789'), 0x31c3);
+    assert.equal(keySlot('foo'), 12182);
+    assert.equal(keySlot('{user1000}.following'), keySlot('{user1000}.followers'));
+    assert.equal(hashTagOf('{}x').toString(), '{}x'); // empty tag: whole key
+    assert.equal(hashTagOf('a{b}{c}').toString(), 'b');
+    assert.ok(!sameSlot('orders', 'orders:dlq'));
+  });
+});
+
+describe('(unit) queue: input validation', () => {
+  it('accepts string and Buffer values, in order', () => {
+    const b = Buffer.from([0, 255]);
+    assert.deepEqual(fieldArgs({ a: '1', b }), ['a', '1', 'b', b]);
+  });
+  it('refuses empty maps, non-objects and non-string values', () => {
+    for (const bad of [{}, null, undefined, 'x', [], new Map([['a', 'b']]), { a: 1 }, { a: null }, { a: { b: 'c' } }, { a: true }]) {
+      assert.throws(() => fieldArgs(bad), BadInputError, JSON.stringify(bad));
+    }
+    assert.throws(() => fieldArgs({ __x: '1' }, 'job', '__'), /reserved/);
+  });
+  it('checks XADD ids', () => {
+    assert.equal(xaddId(undefined), '*');
+    assert.equal(xaddId('5-1'), '5-1');
+    assert.equal(xaddId('5-*'), '5-*');
+    for (const bad of ['0-0', 'abc', '1-', '5', '']) assert.throws(() => xaddId(bad), BadIdError, bad);
+    assert.throws(() => checkIncreasing(['2-0', '*', '1-5']), /must increase/);
+    checkIncreasing(['1-0', '*', '1-1', '2-0']);
+  });
+  it('builds trim arguments, approximate by default', () => {
+    assert.deepEqual(trimArgs({ strategy: 'MAXLEN', threshold: 100 }), ['MAXLEN', '~', '100']);
+    assert.deepEqual(trimArgs({ strategy: 'MAXLEN', threshold: 5, exact: true }), ['MAXLEN', '=', '5']);
+    assert.deepEqual(trimArgs({ strategy: 'MINID', threshold: '10-0', limit: 50 }), ['MINID', '~', '10-0', 'LIMIT', '50']);
+    assert.deepEqual(trimArgs(undefined), []);
+    assert.throws(() => trimArgs({ strategy: 'MAXLEN', threshold: -1 }), BadInputError);
+    assert.throws(() => trimArgs({ strategy: 'MAXLEN', threshold: '1e3' }), BadInputError);
+    assert.throws(() => trimArgs({ strategy: 'MINID', threshold: 'x' }), BadIdError);
+    assert.throws(() => trimArgs({ strategy: 'MAXLEN', threshold: 5, exact: true, limit: 10 }), /LIMIT/i);
+    assert.throws(() => trimArgs({ strategy: 'NOPE' as 'MAXLEN', threshold: 5 }), BadInputError);
+  });
+  it('checks group start ids', () => {
+    assert.equal(groupStartId(undefined), '$');
+    assert.equal(groupStartId('0'), '0');
+    assert.equal(groupStartId('12-3'), '12-3');
+    assert.throws(() => groupStartId('>'), BadIdError);
+  });
+});
+
+describe('(unit) queue: worker and tail options', () => {
+  const base: StreamWorkerOptions = { connection: conn, stream: 's', group: 'g', handler: () => undefined };
+  it('accepts minimal stream worker options', () => checkStreamWorkerOptions(base));
+  it('refuses bad stream worker options with a reason', () => {
+    const cases: [Partial<StreamWorkerOptions>, RegExp][] = [
+      [{ stream: '' }, /stream/],
+      [{ group: '' }, /group/],
+      [{ concurrency: 0 }, /concurrency/],
+      [{ concurrency: 1.5 }, /concurrency/],
+      [{ maxDeliveries: -1 }, /maxDeliveries/],
+      [{ ackDelayMs: -5 }, /ackDelayMs/],
+      [{ startId: 'x' }, /Invalid stream id/],
+      [{ deadLetterStream: 's' }, /differ/],
+      [{ claimIntervalMs: 0 }, /claimIntervalMs/],
+      [{ backoff: { jitter: 2 } }, /jitter/],
+      [{ backoff: { factor: 0.5 } }, /factor/],
+      [{ handler: 'x' as unknown as StreamWorkerOptions['handler'] }, /handler/],
+    ];
+    for (const [patch, re] of cases) assert.throws(() => checkStreamWorkerOptions({ ...base, ...patch }), re, JSON.stringify(patch));
+  });
+  it('refuses bad list worker options', () => {
+    const ok = { connection: conn, queue: 'q', handler: () => undefined };
+    checkListWorkerOptions(ok);
+    assert.throws(() => checkListWorkerOptions({ ...ok, queue: '' }), /queue/);
+    assert.throws(() => checkListWorkerOptions({ ...ok, visibilityTimeoutMs: 0 }), /visibilityTimeoutMs/);
+    assert.throws(() => checkListWorkerOptions({ ...ok, maxAttempts: 0 }), /maxAttempts/);
+  });
+  it('refuses bad tail options before connecting', () => {
+    assert.throws(() => new StreamTail({ connection: conn, stream: '' }), /stream/);
+    assert.throws(() => new StreamTail({ connection: conn, stream: 's', from: 'nope' }), BadIdError);
+    assert.throws(() => new StreamTail({ connection: conn, stream: 's', bufferSize: 0 }), /bufferSize/);
+    assert.throws(() => new StreamTail({ connection: conn, stream: 's', overflow: 'x' as 'pause' }), /overflow/);
+  });
+});
