@@ -17,6 +17,7 @@ import {
   type StreamInfo,
   capabilities,
   decodeName,
+  decodeValue,
   parseConsumers,
   parseEntries,
   parseGroups,
@@ -25,6 +26,7 @@ import {
   parsePendingSummary,
   parseStreamInfo,
 } from './replies';
+import { JOB_FIELDS, listQueueKeys } from './queue/keys';
 
 export interface ServerSummary {
   version: string;
@@ -75,6 +77,27 @@ export interface EntriesPage {
 }
 
 export const DEFAULT_PAGE = 100;
+
+export interface ListQueueSummary {
+  name: string;
+  waiting: number;
+  processing: number;
+  dead: number;
+  /** Age of the longest-running job in processing (from its started-at stamp). */
+  oldestProcessingAgeMs?: number;
+}
+
+export type ListSection = 'waiting' | 'processing' | 'dead';
+
+export interface ListJob {
+  id: string;
+  /** The job hash (payload and bookkeeping); null when the hash is gone. */
+  fields: import('./replies').Fields | null;
+  attempts?: number;
+  lastError?: string;
+  /** For processing jobs: how long since a worker took it (null if not yet stamped). */
+  runningForMs?: number | null;
+}
 
 /** Inspects one deployment through one fail-fast client. */
 export class Inspector {
@@ -308,6 +331,90 @@ export class Inspector {
     return out;
   }
 
+  /**
+   * List queues (the embedded client's layout, see queue/keys.ts), found by their
+   * `<queue>:processing` and `<queue>:dead` lists (empty lists do not exist in Redis, so a queue
+   * with neither is found only when named in `names`).
+   */
+  async listQueues({ match = '*', names = [], limit = 200 }: { match?: string; names?: string[]; limit?: number } = {}): Promise<ListQueueSummary[]> {
+    const found = new Set(names);
+    for (const suffix of [':processing', ':dead']) {
+      let from: ScanPosition | null = null;
+      let rounds = 0;
+      do {
+        const page: ScanPage = await this.scanKeys('list', { match: `${match}${suffix}`, limit, from });
+        for (const k of page.keys) found.add(k.slice(0, -suffix.length));
+        from = page.next;
+      } while (from && found.size < limit && ++rounds < 50);
+    }
+    const list = [...found].sort().slice(0, limit);
+    return Promise.all(list.map((n) => this.listQueue(n)));
+  }
+
+  /** Lengths of a list queue's lists and the age of its oldest processing job. */
+  async listQueue(name: string): Promise<ListQueueSummary> {
+    const k = listQueueKeys(name);
+    try {
+      const [waiting, processing, dead, oldest, time] = await Promise.all([
+        this.client.llen(k.waiting),
+        this.client.llen(k.processing),
+        this.client.llen(k.dead),
+        this.client.call('ZRANGE', k.started, 0, 0, 'WITHSCORES') as Promise<unknown[]>,
+        this.serverTimeMs(),
+      ]);
+      // RESP2: [member, score]; RESP3: [[member, score]].
+      const flat = (oldest ?? []).flat() as unknown[];
+      const startedAt = flat.length >= 2 ? Number(String(flat[1])) : NaN;
+      return { name, waiting, processing, dead, oldestProcessingAgeMs: processing > 0 && Number.isFinite(startedAt) ? Math.max(0, time - startedAt) : undefined };
+    } catch (e) {
+      throw await this.typeAware(e, name, 'list');
+    }
+  }
+
+  /**
+   * A page of a list queue's jobs: waiting (next to run first), processing (oldest first, with how
+   * long each has run) or dead. Job hashes are read in the same round trip. Bounded by `count`.
+   */
+  async listJobs(name: string, section: ListSection, { count = DEFAULT_PAGE }: { count?: number } = {}): Promise<{ jobs: ListJob[]; total: number }> {
+    const k = listQueueKeys(name);
+    const key = section === 'waiting' ? k.waiting : section === 'processing' ? k.processing : k.dead;
+    try {
+      const total = await this.client.llen(key);
+      // Producers LPUSH and workers take from the right: the right end is the oldest.
+      const raw = section === 'dead' ? await this.client.lrange(key, 0, count - 1) : (await this.client.lrange(key, -count, -1)).reverse();
+      const ids = raw.map(String);
+      const [hashes, started, now] = await Promise.all([
+        Promise.all(ids.map((id) => this.client.hgetallBuffer(k.job(id)))),
+        section === 'processing' ? Promise.all(ids.map((id) => this.client.zscore(k.started, id))) : Promise.resolve([] as (string | null)[]),
+        this.serverTimeMs(),
+      ]);
+      const jobs = ids.map((id, i): ListJob => {
+        const h = hashes[i]!;
+        const fields = Object.keys(h).length ? parseFieldsRecord(h) : null;
+        const attempts = fields?.[JOB_FIELDS.attempts];
+        const lastError = fields?.[JOB_FIELDS.lastError];
+        const s = started[i];
+        return {
+          id,
+          fields,
+          attempts: attempts === undefined ? undefined : Number(attempts),
+          lastError: lastError === undefined ? undefined : String(lastError),
+          runningForMs: section === 'processing' ? (s === null || s === undefined ? null : Math.max(0, now - Number(s))) : undefined,
+        };
+      });
+      return { jobs, total };
+    } catch (e) {
+      throw await this.typeAware(e, key, 'list');
+    }
+  }
+
+  /** Server clock in ms (so ages do not depend on this machine's clock). */
+  async serverTimeMs(): Promise<number> {
+    const node = masters(this.client)[0] ?? (this.client as Redis);
+    const [s, us] = (await node.time()) as [string | number, string | number];
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
   /** Key type, for readable WRONGTYPE errors. */
   async type(key: string): Promise<string> {
     return String(await this.client.type(key));
@@ -340,6 +447,12 @@ function sortedMasters(client: RedisClient): Redis[] {
 
 function addr(r: Redis): string {
   return `${r.options.host}:${r.options.port}`;
+}
+
+function parseFieldsRecord(h: Record<string, Buffer>): import('./replies').Fields {
+  const out: import('./replies').Fields = {};
+  for (const [k, v] of Object.entries(h)) out[k] = decodeValue(v);
+  return out;
 }
 
 async function filterByType(node: Redis, keys: string[], type: string): Promise<string[]> {

@@ -1,16 +1,51 @@
 import * as vscode from 'vscode';
+import { Inspector } from '../core';
+import { registerCommands } from './commands';
+import { ConnectionStore } from './connections/connectionStore';
+import { SessionManager } from './connections/session';
+import { ENTRY_SCHEME, EntryDocumentProvider } from './entryDocument';
+import { SandboxManager } from './sandboxManager';
+import type { Services } from './services';
+import { ExplorerProvider } from './tree/explorerProvider';
+import type { Node } from './tree/node';
+import { RefreshManager } from './tree/refreshManager';
 
 /** Public surface returned from activate(), used by the extension-host tests. */
 export interface RedisQueuesApi {
   readonly version: string;
+  readonly services: Services;
 }
 
 export function activateExtension(context: vscode.ExtensionContext): RedisQueuesApi {
-  const view = vscode.window.createTreeView('redisQueues.explorer', {
-    treeDataProvider: { getChildren: () => [], getTreeItem: (e: vscode.TreeItem) => e },
-    showCollapseAll: true,
-    canSelectMany: true,
-  });
-  context.subscriptions.push(view);
-  return { version: String(context.extension.packageJSON.version) };
+  const store = new ConnectionStore(context.secrets);
+  const sessions = new SessionManager(store);
+  const provider = new ExplorerProvider(sessions);
+  const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
+  const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
+  const sandbox = new SandboxManager(store);
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view };
+  context.subscriptions.push(
+    store,
+    sessions,
+    provider,
+    view,
+    refresh,
+    sandbox,
+    vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
+    ...registerCommands(services),
+  );
+  void store.migrateUrlPasswords();
+  if (!store.list().length) void detectLocalRedis();
+  return { version: String(context.extension.packageJSON.version), services };
+}
+
+/** Lets the welcome view offer "Connect to 127.0.0.1:6379" when something answers there. */
+async function detectLocalRedis(): Promise<void> {
+  try {
+    const insp = await Inspector.open({ url: 'redis://127.0.0.1:6379', connectTimeoutMs: 500 });
+    insp.close();
+    await vscode.commands.executeCommand('setContext', 'redisQueues:localRedisAvailable', true);
+  } catch {
+    await vscode.commands.executeCommand('setContext', 'redisQueues:localRedisAvailable', false);
+  }
 }

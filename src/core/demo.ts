@@ -1,0 +1,91 @@
+/**
+ * Demo data for the sandbox: queues in every state the explorer can show. Streams `orders`
+ * (busy, two groups: a healthy and a stuck consumer, a poison entry, a lagging group), `audit`
+ * (idle for two days), `images` (binary values), the dead-letter stream `orders:dlq`, and the
+ * list queue `emails` with waiting, processing (one stuck) and dead jobs.
+ */
+import type Redis from 'ioredis';
+import { open, quit, type RedisClient } from './connection';
+import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys } from './queue/keys';
+
+export const DEMO_STREAMS = { orders: 'orders', audit: 'audit', images: 'images', dlq: 'orders:dlq' } as const;
+export const DEMO_LIST_QUEUE = 'emails';
+
+const PRODUCTS = ['keyboard', 'monitor', 'mouse', 'laptop', 'headset', 'webcam', 'dock', 'cable'];
+const CITIES = ['Lisbon', 'Oslo', 'Austin', 'Kyoto', 'Nairobi', 'Lima', 'Perth', 'Berlin'];
+
+function order(i: number): string[] {
+  return ['orderId', `ord-${1000 + i}`, 'product', PRODUCTS[i % PRODUCTS.length]!, 'qty', String((i % 4) + 1), 'city', CITIES[(i * 3) % CITIES.length]!, 'total', ((i * 37) % 500 + 9.99).toFixed(2)];
+}
+
+/** Seeds the demo queues (replacing earlier demo keys). Accepts a URL or an open client. */
+export async function seedDemo(target: string | RedisClient): Promise<void> {
+  const client = (typeof target === 'string' ? await open({ url: target }) : target) as Redis;
+  try {
+    await client.del(...Object.values(DEMO_STREAMS), ...Object.values(listQueueKeys(DEMO_LIST_QUEUE)).filter((v): v is string => typeof v === 'string'));
+    const now = Date.now();
+
+    // orders: 500 entries over the last ~10 minutes.
+    const p = client.pipeline();
+    for (let i = 0; i < 500; i++) p.xadd(DEMO_STREAMS.orders, `${now - (500 - i) * 1200}-0`, ...order(i));
+    await p.exec();
+    // billing: worker-1 keeps up (a few fresh pending), worker-2 holds old entries and a poison one.
+    await client.xgroup('CREATE', DEMO_STREAMS.orders, 'billing', '0');
+    await client.xreadgroup('GROUP', 'billing', 'worker-2', 'COUNT', 6, 'STREAMS', DEMO_STREAMS.orders, '>');
+    const stuck = (await client.xpending(DEMO_STREAMS.orders, 'billing', '-', '+', 6, 'worker-2')) as [string, string, number, number][];
+    for (const [id] of stuck) await client.xclaim(DEMO_STREAMS.orders, 'billing', 'worker-2', 0, id, 'IDLE', 45 * 60_000, 'RETRYCOUNT', 2, 'JUSTID');
+    if (stuck[0]) await client.xclaim(DEMO_STREAMS.orders, 'billing', 'worker-2', 0, stuck[0][0], 'IDLE', 50 * 60_000, 'RETRYCOUNT', 7, 'JUSTID');
+    const readOk = (await client.xreadgroup('GROUP', 'billing', 'worker-1', 'COUNT', 480, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
+    const okIds = readOk[0]?.[1].map(([id]) => id) ?? [];
+    if (okIds.length > 3) await client.xack(DEMO_STREAMS.orders, 'billing', ...okIds.slice(0, -3));
+    // shipping: far behind (lag), one consumer.
+    await client.xgroup('CREATE', DEMO_STREAMS.orders, 'shipping', '0');
+    const ship = (await client.xreadgroup('GROUP', 'shipping', 'shipper-1', 'COUNT', 40, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
+    const shipIds = ship[0]?.[1].map(([id]) => id) ?? [];
+    if (shipIds.length) await client.xack(DEMO_STREAMS.orders, 'shipping', ...shipIds.slice(0, -2));
+
+    // audit: idle for two days, a group that is done.
+    const a = client.pipeline();
+    for (let i = 0; i < 30; i++) a.xadd(DEMO_STREAMS.audit, `${now - 2 * 86_400_000 - (30 - i) * 60_000}-0`, 'actor', `user-${i % 5}`, 'action', i % 3 ? 'login' : 'export', 'ip', `10.0.0.${i}`);
+    await a.exec();
+    await client.xgroup('CREATE', DEMO_STREAMS.audit, 'archiver', '$');
+
+    // images: binary thumbnails.
+    for (let i = 0; i < 5; i++) {
+      const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, i, 0xff, 0x00, 0xfe]);
+      await client.xadd(DEMO_STREAMS.images, '*', 'name', `thumb-${i}.png`, 'png', bytes);
+    }
+    await client.xgroup('CREATE', DEMO_STREAMS.images, 'resizer', '0');
+    await client.xreadgroup('GROUP', 'resizer', 'resizer-1', 'COUNT', 2, 'STREAMS', DEMO_STREAMS.images, '>');
+
+    // orders:dlq: entries dead-lettered from billing, ready to replay.
+    for (let i = 0; i < 3; i++) {
+      await client.xadd(
+        DEMO_STREAMS.dlq, '*', ...order(900 + i),
+        DLQ_FIELDS.stream, DEMO_STREAMS.orders, DLQ_FIELDS.group, 'billing', DLQ_FIELDS.id, `${now - 3_600_000 - i}-0`,
+        DLQ_FIELDS.deliveries, '5', DLQ_FIELDS.error, i === 1 ? 'TypeError: cannot read properties of undefined (reading "price")' : 'payment gateway timeout after 30000 ms',
+        DLQ_FIELDS.at, String(now - (3 - i) * 600_000), DLQ_FIELDS.consumer, 'worker-2',
+      );
+    }
+
+    // emails: a list queue with waiting, processing (one stuck for an hour) and dead jobs.
+    const k = listQueueKeys(DEMO_LIST_QUEUE);
+    const l = client.pipeline();
+    for (let i = 0; i < 25; i++) {
+      const id = `mail-${i}`;
+      l.hset(k.job(id), 'to', `user${i}@example.com`, 'template', i % 2 ? 'welcome' : 'receipt', JOB_FIELDS.attempts, i >= 20 ? '1' : '0', JOB_FIELDS.createdAt, String(now - 60_000 * (25 - i)));
+    }
+    for (let i = 0; i < 20; i++) l.lpush(k.waiting, `mail-${i}`);
+    for (let i = 20; i < 23; i++) {
+      l.lpush(k.processing, `mail-${i}`);
+      l.zadd(k.started, i === 20 ? now - 3_600_000 : now - 5_000 * (i - 19), `mail-${i}`);
+    }
+    for (let i = 23; i < 25; i++) {
+      l.lpush(k.dead, `mail-${i}`);
+      l.hset(k.job(`mail-${i}`), JOB_FIELDS.attempts, '5', JOB_FIELDS.lastError, 'SMTP 550: mailbox unavailable', JOB_FIELDS.deadAt, String(now - 120_000));
+    }
+    await l.exec();
+  } finally {
+    if (typeof target === 'string') await quit(client);
+  }
+}

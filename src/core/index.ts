@@ -1,0 +1,10 @@
+/** The embedded queue client and everything that talks to Redis. No VS Code here. */
+export * from './errors';
+export * from './ids';
+export * from './replies';
+export * from './connection';
+export * from './inspect';
+export * from './health';
+export * from './render';
+export * from './sandbox';
+export * from './demo';

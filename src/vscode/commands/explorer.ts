@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+import { entryUri, type EntryRef } from '../entryDocument';
+import type { Services } from '../services';
+import { EntryNode, PendingEntryNode } from '../tree/explorerNodes';
+import { JobNode } from '../tree/listQueueNodes';
+import { LoadMoreNode, type Node } from '../tree/node';
+import { readSettings } from '../settings';
+
+export function refresh(s: Services, node?: Node): void {
+  s.provider.refresh(node);
+}
+
+export function loadMore(s: Services, node: LoadMoreNode): void {
+  if (!(node instanceof LoadMoreNode) || !node.parent) return;
+  const settings = readSettings();
+  const isStreams = node.parent.id.endsWith('/streams');
+  s.provider.loadMore(node.parent, isStreams ? settings.scanPageSize : settings.pageSize);
+}
+
+export async function setFilter(s: Services, pattern?: string): Promise<string> {
+  const cfg = vscode.workspace.getConfiguration('redisQueues');
+  const value =
+    pattern ??
+    (await vscode.window.showInputBox({
+      title: 'Show streams and list queues whose key matches (SCAN MATCH pattern)',
+      value: cfg.get<string>('streamFilter', '*'),
+      prompt: 'Glob-style: * any, ? one character, [abc] a set. Empty shows all.',
+    }));
+  if (value === undefined) return cfg.get<string>('streamFilter', '*');
+  await cfg.update('streamFilter', value.trim() || '*', vscode.ConfigurationTarget.Global);
+  s.provider.refresh();
+  return value.trim() || '*';
+}
+
+export function refOf(node: Node): EntryRef | undefined {
+  if (node instanceof PendingEntryNode) {
+    const e = node.entry;
+    return { connection: node.session.name, kind: 'stream', key: node.stream, id: e.id, pending: { group: node.group, consumer: e.consumer, idle: e.idle, deliveries: e.deliveries } };
+  }
+  if (node instanceof EntryNode) return { connection: node.session.name, kind: 'stream', key: node.stream, id: node.entry.id };
+  if (node instanceof JobNode) {
+    const q = node.parent.parent;
+    return { connection: q.session.name, kind: 'job', key: q.queue.name, id: node.job.id };
+  }
+  return undefined;
+}
+
+/** Opens an entry (or job) as read-only JSON beside the tree. */
+export async function openEntry(_s: Services, node: Node): Promise<vscode.TextDocument | undefined> {
+  const ref = refOf(node);
+  if (!ref) return undefined;
+  const doc = await vscode.workspace.openTextDocument(entryUri(ref));
+  await vscode.languages.setTextDocumentLanguage(doc, 'json');
+  await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+  return doc;
+}
+
+export async function copyId(_s: Services, node: Node): Promise<string | undefined> {
+  const ref = refOf(node);
+  if (!ref) return undefined;
+  await vscode.env.clipboard.writeText(ref.id);
+  return ref.id;
+}

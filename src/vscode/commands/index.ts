@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { wrap } from './command';
+import * as connections from './connections';
+import * as explorer from './explorer';
+import * as sandbox from './sandbox';
+
+type Handler = (s: Services, ...args: never[]) => unknown;
+
+/** The one registration table: command id → handler. Titles, icons and menus live in package.json. */
+export const COMMANDS: Record<string, Handler> = {
+  'redisQueues.connection.add': connections.addConnection,
+  'redisQueues.connection.addLocal': connections.addLocalConnection,
+  'redisQueues.connection.edit': connections.editConnection,
+  'redisQueues.connection.remove': connections.removeConnection,
+  'redisQueues.connection.test': connections.testConnectionCommand,
+  'redisQueues.connection.retry': (s: Services, arg?: unknown) => connections.retryConnection(s, arg),
+  'redisQueues.connection.connectAnyway': (s: Services, arg?: unknown) => connections.retryConnection(s, arg, true),
+  'redisQueues.explorer.refresh': explorer.refresh,
+  'redisQueues.explorer.refreshNode': explorer.refresh,
+  'redisQueues.explorer.loadMore': explorer.loadMore,
+  'redisQueues.explorer.setFilter': explorer.setFilter,
+  'redisQueues.entry.open': explorer.openEntry,
+  'redisQueues.entry.copyId': explorer.copyId,
+  'redisQueues.sandbox.start': sandbox.startSandbox,
+  'redisQueues.sandbox.stop': sandbox.stopSandbox,
+};
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, fn]) =>
+    vscode.commands.registerCommand(id, wrap(id, (...args: unknown[]) => (fn as (s: Services, ...a: unknown[]) => unknown)(s, ...args))),
+  );
+}

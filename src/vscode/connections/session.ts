@@ -1,0 +1,187 @@
+import * as vscode from 'vscode';
+import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core';
+import type { ConnectionEntry, ConnectionStore } from './connectionStore';
+
+export type SessionState =
+  | { kind: 'idle' }
+  | { kind: 'connecting' }
+  | { kind: 'connected'; server: ServerSummary }
+  | { kind: 'error'; error: QueueError; at: number }
+  | { kind: 'restricted' };
+
+/** Errors after which the session stops talking to the server until a retry. */
+const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH']);
+
+/**
+ * One connection's live state: a fail-fast inspect client opened on demand, its server summary,
+ * and the last connection error. Failures become state (shown as nodes), never exceptions in the
+ * tree, and a failed session does not reconnect on every refresh: only on retry, or after
+ * `retryAfterMs` when auto-refresh asks.
+ */
+export class Session implements vscode.Disposable {
+  state: SessionState = { kind: 'idle' };
+  private opening?: Promise<Inspector>;
+  private current?: Inspector;
+  private readonly changed = new vscode.EventEmitter<Session>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    public entry: ConnectionEntry,
+    private readonly store: ConnectionStore,
+    readonly retryAfterMs = 15_000,
+  ) {
+    if (!store.mayAutoConnect(entry)) this.state = { kind: 'restricted' };
+  }
+
+  get name(): string {
+    return this.entry.config.name;
+  }
+
+  get readOnly(): boolean {
+    return Boolean(this.entry.config.readOnly);
+  }
+
+  get production(): boolean {
+    return Boolean(this.entry.config.production);
+  }
+
+  /** The connected inspector, opening it if needed. Rejects with a QueueError. */
+  inspector(): Promise<Inspector> {
+    if (this.current && this.state.kind === 'connected') return Promise.resolve(this.current);
+    if (this.state.kind === 'restricted') {
+      return Promise.reject(toQueueError(new Error('Workspace is not trusted: this workspace-defined connection is not connected automatically. Trust the workspace or connect explicitly.')));
+    }
+    // After a failure, do not reconnect on every redraw: only after retry() or retryAfterMs.
+    if (this.state.kind === 'error' && Date.now() - this.state.at < this.retryAfterMs) return Promise.reject(this.state.error);
+    if (!this.opening) {
+      this.setState({ kind: 'connecting' });
+      this.opening = (async () => {
+        try {
+          const options = await this.store.resolve(this.entry);
+          const inspector = await Inspector.open(options);
+          const server = await inspector.serverSummary();
+          inspector.client.on('end', () => this.onClientEnd(inspector));
+          this.current = inspector;
+          this.setState({ kind: 'connected', server });
+          return inspector;
+        } catch (e) {
+          const error = toQueueError(e);
+          this.setState({ kind: 'error', error, at: Date.now() });
+          throw error;
+        } finally {
+          this.opening = undefined;
+        }
+      })();
+    }
+    return this.opening;
+  }
+
+  /** Runs a read against the server; connection-level failures switch the session to the error state. */
+  async run<T>(fn: (inspector: Inspector) => Promise<T>): Promise<T> {
+    const inspector = await this.inspector();
+    try {
+      return await fn(inspector);
+    } catch (e) {
+      const error = toQueueError(e);
+      if (CONNECTION_ERRORS.has(error.code)) this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Starts connecting without waiting (so the connection node can show version and state). */
+  connectInBackground(): void {
+    if (this.state.kind === 'idle') this.inspector().catch(() => undefined);
+  }
+
+  /** Whether auto-refresh should touch this session now (no reconnect storm when the server is gone). */
+  wantsRefresh(): boolean {
+    if (this.state.kind === 'error') return Date.now() - this.state.at >= this.retryAfterMs;
+    return this.state.kind !== 'restricted';
+  }
+
+  /** Forgets the current client and error; the next read reconnects. `force` also lifts the Restricted Mode hold. */
+  retry(force = false): void {
+    this.closeClient();
+    if (this.state.kind === 'restricted' && !force) return;
+    this.setState({ kind: 'idle' });
+  }
+
+  private fail(error: QueueError): void {
+    this.closeClient();
+    this.setState({ kind: 'error', error, at: Date.now() });
+  }
+
+  private onClientEnd(inspector: Inspector): void {
+    if (this.current !== inspector) return;
+    this.current = undefined;
+    if (this.state.kind === 'connected') {
+      this.setState({ kind: 'error', error: toQueueError(new Error('Connection is closed.'), { target: inspector.target }), at: Date.now() });
+    }
+  }
+
+  private closeClient(): void {
+    const c = this.current;
+    this.current = undefined;
+    c?.close();
+  }
+
+  private setState(state: SessionState): void {
+    this.state = state;
+    this.changed.fire(this);
+  }
+
+  dispose(): void {
+    this.closeClient();
+    this.changed.dispose();
+  }
+}
+
+/** Sessions for the store's connections, kept in step with it. */
+export class SessionManager implements vscode.Disposable {
+  private readonly sessions = new Map<string, Session>();
+  private readonly changed = new vscode.EventEmitter<Session | undefined>();
+  /** Fires with a session whose state changed, or undefined when the set of sessions changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly store: ConnectionStore) {
+    this.sub = store.onDidChange(() => this.sync());
+    this.sync();
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  get(name: string): Session | undefined {
+    return this.sessions.get(name);
+  }
+
+  private sync(): void {
+    const entries = this.store.list();
+    const names = new Set(entries.map((e) => e.config.name));
+    for (const [name, s] of this.sessions) {
+      if (!names.has(name)) {
+        s.dispose();
+        this.sessions.delete(name);
+      }
+    }
+    for (const entry of entries) {
+      const existing = this.sessions.get(entry.config.name);
+      if (existing && JSON.stringify(existing.entry) === JSON.stringify(entry)) continue;
+      existing?.dispose();
+      const s = new Session(entry, this.store);
+      s.onDidChange((x) => this.changed.fire(x));
+      this.sessions.set(entry.config.name, s);
+    }
+    void vscode.commands.executeCommand('setContext', 'redisQueues:hasConnections', this.sessions.size > 0);
+    this.changed.fire(undefined);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,18 @@
+import type * as vscode from 'vscode';
+import type { ConnectionStore } from './connections/connectionStore';
+import type { SessionManager } from './connections/session';
+import type { ExplorerProvider } from './tree/explorerProvider';
+import type { RefreshManager } from './tree/refreshManager';
+import type { SandboxManager } from './sandboxManager';
+import type { Node } from './tree/node';
+
+/** What commands work with; built once in activate(). */
+export interface Services {
+  context: vscode.ExtensionContext;
+  store: ConnectionStore;
+  sessions: SessionManager;
+  provider: ExplorerProvider;
+  refresh: RefreshManager;
+  sandbox: SandboxManager;
+  view: vscode.TreeView<Node>;
+}

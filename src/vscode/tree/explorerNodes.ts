@@ -1,0 +1,406 @@
+import * as vscode from 'vscode';
+import {
+  type ConsumerInfo,
+  type GroupSummary,
+  type PendingEntry,
+  type StreamEntry,
+  type StreamSummary,
+  formatCount,
+  formatDuration,
+  idTime,
+  isLagging,
+  isPoison,
+  isStuck,
+  oneLine,
+  previewFields,
+  toQueueError,
+} from '../../core';
+import type { Session } from '../connections/session';
+import type { Settings } from '../settings';
+import { type Node, ErrorNode, InfoNode, LoadMoreNode, childId } from './node';
+import type { ListQueuesFolderNode } from './listQueueNodes';
+
+/** What every explorer node can reach: settings, paging state, and the list-queue folder factory. */
+export interface TreeContext {
+  settings(): Settings;
+  /** How many items a paged node shows (grows by a page with each "Load more"). */
+  limit(node: Node, pageSize: number): number;
+  listQueues(parent: ConnectionNode): ListQueuesFolderNode;
+}
+
+function item(node: Node, label: string, state: vscode.TreeItemCollapsibleState, icon: string | vscode.ThemeIcon, contextValue: string): vscode.TreeItem {
+  const t = new vscode.TreeItem(label, state);
+  t.id = node.id;
+  t.iconPath = typeof icon === 'string' ? new vscode.ThemeIcon(icon) : icon;
+  t.contextValue = contextValue;
+  return t;
+}
+
+const Collapsed = vscode.TreeItemCollapsibleState.Collapsed;
+const None = vscode.TreeItemCollapsibleState.None;
+const warn = (icon: string) => new vscode.ThemeIcon(icon, new vscode.ThemeColor('problemsWarningIcon.foreground'));
+const bad = (icon: string) => new vscode.ThemeIcon(icon, new vscode.ThemeColor('errorForeground'));
+
+/** Turns a failed read into an error node (with a retry action for connection failures). */
+export function errorNode(parent: Node, session: Session, e: unknown): ErrorNode {
+  const err = toQueueError(e);
+  const connection = err.code === 'CANNOT_CONNECT' || err.code === 'AUTH';
+  return new ErrorNode(
+    parent,
+    err.code === 'CANNOT_CONNECT' ? err.message.replace(/^Cannot connect to [^:]+:\/\/[^:]+:\d+[^:]*:/, 'Cannot connect:') : err.message,
+    connection ? { command: 'redisQueues.connection.retry', title: 'Retry', arguments: [session.name] } : undefined,
+  );
+}
+
+export class ConnectionNode implements Node {
+  readonly id: string;
+  readonly parent = undefined;
+  constructor(
+    readonly session: Session,
+    readonly ctx: TreeContext,
+  ) {
+    this.id = childId(undefined, 'conn', session.name);
+  }
+
+  item(): vscode.TreeItem {
+    const s = this.session;
+    const c = s.entry.config;
+    const flags = [s.readOnly ? 'readOnly' : '', s.production ? 'production' : '', s.entry.origin === 'sandbox' ? 'sandbox' : '', s.entry.origin].filter(Boolean);
+    const t = item(this, c.name, Collapsed, 'database', `connection;${s.state.kind};${flags.join(';')}`);
+    const lock = s.readOnly ? ' · read-only' : '';
+    const prod = s.production ? ' · production' : '';
+    const tlsOff = c.tls?.rejectUnauthorized === false ? ' · TLS unverified' : '';
+    switch (s.state.kind) {
+      case 'idle':
+        t.description = `${c.mode ?? 'standalone'}${lock}${prod}`;
+        s.connectInBackground();
+        break;
+      case 'connecting':
+        t.description = 'connecting…';
+        t.iconPath = new vscode.ThemeIcon('loading~spin');
+        break;
+      case 'connected': {
+        const srv = s.state.server;
+        t.description = `Redis ${srv.version} · ${srv.mode}${srv.mode === 'cluster' ? ` (${srv.masters} masters)` : ''}${lock}${prod}${tlsOff}`;
+        t.iconPath = s.production ? warn('database') : new vscode.ThemeIcon('database', new vscode.ThemeColor('testing.iconPassed'));
+        break;
+      }
+      case 'error': {
+        const code = s.state.error.code;
+        t.description = code === 'AUTH' ? 'auth failed' : code === 'NOPERM' ? 'no permission' : 'unreachable';
+        t.iconPath = bad('debug-disconnect');
+        break;
+      }
+      case 'restricted':
+        t.description = 'not connected (Restricted Mode)';
+        t.iconPath = new vscode.ThemeIcon('workspace-untrusted');
+        break;
+    }
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escapeMd(c.name)}**\n\n`);
+    md.appendText(`${c.url}${c.username ? ` as ${c.username}` : ''}\nmode: ${c.mode ?? 'standalone'}${c.readOnly ? '\nread-only: writes are refused' : ''}${c.production ? '\nproduction: destructive actions ask you to type the name' : ''}${tlsOff ? '\nTLS certificate verification is OFF for this connection' : ''}\n`);
+    if (s.state.kind === 'error') md.appendText(`\n${s.state.error.message}`);
+    if (s.state.kind === 'connected') md.appendText(`\nRedis ${s.state.server.version}, role ${s.state.server.role}`);
+    t.tooltip = md;
+    return t;
+  }
+
+  async children(): Promise<Node[]> {
+    const s = this.session;
+    if (s.state.kind === 'restricted') {
+      return [new ErrorNode(this, 'Workspace not trusted: not connected automatically', { command: 'redisQueues.connection.connectAnyway', title: 'Connect anyway', arguments: [s.name] })];
+    }
+    try {
+      await s.inspector();
+    } catch (e) {
+      return [errorNode(this, s, e)];
+    }
+    return [new StreamsFolderNode(this), this.ctx.listQueues(this)];
+  }
+}
+
+export class StreamsFolderNode implements Node {
+  readonly id: string;
+  constructor(readonly parent: ConnectionNode) {
+    this.id = childId(parent, 'streams');
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  item(): vscode.TreeItem {
+    const t = item(this, 'Streams', Collapsed, 'list-flat', 'streams');
+    const filter = this.parent.ctx.settings().streamFilter;
+    if (filter !== '*') t.description = `filter: ${filter}`;
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    const ctx = this.parent.ctx;
+    const settings = ctx.settings();
+    const limit = ctx.limit(this, settings.scanPageSize);
+    try {
+      return await this.session.run(async (insp) => {
+        const page = await insp.scanStreams({ match: settings.streamFilter, limit });
+        const keys = page.keys;
+        if (!keys.length) return [new InfoNode(this, settings.streamFilter === '*' ? 'No streams' : `No streams match "${settings.streamFilter}"`)];
+        const infos = await insp.streams(keys);
+        const nodes: Node[] = keys.map((k, i) => {
+          const info = infos[i]!;
+          return info instanceof Error ? new InfoNode(this, `${k}: ${info.message}`, undefined, 'warning') : new StreamNode(this, info);
+        });
+        if (page.next) nodes.push(new LoadMoreNode(this, `Load more streams… (${keys.length} shown)`));
+        return nodes;
+      });
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class StreamNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: StreamsFolderNode,
+    readonly info: StreamSummary,
+  ) {
+    this.id = childId(parent, info.key);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get key(): string {
+    return this.info.key;
+  }
+  item(): vscode.TreeItem {
+    const i = this.info;
+    const t = item(this, oneLine(i.key), Collapsed, 'symbol-event', `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}`);
+    const age = i.lastEntryAgeMs !== undefined ? ` · last ${formatDuration(i.lastEntryAgeMs)} ago` : '';
+    t.description = `${formatCount(i.length)} entries${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`;
+    t.tooltip = [
+      `Stream ${oneLine(i.key)}`,
+      `length: ${formatCount(i.length)}`,
+      `first id: ${i.firstEntryId ?? '—'}`,
+      `last id: ${i.lastEntryId ?? '—'}${i.lastEntryAgeMs !== undefined ? ` (${formatDuration(i.lastEntryAgeMs)} ago)` : ''}`,
+      `last generated id: ${i.lastGeneratedId}`,
+      `consumer groups: ${i.groups}`,
+      i.entriesAdded !== undefined ? `entries ever added: ${formatCount(i.entriesAdded)}` : '',
+    ].filter(Boolean).join('\n');
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    return [new GroupsFolderNode(this), new EntriesFolderNode(this)];
+  }
+}
+
+export class GroupsFolderNode implements Node {
+  readonly id: string;
+  constructor(readonly parent: StreamNode) {
+    this.id = childId(parent, 'groups');
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  item(): vscode.TreeItem {
+    const t = item(this, 'Groups', Collapsed, 'organization', 'groups');
+    t.description = String(this.parent.info.groups);
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    try {
+      const { groups, lagSupported } = await this.session.run(async (insp) => ({ groups: await insp.groups(this.parent.key), lagSupported: (await insp.caps()).lag }));
+      if (!groups.length) return [new InfoNode(this, 'No consumer groups')];
+      const nodes: Node[] = groups.map((g) => new GroupNode(this, g, lagSupported));
+      if (!lagSupported) nodes.push(new InfoNode(this, 'Lag needs Redis 7.0 or later', 'XINFO GROUPS reports lag and entries-read from Redis 7.0.'));
+      return nodes;
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class GroupNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: GroupsFolderNode,
+    readonly group: GroupSummary,
+    private readonly lagSupported: boolean,
+  ) {
+    this.id = childId(parent, group.name);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get stream(): string {
+    return this.parent.parent.key;
+  }
+  get lagging(): boolean {
+    return isLagging(this.group, this.parent.parent.parent.parent.ctx.settings().thresholds);
+  }
+  item(): vscode.TreeItem {
+    const g = this.group;
+    const lagging = this.lagging;
+    const t = item(this, oneLine(g.name), Collapsed, lagging ? warn('warning') : 'organization', `group;${g.pending > 0 ? 'hasPending' : 'noPending'}${lagging ? ';lagging' : ''}`);
+    const lag = !this.lagSupported ? '' : g.lag === null || g.lag === undefined ? ' · lag ?' : ` · lag ${formatCount(g.lag)}`;
+    const oldest = g.oldestPendingAgeMs !== undefined ? ` · oldest ${formatDuration(g.oldestPendingAgeMs)}` : '';
+    t.description = `${formatCount(g.pending)} pending${lag}${oldest} · ${g.consumers} consumer${g.consumers === 1 ? '' : 's'}${lagging ? ' · LAGGING' : ''}`;
+    t.tooltip = [
+      `Group ${oneLine(g.name)} on ${oneLine(this.stream)}`,
+      `pending: ${formatCount(g.pending)}`,
+      this.lagSupported ? `lag: ${g.lag === null || g.lag === undefined ? 'unknown (after deletions or SETID Redis cannot tell)' : formatCount(g.lag)}` : 'lag: needs Redis 7.0',
+      g.entriesRead !== undefined ? `entries read: ${g.entriesRead === null ? '?' : formatCount(g.entriesRead)}` : '',
+      `last delivered id: ${g.lastDeliveredId}`,
+      g.oldestPendingId ? `oldest pending: ${g.oldestPendingId} (age ${formatDuration(g.oldestPendingAgeMs)}, idle ${formatDuration(g.oldestPendingIdleMs)})` : 'no pending entries',
+      `consumers: ${g.consumers}`,
+      lagging ? `LAGGING: more than ${formatCount(this.parent.parent.parent.parent.ctx.settings().thresholds.lagWarning)} entries behind` : '',
+    ].filter(Boolean).join('\n');
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    try {
+      const consumers = await this.session.run((insp) => insp.consumers(this.stream, this.group.name));
+      if (!consumers.length) return [new InfoNode(this, 'No consumers')];
+      return consumers.map((c) => new ConsumerNode(this, c));
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class ConsumerNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: GroupNode,
+    readonly consumer: ConsumerInfo,
+  ) {
+    this.id = childId(parent, consumer.name);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get ctx(): TreeContext {
+    return this.parent.parent.parent.parent.parent.ctx;
+  }
+  get stuck(): boolean {
+    return isStuck(this.consumer, this.ctx.settings().thresholds);
+  }
+  item(): vscode.TreeItem {
+    const c = this.consumer;
+    const stuck = this.stuck;
+    const t = item(this, oneLine(c.name), c.pending > 0 ? Collapsed : None, stuck ? bad('person') : 'person', `consumer;${c.pending > 0 ? 'hasPending' : 'noPending'}${stuck ? ';stuck' : ''}`);
+    t.description = `${formatCount(c.pending)} pending · idle ${formatDuration(c.idle)}${stuck ? ' · STUCK' : ''}`;
+    t.tooltip = [
+      `Consumer ${oneLine(c.name)}`,
+      `pending: ${formatCount(c.pending)}`,
+      `idle: ${formatDuration(c.idle)} (since its last attempted read)`,
+      c.inactive !== undefined ? `inactive: ${c.inactive < 0 ? 'never read successfully' : formatDuration(c.inactive)}` : '',
+      stuck ? `STUCK: holds entries and idle for more than ${formatDuration(this.ctx.settings().thresholds.stuckIdleMs)}` : '',
+    ].filter(Boolean).join('\n');
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    const pageSize = this.ctx.settings().pageSize;
+    const limit = this.ctx.limit(this, pageSize);
+    try {
+      const page = await this.session.run((insp) => insp.pendingPage(this.parent.stream, this.parent.group.name, { consumer: this.consumer.name, count: limit }));
+      if (!page.entries.length) return [new InfoNode(this, 'No pending entries')];
+      const nodes: Node[] = page.entries.map((e) => new PendingEntryNode(this, e));
+      if (page.next) nodes.push(new LoadMoreNode(this, `Load more pending… (${page.entries.length} shown)`));
+      return nodes;
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class PendingEntryNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: ConsumerNode,
+    readonly entry: PendingEntry,
+  ) {
+    this.id = childId(parent, entry.id);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get stream(): string {
+    return this.parent.parent.stream;
+  }
+  get group(): string {
+    return this.parent.parent.group.name;
+  }
+  item(): vscode.TreeItem {
+    const e = this.entry;
+    const poison = isPoison(e, this.parent.ctx.settings().thresholds);
+    const t = item(this, e.id, None, poison ? bad('flame') : 'mail', `pendingEntry${poison ? ';poison' : ''}`);
+    const age = idTime(e.id);
+    t.description = `idle ${formatDuration(e.idle)} · delivered ${e.deliveries}×${poison ? ' · POISON' : ''}`;
+    t.tooltip = [
+      `Pending entry ${e.id}`,
+      `consumer: ${oneLine(e.consumer)}`,
+      `idle: ${formatDuration(e.idle)}`,
+      `deliveries: ${e.deliveries}`,
+      Number.isNaN(age) ? '' : `created: ${new Date(age).toISOString()} (${formatDuration(Date.now() - age)} ago)`,
+      poison ? `POISON: delivered ${e.deliveries} times (threshold ${this.parent.ctx.settings().thresholds.poisonDeliveries})` : '',
+    ].filter(Boolean).join('\n');
+    t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
+    return t;
+  }
+}
+
+export class EntriesFolderNode implements Node {
+  readonly id: string;
+  constructor(readonly parent: StreamNode) {
+    this.id = childId(parent, 'entries');
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get ctx(): TreeContext {
+    return this.parent.parent.parent.ctx;
+  }
+  item(): vscode.TreeItem {
+    const t = item(this, 'Entries', Collapsed, 'list-ordered', 'entries');
+    t.description = 'newest first';
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    const limit = this.ctx.limit(this, this.ctx.settings().pageSize);
+    try {
+      const page = await this.session.run((insp) => insp.entriesPage(this.parent.key, { count: limit }));
+      if (!page.entries.length) return [new InfoNode(this, 'No entries')];
+      const nodes: Node[] = page.entries.map((e) => new EntryNode(this, e));
+      if (page.next) nodes.push(new LoadMoreNode(this, `Load more entries… (${page.entries.length} shown)`));
+      return nodes;
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class EntryNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: EntriesFolderNode,
+    readonly entry: StreamEntry,
+  ) {
+    this.id = childId(parent, entry.id);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  get stream(): string {
+    return this.parent.parent.key;
+  }
+  item(): vscode.TreeItem {
+    const t = item(this, this.entry.id, None, 'mail-read', 'streamEntry');
+    t.description = previewFields(this.entry.fields);
+    const age = idTime(this.entry.id);
+    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\n${new Date(age).toISOString()}`}\n${previewFields(this.entry.fields, 400)}`;
+    t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
+    return t;
+  }
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+}

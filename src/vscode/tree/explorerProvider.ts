@@ -1,0 +1,79 @@
+import * as vscode from 'vscode';
+import type { SessionManager } from '../connections/session';
+import { readSettings, type Settings } from '../settings';
+import { ConnectionNode, type TreeContext } from './explorerNodes';
+import { ListQueuesFolderNode } from './listQueueNodes';
+import type { Node } from './node';
+
+/**
+ * The Redis Queues tree. Nodes are rebuilt on every refresh; what must survive a refresh (how
+ * many items a paged node shows) is kept here by node id.
+ */
+export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeContext, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly limits = new Map<string, number>();
+  private cachedSettings?: Settings;
+  private roots = new Map<string, ConnectionNode>();
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+
+  constructor(private readonly sessions: SessionManager) {
+    this.disposables.push(
+      sessions.onDidChange((s) => {
+        // A session's state changed: redraw its node (and children). A set change: redraw all.
+        const node = s ? this.roots.get(s.name) : undefined;
+        this.changed.fire(node);
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('redisQueues')) {
+          this.cachedSettings = undefined;
+          this.refresh();
+        }
+      }),
+    );
+  }
+
+  settings(): Settings {
+    return (this.cachedSettings ??= readSettings());
+  }
+
+  limit(node: Node, pageSize: number): number {
+    return this.limits.get(node.id) ?? pageSize;
+  }
+
+  /** Shows one more page under `node` (the parent of a "Load more" node). */
+  loadMore(node: Node, pageSize: number): void {
+    this.limits.set(node.id, this.limit(node, pageSize) + pageSize);
+    this.changed.fire(node);
+  }
+
+  listQueues(parent: ConnectionNode): ListQueuesFolderNode {
+    return new ListQueuesFolderNode(parent, () => vscode.workspace.getConfiguration('redisQueues').get<string[]>('listQueues.names', []));
+  }
+
+  refresh(node?: Node): void {
+    this.changed.fire(node);
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    return node.item();
+  }
+
+  getParent(node: Node): Node | undefined {
+    return node.parent;
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    if (!node) {
+      const next = new Map<string, ConnectionNode>();
+      for (const s of this.sessions.list()) next.set(s.name, new ConnectionNode(s, this));
+      this.roots = next;
+      return [...next.values()];
+    }
+    return node.children ? node.children() : [];
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}

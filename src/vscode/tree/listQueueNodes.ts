@@ -1,0 +1,131 @@
+import * as vscode from 'vscode';
+import { type ListJob, type ListQueueSummary, type ListSection, formatCount, formatDuration, oneLine, previewFields } from '../../core';
+import type { Session } from '../connections/session';
+import { type Node, InfoNode, LoadMoreNode, childId } from './node';
+import { type ConnectionNode, errorNode } from './explorerNodes';
+
+export class ListQueuesFolderNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: ConnectionNode,
+    private readonly configuredNames: () => string[],
+  ) {
+    this.id = childId(parent, 'lists');
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  item(): vscode.TreeItem {
+    const t = new vscode.TreeItem('List queues', vscode.TreeItemCollapsibleState.Collapsed);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon('layers');
+    t.contextValue = 'listQueues';
+    t.tooltip = 'Queues in the embedded client\'s layout: <queue> (waiting), <queue>:processing, <queue>:dead, <queue>:job:<id>. Found by their processing and dead lists, or named in the redisQueues.listQueues setting.';
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    try {
+      const settings = this.parent.ctx.settings();
+      const queues = await this.session.run((insp) => insp.listQueues({ match: settings.streamFilter, names: this.configuredNames(), limit: settings.scanPageSize }));
+      if (!queues.length) return [new InfoNode(this, 'No list queues found', 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues setting.')];
+      return queues.map((q) => new ListQueueNode(this, q));
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class ListQueueNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: ListQueuesFolderNode,
+    readonly queue: ListQueueSummary,
+  ) {
+    this.id = childId(parent, queue.name);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  item(): vscode.TreeItem {
+    const q = this.queue;
+    const t = new vscode.TreeItem(oneLine(q.name), vscode.TreeItemCollapsibleState.Collapsed);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(q.dead > 0 ? 'inbox' : 'layers', q.dead > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    t.contextValue = `listQueue${q.dead > 0 ? ';hasDead' : ''}${q.processing > 0 ? ';hasProcessing' : ''}`;
+    const oldest = q.oldestProcessingAgeMs !== undefined ? ` · oldest running ${formatDuration(q.oldestProcessingAgeMs)}` : '';
+    t.description = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
+    t.tooltip = `List queue ${oneLine(q.name)}\nwaiting: ${q.waiting}\nprocessing: ${q.processing}${oldest ? `\noldest processing job started ${formatDuration(q.oldestProcessingAgeMs)} ago` : ''}\ndead-letter: ${q.dead}`;
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    const q = this.queue;
+    return [new ListSectionNode(this, 'waiting', q.waiting), new ListSectionNode(this, 'processing', q.processing), new ListSectionNode(this, 'dead', q.dead)];
+  }
+}
+
+const SECTION_LABEL: Record<ListSection, string> = { waiting: 'Waiting', processing: 'Processing', dead: 'Dead-letter' };
+const SECTION_ICON: Record<ListSection, string> = { waiting: 'watch', processing: 'sync', dead: 'archive' };
+
+export class ListSectionNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: ListQueueNode,
+    readonly section: ListSection,
+    private readonly count: number,
+  ) {
+    this.id = childId(parent, section);
+  }
+  get session(): Session {
+    return this.parent.session;
+  }
+  item(): vscode.TreeItem {
+    const t = new vscode.TreeItem(SECTION_LABEL[this.section], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(SECTION_ICON[this.section]);
+    t.description = `${formatCount(this.count)}${this.section === 'processing' ? ' · oldest first' : this.section === 'waiting' ? ' · next first' : ''}`;
+    t.contextValue = `listSection;${this.section}`;
+    return t;
+  }
+  async children(): Promise<Node[]> {
+    const ctx = this.parent.parent.parent.ctx;
+    const limit = ctx.limit(this, ctx.settings().pageSize);
+    try {
+      const { jobs, total } = await this.session.run((insp) => insp.listJobs(this.parent.queue.name, this.section, { count: limit }));
+      if (!jobs.length) return [new InfoNode(this, 'Empty')];
+      const nodes: Node[] = jobs.map((j) => new JobNode(this, j));
+      if (total > jobs.length) nodes.push(new LoadMoreNode(this, `Load more… (${jobs.length} of ${formatCount(total)} shown)`));
+      return nodes;
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
+}
+
+export class JobNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: ListSectionNode,
+    readonly job: ListJob,
+  ) {
+    this.id = childId(parent, job.id);
+  }
+  item(): vscode.TreeItem {
+    const j = this.job;
+    const stuckMs = this.parent.parent.parent.parent.ctx.settings().thresholds.stuckIdleMs;
+    const stuck = j.runningForMs !== undefined && j.runningForMs !== null && j.runningForMs > stuckMs;
+    const t = new vscode.TreeItem(oneLine(j.id), vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(stuck ? 'warning' : 'symbol-field', stuck ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    t.contextValue = `job;${this.parent.section}${stuck ? ';stuck' : ''}`;
+    const parts: string[] = [];
+    if (j.runningForMs !== undefined) parts.push(j.runningForMs === null ? 'not stamped yet' : `running ${formatDuration(j.runningForMs)}`);
+    if (j.attempts !== undefined) parts.push(`attempt ${j.attempts}`);
+    if (stuck) parts.push('STUCK');
+    if (!j.fields) parts.push('(job hash missing)');
+    else parts.push(previewFields(Object.fromEntries(Object.entries(j.fields).filter(([k]) => !k.startsWith('__'))), 60));
+    t.description = parts.join(' · ');
+    t.tooltip = `Job ${oneLine(j.id)}${j.lastError ? `\nlast error: ${oneLine(j.lastError)}` : ''}\n${previewFields(j.fields, 400)}`;
+    t.command = { command: 'redisQueues.entry.open', title: 'Open Job', arguments: [this] };
+    return t;
+  }
+}
