@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// `npm start`: the extension running in a real VS Code in your browser, against a local Redis.
+// Builds (esbuild + tsc), installs the tools (Node 24 + code-server, into .tools/), starts a
+// throwaway redis-server (seeded with demo queues when out/src/core/demo.js exists), starts
+// code-server on 127.0.0.1 (port $PORT or 8080, a free one if that is taken) with the extension
+// as a development extension and a "sandbox" connection, and prints the URL to open.
+// Ctrl-C / SIGTERM stops everything it started and removes its temporary folders.
+//
+//   node scripts/start.mjs            run until Ctrl-C
+//   node scripts/start.mjs --smoke    start, check the workbench answers, stop, exit 0
+//   RQ_START_EXIT_AFTER_MS=5000 ...   stop and exit 0 that long after it is up
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, portIsFree, repoRoot as root, startCodeServer } from './codeServer.mjs';
+
+const require = createRequire(import.meta.url);
+const smoke = process.argv.includes('--smoke');
+const exitAfterMs = smoke ? 0 : Number(process.env.RQ_START_EXIT_AFTER_MS ?? -1);
+
+function step(title, cmd, args) {
+  console.log(`[start] ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`[start] ${title} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+step('building the extension (node esbuild.js)', process.execPath, ['esbuild.js']);
+step('compiling (tsc -p .)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
+step('installing tools (scripts/install-tools.sh)', 'bash', [join(root, 'scripts', 'install-tools.sh')]);
+
+let redis;
+let server;
+let stopping;
+function stopAll(code) {
+  stopping ??= (async () => {
+    console.log('[start] stopping code-server and redis-server');
+    await server?.stop().catch((e) => console.error(`[start] stopping code-server: ${e.message}`));
+    await redis?.stop().catch((e) => console.error(`[start] stopping redis-server: ${e.message}`));
+    console.log('[start] stopped');
+    process.exit(code);
+  })();
+  return stopping;
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  const { startSandbox } = require(join(root, 'out', 'src', 'core', 'sandbox.js'));
+  redis = await startSandbox();
+  console.log(`[start] redis-server: ${redis.url}`);
+  const demo = join(root, 'out', 'src', 'core', 'demo.js');
+  if (existsSync(demo)) {
+    await require(demo).seedDemo(redis.url);
+    console.log('[start] seeded demo queues');
+  }
+
+  const wanted = Number(process.env.PORT ?? 8080);
+  const port = (await portIsFree(wanted)) ? wanted : await freePort();
+  if (port !== wanted) console.log(`[start] port ${wanted} is taken; using ${port}`);
+  server = await startCodeServer({ port, settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis.url }] }, timeoutMs: 120_000 });
+  const url = server.payloadUrl({ folder: root, extensionDevelopmentPath: root });
+  console.log('\n[start] Redis Queues is running in VS Code (code-server). Open:\n');
+  console.log(`  ${url}\n`);
+  console.log(`[start] code-server log: ${server.logPath}; Ctrl-C stops everything.`);
+
+  if (smoke) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    const html = await res.text();
+    if (!res.ok || !/vscode|workbench/i.test(html)) throw new Error(`the workbench page answered ${res.status}`);
+    console.log(`[start] smoke: workbench page answered ${res.status} (${html.length} bytes)`);
+    await stopAll(0);
+  } else if (exitAfterMs >= 0) {
+    await delay(exitAfterMs);
+    await stopAll(0);
+  }
+} catch (e) {
+  console.error(`[start] ${e instanceof Error ? e.stack : e}`);
+  await stopAll(1);
+}
