@@ -22,11 +22,25 @@ type Arg = string | Buffer | number;
 /** Runs a script: EVALSHA, then EVAL if the server answers NOSCRIPT. Raw (Buffer) reply. */
 export async function runScript(client: RedisClient, script: LuaScript, keys: Arg[], args: Arg[]): Promise<unknown> {
   try {
-    return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
+    try {
+      return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!/NOSCRIPT/.test((e as Error).message ?? '')) throw e;
+      return await client.callBuffer('EVAL', script.lua, keys.length, ...keys, ...args);
+    }
   } catch (e) {
-    if (!/NOSCRIPT/.test((e as Error).message ?? '')) throw e;
-    return client.callBuffer('EVAL', script.lua, keys.length, ...keys, ...args);
+    throw withoutScriptNoise(e);
   }
+}
+
+/** Drops the "script: <sha>, on @user_script:N." suffix Redis appends to errors raised in scripts. */
+function withoutScriptNoise(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const m = e.message.replace(/\s*script: [0-9a-f]{40}, on @user_script:\d+\.?\s*$/, '');
+  if (m === e.message) return e;
+  const clean = new Error(m, { cause: e });
+  (clean as Error & { code?: unknown }).code = (e as Error & { code?: unknown }).code;
+  return clean;
 }
 
 /**
