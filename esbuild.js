@@ -2,11 +2,13 @@
 //   node esbuild.js               development build
 //   node esbuild.js --production  minified, no source maps
 //   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
+//   node esbuild.js --no-typecheck bundle only (local iteration; `npm test` always type-checks)
 const esbuild = require('esbuild');
 const { execFileSync } = require('node:child_process');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const typecheck = !watch && !process.argv.includes('--no-typecheck');
 
 /** @type {import('esbuild').Plugin} */
 const report = {
@@ -23,7 +25,7 @@ const report = {
 };
 
 async function main() {
-  if (!watch) {
+  if (typecheck) {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit'], { stdio: 'inherit' });
   }
   const ctx = await esbuild.context({

@@ -224,15 +224,23 @@ export function createClient(options: ConnectionOptions, purpose: ClientPurpose 
 /** Opens a lazily created client, mapping failures to readable errors (and closing the client on failure). */
 export async function connect(client: RedisClient, options: ConnectionOptions): Promise<RedisClient> {
   if (client.status === 'ready') return client;
+  // ioredis reports the real cause (WRONGPASS, TLS, ECONNREFUSED) as an 'error' event and then
+  // rejects with a generic "Connection is closed": keep the cause.
+  let cause: unknown;
+  const onError = (e: unknown) => (cause = e);
+  client.on('error', onError);
   try {
     if (client.status === 'wait' || client.status === 'end') await client.connect();
     else await client.ping();
     return client;
   } catch (e) {
     client.disconnect();
-    const err = toQueueError(e, { target: describeTarget(options) });
+    const generic = /Connection is closed|max retries/i.test(String((e as Error)?.message));
+    const err = toQueueError(generic && cause ? cause : e, { target: describeTarget(options) });
     if (err.code === 'REDIS') throw new CannotConnectError(describeTarget(options), err.message, { cause: e });
     throw err;
+  } finally {
+    client.off('error', onError);
   }
 }
 

@@ -1,0 +1,289 @@
+// The explorer tree inside a real VS Code, against real redis-servers seeded by the tests.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { open, quit } from '../../../src/core/connection';
+import { startSandbox, startSandboxCluster, type Sandbox, type SandboxCluster } from '../../../src/core/sandbox';
+import { listQueueKeys } from '../../../src/core/queue/keys';
+import { compareIds } from '../../../src/core/ids';
+import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import type { Node } from '../../../src/vscode/tree/node';
+
+const EXT = 'redis-queues.redis-queues';
+let api: RedisQueuesApi;
+
+function label(n: Node): string {
+  const l = n.item().label;
+  return typeof l === 'string' ? l : (l?.label ?? '');
+}
+function desc(n: Node): string {
+  return String(n.item().description ?? '');
+}
+function ctxv(n: Node): string {
+  return n.item().contextValue ?? '';
+}
+async function kids(n?: Node): Promise<Node[]> {
+  return api.services.provider.getChildren(n);
+}
+async function child(n: Node | undefined, name: string | RegExp): Promise<Node> {
+  const list = await kids(n);
+  const found = list.find((c) => (typeof name === 'string' ? label(c) === name : name.test(label(c))));
+  assert.ok(found, `no child ${name} under ${n ? label(n) : 'root'}; children: ${list.map(label).join(', ')}`);
+  return found;
+}
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+async function setting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('redisQueues').update(key, value, vscode.ConfigurationTarget.Global);
+}
+async function addConnection(name: string, url: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await vscode.commands.executeCommand('redisQueues.connection.add', { name, url, ...extra });
+  await until(`session ${name}`, () => Boolean(api.services.sessions.get(name)));
+}
+async function removeConnection(name: string): Promise<void> {
+  await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+}
+
+describe('(extension) explorer tree', function () {
+  this.timeout(60_000);
+  let client: Redis;
+  const prefix = `ext-${randomUUID().slice(0, 8)}`;
+  const conn = `tree-${prefix}`;
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
+    client = (await open({ url: process.env.REDIS_URL! })) as Redis;
+    // Streams: a busy one with two groups, a PEL of 250 entries with a poison entry.
+    const s = `${prefix}:orders`;
+    const p = client.pipeline();
+    for (let i = 0; i < 300; i++) p.xadd(s, '*', 'n', String(i), 'bin', Buffer.from([0xff, i % 256]));
+    await p.exec();
+    await client.xgroup('CREATE', s, 'billing', '0');
+    await client.xreadgroup('GROUP', 'billing', 'alice', 'COUNT', 250, 'STREAMS', s, '>');
+    const [first] = (await client.xpending(s, 'billing', '-', '+', 1)) as [string][];
+    await client.xclaim(s, 'billing', 'alice', 0, first![0], 'RETRYCOUNT', 9, 'JUSTID');
+    await client.xgroup('CREATE', s, 'idle-group', '$');
+    await client.xgroup('CREATE', s, 'behind', '0');
+    await client.xadd(`${prefix}:empty-groups`, '*', 'a', '1');
+    // A list queue in the embedded client's layout.
+    const k = listQueueKeys(`${prefix}:mail`);
+    await client.lpush(k.waiting, 'j1', 'j2');
+    await client.lpush(k.processing, 'j3');
+    await client.zadd(k.started, Date.now() - 10_000, 'j3');
+    await client.hset(k.job('j3'), 'to', 'a@example.com', '__attempts', '1');
+    await client.lpush(k.dead, 'j4');
+    await setting('streamFilter', `${prefix}:*`);
+    await setting('refreshIntervalSeconds', 0);
+    await addConnection(conn, process.env.REDIS_URL!);
+  });
+
+  after(async () => {
+    await removeConnection(conn);
+    await setting('streamFilter', undefined);
+    await setting('refreshIntervalSeconds', undefined);
+    for (const k of ['thresholds.lagWarning', 'thresholds.stuckConsumerIdleSeconds']) await setting(k, undefined);
+    await quit(client);
+  });
+
+  it('shows the connection with its server version and mode once connected', async () => {
+    const node = await child(undefined, conn);
+    const children = await kids(node);
+    assert.deepEqual(children.map(label), ['Streams', 'List queues']);
+    const again = await child(undefined, conn);
+    assert.match(desc(again), /^Redis \d+\.\d+\.\d+ · standalone/);
+    assert.match(ctxv(again), /^connection;connected;.*user/);
+  });
+
+  it('lists the seeded streams (SCAN with the filter), with length and groups', async () => {
+    const streams = await child(await child(undefined, conn), 'Streams');
+    const list = await kids(streams);
+    assert.deepEqual(list.map(label).sort(), [`${prefix}:empty-groups`, `${prefix}:orders`]);
+    const orders = list.find((n) => label(n) === `${prefix}:orders`)!;
+    assert.match(desc(orders), /^300 entries · last \S+ ago · 3 groups$/);
+  });
+
+  it('shows groups with pending and lag, consumers, and pages the PEL by 100 with Load more', async () => {
+    const orders = await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:orders`);
+    assert.deepEqual((await kids(orders)).map(label), ['Groups', 'Entries']);
+    const groups = await child(orders, 'Groups');
+    const billing = await child(groups, 'billing');
+    assert.match(desc(billing), /^250 pending · lag 50 · oldest \S+ · 1 consumer$/);
+    assert.match(ctxv(billing), /^group;hasPending/);
+    const idle = await child(groups, 'idle-group');
+    assert.match(desc(idle), /^0 pending · lag 0 · 0 consumers$/);
+    const alice = await child(billing, 'alice');
+    assert.match(desc(alice), /^250 pending · idle \S+$/);
+    let pending = await kids(alice);
+    assert.equal(pending.length, 101);
+    assert.match(label(pending[100]!), /^Load more pending/);
+    // The poison entry (delivered 9 times) is marked; the others are not.
+    assert.match(ctxv(pending[0]!), /pendingEntry;poison/);
+    assert.match(desc(pending[0]!), /delivered 9× · POISON/);
+    assert.equal(ctxv(pending[1]!), 'pendingEntry');
+    await vscode.commands.executeCommand('redisQueues.explorer.loadMore', pending[100]);
+    pending = await kids(alice);
+    assert.equal(pending.length, 201);
+    const ids = pending.slice(0, 200).map(label);
+    assert.equal(new Set(ids).size, 200);
+    assert.deepEqual([...ids].sort(compareIds), ids, 'pending entries are oldest first');
+    await vscode.commands.executeCommand('redisQueues.explorer.loadMore', pending[200]);
+    assert.equal((await kids(alice)).length, 250, 'the last page has no Load more');
+  });
+
+  it('marks lagging groups and stuck consumers by the threshold settings', async () => {
+    await setting('thresholds.lagWarning', 10);
+    await setting('thresholds.stuckConsumerIdleSeconds', 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const groups = await child(await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:orders`), 'Groups');
+    const billing = await child(groups, 'billing');
+    assert.match(ctxv(billing), /;lagging/);
+    assert.match(desc(billing), /LAGGING/);
+    const behind = await child(groups, 'behind');
+    assert.match(desc(behind), /lag 300/);
+    const alice = await child(billing, 'alice');
+    assert.match(ctxv(alice), /;stuck/);
+    assert.match(desc(alice), /STUCK/);
+    await setting('thresholds.lagWarning', undefined);
+    await setting('thresholds.stuckConsumerIdleSeconds', undefined);
+    assert.doesNotMatch(ctxv(await child(groups, 'billing')), /;lagging/);
+  });
+
+  it('says so when a stream has no consumer groups', async () => {
+    const s = await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:empty-groups`);
+    assert.deepEqual((await kids(await child(s, 'Groups'))).map(label), ['No consumer groups']);
+  });
+
+  it('pages entries newest first and opens one as read-only JSON with binary shown as hex', async () => {
+    const orders = await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:orders`);
+    const entries = await kids(await child(orders, 'Entries'));
+    assert.equal(entries.length, 101);
+    const newest = (await client.xrevrange(`${prefix}:orders`, '+', '-', 'COUNT', 1))[0]![0];
+    assert.equal(label(entries[0]!), newest);
+    const doc = (await vscode.commands.executeCommand<vscode.TextDocument>('redisQueues.entry.open', entries[0]))!;
+    const json = JSON.parse(doc.getText());
+    assert.equal(json.id, newest);
+    assert.equal(json.fields.n, '299');
+    assert.deepEqual(json.fields.bin, { $binary: `ff${(299 % 256).toString(16).padStart(2, '0')}`, bytes: 2 });
+    assert.equal(doc.languageId, 'json');
+  });
+
+  it('shows list queues with waiting, processing (with age) and dead-letter jobs', async () => {
+    const lists = await child(await child(undefined, conn), 'List queues');
+    const mail = await child(lists, `${prefix}:mail`);
+    assert.match(desc(mail), /^2 waiting · 1 processing · 1 dead · oldest running \S+$/);
+    const sections = await kids(mail);
+    assert.deepEqual(sections.map(label), ['Waiting', 'Processing', 'Dead-letter']);
+    assert.deepEqual((await kids(sections[0]!)).map(label), ['j1', 'j2'], 'waiting shows the next job first');
+    const [j3] = await kids(sections[1]!);
+    assert.match(desc(j3!), /^running \d+s · attempt 1 · to=a@example\.com$/);
+    assert.deepEqual((await kids(sections[2]!)).map(label), ['j4']);
+  });
+
+  it('keeps passwords in SecretStorage: a password typed into the URL is moved out of the setting', async () => {
+    const user = `rq-${prefix}`;
+    await client.call('ACL', 'SETUSER', user, 'on', '>s3cret-pass', '~*', '&*', '+@all');
+    const url = new URL(process.env.REDIS_URL!);
+    const name = `acl-${prefix}`;
+    try {
+      await addConnection(name, `redis://${user}:s3cret-pass@${url.host}`);
+      const saved = vscode.workspace.getConfiguration('redisQueues').inspect<{ name: string; url: string }[]>('connections')!.globalValue!;
+      const entry = saved.find((c) => c.name === name)!;
+      assert.equal(entry.url, `redis://${user}@${url.host}`);
+      assert.ok(!JSON.stringify(saved).includes('s3cret-pass'), 'the password is still in settings');
+      assert.equal(await api.services.context.secrets.get(`redisQueues.connection.password:${name}`), 's3cret-pass');
+      const node = await child(undefined, name);
+      assert.deepEqual((await kids(node)).map(label), ['Streams', 'List queues']);
+      // A wrong password: auth failed state and an error node, without the password in any text.
+      await api.services.context.secrets.store(`redisQueues.connection.password:${name}`, 'wrong-pass');
+      api.services.sessions.get(name)!.retry();
+      const failed = await kids(await child(undefined, name));
+      assert.equal(failed.length, 1);
+      assert.match(label(failed[0]!), /Authentication failed|WRONGPASS|invalid username-password/i);
+      assert.ok(!label(failed[0]!).includes('wrong-pass'));
+      assert.match(desc(await child(undefined, name)), /auth failed/);
+    } finally {
+      await removeConnection(name);
+      await client.call('ACL', 'DELUSER', user);
+    }
+    assert.equal(await api.services.context.secrets.get(`redisQueues.connection.password:${name}`), undefined, 'removing the connection deletes its secret');
+  });
+
+  describe('when the server goes away', () => {
+    let server: Sandbox;
+    const name = `gone-${prefix}`;
+    before(async () => {
+      server = await startSandbox();
+      const c = await open({ url: server.url });
+      await c.xadd('s1', '*', 'a', '1');
+      await quit(c);
+      await addConnection(name, server.url);
+    });
+    after(async () => {
+      await removeConnection(name);
+      await server.stop();
+    });
+
+    it('shows an error node with a retry action, does not hammer the server, and recovers', async () => {
+      await setting('streamFilter', undefined);
+      const streams = await child(await child(undefined, name), 'Streams');
+      assert.deepEqual((await kids(streams)).map(label), ['s1']);
+      await server.kill('SIGKILL');
+      const failed = await kids(streams);
+      assert.equal(failed.length, 1);
+      assert.match(label(failed[0]!), /^Cannot connect/);
+      assert.equal(failed[0]!.item().command?.command, 'redisQueues.connection.retry');
+      const session = api.services.sessions.get(name)!;
+      assert.equal(session.state.kind, 'error');
+      const at = session.state.kind === 'error' ? session.state.at : 0;
+      // Redraws within the back-off reuse the error instead of reconnecting.
+      for (let i = 0; i < 5; i++) assert.match(label((await kids(await child(undefined, name)))[0]!), /^Cannot connect/);
+      assert.equal(session.state.kind === 'error' && session.state.at, at);
+      assert.match(desc(await child(undefined, name)), /unreachable/);
+      await server.restart();
+      const c = await open({ url: server.url });
+      await c.xadd('s2', '*', 'b', '2');
+      await quit(c);
+      await vscode.commands.executeCommand('redisQueues.connection.retry', name);
+      const back = await kids(await child(await child(undefined, name), 'Streams'));
+      assert.deepEqual(back.map(label), ['s2']);
+      await setting('streamFilter', `${prefix}:*`);
+    });
+  });
+
+  describe('on a local Redis Cluster', () => {
+    let cluster: SandboxCluster;
+    const name = `cluster-${prefix}`;
+    before(async function () {
+      this.timeout(60_000);
+      cluster = await startSandboxCluster({ masters: 3 });
+      await addConnection(name, cluster.url, { mode: 'cluster' });
+    });
+    after(async () => {
+      await removeConnection(name);
+      await cluster?.stop();
+    });
+
+    it('finds streams on every master and reads their groups', async () => {
+      await setting('streamFilter', 'cl:*');
+      const c = await open({ url: cluster.url, mode: 'cluster' });
+      const names = Array.from({ length: 12 }, (_, i) => `cl:stream-${i}`);
+      for (const s of names) await c.xadd(s, '*', 'a', '1');
+      await c.xgroup('CREATE', 'cl:stream-7', 'g', '0');
+      await quit(c);
+      const conn = await child(undefined, name);
+      await kids(conn);
+      assert.match(desc(await child(undefined, name)), /cluster \(3 masters\)/);
+      const streams = await kids(await child(await child(undefined, name), 'Streams'));
+      assert.deepEqual(streams.map(label).sort(), [...names].sort());
+      const s7 = streams.find((n) => label(n) === 'cl:stream-7')!;
+      assert.deepEqual((await kids(await child(s7, 'Groups'))).map(label), ['g']);
+      await setting('streamFilter', `${prefix}:*`);
+    });
+  });
+});
