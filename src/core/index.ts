@@ -8,3 +8,4 @@ export * from './health';
 export * from './render';
 export * from './sandbox';
 export * from './demo';
+export * from './queue';

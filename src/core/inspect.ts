@@ -89,7 +89,7 @@ export interface ListQueueSummary {
 
 export type ListSection = 'waiting' | 'processing' | 'dead';
 
-export interface ListJob {
+export interface ListJobView {
   id: string;
   /** The job hash (payload and bookkeeping); null when the hash is gone. */
   fields: import('./replies').Fields | null;
@@ -375,7 +375,7 @@ export class Inspector {
    * A page of a list queue's jobs: waiting (next to run first), processing (oldest first, with how
    * long each has run) or dead. Job hashes are read in the same round trip. Bounded by `count`.
    */
-  async listJobs(name: string, section: ListSection, { count = DEFAULT_PAGE }: { count?: number } = {}): Promise<{ jobs: ListJob[]; total: number }> {
+  async listJobs(name: string, section: ListSection, { count = DEFAULT_PAGE }: { count?: number } = {}): Promise<{ jobs: ListJobView[]; total: number }> {
     const k = listQueueKeys(name);
     const key = section === 'waiting' ? k.waiting : section === 'processing' ? k.processing : k.dead;
     try {
@@ -388,7 +388,7 @@ export class Inspector {
         section === 'processing' ? Promise.all(ids.map((id) => this.client.zscore(k.started, id))) : Promise.resolve([] as (string | null)[]),
         this.serverTimeMs(),
       ]);
-      const jobs = ids.map((id, i): ListJob => {
+      const jobs = ids.map((id, i): ListJobView => {
         const h = hashes[i]!;
         const fields = Object.keys(h).length ? parseFieldsRecord(h) : null;
         const attempts = fields?.[JOB_FIELDS.attempts];

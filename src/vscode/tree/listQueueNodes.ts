@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type ListJob, type ListQueueSummary, type ListSection, formatCount, formatDuration, oneLine, previewFields } from '../../core';
+import { type ListJobView, type ListQueueSummary, type ListSection, formatCount, formatDuration, oneLine, previewFields } from '../../core';
 import type { Session } from '../connections/session';
 import { type Node, InfoNode, LoadMoreNode, childId } from './node';
 import { type ConnectionNode, errorNode } from './explorerNodes';
@@ -105,7 +105,7 @@ export class JobNode implements Node {
   readonly id: string;
   constructor(
     readonly parent: ListSectionNode,
-    readonly job: ListJob,
+    readonly job: ListJobView,
   ) {
     this.id = childId(parent, job.id);
   }
