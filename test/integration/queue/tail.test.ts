@@ -70,7 +70,8 @@ describe('(integration) queue: tail', () => {
       for (let round = 0; round < 4; round++) {
         for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
         // Kill every normal client connection (the tail's blocking one among them), including our own.
-        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal').catch(() => undefined);
+        const killed = Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'normal'));
+        assert.ok(killed >= 2, `killed ${killed} connections (the tail's among them)`);
         for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
       }
       await waitFor(() => got.length >= n, 15_000, `all ${n} entries (got ${got.length})`);
