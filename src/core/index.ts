@@ -9,3 +9,4 @@ export * from './render';
 export * from './sandbox';
 export * from './demo';
 export * from './queue';
+export * from './ops';
