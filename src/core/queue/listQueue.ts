@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, printable, toQueueError } from '../errors';
-import { capabilities, decodeName, decodeValue, parseInfo, type Fields } from '../replies';
+import { capabilities, decodeName, decodeValue, parseInfo, type Capabilities, type Fields } from '../replies';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeyOptions, type ListQueueKeys } from './keys';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
@@ -118,6 +118,8 @@ export interface ListQueueWorkerOptions extends ListQueueKeyOptions {
   blockMs?: number;
   /** stop() waits this long for running handlers, then releases them (they stay in processing until the reaper returns them). Default 10 000 ms. */
   stopTimeoutMs?: number;
+  /** Overrides of the capabilities derived from the server version (e.g. `{ blmove: false }` to test BRPOPLPUSH). Default: none. */
+  capabilities?: Partial<Capabilities>;
 }
 
 export interface ListQueueWorkerStats {
@@ -166,7 +168,7 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
  */
 export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
   readonly keys: ListQueueKeys;
-  private readonly o: Required<Omit<ListQueueWorkerOptions, 'jobPrefix' | 'backoff'>> & { backoff: BackoffOptions };
+  private readonly o: Required<Omit<ListQueueWorkerOptions, 'jobPrefix' | 'backoff' | 'capabilities'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
   private readonly target: string;
   private cmd: RedisClient | undefined;
   private blocking: RedisClient | undefined;
@@ -197,6 +199,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       reapIntervalMs: options.reapIntervalMs ?? Math.max(10, Math.min(visibilityTimeoutMs / 2, 30_000)),
       blockMs: options.blockMs ?? 5000,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+      capabilities: options.capabilities ?? {},
     };
     this.keys = listQueueKeys(options.queue, options);
     this.target = describeTarget(options.connection);
@@ -212,7 +215,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
     try {
       this.cmd = await open(this.o.connection, 'command');
       const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
-      this.useBlmove = capabilities(info['redis_version'] ?? '0').blmove;
+      this.useBlmove = { ...capabilities(info['redis_version'] ?? '0'), ...this.o.capabilities }.blmove;
       this.blocking = createClient(this.o.connection, 'blocking');
       this.blocking.on('error', () => undefined);
     } catch (e) {

@@ -1,3 +1,10 @@
+/**
+ * Stream producer. Module notes on batching: a quick check (20,000 messages of ~110 bytes, local
+ * redis-server 7.0.15, ioredis 6, 2 shared cores, chunks of 500, after warm-up) gave roughly
+ * 85k–185k msg/s with one EVALSHA per chunk against 65k–120k msg/s with a pipeline of XADDs; the
+ * script won in every warm round (fewer replies to parse, one command per chunk), so it is the
+ * default. The figures are noisy; the ratio (~1.3–1.5×) was stable.
+ */
 import { describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, toQueueError } from '../errors';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';

@@ -56,6 +56,8 @@ export interface StreamWorkerOptions {
   deleteOnDeadLetter?: boolean;
   /** stop() waits this long for running handlers, then releases them (they stay pending). Default 10 000 ms. */
   stopTimeoutMs?: number;
+  /** Overrides of the capabilities derived from the server version (tests of the fallbacks, servers that misreport). Default: none. */
+  capabilities?: Partial<Capabilities>;
 }
 
 export interface StreamWorkerStats {
@@ -226,7 +228,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     try {
       this.cmd = await open(this.o.connection, 'command');
       const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
-      this.caps = capabilities(info['redis_version'] ?? '0');
+      this.caps = { ...capabilities(info['redis_version'] ?? '0'), ...this.o.capabilities };
       try {
         await this.cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
       } catch (e) {

@@ -54,6 +54,17 @@ describe('(integration) queue: list queue', () => {
     assert.equal(await client.exists(k.job(ids[0]!), k.job('my-id')), 0);
   });
 
+  it('uses BRPOPLPUSH on servers without BLMOVE', async () => {
+    const queue = uniqueKey('lqold');
+    await new ListQueueProducer(client, { queue }).enqueueMany(Array.from({ length: 5 }, (_, i) => ({ payload: { n: String(i) } })));
+    const seen: string[] = [];
+    const w = worker({ queue, capabilities: { blmove: false }, concurrency: 1, handler: (j) => void seen.push(String(j.payload['n'])) });
+    await w.start();
+    await waitFor(() => seen.length === 5, 5000, 'all processed');
+    assert.deepEqual(seen, ['0', '1', '2', '3', '4']);
+    await waitFor(async () => (await client.llen(listQueueKeys(queue).processing)) === 0, 5000, 'acked');
+  });
+
   it('refuses bad input with nothing written, and duplicate ids', async () => {
     const queue = uniqueKey('lqbad');
     const producer = new ListQueueProducer(client, { queue });

@@ -150,6 +150,19 @@ describe('(integration) queue: stream worker', () => {
     await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'acked');
   });
 
+  it('reclaims with XPENDING + XCLAIM when the server has no XAUTOCLAIM', async () => {
+    const stream = uniqueKey('reclaimold');
+    await client.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+    for (let i = 0; i < 6; i++) await client.xadd(stream, '*', 'n', String(i));
+    await client.xreadgroup('GROUP', 'g', 'dead', 'STREAMS', stream, '>');
+    const got: number[] = [];
+    const w = worker({ stream, group: 'g', consumer: 'live', claimMinIdleMs: 200, claimIntervalMs: 50, capabilities: { autoClaim: false }, handler: (m) => void got.push(m.deliveries) });
+    await w.start();
+    await waitFor(() => got.length === 6, 5000, 'reclaimed');
+    assert.ok(got.every((d) => d === 2));
+    await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'acked');
+  });
+
   it('stops gracefully: in-flight handlers finish and are acked, a second stop is the same promise', async () => {
     const stream = uniqueKey('stop');
     let started = 0;
