@@ -4,7 +4,7 @@
 // Plain mocha in Node, run by runTest.ts after the extension-host suites.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeServerLib, openRedisQueues, type CodeServerLib, type ChromiumSession } from '../ui/harness';
@@ -43,10 +43,12 @@ describe('(extension) the packaged .vsix', () => {
     assert.ok(size > 1000, `vsix is only ${size} bytes`);
     assert.match(r.stdout, /dist\/extension\.js/, 'the package lists no dist/extension.js');
     console.log(`      dist/redis-queues.vsix: ${size} bytes`);
+    // Install from a private copy: another run of `npm run package` may rewrite dist/ meanwhile.
+    copyFileSync(vsix, join(work, 'redis-queues.vsix'));
   });
 
   it('installs into code-server with --install-extension and is listed', () => {
-    const out = lib.installExtension(vsix, extensionsDir);
+    const out = lib.installExtension(join(work, 'redis-queues.vsix'), extensionsDir);
     assert.match(out, /successfully installed/);
     assert.ok(lib.listExtensions(extensionsDir).includes(`${extensionId}@${manifest.version}`), 'not in --list-extensions');
   });

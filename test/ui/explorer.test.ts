@@ -35,6 +35,25 @@ async function treeRows(page: Page): Promise<string[]> {
   return page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').allInnerTexts();
 }
 
+/** The first tree row whose text contains `label`. */
+function row(page: Page, label: string) {
+  return page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: label }).first();
+}
+
+/** Waits for a tree row and expands it if it is collapsed. */
+async function expandRow(page: Page, label: string): Promise<void> {
+  const r = row(page, label);
+  await r.waitFor({ state: 'visible', timeout: 30_000 });
+  if ((await r.getAttribute('aria-expanded')) === 'false') {
+    await r.locator('.monaco-tl-twistie').click();
+    await page.waitForFunction(
+      (el) => el?.getAttribute('aria-expanded') === 'true',
+      await r.elementHandle(),
+      { timeout: 30_000 },
+    );
+  }
+}
+
 /** Waits until the view shows its welcome content or at least one tree row; says which. */
 async function waitViewContent(page: Page, timeoutMs = 60_000): Promise<'welcome' | 'tree'> {
   const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content', { hasText: 'No Redis connection yet' });
@@ -67,7 +86,11 @@ describe('(ui) Redis Queues view in VS Code', function () {
     mkdirSync(join(root, '.test-output', 'screenshots'), { recursive: true });
   });
 
-  afterEach(async () => {
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && chromium) {
+      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
+      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
+    }
     await chromium?.close();
     chromium = undefined;
     await server?.stop();
@@ -97,16 +120,24 @@ describe('(ui) Redis Queues view in VS Code', function () {
     assert.match(title, /Redis Queues/i);
     const shown = await waitViewContent(page);
     if (shown === 'tree') {
-      const connection = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'ui-test' }).first();
-      await connection.waitFor({ state: 'visible', timeout: 30_000 });
-      if ((await connection.getAttribute('aria-expanded')) === 'false') await connection.click();
-      // The seeded stream appears under the connection once the tree has read it.
-      await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: STREAM }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      // Walk the seeded data down the tree: connection → (Streams folder) → stream → group → consumer.
+      await expandRow(page, 'ui-test');
+      await page.waitForTimeout(1000);
+      if (await row(page, 'Streams').count()) await expandRow(page, 'Streams');
+      await expandRow(page, STREAM);
+      if (await row(page, 'Groups').count()) await expandRow(page, 'Groups');
+      await expandRow(page, GROUP);
+      await page.waitForTimeout(1000);
+      if (await row(page, 'Consumers').count()) await expandRow(page, 'Consumers');
+      await row(page, CONSUMER).waitFor({ state: 'visible', timeout: 30_000 });
       const rows = await treeRows(page);
-      assert.ok(!rows.some((r) => /cannot connect/i.test(r)), `the tree shows an error: ${rows.join(' | ')}`);
+      assert.ok(!rows.some((r) => /cannot connect|error/i.test(r)), `the tree shows an error: ${rows.join(' | ')}`);
+      assert.match(rows.find((r) => r.includes(GROUP)) ?? '', /\b3 pending\b/, `the group row does not show its 3 pending entries: ${rows.join(' | ')}`);
     }
     await screenshot(page, 'explorer-with-connection');
-    console.log(`      view shows: ${shown === 'tree' ? (await treeRows(page)).join(' | ') : 'welcome content'}`);
+    // (No "N pending" with a plain space in the log: scripts/test.mjs would count it as skipped tests.)
+    const seen = shown === 'tree' ? (await treeRows(page)).join(' | ').replace(/(\d+) (pending|passing|failing)/g, '$1\u00a0$2') : 'welcome content';
+    console.log(`      view shows: ${seen}`);
   });
 
   it('shows "No Redis connection yet" with Add Connection and Start Local Sandbox when none is configured', async () => {
