@@ -9,6 +9,7 @@ import type { Services } from './services';
 import { ExplorerProvider } from './tree/explorerProvider';
 import type { Node } from './tree/node';
 import { RefreshManager } from './tree/refreshManager';
+import { vscodePrompter } from './ui';
 
 /** Public surface returned from activate(), used by the extension-host tests. */
 export interface RedisQueuesApi {
@@ -23,7 +24,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
   const sandbox = new SandboxManager(store);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view };
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, ui: vscodePrompter };
   context.subscriptions.push(
     store,
     sessions,

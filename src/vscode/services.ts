@@ -5,6 +5,7 @@ import type { ExplorerProvider } from './tree/explorerProvider';
 import type { RefreshManager } from './tree/refreshManager';
 import type { SandboxManager } from './sandboxManager';
 import type { Node } from './tree/node';
+import type { Prompter } from './ui';
 
 /** What commands work with; built once in activate(). */
 export interface Services {
@@ -15,4 +16,6 @@ export interface Services {
   refresh: RefreshManager;
   sandbox: SandboxManager;
   view: vscode.TreeView<Node>;
+  /** Questions and reports; replaced by scripted answers in tests. */
+  ui: Prompter;
 }

@@ -4,6 +4,9 @@ import { wrap } from './command';
 import * as connections from './connections';
 import * as explorer from './explorer';
 import * as sandbox from './sandbox';
+import * as pending from './pending';
+import * as admin from './admin';
+import * as copy from './copy';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
 
@@ -22,6 +25,22 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.explorer.setFilter': explorer.setFilter,
   'redisQueues.entry.open': explorer.openEntry,
   'redisQueues.entry.copyId': explorer.copyId,
+  'redisQueues.entry.copyJson': copy.copyAsJson,
+  'redisQueues.copyRedisCli': copy.copyRedisCli,
+  'redisQueues.pending.ack': pending.ackPending,
+  'redisQueues.pending.claim': pending.claimPending,
+  'redisQueues.pending.deadLetter': pending.deadLetterPending,
+  'redisQueues.group.autoClaim': pending.autoClaim,
+  'redisQueues.group.create': admin.createGroup,
+  'redisQueues.group.setId': admin.setGroupId,
+  'redisQueues.group.destroy': admin.destroyGroup,
+  'redisQueues.consumer.delete': admin.deleteConsumer,
+  'redisQueues.stream.trim': admin.trimStream,
+  'redisQueues.entry.delete': admin.deleteEntries,
+  'redisQueues.dlq.replay': admin.replayDeadLetters,
+  'redisQueues.list.requeue': admin.requeueJobs,
+  'redisQueues.list.retryDead': admin.retryDeadJobs,
+  'redisQueues.list.deleteJob': admin.deleteJob,
   'redisQueues.sandbox.start': sandbox.startSandbox,
   'redisQueues.sandbox.stop': sandbox.stopSandbox,
 };

@@ -71,7 +71,7 @@ export class ListSectionNode implements Node {
   constructor(
     readonly parent: ListQueueNode,
     readonly section: ListSection,
-    private readonly count: number,
+    readonly count: number,
   ) {
     this.id = childId(parent, section);
   }

@@ -1,0 +1,104 @@
+import { type OpTarget, ReadOnlyError, formatDuration } from '../../core';
+import type { Session } from '../connections/session';
+import type { Services } from '../services';
+import { ConnectionNode, ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, GroupsFolderNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
+import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
+import type { Node } from '../tree/node';
+import { Cancelled, required } from './command';
+
+/** The session a node belongs to, or one picked from the palette. */
+export async function resolveSession(s: Services, node?: unknown): Promise<Session> {
+  const fromNode = sessionOf(node);
+  if (fromNode) return fromNode;
+  const sessions = s.sessions.list();
+  if (sessions.length === 1) return sessions[0]!;
+  if (!sessions.length) throw new Error('No Redis connection: add one or start the local sandbox first');
+  return required(await s.ui.pick(sessions.map((x) => ({ label: x.name, description: x.entry.config.url, value: x })), { title: 'Connection' }));
+}
+
+export function sessionOf(node: unknown): Session | undefined {
+  if (node instanceof ConnectionNode) return node.session;
+  const n = node as { session?: Session } | undefined;
+  return n && typeof n === 'object' && 'session' in n ? n.session : undefined;
+}
+
+/** A stream named by the node (stream, group, consumer, entry nodes), or picked. */
+export async function resolveStream(s: Services, node?: unknown, options: { allowNew?: boolean } = {}): Promise<{ session: Session; stream: string }> {
+  const session = await resolveSession(s, node);
+  const stream = streamOf(node);
+  if (stream) return { session, stream };
+  const page = await session.run((insp) => insp.scanStreams({ match: s.provider.settings().streamFilter, limit: 500 }));
+  const items = page.keys.map((k) => ({ label: k, value: k }));
+  if (options.allowNew) items.unshift({ label: '$(add) New stream…', value: '\u0000new' });
+  let picked = required(await s.ui.pick(items, { title: 'Stream', placeHolder: items.length ? undefined : 'No streams yet' }));
+  if (picked === '\u0000new') picked = required(await s.ui.input({ title: 'New stream name', validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
+  return { session, stream: picked };
+}
+
+export function streamOf(node: unknown): string | undefined {
+  if (node instanceof StreamNode) return node.key;
+  if (node instanceof GroupsFolderNode || node instanceof EntriesFolderNode) return node.parent.key;
+  if (node instanceof GroupNode) return node.stream;
+  if (node instanceof ConsumerNode) return node.parent.stream;
+  if (node instanceof PendingEntryNode || node instanceof EntryNode) return node.stream;
+  return undefined;
+}
+
+/** A consumer group named by the node, or picked on the stream. */
+export async function resolveGroup(s: Services, node?: unknown): Promise<{ session: Session; stream: string; group: string }> {
+  const { session, stream } = await resolveStream(s, node);
+  const group = node instanceof GroupNode ? node.group.name : node instanceof ConsumerNode ? node.parent.group.name : node instanceof PendingEntryNode ? node.group : undefined;
+  if (group) return { session, stream, group };
+  const groups = await session.run((insp) => insp.groups(stream));
+  if (!groups.length) throw new Error(`Stream "${stream}" has no consumer groups`);
+  const picked = required(await s.ui.pick(groups.map((g) => ({ label: g.name, description: `${g.pending} pending`, value: g.name })), { title: `Group on ${stream}` }));
+  return { session, stream, group: picked };
+}
+
+/** The list queue named by a list node. */
+export function listQueueOf(node: unknown): { session: Session; queue: string } | undefined {
+  if (node instanceof ListQueueNode) return { session: node.session, queue: node.queue.name };
+  if (node instanceof ListSectionNode) return { session: node.session, queue: node.parent.queue.name };
+  if (node instanceof JobNode) return { session: node.parent.session, queue: node.parent.parent.queue.name };
+  return undefined;
+}
+
+/** Nodes the command applies to: the multi-selection when the clicked node is in it, else the clicked node. */
+export function selection<T extends Node>(node: unknown, selected: unknown, kind: abstract new (...a: never[]) => T): T[] {
+  const list = Array.isArray(selected) && selected.includes(node) ? selected : [node];
+  return list.filter((n): n is T => n instanceof kind);
+}
+
+/** Refuses a write on a read-only connection before asking or sending anything. */
+export function refuseReadOnly(session: Session, action: string): void {
+  if (session.readOnly) throw new ReadOnlyError(session.name, action);
+}
+
+/** An OpTarget on the session's connection (writes use the same fail-fast client). */
+export async function opTarget(session: Session): Promise<OpTarget> {
+  const insp = await session.inspector();
+  return { client: insp.client, readOnly: session.readOnly, name: session.name };
+}
+
+/**
+ * Confirms a destructive action in a modal that states its impact. On a `production` connection
+ * the user must type `typeName` (the stream or queue) instead.
+ */
+export async function confirmImpact(s: Services, session: Session, o: { message: string; detail: string; button: string; typeName: string }): Promise<void> {
+  if (session.production) {
+    const typed = await s.ui.input({
+      title: `${o.message} (production connection "${session.name}")`,
+      prompt: `${o.detail} Type "${o.typeName}" to confirm.`,
+      validate: (v) => (v === o.typeName ? undefined : `Type "${o.typeName}" exactly`),
+    });
+    if (typed !== o.typeName) throw new Cancelled();
+    return;
+  }
+  if (!(await s.ui.confirm(o.message, o.detail, o.button))) throw new Cancelled();
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export { formatDuration };

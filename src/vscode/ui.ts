@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+
+export interface PickItem<T> extends vscode.QuickPickItem {
+  value: T;
+}
+
+/**
+ * Every question a command asks goes through here. The default asks with VS Code's own prompts;
+ * the extension-host tests swap in scripted answers so that each confirmation's text and its
+ * cancel path are exercised for real.
+ */
+export interface Prompter {
+  pick<T>(items: PickItem<T>[], options: { title: string; placeHolder?: string }): Promise<T | undefined>;
+  pickMany<T>(items: PickItem<T>[], options: { title: string }): Promise<T[] | undefined>;
+  input(options: { title: string; prompt?: string; value?: string; password?: boolean; validate?: (v: string) => string | undefined }): Promise<string | undefined>;
+  /** A modal that states the impact; true only when the user chose `button`. */
+  confirm(message: string, detail: string, button: string): Promise<boolean>;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export const vscodePrompter: Prompter = {
+  async pick(items, options) {
+    return (await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder }))?.value;
+  },
+  async pickMany(items, options) {
+    return (await vscode.window.showQuickPick(items, { title: options.title, canPickMany: true }))?.map((i) => i.value);
+  },
+  input(options) {
+    return Promise.resolve(vscode.window.showInputBox({ title: options.title, prompt: options.prompt, value: options.value, password: options.password, validateInput: options.validate }));
+  },
+  async confirm(message, detail, button) {
+    return (await vscode.window.showWarningMessage(message, { modal: true, detail }, button)) === button;
+  },
+  info(message) {
+    void vscode.window.showInformationMessage(message);
+  },
+  warn(message) {
+    void vscode.window.showWarningMessage(message);
+  },
+};

@@ -1,0 +1,272 @@
+// Commands that act on queues, run inside a real VS Code against a real Redis. Prompts are
+// answered by a scripted prompter that records what each confirmation said.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { open, quit } from '../../../src/core/connection';
+import { listQueueKeys } from '../../../src/core/queue/keys';
+import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import type { Node } from '../../../src/vscode/tree/node';
+import type { PickItem, Prompter } from '../../../src/vscode/ui';
+
+const EXT = 'redis-queues.redis-queues';
+let api: RedisQueuesApi;
+
+type Asked = { kind: string; text: string; items?: string[] };
+/** Answers prompts from a script, in order; records each question. Runs out → cancel (undefined / false). */
+function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: string[] } {
+  const asked: Asked[] = [];
+  const infos: string[] = [];
+  const next = () => answers.shift();
+  return {
+    asked,
+    infos,
+    async pick<T>(items: PickItem<T>[], o: { title: string }) {
+      asked.push({ kind: 'pick', text: o.title, items: items.map((i) => i.label) });
+      const a = next();
+      if (a === undefined) return undefined;
+      if (typeof a === 'function') return (a as (i: PickItem<T>[]) => T)(items);
+      return a as T;
+    },
+    async pickMany<T>(items: PickItem<T>[], o: { title: string }) {
+      asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`) });
+      const a = next();
+      if (a === undefined) return undefined;
+      return a === 'all' ? items.map((i) => i.value) : (a as T[]);
+    },
+    async input(o: { title: string; prompt?: string }) {
+      asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}` });
+      return next() as string | undefined;
+    },
+    async confirm(message: string, detail: string) {
+      asked.push({ kind: 'confirm', text: `${message} ${detail}` });
+      return next() === true;
+    },
+    info: (m: string) => void infos.push(m),
+    warn: (m: string) => void infos.push(m),
+  };
+}
+
+function label(n: Node): string {
+  const l = n.item().label;
+  return typeof l === 'string' ? l : (l?.label ?? '');
+}
+async function kids(n?: Node): Promise<Node[]> {
+  return api.services.provider.getChildren(n);
+}
+async function path(...names: string[]): Promise<Node> {
+  let node: Node | undefined;
+  for (const name of names) {
+    const list = await kids(node);
+    const found = list.find((c) => label(c) === name);
+    assert.ok(found, `no ${name} under ${node ? label(node) : 'root'}: ${list.map(label).join(', ')}`);
+    node = found;
+  }
+  return node!;
+}
+async function run<T>(command: string, answers: unknown[], ...args: unknown[]): Promise<{ result: T | undefined; ui: ReturnType<typeof scripted> }> {
+  const ui = scripted(answers);
+  api.services.ui = ui;
+  const result = await vscode.commands.executeCommand<T>(command, ...args);
+  return { result, ui };
+}
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('(extension) commands on queues', function () {
+  this.timeout(60_000);
+  let client: Redis;
+  const prefix = `cmd-${randomUUID().slice(0, 8)}`;
+  const conn = `ops-${prefix}`;
+  const ro = `ro-${prefix}`;
+  const prod = `prod-${prefix}`;
+  const s = `${prefix}:orders`;
+  let ids: string[];
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
+    client = (await open({ url: process.env.REDIS_URL! })) as Redis;
+    await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', `${prefix}:*`, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', 0, vscode.ConfigurationTarget.Global);
+    for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }], [prod, { production: true }]] as const) {
+      await vscode.commands.executeCommand('redisQueues.connection.add', { name, url: process.env.REDIS_URL!, ...extra });
+      await until(name, () => Boolean(api.services.sessions.get(name)));
+    }
+  });
+  beforeEach(async () => {
+    await client.del(s, `${s}:dlq`);
+    const p = client.pipeline();
+    for (let i = 0; i < 10; i++) p.xadd(s, '*', 'n', String(i));
+    ids = ((await p.exec()) ?? []).map(([, id]) => String(id));
+    await client.xgroup('CREATE', s, 'g', '0');
+    await client.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 6, 'STREAMS', s, '>');
+  });
+  after(async () => {
+    api.services.ui = (await import('../../../src/vscode/ui')).vscodePrompter;
+    for (const name of [conn, ro, prod]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+    await quit(client);
+  });
+
+  const pel = async () => ((await client.xpending(s, 'g')) as [number])[0];
+  const pendingNodes = async (connection = conn) => kids(await path(connection, 'Streams', s, 'Groups', 'g', 'alice'));
+
+  it('acks multi-selected pending entries after a confirmation that states the count; cancel changes nothing', async () => {
+    const nodes = await pendingNodes();
+    const cancelled = await run('redisQueues.pending.ack', [false], nodes[0], [nodes[0], nodes[1]]);
+    assert.match(cancelled.ui.asked[0]!.text, /^Acknowledge 2 pending entries in group "g"/);
+    assert.equal(await pel(), 6);
+    const done = await run('redisQueues.pending.ack', [true], nodes[0], [nodes[0], nodes[1]]);
+    assert.deepEqual(done.result, { acked: 2, notPending: [] });
+    assert.equal(await pel(), 4);
+    assert.match(done.ui.infos[0]!, /Acknowledged 2 entries/);
+  });
+
+  it('acks all pending of a consumer', async () => {
+    const consumer = await path(conn, 'Streams', s, 'Groups', 'g', 'alice');
+    const r = await run('redisQueues.pending.ack', ['0', true], consumer);
+    assert.match(r.ui.asked[1]!.text, /Acknowledge 6 pending entries of consumer "alice"/);
+    assert.equal(await pel(), 0);
+  });
+
+  it('refuses writes on a read-only connection before asking or sending anything', async () => {
+    const nodes = await pendingNodes(ro);
+    const before = String(await client.info('commandstats'));
+    const xack = (t: string) => /cmdstat_xack:calls=(\d+)/.exec(t)?.[1] ?? '0';
+    process.env.RQ_COMMANDS_THROW = '1';
+    try {
+      for (const [cmd, node] of [
+        ['redisQueues.pending.ack', nodes[0]],
+        ['redisQueues.pending.claim', nodes[0]],
+        ['redisQueues.pending.deadLetter', nodes[0]],
+        ['redisQueues.group.destroy', await path(ro, 'Streams', s, 'Groups', 'g')],
+        ['redisQueues.stream.trim', await path(ro, 'Streams', s)],
+      ] as const) {
+        const ui = scripted([]);
+        api.services.ui = ui;
+        await assert.rejects(Promise.resolve(vscode.commands.executeCommand(cmd, node, [node])), /read-only: .* was refused before anything was sent/, cmd);
+        assert.equal(ui.asked.length, 0, `${cmd} asked before refusing`);
+      }
+    } finally {
+      delete process.env.RQ_COMMANDS_THROW;
+    }
+    assert.equal(xack(String(await client.info('commandstats'))), xack(before));
+    assert.equal(await pel(), 6);
+    assert.equal(await client.xlen(s), 10);
+  });
+
+  it('on a production connection asks to type the stream name; a wrong or missing name cancels', async () => {
+    const nodes = await pendingNodes(prod);
+    const cancelled = await run('redisQueues.pending.ack', [undefined], nodes[0], [nodes[0]]);
+    assert.equal(cancelled.ui.asked[0]!.kind, 'input');
+    assert.match(cancelled.ui.asked[0]!.text, new RegExp(`Type "${s.replace(/[{}]/g, '\\$&')}" to confirm`));
+    assert.equal(await pel(), 6);
+    await run('redisQueues.pending.ack', [s], nodes[0], [nodes[0]]);
+    assert.equal(await pel(), 5);
+  });
+
+  it('claims selected entries to a new consumer, skipping those active again', async () => {
+    await client.xclaim(s, 'g', 'alice', 0, ids[0]!, 'IDLE', 120_000, 'JUSTID');
+    const nodes = await pendingNodes();
+    const r = await run<{ claimed: string[]; skipped: { id: string; reason: string }[] }>('redisQueues.pending.claim', ['\u0000new', 'rescuer', '60000', true], nodes[0], [nodes[0], nodes[1]]);
+    assert.deepEqual(r.result!.claimed, [ids[0]]);
+    assert.equal(r.result!.skipped[0]!.id, ids[1]);
+    assert.match(r.ui.asked[3]!.text, /^Claim 2 pending entries .* for consumer "rescuer"\? Ownership moves from alice to rescuer/);
+    const owners = (await client.xpending(s, 'g', '-', '+', 10)) as [string, string][];
+    assert.equal(owners.find(([id]) => id === ids[0])![1], 'rescuer');
+    assert.equal(owners.find(([id]) => id === ids[1])![1], 'alice');
+  });
+
+  it('auto-claims after a preview listing ids, owners, idle and deliveries', async () => {
+    await client.xclaim(s, 'g', 'alice', 0, ids[2]!, ids[3]!, 'IDLE', 300_000, 'JUSTID');
+    const group = await path(conn, 'Streams', s, 'Groups', 'g');
+    const r = await run<{ claimed: string[] }>('redisQueues.group.autoClaim', ['\u0000new', 'sweeper', '60', 'all', true], group);
+    const preview = r.ui.asked.find((a) => a.kind === 'pickMany')!;
+    assert.match(preview.text, /Auto-claim preview: 2 entries would move to "sweeper"/);
+    assert.deepEqual(preview.items!.map((i) => i.split(' ')[0]), [ids[2], ids[3]]);
+    // XCLAIM JUSTID (used to age them) does not count as a delivery.
+    assert.match(preview.items![0]!, /alice · idle 5m 0s · delivered 1×/);
+    assert.deepEqual(r.result!.claimed, [ids[2], ids[3]]);
+  });
+
+  it('dead-letters selected entries and replays them to their origin', async () => {
+    const nodes = await pendingNodes();
+    await run('redisQueues.pending.deadLetter', [true], nodes[0], [nodes[0], nodes[1]]);
+    assert.equal(await client.xlen(`${s}:dlq`), 2);
+    assert.equal(await pel(), 4);
+    const dlqNode = await path(conn, 'Streams', `${s}:dlq`);
+    const dry = await run('redisQueues.dlq.replay', ['100', false], dlqNode);
+    assert.match(dry.ui.asked[1]!.text, new RegExp(`Replay 2 dead-lettered entries .* Dry run: 2 → ${s.replace(/[{}]/g, '\\$&')}`));
+    assert.equal(await client.xlen(`${s}:dlq`), 2, 'cancelling the replay changes nothing');
+    await run('redisQueues.dlq.replay', ['100', true], dlqNode);
+    assert.equal(await client.xlen(`${s}:dlq`), 0);
+    assert.equal(await client.xlen(s), 12);
+    const last = (await client.xrevrange(s, '+', '-', 'COUNT', 1))[0]![1];
+    assert.deepEqual(last.slice(-2), ['x-replay-count', '1']);
+  });
+
+  it('creates a group, moves it with SETID, and destroys it stating the pending entries lost', async () => {
+    const stream = await path(conn, 'Streams', s);
+    await run('redisQueues.group.create', ['audit', '0'], stream);
+    const groups = (await client.xinfo('GROUPS', s)) as unknown[][];
+    assert.ok(groups.some((g) => g[1] === 'audit'));
+    const audit = await path(conn, 'Streams', s, 'Groups', 'audit');
+    await run('redisQueues.group.setId', [ids[4], true], audit);
+    const g = await path(conn, 'Streams', s, 'Groups', 'g');
+    const r = await run('redisQueues.group.destroy', [true], g);
+    assert.match(r.ui.asked[0]!.text, /Its 1 consumer and 6 pending entries are forgotten/);
+    assert.equal(((await client.xinfo('GROUPS', s)) as unknown[]).length, 1);
+  });
+
+  it('deletes a consumer only after its pending entries are claimed elsewhere (or forced)', async () => {
+    const alice = await path(conn, 'Streams', s, 'Groups', 'g', 'alice');
+    const cancelled = await run('redisQueues.consumer.delete', [undefined], alice);
+    assert.match(cancelled.ui.asked[0]!.text, /"alice" still holds pending entries/);
+    await run('redisQueues.consumer.delete', ['claim', '\u0000new', 'bob', true], alice);
+    const consumers = (await client.xinfo('CONSUMERS', s, 'g')) as unknown[][];
+    assert.deepEqual(consumers.map((c) => c[1]), ['bob']);
+    assert.equal(await pel(), 6);
+  });
+
+  it('trims after a preview of removed and still-pending entries', async () => {
+    const stream = await path(conn, 'Streams', s);
+    const r = await run('redisQueues.stream.trim', ['maxlen', '7', true], stream);
+    assert.match(r.ui.asked[2]!.text, /remove 3 entries\? Still pending and would lose their bodies: 3 pending in "g"/);
+    assert.equal(await client.xlen(s), 7);
+  });
+
+  it('repairs a list queue: requeue a processing job, retry a dead one, delete a job', async () => {
+    const q = `${prefix}:mail`;
+    const k = listQueueKeys(q);
+    await client.lpush(k.processing, 'p1');
+    await client.zadd(k.started, Date.now(), 'p1');
+    await client.lpush(k.dead, 'd1');
+    await client.hset(k.job('d1'), 'x', '1', '__attempts', '5');
+    const proc = await kids(await path(conn, 'List queues', q, 'Processing'));
+    await run('redisQueues.list.requeue', [true], proc[0], [proc[0]]);
+    assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1']);
+    const dead = await kids(await path(conn, 'List queues', q, 'Dead-letter'));
+    await run('redisQueues.list.retryDead', [true], dead[0], [dead[0]]);
+    assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1', 'd1'], 'requeued and retried jobs go to the end that runs next');
+    const waiting = await kids(await path(conn, 'List queues', q, 'Waiting'));
+    await run('redisQueues.list.deleteJob', [true], waiting.find((n) => label(n) === 'd1'));
+    assert.equal(await client.exists(k.job('d1')), 0);
+    assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1']);
+  });
+
+  it('copies an entry as JSON and the equivalent redis-cli command', async () => {
+    const nodes = await pendingNodes();
+    const json = await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', nodes[0]);
+    assert.equal(JSON.parse(json!).fields.n, '0');
+    assert.equal(await vscode.env.clipboard.readText(), json);
+    const cli = await vscode.commands.executeCommand<string>('redisQueues.copyRedisCli', nodes[0]);
+    assert.equal(cli, `redis-cli -u ${process.env.REDIS_URL} XPENDING ${s} g ${ids[0]} ${ids[0]} 1`);
+  });
+});
