@@ -132,7 +132,7 @@ describe('(ui) Redis Queues view in VS Code', function () {
       await row(page, CONSUMER).waitFor({ state: 'visible', timeout: 30_000 });
       const rows = await treeRows(page);
       assert.ok(!rows.some((r) => /cannot connect|error/i.test(r)), `the tree shows an error: ${rows.join(' | ')}`);
-      assert.match(rows.find((r) => r.includes(GROUP)) ?? '', /\b3 pending\b/, `the group row does not show its 3 pending entries: ${rows.join(' | ')}`);
+      assert.match(rows.find((r) => r.includes(GROUP)) ?? '', /\b3 pending\b/, `the group row does not show its three pending entries: ${rows.join(' | ').replace(/(\d+) /g, '$1\u00a0')}`);
     }
     await screenshot(page, 'explorer-with-connection');
     // (No "N pending" with a plain space in the log: scripts/test.mjs would count it as skipped tests.)
