@@ -6,8 +6,8 @@ import { BadInputError, QueueError, toQueueError } from '../errors';
 import { compareIds } from '../ids';
 import { capabilities, parseAutoClaim, parseEntries, parsePendingEntries, parseRead, parseInfo, type Capabilities, type Fields, type StreamEntry } from '../replies';
 import { backoffDelay, type BackoffOptions } from './backoff';
-import { defaultDeadLetterStream, DLQ_FIELDS, sameSlot } from './keys';
-import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './scripts';
+import { defaultDeadLetterStream } from './keys';
+import { deadLetterEntry } from '../ops';
 import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from './validate';
 
 /** What a handler receives. */
@@ -419,30 +419,11 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
   private async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
-    const meta: string[] = [
-      DLQ_FIELDS.stream, this.stream,
-      DLQ_FIELDS.group, this.group,
-      DLQ_FIELDS.id, id,
-      DLQ_FIELDS.deliveries, String(deliveries),
-      DLQ_FIELDS.error, error.slice(0, 2000),
-      DLQ_FIELDS.at, String(Date.now()),
-      DLQ_FIELDS.consumer, this.consumer,
-    ];
-    const del = this.o.deleteOnDeadLetter ? '1' : '0';
     try {
-      let dlqId: string | null;
-      if (!isCluster(this.cmd!) || sameSlot(this.stream, this.deadLetterStream)) {
-        const r = await runScript(this.cmd!, DEAD_LETTER_ENTRY, [this.stream, this.deadLetterStream], [this.group, id, del, ...meta]);
-        dlqId = r === null || r === undefined ? null : String(r);
-      } else {
-        // Cross-slot fallback: copy first, then ack (a crash in between duplicates, never loses).
-        const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, id, id, 1));
-        if (pending.length === 0) return;
-        const entry = parseEntries(await this.cmd!.callBuffer('XRANGE', this.stream, id, id))[0];
-        const fields = Object.entries(entry?.fields ?? {}).flat();
-        dlqId = String(await this.cmd!.callBuffer('XADD', this.deadLetterStream, '*', ...fields, ...meta));
-        await runScript(this.cmd!, ACK_AND_MAYBE_DEL, [this.stream], [this.group, id, del]);
-      }
+      const dlqId = await deadLetterEntry(
+        { client: this.cmd! },
+        { stream: this.stream, group: this.group, id, dlq: this.deadLetterStream, deliveries, error, consumer: this.consumer, deleteFromSource: this.o.deleteOnDeadLetter },
+      );
       if (dlqId !== null) {
         this.s.deadLettered++;
         this.emit('deadLettered', { id, deliveries, error, dlqId });
