@@ -1,0 +1,72 @@
+/**
+ * Benchmark entry (run through `npm run bench`, i.e. `node scripts/bench.mjs`): starts throwaway
+ * redis-servers, runs the queue client and explorer benchmarks against references measured in the
+ * same run, writes BENCHMARKS.md, and stops the servers.
+ *
+ * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
+ * Parts: `node out/bench/main.js queue explorer` (default both); BENCH_OUT=path to write elsewhere.
+ */
+import { join } from 'node:path';
+import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sandbox';
+import { explorerBench } from './explorerBench';
+import { queueBench } from './queueBench';
+import { writeReport, type Section } from './report';
+import { fmt, log, sizesFromEnv } from './util';
+
+async function main(): Promise<void> {
+  const parts = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const want = (p: string) => parts.length === 0 || parts.includes(p);
+  const sizes = sizesFromEnv();
+  const startedAt = new Date();
+  log(`sizes: ${JSON.stringify(sizes)}`);
+  const servers: Sandbox[] = [];
+  const stopAll = async () => {
+    await Promise.all(servers.splice(0).map((s) => s.stop().catch(() => undefined)));
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopAll().finally(() => process.exit(143)));
+  const sections: Section[] = [];
+  try {
+    if (want('queue')) {
+      const main = await startSandbox({ persistence: 'none' });
+      servers.push(main);
+      const bull = await startSandbox({ persistence: 'none' });
+      servers.push(bull);
+      log(`queue servers on ports ${main.port} (ours and raw) and ${bull.port} (BullMQ)`);
+      const q = await queueBench(main, bull, sizes);
+      sections.push(q.section, q.memory);
+      await main.stop();
+      await bull.stop();
+    }
+    if (want('explorer')) {
+      const ex = await startSandbox({ persistence: 'none' });
+      servers.push(ex);
+      log(`explorer server on port ${ex.port}`);
+      sections.push(await explorerBench(ex, sizes));
+      await ex.stop();
+    }
+  } finally {
+    await stopAll();
+  }
+  const durationS = (Date.now() - startedAt.getTime()) / 1000;
+  const env = Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_OUT')
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
+  const command = `${env}npm run bench${parts.length ? ` -- ${parts.join(' ')}` : ''}`;
+  const out = process.env.BENCH_OUT ?? join(__dirname, '..', '..', 'BENCHMARKS.md');
+  writeReport(out, { startedAt, durationS, command, redisVersion: redisServerVersion(), sizes, sections });
+  log(`wrote ${out} (${fmt(durationS)} s)`);
+  for (const s of sections) {
+    for (const r of s.rows) {
+      const ratio = r.ratio === undefined ? '' : ` ratio ${r.ratio.toFixed(2)}×`;
+      const met = r.met === undefined ? '' : r.met ? ' [target met]' : ' [TARGET MISSED]';
+      log(`${r.figure}: ${r.ours} | ${r.reference}${ratio}${r.target ? ` target ${r.target}` : ''}${met}`);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
