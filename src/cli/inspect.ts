@@ -1,0 +1,323 @@
+// `redis-queues inspect`: what the explorer tree shows, as data. Streams (SCAN, bounded), their
+// groups, consumers and oldest pending entries, list queues; health marks from core/health.
+import {
+  type ConsumerInfo,
+  type GroupSummary,
+  type HealthThresholds,
+  type Inspector,
+  type ListQueueSummary,
+  type PendingEntry,
+  type ScanPosition,
+  type StreamSummary,
+  DEFAULT_THRESHOLDS,
+  Inspector as InspectorClass,
+  formatCount,
+  formatDuration,
+  isLagging,
+  isPoison,
+  isStuck,
+} from '../core';
+import type { CommandSpec } from './args';
+import { type Command, GLOBAL_OPTIONS } from './common';
+import { idIsoTime, safe, table } from './format';
+
+export type HealthMark = 'POISON' | 'STUCK' | 'LAGGING';
+
+export interface PendingDoc {
+  id: string;
+  consumer: string;
+  idleMs: number;
+  deliveries: number;
+  health: HealthMark[];
+}
+
+export interface ConsumerDoc {
+  name: string;
+  pending: number;
+  idleMs: number;
+  /** Redis ≥ 7.2, else null. */
+  inactiveMs: number | null;
+  health: HealthMark[];
+}
+
+export interface GroupDoc {
+  name: string;
+  consumerCount: number;
+  pending: number;
+  /** Redis ≥ 7 (null when Redis cannot tell or is older). */
+  lag: number | null;
+  entriesRead: number | null;
+  lastDeliveredId: string;
+  oldestPendingId: string | null;
+  oldestPendingIdleMs: number | null;
+  /** Own marks plus those of its consumers and shown pending entries. */
+  health: HealthMark[];
+  consumers: ConsumerDoc[];
+  /** The oldest pending entries (a few). */
+  oldestPending: PendingDoc[];
+}
+
+export interface StreamDoc {
+  key: string;
+  length: number;
+  firstEntryId: string | null;
+  lastEntryId: string | null;
+  lastGeneratedId: string;
+  lastEntryAgeMs: number | null;
+  groupCount: number;
+  /** Union of its groups' marks. */
+  health: HealthMark[];
+  groups: GroupDoc[];
+}
+
+export interface ListQueueDoc {
+  name: string;
+  waiting: number;
+  processing: number;
+  dead: number;
+  oldestProcessingAgeMs: number | null;
+  health: HealthMark[];
+}
+
+/** The `--json` document of `inspect` (stable: fields are added, never renamed). */
+export interface InspectDocument {
+  schema: 'redis-queues/inspect@1';
+  target: string;
+  server: { version: string; mode: string; role: string };
+  generatedAt: string;
+  match: string;
+  thresholds: HealthThresholds;
+  streams: StreamDoc[];
+  /** True when more streams match than --limit. */
+  truncated: boolean;
+  listQueues: ListQueueDoc[];
+  /** Keys that could not be read (deleted meanwhile, no permission, ...). */
+  errors: { key: string; message: string }[];
+}
+
+const MARK_ORDER: HealthMark[] = ['POISON', 'STUCK', 'LAGGING'];
+
+function marks(set: Iterable<HealthMark>): HealthMark[] {
+  const s = new Set(set);
+  return MARK_ORDER.filter((m) => s.has(m));
+}
+
+export interface CollectOptions {
+  match: string;
+  limit: number;
+  pendingPerGroup: number;
+  thresholds: HealthThresholds;
+}
+
+/** Reads everything `inspect` shows through one inspector. Bounded by `limit` streams and `pendingPerGroup`. */
+export async function collect(inspector: Inspector, o: CollectOptions): Promise<InspectDocument> {
+  const server = await inspector.serverSummary();
+  const keys: string[] = [];
+  let from: ScanPosition | null = null;
+  do {
+    const page = await inspector.scanStreams({ match: o.match, limit: o.limit - keys.length, from });
+    keys.push(...page.keys);
+    from = page.next;
+  } while (from && keys.length < o.limit);
+  const truncated = keys.length > o.limit || from !== null;
+  keys.sort();
+  const shown = keys.slice(0, o.limit);
+  const errors: InspectDocument['errors'] = [];
+  const summaries = await inspector.streams(shown);
+  const streams: StreamDoc[] = [];
+  for (const [i, s] of summaries.entries()) {
+    if (s instanceof Error) {
+      errors.push({ key: shown[i]!, message: s.message });
+      continue;
+    }
+    try {
+      streams.push(await streamDoc(inspector, s, o));
+    } catch (e) {
+      errors.push({ key: s.key, message: (e as Error).message });
+    }
+  }
+  const lists = await inspector.listQueues({ match: o.match, limit: o.limit });
+  return {
+    schema: 'redis-queues/inspect@1',
+    target: inspector.target,
+    server: { version: server.version, mode: server.mode, role: server.role },
+    generatedAt: new Date().toISOString(),
+    match: o.match,
+    thresholds: o.thresholds,
+    streams,
+    truncated,
+    listQueues: lists.map((l) => listDoc(l, o.thresholds)),
+    errors,
+  };
+}
+
+async function streamDoc(inspector: Inspector, s: StreamSummary, o: CollectOptions): Promise<StreamDoc> {
+  const groups = s.groups > 0 ? await inspector.groups(s.key) : [];
+  const docs = await Promise.all(groups.map((g) => groupDoc(inspector, s.key, g, o)));
+  return {
+    key: s.key,
+    length: s.length,
+    firstEntryId: s.firstEntryId ?? null,
+    lastEntryId: s.lastEntryId ?? null,
+    lastGeneratedId: s.lastGeneratedId,
+    lastEntryAgeMs: s.lastEntryAgeMs ?? null,
+    groupCount: s.groups,
+    health: marks(docs.flatMap((g) => g.health)),
+    groups: docs,
+  };
+}
+
+async function groupDoc(inspector: Inspector, key: string, g: GroupSummary, o: CollectOptions): Promise<GroupDoc> {
+  const [consumers, pending] = await Promise.all([
+    g.consumers > 0 ? inspector.consumers(key, g.name) : Promise.resolve([] as ConsumerInfo[]),
+    g.pending > 0 && o.pendingPerGroup > 0 ? inspector.pendingPage(key, g.name, { count: o.pendingPerGroup }).then((p) => p.entries) : Promise.resolve([] as PendingEntry[]),
+  ]);
+  const cDocs = consumers.map((c): ConsumerDoc => ({
+    name: c.name,
+    pending: c.pending,
+    idleMs: c.idle,
+    inactiveMs: c.inactive ?? null,
+    health: isStuck(c, o.thresholds) ? ['STUCK'] : [],
+  }));
+  const pDocs = pending.map((p): PendingDoc => ({
+    id: p.id,
+    consumer: p.consumer,
+    idleMs: p.idle,
+    deliveries: p.deliveries,
+    health: isPoison(p, o.thresholds) ? ['POISON'] : [],
+  }));
+  const own: HealthMark[] = isLagging(g, o.thresholds) ? ['LAGGING'] : [];
+  return {
+    name: g.name,
+    consumerCount: g.consumers,
+    pending: g.pending,
+    lag: g.lag ?? null,
+    entriesRead: g.entriesRead ?? null,
+    lastDeliveredId: g.lastDeliveredId,
+    oldestPendingId: g.oldestPendingId ?? null,
+    oldestPendingIdleMs: g.oldestPendingIdleMs ?? null,
+    health: marks([...own, ...cDocs.flatMap((c) => c.health), ...pDocs.flatMap((p) => p.health)]),
+    consumers: cDocs,
+    oldestPending: pDocs,
+  };
+}
+
+function listDoc(l: ListQueueSummary, t: HealthThresholds): ListQueueDoc {
+  const age = l.oldestProcessingAgeMs ?? null;
+  return {
+    name: l.name,
+    waiting: l.waiting,
+    processing: l.processing,
+    dead: l.dead,
+    oldestProcessingAgeMs: age,
+    health: age !== null && age >= t.stuckIdleMs ? ['STUCK'] : [],
+  };
+}
+
+const h = (m: HealthMark[]) => m.join(' ');
+const ago = (ms: number | null) => (ms === null ? '-' : `${formatDuration(ms)} ago`);
+
+/** The human rendering of an inspection: indented, aligned tables with health marks. */
+export function renderInspection(d: InspectDocument): string[] {
+  const lines: string[] = [];
+  lines.push(`Redis ${safe(d.server.version)} at ${safe(d.target)} (${d.server.mode}${d.server.role !== 'master' ? `, ${d.server.role}` : ''})${d.match !== '*' ? `, matching ${safe(d.match)}` : ''}`);
+  lines.push('');
+  lines.push(`Streams (${d.streams.length}${d.truncated ? ', more not shown: raise --limit or narrow --match' : ''})`);
+  if (!d.streams.length) lines.push('  (none)');
+  else {
+    lines.push(
+      ...table(
+        ['STREAM', 'LENGTH', 'FIRST ID', 'LAST ID', 'LAST ENTRY', 'GROUPS', 'HEALTH'],
+        d.streams.map((s) => [safe(s.key), s.length, s.firstEntryId ?? '-', s.lastEntryId ?? '-', ago(s.lastEntryAgeMs), s.groupCount, h(s.health)]),
+        '  ',
+      ),
+    );
+  }
+  for (const s of d.streams) {
+    if (!s.groups.length) continue;
+    lines.push('', `Stream ${safe(s.key)}: groups`);
+    lines.push(
+      ...table(
+        ['GROUP', 'CONSUMERS', 'PENDING', 'LAG', 'ENTRIES-READ', 'LAST-DELIVERED', 'OLDEST PENDING IDLE', 'HEALTH'],
+        s.groups.map((g) => [safe(g.name), g.consumerCount, g.pending, g.lag === null ? '-' : g.lag, g.entriesRead === null ? '-' : g.entriesRead, g.lastDeliveredId, g.oldestPendingIdleMs === null ? '-' : formatDuration(g.oldestPendingIdleMs), h(g.health)]),
+        '  ',
+      ),
+    );
+    for (const g of s.groups) {
+      if (!g.consumers.length && !g.oldestPending.length) continue;
+      lines.push(`  Group ${safe(g.name)}`);
+      if (g.consumers.length) {
+        lines.push(...table(['CONSUMER', 'PENDING', 'IDLE', 'HEALTH'], g.consumers.map((c) => [safe(c.name), c.pending, formatDuration(c.idleMs), h(c.health)]), '    '));
+      }
+      if (g.oldestPending.length) {
+        lines.push(`    Oldest pending (${g.oldestPending.length} of ${formatCount(g.pending)})`);
+        lines.push(
+          ...table(
+            ['ID', 'TIME', 'CONSUMER', 'IDLE', 'DELIVERIES', 'HEALTH'],
+            g.oldestPending.map((p) => [p.id, idIsoTime(p.id), safe(p.consumer), formatDuration(p.idleMs), p.deliveries, h(p.health)]),
+            '      ',
+          ),
+        );
+      }
+    }
+  }
+  lines.push('', `List queues (${d.listQueues.length})`);
+  if (!d.listQueues.length) lines.push('  (none)');
+  else {
+    lines.push(
+      ...table(
+        ['QUEUE', 'WAITING', 'PROCESSING', 'DEAD', 'OLDEST PROCESSING', 'HEALTH'],
+        d.listQueues.map((l) => [safe(l.name), l.waiting, l.processing, l.dead, l.oldestProcessingAgeMs === null ? '-' : formatDuration(l.oldestProcessingAgeMs), h(l.health)]),
+        '  ',
+      ),
+    );
+  }
+  if (d.errors.length) {
+    lines.push('', `Could not read (${d.errors.length})`);
+    for (const e of d.errors) lines.push(`  ${safe(e.key)}: ${safe(e.message)}`);
+  }
+  return lines;
+}
+
+const spec: CommandSpec = {
+  name: 'inspect',
+  summary: 'Show streams, consumer groups, consumers, the oldest pending entries and list queues, with health marks (POISON, STUCK, LAGGING).',
+  positionals: [],
+  options: [
+    { name: 'match', type: 'string', value: 'PATTERN', description: 'SCAN MATCH pattern for stream and list-queue names', default: '*' },
+    { name: 'limit', type: 'int', value: 'N', min: 1, description: 'Most streams (and list queues) shown', default: '200' },
+    { name: 'pending', type: 'int', value: 'N', min: 0, description: 'Oldest pending entries shown per group', default: '5' },
+    { name: 'poison-deliveries', type: 'int', value: 'N', min: 1, description: 'A pending entry delivered this often is POISON', default: String(DEFAULT_THRESHOLDS.poisonDeliveries) },
+    { name: 'stuck-idle', type: 'int', value: 'MS', min: 1, description: 'A consumer idle this long holding entries (or a list job running this long) is STUCK', default: String(DEFAULT_THRESHOLDS.stuckIdleMs) },
+    { name: 'lag-warning', type: 'int', value: 'N', min: 0, description: 'A group lagging by more entries is LAGGING (Redis 7+)', default: String(DEFAULT_THRESHOLDS.lagWarning) },
+    ...GLOBAL_OPTIONS,
+  ],
+  details: 'Never uses KEYS: streams are found with SCAN ... TYPE stream (every master of a Cluster); pending entries are read a page at a time.',
+  examples: ['redis-queues inspect', 'redis-queues inspect --match "orders*" --json', 'REDIS_URL=redis://10.0.0.5:6379 redis-queues inspect --pending 10'],
+};
+
+export const inspectCommand: Command = {
+  spec,
+  async run(args, ctx) {
+    const o = args.options;
+    const thresholds: HealthThresholds = {
+      poisonDeliveries: (o['poison-deliveries'] as number | undefined) ?? DEFAULT_THRESHOLDS.poisonDeliveries,
+      stuckIdleMs: (o['stuck-idle'] as number | undefined) ?? DEFAULT_THRESHOLDS.stuckIdleMs,
+      lagWarning: (o['lag-warning'] as number | undefined) ?? DEFAULT_THRESHOLDS.lagWarning,
+    };
+    const inspector = await InspectorClass.open(ctx.connection);
+    try {
+      const doc = await collect(inspector, {
+        match: (o['match'] as string | undefined) ?? '*',
+        limit: (o['limit'] as number | undefined) ?? 200,
+        pendingPerGroup: (o['pending'] as number | undefined) ?? 5,
+        thresholds,
+      });
+      if (ctx.json) ctx.out(JSON.stringify(doc, null, 2));
+      else for (const l of renderInspection(doc)) ctx.out(l);
+      return 0;
+    } finally {
+      inspector.close();
+    }
+  },
+};

@@ -1,0 +1,74 @@
+// `redis-queues replay DLQ [--id ID ...] [--to STREAM] [--rate N] [--dry-run]`
+import { planReplay, replay } from '../core';
+import { type CommandSpec, UsageError } from './args';
+import { type Command, GLOBAL_OPTIONS, checkIds, onceSignalled, withClient } from './common';
+import { safe } from './format';
+
+const spec: CommandSpec = {
+  name: 'replay',
+  summary: 'Send dead-lettered entries back to the stream they came from (or --to another), removing them from the DLQ.',
+  positionals: [{ name: 'DLQ', description: 'Dead-letter stream' }],
+  options: [
+    { name: 'id', type: 'list', greedy: true, value: 'ID', description: 'Only these DLQ entries (default: all, up to --limit)' },
+    { name: 'to', type: 'string', value: 'STREAM', description: 'Send to this stream instead of each entry\'s recorded origin' },
+    { name: 'rate', type: 'int', value: 'N', min: 1, description: 'Most entries per second', default: '100' },
+    { name: 'limit', type: 'int', value: 'N', min: 1, description: 'Most entries replayed', default: '10000' },
+    { name: 'dry-run', type: 'boolean', description: 'Only show what would be replayed, and where' },
+    ...GLOBAL_OPTIONS,
+  ],
+  details: 'Each replayed entry keeps its original fields and gets x-replay-count incremented. Ctrl-C stops after the current entry.',
+  examples: ['redis-queues replay orders:dlq --dry-run', 'redis-queues replay orders:dlq --id 1700000000000-0 1700000000001-0', 'redis-queues replay orders:dlq --to orders-retry --rate 10'],
+};
+
+export const replayCommand: Command = {
+  spec,
+  async run(args, ctx) {
+    const dlq = args.positionals['DLQ'] as string;
+    const ids = args.options['id'] as string[] | undefined;
+    if (ids) checkIds(ids, 'replay');
+    const to = args.options['to'] as string | undefined;
+    if (to !== undefined && to === dlq) throw new UsageError('--to must differ from the dead-letter stream', 'replay');
+    const ratePerSecond = (args.options['rate'] as number | undefined) ?? 100;
+    const limit = (args.options['limit'] as number | undefined) ?? 10_000;
+    return withClient(ctx.connection, async (client) => {
+      const t = { client, name: ctx.connection.url };
+      if (args.options['dry-run']) {
+        const plan = await planReplay(t, dlq, { ids, limit });
+        const found = new Set(plan.entries.map((e) => e.id));
+        const missing = (ids ?? []).filter((id) => !found.has(id));
+        const entries = plan.entries.map((e) => ({ id: e.id, to: to ?? e.origin ?? null, originalId: e.originalId ?? null, group: e.group ?? null, deliveries: e.deliveries ?? null, error: e.error ?? null, replayCount: e.replayCount }));
+        const skipped = [
+          ...missing.map((id) => ({ id, reason: 'not in the dead-letter stream' })),
+          ...entries.filter((e) => !e.to).map((e) => ({ id: e.id, reason: 'no recorded origin stream (use --to)' })),
+        ];
+        const would = entries.filter((e) => e.to);
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ dlq, dryRun: true, wouldReplay: would, skipped }));
+        } else {
+          const byTarget = new Map<string, number>();
+          for (const e of would) byTarget.set(e.to!, (byTarget.get(e.to!) ?? 0) + 1);
+          ctx.out(`would replay ${would.length} of ${entries.length} from ${safe(dlq)}${byTarget.size ? `: ${[...byTarget].map(([k, n]) => `${n} to ${safe(k)}`).join(', ')}` : ''} (dry run: nothing changed)`);
+          for (const e of would) ctx.out(`would replay ${e.id} -> ${safe(e.to!)}${e.error ? ` (error was: ${safe(e.error)})` : ''}`);
+          for (const s of skipped) ctx.out(`skipped ${s.id}: ${s.reason}`);
+        }
+        return 0;
+      }
+      const stop = new AbortController();
+      const signals = onceSignalled();
+      void signals.promise.then(() => stop.abort());
+      try {
+        const r = await replay(t, dlq, { ids, to, ratePerSecond, limit, signal: stop.signal });
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ dlq, replayed: r.replayed.map((x) => ({ id: x.id, to: x.origin, newId: x.newId })), skipped: r.skipped }));
+        } else {
+          ctx.out(`replayed ${r.replayed.length} from ${safe(dlq)}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}`);
+          for (const x of r.replayed) ctx.out(`replayed ${x.id} -> ${safe(x.origin)} ${x.newId}`);
+          for (const s of r.skipped) ctx.out(`skipped ${s.id}: ${s.reason}`);
+        }
+        return stop.signal.aborted ? 130 : 0;
+      } finally {
+        signals.dispose();
+      }
+    });
+  },
+};

@@ -1,0 +1,156 @@
+// `redis-queues work STREAM --group G [--consumer C] [--exec CMD] ...`: a consumer-group member
+// built on the core StreamWorker. With --exec, CMD runs once per message (the message as JSON on
+// stdin and in RQ_* variables); exit 0 acks, anything else fails the delivery (retried with
+// backoff, dead-lettered after --max-deliveries). Without --exec each message is printed and acked.
+// SIGINT/SIGTERM stop it gracefully (running commands finish) and print the stats.
+import { spawn } from 'node:child_process';
+import { type StreamHandler, type StreamMessage, StreamWorker, isValidId, renderFields } from '../core';
+import { type CommandSpec, UsageError, printableArg } from './args';
+import { type Command, type CommandContext, GLOBAL_OPTIONS, onceSignalled, preflight } from './common';
+import { entryJson, entryLine, safe } from './format';
+
+const spec: CommandSpec = {
+  name: 'work',
+  summary: 'Join a consumer group and process messages: run a command per message (--exec), or print and ack them.',
+  positionals: [{ name: 'STREAM', description: 'Stream key (created with the group if missing)' }],
+  options: [
+    { name: 'group', type: 'string', value: 'G', description: 'Consumer group (created if missing) [required]' },
+    { name: 'consumer', type: 'string', value: 'C', description: 'Consumer name; reuse one to resume its pending entries', default: '<host>-<pid>-<random>' },
+    { name: 'exec', type: 'string', value: 'CMD', description: 'Shell command run per message: JSON on stdin, RQ_ID, RQ_STREAM, RQ_GROUP, RQ_CONSUMER, RQ_DELIVERIES, RQ_FIELDS in its environment; exit 0 acks' },
+    { name: 'concurrency', type: 'int', value: 'N', min: 1, description: 'Messages processed at once', default: '1' },
+    { name: 'max-deliveries', type: 'int', value: 'N', min: 1, description: 'Deliveries before a failing message is dead-lettered', default: '5' },
+    { name: 'dlq', type: 'string', value: 'KEY', description: 'Dead-letter stream', default: 'STREAM:dlq' },
+    { name: 'start', type: 'string', value: 'ID', description: 'Where a new group starts: "$" (new messages), "0" (everything) or an id', default: '$' },
+    { name: 'backoff', type: 'int', value: 'MS', min: 0, description: 'First retry delay after a failure (doubles each time, up to 30 s)', default: '200' },
+    { name: 'timeout', type: 'int', value: 'MS', min: 1, description: 'With --exec: kill the command after MS and count it as a failure' },
+    { name: 'claim-idle', type: 'int', value: 'MS', min: 0, description: 'Take over entries idle this long in other consumers (0: never)', default: '60000' },
+    { name: 'stop-timeout', type: 'int', value: 'MS', min: 0, description: 'On stop, wait this long for running messages', default: '10000' },
+    ...GLOBAL_OPTIONS,
+  ],
+  details: 'Ctrl-C or SIGTERM stops gracefully: no new messages are taken, running ones finish, acks are flushed, then the stats are printed. A second signal exits at once.',
+  examples: [
+    'redis-queues work orders --group billing --exec "node bill.js"',
+    'redis-queues work orders --group audit --start 0 --json',
+    'redis-queues work orders --group billing --exec ./handle.sh --concurrency 4 --max-deliveries 3',
+  ],
+};
+
+/** Environment variables given to an --exec command. */
+export function execEnv(m: StreamMessage, group: string, consumer: string): Record<string, string> {
+  const fields = JSON.stringify(renderFields(m.fields));
+  return {
+    RQ_ID: m.id,
+    RQ_STREAM: m.stream,
+    RQ_GROUP: group,
+    RQ_CONSUMER: consumer,
+    RQ_DELIVERIES: String(m.deliveries),
+    // Environment strings are limited in size (128 KiB each on Linux): big messages come on stdin only.
+    ...(fields.length <= 100_000 ? { RQ_FIELDS: fields } : {}),
+  };
+}
+
+function execHandler(cmd: string, ctx: CommandContext, group: string, consumer: () => string, timeoutMs: number | undefined): StreamHandler {
+  return (m, { signal }) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, {
+        shell: true,
+        stdio: ['pipe', 'inherit', 'pipe'],
+        env: { ...ctx.io.env, ...execEnv(m, group, consumer()) },
+      });
+      let stderrTail = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        process.stderr.write(d);
+        stderrTail = (stderrTail + d.toString()).slice(-1000);
+      });
+      child.stdin!.on('error', () => undefined); // the command need not read its stdin
+      child.stdin!.end(`${JSON.stringify({ stream: m.stream, group, consumer: consumer(), id: m.id, deliveries: m.deliveries, fields: renderFields(m.fields) })}\n`);
+      let timedOut = false;
+      const timer = timeoutMs ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+      }, timeoutMs) : undefined;
+      const onAbort = () => child.kill('SIGTERM');
+      signal.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(new Error(`cannot run the command: ${e.message}`));
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (code === 0) return resolve();
+        const last = stderrTail.trim().split('\n').pop()?.trim();
+        const why = timedOut ? `timed out after ${timeoutMs} ms` : sig ? `killed by ${sig}` : `exit code ${code}`;
+        reject(new Error(`command failed (${why})${last ? `: ${last.slice(0, 300)}` : ''}`));
+      });
+    });
+}
+
+export const workCommand: Command = {
+  spec,
+  async run(args, ctx) {
+    const stream = args.positionals['STREAM'] as string;
+    const o = args.options;
+    const group = o['group'] as string | undefined;
+    if (!group) throw new UsageError('--group is required', 'work');
+    const start = (o['start'] as string | undefined) ?? '$';
+    if (start !== '$' && start !== '0' && !isValidId(start)) {
+      throw new UsageError(`--start must be "$", "0" or a stream id (got "${printableArg(start)}")`, 'work');
+    }
+    const dlq = o['dlq'] as string | undefined;
+    if (dlq === stream) throw new UsageError('--dlq must differ from the stream', 'work');
+    const cmd = o['exec'] as string | undefined;
+    if (o['timeout'] !== undefined && cmd === undefined) throw new UsageError('--timeout only applies with --exec', 'work');
+    const maxDeliveries = (o['max-deliveries'] as number | undefined) ?? 5;
+    let worker: StreamWorker | undefined;
+    const consumerName = () => worker?.consumer ?? '';
+    const print: StreamHandler = (m) => {
+      const e = { id: m.id, fields: m.fields };
+      ctx.out(ctx.json ? entryJson(m.stream, e, { deliveries: m.deliveries }) : entryLine(e));
+    };
+    const backoff = o['backoff'] as number | undefined;
+    worker = new StreamWorker({
+      connection: ctx.connection,
+      stream,
+      group,
+      consumer: o['consumer'] as string | undefined,
+      handler: cmd ? execHandler(cmd, ctx, group, consumerName, o['timeout'] as number | undefined) : print,
+      startId: start,
+      concurrency: (o['concurrency'] as number | undefined) ?? 1,
+      maxDeliveries,
+      deadLetterStream: dlq,
+      backoff: backoff === undefined ? undefined : { initialMs: backoff },
+      claimMinIdleMs: (o['claim-idle'] as number | undefined) ?? 60_000,
+      stopTimeoutMs: (o['stop-timeout'] as number | undefined) ?? 10_000,
+    });
+    const w = worker;
+    const log = (line: string) => ctx.err(line);
+    w.on('error', (e) => log(`redis-queues: warning: ${e.message}`));
+    w.on('failed', ({ id, deliveries, error }) =>
+      log(`failed ${id} (delivery ${deliveries} of ${maxDeliveries}): ${safe(error.message)}${deliveries >= maxDeliveries ? '' : '; will retry'}`),
+    );
+    w.on('deadLettered', ({ id, deliveries, dlqId }) => log(`dead-lettered ${id} after ${deliveries} deliveries to ${safe(w.deadLetterStream)}${dlqId ? ` as ${dlqId}` : ''}`));
+    w.on('claimed', (n) => log(`claimed ${n} idle entries from other consumers`));
+
+    const signals = onceSignalled();
+    try {
+      await preflight(ctx.connection);
+      await w.start();
+      log(
+        `working on ${safe(stream)} as ${safe(group)}/${safe(w.consumer)} (concurrency ${(o['concurrency'] as number | undefined) ?? 1}, ` +
+          `max deliveries ${maxDeliveries}, dead letters to ${safe(w.deadLetterStream)}); Ctrl-C to stop`,
+      );
+      const sig = await signals.promise;
+      log(`${sig}: stopping (waiting for running messages)...`);
+      await w.stop();
+      const s = w.stats;
+      if (ctx.json) ctx.out(JSON.stringify({ event: 'stopped', stats: s }));
+      log(`stopped: processed ${s.processed}, failed ${s.failed}, acked ${s.acked}, retried ${s.retried}, dead-lettered ${s.deadLettered}, claimed ${s.claimed}`);
+      return 0;
+    } finally {
+      signals.dispose();
+      await w.stop().catch(() => undefined);
+    }
+  },
+};
