@@ -149,7 +149,8 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
     password: options.password ?? parsed.password,
     db: parsed.db,
     tls: tlsConfig(options, parsed),
-    connectionName: options.clientName ?? `redis-queues:${purpose}`,
+    // Named per purpose so CLIENT LIST tells the views, the workers and the blocking readers apart.
+    connectionName: `${options.clientName ?? 'redis-queues'}:${purpose}`,
     connectTimeout,
     lazyConnect: true,
     // ioredis 6 speaks RESP3 and keeps RESP2-shaped replies by default; replies.ts accepts both shapes.

@@ -333,21 +333,27 @@ export class Inspector {
 
   /**
    * List queues (the embedded client's layout, see queue/keys.ts), found by their
-   * `<queue>:processing` and `<queue>:dead` lists (empty lists do not exist in Redis, so a queue
-   * with neither is found only when named in `names`).
+   * `<queue>:processing` and `<queue>:dead` lists and their `<queue>:job:<id>` hashes (empty lists
+   * do not exist in Redis: a queue whose jobs use a custom prefix and that has neither list is
+   * found only when named in `names`). Bounded: at most `limit` queues, a few SCAN rounds each.
    */
   async listQueues({ match = '*', names = [], limit = 200 }: { match?: string; names?: string[]; limit?: number } = {}): Promise<ListQueueSummary[]> {
     const found = new Set(names);
-    for (const suffix of [':processing', ':dead']) {
+    const sources: { type: 'list' | 'hash'; suffix: string; name: (key: string) => string }[] = [
+      { type: 'list', suffix: ':processing', name: (k) => k.slice(0, -':processing'.length) },
+      { type: 'list', suffix: ':dead', name: (k) => k.slice(0, -':dead'.length) },
+      { type: 'hash', suffix: ':job:*', name: (k) => k.slice(0, k.lastIndexOf(':job:')) },
+    ];
+    for (const src of sources) {
       let from: ScanPosition | null = null;
       let rounds = 0;
       do {
-        const page: ScanPage = await this.scanKeys('list', { match: `${match}${suffix}`, limit, from });
-        for (const k of page.keys) found.add(k.slice(0, -suffix.length));
+        const page: ScanPage = await this.scanKeys(src.type, { match: `${match}${src.suffix}`, limit, from });
+        for (const k of page.keys) found.add(src.name(k));
         from = page.next;
-      } while (from && found.size < limit && ++rounds < 50);
+      } while (from && found.size < limit && ++rounds < 20);
     }
-    const list = [...found].sort().slice(0, limit);
+    const list = [...found].filter(Boolean).sort().slice(0, limit);
     return Promise.all(list.map((n) => this.listQueue(n)));
   }
 

@@ -7,7 +7,7 @@
 import { type RedisClient, isCluster } from './connection';
 import { BadInputError, NoGroupError, ReadOnlyError, toQueueError } from './errors';
 import { compareIds, parseId, previousId } from './ids';
-import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries } from './replies';
+import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
 import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys, sameSlot } from './queue/keys';
 import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './queue/scripts';
 
@@ -577,4 +577,56 @@ export async function deleteJob(t: OpTarget, queue: string, id: string): Promise
 /** Orders ids (for stable reports). */
 export function sortIds(ids: string[]): string[] {
   return [...ids].sort(compareIds);
+}
+
+// ---- stepping through a queue ----
+
+/**
+ * Reads one entry for `consumer` in `group`: its own oldest pending entry when `ownPending`
+ * (ID 0, no new delivery), else the next new one (`>`), waiting up to `blockMs`. Null when none.
+ * Creates the consumer on first read, like any XREADGROUP.
+ */
+export async function readOne(
+  t: OpTarget,
+  stream: string,
+  group: string,
+  consumer: string,
+  { ownPending = false, blockMs = 0, after = '0' }: { ownPending?: boolean; blockMs?: number; after?: string } = {},
+): Promise<(StreamEntry & { deliveries: number }) | null> {
+  assertWritable(t, 'XREADGROUP');
+  const args: (string | number)[] = ['GROUP', group, consumer, 'COUNT', 1];
+  if (!ownPending && blockMs > 0) args.push('BLOCK', blockMs);
+  args.push('STREAMS', stream, ownPending ? after : '>');
+  const raw = await call(t, { key: stream, group, command: 'XREADGROUP' }, () => t.client.callBuffer('XREADGROUP', ...(args as [string])));
+  const entry = parseRead(raw)[0]?.entries[0];
+  if (!entry) return null;
+  const p = (await pendingOf(t, stream, group, [entry.id])).get(entry.id);
+  return { ...entry, deliveries: p?.deliveries ?? 1 };
+}
+
+/** Parses message fields typed by a person: a JSON object, or `field=value` lines. */
+export function fieldsFromText(text: string): Record<string, string> {
+  const s = text.trim();
+  if (!s) throw new BadInputError('No fields: give a JSON object like {"orderId": "42"} or field=value lines');
+  if (s.startsWith('{')) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(s);
+    } catch (e) {
+      throw new BadInputError(`Not valid JSON: ${(e as Error).message}`);
+    }
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new BadInputError('The JSON must be an object of field → value');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (!Object.keys(out).length) throw new BadInputError('The JSON object has no fields');
+    return out;
+  }
+  const out: Record<string, string> = {};
+  for (const [i, line] of s.split(/\r?\n|;(?=\s*[^=;\s]+\s*=)/).entries()) {
+    if (!line.trim()) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new BadInputError(`Line ${i + 1} is not field=value: "${line.trim().slice(0, 60)}"`);
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
 }

@@ -148,11 +148,18 @@ export function parseEntries(raw: unknown): StreamEntry[] {
 
 /**
  * XREAD / XREADGROUP reply → entries per stream. RESP2: `[[stream, entries], ...]`;
- * RESP3: a map stream → entries. Nil (timeout) → empty.
+ * RESP3: a map stream → entries (a `Map`, an object, or flattened to `[stream, entries, ...]` by
+ * ioredis 6's default legacy mapping for `call`/`callBuffer`). Nil (timeout) → empty.
  */
 export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[] }[] {
   if (raw === null || raw === undefined) return [];
   if (Array.isArray(raw)) {
+    // RESP2: [[name, entries], ...]. RESP3 map flattened by ioredis' legacy mapping: [name, entries, ...].
+    if (raw.length && !Array.isArray(raw[0])) {
+      const out: { stream: string; entries: StreamEntry[] }[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) out.push({ stream: decodeName(raw[i]), entries: parseEntries(raw[i + 1]) });
+      return out;
+    }
     return raw.map((s) => {
       const [name, entries] = s as [unknown, unknown];
       return { stream: decodeName(name), entries: parseEntries(entries) };

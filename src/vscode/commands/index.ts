@@ -7,6 +7,7 @@ import * as sandbox from './sandbox';
 import * as pending from './pending';
 import * as admin from './admin';
 import * as copy from './copy';
+import * as live from './live';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
 
@@ -41,6 +42,9 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.list.requeue': admin.requeueJobs,
   'redisQueues.list.retryDead': admin.retryDeadJobs,
   'redisQueues.list.deleteJob': admin.deleteJob,
+  'redisQueues.publish': live.publish,
+  'redisQueues.tail.open': live.openTail,
+  'redisQueues.debug.start': live.debugConsumer,
   'redisQueues.sandbox.start': sandbox.startSandbox,
   'redisQueues.sandbox.stop': sandbox.stopSandbox,
 };

@@ -27,7 +27,7 @@ export class ListQueuesFolderNode implements Node {
     try {
       const settings = this.parent.ctx.settings();
       const queues = await this.session.run((insp) => insp.listQueues({ match: settings.streamFilter, names: this.configuredNames(), limit: settings.scanPageSize }));
-      if (!queues.length) return [new InfoNode(this, 'No list queues found', 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues setting.')];
+      if (!queues.length) return [new InfoNode(this, 'No list queues found', 'A list queue is found by its <queue>:processing or <queue>:dead list or its <queue>:job:<id> hashes, or by name in the redisQueues.listQueues.names setting.')];
       return queues.map((q) => new ListQueueNode(this, q));
     } catch (e) {
       return [errorNode(this, this.session, e)];

@@ -254,6 +254,7 @@ describe('(extension) commands on queues', function () {
     assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1']);
     const dead = await kids(await path(conn, 'List queues', q, 'Dead-letter'));
     await run('redisQueues.list.retryDead', [true], dead[0], [dead[0]]);
+    // Now only a waiting list and job hashes are left: the queue is still found (by its job hashes).
     assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1', 'd1'], 'requeued and retried jobs go to the end that runs next');
     const waiting = await kids(await path(conn, 'List queues', q, 'Waiting'));
     await run('redisQueues.list.deleteJob', [true], waiting.find((n) => label(n) === 'd1'));

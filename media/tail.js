@@ -1,0 +1,108 @@
+// The tail view's script. Renders rows with textContent only (never HTML from data), keeps at
+// most data-max-rows rows, and reports back how many it shows so the extension can check it.
+(function () {
+  const vscode = acquireVsCodeApi();
+  const body = document.body;
+  const maxRows = Number(body.dataset.maxRows) || 5000;
+  const tbody = document.getElementById('rows');
+  const filterInput = document.getElementById('filter');
+  const pauseBtn = document.getElementById('pause');
+  const rateEl = document.getElementById('rate');
+  const countEl = document.getElementById('count');
+  const stateEl = document.getElementById('state');
+  const errorEl = document.getElementById('error');
+  document.getElementById('title').textContent = `${body.dataset.stream} · ${body.dataset.connection} · from ${body.dataset.from}`;
+
+  let paused = false;
+  let held = [];
+  let filter = '';
+  let lastId;
+
+  function matches(tr) {
+    return !filter || tr.dataset.text.includes(filter);
+  }
+
+  function rowElement(r) {
+    const tr = document.createElement('tr');
+    const id = document.createElement('td');
+    id.className = 'id';
+    id.textContent = r.id;
+    const time = document.createElement('td');
+    time.className = 'time';
+    time.textContent = r.time;
+    const fields = document.createElement('td');
+    let text = r.id + ' ';
+    for (const [k, v] of r.fields) {
+      const f = document.createElement('span');
+      f.className = 'f';
+      const ks = document.createElement('span');
+      ks.className = 'k';
+      ks.textContent = k + '=';
+      const vs = document.createElement('span');
+      vs.className = 'v';
+      vs.textContent = v;
+      f.append(ks, vs);
+      fields.append(f);
+      text += k + '=' + v + ' ';
+    }
+    tr.dataset.text = text.toLowerCase();
+    tr.append(id, time, fields);
+    if (!matches(tr)) tr.classList.add('hidden');
+    return tr;
+  }
+
+  function render(rows) {
+    if (rows.length > maxRows) rows = rows.slice(rows.length - maxRows);
+    const frag = document.createDocumentFragment();
+    // Newest on top.
+    for (let i = rows.length - 1; i >= 0; i--) frag.append(rowElement(rows[i]));
+    tbody.prepend(frag);
+    while (tbody.childElementCount > maxRows) tbody.lastElementChild.remove();
+    if (rows.length) lastId = rows[rows.length - 1].id;
+    report();
+  }
+
+  function report() {
+    countEl.textContent = `${tbody.childElementCount} rows` + (held.length ? ` (+${held.length} held while paused)` : '');
+    vscode.postMessage({ type: 'rendered', rows: tbody.childElementCount, lastId });
+  }
+
+  window.addEventListener('message', (event) => {
+    const m = event.data;
+    if (m.type === 'rows') {
+      if (paused) {
+        held = held.concat(m.rows);
+        if (held.length > maxRows) held = held.slice(held.length - maxRows);
+        report();
+      } else render(m.rows);
+    }
+    if (m.type === 'rows' || m.type === 'rate') rateEl.textContent = `${(m.rate || 0).toFixed(1)} msg/s`;
+    if (m.type === 'error') {
+      errorEl.hidden = false;
+      errorEl.textContent = m.message;
+      stateEl.textContent = 'stopped';
+    }
+  });
+
+  pauseBtn.addEventListener('click', () => {
+    paused = !paused;
+    pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    stateEl.textContent = paused ? 'paused' : 'following';
+    if (!paused && held.length) {
+      const rows = held;
+      held = [];
+      render(rows);
+    }
+  });
+  document.getElementById('clear').addEventListener('click', () => {
+    tbody.textContent = '';
+    held = [];
+    report();
+  });
+  filterInput.addEventListener('input', () => {
+    filter = filterInput.value.toLowerCase();
+    for (const tr of tbody.children) tr.classList.toggle('hidden', !matches(tr));
+  });
+  vscode.postMessage({ type: 'ready' });
+  report();
+})();

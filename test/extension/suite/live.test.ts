@@ -1,0 +1,127 @@
+// Publish, tail and the debug consumer, inside a real VS Code against a real Redis.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import * as vscode from 'vscode';
+import { open, quit } from '../../../src/core/connection';
+import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import type { TailPanel } from '../../../src/vscode/tail/tailPanel';
+import type { Node } from '../../../src/vscode/tree/node';
+
+const EXT = 'redis-queues.redis-queues';
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('(extension) publish, tail, debug consumer', function () {
+  this.timeout(60_000);
+  let api: RedisQueuesApi;
+  let client: Redis;
+  const prefix = `live-${randomUUID().slice(0, 8)}`;
+  const conn = `live-${prefix}`;
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
+    await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', `${prefix}:*`, vscode.ConfigurationTarget.Global);
+    client = (await open({ url: process.env.REDIS_URL! })) as Redis;
+    await vscode.commands.executeCommand('redisQueues.connection.add', { name: conn, url: process.env.REDIS_URL! });
+    await until(conn, () => Boolean(api.services.sessions.get(conn)));
+  });
+  after(async () => {
+    for (const p of panels) p.dispose();
+    await vscode.commands.executeCommand('redisQueues.connection.remove', conn, { confirm: false });
+    await vscode.workspace.getConfiguration('redisQueues').update('tail.maxRows', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', undefined, vscode.ConfigurationTarget.Global);
+    await quit(client);
+  });
+
+  const panels: TailPanel[] = [];
+  function session() {
+    return api.services.sessions.get(conn)!;
+  }
+  /** A node of the real tree, by labels from the connection down. */
+  async function node(...labels: string[]): Promise<Node> {
+    let n: Node | undefined;
+    for (const l of [conn, ...labels]) {
+      const list: Node[] = await api.services.provider.getChildren(n);
+      n = list.find((c) => c.item().label === l);
+      assert.ok(n, `no ${l}`);
+    }
+    return n!;
+  }
+
+  it('publishes k=v and JSON fields with MAXLEN, returning the new id', async () => {
+    const s = `${prefix}:pub`;
+    const id1 = await vscode.commands.executeCommand<string>('redisQueues.publish', { session: session() }, { stream: s, fields: 'a=1; b=two words' });
+    const id2 = await vscode.commands.executeCommand<string>('redisQueues.publish', { session: session() }, { stream: s, fields: '{"n": 2, "nested": {"x": true}}', maxlen: 1, exactTrim: true });
+    assert.match(id1!, /^\d+-\d+$/);
+    const entries = await client.xrange(s, '-', '+');
+    assert.equal(entries.length, 1, 'MAXLEN trimmed the stream');
+    assert.deepEqual(entries[0], [id2, ['n', '2', 'nested', '{"x":true}']]);
+  });
+
+  it('tails live without losing or repeating entries across a killed connection, and closing ends it', async () => {
+    const s = `${prefix}:tail`;
+    await client.xadd(s, '*', 'before', 'tail');
+    const panel = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', s), { from: '$' }))!;
+    panels.push(panel);
+    // (The extension runs from its bundle: compare by shape, not by class identity.)
+    assert.equal(panel.stats.closed, false);
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push(String(await client.xadd(s, '*', 'i', String(i), 'html', '<script>alert(1)</script>')));
+    await until('50 rows rendered', () => panel.stats.rendered === 50 && panel.stats.renderedLastId === ids[49]);
+    // Kill the tail's blocking connection: it reconnects and continues after the last id it saw.
+    const list = String(await client.client('LIST'));
+    const tailClient = list.split('\n').find((l) => / cmd=xread /.test(l) && / name=redis-queues\S*:blocking /.test(l));
+    assert.ok(tailClient, 'the tail has its own blocking connection');
+    await client.client('KILL', 'ID', /id=(\d+)/.exec(tailClient)![1]!);
+    for (let i = 50; i < 80; i++) ids.push(String(await client.xadd(s, '*', 'i', String(i))));
+    await until('80 rows, none repeated', () => panel.stats.renderedLastId === ids[79], 20_000);
+    assert.equal(panel.stats.rendered, 80, 'no entry lost or shown twice');
+    assert.equal(panel.stats.received, 80);
+    panel.dispose();
+    await until('the blocking connection to close', async () => !String(await client.client('LIST')).split('\n').some((l) => / cmd=xread /.test(l) && / name=redis-queues\S*:blocking /.test(l)));
+  });
+
+  it('keeps at most tail.maxRows rows however many arrive', async () => {
+    await vscode.workspace.getConfiguration('redisQueues').update('tail.maxRows', 100, vscode.ConfigurationTarget.Global);
+    const s = `${prefix}:bounded`;
+    await client.xadd(s, '*', 'i', '-1');
+    const panel = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', s), { from: '0' }))!;
+    panels.push(panel);
+    const p = client.pipeline();
+    for (let i = 0; i < 1000; i++) p.xadd(s, '*', 'i', String(i));
+    const added = ((await p.exec()) ?? []).map(([, id]) => String(id));
+    await until('the last entry shown', () => panel.stats.renderedLastId === added[999]);
+    assert.equal(panel.stats.rendered, 100);
+    assert.equal(panel.stats.received, 1001);
+    panel.dispose();
+  });
+
+  it('steps through a queue as a debug consumer: ack, leave pending, dead-letter', async () => {
+    const s = `${prefix}:debug`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(String(await client.xadd(s, '*', 'job', String(i))));
+    await client.xgroup('CREATE', s, 'workers', '0');
+    const r = await vscode.commands.executeCommand<{ handled: { id: string; action: string }[] }>(
+      'redisQueues.debug.start',
+      await node('Streams', s, 'Groups', 'workers'),
+      { consumer: 'dbg', steps: ['ack', 'leave', 'deadLetter', 'stop'] },
+    );
+    assert.deepEqual(r!.handled, [
+      { id: ids[0], action: 'ack' },
+      { id: ids[1], action: 'leave' },
+      { id: ids[2], action: 'deadLetter' },
+    ]);
+    const pending = (await client.xpending(s, 'workers', '-', '+', 10)) as [string, string][];
+    assert.deepEqual(pending.map(([id, c]) => [id, c]), [[ids[1], 'dbg']]);
+    const dlq = await client.xrange(`${s}:dlq`, '-', '+');
+    assert.equal(dlq.length, 1);
+    assert.ok(dlq[0]![1].includes(ids[2]!));
+  });
+});
