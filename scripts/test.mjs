@@ -70,7 +70,6 @@ function runTier(name) {
     child.on('close', (code, signal) => {
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
-      // eslint-disable-next-line no-control-regex
       const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
       const last = (re) => {
         const all = [...plain.matchAll(re)];

@@ -99,7 +99,6 @@ export function scrubSecrets(text: string): string {
 
 /** Makes a key or value safe to embed in a one-line message (control characters escaped, length capped). */
 export function printable(s: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

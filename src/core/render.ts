@@ -55,7 +55,6 @@ export function previewFields(fields: Fields | null, maxChars = 80): string {
 
 /** Escapes control characters (incl. ANSI ESC, newlines) so text stays on one line and inert. */
 export function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
