@@ -77,7 +77,6 @@ function parseInt10(spec: OptionSpec, text: string, command: string): number {
 
 /** Shows an argument in a message: control characters escaped, length capped. */
 export function printableArg(s: string): string {
-  // eslint-disable-next-line no-control-regex
   const e = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return e.length > 60 ? `${e.slice(0, 60)}…` : e;
 }
@@ -114,11 +113,13 @@ export function suggest(word: string, candidates: string[]): string | undefined 
  * value of an unknown option (it may be a secret).
  */
 export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
+  const end = argv.indexOf('--');
+  const before = end < 0 ? argv : argv.slice(0, end);
+  if (before.includes('--help') || before.includes('-h')) return { positionals: {}, options: {}, help: true };
   const byName = new Map(spec.options.map((o) => [o.name, o]));
   const byShort = new Map(spec.options.filter((o) => o.short).map((o) => [o.short!, o]));
   const options: Record<string, OptionValue | undefined> = {};
   const rest: string[] = [];
-  let help = false;
   let i = 0;
   const cmd = spec.name;
 
@@ -138,10 +139,6 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     if (a === '--') {
       rest.push(...argv.slice(i + 1));
       break;
-    }
-    if (a === '--help' || a === '-h') {
-      help = true;
-      continue;
     }
     let o: OptionSpec | undefined;
     let inline: string | undefined;
@@ -193,7 +190,6 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   }
 
   const positionals: Record<string, string | string[] | undefined> = {};
-  if (help) return { positionals, options, help };
   let p = 0;
   for (const ps of spec.positionals) {
     const required = ps.required ?? true;
@@ -217,7 +213,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     const hint = extra.startsWith('-') ? ' (options start with --)' : '';
     throw new UsageError(`unexpected argument "${printableArg(extra)}"${hint}`, cmd);
   }
-  return { positionals, options, help };
+  return { positionals, options, help: false };
 }
 
 /** Renders a command's help text. */

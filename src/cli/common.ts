@@ -104,7 +104,6 @@ export function describeFailure(e: unknown, secrets: string[]): { code: number; 
 }
 
 function oneLineText(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\r?\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

@@ -103,14 +103,13 @@ export const workCommand: Command = {
     const cmd = o['exec'] as string | undefined;
     if (o['timeout'] !== undefined && cmd === undefined) throw new UsageError('--timeout only applies with --exec', 'work');
     const maxDeliveries = (o['max-deliveries'] as number | undefined) ?? 5;
-    let worker: StreamWorker | undefined;
-    const consumerName = () => worker?.consumer ?? '';
+    const consumerName = (): string => worker.consumer;
     const print: StreamHandler = (m) => {
       const e = { id: m.id, fields: m.fields };
       ctx.out(ctx.json ? entryJson(m.stream, e, { deliveries: m.deliveries }) : entryLine(e));
     };
     const backoff = o['backoff'] as number | undefined;
-    worker = new StreamWorker({
+    const worker: StreamWorker = new StreamWorker({
       connection: ctx.connection,
       stream,
       group,
