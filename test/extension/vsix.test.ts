@@ -41,7 +41,11 @@ describe('(extension) the packaged .vsix', () => {
     assert.equal(r.status, 0, `npm run package failed:\n${r.stdout}\n${r.stderr}`);
     const size = statSync(vsix).size;
     assert.ok(size > 1000, `vsix is only ${size} bytes`);
-    assert.match(r.stdout, /dist\/extension\.js/, 'the package lists no dist/extension.js');
+    const list = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', vsix], { encoding: 'utf8' });
+    assert.equal(list.status, 0, `cannot list the vsix: ${list.stderr}`);
+    const names = list.stdout.split('\n');
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension.vsixmanifest']) assert.ok(names.includes(f), `${f} is not in the vsix: ${names.join(', ')}`);
+    assert.ok(!names.some((n) => n.startsWith('extension/src/') || n.startsWith('extension/node_modules/')), 'the vsix carries sources or node_modules');
     console.log(`      dist/redis-queues.vsix: ${size} bytes`);
     // Install from a private copy: another run of `npm run package` may rewrite dist/ meanwhile.
     copyFileSync(vsix, join(work, 'redis-queues.vsix'));
