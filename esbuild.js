@@ -1,5 +1,5 @@
 // Bundles the extension and the CLI. Type-checks first (tsc --noEmit) unless --watch.
-//   node esbuild.js               development build
+//   node esbuild.js               development build: dist/extension.js, dist/cli.js, dist/core.js (the library)
 //   node esbuild.js --production  minified, no source maps
 //   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
 //   node esbuild.js --no-typecheck bundle only (local iteration; `npm test` always type-checks)
@@ -28,8 +28,12 @@ async function main() {
   if (typecheck) {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit'], { stdio: 'inherit' });
   }
+  if (production) {
+    // Type declarations of the library (require('redis-queues/core')).
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+  }
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' },
+    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', core: 'src/core/index.ts' },
     bundle: true,
     format: 'cjs',
     minify: production,
