@@ -77,7 +77,7 @@ export function registerLanguage(s: Services): vscode.Disposable[] {
   const timers = new Map<string, NodeJS.Timeout>();
 
   const diagnose = (doc: vscode.TextDocument) => {
-    if (doc.languageId !== LANGUAGE_ID) return;
+    if (doc.languageId !== LANGUAGE_ID || doc.isClosed) return;
     diagnostics.set(doc.uri, parses.get(doc).diagnostics.map(toDiagnostic));
   };
   const later = (doc: vscode.TextDocument) => {
