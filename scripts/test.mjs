@@ -75,9 +75,11 @@ function runTier(name) {
         const all = [...plain.matchAll(re)];
         return all.length ? Number(all[all.length - 1][1]) : 0;
       };
-      const passed = name === 'lint' ? (code === 0 ? 1 : 0) : sumAll(plain, /(\d+) passing/g);
-      const failed = name === 'lint' ? (code === 0 ? 0 : 1) : sumAll(plain, /(\d+) failing/g);
-      const pending = name === 'lint' ? 0 : sumAll(plain, /(\d+) pending/g);
+      // Only mocha's own summary lines count ("  12 passing (3s)", "  1 failing", "  2 pending"),
+      // not a test title or a log line that happens to say "3 pending".
+      const passed = name === 'lint' ? (code === 0 ? 1 : 0) : sumAll(plain, /^ {2}(\d+) passing \(\d/gm);
+      const failed = name === 'lint' ? (code === 0 ? 0 : 1) : sumAll(plain, /^ {2}(\d+) failing$/gm);
+      const pending = name === 'lint' ? 0 : sumAll(plain, /^ {2}(\d+) pending$/gm);
       void last;
       resolve({ name, code: code ?? (signal ? 1 : 0), passed, failed, pending, seconds: (Date.now() - started) / 1000 });
     });

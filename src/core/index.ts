@@ -10,3 +10,4 @@ export * from './sandbox';
 export * from './demo';
 export * from './queue';
 export * from './ops';
+export * from './producerFile';

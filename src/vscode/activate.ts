@@ -6,6 +6,7 @@ import { SessionManager } from './connections/session';
 import { ENTRY_SCHEME, EntryDocumentProvider } from './entryDocument';
 import { SandboxManager } from './sandboxManager';
 import type { Services } from './services';
+import { registerProducerFiles } from './producerFiles';
 import { ExplorerProvider } from './tree/explorerProvider';
 import type { Node } from './tree/node';
 import { RefreshManager } from './tree/refreshManager';
@@ -34,6 +35,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     sandbox,
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),
+    ...registerProducerFiles(services),
   );
   void store.migrateUrlPasswords();
   if (!store.list().length) void detectLocalRedis();
