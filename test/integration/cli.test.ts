@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
-import { freePort } from '../../src/core/sandbox';
+import { freePort, startSandboxCluster } from '../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const root = join(__dirname, '..', '..', '..');
@@ -379,6 +379,36 @@ describe('(integration) cli: node dist/cli.js', function () {
       assert.equal(alive(info.pid), false, 'the redis-server is gone');
       const after = await cli(['inspect', '--url', info.url]);
       assert.equal(after.code, 1);
+    });
+  });
+
+  describe('cluster', () => {
+    it('--cluster: publish, inspect (every master scanned) and work across a 3-master Cluster', async function () {
+      this.timeout(40_000);
+      const cluster = await startSandboxCluster({ masters: 3 });
+      try {
+        const streams = ['{a}:s', '{b}:s', '{c}:s', '{d}:s', '{e}:s'].map((k) => `cli-${k}`);
+        for (const s of streams) {
+          const r = await cli(['publish', s, 'n=1', '--cluster', '--url', cluster.url]);
+          assert.equal(r.code, 0, r.stderr);
+        }
+        const insp = await cli(['inspect', '--cluster', '--url', cluster.url, '--json']);
+        assert.equal(insp.code, 0, insp.stderr);
+        const doc = JSON.parse(insp.stdout);
+        assert.equal(doc.server.mode, 'cluster');
+        assert.deepEqual(doc.streams.map((x: { key: string }) => x.key).sort(), [...streams].sort());
+        const w = start(['work', streams[0]!, '--group', 'g', '--start', '0', '--cluster', '--url', cluster.url, '--exec', 'exit 1', '--max-deliveries', '1']);
+        const c = (await open({ url: cluster.url, mode: 'cluster' })) as unknown as Redis;
+        try {
+          await until('the entry dead-lettered in its own slot', async () => (await c.xlen(`${streams[0]}:dlq`)) === 1, 15_000);
+        } finally {
+          await quit(c);
+        }
+        w.child.kill('SIGTERM');
+        assert.equal((await w.exited).code, 0, w.errText());
+      } finally {
+        await cluster.stop();
+      }
     });
   });
 });
