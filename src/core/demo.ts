@@ -89,3 +89,105 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     if (typeof target === 'string') await quit(client);
   }
 }
+
+export interface DemoTrafficOptions {
+  /** Orders published per second. Default 5: enough to see the tree move, little enough to read. */
+  ratePerSecond?: number;
+  /** Fraction of handler calls that fail (and are retried, then dead-lettered). Default 0.1. */
+  failureRate?: number;
+  /** Fraction of handler calls that stall for `stallMs` (and get reclaimed). Default 0.03. */
+  stallRate?: number;
+  stallMs?: number;
+  /** Seeded randomness, for repeatable demos and tests. Default: Math.random. */
+  random?: () => number;
+}
+
+export interface DemoTraffic {
+  /** Stops producer and workers (workers finish in-flight work). Safe to call twice. */
+  stop(): Promise<void>;
+  stats(): { published: number; enqueued: number; processed: number; failed: number };
+}
+
+/**
+ * Live traffic on the demo queues, with the embedded client: a producer on `orders` and `emails`,
+ * a `billing` worker that fails sometimes (retries, then dead-letters to `orders:dlq`) and stalls
+ * now and then (its entries are reclaimed by the other billing worker), and an `emails` list
+ * worker with the same habits (the reaper returns its stalled jobs).
+ */
+export async function startDemoTraffic(url: string, options: DemoTrafficOptions = {}): Promise<DemoTraffic> {
+  const { StreamProducer, StreamWorker, ListQueueProducer, ListQueueWorker } = await import('./queue');
+  const rate = options.ratePerSecond ?? 5;
+  const failureRate = options.failureRate ?? 0.1;
+  const stallRate = options.stallRate ?? 0.03;
+  const stallMs = options.stallMs ?? 20_000;
+  const random = options.random ?? Math.random;
+  const connection = { url, clientName: 'redis-queues-demo' };
+  const counters = { published: 0, enqueued: 0, processed: 0, failed: 0 };
+  const ac = new AbortController();
+  const nap = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((r) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        r();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  const handle = async (signal: AbortSignal) => {
+    const x = random();
+    if (x < stallRate) await nap(stallMs, signal);
+    else await nap(20 + random() * 150, signal);
+    if (random() < failureRate) {
+      counters.failed++;
+      throw new Error(random() < 0.5 ? 'payment gateway timeout after 30000 ms' : 'TypeError: cannot read properties of undefined (reading "price")');
+    }
+    counters.processed++;
+  };
+  const producer = await StreamProducer.open(connection, { stream: DEMO_STREAMS.orders });
+  const jobs = await ListQueueProducer.open(connection, { queue: DEMO_LIST_QUEUE });
+  const workers = [
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'billing', consumer: 'worker-1', concurrency: 4, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal) }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'billing', consumer: 'worker-3', concurrency: 2, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal) }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-1', concurrency: 1, claimMinIdleMs: 0, handler: async (_m, c) => { await nap(400, c.signal); counters.processed++; } }),
+  ];
+  const listWorker = new ListQueueWorker({ connection, queue: DEMO_LIST_QUEUE, concurrency: 2, maxAttempts: 3, visibilityTimeoutMs: 15_000, backoff: { initialMs: 1000, maxMs: 5000 }, handler: (_j, c) => handle(c.signal) });
+  for (const w of workers) w.on('error', () => undefined);
+  listWorker.on('error', () => undefined);
+  await Promise.all([...workers.map((w) => w.start()), listWorker.start()]);
+
+  let i = 0;
+  const loop = (async () => {
+    while (!ac.signal.aborted) {
+      try {
+        await producer.publish(
+          { orderId: `ord-${5000 + i}`, product: PRODUCTS[i % PRODUCTS.length]!, qty: String((i % 4) + 1), city: CITIES[(i * 5) % CITIES.length]!, total: (9.99 + (i * 13) % 400).toFixed(2) },
+          { trim: { strategy: 'MAXLEN', threshold: 5000 } },
+        );
+        counters.published++;
+        if (i % 3 === 0) {
+          await jobs.enqueue({ to: `user${i % 97}@example.com`, template: i % 2 ? 'welcome' : 'receipt' });
+          counters.enqueued++;
+        }
+      } catch {
+        /* server gone: keep trying until stopped */
+      }
+      i++;
+      await nap(1000 / rate, ac.signal);
+    }
+  })();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stats: () => ({ ...counters }),
+    stop() {
+      stopping ??= (async () => {
+        ac.abort();
+        await loop;
+        await Promise.all([...workers.map((w) => w.stop()), listWorker.stop()]);
+        await Promise.all([producer.close(), jobs.close()].map((p) => Promise.resolve(p).catch(() => undefined)));
+      })();
+      return stopping;
+    },
+  };
+}
