@@ -14,7 +14,7 @@ const spec: CommandSpec = {
     JSON_OPTION,
   ],
   details: 'Needs redis-server on PATH (or REDIS_SERVER=/path/to/redis-server).',
-  examples: ['redis-queues sandbox --seed', 'REDIS_URL=$(redis-queues sandbox --seed | head -1) ...'],
+  examples: ['redis-queues sandbox --seed', 'redis-queues sandbox --port 6390   # then, elsewhere: redis-queues inspect --url redis://127.0.0.1:6390'],
 };
 
 export const sandboxCommand: Command = {
