@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the extension running in a real VS Code in your browser, against a local Redis.
 // Builds (esbuild + tsc), installs the tools (Node 24 + code-server, into .tools/), starts a
-// throwaway redis-server (seeded with demo queues when out/src/core/demo.js exists), starts
+// throwaway redis-server seeded with demo queues and live demo traffic, starts
 // code-server on 127.0.0.1 (port $PORT or 8080, a free one if that is taken) with the extension
 // as a development extension and a "sandbox" connection, and prints the URL to open.
 // Ctrl-C / SIGTERM stops everything it started and removes its temporary folders.
@@ -10,7 +10,6 @@
 //   node scripts/start.mjs --smoke    start, check the workbench answers, stop, exit 0
 //   RQ_START_EXIT_AFTER_MS=5000 ...   stop and exit 0 that long after it is up
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -35,10 +34,12 @@ step('installing tools (scripts/install-tools.sh)', 'bash', [join(root, 'scripts
 
 let redis;
 let server;
+let traffic;
 let stopping;
 function stopAll(code) {
   stopping ??= (async () => {
-    console.log('[start] stopping code-server and redis-server');
+    console.log('[start] stopping demo traffic, code-server and redis-server');
+    await traffic?.stop().catch((e) => console.error(`[start] stopping demo traffic: ${e.message}`));
     await server?.stop().catch((e) => console.error(`[start] stopping code-server: ${e.message}`));
     await redis?.stop().catch((e) => console.error(`[start] stopping redis-server: ${e.message}`));
     console.log('[start] stopped');
@@ -53,16 +54,15 @@ try {
   const { startSandbox } = require(join(root, 'out', 'src', 'core', 'sandbox.js'));
   redis = await startSandbox();
   console.log(`[start] redis-server: ${redis.url}`);
-  const demo = join(root, 'out', 'src', 'core', 'demo.js');
-  if (existsSync(demo)) {
-    await require(demo).seedDemo(redis.url);
-    console.log('[start] seeded demo queues');
-  }
+  const demo = require(join(root, 'out', 'src', 'core', 'demo.js'));
+  await demo.seedDemo(redis.url);
+  traffic = await demo.startDemoTraffic(redis.url);
+  console.log('[start] seeded demo queues; demo traffic running (a producer and workers that succeed, fail and stall)');
 
   const wanted = Number(process.env.PORT ?? 8080);
   const port = (await portIsFree(wanted)) ? wanted : await freePort();
   if (port !== wanted) console.log(`[start] port ${wanted} is taken; using ${port}`);
-  server = await startCodeServer({ port, settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis.url }] }, timeoutMs: 120_000 });
+  server = await startCodeServer({ port, settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis.url }], 'redisQueues.thresholds.stuckConsumerIdleSeconds': 30 }, timeoutMs: 120_000 });
   const url = server.payloadUrl({ folder: root, extensionDevelopmentPath: root });
   console.log('\n[start] Redis Queues is running in VS Code (code-server). Open:\n');
   console.log(`  ${url}\n`);
