@@ -1,6 +1,8 @@
 /**
  * Demo data for the sandbox: queues in every state the explorer can show. Streams `orders`
- * (busy, two groups: a healthy and a stuck consumer, a poison entry, a lagging group), `audit`
+ * (busy; groups `billing` with a healthy and a stuck consumer and a poison entry, `shipping`
+ * lagging, `fraud-check` that no demo worker serves, so its stuck consumer and poison entry stay
+ * while demo traffic runs), `audit`
  * (idle for two days), `images` (binary values), the dead-letter stream `orders:dlq`, and the
  * list queue `emails` with waiting, processing (one stuck) and dead jobs.
  */
@@ -43,6 +45,12 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     const ship = (await client.xreadgroup('GROUP', 'shipping', 'shipper-1', 'COUNT', 40, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
     const shipIds = ship[0]?.[1].map(([id]) => id) ?? [];
     if (shipIds.length) await client.xack(DEMO_STREAMS.orders, 'shipping', ...shipIds.slice(0, -2));
+
+    // fraud-check: no demo worker serves it, so its stuck consumer and poison entry stay (and it lags).
+    await client.xgroup('CREATE', DEMO_STREAMS.orders, 'fraud-check', '0');
+    await client.xreadgroup('GROUP', 'fraud-check', 'checker-2', 'COUNT', 4, 'STREAMS', DEMO_STREAMS.orders, '>');
+    const held = (await client.xpending(DEMO_STREAMS.orders, 'fraud-check', '-', '+', 4, 'checker-2')) as [string][];
+    for (const [j, [id]] of held.entries()) await client.xclaim(DEMO_STREAMS.orders, 'fraud-check', 'checker-2', 0, id, 'IDLE', (2 * 60 - j * 10) * 60_000, 'RETRYCOUNT', j === 0 ? 9 : 1, 'JUSTID');
 
     // audit: idle for two days, a group that is done.
     const a = client.pipeline();

@@ -29,6 +29,8 @@ describe('(integration) demo data and traffic', function () {
     const pel = await insp.pendingPage(DEMO_STREAMS.orders, 'billing', { consumer: 'worker-2' });
     assert.ok(pel.entries.some((e) => isPoison(e, DEFAULT_THRESHOLDS)), 'a poison entry');
     assert.ok(pel.entries.every((e) => e.idle >= 40 * 60_000), 'worker-2 holds old entries');
+    const fraud = await insp.pendingPage(DEMO_STREAMS.orders, 'fraud-check');
+    assert.deepEqual(fraud.entries.map((e) => [e.consumer, e.deliveries]), [['checker-2', 9], ['checker-2', 1], ['checker-2', 1], ['checker-2', 1]]);
     const bin = await insp.entriesPage(DEMO_STREAMS.images);
     assert.ok(Buffer.isBuffer(bin.entries[0]!.fields!['png']));
     assert.equal((await insp.stream(DEMO_STREAMS.dlq)).length, 3);
@@ -47,6 +49,8 @@ describe('(integration) demo data and traffic', function () {
     assert.ok(s.published >= 50, `published ${s.published}`);
     assert.ok(s.processed > 0 && s.failed > 0, JSON.stringify(s));
     assert.notEqual((await insp.stream(DEMO_STREAMS.orders)).lastGeneratedId, before);
+    const fraud = await insp.pendingPage(DEMO_STREAMS.orders, 'fraud-check');
+    assert.equal(fraud.entries[0]!.deliveries, 9, 'traffic leaves the fraud-check poison entry alone');
     const clients = String(await insp.client.call('CLIENT', 'LIST'));
     assert.ok(!/name=redis-queues-demo/.test(clients), 'demo connections closed');
   });
