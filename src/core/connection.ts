@@ -89,9 +89,17 @@ export function parseRedisUrl(url: string): ParsedUrl {
     host,
     port,
     db,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    username: u.username ? decodeCredential(u.username, 'user name') : undefined,
+    password: u.password ? decodeCredential(u.password, 'password') : undefined,
   };
+}
+
+function decodeCredential(s: string, what: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new BadInputError(`Connection URL has an invalid percent-encoding in its ${what} (write % as %25)`);
+  }
 }
 
 /** The URL with any password removed (safe for settings, logs and messages). */
