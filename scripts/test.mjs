@@ -26,6 +26,7 @@ const TIERS = {
   extension: { cmd: [node, 'out/test/extension/runTest.js'], needsTools: true },
   ui: { cmd: mochaTier('out/test/ui/**/*.test.js', ['--timeout', '120000', '--exit']), needsTools: true },
   selftest: { cmd: [node, 'out/test/selftest/run.js'], needsTools: true },
+  faults: { cmd: mochaTier('out/test/faults/**/*.test.js', ['--require', 'out/test/faults/hooks.js', '--timeout', '120000', '--exit']) },
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

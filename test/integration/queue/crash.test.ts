@@ -1,10 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { StreamProducer, StreamWorker } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { pendingCount, sleep, waitFor } from './helpers';
+import { pendingCount, sleep, spawnCrashWorker, waitFor, type WorkerProcess } from './helpers';
 
 const CONCURRENCY = 16;
 const ACK_BATCH = 50;
@@ -12,11 +10,11 @@ const ACK_BATCH = 50;
 describe('(integration) queue: worker process killed with SIGKILL mid-batch', function () {
   this.timeout(60_000);
   let client: RedisClient;
-  let child: ChildProcess | undefined;
+  let child: WorkerProcess | undefined;
   let rescuer: StreamWorker | undefined;
   before(async () => (client = await open({ url: redisUrl() })));
   after(async () => {
-    child?.kill('SIGKILL');
+    await child?.kill('SIGKILL');
     await rescuer?.stop();
     await quit(client);
   });
@@ -35,21 +33,11 @@ describe('(integration) queue: worker process killed with SIGKILL mid-batch', fu
     };
     await publish(1500);
 
-    const script = join(__dirname, 'fixtures', 'crashWorker.js');
-    child = spawn(process.execPath, [script], {
-      env: { ...process.env, REDIS_URL: redisUrl(), STREAM: stream, GROUP: group, CONSUMER: 'doomed', LOG_KEY: logKey, CONCURRENCY: String(CONCURRENCY), ACK_BATCH: String(ACK_BATCH) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    await waitFor(() => out.includes('ready'), 10_000, `child ready (${out})`);
+    child = await spawnCrashWorker({ REDIS_URL: redisUrl(), STREAM: stream, GROUP: group, CONSUMER: 'doomed', LOG_KEY: logKey, CONCURRENCY, ACK_BATCH });
     // Keep publishing while it works, then kill it in the middle.
     for (let i = 0; i < 15; i++) await publish(100);
     await waitFor(async () => (await client.llen(logKey)) >= 1200, 20_000, 'child progress');
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill('SIGKILL');
     child = undefined;
     const loggedAtKill = await client.llen(logKey);
     const pendingAtKill = await pendingCount(client, stream, group);
