@@ -8,7 +8,8 @@ import { fieldsFromText } from '../../src/core/ops';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
-describe('(unit) property tests of the input parsers', () => {
+describe('(unit) property tests of the input parsers', function () {
+  this.timeout(30_000);
   it('parseId: any string either parses to a valid id or throws BadIdError, never anything else', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
