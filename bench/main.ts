@@ -6,6 +6,7 @@
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
  * Parts: `node out/bench/main.js queue explorer` (default both); BENCH_OUT=path to write elsewhere.
  */
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sandbox';
 import { explorerBench } from './explorerBench';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const want = (p: string) => parts.length === 0 || parts.includes(p);
   const sizes = sizesFromEnv();
   const startedAt = new Date();
+  const load0 = loadavg()[0]!;
   log(`sizes: ${JSON.stringify(sizes)}`);
   const servers: Sandbox[] = [];
   const stopAll = async () => {
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     .join('');
   const command = `${env}npm run bench${parts.length ? ` -- ${parts.join(' ')}` : ''}`;
   const out = process.env.BENCH_OUT ?? join(__dirname, '..', '..', 'BENCHMARKS.md');
-  writeReport(out, { startedAt, durationS, command, redisVersion: redisServerVersion(), sizes, sections });
+  writeReport(out, { startedAt, durationS, command, redisVersion: redisServerVersion(), sizes, sections, load: [load0, loadavg()[0]!] });
   log(`wrote ${out} (${fmt(durationS)} s)`);
   for (const s of sections) {
     for (const r of s.rows) {
@@ -66,7 +68,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  // Clients of libraries under test (BullMQ) may keep sockets open; the run is over.
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -32,6 +32,8 @@ export interface Report {
   sizes: Sizes;
   sections: Section[];
   extra?: string[];
+  /** 1-minute load averages at start and end of the run. */
+  load?: [number, number];
 }
 
 function cell(s: string): string {
@@ -55,7 +57,8 @@ export function renderMarkdown(r: Report): string {
   lines.push(`- Date: ${r.startedAt.toISOString()} (bench took ${fmt(r.durationS)} s)`);
   lines.push(`- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, ${osType()} ${release()}`);
   lines.push(`- Node ${process.version}; Redis ${r.redisVersion} (redis-server and redis-benchmark on 127.0.0.1, \`--save '' --appendonly no\`)`);
-  lines.push('- Other processes (other engineers\' tests) may have shared the 2 cores; medians damp that, not remove it.');
+  const load = r.load ? ` (1-minute load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end)` : '';
+  lines.push(`- Other processes (other engineers' builds and tests) shared the machine${load}; medians damp that, they do not remove it. The per-message CPU figures (process.cpuUsage of the bench process; server usec from INFO commandstats) are steadier than wall-clock rates under such load.`);
   const s = r.sizes;
   lines.push(
     `- Sizes (BENCH_SCALE=${s.scale}): producer ${fmt(s.producerMessages)} messages of 3 small fields in batches of ${fmt(s.producerBatch)}; ` +

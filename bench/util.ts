@@ -28,6 +28,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Like sleep, for guards raced against work: does not keep the process alive. */
+export function timeout(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
 /** Benchmark sizes. `BENCH_SCALE` multiplies every count; each one can also be set on its own. */
 export interface Sizes {
   scale: number;
