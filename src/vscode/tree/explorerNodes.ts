@@ -258,7 +258,13 @@ export class GroupNode implements Node {
     try {
       const consumers = await this.session.run((insp) => insp.consumers(this.stream, this.group.name));
       if (!consumers.length) return [new InfoNode(this, 'No consumers')];
-      return consumers.map((c) => new ConsumerNode(this, c));
+      // XINFO CONSUMERS cannot be paged by the server; show the busiest first, a page at a time.
+      const ctx = this.parent.parent.parent.parent.ctx;
+      const limit = ctx.limit(this, ctx.settings().pageSize);
+      const sorted = [...consumers].sort((a, b) => b.pending - a.pending || a.name.localeCompare(b.name));
+      const nodes: Node[] = sorted.slice(0, limit).map((c) => new ConsumerNode(this, c));
+      if (sorted.length > limit) nodes.push(new LoadMoreNode(this, `Load more consumers… (${limit} of ${formatCount(sorted.length)} shown, busiest first)`));
+      return nodes;
     } catch (e) {
       return [errorNode(this, this.session, e)];
     }
