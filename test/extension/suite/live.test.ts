@@ -72,6 +72,14 @@ describe('(extension) publish, tail, debug consumer', function () {
     panels.push(panel);
     // (The extension runs from its bundle: compare by shape, not by class identity.)
     assert.equal(panel.stats.closed, false);
+    // Strict CSP: nothing inline, scripts and styles only from the extension's media folder.
+    const html = panel.panel.webview.html;
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    assert.equal([...html.matchAll(/<script\b([^>]*)>/g)].filter((m) => !/\ssrc="/.test(m[1]!)).length, 0, 'no inline script');
+    assert.doesNotMatch(html, /\son\w+="/, 'no inline event handlers');
+    assert.doesNotMatch(html, /<script>alert/, 'stream data never goes into the HTML');
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) ids.push(String(await client.xadd(s, '*', 'i', String(i), 'html', '<script>alert(1)</script>')));
     await until('50 rows rendered', () => panel.stats.rendered === 50 && panel.stats.renderedLastId === ids[49]);
