@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
+import { until } from '../helpers';
 
 const root = join(__dirname, '..', '..', '..', '..');
 interface Manifest {
@@ -15,13 +16,6 @@ interface Manifest {
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
 const extensionId = `${manifest.publisher}.${manifest.name}`;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('(extension) activation in a real VS Code', () => {
   it(`finds the development extension ${extensionId} (the manifest's publisher.name)`, () => {

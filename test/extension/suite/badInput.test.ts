@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import type { Node } from '../../../src/vscode/tree/node';
+import { label, tree } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 
@@ -15,16 +15,8 @@ describe('(extension) bad and huge data', function () {
   let client: Redis;
   const prefix = `bad-${randomUUID().slice(0, 8)}`;
   const conn = `bad-${prefix}`;
-  const label = (n: Node) => String(typeof n.item().label === 'string' ? n.item().label : (n.item().label as vscode.TreeItemLabel).label);
-  async function walk(...labels: string[]): Promise<Node> {
-    let n: Node | undefined;
-    for (const l of [conn, ...labels]) {
-      const list = await api.services.provider.getChildren(n);
-      n = list.find((c) => label(c) === l);
-      assert.ok(n, `no ${JSON.stringify(l)} among ${list.map(label).join(' | ')}`);
-    }
-    return n!;
-  }
+  const { path } = tree(() => api);
+  const walk = (...labels: string[]) => path(conn, ...labels);
 
   before(async () => {
     api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;

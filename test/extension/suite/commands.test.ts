@@ -7,11 +7,12 @@ import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import { listQueueKeys } from '../../../src/core/queue/keys';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import type { Node } from '../../../src/vscode/tree/node';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
+import { label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
+const { kids, path } = tree(() => api);
 
 type Asked = { kind: string; text: string; items?: string[] };
 /** Answers prompts from a script, in order; records each question. Runs out → cancel (undefined / false). */
@@ -48,35 +49,11 @@ function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: strin
   };
 }
 
-function label(n: Node): string {
-  const l = n.item().label;
-  return typeof l === 'string' ? l : (l?.label ?? '');
-}
-async function kids(n?: Node): Promise<Node[]> {
-  return api.services.provider.getChildren(n);
-}
-async function path(...names: string[]): Promise<Node> {
-  let node: Node | undefined;
-  for (const name of names) {
-    const list = await kids(node);
-    const found = list.find((c) => label(c) === name);
-    assert.ok(found, `no ${name} under ${node ? label(node) : 'root'}: ${list.map(label).join(', ')}`);
-    node = found;
-  }
-  return node!;
-}
 async function run<T>(command: string, answers: unknown[], ...args: unknown[]): Promise<{ result: T | undefined; ui: ReturnType<typeof scripted> }> {
   const ui = scripted(answers);
   api.services.ui = ui;
   const result = await vscode.commands.executeCommand<T>(command, ...args);
   return { result, ui };
-}
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('(extension) commands on queues', function () {

@@ -8,37 +8,12 @@ import { startSandbox, startSandboxCluster, type Sandbox, type SandboxCluster } 
 import { listQueueKeys } from '../../../src/core/queue/keys';
 import { compareIds } from '../../../src/core/ids';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import type { Node } from '../../../src/vscode/tree/node';
+import { ctxv, desc, label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
+const { kids, child } = tree(() => api);
 
-function label(n: Node): string {
-  const l = n.item().label;
-  return typeof l === 'string' ? l : (l?.label ?? '');
-}
-function desc(n: Node): string {
-  return String(n.item().description ?? '');
-}
-function ctxv(n: Node): string {
-  return n.item().contextValue ?? '';
-}
-async function kids(n?: Node): Promise<Node[]> {
-  return api.services.provider.getChildren(n);
-}
-async function child(n: Node | undefined, name: string | RegExp): Promise<Node> {
-  const list = await kids(n);
-  const found = list.find((c) => (typeof name === 'string' ? label(c) === name : name.test(label(c))));
-  assert.ok(found, `no child ${name} under ${n ? label(n) : 'root'}; children: ${list.map(label).join(', ')}`);
-  return found;
-}
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 async function setting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('redisQueues').update(key, value, vscode.ConfigurationTarget.Global);
 }

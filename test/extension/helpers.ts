@@ -1,0 +1,42 @@
+// Helpers shared by the extension-host suites: waiting, and reading the real tree.
+import * as assert from 'node:assert/strict';
+import type * as vscode from 'vscode';
+import type { RedisQueuesApi } from '../../src/vscode/activate';
+import type { Node } from '../../src/vscode/tree/node';
+
+/** Polls `check` until it holds, or fails naming `what`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function label(n: Node): string {
+  const l = n.item().label;
+  return typeof l === 'string' ? l : ((l as vscode.TreeItemLabel | undefined)?.label ?? '');
+}
+export function desc(n: Node): string {
+  return String(n.item().description ?? '');
+}
+export function ctxv(n: Node): string {
+  return n.item().contextValue ?? '';
+}
+
+/** The extension's own tree provider, read as VS Code reads it. */
+export function tree(api: () => RedisQueuesApi) {
+  const kids = (n?: Node): Promise<Node[]> => api().services.provider.getChildren(n);
+  const child = async (n: Node | undefined, name: string | RegExp): Promise<Node> => {
+    const list = await kids(n);
+    const found = list.find((c) => (typeof name === 'string' ? label(c) === name : name.test(label(c))));
+    assert.ok(found, `no child ${name} under ${n ? label(n) : 'root'}; children: ${list.map(label).join(' | ')}`);
+    return found;
+  };
+  const path = async (...names: string[]): Promise<Node> => {
+    let node: Node | undefined;
+    for (const name of names) node = await child(node, name);
+    return node!;
+  };
+  return { kids, child, path };
+}
