@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, toQueueError } from '../errors';
-import { compareIds } from '../ids';
+import { compareIds, nextId } from '../ids';
 import { capabilities, parseAutoClaim, parseEntries, parsePendingEntries, parseRead, parseInfo, type Capabilities, type Fields, type StreamEntry } from '../replies';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { defaultDeadLetterStream } from './keys';
@@ -287,17 +287,27 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       const count = Math.max(1, Math.min(this.o.batchSize, this.free()));
       try {
         if (this.rereadPending) {
-          // Own pending entries first (after a restart or a dropped connection): history read, no BLOCK.
-          const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', this.stream, this.pendingCursor);
-          const entries = parseRead(raw).flatMap((s) => s.entries);
-          if (entries.length === 0) {
+          // Own pending entries first (after a restart or a dropped connection). They are taken with
+          // XCLAIM to ourselves, not XREADGROUP <id>: both bump the delivery count, but only
+          // XCLAIM's bump reaches the AOF and replicas, so counts (and maxDeliveries) survive a
+          // server restart.
+          const start = this.pendingCursor === '0' ? '-' : nextId(this.pendingCursor);
+          const pend = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, start, '+', count, this.consumer));
+          if (pend.length === 0) {
             this.rereadPending = false;
             this.pendingCursor = '0';
             continue;
           }
-          this.pendingCursor = entries[entries.length - 1]!.id;
-          const fresh = entries.filter((e) => !this.local.has(e.id));
-          await this.enqueue(fresh, await this.deliveryCounts(fresh));
+          this.pendingCursor = pend[pend.length - 1]!.id;
+          const mine = pend.filter((p) => !this.local.has(p.id));
+          if (mine.length === 0) continue;
+          // Skip entries another consumer claimed since XPENDING (their idle time restarted).
+          const minIdle = Math.max(0, Math.min(...mine.map((p) => p.idle)) - 100);
+          const entries = parseEntries(await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, minIdle, ...mine.map((p) => p.id)));
+          const returned = new Set(entries.map((e) => e.id));
+          // Not returned: deleted from the stream (Redis < 7 keeps such ids in the PEL) or acked meanwhile.
+          for (const p of mine) if (!returned.has(p.id) && p.idle >= minIdle) this.queueAck(p.id);
+          await this.enqueue(entries, new Map(mine.map((p) => [p.id, p.deliveries + 1])));
         } else {
           const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', this.o.blockMs, 'STREAMS', this.stream, '>');
           const entries = parseRead(raw).flatMap((s) => s.entries);
@@ -361,7 +371,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         await this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
         if (abort.signal.aborted) return; // released by stop(): left pending
         this.s.processed++;
-        this.local.delete(entry.id);
+        // Stays in `local` until its XACK is confirmed, so a re-read of our own PEL after a
+        // reconnect does not hand a finished entry to the handler again.
         this.queueAck(entry.id);
       } catch (e) {
         if (abort.signal.aborted) return;
@@ -448,6 +459,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         const ids = this.ackIds.splice(0, 1000);
         try {
           const n = Number(await this.cmd!.callBuffer('XACK', this.stream, this.group, ...ids));
+          for (const id of ids) this.local.delete(id);
           this.s.acked += n;
           this.emit('acked', n);
         } catch (e) {
@@ -457,6 +469,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
           if (!this.stopping) {
             this.ackIds.unshift(...ids);
             if (!this.ackTimer) this.ackTimer = setTimeout(() => void this.flushAcks(), 200);
+          } else {
+            for (const id of ids) this.local.delete(id);
           }
           return;
         }
