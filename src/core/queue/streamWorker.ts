@@ -34,8 +34,15 @@ export interface StreamWorkerOptions {
   startId?: string;
   /** Handlers running at once. Default 10. */
   concurrency?: number;
-  /** COUNT per read. Default: `concurrency` (never reads more than it can start). */
+  /** COUNT per read. Default: `concurrency` (never reads more than it can start, with the default `prefetch` 0). */
   batchSize?: number;
+  /**
+   * Entries read ahead beyond `concurrency`, so the next read overlaps running handlers. Default 0:
+   * prefetched entries sit in this consumer's PEL, so after a graceful stop they stay pending until
+   * a worker with the same consumer name starts or another reclaims them after `claimMinIdleMs`.
+   * Raise it (e.g. 100, with `batchSize` 100) for throughput with fast handlers and stable names.
+   */
+  prefetch?: number;
   /** BLOCK of a read, ms. Default 5000: bounds how long a stuck read goes unnoticed; stop() breaks it anyway. */
   blockMs?: number;
   /** Acks sent in one XACK when this many are collected. Default 100. */
@@ -120,6 +127,7 @@ export function checkStreamWorkerOptions(o: StreamWorkerOptions): void {
   if (typeof o.handler !== 'function') throw new BadInputError('handler must be a function');
   groupStartId(o.startId);
   for (const k of ['concurrency', 'batchSize', 'ackBatchSize', 'maxDeliveries'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
+  if (o.prefetch !== undefined) nonNegative(o.prefetch, 'prefetch');
   for (const k of ['blockMs', 'ackDelayMs', 'claimMinIdleMs', 'claimIntervalMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
   if (o.claimIntervalMs === 0) throw new BadInputError('claimIntervalMs must be > 0 (set claimMinIdleMs to 0 to disable reclaiming)');
   if (o.deadLetterStream !== undefined) nonEmpty(o.deadLetterStream, 'deadLetterStream');
@@ -169,7 +177,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   readonly group: string;
   readonly consumer: string;
   readonly deadLetterStream: string;
-  private readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; claimIntervalMs: number };
+  private readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number };
   private readonly target: string;
   private cmd: RedisClient | undefined;
   private blocking: RedisClient | undefined;
@@ -181,7 +189,9 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
   private readonly local = new Set<string>();
   private readonly queue: Task[] = [];
-  private readonly running_ = new Map<string, { promise: Promise<void>; abort: AbortController }>();
+  private readonly running_ = new Map<string, Promise<void>>();
+  /** One signal for every handler: aborted when stop() gives up waiting (all are released at once). A controller per message cost ~7% of a no-op drain's CPU. */
+  private readonly handlerAbort = new AbortController();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private ackIds: string[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
@@ -204,6 +214,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
       concurrency,
       batchSize: options.batchSize ?? concurrency,
+      prefetch: options.prefetch ?? 0,
       claimIntervalMs: options.claimIntervalMs ?? Math.max(10, Math.min(claimMinIdleMs, 30_000)),
     } as StreamWorker['o'];
     this.stream = options.stream;
@@ -258,8 +269,9 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
+  /** Room for more entries: at most `concurrency` handlers run, plus `prefetch` entries queued. */
   private free(): number {
-    return this.o.concurrency - this.running_.size - this.queue.length;
+    return this.o.concurrency + this.o.prefetch - this.running_.size - this.queue.length;
   }
 
   private waitForSlot(): Promise<void> {
@@ -365,7 +377,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private run(task: Task): void {
     const { entry, deliveries } = task;
-    const abort = new AbortController();
+    const abort = this.handlerAbort;
     const promise = (async () => {
       try {
         await this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
@@ -385,7 +397,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       this.running_.delete(entry.id);
       this.pump();
     });
-    this.running_.set(entry.id, { promise, abort });
+    this.running_.set(entry.id, promise);
     this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size);
   }
 
@@ -545,11 +557,11 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       if (inflight.length) {
         let timer: NodeJS.Timeout | undefined;
         const timedOut = await Promise.race([
-          Promise.allSettled(inflight.map((r) => r.promise)).then(() => false),
+          Promise.allSettled(inflight).then(() => false),
           new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.o.stopTimeoutMs))),
         ]);
         clearTimeout(timer);
-        if (timedOut) for (const r of this.running_.values()) r.abort.abort(new Error('worker stopped'));
+        if (timedOut) this.handlerAbort.abort(new Error('worker stopped'));
       }
       if (this.cmd) await this.flushAcks();
       await this.ackFlushing;

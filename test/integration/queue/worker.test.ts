@@ -189,6 +189,28 @@ describe('(integration) queue: stream worker', () => {
     await w.stop();
   });
 
+  it('prefetches at most `prefetch` entries beyond concurrency, still running at most `concurrency`', async () => {
+    const stream = uniqueKey('prefetch');
+    let running = 0;
+    let maxRunning = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const w = worker({ stream, group: 'g', startId: '0', concurrency: 2, prefetch: 3, handler: async () => {
+      maxRunning = Math.max(maxRunning, ++running);
+      await gate;
+      running--;
+    } });
+    await new StreamProducer(client, { stream }).publishBatch(Array.from({ length: 20 }, (_, i) => ({ n: String(i) })));
+    await w.start();
+    await waitFor(async () => (await pendingCount(client, stream, 'g')) === 5, 5000, '5 held (2 running + 3 prefetched)');
+    await sleep(200);
+    assert.equal(await pendingCount(client, stream, 'g'), 5, 'never more than concurrency + prefetch');
+    release();
+    await waitFor(() => w.stats.acked === 20, 10_000, 'all acked');
+    assert.equal(maxRunning, 2);
+    await w.stop();
+  });
+
   it('releases handlers that outlive stopTimeoutMs: they stay pending', async () => {
     const stream = uniqueKey('stoptimeout');
     let started = 0;
