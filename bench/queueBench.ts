@@ -2,13 +2,36 @@
  * Queue client benchmarks (issue 3): producer batches, worker drain, tail latency, memory, each
  * against a reference run in the same process on the same server.
  */
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
-import { Queue, Worker } from 'bullmq';
 import { StreamProducer, StreamTail, StreamWorker } from '../src/core/queue';
 import { open, quit } from '../src/core/connection';
 import type { Section } from './report';
 import { fmt, log, mem, median, nowMs, percentile, sleep, timeout, type Mem, type Sizes } from './util';
+
+/**
+ * BullMQ, the reference, is not a project dependency (some of its optional native builds are not on
+ * every registry, which would break `npm ci`): scripts/bench.mjs installs it into .tools/bench.
+ */
+interface BullQueue {
+  waitUntilReady(): Promise<unknown>;
+  addBulk(jobs: { name: string; data: unknown }[]): Promise<unknown>;
+  obliterate(o: { force: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+interface BullWorker {
+  on(event: 'completed', fn: () => void): void;
+  close(): Promise<void>;
+}
+interface BullMQ {
+  Queue: new (name: string, o: object) => BullQueue;
+  Worker: new (name: string, fn: () => Promise<unknown>, o: object) => BullWorker;
+}
+function loadBullmq(): BullMQ {
+  const path = require.resolve('bullmq', { paths: [join(__dirname, '..', '..', '.tools', 'bench')] });
+  return require(path) as BullMQ;
+}
 
 interface Server {
   url: string;
@@ -155,7 +178,8 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
     let memAfterGc: Mem | undefined;
     const drainOurs = async (key: string, n: number) => {
       let acked = 0;
-      const w = new StreamWorker({ connection: conn, stream: key, group: 'g', consumer: 'c', concurrency: C, handler: () => undefined });
+      // Like the raw loop (COUNT 100): reads of 100 and one read ahead of the running handlers.
+      const w = new StreamWorker({ connection: conn, stream: key, group: 'g', consumer: 'c', concurrency: C, batchSize: 100, prefetch: 100, handler: () => undefined });
       const errors: Error[] = [];
       w.on('error', (e) => errors.push(e));
       const done = new Promise<boolean>((resolve) => {
@@ -225,7 +249,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
     const r = med(rawRuns);
     drainRate = o.rate;
     rows.push({
-      figure: `Worker drain, no-op handler, ${fmt(N)} pre-published entries, concurrency ${C} (defaults otherwise: COUNT = concurrency, acks batched ≤ 100 / 5 ms)`,
+      figure: `Worker drain, no-op handler, ${fmt(N)} pre-published entries, concurrency ${C}, batchSize 100, prefetch 100 (acks batched ≤ 100 / 5 ms)`,
       ours: `${fmt(o.rate)} msg/s`,
       reference: `raw ioredis XREADGROUP COUNT 100 + XACK loop: ${fmt(r.rate)} msg/s`,
       ratio: o.rate / r.rate,
@@ -248,6 +272,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
     const oursAdds: number[] = [];
     const bullRounds = Math.max(1, Math.min(sizes.rounds, 3));
     const batch = messages(1000);
+    const { Queue, Worker } = loadBullmq();
     for (let round = 0; round < bullRounds; round++) {
       const name = `bench${round}`;
       const q = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });

@@ -3,7 +3,7 @@
 // The bench starts and stops its own throwaway redis-servers and writes BENCHMARKS.md.
 // Sizes: BENCH_SCALE=0.1 npm run bench  (quick run); see bench/util.ts for single sizes.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,17 @@ if (build.status !== 0) {
     process.exit(1);
   }
   console.warn(`(type errors outside bench/ and src/core/ ignored: ${lines.length} lines)`);
+}
+
+// BullMQ (a reference of the queue bench) is installed here, not in package.json: some of its
+// optional native builds are missing from registries, which would break `npm ci` for everyone.
+const benchDeps = join(root, '.tools', 'bench');
+if (!existsSync(join(benchDeps, 'node_modules', 'bullmq', 'package.json'))) {
+  console.log('=== installing bullmq@5 into .tools/bench (the BullMQ reference)');
+  mkdirSync(benchDeps, { recursive: true });
+  if (!existsSync(join(benchDeps, 'package.json'))) writeFileSync(join(benchDeps, 'package.json'), '{"private":true}\n');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'bullmq@5'], { cwd: benchDeps, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
 }
 
 console.log(`=== bench: node --expose-gc out/bench/main.js ${process.argv.slice(2).join(' ')}`);

@@ -172,6 +172,9 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
       // One quick retry, then give up: the view shows an error node with a retry action.
       retryStrategy: (times) => (times > 1 ? null : 200),
       reconnectOnError: () => false,
+      // Views issue many small reads at once (XINFO per stream, XRANGE per id): send those of one
+      // tick as one pipeline (per node on a Cluster).
+      enableAutoPipelining: true,
     };
   }
   if (purpose === 'blocking') {

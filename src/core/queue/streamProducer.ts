@@ -27,7 +27,9 @@ export interface StreamProducerOptions {
   /**
    * How batches are sent. Default `'script'`: one EVALSHA XADDs a whole chunk, which measured
    * faster than a pipeline of XADDs (fewer replies to parse, one command per chunk; see the
-   * module notes). `'pipeline'` sends one XADD per message in a pipeline.
+   * module notes). `'pipeline'` sends one XADD per message in a pipeline. The script saves client
+   * CPU but costs the server about 3.5× the CPU per message of plain XADD (BENCHMARKS.md): with
+   * many producers sharing one Redis, prefer `'pipeline'`, which leaves the server more headroom.
    */
   batchMode?: 'script' | 'pipeline';
   /**
