@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, openRedisQueues, root, screenshot, type ChromiumSession, type CodeServer } from './harness';
+import { codeServerLib, expandRow, openRedisQueues, reveal, root, screenshot, treeRows, waitViewContent, type ChromiumSession, type CodeServer } from './harness';
 
 const STREAM = 'orders';
 const GROUP = 'billing';
@@ -28,62 +28,6 @@ async function seed(url: string): Promise<void> {
   } finally {
     r.disconnect();
   }
-}
-
-/** The side bar's rows of the Redis Queues tree, as their visible text. */
-async function treeRows(page: Page): Promise<string[]> {
-  return page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').allInnerTexts();
-}
-
-/** The first tree row whose text contains `label`. */
-function row(page: Page, label: string) {
-  return page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: label }).first();
-}
-
-/** Waits for a tree row and expands it if it is collapsed. */
-async function expandRow(page: Page, label: string): Promise<void> {
-  const r = row(page, label);
-  await r.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await r.getAttribute('aria-expanded')) === 'false') {
-    await r.locator('.monaco-tl-twistie').click();
-    await page.waitForFunction(
-      (el) => el?.getAttribute('aria-expanded') === 'true',
-      await r.elementHandle(),
-      { timeout: 30_000 },
-    );
-  }
-}
-
-/**
- * Waits until a row `label` shows, expanding the grouping row `folder` (e.g. "Streams") first if
- * the tree puts one in between. Returns `label` for chaining into expandRow.
- */
-async function reveal(page: Page, label: string, folder: string, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await row(page, label).isVisible()) return label;
-    const f = row(page, folder);
-    if ((await f.isVisible()) && (await f.getAttribute('aria-expanded')) === 'false') await expandRow(page, folder);
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no tree row "${label}" (nor under "${folder}"): ${(await treeRows(page)).join(' | ').replace(/(\d+) /g, '$1\u00a0')}`);
-}
-
-/** Waits until the view shows its welcome content or at least one tree row; says which. */
-async function waitViewContent(page: Page, timeoutMs = 60_000): Promise<'welcome' | 'tree'> {
-  const welcome = page.locator('#workbench\\.parts\\.sidebar .welcome-view-content', { hasText: 'No Redis connection yet' });
-  const rows = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await rows.count()) return 'tree';
-    if (await welcome.isVisible()) {
-      // Give a tree that is still loading a moment to replace the welcome content.
-      await page.waitForTimeout(1500);
-      return (await rows.count()) ? 'tree' : 'welcome';
-    }
-    await page.waitForTimeout(200);
-  }
-  throw new Error('the Redis Queues view showed neither its welcome content nor tree rows');
 }
 
 describe('(ui) Redis Queues view in VS Code', function () {
