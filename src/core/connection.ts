@@ -172,9 +172,8 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
       // One quick retry, then give up: the view shows an error node with a retry action.
       retryStrategy: (times) => (times > 1 ? null : 200),
       reconnectOnError: () => false,
-      // Views issue many small reads at once (XINFO per stream, XRANGE per id): send those of one
-      // tick as one pipeline (per node on a Cluster).
-      enableAutoPipelining: true,
+      // Not enableAutoPipelining: in ioredis 6.0.0 it drops the command name of callBuffer()
+      // commands (redis/ioredis#1923), which the producer and the Lua scripts use.
     };
   }
   if (purpose === 'blocking') {
