@@ -30,6 +30,7 @@ interface BullMQ {
 }
 function loadBullmq(): BullMQ {
   const path = require.resolve('bullmq', { paths: [join(__dirname, '..', '..', '.tools', 'bench')] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved at run time from .tools/bench
   return require(path) as BullMQ;
 }
 

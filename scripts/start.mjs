@@ -39,7 +39,8 @@ let stopping;
 function stopAll(code) {
   stopping ??= (async () => {
     console.log('[start] stopping demo traffic, code-server and redis-server');
-    await traffic?.stop().catch((e) => console.error(`[start] stopping demo traffic: ${e.message}`));
+    // Bounded: after a terminal's Ctrl-C, redis-server (same process group) may already be gone.
+    await Promise.race([traffic?.stop().catch((e) => console.error(`[start] stopping demo traffic: ${e.message}`)), delay(3000)]);
     await server?.stop().catch((e) => console.error(`[start] stopping code-server: ${e.message}`));
     await redis?.stop().catch((e) => console.error(`[start] stopping redis-server: ${e.message}`));
     console.log('[start] stopped');

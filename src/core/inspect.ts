@@ -408,6 +408,8 @@ export class Inspector {
           runningForMs: section === 'processing' ? (s === null || s === undefined ? null : Math.max(0, now - Number(s))) : undefined,
         };
       });
+      // Processing: longest-running first (by started-at stamp; unstamped ones, just taken, last).
+      if (section === 'processing') jobs.sort((a, b) => (b.runningForMs ?? -1) - (a.runningForMs ?? -1));
       return { jobs, total };
     } catch (e) {
       throw await this.typeAware(e, key, 'list');

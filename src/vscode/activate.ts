@@ -37,6 +37,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     ...registerCommands(services),
     ...registerProducerFiles(services),
   );
+  void vscode.commands.executeCommand('setContext', 'redisQueues:activated', true);
   void store.migrateUrlPasswords();
   if (!store.list().length) void detectLocalRedis();
   return { version: String(context.extension.packageJSON.version), services };

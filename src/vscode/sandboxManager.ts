@@ -48,7 +48,7 @@ export class SandboxManager implements vscode.Disposable {
     this.sandbox = undefined;
     const traffic = this.traffic;
     this.traffic = undefined;
-    await traffic?.stop();
+    await Promise.race([traffic?.stop(), new Promise((r) => setTimeout(r, 3000))]);
     this.store.removeEphemeral(SANDBOX_CONNECTION);
     await sb.stop();
     await vscode.commands.executeCommand('setContext', 'redisQueues:sandboxRunning', false);

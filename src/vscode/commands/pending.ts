@@ -88,7 +88,7 @@ export async function claimPending(s: Services, node?: unknown, selected?: unkno
   const minIdleMs = args?.minIdleMs ?? Math.round(Number(required(await s.ui.input({ title: 'Only claim entries idle at least (ms)', value: String(shown), validate: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'A whole number of ms') }))));
   await confirmImpact(s, session, {
     message: `Claim ${plural(entries.length, 'pending entry', 'pending entries')} of "${stream}" for consumer "${consumer}"?`,
-    detail: `Ownership moves from ${[...new Set(entries.map((e) => e.entry.consumer))].join(', ')} to ${consumer}; each claimed entry's delivery count goes up by one. Entries idle less than ${minIdleMs} ms are skipped.`,
+    detail: `Ownership moves from ${[...new Set(entries.map((e) => e.entry.consumer))].join(', ')} to ${consumer}; delivery counts stay as they are. Entries idle less than ${minIdleMs} ms are skipped.`,
     button: 'Claim',
     typeName: stream,
   });

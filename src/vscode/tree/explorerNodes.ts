@@ -170,9 +170,14 @@ export class StreamNode implements Node {
   get key(): string {
     return this.info.key;
   }
+  /** Named like a dead-letter stream (`orders:dlq`, `jobs.dead-letter`): offers Replay. */
+  get dlq(): boolean {
+    return /(^|[:._-])(dlq|dead[-_]?letters?)($|[:._-])/i.test(this.info.key);
+  }
   item(): vscode.TreeItem {
     const i = this.info;
-    const t = item(this, oneLine(i.key), Collapsed, 'symbol-event', `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}`);
+    const dlq = this.dlq;
+    const t = item(this, oneLine(i.key), Collapsed, dlq ? 'archive' : 'symbol-event', `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}`);
     const age = i.lastEntryAgeMs !== undefined ? ` · last ${formatDuration(i.lastEntryAgeMs)} ago` : '';
     t.description = `${formatCount(i.length)} entries${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`;
     t.tooltip = [
@@ -398,7 +403,7 @@ export class EntryNode implements Node {
     return this.parent.parent.key;
   }
   item(): vscode.TreeItem {
-    const t = item(this, this.entry.id, None, 'mail-read', 'streamEntry');
+    const t = item(this, this.entry.id, None, 'mail-read', `streamEntry${this.parent.parent.dlq ? ';dlq' : ''}`);
     t.description = previewFields(this.entry.fields);
     const age = idTime(this.entry.id);
     t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\n${new Date(age).toISOString()}`}\n${previewFields(this.entry.fields, 400)}`;
