@@ -160,6 +160,9 @@ export function tail(path, lines = 30) {
  * @param {string[]} [o.args] extra code-server arguments
  * @param {number} [o.timeoutMs] default 90000
  * @param {string} [o.logLevel] code-server --log value, e.g. 'trace' (default: code-server's)
+ * @param {boolean} [o.workspaceTrust] default false: workspace trust off (--disable-workspace-trust).
+ *   true: no --disable-workspace-trust, and the seeded settings turn `security.workspace.trust.enabled`
+ *   on (before o.settings, which may still override it), so folders open in Restricted Mode until trusted.
  */
 export async function startCodeServer(o = {}) {
   assertTools();
@@ -167,7 +170,8 @@ export async function startCodeServer(o = {}) {
   const { node24, codeServerEntry } = toolPaths();
   const dirs = makeIsolation('rq-code-server-');
   const extensionsDir = o.extensionsDir ?? dirs.extensionsDir;
-  writeFileSync(join(dirs.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...(o.settings ?? {}) }, null, 2));
+  const trust = o.workspaceTrust === true ? { 'security.workspace.trust.enabled': true } : {};
+  writeFileSync(join(dirs.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...trust, ...(o.settings ?? {}) }, null, 2));
   const host = '127.0.0.1';
   const port = o.port ?? (await freePort());
   const args = [
@@ -179,7 +183,7 @@ export async function startCodeServer(o = {}) {
     '--extensions-dir', extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(o.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     ...(o.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),

@@ -1,0 +1,179 @@
+// UI tier: Restricted Mode. A real VS Code (code-server, started WITH workspace trust) opens a
+// folder whose .vscode/settings.json defines a connection to a real redis-server; the user settings
+// define none. While the folder is untrusted, the workspace-defined connection must not be
+// connected to: the view shows it as "not connected (Restricted Mode)" (or not at all, if VS Code
+// drops the restricted setting), and the redis-server sees no connection from the extension
+// (CLIENT LIST and INFO stats, minus this test's own single client). Then the folder is trusted
+// through the Workspace Trust editor and the connection is expected to connect.
+import * as assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Page } from 'playwright-core';
+import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import {
+  childrenOf,
+  codeServerLib,
+  expandRow,
+  loggable,
+  openRedisQueues,
+  root,
+  row,
+  runCommand,
+  screenshot,
+  treeRows,
+  waitRows,
+  waitViewContent,
+  type ChromiumSession,
+  type CodeServer,
+  type StartOptions,
+} from './harness';
+
+const CONN = 'from-workspace';
+const PROBE_NAME = 'rq-trust-test-probe';
+
+describe('(ui) Restricted Mode: a workspace-defined connection', function () {
+  this.timeout(300_000);
+  let redis: Sandbox | undefined;
+  let probe: Redis | undefined;
+  let server: CodeServer | undefined;
+  let chromium: ChromiumSession | undefined;
+  let workspace: string;
+  let page: Page;
+  let baselineConnections = 0;
+  let restrictedShown: 'tree' | 'welcome' | undefined;
+  const pageErrors: string[] = [];
+
+  /** INFO stats total_connections_received, read over the probe's one connection. */
+  const connectionsReceived = async (): Promise<number> => Number(/total_connections_received:(\d+)/.exec(await probe!.info('stats'))?.[1] ?? NaN);
+  /** CLIENT LIST lines of every client but the probe. */
+  const otherClients = async (): Promise<string[]> =>
+    String(await probe!.client('LIST'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.includes(`name=${PROBE_NAME} `));
+
+  before(async () => {
+    redis = await startSandbox();
+    probe = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: PROBE_NAME, enableOfflineQueue: false });
+    await probe.connect();
+    await probe.xadd('trust:orders', '*', 'n', '1');
+    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-trust-ws-'));
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: CONN, url: redis.url }] }, null, 2));
+    writeFileSync(join(workspace, 'README.md'), '# a workspace that defines a Redis connection\n');
+    // Everything from here on that reaches the server is someone else's connection.
+    baselineConnections = await connectionsReceived();
+    assert.deepEqual(await otherClients(), [], 'clients other than the probe before VS Code starts');
+
+    const lib = await codeServerLib();
+    // The flag is not in harness.ts's StartOptions (not this test's file): pass it through a variable.
+    const options: StartOptions & { workspaceTrust: boolean } = {
+      workspaceTrust: true,
+      settings: {
+        'security.workspace.trust.enabled': true,
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'always',
+        'security.workspace.trust.emptyWindow': false,
+      },
+      timeoutMs: 120_000,
+    };
+    server = await lib.startCodeServer(options);
+    chromium = await lib.launchChromium();
+    page = chromium.page;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
+    await lib.waitWorkbench(page, 120_000);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && chromium) {
+      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
+      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
+    }
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.stop();
+    probe?.disconnect();
+    await redis?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('opens the folder in Restricted Mode (no trust prompt answered)', async () => {
+    // If VS Code asks anyway, keep the folder restricted.
+    const d = page.locator('.monaco-dialog-box').first();
+    if (await d.isVisible().catch(() => false)) {
+      const dontTrust = d.locator('.dialog-buttons .monaco-button', { hasText: /don.t trust/i }).first();
+      await dontTrust.click();
+    }
+    const restricted = page.locator('.monaco-workbench .statusbar').getByText('Restricted Mode').first();
+    await restricted.waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  it('neither connects nor shows the workspace connection as connected', async () => {
+    await openRedisQueues(page);
+    restrictedShown = await waitViewContent(page);
+    if (restrictedShown === 'tree') {
+      const rows = await waitRows(page, `"${CONN}" as not connected (Restricted Mode)`, (rs) => rs.some((r) => r.label === CONN && r.description === 'not connected (Restricted Mode)'));
+      assert.equal(rows.length, 1, `rows besides the workspace connection: ${loggable(rows.map((r) => r.text))}`);
+      await expandRow(page, CONN);
+      const after = await waitRows(page, 'the Restricted Mode child row', (rs) => rs.length >= 2);
+      const conn = after.find((r) => r.label === CONN)!;
+      const kids = childrenOf(after, conn.index).map((r) => r.label);
+      assert.deepEqual(kids, ['Workspace not trusted: not connected automatically'], `children: ${kids.join(' | ')}`);
+      // The tooltip of the connection row must not claim a connection either.
+      await row(page, CONN).hover();
+      await page.waitForTimeout(1500);
+      const hover = (await page.locator('.monaco-hover, .workbench-hover').allInnerTexts().catch(() => [])).join(' ');
+      assert.ok(!/Redis \d+\.\d+/.test(hover), `the tooltip names a server version: ${hover}`);
+    } else {
+      assert.equal(await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').count(), 0);
+    }
+    // Give any background connect, refresh timer or probe time to reach the server.
+    await page.waitForTimeout(8_000);
+    console.log(`      view shows (${restrictedShown}): ${loggable(await treeRows(page)) || 'welcome content'}`);
+    await screenshot(page, 'trust-restricted');
+    assert.deepEqual(await otherClients(), [], 'the redis-server has clients besides the test probe');
+    assert.equal((await connectionsReceived()) - baselineConnections, 0, 'the redis-server received connections while the workspace was untrusted');
+  });
+
+  it('connects once the folder is trusted in the Workspace Trust editor', async () => {
+    await runCommand(page, 'Manage Workspace Trust');
+    const editor = page.locator('.workspace-trust-editor').first();
+    await editor.waitFor({ state: 'visible', timeout: 30_000 });
+    const trust = editor.locator('.monaco-button', { hasText: /^\s*Trust( Folder)?\s*$/ }).first();
+    await trust.waitFor({ state: 'visible', timeout: 15_000 });
+    await trust.click();
+    await page.locator('.monaco-workbench .statusbar').getByText('Restricted Mode').first().waitFor({ state: 'hidden', timeout: 30_000 });
+    // The trust editor opens as a modal editor over the workbench: close it.
+    const modal = page.locator('.monaco-modal-editor-block').first();
+    for (let i = 0; i < 3 && (await modal.isVisible().catch(() => false)); i++) {
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+    if (await modal.isVisible().catch(() => false)) await modal.locator('[aria-label^="Close"]').first().click();
+    await modal.waitFor({ state: 'hidden', timeout: 15_000 });
+    // The view is still open (a click on its icon now would close the side bar).
+    const title = page.locator('#workbench\\.parts\\.sidebar .composite.title', { hasText: 'Redis Queues' }).first();
+    if (!(await title.isVisible())) await openRedisQueues(page);
+    // The connection row leaves Restricted Mode and the tree reads the server.
+    const rows = await waitRows(page, `"${CONN}" connected`, (rs) => rs.some((r) => r.label === CONN && !/Restricted Mode|not connected/.test(r.description)), 30_000).catch(async (e: Error) => {
+      await screenshot(page, 'trust-granted');
+      throw e;
+    });
+    console.log(`      after trusting: ${loggable(rows.map((r) => `${r.label} ${r.description}`))}`);
+    await expandRow(page, CONN);
+    await waitRows(page, 'the Streams row', (rs) => rs.some((r) => r.label === 'Streams'), 30_000);
+    await screenshot(page, 'trust-granted');
+    const clients = await otherClients();
+    assert.ok(clients.some((l) => /name=redis-queues-vscode[:\w-]*/.test(l)), `no extension client after trusting: ${clients.join('\n')}`);
+    assert.ok((await connectionsReceived()) - baselineConnections > 0);
+  });
+
+  it('raised no uncaught errors in the workbench page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
