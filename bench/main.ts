@@ -4,7 +4,8 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue explorer` (default both); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue explorer tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sand
 import { explorerBench } from './explorerBench';
 import { queueBench } from './queueBench';
 import { writeReport, type Section } from './report';
+import { tailViewBench } from './tailView/tailViewBench';
 import { fmt, log, sizesFromEnv } from './util';
 
 async function main(): Promise<void> {
@@ -47,6 +49,13 @@ async function main(): Promise<void> {
       sections.push(await explorerBench(ex, sizes));
       await ex.stop();
     }
+    if (want('tailview')) {
+      const tv = await startSandbox({ persistence: 'none' });
+      servers.push(tv);
+      log(`tail view server on port ${tv.port}`);
+      sections.push(await tailViewBench(tv, sizes.scale));
+      await tv.stop();
+    }
   } finally {
     await stopAll();
   }
@@ -57,7 +66,7 @@ async function main(): Promise<void> {
     .join('');
   const command = `${env}npm run bench${parts.length ? ` -- ${parts.join(' ')}` : ''}`;
   const out = process.env.BENCH_OUT ?? join(__dirname, '..', '..', 'BENCHMARKS.md');
-  writeReport(out, { startedAt, durationS, command, redisVersion: redisServerVersion(), sizes, sections, load: [load0, loadavg()[0]!] });
+  writeReport(out, { startedAt, durationS, command, redisVersion: redisServerVersion(), sizes, sections, load: [load0, loadavg()[0]!] }, { merge: parts.length > 0 });
   log(`wrote ${out} (${fmt(durationS)} s)`);
   for (const s of sections) {
     for (const r of s.rows) {

@@ -1,5 +1,5 @@
 /** The figures a bench run collects, and BENCHMARKS.md written from them. */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { fmt, type Sizes } from './util';
 
@@ -91,6 +91,40 @@ export function renderMarkdown(r: Report): string {
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
 
-export function writeReport(path: string, r: Report): void {
-  writeFileSync(path, renderMarkdown(r));
+/** Splits a rendered report at its `## ` headings: the preamble, then [title, text] per section. */
+function splitSections(md: string): { head: string; sections: [string, string][] } {
+  const parts = md.split(/^(?=## )/m);
+  const head = parts[0]!.startsWith('## ') ? '' : parts.shift()!;
+  return { head, sections: parts.map((p) => [p.slice(3, p.indexOf('\n')).trim(), p]) };
+}
+
+/**
+ * Writes BENCHMARKS.md. With `merge` (a run of some parts only) an existing file keeps its preamble,
+ * its "Run" section and every other section; the sections of this run replace those of the same
+ * title (or are appended), each stating the command, date and load of this run.
+ */
+export function writeReport(path: string, r: Report, o: { merge?: boolean } = {}): void {
+  const fresh = renderMarkdown(r);
+  if (!o.merge || !existsSync(path)) {
+    writeFileSync(path, fresh);
+    return;
+  }
+  const old = splitSections(readFileSync(path, 'utf8'));
+  const mine = splitSections(fresh).sections.filter(([t]) => t !== 'Run');
+  const load = r.load ? `; 1-minute load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end` : '';
+  const stamp = `_From a separate run: \`${r.command}\`, ${r.startedAt.toISOString()}, ${fmt(r.durationS)} s, Node ${process.version}, Redis ${r.redisVersion}${load}._\n\n`;
+  const sections = old.sections.map(([t, text]): [string, string] => {
+    const i = mine.findIndex(([m]) => m === t);
+    if (i < 0) return [t, text];
+    const [[, replacement]] = mine.splice(i, 1) as [[string, string]];
+    return [t, withStamp(replacement, stamp)];
+  });
+  for (const [t, text] of mine) sections.push([t, withStamp(text, stamp)]);
+  const body = old.head + sections.map(([, text]) => (text.endsWith('\n\n') ? text : `${text.trimEnd()}\n\n`)).join('');
+  writeFileSync(path, body.trimEnd() + '\n');
+}
+
+function withStamp(section: string, stamp: string): string {
+  const nl = section.indexOf('\n\n');
+  return nl < 0 ? `${section}\n\n${stamp}` : `${section.slice(0, nl + 2)}${stamp}${section.slice(nl + 2)}`;
 }

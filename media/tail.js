@@ -59,12 +59,14 @@
     tbody.prepend(frag);
     while (tbody.childElementCount > maxRows) tbody.lastElementChild.remove();
     if (rows.length) lastId = rows[rows.length - 1].id;
-    report();
+    // A rendered batch also says when it was put in the DOM, how many rows it added and its oldest
+    // id, so publish-to-display latency can be measured (bench/tailView).
+    report(rows.length ? { at: Date.now(), added: rows.length, firstId: rows[0].id } : undefined);
   }
 
-  function report() {
+  function report(batch) {
     countEl.textContent = `${tbody.childElementCount} rows` + (held.length ? ` (+${held.length} held while paused)` : '');
-    vscode.postMessage({ type: 'rendered', rows: tbody.childElementCount, lastId });
+    vscode.postMessage({ type: 'rendered', rows: tbody.childElementCount, lastId, ...batch });
   }
 
   window.addEventListener('message', (event) => {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Builds (tsc -p .) and runs the benchmarks: `npm run bench [-- queue|explorer]`.
+// Builds (tsc -p .) and runs the benchmarks: `npm run bench [-- queue|explorer|tailview]`.
+// tailview also bundles the extension (node esbuild.js --no-typecheck) and needs code-server and
+// Chromium (bash scripts/install-tools.sh); see bench/tailView/.
 // The bench starts and stops its own throwaway redis-servers and writes BENCHMARKS.md.
 // Sizes: BENCH_SCALE=0.1 npm run bench  (quick run); see bench/util.ts for single sizes.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,17 @@ if (build.status !== 0) {
     process.exit(1);
   }
   console.warn(`(type errors outside bench/ and src/core/ ignored: ${lines.length} lines)`);
+}
+
+const parts = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (parts.length === 0 || parts.includes('tailview')) {
+  // The tail view bench runs the extension from its bundle in code-server.
+  console.log('=== build: node esbuild.js --no-typecheck (the extension bundle, for the tail view bench)');
+  const b = spawnSync(node, [join(root, 'esbuild.js'), '--no-typecheck'], { cwd: root, stdio: 'inherit' });
+  if (b.status !== 0) {
+    if (!existsSync(join(root, 'dist', 'extension.js'))) process.exit(1);
+    console.warn('(bundling failed; the tail view bench uses the existing dist/extension.js)');
+  }
 }
 
 // BullMQ (a reference of the queue bench) is installed here, not in package.json: some of its
