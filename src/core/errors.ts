@@ -19,10 +19,25 @@ export type QueueErrorCode =
 export class QueueError extends Error {
   readonly code: QueueErrorCode;
   constructor(code: QueueErrorCode, message: string, options?: { cause?: unknown }) {
-    super(scrubSecrets(message), options);
+    super(scrubSecrets(message), options && 'cause' in options ? { cause: sanitizeCause(options.cause) } : undefined);
     this.code = code;
     this.name = new.target.name;
   }
+}
+
+/**
+ * A copy of an underlying error that is safe to keep: message and stack scrubbed, and without
+ * ioredis' `command` (whose args hold the password of AUTH / HELLO … AUTH) or other attachments.
+ */
+function sanitizeCause(cause: unknown): unknown {
+  if (cause instanceof QueueError) return cause;
+  if (!(cause instanceof Error)) return cause === undefined ? undefined : scrubSecrets(String(cause));
+  const safe = new Error(scrubSecrets(cause.message));
+  safe.name = cause.name;
+  if (cause.stack) safe.stack = scrubSecrets(cause.stack);
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') (safe as Error & { code?: unknown }).code = code;
+  return safe;
 }
 
 /** The server could not be reached (refused, timed out, DNS, TLS handshake). */
