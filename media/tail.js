@@ -78,7 +78,10 @@
         report();
       } else render(m.rows);
     }
-    if (m.type === 'rows' || m.type === 'rate') rateEl.textContent = `${(m.rate || 0).toFixed(1)} msg/s`;
+    if (m.type === 'rows' || m.type === 'rate') {
+      rateEl.textContent = `${(m.rate || 0).toFixed(1)} msg/s`;
+      if (m.skipped) stateEl.textContent = `${paused ? 'paused' : 'following'} · ${m.skipped} not shown to keep up (newest first)`;
+    }
     if (m.type === 'error') {
       errorEl.hidden = false;
       errorEl.textContent = m.message;

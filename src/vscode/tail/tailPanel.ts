@@ -12,6 +12,8 @@ export interface TailRow {
 
 const MAX_VALUE = 2000;
 const MAX_FIELDS = 50;
+/** Rows per batch sent to the view (the newest); ~0.5 s of rendering in a busy webview. */
+const PER_POST = 500;
 
 export function toRow(e: StreamEntry): TailRow {
   const t = idTime(e.id);
@@ -34,6 +36,8 @@ export interface TailStats {
   renderedLastId?: string;
   lastId?: string;
   rate: number;
+  /** Entries not shown because the view could not keep up (it shows the newest). */
+  skipped: number;
   closed: boolean;
   error?: string;
 }
@@ -45,10 +49,9 @@ export interface TailStats {
  */
 export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
-  readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, closed: false };
+  readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, skipped: 0, closed: false };
   private readonly tail: StreamTail;
   private batch: TailRow[] = [];
-  private droppedSincePost = 0;
   private timer?: NodeJS.Timeout;
   private readonly perSecond: number[] = [];
   private secondStart = Date.now();
@@ -56,13 +59,18 @@ export class TailPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Messages posted before the webview's script runs are lost: hold rows (bounded) until it says so. */
   private ready = false;
+  /**
+   * Flow control: one batch in flight until the webview reports it rendered. Without it a fast
+   * stream queues batches on their way to the webview (latency and memory grow without bound);
+   * with it the view shows the newest rows and counts the ones it skipped.
+   */
+  private inFlightSince = 0;
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
     readonly session: Session,
     readonly stream: string,
     tail: StreamTail,
-    private readonly maxRows: number,
   ) {
     this.tail = tail;
     TailPanel.open.add(this);
@@ -71,6 +79,7 @@ export class TailPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: { type: string; rows?: number; lastId?: string }) => {
         if (m.type === 'ready') this.ready = true;
         if (m.type === 'rendered') {
+          this.inFlightSince = 0;
           this.stats.rendered = m.rows ?? 0;
           this.stats.renderedLastId = m.lastId;
         }
@@ -97,7 +106,7 @@ export class TailPanel implements vscode.Disposable {
       retainContextWhenHidden: true,
     });
     panel.webview.html = html(panel.webview, media, stream, session.name, from, maxRows);
-    return new TailPanel(panel, session, stream, tail, maxRows);
+    return new TailPanel(panel, session, stream, tail);
   }
 
   private async pump(): Promise<void> {
@@ -107,9 +116,9 @@ export class TailPanel implements vscode.Disposable {
         this.stats.lastId = e.id;
         this.secondCount++;
         this.batch.push(toRow(e));
-        if (this.batch.length > this.maxRows) {
-          this.droppedSincePost += this.batch.length - this.maxRows;
-          this.batch.splice(0, this.batch.length - this.maxRows);
+        if (this.batch.length > PER_POST) {
+          this.stats.skipped += this.batch.length - PER_POST;
+          this.batch.splice(0, this.batch.length - PER_POST);
         }
       }
     } catch (e) {
@@ -128,15 +137,17 @@ export class TailPanel implements vscode.Disposable {
       this.stats.rate = this.perSecond[this.perSecond.length - 1] ?? 0;
     }
     if (!this.ready) return;
+    // The previous batch is still being rendered (re-post after 5 s in case a reply was lost).
+    if (this.inFlightSince && now - this.inFlightSince < 5000) return;
+    const skipped = this.stats.skipped + this.tail.dropped;
     const rows = this.batch;
-    const dropped = this.droppedSincePost + this.tail.dropped;
-    if (!rows.length && !dropped) {
-      void this.panel.webview.postMessage({ type: 'rate', rate: this.stats.rate, received: this.stats.received });
+    if (!rows.length) {
+      void this.panel.webview.postMessage({ type: 'rate', rate: this.stats.rate, received: this.stats.received, skipped });
       return;
     }
     this.batch = [];
-    this.droppedSincePost = 0;
-    void this.panel.webview.postMessage({ type: 'rows', rows, rate: this.stats.rate, received: this.stats.received });
+    this.inFlightSince = now;
+    void this.panel.webview.postMessage({ type: 'rows', rows, rate: this.stats.rate, received: this.stats.received, skipped });
   }
 
   dispose(): void {
