@@ -134,7 +134,7 @@ export async function run(): Promise<void> {
     gcExposed: Boolean(gc),
     memory,
     batches,
-    stats: { received: 0, rendered: 0, rate: 0, closed: false },
+    stats: { received: 0, rendered: 0, rate: 0, skipped: 0, closed: false },
   };
   const sample = (withGc: boolean) => {
     if (withGc && gc) {
