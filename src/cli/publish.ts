@@ -1,5 +1,5 @@
 // `redis-queues publish STREAM [field=value ...] [--json OBJECT] [--count N] [--maxlen N]`
-import { type MessageFields, type TrimOptions, StreamProducer } from '../core';
+import { type MessageFields, type TrimOptions, StreamProducer, setField } from '../core';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, CONNECTION_OPTIONS } from './common';
 
@@ -40,9 +40,9 @@ export function messageFields(args: ParsedArgs): MessageFields {
       if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length >= 1 && typeof (v as { $binary?: unknown }).$binary === 'string') {
         const hex = (v as { $binary: string }).$binary;
         if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError(`--json field "${printableArg(k)}": $binary must be hex`, 'publish');
-        fields[k] = Buffer.from(hex, 'hex');
+        setField<string | Buffer>(fields, k, Buffer.from(hex, 'hex'));
       } else {
-        fields[k] = typeof v === 'string' ? v : JSON.stringify(v);
+        setField<string | Buffer>(fields, k, typeof v === 'string' ? v : JSON.stringify(v));
       }
     }
   }
@@ -58,7 +58,7 @@ export function messageFields(args: ParsedArgs): MessageFields {
 /** Message `i` of a batch: `{{i}}` in text values replaced by `i`. */
 export function templated(fields: MessageFields, i: number): MessageFields {
   const out: MessageFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k.split('{{i}}').join(String(i))] = typeof v === 'string' ? v.split('{{i}}').join(String(i)) : v;
+  for (const [k, v] of Object.entries(fields)) setField(out, k.split('{{i}}').join(String(i)), typeof v === 'string' ? v.split('{{i}}').join(String(i)) : v);
   return out;
 }
 

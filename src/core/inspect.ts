@@ -18,6 +18,7 @@ import {
   capabilities,
   decodeName,
   decodeValue,
+  setField,
   parseConsumers,
   parseEntries,
   parseGroups,
@@ -459,7 +460,7 @@ function addr(r: Redis): string {
 
 function parseFieldsRecord(h: Record<string, Buffer>): import('./replies').Fields {
   const out: import('./replies').Fields = {};
-  for (const [k, v] of Object.entries(h)) out[k] = decodeValue(v);
+  for (const [k, v] of Object.entries(h)) setField(out, k, decodeValue(v));
   return out;
 }
 

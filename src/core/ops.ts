@@ -7,7 +7,7 @@
 import { type RedisClient, isCluster } from './connection';
 import { BadInputError, NoGroupError, ReadOnlyError, toQueueError } from './errors';
 import { compareIds, parseId, previousId } from './ids';
-import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
+import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead, setField } from './replies';
 import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys, sameSlot } from './queue/keys';
 import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './queue/scripts';
 
@@ -264,7 +264,7 @@ export function splitDeadLetter(e: StreamEntry): DeadLetter {
   const metaNames = new Set<string>(Object.values(DLQ_FIELDS));
   for (const [k, v] of Object.entries(e.fields ?? {})) {
     if (metaNames.has(k)) meta[k] = String(v);
-    else fields[k] = v;
+    else setField(fields, k, v);
   }
   const num = (s?: string) => (s === undefined || s === '' ? undefined : Number(s));
   return {
@@ -617,7 +617,7 @@ export function fieldsFromText(text: string): Record<string, string> {
     }
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new BadInputError('The JSON must be an object of field → value');
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) setField(out, k, typeof v === 'string' ? v : JSON.stringify(v));
     if (!Object.keys(out).length) throw new BadInputError('The JSON object has no fields');
     return out;
   }
@@ -626,7 +626,7 @@ export function fieldsFromText(text: string): Record<string, string> {
     if (!line.trim()) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) throw new BadInputError(`Line ${i + 1} is not field=value: "${line.trim().slice(0, 60)}"`);
-    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    setField(out, line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
   return out;
 }

@@ -28,6 +28,7 @@
 import { randomInt } from 'node:crypto';
 import { BadInputError, printable } from './errors';
 import { isValidId } from './ids';
+import { setField } from './replies';
 import type { TrimOptions } from './queue/validate';
 
 // ---------------------------------------------------------------------------------------------
@@ -900,7 +901,7 @@ export function renderMessages(m: MessageSpec, n: number, o: RenderOptions = {})
           throw new BadInputError(`Field "${printable(f.name)}" of "${printable(m.name)}" rendered invalid JSON (${e instanceof Error ? e.message : String(e)}): ${printable(v, 120)}`);
         }
       }
-      fields[f.name] = v;
+      setField(fields, f.name, v);
     }
     out.push(fields);
   }

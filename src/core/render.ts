@@ -1,5 +1,5 @@
 /** Safe renderings of stream entries for views: text only, bounded size, binary shown as hex. */
-import type { FieldValue, Fields, StreamEntry } from './replies';
+import { type FieldValue, type Fields, type StreamEntry, setField } from './replies';
 
 export interface RenderLimits {
   /** Longest value shown, in characters (a 1 MB value is cut). Default 64 KiB. */
@@ -32,7 +32,7 @@ export function renderFields(fields: Fields | null, limits: RenderLimits = DEFAU
       out['…'] = `${names.length - limits.maxFields} more fields not shown`;
       break;
     }
-    out[k] = renderValue(fields[k]!, limits);
+    setField(out, k, renderValue(fields[k]!, limits));
   }
   return out;
 }

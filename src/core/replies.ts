@@ -71,6 +71,15 @@ export interface AutoClaimResult {
   deletedIds: string[];
 }
 
+/**
+ * Sets a field on a record. A field may be named `__proto__` (stream fields and hash fields are
+ * arbitrary): a plain assignment would change the object's prototype and lose it.
+ */
+export function setField<T>(record: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
+  else record[name] = value;
+}
+
 /** Decodes a bulk reply: UTF-8 text as a string, anything else as the Buffer. */
 export function decodeValue(v: unknown): FieldValue {
   if (Buffer.isBuffer(v)) return isUtf8(v) ? v.toString('utf8') : v;
@@ -126,11 +135,11 @@ export function parseFields(raw: unknown): Fields | null {
   if (raw === null || raw === undefined) return null;
   const out: Fields = {};
   if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) out[decodeName(raw[i])] = decodeValue(raw[i + 1]);
+    for (let i = 0; i + 1 < raw.length; i += 2) setField(out, decodeName(raw[i]), decodeValue(raw[i + 1]));
     return out;
   }
   const rec = raw instanceof Map ? raw : new Map(Object.entries(raw as object));
-  for (const [k, v] of rec) out[decodeName(k)] = decodeValue(v);
+  for (const [k, v] of rec) setField(out, decodeName(k), decodeValue(v));
   return out;
 }
 

@@ -47,3 +47,16 @@ describe('(unit) replies, in both reply shapes', () => {
     assert.equal(capabilities('7.2.4').consumerInactive, true);
   });
 });
+
+describe('(unit) a field named __proto__ is kept like any other', () => {
+  it('in replies, typed fields and renderings', async () => {
+    const { fieldsFromText } = await import('../../src/core/ops');
+    const { renderFields } = await import('../../src/core/render');
+    const f = parseFields([b('__proto__'), b('x'), b('a'), b('1')])!;
+    assert.deepEqual(Object.entries(f), [['__proto__', 'x'], ['a', '1']]);
+    assert.equal(Object.getPrototypeOf(f), Object.prototype);
+    assert.deepEqual(Object.entries(fieldsFromText('__proto__=y')), [['__proto__', 'y']]);
+    assert.deepEqual(Object.entries(fieldsFromText('{"__proto__": "z"}')), [['__proto__', 'z']]);
+    assert.equal(JSON.stringify(renderFields(f)), '{"__proto__":"x","a":"1"}');
+  });
+});

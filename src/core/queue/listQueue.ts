@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, printable, toQueueError } from '../errors';
-import { capabilities, decodeName, decodeValue, parseInfo, type Capabilities, type Fields } from '../replies';
+import { capabilities, decodeName, decodeValue, parseInfo, setField, type Capabilities, type Fields } from '../replies';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeyOptions, type ListQueueKeys } from './keys';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
@@ -277,7 +277,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       const k = decodeName(raw[i]);
       if (k === JOB_FIELDS.attempts) attempts = Number(String(raw[i + 1]));
       else if (k === JOB_FIELDS.lastError) lastError = String(raw[i + 1]);
-      else if (!k.startsWith(RESERVED_FIELD_PREFIX)) payload[k] = decodeValue(raw[i + 1]);
+      else if (!k.startsWith(RESERVED_FIELD_PREFIX)) setField(payload, k, decodeValue(raw[i + 1]));
     }
     if (attempts > this.o.maxAttempts) {
       await this.release(id, this.keys.dead, lastError || 'taken more than maxAttempts times without completing', attempts);
