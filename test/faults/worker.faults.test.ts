@@ -198,6 +198,7 @@ describe('(faults) stream worker processes', function () {
   it('poison message that kills the handler process: dead-lettered after N deliveries with its metadata; others keep flowing', async () => {
     const r = await poisonRun('poison', t.server.url, async () => undefined);
     record({ fault: 'poison message (process.exit in handler)', runs: r.crashes, messages: r.c.messages + r.dlqSize, lost: r.c.lost.length, duplicates: r.c.duplicates, recovery: 'n/a', notes: `maxDeliveries ${r.MAX}: ${r.crashes} crashes, then dead-lettered; ${r.afterDead} handled after it; batch-mates dead-lettered with it: ${r.collateral}` });
+    assert.equal(r.collateral, 0, 'messages delivered with the poison one are not dead-lettered with it (re-taken one at a time after a crash)');
     assert.ok(r.poisonEntry, 'the poison message is in the DLQ');
     const f = r.poisonEntry![1];
     const field = (k: string) => f[f.indexOf(k) + 1];

@@ -105,6 +105,8 @@ export interface StreamWorkerEvents {
 interface Task {
   entry: StreamEntry;
   deliveries: number;
+  /** Runs with no other handler beside it (an entry whose earlier deliveries ended unknown, maybe in a crash). */
+  alone: boolean;
 }
 
 const DEFAULTS = {
@@ -190,6 +192,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   private readonly local = new Set<string>();
   private readonly queue: Task[] = [];
   private readonly running_ = new Map<string, Promise<void>>();
+  /** A task that must run alone is running. */
+  private aloneRunning = false;
   /** One signal for every handler: aborted when stop() gives up waiting (all are released at once). A controller per message cost ~7% of a no-op drain's CPU. */
   private readonly handlerAbort = new AbortController();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
@@ -285,6 +289,11 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     w?.();
   }
 
+  /** Resolves when no handler runs and nothing is queued (or the worker stops). */
+  private async waitIdle(): Promise<void> {
+    while (!this.stopping && (this.running_.size > 0 || this.queue.length > 0)) await pause(5, this.stopCtl.signal);
+  }
+
   /** Re-read the own PEL from the start before the next blocking read. */
   private markReread(): void {
     this.rereadPending = true;
@@ -304,22 +313,32 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
           // XCLAIM's bump reaches the AOF and replicas, so counts (and maxDeliveries) survive a
           // server restart.
           const start = this.pendingCursor === '0' ? '-' : nextId(this.pendingCursor);
-          const pend = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, start, '+', count, this.consumer));
+          const pend = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, start, '+', Math.max(count, 100), this.consumer));
           if (pend.length === 0) {
             this.rereadPending = false;
             this.pendingCursor = '0';
             continue;
           }
-          this.pendingCursor = pend[pend.length - 1]!.id;
-          const mine = pend.filter((p) => !this.local.has(p.id));
-          if (mine.length === 0) continue;
+          // They were in flight when something failed (maybe a crash caused by one of them): re-take
+          // them one at a time, alone, and claim each only when it is about to run (a claim counts
+          // as a delivery), so that a message that kills the process does not drag its batch-mates
+          // to the dead-letter stream. The cost is bounded by what was in flight.
+          const next = pend.find((p) => !this.local.has(p.id));
+          if (!next) {
+            this.pendingCursor = pend[pend.length - 1]!.id;
+            continue;
+          }
+          await this.waitIdle();
+          if (this.stopping) break;
+          this.pendingCursor = next.id;
+          const mine = [next];
           // Skip entries another consumer claimed since XPENDING (their idle time restarted).
           const minIdle = Math.max(0, Math.min(...mine.map((p) => p.idle)) - 100);
           const entries = parseEntries(await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, minIdle, ...mine.map((p) => p.id)));
           const returned = new Set(entries.map((e) => e.id));
           // Not returned: deleted from the stream (Redis < 7 keeps such ids in the PEL) or acked meanwhile.
           for (const p of mine) if (!returned.has(p.id) && p.idle >= minIdle) this.queueAck(p.id);
-          await this.enqueue(entries, new Map(mine.map((p) => [p.id, p.deliveries + 1])));
+          await this.enqueue(entries, new Map(mine.map((p) => [p.id, p.deliveries + 1])), { suspect: true });
         } else {
           const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', this.o.blockMs, 'STREAMS', this.stream, '>');
           const entries = parseRead(raw).flatMap((s) => s.entries);
@@ -347,7 +366,13 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     return out;
   }
 
-  private async enqueue(entries: StreamEntry[], counts: Map<string, number>): Promise<void> {
+  /**
+   * Queues entries for handlers. With `suspect` (entries re-taken from a PEL: our own after a
+   * restart or reconnect, or a dead consumer's), an entry delivered more than twice (so at least
+   * twice before without an ack, fate unknown: maybe it crashed the process) runs alone, so that
+   * a message that kills the process does not drag its batch-mates to the dead-letter stream.
+   */
+  private async enqueue(entries: StreamEntry[], counts: Map<string, number>, { suspect = false }: { suspect?: boolean } = {}): Promise<void> {
     for (const entry of entries) {
       const deliveries = counts.get(entry.id);
       if (deliveries === undefined) continue; // no longer ours (acked or claimed away meanwhile)
@@ -362,13 +387,14 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         continue;
       }
       this.local.add(entry.id);
-      this.queue.push({ entry, deliveries });
+      this.queue.push({ entry, deliveries, alone: suspect && deliveries >= 3 });
     }
     this.pump();
   }
 
   private pump(): void {
-    while (!this.stopping && this.queue.length > 0 && this.running_.size < this.o.concurrency) {
+    while (!this.stopping && this.queue.length > 0 && this.running_.size < this.o.concurrency && !this.aloneRunning) {
+      if (this.queue[0]!.alone && this.running_.size > 0) break;
       const task = this.queue.shift()!;
       this.run(task);
     }
@@ -377,6 +403,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private run(task: Task): void {
     const { entry, deliveries } = task;
+    if (task.alone) this.aloneRunning = true;
     const abort = this.handlerAbort;
     const promise = (async () => {
       try {
@@ -394,6 +421,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         await this.onFailure(entry.id, deliveries, error);
       }
     })().finally(() => {
+      if (task.alone) this.aloneRunning = false;
       this.running_.delete(entry.id);
       this.pump();
     });
@@ -513,7 +541,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         if (mine.length) {
           this.s.claimed += mine.length;
           this.emit('claimed', mine.length);
-          await this.enqueue(mine, await this.deliveryCounts(mine));
+          await this.enqueue(mine, await this.deliveryCounts(mine), { suspect: true });
         }
         if (cursor === '0-0' || claimed.length === 0) break;
       }
