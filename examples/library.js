@@ -1,5 +1,5 @@
 // The embedded queue client on its own, without VS Code: node examples/library.js
-// (REDIS_URL defaults to redis://127.0.0.1:6379; `npx redis-queues sandbox` starts a throwaway one).
+// (REDIS_URL defaults to redis://127.0.0.1:6379; `node dist/cli.js sandbox` starts a throwaway one).
 const { StreamProducer, startStreamWorker, tailStream } = require('redis-queues/core');
 
 async function main() {
