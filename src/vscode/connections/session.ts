@@ -168,7 +168,9 @@ export class SessionManager implements vscode.Disposable {
     }
     for (const entry of entries) {
       const existing = this.sessions.get(entry.config.name);
-      if (existing && JSON.stringify(existing.entry) === JSON.stringify(entry)) continue;
+      // Same entry: keep the session, unless it was held back in Restricted Mode and the
+      // workspace has been trusted since.
+      if (existing && JSON.stringify(existing.entry) === JSON.stringify(entry) && !(existing.state.kind === 'restricted' && this.store.mayAutoConnect(entry))) continue;
       existing?.dispose();
       const s = new Session(entry, this.store);
       s.onDidChange((x) => this.changed.fire(x));
