@@ -44,28 +44,26 @@ function withoutScriptNoise(e: unknown): unknown {
 }
 
 /**
- * XADD a chunk of messages in one round trip.
- * KEYS[1] stream. ARGV[1] number of trim arguments t, ARGV[2..t+1] trim arguments, then per
- * message: id, field count n (pairs), n·2 field/value arguments. Returns the new ids.
+ * XADD a chunk of messages in one round trip, then trim once.
+ * KEYS[1] stream. ARGV[1] number of trim arguments t, ARGV[2..t+1] trim arguments (as for XTRIM),
+ * then per message: id, field count n (pairs), n·2 field/value arguments. Returns the new ids.
+ * XADD reads its arguments straight from ARGV (no table per message), and one XTRIM at the end
+ * leaves the stream as per-message trimming would: this keeps the server's cost per message low.
+ * A message may carry at most a few thousand fields (Lua's unpack limit); callers send larger
+ * ones with plain XADD.
  */
 export const XADD_BATCH = define(
   'xaddBatch',
   `local t = tonumber(ARGV[1])
-local trim = {}
-for i = 2, t + 1 do trim[#trim + 1] = ARGV[i] end
 local ids = {}
 local i = t + 2
 local n = #ARGV
 while i <= n do
-  local id = ARGV[i]
-  local nf = tonumber(ARGV[i + 1])
-  local cmd = {'XADD', KEYS[1]}
-  for j = 1, #trim do cmd[#cmd + 1] = trim[j] end
-  cmd[#cmd + 1] = id
-  for j = i + 2, i + 1 + nf * 2 do cmd[#cmd + 1] = ARGV[j] end
-  ids[#ids + 1] = redis.call(unpack(cmd))
-  i = i + 2 + nf * 2
+  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], ARGV[i], unpack(ARGV, i + 2, last))
+  i = last + 1
 end
+if t > 0 then redis.call('XTRIM', KEYS[1], unpack(ARGV, 2, t + 1)) end
 return ids`,
 );
 

@@ -10,6 +10,9 @@ import { BadInputError, toQueueError } from '../errors';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';
 import { runScript, XADD_BATCH } from './scripts';
 
+/** Field arguments (names and values) per message the batch script takes; more go by plain XADD. */
+const MAX_SCRIPT_FIELD_ARGS = 4000;
+
 export type { MessageFields, TrimOptions };
 
 /** One message of a batch: its fields, and optionally an explicit id. */
@@ -115,7 +118,9 @@ export class StreamProducer {
     for (let i = 0; i < prepared.length; i += this.chunkSize) {
       const chunk = prepared.slice(i, i + this.chunkSize);
       try {
-        ids.push(...(this.batchMode === 'script' ? await this.scriptChunk(chunk, trim) : await this.pipelineChunk(chunk, trim)));
+        // Lua's unpack takes a few thousand values: messages with huge field counts go by plain XADD.
+        const script = this.batchMode === 'script' && chunk.every((m) => m.args.length <= MAX_SCRIPT_FIELD_ARGS);
+        ids.push(...(script ? await this.scriptChunk(chunk, trim) : await this.pipelineChunk(chunk, trim)));
       } catch (e) {
         const err = this.error(e);
         if (ids.length) err.message = `${err.message} (${ids.length} of ${prepared.length} messages were written before the failure)`;

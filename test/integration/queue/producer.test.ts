@@ -73,6 +73,17 @@ describe('(integration) queue: stream producer', () => {
     assert.equal(await client.xlen(stream), before);
   });
 
+  it('publishes a message with 10,000 fields in a batch (beyond the script, by plain XADD)', async () => {
+    const stream = uniqueKey('wide');
+    const wide: Record<string, string> = {};
+    for (let i = 0; i < 10_000; i++) wide[`f${i}`] = `v${i}`;
+    const ids = await new StreamProducer(client, { stream }).publishBatch([{ a: '1' }, wide, { b: '2' }], { trim: { strategy: 'MAXLEN', threshold: 2, exact: true } });
+    assert.equal(ids.length, 3);
+    const entries = await client.xrange(stream, '-', '+');
+    assert.deepEqual(entries.map(([id]) => id), ids.slice(1), 'trimmed to 2 once the batch is in');
+    assert.equal(entries[0]![1].length, 20_000);
+  });
+
   it('round-trips binary values byte-exact', async () => {
     const stream = uniqueKey('bin');
     const p = new StreamProducer(client, { stream });
