@@ -142,6 +142,10 @@ export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
 }
 
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as { then?: unknown } | null)?.then === 'function';
+}
+
 /** Waits `ms`, or less if `signal` aborts first. Never rejects. */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -403,11 +407,24 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private run(task: Task): void {
     const { entry, deliveries } = task;
-    if (task.alone) this.aloneRunning = true;
     const abort = this.handlerAbort;
+    let result: unknown;
+    try {
+      result = this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
+    } catch (e) {
+      result = Promise.reject(e);
+    }
+    if (!isThenable(result)) {
+      // A handler that returned synchronously succeeded: no promise, no running-handler bookkeeping.
+      this.s.processed++;
+      this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size + 1);
+      this.queueAck(entry.id);
+      return;
+    }
+    if (task.alone) this.aloneRunning = true;
     const promise = (async () => {
       try {
-        await this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
+        await result;
         if (abort.signal.aborted) return; // released by stop(): left pending
         this.s.processed++;
         // Stays in `local` until its XACK is confirmed, so a re-read of our own PEL after a
@@ -521,7 +538,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   /** One reclaim round: takes entries idle ≥ claimMinIdleMs from any consumer (dead ones, in effect). */
   private async reclaim(): Promise<void> {
-    if (this.claiming || this.stopping || !this.cmd) return;
+    // Not while our own PEL is being re-taken one at a time: XAUTOCLAIM would take those in a batch.
+    if (this.claiming || this.stopping || !this.cmd || this.rereadPending) return;
     this.claiming = true;
     try {
       let cursor = '0-0';
