@@ -21,7 +21,7 @@ async function pickConnection(s: Services, arg: unknown, title: string): Promise
   if (given) return given;
   const items = s.store.list().filter((e) => e.origin === 'user').map((e) => ({ label: e.config.name, description: e.config.url }));
   if (!items.length) throw new Cancelled();
-  return required(await vscode.window.showQuickPick(items, { title }))!.label;
+  return required(await s.ui.pick(items.map((i) => ({ ...i, value: i.label })), { title }));
 }
 
 function validateUrl(v: string): string | undefined {
@@ -37,49 +37,51 @@ async function prompt(s: Services, base?: ConnectionInput): Promise<ConnectionIn
   const taken = new Set(s.store.list().map((e) => e.config.name));
   if (base) taken.delete(base.name);
   const name = required(
-    await vscode.window.showInputBox({
+    await s.ui.input({
       title: 'Connection name (1/5)',
       value: base?.name ?? 'local',
-      validateInput: (v) => (!v.trim() ? 'A name is required' : taken.has(v.trim()) ? 'A connection with this name exists' : undefined),
+      validate: (v) => (!v.trim() ? 'A name is required' : taken.has(v.trim()) ? 'A connection with this name exists' : undefined),
     }),
   ).trim();
   const url = required(
-    await vscode.window.showInputBox({
+    await s.ui.input({
       title: 'Redis URL (2/5)',
       prompt: 'redis://host:port[/db], or rediss:// for TLS. A password typed here is moved to secret storage.',
       value: base?.url ?? 'redis://127.0.0.1:6379',
-      validateInput: validateUrl,
+      validate: validateUrl,
     }),
   ).trim();
+  const urlError = validateUrl(url);
+  if (urlError) throw new Error(urlError);
   const mode = required(
-    await vscode.window.showQuickPick(
+    await s.ui.pick<NonNullable<ConnectionConfig['mode']>>(
       [
-        { label: 'standalone', description: 'one server (or a replica)' },
-        { label: 'cluster', description: 'Redis Cluster: any node as the seed' },
-        { label: 'sentinel', description: 'the URL names a sentinel; you give the master name' },
+        { label: 'standalone', description: 'one server (or a replica)', value: 'standalone' },
+        { label: 'cluster', description: 'Redis Cluster: any node as the seed', value: 'cluster' },
+        { label: 'sentinel', description: 'the URL names a sentinel; you give the master name', value: 'sentinel' },
       ],
       { title: 'Mode (3/5)' },
     ),
-  ).label as ConnectionConfig['mode'];
+  );
   let sentinel: ConnectionConfig['sentinel'];
   if (mode === 'sentinel') {
-    const masterName = required(await vscode.window.showInputBox({ title: 'Sentinel master name', value: base?.sentinel?.masterName ?? 'mymaster' }));
+    const masterName = required(await s.ui.input({ title: 'Sentinel master name', value: base?.sentinel?.masterName ?? 'mymaster' }));
     const p = parseRedisUrl(url);
     sentinel = { masterName, sentinels: [`${p.host}:${p.port}`] };
   }
-  const username = required(await vscode.window.showInputBox({ title: 'ACL username (4/5), empty for the default user', value: base?.username ?? '' })).trim();
-  const password = await vscode.window.showInputBox({ title: 'Password (5/5), kept in VS Code secret storage; empty for none / unchanged', password: true, value: '' });
-  if (password === undefined) throw new Cancelled();
-  const flags = await vscode.window.showQuickPick(
-    [
-      { label: 'Read-only', description: 'refuse every write from this connection', picked: Boolean(base?.readOnly), key: 'readOnly' },
-      { label: 'Production', description: 'destructive actions ask to type the stream name', picked: Boolean(base?.production), key: 'production' },
-      ...(url.startsWith('rediss://') ? [{ label: 'Skip TLS certificate verification', description: 'insecure; shown on the connection', picked: base?.tls?.rejectUnauthorized === false, key: 'insecure' }] : []),
-    ],
-    { title: 'Options', canPickMany: true },
+  const username = required(await s.ui.input({ title: 'ACL username (4/5), empty for the default user', value: base?.username ?? '' })).trim();
+  const password = required(await s.ui.input({ title: 'Password (5/5), kept in VS Code secret storage; empty for none / unchanged', password: true, value: '' }));
+  const flags = required(
+    await s.ui.pickMany<string>(
+      [
+        { label: 'Read-only', description: 'refuse every write from this connection', picked: Boolean(base?.readOnly), value: 'readOnly' },
+        { label: 'Production', description: 'destructive actions ask to type the stream name', picked: Boolean(base?.production), value: 'production' },
+        ...(url.startsWith('rediss://') ? [{ label: 'Skip TLS certificate verification', description: 'insecure; shown on the connection', picked: base?.tls?.rejectUnauthorized === false, value: 'insecure' }] : []),
+      ],
+      { title: 'Options' },
+    ),
   );
-  if (!flags) throw new Cancelled();
-  const has = (k: string) => flags.some((f) => f.key === k);
+  const has = (k: string) => flags.includes(k);
   return {
     name,
     url,
@@ -113,10 +115,9 @@ export async function addConnection(s: Services, arg?: ConnectionInput): Promise
   if (!arg) {
     try {
       const v = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing ${input.name}…` }, () => testConnection(s, input));
-      void vscode.window.showInformationMessage(`Connected to ${input.name}: ${v}`);
+      s.ui.info(`Connected to ${input.name}: ${v}`);
     } catch (e) {
-      const save = await vscode.window.showWarningMessage(`${scrubSecrets((e as Error).message)}. Save the connection anyway?`, { modal: true }, 'Save');
-      if (save !== 'Save') throw new Cancelled();
+      if (!(await s.ui.confirm(`${scrubSecrets((e as Error).message)}. Save the connection anyway?`, 'The connection is saved as typed; fix it later with Edit Connection.', 'Save'))) throw new Cancelled();
     }
   }
   const { password, ...config } = input;
@@ -138,8 +139,7 @@ export async function editConnection(s: Services, arg?: unknown): Promise<string
 export async function removeConnection(s: Services, arg?: unknown, options?: { confirm?: boolean }): Promise<boolean> {
   const name = await pickConnection(s, arg, 'Remove connection');
   if (options?.confirm !== false) {
-    const ok = await vscode.window.showWarningMessage(`Remove the connection "${name}"? Its stored password is deleted. Nothing on the server changes.`, { modal: true }, 'Remove');
-    if (ok !== 'Remove') return false;
+    if (!(await s.ui.confirm(`Remove the connection "${name}"?`, 'Its stored password is deleted. Nothing on the server changes.', 'Remove'))) return false;
   }
   await s.store.remove(name);
   return true;
@@ -150,7 +150,7 @@ export async function testConnectionCommand(s: Services, arg?: unknown): Promise
   const entry = s.store.get(name);
   if (!entry) throw new Error(`No connection "${name}"`);
   const v = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing ${name}…` }, () => testConnection(s, entry.config));
-  void vscode.window.showInformationMessage(`${name}: ${v}`);
+  s.ui.info(`${name}: ${v}`);
   return v;
 }
 

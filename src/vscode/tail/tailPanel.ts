@@ -51,7 +51,8 @@ export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
   readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, skipped: 0, closed: false };
   private readonly tail: StreamTail;
-  private batch: TailRow[] = [];
+  /** Entries not yet posted, newest last (converted to rows only when posted). */
+  private batch: StreamEntry[] = [];
   private timer?: NodeJS.Timeout;
   private readonly perSecond: number[] = [];
   private secondStart = Date.now();
@@ -115,7 +116,7 @@ export class TailPanel implements vscode.Disposable {
         this.stats.received++;
         this.stats.lastId = e.id;
         this.secondCount++;
-        this.batch.push(toRow(e));
+        this.batch.push(e);
         if (this.batch.length > PER_POST) {
           this.stats.skipped += this.batch.length - PER_POST;
           this.batch.splice(0, this.batch.length - PER_POST);
@@ -140,13 +141,14 @@ export class TailPanel implements vscode.Disposable {
     // The previous batch is still being rendered (re-post after 5 s in case a reply was lost).
     if (this.inFlightSince && now - this.inFlightSince < 5000) return;
     const skipped = this.stats.skipped + this.tail.dropped;
-    const rows = this.batch;
-    if (!rows.length) {
+    const entries = this.batch;
+    if (!entries.length) {
       void this.panel.webview.postMessage({ type: 'rate', rate: this.stats.rate, received: this.stats.received, skipped });
       return;
     }
     this.batch = [];
     this.inFlightSince = now;
+    const rows = entries.map(toRow);
     void this.panel.webview.postMessage({ type: 'rows', rows, rate: this.stats.rate, received: this.stats.received, skipped });
   }
 

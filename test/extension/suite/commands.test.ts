@@ -239,6 +239,30 @@ describe('(extension) commands on queues', function () {
     assert.deepEqual(await client.lrange(k.waiting, 0, -1), ['p1']);
   });
 
+  it('adds and edits a connection through its prompts (name, URL, mode, user, password, options)', async () => {
+    const name = `prompted-${prefix}`;
+    const url = process.env.REDIS_URL!;
+    const settings = () => vscode.workspace.getConfiguration('redisQueues').inspect<{ name: string; readOnly?: boolean }[]>('connections')!.globalValue!.find((c) => c.name === name);
+    const bad = await run('redisQueues.connection.add', [name, 'http://nope']);
+    assert.equal(bad.result, undefined);
+    assert.equal(settings(), undefined, 'an invalid URL saves nothing');
+    const added = await run('redisQueues.connection.add', [name, url, 'standalone', '', '', ['readOnly']]);
+    assert.equal(added.result, name);
+    assert.match(added.ui.infos[0]!, /^Connected to .*: Redis \d+\.\d+\.\d+ \(standalone/);
+    assert.equal(settings()!.readOnly, true);
+    await until('session', () => Boolean(api.services.sessions.get(name)));
+    assert.equal(api.services.sessions.get(name)!.readOnly, true);
+    const edited = await run('redisQueues.connection.edit', [name, url, 'standalone', '', '', []], name);
+    assert.equal(edited.result, name);
+    assert.equal(edited.ui.asked[0]!.kind, 'input');
+    assert.equal(settings()!.readOnly, undefined);
+    const kept = await run('redisQueues.connection.remove', [false], name);
+    assert.equal(kept.result, false, 'cancelling keeps it');
+    assert.ok(settings());
+    await run('redisQueues.connection.remove', [true], name);
+    assert.equal(settings(), undefined);
+  });
+
   it('copies an entry as JSON and the equivalent redis-cli command', async () => {
     const nodes = await pendingNodes();
     const json = await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', nodes[0]);
