@@ -92,7 +92,8 @@ export class TailPanel implements vscode.Disposable {
 
   static async create(extensionUri: vscode.Uri, store: ConnectionStore, session: Session, stream: string, from: string, maxRows: number): Promise<TailPanel> {
     const options = await store.resolve(session.entry);
-    const tail = new StreamTail({ connection: options, stream, from, bufferSize: Math.max(1000, maxRows), overflow: 'dropOldest', count: 500 });
+    // A small read buffer: the view posts at most PER_POST rows at a time and drops older ones anyway.
+    const tail = new StreamTail({ connection: options, stream, from, bufferSize: 2 * PER_POST, overflow: 'dropOldest', count: PER_POST });
     // "From now" means from when the command ran: resolve `$` to a concrete id before returning.
     try {
       await tail.start();
