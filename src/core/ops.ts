@@ -6,7 +6,7 @@
  */
 import { type RedisClient, isCluster } from './connection';
 import { BadInputError, NoGroupError, ReadOnlyError, toQueueError } from './errors';
-import { compareIds, parseId, previousId } from './ids';
+import { compareIds, nextId, parseId, previousId } from './ids';
 import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead, setField } from './replies';
 import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys, sameSlot } from './queue/keys';
 import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './queue/scripts';
@@ -70,6 +70,45 @@ export async function ack(t: OpTarget, stream: string, group: string, ids: strin
 }
 
 /**
+ * A group's PEL (or one consumer's part of it), oldest first, `pageSize` entries per XPENDING call,
+ * up to id `end`, only entries idle at least `minIdleMs`. Each call is bounded; pages continue after
+ * the last id seen (no "(" ranges, so it works before Redis 6.2).
+ */
+export async function* pendingPages(
+  t: OpTarget,
+  stream: string,
+  group: string,
+  { consumer, minIdleMs = 0, end = '+', pageSize = 1000 }: { consumer?: string; minIdleMs?: number; end?: string; pageSize?: number } = {},
+): AsyncGenerator<PendingEntry[]> {
+  let start = '-';
+  for (;;) {
+    const args: (string | number)[] = [stream, group];
+    if (minIdleMs > 0) args.push('IDLE', Math.floor(minIdleMs));
+    args.push(start, end, pageSize);
+    if (consumer !== undefined) args.push(consumer);
+    const page = parsePendingEntries(await call(t, { key: stream, group, command: 'XPENDING' }, () => t.client.call('XPENDING', ...(args as [string]))));
+    if (page.length) yield page;
+    if (page.length < pageSize) return;
+    start = nextId(page[page.length - 1]!.id);
+  }
+}
+
+/** How many entries of a group's PEL (or one consumer's) are idle at least `minIdleMs`, counting at most to `limit`. */
+export async function countPending(
+  t: OpTarget,
+  stream: string,
+  group: string,
+  { consumer, minIdleMs = 0, limit = 100_000 }: { consumer?: string; minIdleMs?: number; limit?: number } = {},
+): Promise<number> {
+  let n = 0;
+  for await (const page of pendingPages(t, stream, group, { consumer, minIdleMs, pageSize: 10_000 })) {
+    n += page.length;
+    if (n >= limit) break;
+  }
+  return n;
+}
+
+/**
  * Acks every pending entry of a group (or of one consumer) idle at least `minIdleMs`, walking the
  * PEL in pages. Bounded by `maxEntries` (default 100 000).
  */
@@ -81,17 +120,12 @@ export async function ackMatching(
 ): Promise<{ acked: number }> {
   assertWritable(t, 'XACK');
   let acked = 0;
-  let start = '-';
-  for (;;) {
-    const args: (string | number)[] = [stream, group];
-    if (minIdleMs > 0) args.push('IDLE', minIdleMs);
-    args.push(start, '+', Math.min(1000, maxEntries - acked));
-    if (consumer !== undefined) args.push(consumer);
-    const page = parsePendingEntries(await call(t, { key: stream, group, command: 'XPENDING' }, () => t.client.call('XPENDING', ...(args as [string]))));
-    if (!page.length) break;
-    acked += Number(await call(t, { key: stream, group, command: 'XACK' }, () => t.client.xack(stream, group, ...page.map((e) => e.id))));
-    if (acked >= maxEntries || page.length < 1000) break;
-    start = `(${page[page.length - 1]!.id}`;
+  let taken = 0;
+  for await (const page of pendingPages(t, stream, group, { consumer, minIdleMs })) {
+    const ids = page.slice(0, maxEntries - taken).map((e) => e.id);
+    taken += ids.length;
+    acked += Number(await call(t, { key: stream, group, command: 'XACK' }, () => t.client.xack(stream, group, ...ids)));
+    if (taken >= maxEntries) break;
   }
   return { acked };
 }
@@ -481,17 +515,15 @@ export async function trimPreview(t: OpTarget, stream: string, spec: TrimSpec, {
   const pendingAffected = await Promise.all(
     groups.filter((g) => g.pending > 0).map(async (g) => {
       let count = 0;
-      let start = '-';
       let capped = false;
-      while (end) {
-        const page = parsePendingEntries(await call(t, { key: stream, group: g.name }, () => t.client.call('XPENDING', stream, g.name, start, end, 1000)));
-        count += page.length;
-        if (page.length < 1000) break;
-        if (count >= cap) {
-          capped = true;
-          break;
+      if (end) {
+        for await (const page of pendingPages(t, stream, g.name, { end })) {
+          count += page.length;
+          if (count >= cap && page.length === 1000) {
+            capped = true;
+            break;
+          }
         }
-        start = `(${page[page.length - 1]!.id}`;
       }
       return { group: g.name, count, capped };
     }),

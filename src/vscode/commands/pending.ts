@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { formatDuration } from '../../core';
+import { formatDuration, parseConsumers } from '../../core';
 import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
 import { required } from './command';
@@ -34,7 +34,7 @@ export async function ackPending(s: Services, node?: unknown, selected?: unknown
   const consumer = node instanceof ConsumerNode ? node.consumer.name : undefined;
   const idleText = required(await s.ui.input({ title: `Acknowledge pending entries of ${consumer ? `consumer "${consumer}"` : `group "${group}"`} idle at least (seconds)`, value: '0', validate: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) ? undefined : 'A number of seconds') }));
   const minIdleMs = Math.round(Number(idleText) * 1000);
-  const count = await countPending(t, stream, group, consumer, minIdleMs);
+  const count = await ops.countPending(t, stream, group, { consumer, minIdleMs });
   if (!count) {
     s.ui.info('No pending entries match.');
     return { acked: 0 };
@@ -51,23 +51,8 @@ export async function ackPending(s: Services, node?: unknown, selected?: unknown
   return r;
 }
 
-async function countPending(t: ops.OpTarget, stream: string, group: string, consumer: string | undefined, minIdleMs: number): Promise<number> {
-  let n = 0;
-  let start = '-';
-  for (;;) {
-    const args: (string | number)[] = [stream, group];
-    if (minIdleMs > 0) args.push('IDLE', minIdleMs);
-    args.push(start, '+', 10_000);
-    if (consumer) args.push(consumer);
-    const page = (await t.client.call('XPENDING', ...(args as [string]))) as [string][];
-    n += page.length;
-    if (page.length < 10_000 || n >= 100_000) return n;
-    start = `(${page[page.length - 1]![0]}`;
-  }
-}
-
 async function pickConsumer(s: Services, t: ops.OpTarget, stream: string, group: string, exclude?: string): Promise<string> {
-  const existing = ((await t.client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[][]).map((c) => String(c[1]));
+  const existing = parseConsumers(await t.client.call('XINFO', 'CONSUMERS', stream, group)).map((c) => c.name);
   const items = existing.filter((c) => c !== exclude).map((c) => ({ label: c, value: c }));
   items.unshift({ label: '$(add) New consumer name…', value: '\u0000new' });
   let name = required(await s.ui.pick(items, { title: `Claim to which consumer of "${group}"?` }));
