@@ -22,6 +22,12 @@
     return !filter || tr.dataset.text.includes(filter);
   }
 
+  /** hh:mm:ss.mmm (UTC) of an id's ms part; '' when it has none. */
+  function timeOf(id) {
+    const ms = parseInt(id, 10);
+    return Number.isFinite(ms) && ms >= 0 && ms <= 8.64e15 ? new Date(ms).toISOString().slice(11, 23) : '';
+  }
+
   function rowElement(r) {
     const tr = document.createElement('tr');
     const id = document.createElement('td');
@@ -29,7 +35,7 @@
     id.textContent = r.id;
     const time = document.createElement('td');
     time.className = 'time';
-    time.textContent = r.time;
+    time.textContent = timeOf(r.id);
     const fields = document.createElement('td');
     let text = r.id + ' ';
     for (const [k, v] of r.fields) {
@@ -80,7 +86,7 @@
     }
     if (m.type === 'rows' || m.type === 'rate') {
       rateEl.textContent = `${(m.rate || 0).toFixed(1)} msg/s`;
-      if (m.skipped) stateEl.textContent = `${paused ? 'paused' : 'following'} · ${m.skipped} not shown to keep up (newest first)`;
+      if (m.skipped) stateEl.textContent = `${paused ? 'paused' : 'following'} · ${m.skippedExact === false ? 'at least ' : ''}${m.skipped} not shown to keep up (newest first)`;
     }
     if (m.type === 'error') {
       errorEl.hidden = false;

@@ -12,8 +12,10 @@
  */
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
+import { Session as InspectorSession } from 'node:inspector';
 import * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../src/vscode/activate';
 import type { TailPanel, TailStats } from '../../src/vscode/tail/tailPanel';
@@ -31,6 +33,12 @@ export interface HostMem {
   arrayBuffersMiB: number;
   /** True when a full GC ran just before (start and end samples, when gc could be exposed). */
   afterGc: boolean;
+  /** V8's committed heap (what RSS holds for the JS heap) and its spaces, MiB. */
+  heapTotalMiB?: number;
+  spaces?: Record<string, { size: number; used: number }>;
+  /** Garbage collections since the start: minor (scavenge) and major (mark-compact). */
+  gcMinor?: number;
+  gcMajor?: number;
   stats: TailStats;
 }
 
@@ -115,6 +123,10 @@ async function treePath(api: RedisQueuesApi, labels: string[], timeoutMs = 30_00
   return found!;
 }
 
+function post(s: InspectorSession, method: string, params: object): Promise<unknown> {
+  return new Promise((resolve, reject) => s.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
 export async function run(): Promise<void> {
   const dir = process.env.RQ_TAILVIEW_DIR;
   const conn = process.env.RQ_TAILVIEW_CONNECTION;
@@ -122,6 +134,16 @@ export async function run(): Promise<void> {
   if (!dir || !conn || !stream) throw new Error('RQ_TAILVIEW_DIR, RQ_TAILVIEW_CONNECTION and RQ_TAILVIEW_STREAM are required');
   const sampleMs = Number(process.env.RQ_TAILVIEW_SAMPLE_MS ?? 5000);
   const gc = gcFn();
+  let gcMinor = 0;
+  let gcMajor = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === 1) gcMinor++;
+      else gcMajor++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const memory: HostMem[] = [];
   const batches: RenderedBatch[] = [];
   let panel: TailPanel | undefined;
@@ -134,7 +156,7 @@ export async function run(): Promise<void> {
     gcExposed: Boolean(gc),
     memory,
     batches,
-    stats: { received: 0, rendered: 0, rate: 0, skipped: 0, closed: false },
+    stats: { received: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false },
   };
   const sample = (withGc: boolean) => {
     if (withGc && gc) {
@@ -142,7 +164,13 @@ export async function run(): Promise<void> {
       gc();
     }
     const m = process.memoryUsage();
+    const spaces: Record<string, { size: number; used: number }> = {};
+    for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = { size: sp.space_size / 2 ** 20, used: sp.space_used_size / 2 ** 20 };
     memory.push({
+      heapTotalMiB: getHeapStatistics().total_heap_size / 2 ** 20,
+      spaces,
+      gcMinor,
+      gcMajor,
       t: producerStart === undefined ? Date.now() - result.readyAt : Date.now() - producerStart,
       rssMiB: m.rss / 2 ** 20,
       heapUsedMiB: m.heapUsed / 2 ** 20,
@@ -153,6 +181,7 @@ export async function run(): Promise<void> {
     });
   };
   let timer: NodeJS.Timeout | undefined;
+  let profiler: InspectorSession | undefined;
   try {
     const api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
     const node = await treePath(api, [conn, 'Streams', stream]);
@@ -170,6 +199,13 @@ export async function run(): Promise<void> {
     await until('the producer to start', () => existsSync(startFile), 60_000);
     producerStart = (JSON.parse(readFileSync(startFile, 'utf8')) as { at: number }).at;
     timer = setInterval(() => sample(false), sampleMs);
+    // RQ_TAILVIEW_HEAPPROF=1: a sampling heap profile over the publishing window of what survives a
+    // scavenge (promoted to old space) or is still live, by allocation site: heap-profile.json.
+    if (process.env.RQ_TAILVIEW_HEAPPROF) {
+      profiler = new InspectorSession();
+      profiler.connect();
+      await post(profiler, 'HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.RQ_TAILVIEW_HEAPPROF === 'all' });
+    }
     const doneFile = join(dir, 'done.json');
     await until('the producer to finish', () => existsSync(doneFile), 30 * 60_000);
     const done = JSON.parse(readFileSync(doneFile, 'utf8')) as { finalId: string; at: number };
@@ -184,7 +220,15 @@ export async function run(): Promise<void> {
     );
     clearInterval(timer);
     timer = undefined;
+    if (profiler) {
+      const prof = await post(profiler, 'HeapProfiler.stopSampling', {});
+      writeFileSync(join(dir, 'heap-profile.json'), JSON.stringify(prof));
+      profiler.disconnect();
+    }
     sample(false);
+    sample(true);
+    // V8 returns freed pages to the OS in the background: look again once it had time to.
+    await sleep(5000);
     sample(true);
     result.stats = { ...panel.stats };
     result.ok = true;
@@ -192,6 +236,7 @@ export async function run(): Promise<void> {
     result.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   } finally {
     if (timer) clearInterval(timer);
+    gcObserver.disconnect();
     if (panel) result.stats = { ...panel.stats };
     panel?.dispose();
     writeFileSync(join(dir, 'result.json'), JSON.stringify(result));

@@ -3,6 +3,7 @@
 // suites and writes mocha's spec report to the file named by RQ_TEST_REPORT (the only way the
 // report leaves the extension host; code-server-exec prints it), rejecting when a test failed.
 //
+// RQ_GREP=<text> runs only the tests whose full title contains it (while working on one area).
 // RQ_SELFTEST_FAIL=1 runs the self-test fixtures instead (one test passes, one fails), so the
 // selftest tier can prove a failing extension-host suite makes the tier fail.
 import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ export function run(): Promise<void> {
   };
   Mocha.reporters.Base.useColors = false;
 
-  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000, slow: 5_000 });
+  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000, slow: 5_000, ...(process.env.RQ_GREP ? { grep: process.env.RQ_GREP } : {}) });
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.test.js'))
     .sort();

@@ -1,77 +1,82 @@
 import * as vscode from 'vscode';
-import { StreamTail, idTime, toQueueError, type StreamEntry } from '../../core';
+import { LiveTail, toQueueError, type StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 
-/** A row as the webview gets it: text only (the webview renders with textContent). */
+/**
+ * A row as the webview gets it: text only (the webview renders with textContent). The time column
+ * comes from the id's ms part, which the webview formats itself.
+ */
 export interface TailRow {
   id: string;
-  time: string;
   fields: [string, string][];
 }
 
 const MAX_VALUE = 2000;
 const MAX_FIELDS = 50;
-/** Rows per batch sent to the view (the newest); ~0.5 s of rendering in a busy webview. */
+/** Rows per batch sent to the view at most (the newest); ~0.3 s of rendering in a busy webview. */
 const PER_POST = 500;
 
 export function toRow(e: StreamEntry): TailRow {
-  const t = idTime(e.id);
   const fields: [string, string][] = [];
-  for (const [k, v] of Object.entries(e.fields ?? {})) {
-    if (fields.length >= MAX_FIELDS) {
-      fields.push(['…', `${Object.keys(e.fields ?? {}).length - MAX_FIELDS} more fields`]);
+  let n = 0;
+  for (const k in e.fields) {
+    const v = e.fields[k]!;
+    if (++n > MAX_FIELDS) {
+      fields.push(['…', `${Object.keys(e.fields).length - MAX_FIELDS} more fields`]);
       break;
     }
-    const text = Buffer.isBuffer(v) ? `0x${v.subarray(0, MAX_VALUE / 2).toString('hex')}${v.length > MAX_VALUE / 2 ? '…' : ''} (${v.length} bytes)` : v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE)}… (${v.length} chars)` : v;
+    const text = typeof v === 'string' ? (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE)}… (${v.length} chars)` : v) : `0x${v.subarray(0, MAX_VALUE / 2).toString('hex')}${v.length > MAX_VALUE / 2 ? '…' : ''} (${v.length} bytes)`;
     fields.push([k, text]);
   }
-  return { id: e.id, time: Number.isNaN(t) ? '' : new Date(t).toISOString().slice(11, 23), fields };
+  return { id: e.id, fields };
 }
 
 export interface TailStats {
+  /** Entries read from Redis (what the view was given). */
   received: number;
   /** Rows the webview reports as rendered (its buffer size) and the last id it shows. */
   rendered: number;
   renderedLastId?: string;
   lastId?: string;
+  /** Entries per second arriving on the stream (shown or not). */
   rate: number;
   /** Entries not shown because the view could not keep up (it shows the newest). */
   skipped: number;
+  /** False when `skipped` is a lower bound (Redis < 7, or a start at an id other than `$`/`0`). */
+  skippedExact: boolean;
   closed: boolean;
   error?: string;
 }
 
 /**
- * A live view of one stream: its own blocking connection (core StreamTail, dropping the oldest
- * entries when the view cannot keep up), batches posted every 100 ms, a bounded number of rows in
- * the view, a messages-per-second rate. Closing the panel ends the connection.
+ * A live view of one stream on its own blocking connection (core LiveTail). It reads only when
+ * the webview has rendered what it was sent, and then the newest entries (at most PER_POST), so a
+ * fast stream costs the extension host what the view can show, not what is published: the view
+ * skips ahead and says how many it did not show. A bounded number of rows in the view, an
+ * arrival rate per second. Closing the panel ends the connection.
  */
 export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
-  readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, skipped: 0, closed: false };
-  private readonly tail: StreamTail;
-  /** Entries not yet posted, newest last (converted to rows only when posted). */
-  private batch: StreamEntry[] = [];
+  readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false };
+  private readonly tail: LiveTail;
   private timer?: NodeJS.Timeout;
-  private readonly perSecond: number[] = [];
-  private secondStart = Date.now();
-  private secondCount = 0;
+  private rateFrom = { at: Date.now(), arrived: 0 };
   private readonly disposables: vscode.Disposable[] = [];
-  /** Messages posted before the webview's script runs are lost: hold rows (bounded) until it says so. */
+  /** Messages posted before the webview's script runs are lost: nothing is read until it says it runs. */
   private ready = false;
   /**
-   * Flow control: one batch in flight until the webview reports it rendered. Without it a fast
-   * stream queues batches on their way to the webview (latency and memory grow without bound);
-   * with it the view shows the newest rows and counts the ones it skipped.
+   * Flow control: one batch in flight until the webview reports it rendered (re-sent after 5 s in
+   * case a report was lost). Without it a fast stream queues batches on their way to the webview.
    */
-  private inFlightSince = 0;
+  private inFlight = false;
+  private wake: (() => void) | undefined;
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
     readonly session: Session,
     readonly stream: string,
-    tail: StreamTail,
+    tail: LiveTail,
   ) {
     this.tail = tail;
     TailPanel.open.add(this);
@@ -80,27 +85,22 @@ export class TailPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: { type: string; rows?: number; lastId?: string }) => {
         if (m.type === 'ready') this.ready = true;
         if (m.type === 'rendered') {
-          this.inFlightSince = 0;
+          this.inFlight = false;
           this.stats.rendered = m.rows ?? 0;
           this.stats.renderedLastId = m.lastId;
         }
+        if (this.ready && !this.inFlight) this.wakeUp();
       }),
     );
-    this.timer = setInterval(() => this.flush(), 100);
+    this.timer = setInterval(() => this.tick(), 1000);
     void this.pump();
   }
 
   static async create(extensionUri: vscode.Uri, store: ConnectionStore, session: Session, stream: string, from: string, maxRows: number): Promise<TailPanel> {
     const options = await store.resolve(session.entry);
-    // A small read buffer: the view posts at most PER_POST rows at a time and drops older ones anyway.
-    const tail = new StreamTail({ connection: options, stream, from, bufferSize: 2 * PER_POST, overflow: 'dropOldest', count: PER_POST });
+    const tail = new LiveTail({ connection: options, stream, from });
     // "From now" means from when the command ran: resolve `$` to a concrete id before returning.
-    try {
-      await tail.start();
-    } catch (e) {
-      tail.close();
-      throw e;
-    }
+    await tail.start();
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const panel = vscode.window.createWebviewPanel('redisQueues.tail', `Tail: ${stream}`, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
       enableScripts: true,
@@ -111,17 +111,34 @@ export class TailPanel implements vscode.Disposable {
     return new TailPanel(panel, session, stream, tail);
   }
 
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Until the view can take a batch: it runs, and rendered the last one (or 5 s went by). */
+  private async viewFree(): Promise<void> {
+    while (!this.stats.closed && (!this.ready || this.inFlight)) {
+      const lost = this.inFlight ? setTimeout(() => ((this.inFlight = false), this.wakeUp()), 5000) : undefined;
+      await new Promise<void>((r) => (this.wake = r));
+      clearTimeout(lost);
+    }
+  }
+
   private async pump(): Promise<void> {
     try {
-      for await (const e of this.tail) {
-        this.stats.received++;
-        this.stats.lastId = e.id;
-        this.secondCount++;
-        this.batch.push(e);
-        if (this.batch.length > PER_POST) {
-          this.stats.skipped += this.batch.length - PER_POST;
-          this.batch.splice(0, this.batch.length - PER_POST);
-        }
+      for (;;) {
+        await this.viewFree();
+        if (this.stats.closed) return;
+        const r = await this.tail.read(PER_POST);
+        if (!r || this.stats.closed) return;
+        this.stats.received = this.tail.returned;
+        this.stats.skipped = this.tail.skipped;
+        this.stats.skippedExact = this.tail.skippedExact;
+        this.stats.lastId = r.entries[r.entries.length - 1]?.id ?? this.stats.lastId;
+        this.inFlight = true;
+        void this.panel.webview.postMessage({ type: 'rows', rows: r.entries.map(toRow), ...this.status() });
       }
     } catch (e) {
       this.stats.error = toQueueError(e).message;
@@ -129,28 +146,17 @@ export class TailPanel implements vscode.Disposable {
     }
   }
 
-  private flush(): void {
+  private status() {
+    return { rate: this.stats.rate, received: this.tail.arrived, skipped: this.tail.skipped, skippedExact: this.tail.skippedExact };
+  }
+
+  /** Once a second: the arrival rate (entries read or passed over), to the view. */
+  private tick(): void {
     const now = Date.now();
-    if (now - this.secondStart >= 1000) {
-      this.perSecond.push(this.secondCount / ((now - this.secondStart) / 1000));
-      if (this.perSecond.length > 3) this.perSecond.shift();
-      this.secondCount = 0;
-      this.secondStart = now;
-      this.stats.rate = this.perSecond[this.perSecond.length - 1] ?? 0;
-    }
-    if (!this.ready) return;
-    // The previous batch is still being rendered (re-post after 5 s in case a reply was lost).
-    if (this.inFlightSince && now - this.inFlightSince < 5000) return;
-    const skipped = this.stats.skipped + this.tail.dropped;
-    const entries = this.batch;
-    if (!entries.length) {
-      void this.panel.webview.postMessage({ type: 'rate', rate: this.stats.rate, received: this.stats.received, skipped });
-      return;
-    }
-    this.batch = [];
-    this.inFlightSince = now;
-    const rows = entries.map(toRow);
-    void this.panel.webview.postMessage({ type: 'rows', rows, rate: this.stats.rate, received: this.stats.received, skipped });
+    const arrived = this.tail.arrived;
+    this.stats.rate = (arrived - this.rateFrom.arrived) / ((now - this.rateFrom.at) / 1000);
+    this.rateFrom = { at: now, arrived };
+    if (this.ready) void this.panel.webview.postMessage({ type: 'rate', ...this.status() });
   }
 
   dispose(): void {
@@ -159,6 +165,7 @@ export class TailPanel implements vscode.Disposable {
     TailPanel.open.delete(this);
     if (this.timer) clearInterval(this.timer);
     this.tail.close();
+    this.wakeUp();
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { open, quit, type RedisClient } from '../../../src/core/connection';
 import type { StreamEntry } from '../../../src/core/replies';
-import { StreamTail, tailStream } from '../../../src/core/queue';
+import { LiveTail, StreamTail, tailStream, type LiveTailOptions } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { sleep, waitFor } from './helpers';
 
@@ -143,5 +143,131 @@ describe('(integration) queue: tail', () => {
     await client.set(key, 'x');
     const t = tail({ stream: key, from: '0' });
     await assert.rejects(t.next(), (e: Error & { code?: string }) => e.code === 'WRONGTYPE');
+  });
+});
+
+describe('(integration) queue: live tail (newest first when behind)', () => {
+  let client: RedisClient;
+  const tails: LiveTail[] = [];
+  before(async () => (client = await open({ url: redisUrl() })));
+  afterEach(() => tails.splice(0).forEach((t) => t.close()));
+  after(() => quit(client));
+
+  function live(o: Partial<LiveTailOptions> & { stream: string }): LiveTail {
+    const t = new LiveTail({ connection: { url: redisUrl() }, blockMs: 1000, ...o });
+    tails.push(t);
+    return t;
+  }
+
+  async function publish(stream: string, from: number, n: number): Promise<string[]> {
+    const p = client.pipeline();
+    for (let i = from; i < from + n; i++) p.xadd(stream, '*', 'n', String(i));
+    return ((await p.exec()) ?? []).map(([e, id]) => {
+      if (e) throw e;
+      return String(id);
+    });
+  }
+
+  it('reads nothing until asked, then returns the newest and counts exactly what it passed over', async () => {
+    const stream = uniqueKey('live');
+    await client.xadd(stream, '*', 'n', 'before');
+    const t = live({ stream });
+    await t.start();
+    const ids = await publish(stream, 0, 1000);
+    const r = await t.read(100);
+    assert.deepEqual(r!.entries.map((e) => e.id), ids.slice(900), 'the newest 100, oldest first');
+    assert.equal(r!.skipped, 900);
+    assert.deepEqual([t.returned, t.skipped, t.arrived, t.skippedExact], [100, 900, 1000, true]);
+    // Caught up: the next entries come without a gap.
+    const more = await publish(stream, 1000, 5);
+    const r2 = await t.read(100);
+    assert.deepEqual(r2!.entries.map((e) => e.fields?.['n']), ['1000', '1001', '1002', '1003', '1004']);
+    assert.equal(r2!.skipped, 0);
+    assert.equal(t.lastReturnedId, more[4]);
+    assert.equal(t.arrived, 1005);
+  });
+
+  it('from 0 counts the whole stream: returned + skipped = length', async () => {
+    const stream = uniqueKey('live0');
+    await publish(stream, 0, 2500);
+    const t = live({ stream, from: '0' });
+    const r = await t.read(300);
+    assert.equal(r!.entries.length, 300);
+    assert.equal(r!.entries[299]!.fields?.['n'], '2499');
+    assert.deepEqual([t.skipped, t.arrived, t.skippedExact], [2200, 2500, true]);
+  });
+
+  it('a reader that keeps up sees every entry once, in order, also across killed connections', async () => {
+    const stream = uniqueKey('livekeep');
+    const t = live({ stream });
+    await t.start();
+    const got: string[] = [];
+    let stop = false;
+    const reader = (async () => {
+      while (!stop) {
+        const r = await t.read(50);
+        if (!r) return;
+        assert.equal(r.skipped, 0);
+        for (const e of r.entries) got.push(String(e.fields?.['n']));
+      }
+    })();
+    const admin = await open({ url: redisUrl() });
+    try {
+      let n = 0;
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
+        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
+        for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
+      }
+      await waitFor(() => got.length >= n, 15_000, `all ${n} entries (got ${got.length})`);
+      await sleep(200);
+      assert.deepEqual(got, Array.from({ length: n }, (_, i) => String(i)), 'none lost, none repeated');
+      assert.equal(t.skipped, 0);
+    } finally {
+      stop = true;
+      t.close();
+      await reader;
+      await quit(admin);
+    }
+  });
+
+  it('from an id: gaps are counted as a lower bound (skippedExact false)', async () => {
+    const stream = uniqueKey('liveid');
+    const ids = await publish(stream, 0, 50);
+    const t = live({ stream, from: ids[9] });
+    const r = await t.read(10);
+    assert.deepEqual(r!.entries.map((e) => e.id), ids.slice(40));
+    assert.ok(r!.skipped >= 1 && r!.skipped <= 30, `skipped ${r!.skipped}`);
+    assert.equal(t.skippedExact, false);
+    // Without a gap nothing is skipped: exact or not, the next read is complete.
+    const [next] = await publish(stream, 50, 1);
+    assert.deepEqual((await t.read(10))!.entries.map((e) => e.id), [next]);
+  });
+
+  it('close() ends a blocking read at once, and read() after it is undefined', async () => {
+    const stream = uniqueKey('liveclose');
+    const t = live({ stream, blockMs: 0 });
+    await t.start();
+    const pending = t.read(10);
+    await sleep(200);
+    const started = Date.now();
+    t.close();
+    assert.equal(await pending, undefined);
+    assert.ok(Date.now() - started < 500, `ended in ${Date.now() - started} ms`);
+    t.close();
+    assert.equal(await t.read(10), undefined);
+  });
+
+  it('a wrong key type is a readable error; one read at a time', async () => {
+    const key = uniqueKey('livewrong');
+    await client.set(key, 'x');
+    const t = live({ stream: key, from: '0' });
+    await assert.rejects(t.read(10), (e: Error & { code?: string }) => e.code === 'WRONGTYPE');
+    const s = live({ stream: uniqueKey('liveone') });
+    await s.start();
+    const first = s.read(10);
+    await assert.rejects(s.read(10), /one read at a time/);
+    s.close();
+    assert.equal(await first, undefined);
   });
 });
