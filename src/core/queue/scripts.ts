@@ -21,12 +21,23 @@ type Arg = string | Buffer | number;
 
 /** Runs a script: EVALSHA, then EVAL if the server answers NOSCRIPT. Raw (Buffer) reply. */
 export async function runScript(client: RedisClient, script: LuaScript, keys: Arg[], args: Arg[]): Promise<unknown> {
+  return runScriptArgv(client, script, [script.sha, keys.length, ...keys, ...args]);
+}
+
+/**
+ * Like {@link runScript}, for callers that build the arguments themselves (no copies of long
+ * argument lists): `argv` is `[<anything>, numkeys, ...keys, ...args]`; its first slot is
+ * overwritten with the sha (or the script, for the EVAL fallback).
+ */
+export async function runScriptArgv(client: RedisClient, script: LuaScript, argv: Arg[]): Promise<unknown> {
   try {
     try {
-      return await client.callBuffer('EVALSHA', script.sha, keys.length, ...keys, ...args);
+      argv[0] = script.sha;
+      return await client.callBuffer('EVALSHA', argv);
     } catch (e) {
       if (!/NOSCRIPT/.test((e as Error).message ?? '')) throw e;
-      return await client.callBuffer('EVAL', script.lua, keys.length, ...keys, ...args);
+      argv[0] = script.lua;
+      return await client.callBuffer('EVAL', argv);
     }
   } catch (e) {
     throw withoutScriptNoise(e);
@@ -46,24 +57,47 @@ function withoutScriptNoise(e: unknown): unknown {
 /**
  * XADD a chunk of messages in one round trip, then trim once.
  * KEYS[1] stream. ARGV[1] number of trim arguments t, ARGV[2..t+1] trim arguments (as for XTRIM),
- * then per message: id, field count n (pairs), n·2 field/value arguments. Returns the new ids.
+ * ARGV[t+2] field arguments per message f (names and values; 0: each message carries its own
+ * count), ARGV[t+3] `*` when every id is `*` (ids are then left out), else empty. Then per
+ * message: [id] [count] field/value arguments.
+ * Returns the new ids; if an XADD fails, the script stops there and returns the ids written so
+ * far followed by that error (a script's writes stay done when it fails, so the caller must learn
+ * which were).
  * XADD reads its arguments straight from ARGV (no table per message), and one XTRIM at the end
- * leaves the stream as per-message trimming would: this keeps the server's cost per message low.
- * A message may carry at most a few thousand fields (Lua's unpack limit); callers send larger
- * ones with plain XADD.
+ * leaves the stream as per-message trimming would. The common batch (auto ids, the same number of
+ * fields in every message) sends only names and values: fewer arguments to encode, parse and
+ * copy into Lua on both sides. A message may carry at most a few thousand fields (Lua's unpack
+ * limit); callers send larger ones with plain XADD.
  */
 export const XADD_BATCH = define(
   'xaddBatch',
   `local t = tonumber(ARGV[1])
-local ids = {}
-local i = t + 2
-local n = #ARGV
+local f = tonumber(ARGV[t + 2])
+local auto = ARGV[t + 3] == '*'
+local key, pcall = KEYS[1], redis.pcall
+local ids, k = {}, 0
+local i, n = t + 4, #ARGV
 while i <= n do
-  local last = i + 1 + tonumber(ARGV[i + 1]) * 2
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], ARGV[i], unpack(ARGV, i + 2, last))
-  i = last + 1
+  local id = '*'
+  if not auto then
+    id = ARGV[i]
+    i = i + 1
+  end
+  local c = f
+  if c == 0 then
+    c = tonumber(ARGV[i])
+    i = i + 1
+  end
+  local r = pcall('XADD', key, id, unpack(ARGV, i, i + c - 1))
+  k = k + 1
+  ids[k] = r
+  if type(r) == 'table' then break end
+  i = i + c
 end
-if t > 0 then redis.call('XTRIM', KEYS[1], unpack(ARGV, 2, t + 1)) end
+if t > 0 and (k > 1 or type(ids[1]) == 'string') then
+  local r = pcall('XTRIM', key, unpack(ARGV, 2, t + 1))
+  if type(r) == 'table' and type(ids[k]) ~= 'table' then ids[k + 1] = r end
+end
 return ids`,
 );
 

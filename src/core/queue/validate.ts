@@ -9,24 +9,34 @@ export type MessageFields = Record<string, FieldValue>;
 
 /**
  * Checks a flat field map: a plain object, at least one field, every value a string or a Buffer.
- * Returns the `[field, value, ...]` argument list in insertion order.
+ * Returns the `[field, value, ...]` argument list in insertion order. `what` names the input in
+ * error messages; a number n stands for "message #n" (built only when there is an error).
  */
-export function fieldArgs(fields: unknown, what = 'message', reservedPrefix?: string): (string | Buffer)[] {
+export function fieldArgs(fields: unknown, what: string | number = 'message', reservedPrefix?: string): (string | Buffer)[] {
   if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || Buffer.isBuffer(fields) || fields instanceof Map) {
-    throw new BadInputError(`A ${what} must be a plain object of field → value (got ${describe(fields)})`);
+    throw new BadInputError(`A ${whatOf(what)} must be a plain object of field → value (got ${describe(fields)})`);
   }
-  const out: (string | Buffer)[] = [];
-  for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
+  const rec = fields as Record<string, unknown>;
+  const keys = Object.keys(rec);
+  const out = new Array<string | Buffer>(keys.length * 2);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = rec[k];
     if (typeof v !== 'string' && !Buffer.isBuffer(v)) {
-      throw new BadInputError(`Field "${printable(k)}" of the ${what} must be a string or a Buffer (got ${describe(v)})`);
+      throw new BadInputError(`Field "${printable(k)}" of the ${whatOf(what)} must be a string or a Buffer (got ${describe(v)})`);
     }
     if (reservedPrefix && k.startsWith(reservedPrefix)) {
-      throw new BadInputError(`Field "${printable(k)}" of the ${what} starts with "${reservedPrefix}", which is reserved for bookkeeping`);
+      throw new BadInputError(`Field "${printable(k)}" of the ${whatOf(what)} starts with "${reservedPrefix}", which is reserved for bookkeeping`);
     }
-    out.push(k, v);
+    out[2 * i] = k;
+    out[2 * i + 1] = v;
   }
-  if (out.length === 0) throw new BadInputError(`A ${what} needs at least one field (Redis has no empty entries)`);
+  if (out.length === 0) throw new BadInputError(`A ${whatOf(what)} needs at least one field (Redis has no empty entries)`);
   return out;
+}
+
+function whatOf(what: string | number): string {
+  return typeof what === 'number' ? `message #${what}` : what;
 }
 
 function describe(v: unknown): string {

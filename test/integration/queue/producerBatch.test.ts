@@ -1,0 +1,132 @@
+// publishBatch: chunks sent back to back (auto ids) or one at a time (explicit ids), and what the
+// error says when some messages are not written. Against real redis-servers.
+import * as assert from 'node:assert/strict';
+import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { parseEntries } from '../../../src/core/replies';
+import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/streamProducer';
+import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
+import { redisUrl, uniqueKey } from '../../support/integrationHooks';
+
+async function entries(client: RedisClient, stream: string) {
+  return parseEntries(await client.xrangeBuffer(stream, '-', '+'));
+}
+
+function isPartial(e: unknown): e is PartialBatchError {
+  return e instanceof Error && typeof (e as PartialBatchError).written === 'number' && Array.isArray((e as PartialBatchError).failed);
+}
+
+describe('(integration) queue: publishBatch chunks', () => {
+  let client: RedisClient;
+  before(async () => (client = await open({ url: redisUrl() })));
+  after(() => quit(client));
+
+  for (const batchMode of ['script', 'pipeline'] as const) {
+    it(`keeps the order of 10,000 auto-id messages sent as one-message chunks, beyond the in-flight window (${batchMode})`, async () => {
+      const stream = uniqueKey('order');
+      const p = new StreamProducer(client, { stream, chunkSize: 1, batchMode });
+      const ids = await p.publishBatch(Array.from({ length: 10_000 }, (_, i) => ({ n: String(i) })));
+      const es = await entries(client, stream);
+      assert.equal(es.length, 10_000);
+      assert.deepEqual(es.map((e) => e.id), ids);
+      assert.ok(es.every((e, i) => e.fields?.['n'] === String(i)));
+    });
+
+    it(`stops at the first failing explicit id and says which messages were written (${batchMode})`, async () => {
+      const stream = uniqueKey('explicit');
+      const p = new StreamProducer(client, { stream, chunkSize: 3, batchMode });
+      // #0–#4 get ids from Redis (now), #5 asks for 1000-0 (below them: refused by XADD), #6–#9 are far above.
+      const batch = [
+        ...Array.from({ length: 5 }, (_, i) => ({ n: String(i) })),
+        { fields: { n: '5' }, id: '1000-0' },
+        ...Array.from({ length: 4 }, (_, i) => ({ fields: { n: String(6 + i) }, id: `9999999999999-${i}` })),
+      ];
+      const err = await p.publishBatch(batch).then(
+        () => assert.fail('publishBatch should fail'),
+        (e: unknown) => e,
+      );
+      assert.ok(isPartial(err), String(err));
+      assert.equal(err.code, 'BAD_ID');
+      // Chunks [0–2] and [3–5]: the second stops at #5 after writing #3 and #4; [6–8] and [9] are not sent.
+      assert.equal(err.written, 5);
+      assert.deepEqual(err.failed, [[5, 10]]);
+      assert.match(err.message, /5 of 10 messages were written; failed: #5–#9; #6–#9 were not sent after the failure/);
+      const es = await entries(client, stream);
+      assert.deepEqual(es.map((e) => e.fields?.['n']), ['0', '1', '2', '3', '4']);
+      assert.deepEqual(es.map((e) => e.id), err.ids.slice(0, 5));
+      assert.ok(err.ids.slice(5).every((id) => id === undefined));
+    });
+  }
+
+  it('falls back to EVAL in order when the script cache was flushed (every chunk answered NOSCRIPT)', async () => {
+    const stream = uniqueKey('noscript');
+    const p = new StreamProducer(client, { stream, chunkSize: 10 });
+    await client.script('FLUSH');
+    const ids = await p.publishBatch(Array.from({ length: 200 }, (_, i) => ({ n: String(i) })));
+    const es = await entries(client, stream);
+    assert.deepEqual(es.map((e) => e.id), ids);
+    assert.ok(es.every((e, i) => e.fields?.['n'] === String(i)));
+  });
+
+  it('sends messages with different field counts and explicit ids in one script chunk, binary-safe', async () => {
+    const stream = uniqueKey('mixed');
+    const bin = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
+    const p = new StreamProducer(client, { stream, chunkSize: 4 });
+    const batch: (MessageFields | OutgoingMessage)[] = [{ a: '1' }, { a: '2', b: bin }, { fields: { a: '3', b: 'x', c: 'y' }, id: '9999999999999-1' }, { a: '4' }, { fields: { z: bin }, id: '9999999999999-5' }];
+    const ids = await p.publishBatch(batch, { trim: { strategy: 'MAXLEN', threshold: 4, exact: true } });
+    assert.equal(ids[2], '9999999999999-1');
+    assert.equal(ids[4], '9999999999999-5');
+    const es = await entries(client, stream);
+    assert.deepEqual(es.map((e) => e.id), ids.slice(1), 'trimmed to 4 once the batch is in');
+    assert.deepEqual(es[0]!.fields, { a: '2', b: bin });
+    assert.deepEqual(es[1]!.fields, { a: '3', b: 'x', c: 'y' });
+    assert.deepEqual(es[3]!.fields, { z: bin });
+  });
+});
+
+describe('(integration) queue: publishBatch when the server runs out of memory mid-batch', () => {
+  let server: Sandbox;
+  let client: RedisClient;
+  before(async function () {
+    this.timeout(20_000);
+    server = await startSandbox();
+    client = await open({ url: server.url });
+  });
+  after(async () => {
+    await quit(client);
+    await server?.stop();
+  });
+
+  for (const batchMode of ['script', 'pipeline'] as const) {
+    it(`reports how many auto-id messages were written and which failed, chunks sent back to back (${batchMode})`, async () => {
+      const stream = `oom:${batchMode}`;
+      await client.config('SET', 'maxmemory', '0');
+      await client.flushall();
+      const used = Number(/used_memory:(\d+)/.exec(String(await client.info('memory')))![1]);
+      await client.config('SET', 'maxmemory-policy', 'noeviction');
+      await client.config('SET', 'maxmemory', String(used + 2 * 2 ** 20));
+      const value = 'x'.repeat(32 * 1024);
+      const n = 200; // 6.4 MB: far beyond the 2 MB left
+      const p = new StreamProducer(client, { stream, chunkSize: 5, batchMode });
+      let err: unknown;
+      try {
+        await p.publishBatch(Array.from({ length: n }, (_, i) => ({ n: String(i), v: value })));
+      } catch (e) {
+        err = e;
+      } finally {
+        await client.config('SET', 'maxmemory', '0');
+      }
+      assert.ok(isPartial(err), String(err));
+      assert.match(err.message, /OOM/);
+      const es = await entries(client, stream);
+      assert.ok(err.written > 0 && err.written < n, `written ${err.written}`);
+      assert.equal(es.length, err.written, 'the count in the error is what the stream holds');
+      assert.match(err.message, new RegExp(`\\(${err.written} of ${n} messages were written; failed: #`));
+      // The ids in the error are exactly the entries of the stream, and the failed ranges cover the rest.
+      const written = err.ids.flatMap((id, i) => (id === undefined ? [] : [[id, String(i)]]));
+      assert.deepEqual(written, es.map((e) => [e.id, e.fields?.['n']]));
+      const failedCount = err.failed.reduce((k, [a, z]) => k + z - a, 0);
+      assert.equal(failedCount, n - err.written);
+      for (const [a, z] of err.failed) for (let i = a; i < z; i++) assert.equal(err.ids[i], undefined);
+    });
+  }
+});
