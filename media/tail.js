@@ -4,7 +4,7 @@
   const vscode = acquireVsCodeApi();
   const body = document.body;
   const maxRows = Number(body.dataset.maxRows) || 5000;
-  const tbody = document.getElementById('rows');
+  const list = document.getElementById('rows');
   const filterInput = document.getElementById('filter');
   const pauseBtn = document.getElementById('pause');
   const rateEl = document.getElementById('rate');
@@ -18,8 +18,8 @@
   let filter = '';
   let lastId;
 
-  function matches(tr) {
-    return !filter || tr.dataset.text.includes(filter);
+  function matches(el) {
+    return !filter || el.dataset.text.includes(filter);
   }
 
   /** hh:mm:ss.mmm (UTC) of an id's ms part; '' when it has none. */
@@ -28,15 +28,23 @@
     return Number.isFinite(ms) && ms >= 0 && ms <= 8.64e15 ? new Date(ms).toISOString().slice(11, 23) : '';
   }
 
+  // Rows are divs in a grid (not a table): with content-visibility, rows off screen cost no layout
+  // or paint, so a view of thousands of rows stays cheap to update.
   function rowElement(r) {
-    const tr = document.createElement('tr');
-    const id = document.createElement('td');
+    const el = document.createElement('div');
+    el.className = 'row';
+    el.setAttribute('role', 'row');
+    const id = document.createElement('span');
     id.className = 'id';
+    id.setAttribute('role', 'cell');
     id.textContent = r.id;
-    const time = document.createElement('td');
+    const time = document.createElement('span');
     time.className = 'time';
+    time.setAttribute('role', 'cell');
     time.textContent = timeOf(r.id);
-    const fields = document.createElement('td');
+    const fields = document.createElement('span');
+    fields.className = 'fields';
+    fields.setAttribute('role', 'cell');
     let text = r.id + ' ';
     for (const [k, v] of r.fields) {
       const f = document.createElement('span');
@@ -51,10 +59,10 @@
       fields.append(f);
       text += k + '=' + v + ' ';
     }
-    tr.dataset.text = text.toLowerCase();
-    tr.append(id, time, fields);
-    if (!matches(tr)) tr.classList.add('hidden');
-    return tr;
+    el.dataset.text = text.toLowerCase();
+    el.append(id, time, fields);
+    if (!matches(el)) el.classList.add('hidden');
+    return el;
   }
 
   function render(rows) {
@@ -62,8 +70,8 @@
     const frag = document.createDocumentFragment();
     // Newest on top.
     for (let i = rows.length - 1; i >= 0; i--) frag.append(rowElement(rows[i]));
-    tbody.prepend(frag);
-    while (tbody.childElementCount > maxRows) tbody.lastElementChild.remove();
+    list.prepend(frag);
+    while (list.childElementCount > maxRows) list.lastElementChild.remove();
     if (rows.length) lastId = rows[rows.length - 1].id;
     // A rendered batch also says when it was put in the DOM, how many rows it added and its oldest
     // id, so publish-to-display latency can be measured (bench/tailView).
@@ -71,8 +79,8 @@
   }
 
   function report(batch) {
-    countEl.textContent = `${tbody.childElementCount} rows` + (held.length ? ` (+${held.length} held while paused)` : '');
-    vscode.postMessage({ type: 'rendered', rows: tbody.childElementCount, lastId, ...batch });
+    countEl.textContent = `${list.childElementCount} rows` + (held.length ? ` (+${held.length} held while paused)` : '');
+    vscode.postMessage({ type: 'rendered', rows: list.childElementCount, lastId, ...batch });
   }
 
   window.addEventListener('message', (event) => {
@@ -106,13 +114,13 @@
     }
   });
   document.getElementById('clear').addEventListener('click', () => {
-    tbody.textContent = '';
+    list.textContent = '';
     held = [];
     report();
   });
   filterInput.addEventListener('input', () => {
     filter = filterInput.value.toLowerCase();
-    for (const tr of tbody.children) tr.classList.toggle('hidden', !matches(tr));
+    for (const el of list.children) el.classList.toggle('hidden', !matches(el));
   });
   vscode.postMessage({ type: 'ready' });
   report();

@@ -195,7 +195,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await reveal(page, 'orders', 'Streams');
     await contextMenu(page, row(page, 'orders'), 'Tail Stream…');
     await quickPick(page, 'Tail "orders"', 'From now');
-    const tail = await webviewFrame(page, 'tbody#rows', 30_000);
+    const tail = await webviewFrame(page, '#rows', 30_000);
     await waitText(tail, '#count', /^0 rows$/);
     assert.equal(await tail.locator('#title').innerText(), `orders · ${CONN} · from $`);
 
@@ -219,8 +219,8 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
 
     // The rows are what the file rendered (orderId = ord-{{seq}}: 1, then 2…11), newest on top,
     // and the same entries Redis holds.
-    const tailRows = await tail.locator('tbody#rows tr').evaluateAll((trs) =>
-      trs.map((tr) => ({ id: tr.querySelector('td.id')?.textContent ?? '', fields: Object.fromEntries([...tr.querySelectorAll('span.f')].map((f) => [f.querySelector('.k')?.textContent?.replace(/=$/, '') ?? '', f.querySelector('.v')?.textContent ?? ''])) })),
+    const tailRows = await tail.locator('#rows .row').evaluateAll((trs) =>
+      trs.map((tr) => ({ id: tr.querySelector('.id')?.textContent ?? '', fields: Object.fromEntries([...tr.querySelectorAll('span.f')].map((f) => [f.querySelector('.k')?.textContent?.replace(/=$/, '') ?? '', f.querySelector('.v')?.textContent ?? ''])) })),
     );
     assert.deepEqual(tailRows.map((r) => r.fields.orderId), Array.from({ length: 11 }, (_, i) => `ord-${11 - i}`));
     for (const r of tailRows) {

@@ -196,7 +196,10 @@ function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connec
 </header>
 <div class="status"><span id="rate">0.0 msg/s</span> · <span id="count">0 rows</span> · <span id="state">following</span></div>
 <div class="error" id="error" hidden></div>
-<table><thead><tr><th class="id">ID</th><th class="time">Time (UTC)</th><th>Fields</th></tr></thead><tbody id="rows"></tbody></table>
+<div class="table" role="table" aria-label="Stream entries, newest first">
+<div class="row head" role="row"><span class="id" role="columnheader">ID</span><span class="time" role="columnheader">Time (UTC)</span><span class="fields" role="columnheader">Fields</span></div>
+<div id="rows" role="rowgroup"></div>
+</div>
 <script src="${script}"></script>
 </body>
 </html>`;
