@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { open, quit, type ConnectionOptions, type RedisClient } from '../../../src/core/connection';
 import { parseEntries } from '../../../src/core/replies';
 import { startSandboxCluster, type SandboxCluster } from '../../../src/core/sandbox';
-import { DLQ_FIELDS, keySlot, ListQueueProducer, ListQueueWorker, listQueueKeys, StreamProducer, StreamWorker, tailStream } from '../../../src/core/queue';
+import { DLQ_FIELDS, keySlot, ListQueueProducer, ListQueueWorker, listQueueKeys, LiveTail, StreamProducer, StreamWorker, tailStream } from '../../../src/core/queue';
 import { uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor } from './helpers';
 
@@ -85,6 +85,22 @@ describe('(integration) queue: Redis Cluster (3 masters)', function () {
     assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => String(i)));
     t.close();
     await done;
+  });
+
+  it('live tail (what the tail view reads): newest first with an exact skip count, then blocking reads', async () => {
+    const stream = uniqueKey('clive');
+    const t = new LiveTail({ connection: conn, stream, blockMs: 500 });
+    stops.push(() => t.close());
+    await t.start();
+    const p = client.pipeline();
+    for (let i = 0; i < 300; i++) p.xadd(stream, '*', 'n', String(i));
+    await p.exec();
+    const r = await t.read(100);
+    assert.deepEqual(r!.entries.map((e) => e.fields?.['n']), Array.from({ length: 100 }, (_, i) => String(200 + i)));
+    assert.deepEqual([r!.skipped, t.skippedExact], [200, true]);
+    const next = t.read(100);
+    await client.xadd(stream, '*', 'n', 'late');
+    assert.deepEqual((await next)!.entries.map((e) => e.fields?.['n']), ['late']);
   });
 
   it('list queue: hash-tagged queue works end to end', async () => {
