@@ -9,6 +9,7 @@ import { CannotConnectError, NoPermError, scrubSecrets } from '../../src/core/er
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/streamProducer';
+import { LiveTail } from '../../src/core/queue/tail';
 import { freePort, startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
@@ -121,6 +122,14 @@ describe('(integration) the README ACL users: a viewer reads everything, an oper
       assert.equal((await insp.pendingPage(s, 'g')).entries.length, 5);
       await insp.entriesPage(s);
       await insp.listQueues({ match: 'none-*' });
+      // The tail view's reader (XINFO STREAM, XREVRANGE, XREAD) with the viewer's rights.
+      const live = new LiveTail({ connection: { url: url('rq-viewer', 'viewer-password') }, stream: s, from: '0' });
+      try {
+        const r = await live.read(3);
+        assert.deepEqual([r!.entries.map((e) => e.id), r!.skipped], [ids.slice(2), 2]);
+      } finally {
+        live.close();
+      }
       const t = { client: insp.client, name: 'viewer' };
       await assert.rejects(ops.ack(t, s, 'g', [ids[0]!]), (e: unknown) => e instanceof NoPermError && /No permission to run XACK/.test((e as Error).message));
       await assert.rejects(ops.trim(t, s, { maxlen: 0 }), (e: unknown) => e instanceof NoPermError && /XTRIM/.test((e as Error).message));
