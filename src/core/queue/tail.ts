@@ -55,16 +55,11 @@ export class StreamTail implements AsyncIterable<StreamEntry> {
   private readonly from: string;
 
   constructor(private readonly options: TailOptions) {
-    if (!options || !options.connection) throw new BadInputError('tail needs connection options');
-    this.stream = nonEmpty(options.stream, 'stream');
-    this.from = options.from ?? '$';
-    if (this.from !== '$') parseId(this.from);
+    ({ stream: this.stream, from: this.from, blockMs: this.blockMs, target: this.target } = checkTail(options));
     this.bufferSize = options.bufferSize === undefined ? 1000 : positiveInt(options.bufferSize, 'bufferSize');
     this.overflow = options.overflow ?? 'pause';
     if (this.overflow !== 'pause' && this.overflow !== 'dropOldest') throw new BadInputError('overflow must be "pause" or "dropOldest"');
     this.count = options.count === undefined ? 100 : positiveInt(options.count, 'count');
-    this.blockMs = options.blockMs === undefined ? 5000 : nonNegative(options.blockMs, 'blockMs');
-    this.target = describeTarget(options.connection);
   }
 
   /** The id of the last entry read from Redis (not necessarily consumed yet). */
@@ -118,13 +113,12 @@ export class StreamTail implements AsyncIterable<StreamEntry> {
         }
       } catch (e) {
         if (this.closed) break;
-        const err = toQueueError(e, { key: this.stream, command: 'XREAD', expected: 'stream', target: this.target });
-        if (err.code !== 'CANNOT_CONNECT') {
+        const err = readError(e, this.stream, this.target);
+        if (err) {
           this.fail(err);
           return;
         }
-        // Connection trouble: the blocking client reconnects by itself; read again from lastId.
-        await pause(Math.min(2000, 50 * 2 ** Math.min(errors++, 6)), this.closeCtl.signal);
+        await reconnectPause(errors++, this.closeCtl.signal);
       }
     }
   }
@@ -203,6 +197,30 @@ export class StreamTail implements AsyncIterable<StreamEntry> {
   }
 }
 
+/** The options both tails share, checked: stream, start (`$` or an id), BLOCK ms, and the target for errors. */
+function checkTail(options: { connection: ConnectionOptions; stream: string; from?: string; blockMs?: number }) {
+  if (!options || !options.connection) throw new BadInputError('tail needs connection options');
+  const from = options.from ?? '$';
+  if (from !== '$') parseId(from);
+  return {
+    stream: nonEmpty(options.stream, 'stream'),
+    from,
+    blockMs: options.blockMs === undefined ? 5000 : nonNegative(options.blockMs, 'blockMs'),
+    target: describeTarget(options.connection),
+  };
+}
+
+/** A read that failed: the error that ends the tail, or undefined for connection trouble (read again). */
+function readError(e: unknown, stream: string, target: string): QueueError | undefined {
+  const err = toQueueError(e, { key: stream, command: 'XREAD', expected: 'stream', target });
+  return err.code === 'CANNOT_CONNECT' ? undefined : err;
+}
+
+/** The wait before reading again after connection trouble (the blocking client reconnects by itself). */
+function reconnectPause(errors: number, signal: AbortSignal): Promise<void> {
+  return pause(Math.min(2000, 50 * 2 ** Math.min(errors, 6)), signal);
+}
+
 /**
  * Where a tail starts: `$` resolved to the stream's last-generated id (`0-0` when there is no
  * stream yet), or the given id. Also returns, on Redis ≥ 7, how many entries the stream had ever
@@ -272,12 +290,7 @@ export class LiveTail {
   private exact = true;
 
   constructor(private readonly options: LiveTailOptions) {
-    if (!options || !options.connection) throw new BadInputError('tail needs connection options');
-    this.stream = nonEmpty(options.stream, 'stream');
-    this.from = options.from ?? '$';
-    if (this.from !== '$') parseId(this.from);
-    this.blockMs = options.blockMs === undefined ? 5000 : nonNegative(options.blockMs, 'blockMs');
-    this.target = describeTarget(options.connection);
+    ({ stream: this.stream, from: this.from, blockMs: this.blockMs, target: this.target } = checkTail(options));
   }
 
   /** Entries returned by read(). */
@@ -344,13 +357,12 @@ export class LiveTail {
           return r;
         } catch (e) {
           if (this.closed) break;
-          const err = toQueueError(e, { key: this.stream, command: 'XREAD', expected: 'stream', target: this.target });
-          if (err.code !== 'CANNOT_CONNECT') {
+          const err = readError(e, this.stream, this.target);
+          if (err) {
             this.close();
             throw err;
           }
-          // The blocking client reconnects by itself; read again after the last id returned.
-          await pause(Math.min(2000, 50 * 2 ** Math.min(errors++, 6)), this.closeCtl.signal);
+          await reconnectPause(errors++, this.closeCtl.signal);
         }
       }
       return undefined;
