@@ -19,6 +19,7 @@ export const SCREENSHOTS = [
   { name: 'tree-list-queue.png', source: 'tree-list-queue.png', test: 'test/ui/demo.test.ts (explorer)' },
   { name: 'producer-file.png', source: 'producer-file.png', test: 'test/ui/demo.test.ts (tail + producer file)' },
   { name: 'tail-view.png', source: 'tail-view.png', test: 'test/ui/demo.test.ts (tail + producer file)' },
+  { name: 'tail-burst.png', source: 'tail-burst.png', test: 'test/ui/demo.test.ts (tail view controls)' },
   { name: 'confirm-claim.png', source: 'confirm-claim.png', test: 'test/ui/demo.test.ts (claim / ack)' },
   { name: 'claim-preview.png', source: 'claim-preview.png', test: 'test/ui/demo.test.ts (claim / ack)' },
   { name: 'first-run.png', source: 'first-run.png', test: 'test/ui/firstRun.test.ts' },

@@ -239,6 +239,63 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     console.log(`      notification: ${note}`);
   });
 
+  it('tail view controls: filter, pause/resume, clear; a burst faster than the view shows the newest and says how many it skipped', async () => {
+    const page = await openVsCode(420);
+    await expandRow(page, CONN);
+    await reveal(page, 'orders', 'Streams');
+    await contextMenu(page, row(page, 'orders'), 'Tail Stream…');
+    await quickPick(page, 'Tail "orders"', 'From now');
+    const tail = await webviewFrame(page, '#rows', 30_000);
+    await waitText(tail, '#count', /^0 rows$/);
+    const add = async (n: number, tag: string): Promise<string[]> => {
+      const p = client.pipeline();
+      for (let i = 0; i < n; i++) p.xadd('orders', '*', 'tag', tag, 'i', String(i));
+      return ((await p.exec()) ?? []).map(([e, id]) => {
+        if (e) throw e;
+        return String(id);
+      });
+    };
+    const shown = () =>
+      tail.locator('#rows .row:not(.hidden)').evaluateAll((els) => els.map((el) => ({ id: el.querySelector('.id')?.textContent ?? '', text: el.querySelector('.fields')?.textContent ?? '' })));
+    await add(5, 'alpha');
+    await add(5, 'beta');
+    await waitText(tail, '#count', /^10 rows$/);
+
+    // The filter matches field text, case-insensitively, and hides the rest.
+    await tail.locator('#filter').fill('BETA');
+    assert.deepEqual((await shown()).map((r) => r.text), ['tag=betai=4', 'tag=betai=3', 'tag=betai=2', 'tag=betai=1', 'tag=betai=0']);
+    await tail.locator('#filter').fill('');
+    assert.equal((await shown()).length, 10);
+
+    // Pause holds what arrives; Resume shows it, newest on top.
+    await tail.locator('#pause').click();
+    assert.equal(await tail.locator('#pause').innerText(), 'Resume');
+    assert.equal(await tail.locator('#state').innerText(), 'paused');
+    const gamma = await add(3, 'gamma');
+    await waitText(tail, '#count', /^10 rows \(\+3 held while paused\)$/);
+    assert.equal((await shown()).length, 10, 'nothing drawn while paused');
+    await tail.locator('#pause').click();
+    await waitText(tail, '#count', /^13 rows$/);
+    assert.deepEqual((await shown()).slice(0, 3).map((r) => r.id), [...gamma].reverse());
+
+    await tail.locator('#clear').click();
+    await waitText(tail, '#count', /^0 rows$/);
+
+    // 20,000 entries at once: the view jumps to the newest, keeps at most tail.maxRows (5,000) and
+    // says how many it did not show.
+    const burst = await add(20_000, 'burst');
+    const state = await waitText(tail, '#state', /^following · \d+ not shown to keep up \(newest first\)$/, 30_000);
+    const skipped = Number(/(\d+) not shown/.exec(state)![1]);
+    const deadline = Date.now() + 30_000;
+    while ((await shown())[0]?.id !== burst[burst.length - 1] && Date.now() < deadline) await page.waitForTimeout(200);
+    const rows = await shown();
+    assert.equal(rows[0]?.id, burst[burst.length - 1], 'the newest entry is on top');
+    assert.ok(rows.length <= 5000, `${rows.length} rows shown`);
+    assert.ok(skipped >= 20_000 - 5000 && skipped < 20_000, `${skipped} not shown`);
+    await screenshot(page, 'tail-burst');
+    console.log(`      after a burst of 20,000: ${rows.length} rows shown, "${state}"`);
+  });
+
   /**
    * Clicks a CodeLens and waits until `orders` grew by `n`. CodeLenses are re-rendered when the
    * provider answers again, so a click can hit a link that was just replaced: click again only
