@@ -80,9 +80,22 @@ export function setField<T>(record: Record<string, T>, name: string, value: T): 
   else record[name] = value;
 }
 
+/** Up to this length, a Buffer is checked for ASCII in JS (cheaper than a native call for short values). */
+const SHORT = 32;
+
 /** Decodes a bulk reply: UTF-8 text as a string, anything else as the Buffer. */
 export function decodeValue(v: unknown): FieldValue {
-  if (Buffer.isBuffer(v)) return isUtf8(v) ? v.toString('utf8') : v;
+  if (Buffer.isBuffer(v)) {
+    // Short ASCII (ids, numbers, names, small values: most of a queue's fields) decodes byte per
+    // character; anything else is checked for UTF-8 as a whole.
+    const n = v.length;
+    if (n <= SHORT) {
+      let i = 0;
+      while (i < n && v[i]! < 0x80) i++;
+      if (i === n) return v.toString('latin1');
+    }
+    return isUtf8(v) ? v.toString('utf8') : v;
+  }
   if (v === null || v === undefined) return '';
   return String(v);
 }
@@ -130,12 +143,44 @@ export function toRecord(reply: unknown): Record<string, unknown> {
   return {};
 }
 
-/** Field list (flat array or map) → Fields. */
-export function parseFields(raw: unknown): Fields | null {
+/**
+ * Field names of the entry parsed before, raw and decoded: entries of one stream mostly repeat
+ * them, and comparing a few bytes is cheaper than decoding them again (it also hands V8 the same
+ * key strings each time, so the records share their shape).
+ */
+export interface NameCache {
+  raw: unknown[];
+  names: string[];
+}
+
+function sameBytes(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b)) return false;
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > SHORT) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Field list (flat array or map) → Fields. `cache` carries names from one entry to the next. */
+export function parseFields(raw: unknown, cache?: NameCache): Fields | null {
   if (raw === null || raw === undefined) return null;
   const out: Fields = {};
   if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) setField(out, decodeName(raw[i]), decodeValue(raw[i + 1]));
+    for (let i = 0, j = 0; i + 1 < raw.length; i += 2, j++) {
+      const k = raw[i];
+      let name: string;
+      if (cache && j < cache.raw.length && sameBytes(cache.raw[j], k)) name = cache.names[j]!;
+      else {
+        name = decodeName(k);
+        if (cache) {
+          cache.raw[j] = k;
+          cache.names[j] = name;
+        }
+      }
+      setField(out, name, decodeValue(raw[i + 1]));
+    }
     return out;
   }
   const rec = raw instanceof Map ? raw : new Map(Object.entries(raw as object));
@@ -144,15 +189,19 @@ export function parseFields(raw: unknown): Fields | null {
 }
 
 /** `[id, [f, v, ...]]` → StreamEntry. */
-export function parseEntry(raw: unknown): StreamEntry {
-  const [id, fields] = raw as [unknown, unknown];
-  return { id: str(id), fields: parseFields(fields) };
+export function parseEntry(raw: unknown, cache?: NameCache): StreamEntry {
+  const e = raw as unknown[];
+  const id = e[0];
+  return { id: Buffer.isBuffer(id) ? id.toString('latin1') : String(id), fields: parseFields(e[1], cache) };
 }
 
 /** XRANGE / XREVRANGE / XCLAIM reply → entries. Nil entries (deleted) keep their id with `fields: null`. */
 export function parseEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
-  return raw.filter((e) => e !== null).map(parseEntry);
+  const out: StreamEntry[] = [];
+  const cache: NameCache = { raw: [], names: [] };
+  for (const e of raw) if (e !== null) out.push(parseEntry(e, cache));
+  return out;
 }
 
 /**
@@ -176,6 +225,90 @@ export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[
   }
   const rec = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
   return rec.map(([name, entries]) => ({ stream: decodeName(name), entries: parseEntries(entries) }));
+}
+
+/**
+ * Stream entries packed by cmsgpack in a script (`[[id, [field, value, ...]], ...]`, see
+ * queue/scripts READ_NEW) → entries, decoded like {@link parseEntries}: values that are valid
+ * UTF-8 as strings, others as Buffers (copies), names as by {@link decodeName}. Reads only the
+ * MessagePack types cmsgpack produces for such a table: arrays, strings/binaries and nil.
+ */
+export function parsePackedEntries(buf: Buffer): StreamEntry[] {
+  let p = 0;
+  const fail = (what: string): never => {
+    throw new Error(`Unexpected packed stream entries: ${what} at byte ${p} of ${buf.length}`);
+  };
+  /** Length of the array at p (moves past its header), or -1 for nil. */
+  const arrayLength = (): number => {
+    const b = buf[p++]!;
+    if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
+    if (b === 0xdc) return (p += 2), buf.readUInt16BE(p - 2);
+    if (b === 0xdd) return (p += 4), buf.readUInt32BE(p - 4);
+    if (b === 0xc0) return -1;
+    return fail(`type 0x${b.toString(16)} where an array was expected`);
+  };
+  /** Length of the string at p (moves past its header). */
+  const stringLength = (): number => {
+    const b = buf[p++]!;
+    if (b >= 0xa0 && b <= 0xbf) return b & 0x1f;
+    if (b === 0xd9 || b === 0xc4) return buf[p++]!;
+    if (b === 0xda || b === 0xc5) return (p += 2), buf.readUInt16BE(p - 2);
+    if (b === 0xdb || b === 0xc6) return (p += 4), buf.readUInt32BE(p - 4);
+    return fail(`type 0x${b.toString(16)} where a string was expected`);
+  };
+  const isAscii = (start: number, end: number): boolean => {
+    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
+    return true;
+  };
+  const value = (start: number, end: number): FieldValue => {
+    if (end - start <= SHORT && isAscii(start, end)) return buf.toString('latin1', start, end);
+    const v = buf.subarray(start, end);
+    return isUtf8(v) ? v.toString('utf8') : Buffer.from(v);
+  };
+  // Field names of the previous entry (byte range → name): entries of a stream mostly repeat them.
+  const prevStart: number[] = [];
+  const prevLen: number[] = [];
+  const prevName: string[] = [];
+  const sameAsPrev = (j: number, start: number, len: number): boolean => {
+    if (j >= prevLen.length || prevLen[j] !== len) return false;
+    const o = prevStart[j]!;
+    for (let i = 0; i < len; i++) if (buf[o + i] !== buf[start + i]) return false;
+    return true;
+  };
+  const n = arrayLength();
+  const out: StreamEntry[] = [];
+  for (let e = 0; e < n; e++) {
+    if (arrayLength() !== 2) fail('an entry that is not [id, fields]');
+    const idLen = stringLength();
+    const id = buf.toString('latin1', p, p + idLen);
+    p += idLen;
+    const m = arrayLength();
+    if (m < 0) {
+      out.push({ id, fields: null });
+      continue;
+    }
+    const fields: Fields = {};
+    for (let i = 0, j = 0; i + 1 < m; i += 2, j++) {
+      const kLen = stringLength();
+      const kStart = p;
+      p += kLen;
+      let name: string;
+      if (sameAsPrev(j, kStart, kLen)) name = prevName[j]!;
+      else {
+        name = decodeName(buf.subarray(kStart, kStart + kLen));
+        prevStart[j] = kStart;
+        prevLen[j] = kLen;
+        prevName[j] = name;
+      }
+      const vLen = stringLength();
+      setField(fields, name, value(p, p + vLen));
+      p += vLen;
+    }
+    if (m % 2 === 1) p += stringLength(); // an odd trailing element: skipped, as parseFields does
+    out.push({ id, fields });
+  }
+  if (p !== buf.length) fail('trailing bytes');
+  return out;
 }
 
 function optId(v: unknown): string | undefined {

@@ -102,6 +102,26 @@ return ids`,
 );
 
 /**
+ * A worker's read of new entries, with the acks of its previous batch: XACK, then XREADGROUP
+ * (never blocking inside a script), returning the entries packed by cmsgpack into one value.
+ * The client then decodes one MessagePack buffer instead of ~7 protocol values per entry, which
+ * costs it about half the CPU per message; the server pays the packing (see StreamWorkerOptions
+ * scriptedReads).
+ * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] COUNT, ARGV[4..] ids to XACK first.
+ * Returns {acked, packed entries | false (none) | the XREADGROUP error}. Entries are packed as the
+ * reply's entry list: [[id, [field, value, ...]], ...].
+ */
+export const READ_NEW = define(
+  'readNew',
+  `local acked = 0
+if #ARGV > 3 then acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 4)) end
+local r = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if type(r) == 'table' and r.err then return {acked, r} end
+if not r then return {acked, false} end
+return {acked, cmsgpack.pack(r[1][2])}`,
+);
+
+/**
  * Dead-letters one stream entry atomically: copies its fields plus metadata to the DLQ, XACKs it,
  * and optionally XDELs it from the source. Does nothing (returns false) when the entry is no
  * longer pending in the group, so two workers racing on one entry dead-letter it once.

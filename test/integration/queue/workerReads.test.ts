@@ -1,0 +1,159 @@
+// How the worker reads new entries: scripted reads (XACK + XREADGROUP in one script, entries
+// packed with cmsgpack) hand handlers exactly what plain reads do; acks ride with reads; a server
+// that refuses the script is read plainly; read-ahead never holds more than concurrency + prefetch.
+import * as assert from 'node:assert/strict';
+import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { compareIds } from '../../../src/core/ids';
+import { parseEntries, type StreamEntry } from '../../../src/core/replies';
+import { StreamWorker, type StreamMessage, type StreamWorkerOptions } from '../../../src/core/queue';
+import { redisUrl, uniqueKey } from '../../support/integrationHooks';
+import { pendingCount, sleep, waitFor } from './helpers';
+
+describe('(integration) queue: stream worker reads', () => {
+  let client: RedisClient;
+  const workers: StreamWorker[] = [];
+  before(async () => (client = await open({ url: redisUrl() })));
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+  });
+  after(() => quit(client));
+
+  function worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string }): StreamWorker {
+    const w = new StreamWorker({ connection: { url: o.url ?? redisUrl() }, blockMs: 500, ...o });
+    workers.push(w);
+    return w;
+  }
+
+  /** Entries that exercise the decoding: binary, invalid UTF-8 names, long values (every MessagePack string size), many fields. */
+  async function publishAwkward(stream: string): Promise<StreamEntry[]> {
+    const bin = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+    const wide: (string | Buffer)[] = [];
+    for (let i = 0; i < 20; i++) wide.push(`f${i}`, `v${i}`);
+    const rows: (string | Buffer)[][] = [
+      ['a', '1', 'b', 'order.created', 'c', '0123456789abcdef'],
+      ['a', '2', 'b', 'order.created', 'c', 'x'.repeat(31)],
+      ['a', '3', 'b', 'héllo wörld ✓', 'c', 'y'.repeat(33)],
+      ['bin', bin, 'empty', '', 'long', 'z'.repeat(300)],
+      [Buffer.from([0x6b, 0xff]), 'name is not UTF-8', '__proto__', 'kept', 'huge', 'w'.repeat(70_000)],
+      wide,
+      ['bom', Buffer.from([0xef, 0xbb, 0xbf, 0x41]), 'a', '4'],
+      ...Array.from({ length: 40 }, (_, i) => ['a', String(100 + i), 'b', 'order.created', 'c', `${i}`]),
+    ];
+    for (const r of rows) await client.callBuffer('XADD', stream, '*', ...r);
+    return parseEntries(await client.xrangeBuffer(stream, '-', '+'));
+  }
+
+  for (const scriptedReads of [true, false]) {
+    it(`hands handlers the same ids and fields as XRANGE decodes, binary-safe (scriptedReads ${scriptedReads})`, async () => {
+      const stream = uniqueKey('reads');
+      const expected = await publishAwkward(stream);
+      const got: StreamMessage[] = [];
+      const w = worker({ stream, group: 'g', startId: '0', concurrency: 5, batchSize: 7, prefetch: 14, scriptedReads, handler: (m) => void got.push(m) });
+      await w.start();
+      await waitFor(() => got.length === expected.length, 10_000, 'all delivered');
+      await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'all acked');
+      got.sort((a, b) => compareIds(a.id, b.id));
+      assert.deepEqual(got.map((m) => ({ id: m.id, fields: m.fields })), expected);
+      assert.ok(got.every((m) => m.deliveries === 1 && m.stream === stream));
+      const bin = got[3]!.fields['bin'];
+      assert.ok(Buffer.isBuffer(bin) && bin.equals(Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80])));
+      assert.equal(got[4]!.fields['k\\xff'], 'name is not UTF-8');
+      assert.equal(Object.getOwnPropertyDescriptor(got[4]!.fields, '__proto__')?.value, 'kept');
+      assert.equal(got[6]!.fields['bom'], '\ufeffA', 'a BOM stays');
+      assert.equal(w.stats.acked, expected.length);
+    });
+  }
+
+  it('scripted reads: acks ride with the next read (few XACK round trips), and the worker blocks again when the stream runs dry', async () => {
+    const stream = uniqueKey('ride');
+    const seen: string[] = [];
+    const w = worker({ stream, group: 'g', startId: '0', concurrency: 10, batchSize: 50, prefetch: 50, handler: (m) => void seen.push(m.id) });
+    await client.config('RESETSTAT');
+    const p = client.pipeline();
+    for (let i = 0; i < 1000; i++) p.xadd(stream, '*', 'n', String(i));
+    await p.exec();
+    await w.start();
+    await waitFor(() => seen.length === 1000, 10_000, 'all processed');
+    await waitFor(() => w.stats.acked === 1000, 5000, 'all acked');
+    const stats = String(await client.info('commandstats'));
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // About 20 reads of 50; XACKs inside the scripts are counted under xack too, so top-level XACKs are few.
+    assert.ok(calls('evalsha') >= 20, `evalsha ${calls('evalsha')}`);
+    assert.ok(calls('xack') <= calls('evalsha') + 5, `xack ${calls('xack')} for ${calls('evalsha')} scripted reads`);
+    // Idle now: a new entry arrives through the blocking read promptly.
+    await sleep(100);
+    const t = Date.now();
+    await client.xadd(stream, '*', 'n', 'late');
+    await waitFor(() => seen.length === 1001, 2000, 'late entry');
+    assert.ok(Date.now() - t < 400, `blocking read picked it up in ${Date.now() - t} ms`);
+  });
+
+  it('reads plainly when the ACL user may not run scripts', async () => {
+    const stream = uniqueKey('acl');
+    const user = `noscript${Date.now()}`;
+    await client.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-eval', '-evalsha');
+    try {
+      const p = client.pipeline();
+      for (let i = 0; i < 300; i++) p.xadd(stream, '*', 'n', String(i));
+      await p.exec();
+      const url = redisUrl().replace('redis://', `redis://${user}:pw@`);
+      const seen = new Set<string>();
+      const w = worker({ url, stream, group: 'g', startId: '0', concurrency: 10, batchSize: 20, prefetch: 40, handler: (m) => void seen.add(m.id) });
+      const errors: string[] = [];
+      w.on('error', (e) => errors.push(e.code));
+      await w.start();
+      await waitFor(() => seen.size === 300, 10_000, 'all processed');
+      await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'all acked');
+      assert.deepEqual(errors, ['NOPERM'], 'the refusal is reported once, then plain reads');
+    } finally {
+      await client.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('reads ahead only into room: never more than concurrency + prefetch held while handlers are slow', async () => {
+    const stream = uniqueKey('ahead');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let done = 0;
+    const w = worker({ stream, group: 'g', startId: '0', concurrency: 4, batchSize: 4, prefetch: 8, handler: async () => {
+      await gate;
+      done++;
+    } });
+    const p = client.pipeline();
+    for (let i = 0; i < 100; i++) p.xadd(stream, '*', 'n', String(i));
+    await p.exec();
+    await w.start();
+    await waitFor(async () => (await pendingCount(client, stream, 'g')) === 12, 5000, '12 held');
+    await sleep(300);
+    assert.equal(await pendingCount(client, stream, 'g'), 12, 'never more than concurrency + prefetch');
+    release();
+    await waitFor(() => done === 100 && w.stats.acked === 100, 10_000, 'all processed and acked');
+  });
+
+  for (const scriptedReads of [true, false]) {
+    it(`stop under load: every entry whose handler finished is acked; entries read ahead stay pending for the next start (scriptedReads ${scriptedReads})`, async () => {
+      const stream = uniqueKey('stopload');
+      const p = client.pipeline();
+      for (let i = 0; i < 5000; i++) p.xadd(stream, '*', 'n', String(i));
+      await p.exec();
+      const done = new Set<string>();
+      const o = { stream, group: 'g', consumer: 'c', startId: '0', concurrency: 20, batchSize: 50, prefetch: 100, scriptedReads };
+      const w1 = worker({ ...o, handler: async (m) => {
+        await sleep(0);
+        done.add(m.id);
+      } });
+      await w1.start();
+      await waitFor(() => done.size >= 1000, 10_000, '1000 processed');
+      await w1.stop();
+      const pending = (await client.xpending(stream, 'g', '-', '+', 10_000)) as [string][];
+      assert.ok(pending.length <= 20 + 100 + 50, `held at most concurrency + prefetch (+ a batch being read): ${pending.length}`);
+      assert.ok(pending.every(([id]) => !done.has(id)), 'no finished entry left pending');
+      assert.equal(w1.stats.acked, done.size);
+      // The same consumer name picks up the rest, its own pending entries first.
+      const w2 = worker({ ...o, handler: (m) => void done.add(m.id) });
+      await w2.start();
+      await waitFor(() => done.size === 5000, 20_000, 'all processed');
+      await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 10_000, 'all acked');
+    });
+  }
+});
