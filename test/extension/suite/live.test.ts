@@ -82,6 +82,29 @@ describe('(extension) publish, tail, debug consumer', function () {
     await until('the blocking connection to close', async () => !String(await client.client('LIST')).split('\n').some((l) => / cmd=xread /.test(l) && / name=redis-queues\S*:blocking /.test(l)));
   });
 
+  it('runs several tails at once, each on its own connection; closing one ends only its connection', async () => {
+    const a = `${prefix}:multiA`;
+    const b = `${prefix}:multiB`;
+    await client.xadd(a, '*', 'seed', 'a');
+    await client.xadd(b, '*', 'seed', 'b');
+    const blocking = async () => String(await client.client('LIST')).split('\n').filter((l) => / name=redis-queues\S*:blocking /.test(l)).length;
+    const before = await blocking();
+    const pa = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', a), { from: '$' }))!;
+    const pb = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', b), { from: '$' }))!;
+    panels.push(pa, pb);
+    assert.equal(await blocking(), before + 2, 'one blocking connection per tail');
+    const ia = String(await client.xadd(a, '*', 'n', 'a1'));
+    const ib = String(await client.xadd(b, '*', 'n', 'b1'));
+    await until('each tail shows its own stream', () => pa.stats.renderedLastId === ia && pb.stats.renderedLastId === ib);
+    pa.dispose();
+    await until('the closed tail\'s connection to go', async () => (await blocking()) === before + 1);
+    const ib2 = String(await client.xadd(b, '*', 'n', 'b2'));
+    await until('the other tail to go on', () => pb.stats.renderedLastId === ib2);
+    assert.equal(pb.stats.rendered, 2);
+    pb.dispose();
+    await until('both connections closed', async () => (await blocking()) === before);
+  });
+
   it('keeps at most tail.maxRows rows however many arrive', async () => {
     await vscode.workspace.getConfiguration('redisQueues').update('tail.maxRows', 100, vscode.ConfigurationTarget.Global);
     const s = `${prefix}:bounded`;
