@@ -173,6 +173,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
   const N = sizes.workerMessages;
   const C = sizes.workerConcurrency;
   let drainRate = NaN;
+  let drainRun: Run | undefined;
   {
     const ours: Run[] = [];
     const rawRuns: Run[] = [];
@@ -265,6 +266,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
     const r = med(rawRuns);
     const op = med(oursPlain);
     drainRate = o.rate;
+    drainRun = o;
     rows.push({
       figure: `Worker drain, no-op handler, ${fmt(N)} pre-published entries, concurrency ${C}, batchSize 100, prefetch 100 (default scripted reads: one script call XACKs the previous batch and reads the next, entries packed)`,
       ours: `${fmt(o.rate)} msg/s`,
@@ -293,6 +295,10 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
     const connection = { host: '127.0.0.1', port: bull.port, maxRetriesPerRequest: null };
     const adds: number[] = [];
     const works: number[] = [];
+    /** CPU per job of the BullMQ worker phase: its redis-server (INFO CPU) and this process. */
+    const bullServerCpu: number[] = [];
+    const bullClientCpu: number[] = [];
+    const bc = raw(bull.port);
     const oursAdds: number[] = [];
     const bullRounds = Math.max(1, Math.min(sizes.rounds, 3));
     const batch = messages(1000);
@@ -320,6 +326,8 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
       let completed = 0;
       let finish: (t: number) => void = () => undefined;
       const done = new Promise<number>((resolve) => (finish = resolve));
+      const scpu0 = await serverCpu(bc);
+      const cpu0 = process.cpuUsage();
       t0 = nowMs();
       const w = new Worker(name, async () => undefined, { connection, concurrency: C, autorun: true });
       w.on('completed', () => {
@@ -329,6 +337,9 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
       await w.close();
       if (!Number.isFinite(t1)) throw new Error(`BullMQ worker completed ${completed} of ${J} in 300 s`);
       works.push((J / (t1 - t0)) * 1000);
+      const cpu = process.cpuUsage(cpu0);
+      bullClientCpu.push((cpu.user + cpu.system) / J);
+      bullServerCpu.push(((await serverCpu(bc)) - scpu0) * 1e6 / J);
       await q.obliterate({ force: true });
       await q.close();
       log(`bullmq round ${round + 1}: add ${fmt(adds[round]!)} /s (ours on that server ${fmt(oursAdds[round]!)} /s), worker ${fmt(works[round]!)} /s`);
@@ -343,6 +354,23 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
       target: '≥ 8×',
       met: drain / w >= 8,
     });
+    if (drainRun) {
+      const bs = median(bullServerCpu);
+      const bcl = median(bullClientCpu);
+      rows.push({
+        figure: '… redis-server CPU per message, worker drain (INFO CPU; BullMQ: its own server during the worker phase)',
+        ours: `${drainRun.serverCpuUs.toFixed(2)} µs/msg`,
+        reference: `BullMQ: ${bs.toFixed(2)} µs/job`,
+        ratio: bs / drainRun.serverCpuUs,
+      });
+      rows.push({
+        figure: '… client CPU per message, worker drain (Node, this process; BullMQ from Worker start to close)',
+        ours: `${drainRun.clientUs.toFixed(2)} µs/msg`,
+        reference: `BullMQ: ${bcl.toFixed(2)} µs/job`,
+        ratio: bcl / drainRun.clientUs,
+      });
+    }
+    bc.disconnect();
     rows.push({
       figure: `Producer publishBatch vs BullMQ Queue.addBulk (batches of 1000, ${fmt(J)} each, both on the BullMQ sandbox)`,
       ours: `${fmt(median(oursAdds))} msg/s`,
