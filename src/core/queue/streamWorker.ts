@@ -59,7 +59,7 @@ export interface StreamWorkerOptions {
    * XREADGROUP when the stream runs dry. Default true: it roughly halves this process's CPU per
    * message (one value to decode per read instead of ~7 per entry, one command instead of a
    * read and an XACK), for about 1.5× the server CPU per message of a plain XREADGROUP + XACK
-   * (BENCHMARKS.md). `false`: plain XREADGROUP always (leaves a shared Redis more headroom, and
+   * (still about a tenth of what BullMQ's worker costs the server per job; BENCHMARKS.md). `false`: plain XREADGROUP always (leaves a shared Redis more headroom, and
    * uses less server memory during a read of very large entries, which pass through Lua strings).
    * Falls back to plain reads by itself if the server refuses the script (ACL, no cmsgpack).
    * Delivery is the same either way (the script's XREADGROUP fills the PEL like a plain one).
