@@ -5,7 +5,7 @@ import { close, createClient, describeTarget, isCluster, open, quit, type Connec
 import { BadInputError, QueueError, toQueueError } from '../errors';
 import { compareIds, nextId } from '../ids';
 import { capabilities, parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, parseInfo, type Capabilities, type Fields, type StreamEntry } from '../replies';
-import { READ_NEW, runScriptArgv } from './scripts';
+import { isPermanentScriptRefusal, READ_NEW, runScriptArgv } from './scripts';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { defaultDeadLetterStream } from './keys';
 import { deadLetterEntry } from '../ops';
@@ -400,10 +400,10 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         r = (await runScriptArgv(this.blocking!, READ_NEW, argv)) as unknown[];
       } catch (e) {
         if (acks) this.ackFailed(acks); // (the read's error is reported by the read loop)
-        // A server that cannot run the script (no EVAL for this ACL user, no cmsgpack, ...):
-        // plain reads from now on.
-        const code = this.err(e).code;
-        if (code === 'NOPERM' || code === 'REDIS') this.scripted = false;
+        // A server that will not run the script (no EVAL for this ACL user, no cmsgpack, ...):
+        // plain reads from now on. A passing refusal (BUSY, LOADING, READONLY, a failover, a lost
+        // connection) leaves scripted reads on: the read loop retries after a pause.
+        if (isPermanentScriptRefusal(e)) this.scripted = false;
         throw e;
       }
       if (acks) this.acked(acks, Number(r[0]));

@@ -110,6 +110,46 @@ describe('(integration) queue: stream worker reads', () => {
     }
   });
 
+  it('keeps scripted reads after a passing refusal: BUSY while another client runs a slow script', async function () {
+    this.timeout(30_000);
+    const stream = uniqueKey('busy');
+    const n = 6000;
+    const p = client.pipeline();
+    for (let i = 0; i < n; i++) p.xadd(stream, '*', 'n', String(i));
+    await p.exec();
+    const seen = new Map<string, number>();
+    const w = worker({ stream, group: 'g', startId: '0', concurrency: 20, batchSize: 20, handler: async (m) => {
+      seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
+      await sleep(2);
+    } });
+    const errors: string[] = [];
+    w.on('error', (e) => errors.push(e.message));
+    // Redis 7 names it busy-reply-threshold (lua-time-limit before): other clients get BUSY after 50 ms of a script.
+    const threshold = (await client.config('GET', 'busy-reply-threshold')) as string[];
+    const param = threshold.length ? 'busy-reply-threshold' : 'lua-time-limit';
+    const before = (await client.config('GET', param)) as string[];
+    const slow = await open({ url: redisUrl() });
+    const evalsha = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0);
+    try {
+      await client.config('SET', param, '50');
+      await w.start();
+      await waitFor(() => seen.size >= 300, 10_000, 'draining');
+      // ~400 ms of busy loop: the worker's reads (and acks) meanwhile are answered BUSY.
+      await slow.eval("local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] while true do local u = redis.call('TIME') if u[1] * 1e6 + u[2] - s > 400000 then break end end return 1", 0);
+      assert.ok(errors.some((m) => /BUSY/.test(m)), `the worker met BUSY: ${errors.join(' | ')}`);
+      assert.ok(seen.size < n - 1000, `still plenty to read after the slow script (${seen.size} read)`);
+      const callsAfterBusy = await evalsha();
+      await waitFor(() => seen.size === n, 20_000, 'all processed');
+      await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 10_000, 'all acked');
+      const calls = (await evalsha()) - callsAfterBusy;
+      assert.ok(calls >= 50, `scripted reads go on after the BUSY spell: ${calls} EVALSHA calls`);
+      assert.ok([...seen.values()].every((k) => k === 1), 'every entry handled once');
+    } finally {
+      await client.config('SET', param, before[1]!);
+      await quit(slow);
+    }
+  });
+
   it('reads ahead only into room: never more than concurrency + prefetch held while handlers are slow', async () => {
     const stream = uniqueKey('ahead');
     let release!: () => void;
