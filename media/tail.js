@@ -78,8 +78,19 @@
     report(rows.length ? { at: Date.now(), added: rows.length, firstId: rows[0].id } : undefined);
   }
 
+  // While paused the extension reads nothing from Redis; the view says how many arrived meanwhile
+  // (from the status the extension sends every second) and catches up on Resume.
+  let arrived = 0;
+  let arrivedAtPause = 0;
+
+  function showCount() {
+    // Rows of the batch that was on its way when Pause was pressed are held, plus what arrived since.
+    const since = paused ? held.length + Math.max(0, arrived - arrivedAtPause) : 0;
+    countEl.textContent = `${list.childElementCount} rows` + (since > 0 ? ` (+${since} new while paused)` : '');
+  }
+
   function report(batch) {
-    countEl.textContent = `${list.childElementCount} rows` + (held.length ? ` (+${held.length} held while paused)` : '');
+    showCount();
     vscode.postMessage({ type: 'rendered', rows: list.childElementCount, lastId, ...batch });
   }
 
@@ -93,6 +104,10 @@
       } else render(m.rows);
     }
     if (m.type === 'rows' || m.type === 'rate') {
+      // A held batch is counted by held.length from now on, not twice.
+      arrived = m.received || 0;
+      if (paused && m.type === 'rows') arrivedAtPause = arrived;
+      showCount();
       rateEl.textContent = `${(m.rate || 0).toFixed(1)} msg/s`;
       if (m.skipped) stateEl.textContent = `${paused ? 'paused' : 'following'} · ${m.skippedExact === false ? 'at least ' : ''}${m.skipped} not shown to keep up (newest first)`;
     }
@@ -105,13 +120,15 @@
 
   pauseBtn.addEventListener('click', () => {
     paused = !paused;
+    arrivedAtPause = arrived;
     pauseBtn.textContent = paused ? 'Resume' : 'Pause';
     stateEl.textContent = paused ? 'paused' : 'following';
+    vscode.postMessage({ type: 'pause', paused });
     if (!paused && held.length) {
       const rows = held;
       held = [];
       render(rows);
-    }
+    } else showCount();
   });
   document.getElementById('clear').addEventListener('click', () => {
     list.textContent = '';

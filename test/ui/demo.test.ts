@@ -267,12 +267,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await tail.locator('#filter').fill('');
     assert.equal((await shown()).length, 10);
 
-    // Pause holds what arrives; Resume shows it, newest on top.
+    // Pause reads nothing more and says how many arrived; Resume shows them, newest on top.
     await tail.locator('#pause').click();
     assert.equal(await tail.locator('#pause').innerText(), 'Resume');
     assert.equal(await tail.locator('#state').innerText(), 'paused');
     const gamma = await add(3, 'gamma');
-    await waitText(tail, '#count', /^10 rows \(\+3 held while paused\)$/);
+    await waitText(tail, '#count', /^10 rows \(\+3 new while paused\)$/);
     assert.equal((await shown()).length, 10, 'nothing drawn while paused');
     await tail.locator('#pause').click();
     await waitText(tail, '#count', /^13 rows$/);

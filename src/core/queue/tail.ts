@@ -318,6 +318,21 @@ export class LiveTail {
     return this.lastId;
   }
 
+  /**
+   * Entries that arrived after the last one returned and are not counted yet (what the next read
+   * would return or pass over), without reading them: one XINFO STREAM. `undefined` when it cannot
+   * be counted (Redis < 7, a start at an id other than `$`/`0`, or a read in progress).
+   */
+  async backlog(): Promise<number | undefined> {
+    if (this.reading || this.closed || !this.started || this.addedBefore === undefined) return undefined;
+    try {
+      const added = parseStreamInfo(await this.client!.callBuffer('XINFO', 'STREAM', this.stream)).entriesAdded;
+      return added === undefined ? undefined : Math.max(0, added - this.addedBefore - this.returnedCount - this.skippedCount);
+    } catch {
+      return undefined; // no stream (yet), or connection trouble: the next read says more
+    }
+  }
+
   /** Connects and resolves `$`; called by the first read(), or call it to fix "now" early. */
   async start(): Promise<void> {
     if (this.started || this.closed) return;

@@ -70,6 +70,10 @@ export class TailPanel implements vscode.Disposable {
    * case a report was lost). Without it a fast stream queues batches on their way to the webview.
    */
   private inFlight = false;
+  /** Paused in the view: nothing is read until Resume (then the newest, counting what was passed over). */
+  private paused = false;
+  /** While paused: entries arrived and not read yet (LiveTail.backlog, once a second). */
+  private backlog = 0;
   private wake: (() => void) | undefined;
 
   private constructor(
@@ -82,17 +86,18 @@ export class TailPanel implements vscode.Disposable {
     TailPanel.open.add(this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: { type: string; rows?: number; lastId?: string }) => {
+      panel.webview.onDidReceiveMessage((m: { type: string; rows?: number; lastId?: string; paused?: boolean }) => {
         if (m.type === 'ready') this.ready = true;
+        if (m.type === 'pause') this.paused = m.paused === true;
         if (m.type === 'rendered') {
           this.inFlight = false;
           this.stats.rendered = m.rows ?? 0;
           this.stats.renderedLastId = m.lastId;
         }
-        if (this.ready && !this.inFlight) this.wakeUp();
+        if (this.ready && !this.inFlight && !this.paused) this.wakeUp();
       }),
     );
-    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer = setInterval(() => void this.tick(), 1000);
     void this.pump();
   }
 
@@ -117,9 +122,9 @@ export class TailPanel implements vscode.Disposable {
     w?.();
   }
 
-  /** Until the view can take a batch: it runs, and rendered the last one (or 5 s went by). */
+  /** Until the view can take a batch: it runs, is not paused, and rendered the last one (or 5 s went by). */
   private async viewFree(): Promise<void> {
-    while (!this.stats.closed && (!this.ready || this.inFlight)) {
+    while (!this.stats.closed && (!this.ready || this.inFlight || this.paused)) {
       const lost = this.inFlight ? setTimeout(() => ((this.inFlight = false), this.wakeUp()), 5000) : undefined;
       await new Promise<void>((r) => (this.wake = r));
       clearTimeout(lost);
@@ -146,15 +151,23 @@ export class TailPanel implements vscode.Disposable {
     }
   }
 
-  private status() {
-    return { rate: this.stats.rate, received: this.tail.arrived, skipped: this.tail.skipped, skippedExact: this.tail.skippedExact };
+  /** Entries that arrived since the start: read, passed over, or (while paused) not read yet. */
+  private arrived(): number {
+    return this.tail.arrived + (this.paused ? this.backlog : 0);
   }
 
-  /** Once a second: the arrival rate (entries read or passed over), to the view. */
-  private tick(): void {
+  private status() {
+    return { rate: this.stats.rate, received: this.arrived(), skipped: this.tail.skipped, skippedExact: this.tail.skippedExact };
+  }
+
+  /** Once a second: the arrival rate (entries read or passed over, or waiting while paused), to the view. */
+  private async tick(): Promise<void> {
+    if (this.paused) this.backlog = (await this.tail.backlog()) ?? this.backlog;
+    else this.backlog = 0;
+    if (this.stats.closed) return;
     const now = Date.now();
-    const arrived = this.tail.arrived;
-    this.stats.rate = (arrived - this.rateFrom.arrived) / ((now - this.rateFrom.at) / 1000);
+    const arrived = this.arrived();
+    this.stats.rate = Math.max(0, arrived - this.rateFrom.arrived) / ((now - this.rateFrom.at) / 1000);
     this.rateFrom = { at: now, arrived };
     if (this.ready) void this.panel.webview.postMessage({ type: 'rate', ...this.status() });
   }

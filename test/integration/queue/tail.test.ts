@@ -187,6 +187,22 @@ describe('(integration) queue: live tail (newest first when behind)', () => {
     assert.equal(t.arrived, 1005);
   });
 
+  it('backlog() counts what arrived without reading it', async () => {
+    const stream = uniqueKey('liveback');
+    await client.xadd(stream, '*', 'n', 'before');
+    const t = live({ stream });
+    await t.start();
+    assert.equal(await t.backlog(), 0);
+    await publish(stream, 0, 700);
+    assert.equal(await t.backlog(), 700);
+    assert.equal(t.returned, 0, 'nothing read');
+    const r = await t.read(200);
+    assert.deepEqual([r!.entries.length, r!.skipped, await t.backlog()], [200, 500, 0]);
+    const other = live({ stream, from: '0-1' });
+    await other.start();
+    assert.equal(await other.backlog(), undefined, 'not countable from an arbitrary id');
+  });
+
   it('from 0 counts the whole stream: returned + skipped = length', async () => {
     const stream = uniqueKey('live0');
     await publish(stream, 0, 2500);
