@@ -189,7 +189,8 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     console.log(`      list queue: ${loggable(lrows.filter((r) => r.level >= 3).map((r) => r.text))}`);
   });
 
-  it('tail + producer file: "Tail Stream…" from now, then ▶ Publish and ×10 from a .redisq file show up as rows', async () => {
+  /** VS Code with the demo connection, and a tail of `orders` from now opened from the tree (0 rows). */
+  async function tailOrders(): Promise<{ page: Page; tail: Frame }> {
     const page = await openVsCode(420);
     await expandRow(page, CONN);
     await reveal(page, 'orders', 'Streams');
@@ -197,6 +198,11 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await quickPick(page, 'Tail "orders"', 'From now');
     const tail = await webviewFrame(page, '#rows', 30_000);
     await waitText(tail, '#count', /^0 rows$/);
+    return { page, tail };
+  }
+
+  it('tail + producer file: "Tail Stream…" from now, then ▶ Publish and ×10 from a .redisq file show up as rows', async () => {
+    const { page, tail } = await tailOrders();
     assert.equal(await tail.locator('#title').innerText(), `orders · ${CONN} · from $`);
 
     // The product's own sample, as a new file in the workspace folder.
@@ -240,13 +246,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   });
 
   it('tail view controls: filter, pause/resume, clear; a burst faster than the view shows the newest and says how many it skipped', async () => {
-    const page = await openVsCode(420);
-    await expandRow(page, CONN);
-    await reveal(page, 'orders', 'Streams');
-    await contextMenu(page, row(page, 'orders'), 'Tail Stream…');
-    await quickPick(page, 'Tail "orders"', 'From now');
-    const tail = await webviewFrame(page, '#rows', 30_000);
-    await waitText(tail, '#count', /^0 rows$/);
+    const { page, tail } = await tailOrders();
     const add = async (n: number, tag: string): Promise<string[]> => {
       const p = client.pipeline();
       for (let i = 0; i < n; i++) p.xadd('orders', '*', 'tag', tag, 'i', String(i));

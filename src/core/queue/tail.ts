@@ -81,12 +81,11 @@ export class StreamTail implements AsyncIterable<StreamEntry> {
   async start(): Promise<void> {
     if (this.started || this.closed) return;
     this.started = true;
-    this.client = createClient(this.options.connection, 'blocking');
-    this.client.on('error', () => undefined);
+    this.client = blockingClient(this.options.connection);
     try {
       this.lastId = (await resolveStart(this.client, this.stream, this.from)).lastId;
     } catch (e) {
-      this.fail(toQueueError(e, { key: this.stream, command: 'XINFO', expected: 'stream', target: this.target }));
+      this.fail(startError(e, this.stream, this.target));
       return;
     }
     void this.loop();
@@ -208,6 +207,18 @@ function checkTail(options: { connection: ConnectionOptions; stream: string; fro
     blockMs: options.blockMs === undefined ? 5000 : nonNegative(options.blockMs, 'blockMs'),
     target: describeTarget(options.connection),
   };
+}
+
+/** The blocking connection a tail reads on (its errors surface through the commands). */
+function blockingClient(options: ConnectionOptions): RedisClient {
+  const client = createClient(options, 'blocking');
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** Resolving the start failed (WRONGTYPE, NOPERM, no connection...). */
+function startError(e: unknown, stream: string, target: string): QueueError {
+  return toQueueError(e, { key: stream, command: 'XINFO', expected: 'stream', target });
 }
 
 /** A read that failed: the error that ends the tail, or undefined for connection trouble (read again). */
@@ -337,15 +348,14 @@ export class LiveTail {
   async start(): Promise<void> {
     if (this.started || this.closed) return;
     this.started = true;
-    this.client = createClient(this.options.connection, 'blocking');
-    this.client.on('error', () => undefined);
+    this.client = blockingClient(this.options.connection);
     try {
       const s = await resolveStart(this.client, this.stream, this.from);
       this.lastId = s.lastId;
       this.addedBefore = s.addedBefore;
     } catch (e) {
       this.close();
-      throw toQueueError(e, { key: this.stream, command: 'XINFO', expected: 'stream', target: this.target });
+      throw startError(e, this.stream, this.target);
     }
   }
 
