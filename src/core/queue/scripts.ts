@@ -45,6 +45,22 @@ export async function runScriptArgv(client: RedisClient, script: LuaScript, argv
 }
 
 /**
+ * Runs a script with EVAL and its body (never NOSCRIPT), for callers that send several calls
+ * back to back: with EVALSHA, a call answered NOSCRIPT would be re-sent as EVAL behind calls
+ * sent after it, which may have run meanwhile (if another connection loaded the script), so the
+ * calls would run out of order. The server caches the compiled script by its SHA1, so EVAL costs
+ * it only hashing the body (about 1 KB) per call. `argv` as for {@link runScriptArgv}.
+ */
+export async function evalScriptArgv(client: RedisClient, script: LuaScript, argv: Arg[]): Promise<unknown> {
+  try {
+    argv[0] = script.lua;
+    return await client.callBuffer('EVAL', argv);
+  } catch (e) {
+    throw withoutScriptNoise(e);
+  }
+}
+
+/**
  * Whether an error from running a script means the server will not run it for this client as
  * long as nothing is reconfigured: the ACL user may not (NOPERM), EVAL/EVALSHA is renamed away or
  * disabled (unknown command, "not allowed"), a Lua library the script uses is missing (cmsgpack:

@@ -1,5 +1,5 @@
 /**
- * Stream producer. Module notes on batching: one EVALSHA per chunk (a script that XADDs the
+ * Stream producer. Module notes on batching: one EVAL per chunk (a script that XADDs the
  * chunk's messages) costs the client far less than a pipeline of XADDs (one command and one reply
  * array per chunk instead of one per message: about 2.5 against 6–8 µs of Node CPU per message of
  * 3 small fields, local redis-server 7.0.15, ioredis 6, 2 shared cores), so it is the default.
@@ -10,7 +10,7 @@
 import { describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, toQueueError, type QueueError } from '../errors';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';
-import { runScriptArgv, XADD_BATCH } from './scripts';
+import { evalScriptArgv, XADD_BATCH } from './scripts';
 
 /** Field arguments (names and values) per message the batch script takes; more go by plain XADD. */
 const MAX_SCRIPT_FIELD_ARGS = 4000;
@@ -58,7 +58,7 @@ export interface StreamProducerOptions {
   /** Trimming applied on every XADD unless a call overrides it. Default none (the stream grows). */
   trim?: TrimOptions;
   /**
-   * How batches are sent. Default `'script'`: one EVALSHA XADDs a whole chunk, which measured
+   * How batches are sent. Default `'script'`: one EVAL XADDs a whole chunk, which measured
    * faster than a pipeline of XADDs (fewer replies to parse, one command per chunk; see the
    * module notes). `'pipeline'` sends one XADD per message in a pipeline. The script saves client
    * CPU but costs the server about 2× the CPU per message of plain XADD (redis-server process
@@ -239,7 +239,7 @@ export class StreamProducer {
   }
 
   private async scriptChunk(b: Batch, start: number, end: number, f: number): Promise<ChunkOutcome> {
-    // [sha slot, numkeys, key, t, ...trim, f, auto, then per message: [id] [count] fields...]
+    // [script slot, numkeys, key, t, ...trim, f, auto, then per message: [id] [count] fields...]
     const argv: (string | Buffer | number)[] = ['', 1, this.stream, b.trim.length];
     for (const t of b.trim) argv.push(t);
     argv.push(f, b.auto ? '*' : '');
@@ -249,7 +249,8 @@ export class StreamProducer {
       if (f === 0) argv.push(a.length);
       for (let j = 0; j < a.length; j++) argv.push(a[j]!);
     }
-    const r = (await runScriptArgv(this.client, XADD_BATCH, argv)) as unknown[];
+    // EVAL, not EVALSHA: chunks sent back to back keep their order (see evalScriptArgv).
+    const r = (await evalScriptArgv(this.client, XADD_BATCH, argv)) as unknown[];
     // The ids written, then the error that stopped the script, if any.
     const ids: string[] = [];
     for (const x of r) {

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { parseEntries } from '../../../src/core/replies';
 import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/streamProducer';
+import { XADD_BATCH } from '../../../src/core/queue/scripts';
 import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 
@@ -57,7 +58,7 @@ describe('(integration) queue: publishBatch chunks', () => {
     });
   }
 
-  it('falls back to EVAL in order when the script cache was flushed (every chunk answered NOSCRIPT)', async () => {
+  it('publishes in order right after SCRIPT FLUSH (chunks go by EVAL, never answered NOSCRIPT)', async () => {
     const stream = uniqueKey('noscript');
     const p = new StreamProducer(client, { stream, chunkSize: 10 });
     await client.script('FLUSH');
@@ -65,6 +66,38 @@ describe('(integration) queue: publishBatch chunks', () => {
     const es = await entries(client, stream);
     assert.deepEqual(es.map((e) => e.id), ids);
     assert.ok(es.every((e, i) => e.fields?.['n'] === String(i)));
+  });
+
+  it('keeps the order while another connection flushes and reloads the script cache mid-window', async function () {
+    this.timeout(60_000);
+    // Another connection empties the script cache and loads the script again, over and over, so
+    // that some chunks of the window would meet NOSCRIPT and later ones not.
+    const other = await open({ url: redisUrl() });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const stream = uniqueKey('flush');
+        const p = new StreamProducer(client, { stream, chunkSize: 5 });
+        const n = 20_000;
+        let done = false;
+        let flushes = 0;
+        const churn = (async () => {
+          while (!done) {
+            await other.script('FLUSH');
+            await other.script('LOAD', XADD_BATCH.lua);
+            flushes++;
+          }
+        })();
+        const ids = await p.publishBatch(Array.from({ length: n }, (_, i) => ({ n: String(i) }))).finally(() => (done = true));
+        await churn;
+        const es = await entries(client, stream);
+        assert.equal(es.length, n);
+        assert.deepEqual(es.map((e) => e.id), ids);
+        const outOfOrder = es.findIndex((e, i) => e.fields?.['n'] !== String(i));
+        assert.equal(outOfOrder, -1, `round ${round} (${flushes} flushes): entry #${outOfOrder} holds message ${es[outOfOrder]?.fields?.['n']}`);
+      }
+    } finally {
+      await quit(other);
+    }
   });
 
   it('sends messages with different field counts and explicit ids in one script chunk, binary-safe', async () => {
