@@ -13,6 +13,7 @@ describe('(unit) scripts: which refusals turn scripted reads off', () => {
       "ERR user_script:6: Script attempted to access nonexistent global variable 'cmsgpack'",
       "ERR user_script:6: attempt to index global 'cmsgpack' (a nil value)",
       'ERR EVALSHA not allowed',
+      "ERR The user executing the script can't run this command or subcommand",
     ]) assert.equal(isPermanentScriptRefusal(new Error(m)), true, m);
   });
 

@@ -62,7 +62,8 @@ export async function evalScriptArgv(client: RedisClient, script: LuaScript, arg
 
 /**
  * Whether an error from running a script means the server will not run it for this client as
- * long as nothing is reconfigured: the ACL user may not (NOPERM), EVAL/EVALSHA is renamed away or
+ * long as nothing is reconfigured: the ACL user may not (NOPERM, or "The user executing the
+ * script can't run this command" for a command inside it), EVAL/EVALSHA is renamed away or
  * disabled (unknown command, "not allowed"), a Lua library the script uses is missing (cmsgpack:
  * "nonexistent global variable", or "attempt to index ... a nil value" on older servers), or a
  * command the script runs may not run from scripts. Passing refusals (BUSY while another script
@@ -74,7 +75,7 @@ export function isPermanentScriptRefusal(e: unknown): boolean {
   if (/^NOPERM/.test(m)) return true;
   // "OOM command not allowed when used memory > 'maxmemory'" says "not allowed" but passes.
   if (/^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS|MOVED|ASK)\b/.test(m)) return false;
-  return /unknown (redis )?command|not allowed|nonexistent global variable|attempt to \w+ [^\n]*nil value/i.test(m);
+  return /unknown (redis )?command|not allowed|can't run this command|nonexistent global variable|attempt to \w+ [^\n]*nil value/i.test(m);
 }
 
 /** Drops the "script: <sha>, on @user_script:N." suffix Redis appends to errors raised in scripts. */
