@@ -56,6 +56,18 @@ export type ClientPurpose = 'inspect' | 'command' | 'blocking';
 
 export type RedisClient = Redis | Cluster;
 
+/** Adjustments of one client's purpose defaults, for a caller that needs them (other clients keep the defaults). */
+export interface ClientTweaks {
+  /**
+   * Re-send, after a reconnect, commands that were written but not answered when the connection
+   * dropped (ioredis' `autoResendUnfulfilledCommands`). Default true. `false`: a command whose
+   * reply was lost is not run a second time (a write is not duplicated). ioredis 6.0.0 then never
+   * settles such a command, so the caller must settle it itself when the client emits `close`
+   * (StreamProducer does). Standalone and sentinel only: a Cluster client keeps re-sending.
+   */
+  resendUnanswered?: boolean;
+}
+
 export interface ParsedUrl {
   tls: boolean;
   host: string;
@@ -194,10 +206,11 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
  * Creates an ioredis client for the connection and purpose. The client is created lazily: call
  * {@link connect} (or send a command) to open it.
  */
-export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command'): RedisClient {
+export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): RedisClient {
   const parsed = parseRedisUrl(options.url);
   const base = baseOptions(options, purpose, parsed);
   const mode = options.mode ?? 'standalone';
+  if (tweaks.resendUnanswered === false && mode !== 'cluster') base.autoResendUnfulfilledCommands = false;
   if (mode === 'cluster') {
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
@@ -256,8 +269,8 @@ export async function connect(client: RedisClient, options: ConnectionOptions): 
 }
 
 /** Opens a client of the given purpose and waits until it is ready. */
-export async function open(options: ConnectionOptions, purpose: ClientPurpose = 'command'): Promise<RedisClient> {
-  const client = createClient(options, purpose);
+export async function open(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): Promise<RedisClient> {
+  const client = createClient(options, purpose, tweaks);
   // ioredis emits 'error' events on connection trouble; commands report them, so do not crash on them.
   client.on('error', () => undefined);
   return connect(client, options);

@@ -98,7 +98,11 @@ function withoutScriptNoise(e: unknown): unknown {
  * far followed by that error (a script's writes stay done when it fails, so the caller must learn
  * which were).
  * XADD reads its arguments straight from ARGV (no table per message), and one XTRIM at the end
- * leaves the stream as per-message trimming would. The common batch (auto ids, the same number of
+ * trims for the whole chunk: with exact MAXLEN or MINID that leaves the stream as per-message
+ * trimming would, with `~` about the same (whole nodes either way), but with LIMIT n it evicts at
+ * most n entries per chunk instead of per message, so the stream can stay longer than per-message
+ * trimming would leave it (later chunks and XADDs catch up). If the trim fails after the last
+ * XADD succeeded, its error follows the ids (the messages stay written). The common batch (auto ids, the same number of
  * fields in every message) sends only names and values: fewer arguments to encode, parse and
  * copy into Lua on both sides. A message may carry at most a few thousand fields (Lua's unpack
  * limit); callers send larger ones with plain XADD.

@@ -100,6 +100,36 @@ describe('(integration) queue: publishBatch chunks', () => {
     }
   });
 
+  for (const chunks of [1, 3] as const) {
+    it(`reports a failed trim the same in the last chunk as in earlier ones; the messages are written and the batch goes on (${chunks} chunk${chunks > 1 ? 's' : ''})`, async () => {
+      const stream = uniqueKey('trimfail');
+      const user = `notrim${Date.now()}`;
+      await client.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-xtrim');
+      const c = await open({ url: redisUrl().replace('redis://', `redis://${user}:pw@`) });
+      try {
+        const p = new StreamProducer(c, { stream, chunkSize: 4, trim: { strategy: 'MAXLEN', threshold: 2, exact: true } });
+        const n = chunks * 4;
+        const err = await p.publishBatch(Array.from({ length: n }, (_, i) => ({ n: String(i) }))).then(
+          () => assert.fail('publishBatch should report the failed trim'),
+          (e: unknown) => e,
+        );
+        assert.ok(isPartial(err), String(err));
+        // Redis 7.0 words an ACL refusal inside a script this way (no NOPERM prefix).
+        assert.match(err.message, /^ERR The user executing the script can't run this command/);
+        assert.equal(err.trimFailed, true);
+        assert.equal(err.written, n);
+        assert.deepEqual(err.failed, []);
+        assert.deepEqual(err.unknown, []);
+        assert.match(err.message, new RegExp(`\\(${n} of ${n} messages were written; trimming failed`));
+        const es = await entries(client, stream);
+        assert.deepEqual(es.map((e) => e.id), err.ids, 'every message written (untrimmed), once');
+      } finally {
+        await quit(c);
+        await client.call('ACL', 'DELUSER', user);
+      }
+    });
+  }
+
   it('sends messages with different field counts and explicit ids in one script chunk, binary-safe', async () => {
     const stream = uniqueKey('mixed');
     const bin = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
@@ -162,4 +192,106 @@ describe('(integration) queue: publishBatch when the server runs out of memory m
       for (const [a, z] of err.failed) for (let i = a; i < z; i++) assert.equal(err.ids[i], undefined);
     });
   }
+});
+
+describe('(integration) queue: publishBatch when the connection is killed mid-batch', () => {
+  let server: Sandbox;
+  let admin: RedisClient;
+  before(async function () {
+    this.timeout(20_000);
+    server = await startSandbox();
+    admin = await open({ url: server.url });
+  });
+  after(async () => {
+    await quit(admin);
+    await server?.stop();
+  });
+
+  /** Publishes `n` messages (`n` = index) and kills every normal client but `admin` once the stream holds `killAt`. */
+  async function publishAndKill(p: StreamProducer, stream: string, n: number, killAt: number) {
+    let killed = false;
+    const batch = p.publishBatch(Array.from({ length: n }, (_, i) => ({ n: String(i), pad: 'x'.repeat(20) })));
+    const settled = batch.then(() => undefined, () => undefined);
+    let done = false;
+    void settled.then(() => (done = true));
+    while (!done) {
+      if (Number(await admin.xlen(stream)) >= killAt) {
+        await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+        killed = true;
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const result = await batch.then((ids) => ({ ids, err: undefined }), (err: unknown) => ({ ids: undefined, err }));
+    // What the stream holds: message index -> ids.
+    const held = new Map<number, string[]>();
+    for (const e of await entries(admin, stream)) {
+      const i = Number(e.fields?.['n']);
+      held.set(i, [...(held.get(i) ?? []), e.id]);
+    }
+    return { ...result, held, killed };
+  }
+
+  it('with the client StreamProducer.open makes: exactly N entries, or an error whose written/failed/unknown partition the batch and match the stream, never a duplicate', async function () {
+    this.timeout(120_000);
+    const n = 100_000;
+    let partials = 0;
+    for (let round = 0; round < 6; round++) {
+      const stream = `kill:own:${round}`;
+      const p = await StreamProducer.open({ url: server.url }, { stream });
+      try {
+        const { ids, err, held, killed } = await publishAndKill(p, stream, n, 5_000 + round * 12_000);
+        assert.ok(killed, 'the kill landed before the batch ended');
+        for (const [i, got] of held) assert.equal(got.length, 1, `message #${i} written ${got.length} times`);
+        if (ids) {
+          assert.equal(held.size, n);
+          for (let i = 0; i < n; i++) assert.deepEqual(held.get(i), [ids[i]]);
+          continue;
+        }
+        partials++;
+        assert.ok(isPartial(err), String(err));
+        assert.ok(Array.isArray(err.unknown));
+        // written + failed + unknown partition the batch.
+        const kind = new Array<string | undefined>(n);
+        for (let i = 0; i < n; i++) if (err.ids[i] !== undefined) kind[i] = 'written';
+        for (const [name, ranges] of [['failed', err.failed], ['unknown', err.unknown]] as const) {
+          for (const [a, z] of ranges) for (let i = a; i < z; i++) {
+            assert.equal(kind[i], undefined, `#${i} is both ${kind[i]} and ${name}`);
+            kind[i] = name;
+          }
+        }
+        assert.ok(kind.every((k) => k !== undefined), 'every message is written, failed or unknown');
+        assert.equal(kind.filter((k) => k === 'written').length, err.written);
+        // The stream holds exactly the written ones (with their ids) plus some of the unknown ones.
+        for (let i = 0; i < n; i++) {
+          if (kind[i] === 'written') assert.deepEqual(held.get(i), [err.ids[i]], `#${i}`);
+          else if (kind[i] === 'failed') assert.equal(held.has(i), false, `#${i} reported failed but written`);
+        }
+        if (err.unknown.length) assert.match(err.message, /may have been written/);
+        assert.equal(err.code, 'CANNOT_CONNECT');
+      } finally {
+        await p.close();
+      }
+    }
+    assert.ok(partials > 0, 'at least one kill hit a chunk in flight');
+  });
+
+  it('with a client that re-sends unanswered commands (ioredis default): duplicates stay within the in-flight window', async function () {
+    this.timeout(120_000);
+    const n = 100_000;
+    for (let round = 0; round < 3; round++) {
+      const stream = `kill:resend:${round}`;
+      const c = await open({ url: server.url });
+      try {
+        const p = new StreamProducer(c, { stream });
+        const { held, killed } = await publishAndKill(p, stream, n, 10_000 + round * 20_000);
+        assert.ok(killed);
+        let dupes = 0;
+        for (const got of held.values()) dupes += got.length - 1;
+        assert.ok(dupes <= 1000, `${dupes} duplicates, more than the 1,000 messages in flight`);
+      } finally {
+        await quit(c);
+      }
+    }
+  });
 });
