@@ -88,6 +88,10 @@ export interface StreamWorkerStats {
   processed: number;
   /** Handler calls that failed. */
   failed: number;
+  /**
+   * Entries this worker acked: ids in its XACKs that Redis confirmed, each counted once (even when
+   * an earlier XACK of it, whose reply was lost, had already acked it and Redis now counts 0).
+   */
   acked: number;
   deadLettered: number;
   claimed: number;
@@ -101,7 +105,7 @@ export interface StreamWorkerStats {
  * Events:
  * - `error` (QueueError): a read, ack, claim or dead-letter failed; the worker carries on (reads are
  *   retried with backoff). A vanished group (NOGROUP) is reported, never re-created.
- * - `acked` (count): an XACK batch was confirmed.
+ * - `acked` (count): an XACK batch was confirmed (count: its ids, as in stats.acked).
  * - `deadLettered` ({ id, deliveries, error, dlqId })
  * - `claimed` (count): entries reclaimed from idle consumers.
  * - `failed` ({ id, deliveries, error }): a handler failed (a retry or a dead-letter follows).
@@ -127,6 +131,23 @@ interface Task {
 
 /** Ids per XACK at most. */
 const MAX_ACK_IDS = 1000;
+
+/**
+ * Acks sent on the blocking connection (with a read) that are not confirmed after this long are
+ * sent again by XACK on the command connection (idempotent): a stalled blocking connection (it
+ * waits for replies without a timeout) must not leave finished entries pending until another
+ * consumer reclaims and re-runs them.
+ */
+const ACK_RIDE_TIMEOUT_MS = 1500;
+
+/** Acks sent on the blocking connection, confirmed at most once (by that read or by the backup XACK). */
+interface RidingAcks {
+  ids: string[];
+  confirmed: boolean;
+  /** The backup XACK on the command connection was sent. */
+  backup: boolean;
+  timer?: NodeJS.Timeout;
+}
 
 const DEFAULTS = {
   concurrency: 10,
@@ -391,22 +412,24 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    * once, before the read blocks).
    */
   private async readNew(count: number): Promise<StreamEntry[]> {
-    const acks = this.ackIds.length > 0 ? this.takeAcks() : undefined;
+    // Acks ride only on a connection that is up; otherwise the ack timer flushes them on `cmd`.
+    const acks = this.ackIds.length > 0 && this.blocking!.status === 'ready' ? this.takeAcks() : undefined;
     if (this.scripted && !this.lastReadEmpty) {
       const argv: (string | number)[] = ['', 1, this.stream, this.group, this.consumer, count];
       if (acks) for (const id of acks) argv.push(id);
+      const ride = acks ? this.ride(acks) : undefined;
       let r: unknown[];
       try {
         r = (await runScriptArgv(this.blocking!, READ_NEW, argv)) as unknown[];
       } catch (e) {
-        if (acks) this.ackFailed(acks); // (the read's error is reported by the read loop)
+        if (ride) this.rideFailed(ride); // (the read's error is reported by the read loop)
         // A server that will not run the script (no EVAL for this ACL user, no cmsgpack, ...):
         // plain reads from now on. A passing refusal (BUSY, LOADING, READONLY, a failover, a lost
         // connection) leaves scripted reads on: the read loop retries after a pause.
         if (isPermanentScriptRefusal(e)) this.scripted = false;
         throw e;
       }
-      if (acks) this.acked(acks, Number(r[0]));
+      if (ride) this.rideConfirmed(ride);
       const packed = r[1];
       if (packed instanceof Error) throw packed;
       let entries: StreamEntry[] = [];
@@ -650,21 +673,67 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    * A failure puts them back for the next flush (XACK is idempotent).
    */
   private sendAcks(client: RedisClient, ids: string[]): void {
-    const done = (client.callBuffer('XACK', [this.stream, this.group, ...ids]) as Promise<unknown>).then(
-      (r) => this.acked(ids, Number(r)),
-      (e: unknown) => {
-        this.report(e, 'XACK');
-        this.ackFailed(ids);
-      },
+    const ride = this.ride(ids);
+    this.track(
+      (client.callBuffer('XACK', [this.stream, this.group, ...ids]) as Promise<unknown>).then(
+        () => this.rideConfirmed(ride),
+        (e: unknown) => {
+          this.report(e, 'XACK');
+          this.rideFailed(ride);
+        },
+      ),
     );
-    this.acksRiding.add(done);
-    void done.finally(() => this.acksRiding.delete(done));
   }
 
-  private acked(ids: string[], n: number): void {
+  /** Keeps an ack in flight in `acksRiding` (stop() waits for them) until it settles. */
+  private track(p: Promise<void>): void {
+    this.acksRiding.add(p);
+    void p.finally(() => this.acksRiding.delete(p));
+  }
+
+  /** Acks about to go on the blocking connection: sent again on `cmd` if not confirmed in ACK_RIDE_TIMEOUT_MS. */
+  private ride(ids: string[]): RidingAcks {
+    const ride: RidingAcks = { ids, confirmed: false, backup: false };
+    ride.timer = setTimeout(() => this.backupAcks(ride), ACK_RIDE_TIMEOUT_MS);
+    return ride;
+  }
+
+  private backupAcks(ride: RidingAcks): void {
+    ride.timer = undefined;
+    if (ride.confirmed || !this.cmd) return;
+    ride.backup = true;
+    this.track(
+      (this.cmd.callBuffer('XACK', [this.stream, this.group, ...ride.ids]) as Promise<unknown>).then(
+        () => this.rideConfirmed(ride),
+        (e: unknown) => {
+          if (ride.confirmed) return;
+          this.report(e, 'XACK');
+          this.ackFailed(ride.ids);
+        },
+      ),
+    );
+  }
+
+  private rideConfirmed(ride: RidingAcks): void {
+    if (ride.timer) clearTimeout(ride.timer);
+    ride.timer = undefined;
+    if (ride.confirmed) return;
+    ride.confirmed = true;
+    this.acked(ride.ids);
+  }
+
+  /** The read (or XACK) carrying the acks failed: back in line, unless the backup XACK has them. */
+  private rideFailed(ride: RidingAcks): void {
+    if (ride.timer) clearTimeout(ride.timer);
+    ride.timer = undefined;
+    if (!ride.confirmed && !ride.backup) this.ackFailed(ride.ids);
+  }
+
+  /** Confirmed acks (counted per id: see stats.acked). */
+  private acked(ids: string[]): void {
     for (const id of ids) this.local.delete(id);
-    this.s.acked += n;
-    this.emit('acked', n);
+    this.s.acked += ids.length;
+    this.emit('acked', ids.length);
   }
 
   /** Acks whose XACK failed (or whose fate is unknown): back in line for the next flush. */
@@ -681,8 +750,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       while (this.ackIds.length > 0) {
         const ids = this.ackIds.splice(0, MAX_ACK_IDS);
         try {
-          const n = Number(await this.cmd!.callBuffer('XACK', [this.stream, this.group, ...ids]));
-          this.acked(ids, n);
+          await this.cmd!.callBuffer('XACK', [this.stream, this.group, ...ids]);
+          this.acked(ids);
         } catch (e) {
           this.report(e, 'XACK');
           // Unacked entries stay pending and are re-delivered later (at-least-once). Retry once
