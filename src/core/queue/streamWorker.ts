@@ -39,9 +39,10 @@ export interface StreamWorkerOptions {
   batchSize?: number;
   /**
    * Entries read ahead beyond `concurrency`, so the next read overlaps running handlers. Default 0:
-   * prefetched entries sit in this consumer's PEL, so after a graceful stop they stay pending until
-   * a worker with the same consumer name starts or another reclaims them after `claimMinIdleMs`.
-   * Raise it (e.g. 100, with `batchSize` 100) for throughput with fast handlers and stable names.
+   * prefetched entries sit in this consumer's PEL. A graceful stop releases the ones not started
+   * (their idle time is set to `claimMinIdleMs`, so another worker's next reclaim round takes them,
+   * or a worker with the same consumer name re-reads them); after a crash they wait
+   * `claimMinIdleMs`. Raise it (e.g. 100, with `batchSize` 100) for throughput with fast handlers.
    */
   prefetch?: number;
   /** BLOCK of a read, ms. Default 5000: bounds how long a stuck read goes unnoticed; stop() breaks it anyway. */
@@ -127,6 +128,8 @@ interface Task {
   deliveries: number;
   /** Runs with no other handler beside it (an entry whose earlier deliveries ended unknown, maybe in a crash). */
   alone: boolean;
+  /** Date.now() when it was read or claimed (it has been idle in the PEL at least since). */
+  readAt: number;
 }
 
 /** Ids per XACK at most. */
@@ -236,6 +239,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
   private readonly local = new Set<string>();
   private readonly queue: Task[] = [];
+  /** Entries read or claimed but never started because the worker stopped (released by stop()). */
+  private readonly unstarted: Task[] = [];
   private readonly running_ = new Map<string, Promise<void>>();
   /** A task that must run alone is running. */
   private aloneRunning = false;
@@ -400,8 +405,12 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       }
     }
     // A read sent ahead may carry acks: let it settle (answered, or failed and its acks put back
-    // for stop()'s last flush).
-    await ahead?.catch(() => undefined);
+    // for stop()'s last flush). Its entries are not run: stop() releases them.
+    const rest = await ahead?.catch(() => undefined);
+    if (rest) {
+      const readAt = Date.now();
+      for (const entry of rest) this.unstarted.push({ entry, deliveries: 1, alone: false, readAt });
+    }
   }
 
   /**
@@ -502,6 +511,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    * a message that kills the process does not drag its batch-mates to the dead-letter stream.
    */
   private async enqueue(entries: StreamEntry[], counts: Map<string, number>, { suspect = false }: { suspect?: boolean } = {}): Promise<void> {
+    const readAt = Date.now();
     for (const entry of entries) {
       const deliveries = counts.get(entry.id);
       if (deliveries === undefined) continue; // no longer ours (acked or claimed away meanwhile)
@@ -516,7 +526,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         continue;
       }
       this.local.add(entry.id);
-      this.queue.push({ entry, deliveries, alone: suspect && deliveries >= 3 });
+      this.queue.push({ entry, deliveries, alone: suspect && deliveries >= 3, readAt });
     }
     this.pump();
   }
@@ -528,6 +538,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    */
   private enqueueNew(entries: StreamEntry[]): void {
     this.holdAcks = true;
+    const readAt = Date.now();
     try {
       for (const entry of entries) {
         if (entry.fields === null) {
@@ -537,7 +548,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         this.local.add(entry.id);
         // Straight to a handler when nothing waits before it (no task object, no queue round trip).
         if (this.queue.length === 0 && !this.stopping && !this.aloneRunning && this.running_.size < this.o.concurrency) this.run(entry, 1, false);
-        else this.queue.push({ entry, deliveries: 1, alone: false });
+        else this.queue.push({ entry, deliveries: 1, alone: false, readAt });
       }
       this.pump();
     } finally {
@@ -814,9 +825,39 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   }
 
   /**
+   * Makes the entries this worker read (or claimed) but never started reclaimable by other
+   * consumers at once, instead of after `claimMinIdleMs` (with the default random consumer name
+   * nobody else would re-read them sooner): `XCLAIM <stream> <group> <this consumer> <min-idle>
+   * <ids> IDLE <claimMinIdleMs> JUSTID` keeps them in this consumer's PEL but sets their idle
+   * time to the reclaim threshold; JUSTID leaves their delivery count as it is (tested on 7.0).
+   * `min-idle` is the time since this worker got them, so an entry another consumer claimed
+   * meanwhile (its idle time restarted) is left alone. A failure leaves them pending as before.
+   */
+  private async releaseUnstarted(): Promise<void> {
+    const tasks = this.unstarted.splice(0);
+    if (tasks.length === 0 || !this.cmd || this.o.claimMinIdleMs <= 0) return;
+    const byReadAt = new Map<number, string[]>();
+    for (const t of tasks) {
+      const ids = byReadAt.get(t.readAt);
+      if (ids) ids.push(t.entry.id);
+      else byReadAt.set(t.readAt, [t.entry.id]);
+    }
+    const now = Date.now();
+    try {
+      await Promise.all(
+        [...byReadAt].map(([readAt, ids]) =>
+          this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, Math.max(0, now - readAt - 50), ...ids, 'IDLE', this.o.claimMinIdleMs, 'JUSTID'),
+        ),
+      );
+    } catch (e) {
+      this.report(e, 'XCLAIM');
+    }
+  }
+
+  /**
    * Graceful stop: stops reading (disconnects the blocking connection, which breaks a BLOCK),
    * drops not-yet-started and backoff-waiting entries (they stay pending for the next start or a
-   * reclaim), waits for running handlers up to `stopTimeoutMs` (then releases them: they stay
+   * reclaim; not-started ones are made reclaimable at once, see releaseUnstarted), waits for running handlers up to `stopTimeoutMs` (then releases them: they stay
    * pending and their late results are ignored), flushes acks and closes the connections.
    * Calling it again returns the same promise.
    */
@@ -830,8 +871,16 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       this.retryTimers.clear();
       close(this.blocking);
       this.signal();
-      for (const t of this.queue.splice(0)) this.local.delete(t.entry.id);
+      const drop = () => {
+        for (const t of this.queue.splice(0)) {
+          this.local.delete(t.entry.id);
+          this.unstarted.push(t);
+        }
+      };
+      drop();
       if (this.loopDone) await this.loopDone.catch(() => undefined);
+      drop(); // what a read that answered during the stop queued
+      await this.releaseUnstarted();
       const inflight = [...this.running_.values()];
       if (inflight.length) {
         let timer: NodeJS.Timeout | undefined;

@@ -170,6 +170,42 @@ describe('(integration) queue: stream worker reads', () => {
     await waitFor(() => done === 100 && w.stats.acked === 100, 10_000, 'all processed and acked');
   });
 
+  it('stop releases the entries it read but never started: reclaimable by another worker at once, delivery counts unchanged (XCLAIM IDLE JUSTID)', async () => {
+    const stream = uniqueKey('release');
+    const p = client.pipeline();
+    for (let i = 0; i < 50; i++) p.xadd(stream, '*', 'n', String(i));
+    await p.exec();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    const o = { stream, group: 'g', startId: '0', concurrency: 4, batchSize: 4, prefetch: 8, claimMinIdleMs: 60_000 };
+    const w1 = worker({ ...o, stopTimeoutMs: 200, handler: async (m) => {
+      started.push(m.id);
+      await gate;
+    } });
+    try {
+      await w1.start();
+      await waitFor(async () => (await pendingCount(client, stream, 'g')) === 12, 5000, '12 held');
+      await w1.stop(); // 4 handlers released after stopTimeoutMs (left pending), 8 never started
+      const pend = (await client.xpending(stream, 'g', '-', '+', 100, w1.consumer)) as [string, string, number, number][];
+      assert.equal(pend.length, 12);
+      const running = pend.filter(([id]) => started.includes(id));
+      const unstarted = pend.filter(([id]) => !started.includes(id));
+      assert.equal(running.length, 4);
+      assert.ok(unstarted.every(([, c, idle, n]) => c === w1.consumer && idle >= 60_000 && n === 1), `released: ${JSON.stringify(unstarted)}`);
+      assert.ok(running.every(([, , idle, n]) => idle < 60_000 && n === 1), `running ones untouched: ${JSON.stringify(running)}`);
+      // Another worker takes the released ones in its first reclaim round, not the ones whose handler was running.
+      const seen = new Map<string, number>();
+      const w2 = worker({ ...o, claimIntervalMs: 100, handler: (m) => void seen.set(m.id, m.deliveries) });
+      await w2.start();
+      await waitFor(() => unstarted.every(([id]) => seen.has(id)), 3000, 'released entries reclaimed');
+      assert.ok(unstarted.every(([id]) => seen.get(id) === 2), 'one delivery by w1, one by the reclaim');
+      assert.ok(running.every(([id]) => !seen.has(id)), 'entries whose handler was running stay with w1 until claimMinIdleMs');
+    } finally {
+      release();
+    }
+  });
+
   for (const scriptedReads of [true, false]) {
     it(`stop under load: every entry whose handler finished is acked; entries read ahead stay pending for the next start (scriptedReads ${scriptedReads})`, async () => {
       const stream = uniqueKey('stopload');
