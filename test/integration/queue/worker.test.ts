@@ -48,6 +48,26 @@ describe('(integration) queue: stream worker', () => {
     assert.ok(ackEvents < 500, `acks were batched (${ackEvents} XACK calls for 500 entries)`);
   });
 
+  it('gives each handler call its own context object: a handler may write to it (sync and async handlers)', async () => {
+    const stream = uniqueKey('ctx');
+    const contexts = new Set<object>();
+    let n = 0;
+    const w = worker({ stream, group: 'g', startId: '0', concurrency: 5, handler: (m, ctx) => {
+      (ctx as { signal: AbortSignal; note?: string }).note = m.id; // would throw on a frozen, shared object
+      assert.equal(ctx.signal.aborted, false);
+      contexts.add(ctx);
+      n++;
+      return Number(m.fields['n']) % 2 ? sleep(1) : undefined;
+    } });
+    const failed: string[] = [];
+    w.on('failed', (f) => failed.push(f.error.message));
+    await new StreamProducer(client, { stream }).publishBatch(Array.from({ length: 50 }, (_, i) => ({ n: String(i) })));
+    await w.start();
+    await waitFor(() => w.stats.acked === 50, 5000, 'all acked');
+    assert.deepEqual(failed, []);
+    assert.equal(contexts.size, n);
+  });
+
   it('retries a failure with backoff until it succeeds', async () => {
     const stream = uniqueKey('retry');
     const calls: { deliveries: number; at: number }[] = [];
