@@ -231,30 +231,43 @@ export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[
  * Stream entries packed by cmsgpack in a script (`[[id, [field, value, ...]], ...]`, see
  * queue/scripts READ_NEW) → entries, decoded like {@link parseEntries}: values that are valid
  * UTF-8 as strings, others as Buffers (copies), names as by {@link decodeName}. Reads only the
- * MessagePack types cmsgpack produces for such a table: arrays, strings/binaries and nil.
+ * MessagePack types cmsgpack produces for such a table: arrays, strings/binaries, and for a
+ * deleted entry's fields Lua's false (0xc2, what cmsgpack writes for a nil reply) or nil (0xc0).
+ * Anything else, or input cut short, throws an Error naming the offending byte's offset.
  */
 export function parsePackedEntries(buf: Buffer): StreamEntry[] {
   let p = 0;
-  const fail = (what: string): never => {
-    throw new Error(`Unexpected packed stream entries: ${what} at byte ${p} of ${buf.length}`);
+  const fail = (what: string, at = p): never => {
+    throw new Error(`Unexpected packed stream entries: ${what} at byte ${at} of ${buf.length}`);
   };
-  /** Length of the array at p (moves past its header), or -1 for nil. */
+  /** Checks that `n` more bytes follow the header that starts at `at`. */
+  const need = (n: number, at: number): void => {
+    if (p + n > buf.length) fail(`input ends inside the value starting`, at);
+  };
+  /** Length of the array at p (moves past its header), or -1 for nil/false. */
   const arrayLength = (): number => {
+    const at = p;
+    need(1, at);
     const b = buf[p++]!;
     if (b >= 0x90 && b <= 0x9f) return b & 0x0f;
-    if (b === 0xdc) return (p += 2), buf.readUInt16BE(p - 2);
-    if (b === 0xdd) return (p += 4), buf.readUInt32BE(p - 4);
-    if (b === 0xc0) return -1;
-    return fail(`type 0x${b.toString(16)} where an array was expected`);
+    if (b === 0xdc) return need(2, at), (p += 2), buf.readUInt16BE(p - 2);
+    if (b === 0xdd) return need(4, at), (p += 4), buf.readUInt32BE(p - 4);
+    if (b === 0xc0 || b === 0xc2) return -1;
+    return fail(`type 0x${b.toString(16)} where an array was expected`, at);
   };
-  /** Length of the string at p (moves past its header). */
+  /** Length of the string at p (moves past its header; the bytes are checked to be there). */
   const stringLength = (): number => {
+    const at = p;
+    need(1, at);
     const b = buf[p++]!;
-    if (b >= 0xa0 && b <= 0xbf) return b & 0x1f;
-    if (b === 0xd9 || b === 0xc4) return buf[p++]!;
-    if (b === 0xda || b === 0xc5) return (p += 2), buf.readUInt16BE(p - 2);
-    if (b === 0xdb || b === 0xc6) return (p += 4), buf.readUInt32BE(p - 4);
-    return fail(`type 0x${b.toString(16)} where a string was expected`);
+    let n: number;
+    if (b >= 0xa0 && b <= 0xbf) n = b & 0x1f;
+    else if (b === 0xd9 || b === 0xc4) n = (need(1, at), buf[p++]!);
+    else if (b === 0xda || b === 0xc5) n = (need(2, at), (p += 2), buf.readUInt16BE(p - 2));
+    else if (b === 0xdb || b === 0xc6) n = (need(4, at), (p += 4), buf.readUInt32BE(p - 4));
+    else return fail(`type 0x${b.toString(16)} where a string was expected`, at);
+    need(n, at);
+    return n;
   };
   const isAscii = (start: number, end: number): boolean => {
     for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
@@ -278,7 +291,8 @@ export function parsePackedEntries(buf: Buffer): StreamEntry[] {
   const n = arrayLength();
   const out: StreamEntry[] = [];
   for (let e = 0; e < n; e++) {
-    if (arrayLength() !== 2) fail('an entry that is not [id, fields]');
+    const at = p;
+    if (arrayLength() !== 2) fail('an entry that is not [id, fields]', at);
     const idLen = stringLength();
     const id = buf.toString('latin1', p, p + idLen);
     p += idLen;
