@@ -111,7 +111,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
       // ours (default: scripted batches)
       {
         const key = `bench:producer:ours:${round}`;
-        // The script's XADDs (and XTRIMs) are inside EVALSHA's time: not counted again.
+        // The script's XADDs (and XTRIMs) are inside EVAL's time: not counted again.
         ours.push(await measure(client, N, () => publishOurs(key, N, 'script'), ['xadd', 'xtrim']));
         if (Number(await client.xlen(key)) !== N) throw new Error(`producer wrote ${await client.xlen(key)} of ${N}`);
         await client.del(key);
@@ -153,7 +153,7 @@ export async function queueBench(main: Server, bull: Server, sizes: Sizes): Prom
       met: o.rate / r.rate >= 1.0,
     });
     rows.push(cpuRow('… client CPU per message (Node)', o, r, 'client'));
-    rows.push(cpuRow('… server time per message (INFO commandstats, top-level commands: the XADDs a script runs count once, inside EVALSHA)', o, r, 'server'));
+    rows.push(cpuRow('… server time per message (INFO commandstats, top-level commands: the XADDs a script runs count once, inside EVAL)', o, r, 'server'));
     rows.push(cpuRow('… redis-server CPU per message (INFO CPU: commands plus reading requests and writing replies)', o, r, 'serverCpu'));
     rows.push({
       figure: 'Producer publishBatch vs redis-benchmark',
