@@ -70,10 +70,13 @@ describe('(extension) publish, tail, debug consumer', function () {
     for (let i = 0; i < 50; i++) ids.push(String(await client.xadd(s, '*', 'i', String(i), 'html', '<script>alert(1)</script>')));
     await until('50 rows rendered', () => panel.stats.rendered === 50 && panel.stats.renderedLastId === ids[49]);
     // Kill the tail's blocking connection: it reconnects and continues after the last id it saw.
-    const list = String(await client.client('LIST'));
-    const tailClient = list.split('\n').find((l) => / cmd=xread /.test(l) && / name=redis-queues\S*:blocking /.test(l));
-    assert.ok(tailClient, 'the tail has its own blocking connection');
-    await client.client('KILL', 'ID', /id=(\d+)/.exec(tailClient)![1]!);
+    // (Once it has shown everything it waits in XREAD BLOCK on its own connection.)
+    let tailClient: string | undefined;
+    await until('the tail to wait in XREAD on its own blocking connection', async () => {
+      tailClient = String(await client.client('LIST')).split('\n').find((l) => / cmd=xread /.test(l) && / name=redis-queues\S*:blocking /.test(l));
+      return Boolean(tailClient);
+    });
+    await client.client('KILL', 'ID', /id=(\d+)/.exec(tailClient!)![1]!);
     for (let i = 50; i < 80; i++) ids.push(String(await client.xadd(s, '*', 'i', String(i))));
     await until('80 rows, none repeated', () => panel.stats.renderedLastId === ids[79], 20_000);
     assert.equal(panel.stats.rendered, 80, 'no entry lost or shown twice');
