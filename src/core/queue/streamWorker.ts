@@ -61,11 +61,12 @@ export interface StreamWorkerOptions {
   /**
    * Read new entries with a Lua script (XACK of the previous acks + XREADGROUP without BLOCK,
    * entries packed with cmsgpack into one value) while entries keep coming; a plain blocking
-   * XREADGROUP when the stream runs dry. Default true: it roughly halves this process's CPU per
-   * message (one value to decode per read instead of ~7 per entry, one command instead of a
-   * read and an XACK), for about 1.5× the server CPU per message of a plain XREADGROUP + XACK
-   * (still about a tenth of what BullMQ's worker costs the server per job; BENCHMARKS.md). `false`: plain XREADGROUP always (leaves a shared Redis more headroom, and
-   * uses less server memory during a read of very large entries, which pass through Lua strings).
+   * XREADGROUP when the stream runs dry. Default false: plain XREADGROUP + XACK, the cheaper
+   * choice for Redis, which all workers share. `true` saves this process about a third of its CPU
+   * per message (one value to decode per read instead of ~7 per entry, one command instead of a
+   * read and an XACK) for 1.5–2.5× the server CPU per message, and in measured runs it was not
+   * faster end to end (BENCHMARKS.md); worth it only when the worker's CPU, not Redis, is the
+   * limit. Large entries pass through Lua strings (more server memory during a read).
    * Falls back to plain reads by itself if the server refuses the script (ACL, no cmsgpack).
    * Delivery is the same either way (the script's XREADGROUP fills the PEL like a plain one).
    */
@@ -288,7 +289,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.consumer = options.consumer ?? defaultConsumerName();
     this.deadLetterStream = options.deadLetterStream ?? defaultDeadLetterStream(options.stream);
     this.target = describeTarget(options.connection);
-    this.scripted = options.scriptedReads ?? true;
+    this.scripted = options.scriptedReads ?? false;
   }
 
   /** Counters (a snapshot). */

@@ -67,7 +67,7 @@ describe('(integration) queue: stream worker reads', () => {
   it('scripted reads: acks ride with the next read (few XACK round trips), and the worker blocks again when the stream runs dry', async () => {
     const stream = uniqueKey('ride');
     const seen: string[] = [];
-    const w = worker({ stream, group: 'g', startId: '0', concurrency: 10, batchSize: 50, prefetch: 50, handler: (m) => void seen.push(m.id) });
+    const w = worker({ stream, group: 'g', startId: '0', scriptedReads: true, concurrency: 10, batchSize: 50, prefetch: 50, handler: (m) => void seen.push(m.id) });
     await client.config('RESETSTAT');
     const p = client.pipeline();
     for (let i = 0; i < 1000; i++) p.xadd(stream, '*', 'n', String(i));
@@ -98,7 +98,7 @@ describe('(integration) queue: stream worker reads', () => {
       await p.exec();
       const url = redisUrl().replace('redis://', `redis://${user}:pw@`);
       const seen = new Set<string>();
-      const w = worker({ url, stream, group: 'g', startId: '0', concurrency: 10, batchSize: 20, prefetch: 40, handler: (m) => void seen.add(m.id) });
+      const w = worker({ url, stream, group: 'g', startId: '0', scriptedReads: true, concurrency: 10, batchSize: 20, prefetch: 40, handler: (m) => void seen.add(m.id) });
       const errors: string[] = [];
       w.on('error', (e) => errors.push(e.code));
       await w.start();
@@ -118,7 +118,7 @@ describe('(integration) queue: stream worker reads', () => {
     for (let i = 0; i < n; i++) p.xadd(stream, '*', 'n', String(i));
     await p.exec();
     const seen = new Map<string, number>();
-    const w = worker({ stream, group: 'g', startId: '0', concurrency: 20, batchSize: 20, handler: async (m) => {
+    const w = worker({ stream, group: 'g', startId: '0', scriptedReads: true, concurrency: 20, batchSize: 20, handler: async (m) => {
       seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
       await sleep(2);
     } });
