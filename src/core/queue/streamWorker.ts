@@ -135,6 +135,8 @@ interface Task {
   alone: boolean;
   /** Date.now() when it was read or claimed (it has been idle in the PEL at least since). */
   readAt: number;
+  /** For an `alone` entry: the acks before it were flushed (once). */
+  acksFlushed?: boolean;
 }
 
 /** Ids per XACK at most. */
@@ -486,6 +488,11 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     }
     await this.waitIdle();
     if (this.stopping) return;
+    // What ran before is acked before the next one is claimed: it may be the one that ends the
+    // process, and acks still waiting for their timer would die with it (re-deliveries that could
+    // carry a batch-mate past maxDeliveries).
+    await this.flushAcks();
+    if (this.stopping) return;
     this.pendingCursor = next.id;
     const mine = [next];
     // Skip entries another consumer claimed since XPENDING (their idle time restarted).
@@ -562,7 +569,14 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private pump(): void {
     while (!this.stopping && this.queue.length > 0 && this.running_.size < this.o.concurrency && !this.aloneRunning) {
-      if (this.queue[0]!.alone && this.running_.size > 0) break;
+      const head = this.queue[0]!;
+      if (head.alone && this.running_.size > 0) break;
+      if (head.alone && this.ackIds.length > 0 && !head.acksFlushed) {
+        // A suspect entry (it may end the process) runs after the acks of what ran before it are sent.
+        head.acksFlushed = true;
+        void this.flushAcks().then(() => this.pump());
+        break;
+      }
       const task = this.queue.shift()!;
       this.run(task.entry, task.deliveries, task.alone);
     }
