@@ -64,9 +64,10 @@ export interface StreamWorkerOptions {
    * XREADGROUP when the stream runs dry. Default false: plain XREADGROUP + XACK, the cheaper
    * choice for Redis, which all workers share. `true` saves this process about a third of its CPU
    * per message (one value to decode per read instead of ~7 per entry, one command instead of a
-   * read and an XACK) for 1.5–2.5× the server CPU per message, and in measured runs it was not
-   * faster end to end (BENCHMARKS.md); worth it only when the worker's CPU, not Redis, is the
-   * limit. Large entries pass through Lua strings (more server memory during a read).
+   * read and an XACK) for 1.5–2.5× the server CPU per message; with fast handlers it drained
+   * 0.8–1.45× as fast as plain reads across six runs (faster in four; BENCHMARKS.md). Worth it when the
+   * worker's CPU, not Redis, is the limit. Large entries pass through Lua strings (more server
+   * memory during a read).
    * Falls back to plain reads by itself if the server refuses the script (ACL, no cmsgpack).
    * Delivery is the same either way (the script's XREADGROUP fills the PEL like a plain one).
    */
