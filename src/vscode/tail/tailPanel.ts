@@ -57,10 +57,10 @@ export interface TailStats {
 /**
  * A live view of one stream on its own blocking connection (core LiveTail). It reads only when
  * the webview has rendered what it was sent (and at most every POST_INTERVAL_MS), and then the
- * newest entries (at most PER_POST), so a
- * fast stream costs the extension host what the view can show, not what is published: the view
- * skips ahead and says how many it did not show. A bounded number of rows in the view, an
- * arrival rate per second. Closing the panel ends the connection.
+ * newest entries (at most PER_POST), so a fast stream costs the extension host what the view can
+ * show, not what is published: the view skips ahead and says how many it did not show. Nothing
+ * is read while the view is paused. A bounded number of rows in the view, an arrival rate per
+ * second. Closing the panel ends the connection.
  */
 export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
