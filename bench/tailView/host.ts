@@ -156,7 +156,7 @@ export async function run(): Promise<void> {
     gcExposed: Boolean(gc),
     memory,
     batches,
-    stats: { received: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false },
+    stats: { received: 0, largestRead: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false },
   };
   const sample = (withGc: boolean) => {
     if (withGc && gc) {

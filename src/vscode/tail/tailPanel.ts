@@ -21,6 +21,19 @@ const MAX_FIELDS = 50;
  */
 const PER_POST = 250;
 const POST_INTERVAL_MS = 200;
+/**
+ * Bytes of entries one read may bring, roughly: after each read the count per read follows the
+ * largest entry seen in it, so a stream of 1 MiB entries is read (and shown) 4 at a time, not 250,
+ * the rest counted as not shown.
+ */
+const READ_BYTES = 4 * 2 ** 20;
+
+/** Bytes of an entry's id, names and values (what its reply costs to read, roughly). */
+function entryBytes(e: StreamEntry): number {
+  let n = e.id.length;
+  for (const k in e.fields) n += k.length + e.fields[k]!.length;
+  return n;
+}
 
 export function toRow(e: StreamEntry): TailRow {
   const fields: [string, string][] = [];
@@ -40,6 +53,8 @@ export function toRow(e: StreamEntry): TailRow {
 export interface TailStats {
   /** Entries read from Redis (what the view was given). */
   received: number;
+  /** Entries in the largest read so far (bounded by PER_POST and by the entry size, READ_BYTES). */
+  largestRead: number;
   /** Rows the webview reports as rendered (its buffer size) and the last id it shows. */
   rendered: number;
   renderedLastId?: string;
@@ -64,7 +79,7 @@ export interface TailStats {
  */
 export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
-  readonly stats: TailStats = { received: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false };
+  readonly stats: TailStats = { received: 0, largestRead: 0, rendered: 0, rate: 0, skipped: 0, skippedExact: true, closed: false };
   private readonly tail: LiveTail;
   private timer?: NodeJS.Timeout;
   private rateFrom = { at: Date.now(), arrived: 0 };
@@ -77,6 +92,8 @@ export class TailPanel implements vscode.Disposable {
    */
   private inFlight = false;
   private lastPost = 0;
+  /** Entries per read: PER_POST, fewer for big entries (see READ_BYTES). */
+  private perRead = PER_POST;
   /** Paused in the view: nothing is read until Resume (then the newest, counting what was passed over). */
   private paused = false;
   /** While paused: entries arrived and not read yet (LiveTail.backlog, once a second). */
@@ -145,8 +162,9 @@ export class TailPanel implements vscode.Disposable {
         const early = this.lastPost + POST_INTERVAL_MS - Date.now();
         if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
         if (this.stats.closed) return;
-        const r = await this.tail.read(PER_POST);
+        const r = await this.tail.read(this.perRead);
         if (!r || this.stats.closed) return;
+        this.sized(r.entries);
         this.stats.received = this.tail.returned;
         this.stats.skipped = this.tail.skipped;
         this.stats.skippedExact = this.tail.skippedExact;
@@ -159,6 +177,14 @@ export class TailPanel implements vscode.Disposable {
       this.stats.error = toQueueError(e).message;
       void this.panel.webview.postMessage({ type: 'error', message: this.stats.error });
     }
+  }
+
+  /** Adapts the count per read to the largest entry of this read (a burst of big entries shrinks it at once). */
+  private sized(entries: StreamEntry[]): void {
+    if (entries.length > this.stats.largestRead) this.stats.largestRead = entries.length;
+    let largest = 0;
+    for (const e of entries) largest = Math.max(largest, entryBytes(e));
+    if (largest > 0) this.perRead = Math.max(1, Math.min(PER_POST, Math.floor(READ_BYTES / largest)));
   }
 
   /** Entries that arrived since the start: read, passed over, or (while paused) not read yet. */

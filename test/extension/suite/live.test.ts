@@ -108,6 +108,24 @@ describe('(extension) publish, tail, debug consumer', function () {
     await until('both connections closed', async () => (await blocking()) === before);
   });
 
+  it('reads big entries a few at a time (≈ 4 MiB a read): the newest shown, the rest counted', async () => {
+    const s = `${prefix}:huge`;
+    await client.xadd(s, '*', 'seed', '1');
+    const panel = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', s), { from: '$' }))!;
+    panels.push(panel);
+    const big = 'x'.repeat(1.5 * 2 ** 20);
+    const first = String(await client.xadd(s, '*', 'i', 'first', 'blob', big));
+    await until('the first big entry shown', () => panel.stats.renderedLastId === first);
+    const p = client.pipeline();
+    for (let i = 0; i < 12; i++) p.xadd(s, '*', 'i', String(i), 'blob', big);
+    const ids = ((await p.exec()) ?? []).map(([, id]) => String(id));
+    await until('the newest big entry shown', () => panel.stats.renderedLastId === ids[11], 30_000);
+    assert.ok(panel.stats.largestRead <= 2, `largest read: ${panel.stats.largestRead} entries of 1.5 MiB`);
+    assert.equal(panel.stats.received + panel.stats.skipped, 13, 'every entry shown or counted as not shown');
+    assert.ok(panel.stats.skipped >= 1, `${panel.stats.skipped} not shown`);
+    panel.dispose();
+  });
+
   it('keeps at most tail.maxRows rows however many arrive', async () => {
     await vscode.workspace.getConfiguration('redisQueues').update('tail.maxRows', 100, vscode.ConfigurationTarget.Global);
     const s = `${prefix}:bounded`;
