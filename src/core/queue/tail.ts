@@ -1,7 +1,7 @@
 import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, toQueueError } from '../errors';
 import { parseId } from '../ids';
-import { parseEntries, parseRead, parseStreamInfo, type StreamEntry } from '../replies';
+import { parseEntries, parseRead, parseStreamInfo, toRecord, type StreamEntry } from '../replies';
 import { nonEmpty, nonNegative, positiveInt } from './validate';
 import { pause } from './streamWorker';
 
@@ -238,19 +238,28 @@ function reconnectPause(errors: number, signal: AbortSignal): Promise<void> {
  * received by then that come at or before that point (`entriesAdded` minus the entries still after
  * it, known for `$` and for `0`), so that a reader can count what arrives after it.
  */
-async function resolveStart(client: RedisClient, stream: string, from: string): Promise<{ lastId: string; addedBefore?: number }> {
+async function resolveStart(client: RedisClient, stream: string, from: string): Promise<{ lastId: string; addedBefore?: number; lastEntryBytes?: number }> {
   const whole = from === '0' || from === '0-0';
   if (from !== '$' && !whole) return { lastId: from };
-  let info: ReturnType<typeof parseStreamInfo>;
+  let raw: unknown;
   try {
-    info = parseStreamInfo(await client.callBuffer('XINFO', 'STREAM', stream));
+    raw = await client.callBuffer('XINFO', 'STREAM', stream);
   } catch (e) {
     if (!/no such key/i.test((e as Error).message)) throw e;
     return { lastId: whole ? from : '0-0', addedBefore: 0 }; // no stream yet: everything added later is new
   }
+  const info = parseStreamInfo(raw);
   const added = info.entriesAdded;
-  if (whole) return { lastId: from, addedBefore: added === undefined ? undefined : added - info.length };
-  return { lastId: info.lastGeneratedId, addedBefore: added };
+  const lastEntryBytes = replyBytes(toRecord(raw)['last-entry']) || undefined;
+  if (whole) return { lastId: from, addedBefore: added === undefined ? undefined : added - info.length, lastEntryBytes };
+  return { lastId: info.lastGeneratedId, addedBefore: added, lastEntryBytes };
+}
+
+/** Bytes of the strings and Buffers in a reply (an entry's id, names and values). */
+function replyBytes(v: unknown): number {
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return v.length;
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + replyBytes(x), 0);
+  return 0;
 }
 
 export interface LiveTailOptions {
@@ -292,6 +301,7 @@ export class LiveTail {
   private client: RedisClient | undefined;
   private lastId: string | undefined;
   private addedBefore: number | undefined;
+  private lastEntryBytes: number | undefined;
   private started = false;
   private closed = false;
   private reading = false;
@@ -302,6 +312,14 @@ export class LiveTail {
 
   constructor(private readonly options: LiveTailOptions) {
     ({ stream: this.stream, from: this.from, blockMs: this.blockMs, target: this.target } = checkTail(options));
+  }
+
+  /**
+   * Bytes of the stream's last entry when the tail started (a start at `$` or `0`), a hint for
+   * how many entries a read can afford before the first one came back; undefined otherwise.
+   */
+  get sizeHint(): number | undefined {
+    return this.lastEntryBytes;
   }
 
   /** Entries returned by read(). */
@@ -353,6 +371,7 @@ export class LiveTail {
       const s = await resolveStart(this.client, this.stream, this.from);
       this.lastId = s.lastId;
       this.addedBefore = s.addedBefore;
+      this.lastEntryBytes = s.lastEntryBytes;
     } catch (e) {
       this.close();
       throw startError(e, this.stream, this.target);

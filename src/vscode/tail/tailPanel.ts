@@ -22,11 +22,16 @@ const MAX_FIELDS = 50;
 const PER_POST = 250;
 const POST_INTERVAL_MS = 200;
 /**
- * Bytes of entries one read may bring, roughly: after each read the count per read follows the
- * largest entry seen in it, so a stream of 1 MiB entries is read (and shown) 4 at a time, not 250,
- * the rest counted as not shown.
+ * Bytes of entries one read may bring, roughly: the count per read follows the stream's last entry
+ * when the tail opens, then the largest entry of each read, so a stream of 1 MiB entries is read
+ * (and shown) 4 at a time, not 250, the rest counted as not shown.
  */
 const READ_BYTES = 4 * 2 ** 20;
+
+/** Entries per read for entries of this size (READ_BYTES a read, 1 to PER_POST). */
+function perRead(entryBytes: number): number {
+  return Math.max(1, Math.min(PER_POST, Math.floor(READ_BYTES / entryBytes)));
+}
 
 /** Bytes of an entry's id, names and values (what its reply costs to read, roughly). */
 function entryBytes(e: StreamEntry): number {
@@ -107,6 +112,8 @@ export class TailPanel implements vscode.Disposable {
     tail: LiveTail,
   ) {
     this.tail = tail;
+    // Before the first read: the stream's last entry tells what its entries weigh.
+    if (tail.sizeHint) this.perRead = perRead(tail.sizeHint);
     TailPanel.open.add(this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
@@ -184,7 +191,7 @@ export class TailPanel implements vscode.Disposable {
     if (entries.length > this.stats.largestRead) this.stats.largestRead = entries.length;
     let largest = 0;
     for (const e of entries) largest = Math.max(largest, entryBytes(e));
-    if (largest > 0) this.perRead = Math.max(1, Math.min(PER_POST, Math.floor(READ_BYTES / largest)));
+    if (largest > 0) this.perRead = perRead(largest);
   }
 
   /** Entries that arrived since the start: read, passed over, or (while paused) not read yet. */

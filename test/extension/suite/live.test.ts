@@ -124,6 +124,13 @@ describe('(extension) publish, tail, debug consumer', function () {
     assert.equal(panel.stats.received + panel.stats.skipped, 13, 'every entry shown or counted as not shown');
     assert.ok(panel.stats.skipped >= 1, `${panel.stats.skipped} not shown`);
     panel.dispose();
+    // From 0 the first read is already small: the stream's last entry, seen when the tail opens, says what entries weigh.
+    const again = (await vscode.commands.executeCommand<TailPanel>('redisQueues.tail.open', await node('Streams', s), { from: '0' }))!;
+    panels.push(again);
+    await until('the newest big entry shown again', () => again.stats.renderedLastId === ids[11], 30_000);
+    assert.ok(again.stats.largestRead <= 2, `largest read from 0: ${again.stats.largestRead} entries`);
+    assert.equal(again.stats.received + again.stats.skipped, 14);
+    again.dispose();
   });
 
   it('keeps at most tail.maxRows rows however many arrive', async () => {

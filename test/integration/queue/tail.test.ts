@@ -203,6 +203,17 @@ describe('(integration) queue: live tail (newest first when behind)', () => {
     assert.equal(await other.backlog(), undefined, 'not countable from an arbitrary id');
   });
 
+  it('sizeHint: the bytes of the last entry when a tail opens at $ or 0', async () => {
+    const stream = uniqueKey('livesize');
+    const id = String(await client.xadd(stream, '*', 'k', 'x'.repeat(1000)));
+    const t = live({ stream, from: '0' });
+    await t.start();
+    assert.equal(t.sizeHint, id.length + 1 + 1000);
+    const u = live({ stream: uniqueKey('livesize-none') });
+    await u.start();
+    assert.equal(u.sizeHint, undefined, 'no stream, no hint');
+  });
+
   it('from 0 counts the whole stream: returned + skipped = length', async () => {
     const stream = uniqueKey('live0');
     await publish(stream, 0, 2500);
