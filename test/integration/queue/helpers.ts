@@ -1,6 +1,8 @@
 // Small helpers shared by the queue integration tests.
-import type { RedisClient } from '../../../src/core/connection';
+import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { StreamWorker, type StreamWorkerOptions } from '../../../src/core/queue';
 import { parsePendingSummary } from '../../../src/core/replies';
+import { redisUrl } from '../../support/integrationHooks';
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`). */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -13,6 +15,30 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Mocha hooks of a stream-worker suite: a command client (`suite.client`, open from `before` on)
+ * and `suite.worker(o)`, which starts nothing but stops every worker it made after each test.
+ */
+export function workerSuite(blockMs: number): { readonly client: RedisClient; worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string }): StreamWorker } {
+  let client: RedisClient | undefined;
+  const workers: StreamWorker[] = [];
+  before(async () => (client = await open({ url: redisUrl() })));
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+  });
+  after(() => quit(client!));
+  return {
+    get client() {
+      return client!;
+    },
+    worker(o) {
+      const w = new StreamWorker({ connection: { url: o.url ?? redisUrl() }, blockMs, ...o });
+      workers.push(w);
+      return w;
+    },
+  };
+}
 
 /** XPENDING summary count of a group. */
 export async function pendingCount(client: RedisClient, stream: string, group: string): Promise<number> {

@@ -1,25 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import type { RedisClient } from '../../../src/core/connection';
 import type { QueueError } from '../../../src/core/errors';
 import { parseEntries, parseGroups, parsePendingEntries } from '../../../src/core/replies';
-import { DLQ_FIELDS, StreamProducer, StreamWorker, type StreamWorkerOptions } from '../../../src/core/queue';
-import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { pendingCount, sleep, waitFor } from './helpers';
+import { DLQ_FIELDS, StreamProducer } from '../../../src/core/queue';
+import { uniqueKey } from '../../support/integrationHooks';
+import { pendingCount, sleep, waitFor, workerSuite } from './helpers';
 
 describe('(integration) queue: stream worker', () => {
+  const suite = workerSuite(1000);
+  const worker = suite.worker;
   let client: RedisClient;
-  const workers: StreamWorker[] = [];
-  before(async () => (client = await open({ url: redisUrl() })));
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-  });
-  after(() => quit(client));
-
-  function worker(o: Omit<StreamWorkerOptions, 'connection'>): StreamWorker {
-    const w = new StreamWorker({ connection: { url: redisUrl() }, blockMs: 1000, ...o });
-    workers.push(w);
-    return w;
-  }
+  before(() => (client = suite.client));
 
   it('processes everything with bounded concurrency and batched acks', async () => {
     const stream = uniqueKey('all');

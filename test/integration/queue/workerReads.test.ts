@@ -5,24 +5,15 @@ import * as assert from 'node:assert/strict';
 import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { compareIds } from '../../../src/core/ids';
 import { parseEntries, type StreamEntry } from '../../../src/core/replies';
-import { StreamWorker, type StreamMessage, type StreamWorkerOptions } from '../../../src/core/queue';
+import type { StreamMessage } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { pendingCount, sleep, waitFor } from './helpers';
+import { pendingCount, sleep, waitFor, workerSuite } from './helpers';
 
 describe('(integration) queue: stream worker reads', () => {
+  const suite = workerSuite(500);
+  const worker = suite.worker;
   let client: RedisClient;
-  const workers: StreamWorker[] = [];
-  before(async () => (client = await open({ url: redisUrl() })));
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-  });
-  after(() => quit(client));
-
-  function worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string }): StreamWorker {
-    const w = new StreamWorker({ connection: { url: o.url ?? redisUrl() }, blockMs: 500, ...o });
-    workers.push(w);
-    return w;
-  }
+  before(() => (client = suite.client));
 
   /** Entries that exercise the decoding: binary, invalid UTF-8 names, long values (every MessagePack string size), many fields. */
   async function publishAwkward(stream: string): Promise<StreamEntry[]> {
