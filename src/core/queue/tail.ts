@@ -1,7 +1,7 @@
 import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, toQueueError } from '../errors';
 import { parseId } from '../ids';
-import { parseEntries, parseRead, parseStreamInfo, toRecord, type StreamEntry } from '../replies';
+import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry } from '../replies';
 import { nonEmpty, nonNegative, positiveInt } from './validate';
 import { pause } from './streamWorker';
 
@@ -250,16 +250,17 @@ async function resolveStart(client: RedisClient, stream: string, from: string): 
   }
   const info = parseStreamInfo(raw);
   const added = info.entriesAdded;
-  const lastEntryBytes = replyBytes(toRecord(raw)['last-entry']) || undefined;
+  const last = toRecord(raw)['last-entry'];
+  const lastEntryBytes = Array.isArray(last) && last.length ? entryBytes(parseEntry(last)) : undefined;
   if (whole) return { lastId: from, addedBefore: added === undefined ? undefined : added - info.length, lastEntryBytes };
   return { lastId: info.lastGeneratedId, addedBefore: added, lastEntryBytes };
 }
 
-/** Bytes of the strings and Buffers in a reply (an entry's id, names and values). */
-function replyBytes(v: unknown): number {
-  if (typeof v === 'string' || Buffer.isBuffer(v)) return v.length;
-  if (Array.isArray(v)) return v.reduce((n: number, x) => n + replyBytes(x), 0);
-  return 0;
+/** Bytes of an entry's id, field names and values, roughly what reading it costs. */
+export function entryBytes(e: StreamEntry): number {
+  let n = e.id.length;
+  for (const k in e.fields) n += k.length + e.fields[k]!.length;
+  return n;
 }
 
 export interface LiveTailOptions {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LiveTail, toQueueError, type StreamEntry } from '../../core';
+import { LiveTail, entryBytes, toQueueError, type StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 
@@ -33,12 +33,7 @@ function perRead(entryBytes: number): number {
   return Math.max(1, Math.min(PER_POST, Math.floor(READ_BYTES / entryBytes)));
 }
 
-/** Bytes of an entry's id, names and values (what its reply costs to read, roughly). */
-function entryBytes(e: StreamEntry): number {
-  let n = e.id.length;
-  for (const k in e.fields) n += k.length + e.fields[k]!.length;
-  return n;
-}
+
 
 export function toRow(e: StreamEntry): TailRow {
   const fields: [string, string][] = [];
