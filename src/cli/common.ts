@@ -1,6 +1,6 @@
 // What every command shares: connection options (--url, --cluster, --user, --password and their
 // environment variables), --json, the IO a command writes to, and how failures become exit codes.
-import { type ConnectionOptions, type RedisClient, QueueError, describeTarget, isValidId, open, quit, scrubSecrets, toQueueError } from '../core';
+import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, scrubSecrets, toQueueError } from '../core';
 import { type CommandSpec, type OptionSpec, type ParsedArgs, UsageError, printableArg } from './args';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -9,10 +9,11 @@ export const URL_OPTION: OptionSpec = { name: 'url', type: 'string', value: 'URL
 export const CLUSTER_OPTION: OptionSpec = { name: 'cluster', type: 'boolean', description: 'The URL is one node of a Redis Cluster' };
 export const USER_OPTION: OptionSpec = { name: 'user', type: 'string', value: 'NAME', description: 'ACL user name (env REDIS_USER)' };
 export const PASSWORD_OPTION: OptionSpec = { name: 'password', type: 'string', value: 'PASSWORD', description: 'Password (prefer env REDIS_PASSWORD: arguments are visible to other local users)' };
+export const WAIT_OPTION: OptionSpec = { name: 'wait', type: 'int', value: 'MS', min: 1, description: 'Give up when Redis does not answer a command within MS (env RQ_TIMEOUT_MS)', default: String(DEFAULT_COMMAND_TIMEOUT_MS) };
 export const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'Print data as JSON' };
 
 /** Options of every command that talks to Redis. */
-export const CONNECTION_OPTIONS: OptionSpec[] = [URL_OPTION, CLUSTER_OPTION, USER_OPTION, PASSWORD_OPTION];
+export const CONNECTION_OPTIONS: OptionSpec[] = [URL_OPTION, CLUSTER_OPTION, USER_OPTION, PASSWORD_OPTION, WAIT_OPTION];
 /** Everything shown under "Connection and output" in a command's help. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [...CONNECTION_OPTIONS, JSON_OPTION];
 
@@ -48,27 +49,44 @@ export interface CommandContext {
   err(line: string): void;
 }
 
-/** Connection options from --url/--cluster/--user/--password and REDIS_URL/REDIS_USER/REDIS_PASSWORD. */
+/**
+ * Connection options from --url/--cluster/--user/--password/--wait and
+ * REDIS_URL/REDIS_USER/REDIS_PASSWORD/RQ_TIMEOUT_MS.
+ */
 export function connectionFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, command: string): ConnectionOptions {
   const url = (args.options['url'] as string | undefined) ?? env['REDIS_URL'] ?? DEFAULT_URL;
   if (!/^rediss?:\/\/[^/\s]/i.test(url.trim())) {
-    throw new UsageError(`--url must look like redis://host:port or rediss://host:port (got "${scrubSecrets(url).slice(0, 80)}")`, command);
+    throw new UsageError(`--url must look like redis://host:port or rediss://host:port (got "${redactUrl(url)}")`, command);
   }
   try {
-    describeTarget({ url });
-    new URL(url.trim());
-  } catch {
-    throw new UsageError(`--url is not a valid URL: "${scrubSecrets(url).slice(0, 80)}"`, command);
+    parseRedisUrl(url);
+  } catch (e) {
+    // The core's reasons never echo a password, and say how to write one that breaks the URL.
+    const reason = e instanceof QueueError ? e.message.replace(/^Connection URL /, '') : `is not a valid URL: "${redactUrl(url)}"`;
+    throw new UsageError(`--url ${reason}`, command);
   }
   const user = (args.options['user'] as string | undefined) ?? (env['REDIS_USER'] || undefined);
   const password = (args.options['password'] as string | undefined) ?? (env['REDIS_PASSWORD'] || undefined);
+  const commandTimeoutMs = (args.options['wait'] as number | undefined) ?? waitFromEnv(env, command);
   return {
     url: url.trim(),
     mode: args.options['cluster'] ? 'cluster' : 'standalone',
     username: user,
     password,
     clientName: 'redis-queues-cli',
+    ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
   };
+}
+
+/** RQ_TIMEOUT_MS, checked like --wait. */
+function waitFromEnv(env: NodeJS.ProcessEnv, command: string): number | undefined {
+  const text = env['RQ_TIMEOUT_MS']?.trim();
+  if (!text) return undefined;
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(ms) || ms < 1) {
+    throw new UsageError(`RQ_TIMEOUT_MS must be a whole number of milliseconds, at least 1 (got "${printableArg(text)}")`, command);
+  }
+  return ms;
 }
 
 /** Removes every known secret (and URL credentials) from a text. */
@@ -100,7 +118,8 @@ export function describeFailure(e: unknown, secrets: string[]): { code: number; 
   const err = e instanceof QueueError ? e : toQueueError(e);
   // The core's input checks (BadInputError) are bad arguments too; everything else is Redis.
   if (err.code === 'BAD_INPUT') return { code: 2, message: `redis-queues: ${oneLineText(scrub(err.message, secrets))}` };
-  return { code: 1, message: `redis-queues: ${oneLineText(scrub(err.message, secrets))}` };
+  const hint = err.code === 'NO_ANSWER' || /did not answer within/.test(err.message) ? ' (to wait longer: --wait MS or RQ_TIMEOUT_MS)' : '';
+  return { code: 1, message: `redis-queues: ${oneLineText(scrub(err.message, secrets))}${hint}` };
 }
 
 function oneLineText(s: string): string {

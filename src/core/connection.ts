@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { BadInputError, CannotConnectError, scrubSecrets, toQueueError } from './errors';
+import { BadInputError, CannotConnectError, NoAnswerError, formatWait, mayChangeData, redactUrl, toQueueError } from './errors';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
 
@@ -42,13 +42,25 @@ export interface ConnectionOptions {
   clientName?: string;
   /** Connect timeout for fail-fast clients, ms. Default 3000. */
   connectTimeoutMs?: number;
+  /**
+   * How long `inspect` and `command` clients wait for the server to answer one command (and to
+   * finish connecting) before giving up with a {@link NoAnswerError}, ms. Default
+   * {@link DEFAULT_COMMAND_TIMEOUT_MS}. A blocking read waits its BLOCK time on top of it.
+   * `blocking` clients are not bounded: their loops wait out an outage and carry on.
+   */
+  commandTimeoutMs?: number;
 }
+
+/** Default of {@link ConnectionOptions.commandTimeoutMs}: 10 s. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 
 /**
  * What a client is for:
  * - `inspect`: short-lived reads for views; fails fast (lazy connect, short timeout, no offline
  *   queue, one retry) so an unreachable server becomes an error, never a spinner;
  * - `command`: acks, claims, publishes: reconnects, commands wait for it a bounded number of retries;
+ * - both wait at most `commandTimeoutMs` for each answer (a server that is paused or stopped keeps
+ *   the connection open and never answers);
  * - `blocking`: a dedicated connection for XREAD/XREADGROUP/BLMOVE BLOCK; retries forever
  *   (`maxRetriesPerRequest: null`) so a blocking loop survives a server restart.
  */
@@ -82,12 +94,18 @@ export function parseRedisUrl(url: string): ParsedUrl {
   let u: URL;
   const text = url.trim();
   if (!/^rediss?:\/\//i.test(text)) {
-    throw new BadInputError(`Connection URL must start with redis:// or rediss:// (got "${scrubSecrets(text).slice(0, 80)}")`);
+    throw new BadInputError(`Connection URL must start with redis:// or rediss:// (got "${redactUrl(text)}")`);
   }
+  // An "@" means credentials; the URL is never echoed beyond its last "@" (see redactUrl).
+  const credentials = text.includes('@');
   try {
     u = new URL(text);
   } catch {
-    throw new BadInputError(`Connection URL is not a valid URL: "${scrubSecrets(text).slice(0, 80)}"`);
+    throw new BadInputError(`Connection URL is not a valid URL: "${redactUrl(text)}"${credentials ? ` (${ENCODING_HINT})` : ''}`);
+  }
+  if (`${u.pathname}${u.search}${u.hash}`.includes('@')) {
+    // e.g. redis://user:6379/pa@host: a "/" in the password cut it short, and its rest became a path.
+    throw new BadInputError(`Connection URL is not valid: "${redactUrl(text)}" has an "@" after the host (${ENCODING_HINT})`);
   }
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw new BadInputError('Connection URL has no host');
@@ -105,6 +123,9 @@ export function parseRedisUrl(url: string): ParsedUrl {
     password: u.password ? decodeCredential(u.password, 'password') : undefined,
   };
 }
+
+/** The fix for a password (or user name) that breaks a URL. */
+const ENCODING_HINT = 'a password or user name holding / ? # @ % or spaces must be percent-encoded: write / as %2F, ? as %3F, # as %23, @ as %40, % as %25';
 
 function decodeCredential(s: string, what: string): string {
   try {
@@ -180,7 +201,8 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
       ...common,
       enableOfflineQueue: true,
       maxRetriesPerRequest: 0,
-      commandTimeout: Math.max(connectTimeout, 5000),
+      // No ioredis commandTimeout: boundAnswers() bounds every command (with a message that says
+      // which server did not answer, and whether the command may have been applied).
       // One quick retry, then give up: the view shows an error node with a retry action.
       retryStrategy: (times) => (times > 1 ? null : 200),
       reconnectOnError: () => false,
@@ -207,6 +229,24 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
  * {@link connect} (or send a command) to open it.
  */
 export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): RedisClient {
+  const client = createIoredisClient(options, purpose, tweaks);
+  if (purpose !== 'blocking') {
+    const bound: AnswerBound = { ms: commandTimeoutOf(options), target: describeTarget(options), unanswered: false };
+    boundAnswers(client, bound);
+    // A Cluster sends most commands through its node clients, and some (INFO, SCAN) straight to them.
+    if (isCluster(client)) client.on('+node', (node: Redis) => boundAnswers(node, bound));
+  }
+  return client;
+}
+
+function commandTimeoutOf(options: ConnectionOptions): number {
+  const ms = options.commandTimeoutMs;
+  if (ms === undefined) return DEFAULT_COMMAND_TIMEOUT_MS;
+  if (!Number.isFinite(ms) || ms <= 0) throw new BadInputError(`commandTimeoutMs must be a positive number of milliseconds (got ${ms})`);
+  return ms;
+}
+
+function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose, tweaks: ClientTweaks): RedisClient {
   const parsed = parseRedisUrl(options.url);
   const base = baseOptions(options, purpose, parsed);
   const mode = options.mode ?? 'standalone';
@@ -245,25 +285,136 @@ export function createClient(options: ConnectionOptions, purpose: ClientPurpose 
   return new Redis({ ...base, host: parsed.host, port: parsed.port });
 }
 
+/** How long a client waits for answers, and whom it is waiting for (clients of purpose `inspect` and `command`). */
+interface AnswerBound {
+  ms: number;
+  target: string;
+  /** A command went unanswered within the bound (closing need not wait for a QUIT to be answered). */
+  unanswered: boolean;
+}
+
+const bounds = new WeakMap<object, AnswerBound>();
+
+/** The parts of an ioredis Command used here (ioredis 6.0.0). */
+interface PendingCommand {
+  name: string;
+  args: unknown[];
+  isSettled?: boolean;
+  promise: Promise<unknown>;
+  reject(err: Error): void;
+}
+
+/** Commands already given a deadline (a command may pass through sendCommand more than once: offline queue, cluster routing). */
+const armed = new WeakSet<object>();
+
+/**
+ * Gives every command sent on `client` a deadline: when the server has not answered it within
+ * `bound.ms` (plus its own BLOCK time, for a blocking read), it is rejected with a
+ * {@link NoAnswerError} that names the server and says whether the command may have been
+ * applied. The connection stays open (a late answer is matched to the command and dropped).
+ * This covers the handshake (HELLO, AUTH, INFO) too, so a server that accepts connections but
+ * never answers (paused with SIGSTOP, hung, or behind a network that drops packets) cannot hold a
+ * caller for longer than the bound.
+ */
+function boundAnswers(client: RedisClient, bound: AnswerBound): void {
+  if (bounds.has(client)) return;
+  bounds.set(client, bound);
+  const target = client as unknown as { sendCommand: (command: PendingCommand, ...rest: unknown[]) => unknown };
+  const send = target.sendCommand.bind(client);
+  target.sendCommand = (command: PendingCommand, ...rest: unknown[]) => {
+    arm(command, bound);
+    return send(command, ...rest);
+  };
+}
+
+function arm(command: PendingCommand, bound: AnswerBound): void {
+  if (!command || typeof command !== 'object' || armed.has(command) || command.isSettled || typeof command.reject !== 'function') return;
+  armed.add(command);
+  const blockMs = blockingWaitMs(command);
+  if (blockMs === undefined) return; // blocks until answered, by request
+  const timer = setTimeout(() => {
+    if (command.isSettled) return;
+    bound.unanswered = true;
+    command.reject(new NoAnswerError({ target: bound.target, timeoutMs: bound.ms, command: command.name, outcomeUnknown: mayChangeData(command.name) }));
+  }, bound.ms + blockMs);
+  const clear = () => clearTimeout(timer);
+  command.promise.then(clear, clear);
+}
+
+const LIST_BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'bzpopmin', 'bzpopmax']);
+
+/**
+ * How long a command may legitimately wait on the server before answering: its BLOCK time (XREAD,
+ * XREADGROUP) or timeout (BLPOP ...), 0 for other commands, undefined for "forever" (BLOCK 0).
+ */
+function blockingWaitMs(command: PendingCommand): number | undefined {
+  const name = String(command.name).toLowerCase();
+  const args = command.args ?? [];
+  const num = (v: unknown): number => Number(Buffer.isBuffer(v) ? v.toString() : v);
+  if (name === 'xread' || name === 'xreadgroup') {
+    const i = args.findIndex((a) => String(Buffer.isBuffer(a) ? a.toString() : a).toUpperCase() === 'BLOCK');
+    if (i < 0) return 0;
+    const ms = num(args[i + 1]);
+    return ms > 0 ? ms : Number.isFinite(ms) ? undefined : 0;
+  }
+  if (LIST_BLOCKING.has(name) || name === 'blmpop' || name === 'bzmpop') {
+    const s = num(name === 'blmpop' || name === 'bzmpop' ? args[0] : args[args.length - 1]);
+    return s > 0 ? s * 1000 : Number.isFinite(s) ? undefined : 0;
+  }
+  if (name === 'wait' || name === 'waitaof') {
+    const ms = num(args[args.length - 1]);
+    return ms > 0 ? ms : Number.isFinite(ms) ? undefined : 0;
+  }
+  return 0;
+}
+
 /** Opens a lazily created client, mapping failures to readable errors (and closing the client on failure). */
 export async function connect(client: RedisClient, options: ConnectionOptions): Promise<RedisClient> {
   if (client.status === 'ready') return client;
   // ioredis reports the real cause (WRONGPASS, TLS, ECONNREFUSED) as an 'error' event and then
   // rejects with a generic "Connection is closed": keep the cause.
   let cause: unknown;
-  const onError = (e: unknown) => (cause = e);
+  // Connecting is bounded too (clients of purpose inspect and command): a server that accepts the
+  // connection and then never answers would otherwise hold the caller for ever. Given up at the
+  // bound, or as soon as a handshake command went unanswered, without waiting for the socket to
+  // close (a stopped server never completes the close).
+  const bound = bounds.get(client);
+  let noAnswer: 'connect' | 'answer' | undefined;
+  let giveUp: (e: Error) => void = () => undefined;
+  const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
+  givenUp.catch(() => undefined);
+  const onError = (e: unknown) => {
+    cause = e;
+    if (e instanceof NoAnswerError) {
+      noAnswer = 'answer';
+      giveUp(e);
+    }
+  };
   client.on('error', onError);
+  const deadline = bound
+    ? setTimeout(() => {
+        noAnswer = client.status === 'connecting' || client.status === 'reconnecting' ? 'connect' : 'answer';
+        giveUp(new Error('no answer'));
+      }, bound.ms)
+    : undefined;
   try {
-    if (client.status === 'wait' || client.status === 'end') await client.connect();
-    else await client.ping();
+    const opened = client.status === 'wait' || client.status === 'end' ? client.connect() : client.ping();
+    opened.catch(() => undefined);
+    await Promise.race([opened, givenUp]);
     return client;
   } catch (e) {
     client.disconnect();
+    const target = describeTarget(options);
+    if (noAnswer === 'connect') throw new CannotConnectError(target, `no connection within ${formatWait(bound!.ms)}`, { cause: e });
+    if (noAnswer || cause instanceof NoAnswerError || e instanceof NoAnswerError) {
+      throw new CannotConnectError(target, `the server accepted the connection but did not answer within ${formatWait(bound!.ms)} (paused, overloaded or stuck?)`, { cause: e });
+    }
     const generic = /Connection is closed|max retries/i.test(String((e as Error)?.message));
-    const err = toQueueError(generic && cause ? cause : e, { target: describeTarget(options) });
-    if (err.code === 'REDIS') throw new CannotConnectError(describeTarget(options), err.message, { cause: e });
+    const err = toQueueError(generic && cause ? cause : e, { target });
+    if (err.code === 'REDIS') throw new CannotConnectError(target, err.message, { cause: e });
     throw err;
   } finally {
+    clearTimeout(deadline);
     client.off('error', onError);
   }
 }
@@ -298,7 +449,8 @@ export function close(client: RedisClient | undefined): void {
 /** Closes gracefully (QUIT), falling back to disconnect. */
 export async function quit(client: RedisClient | undefined): Promise<void> {
   if (!client) return;
-  if (client.status === 'end' || client.status === 'wait') {
+  if (client.status === 'end' || client.status === 'wait' || bounds.get(client)?.unanswered) {
+    // (A server that left a command unanswered would not answer QUIT either.)
     client.disconnect();
     return;
   }

@@ -14,6 +14,7 @@ export type QueueErrorCode =
   | 'BAD_INPUT'
   | 'CROSSSLOT'
   | 'UNSUPPORTED'
+  | 'NO_ANSWER'
   | 'REDIS';
 
 export class QueueError extends Error {
@@ -49,8 +50,70 @@ export class CannotConnectError extends QueueError {
 
 /** The server refused the credentials (WRONGPASS, NOAUTH, expired or missing password). */
 export class AuthError extends QueueError {
-  constructor(target: string, reason: string, options?: { cause?: unknown }) {
-    super('AUTH', `Authentication failed for ${scrubSecrets(target)}: ${reason}`, options);
+  constructor(target: string, reason: string, options?: { cause?: unknown; headline?: string }) {
+    super('AUTH', `${options?.headline ?? 'Authentication failed for'} ${scrubSecrets(target)}: ${reason}`, options && 'cause' in options ? { cause: options.cause } : undefined);
+  }
+}
+
+/** A wait in words: 10000 → "10 s", 1500 → "1.5 s", 800 → "800 ms". */
+export function formatWait(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${Number((ms / 1000).toFixed(ms % 1000 === 0 ? 0 : ms < 10_000 ? 1 : 0))} s`;
+}
+
+/**
+ * Commands that never change data (reads, connection and server queries). Any other command that
+ * goes unanswered may or may not have been applied.
+ */
+const NO_CHANGE_COMMANDS = new Set([
+  'auth', 'client', 'cluster', 'command', 'dbsize', 'echo', 'eval_ro', 'evalsha_ro', 'exists', 'get', 'hello', 'hget', 'hgetall',
+  'hlen', 'hmget', 'info', 'lindex', 'llen', 'lpos', 'lrange', 'memory', 'mget', 'object', 'ping', 'pttl', 'quit', 'readonly',
+  'role', 'scan', 'scard', 'script', 'select', 'sismember', 'smembers', 'strlen', 'time', 'ttl', 'type', 'xinfo', 'xlen',
+  'xpending', 'xrange', 'xread', 'xrevrange', 'zcard', 'zcount', 'zrange', 'zrangebyscore', 'zscore',
+]);
+
+/** Whether a command (by name, any case) may change data, so that its outcome is unknown when unanswered. */
+export function mayChangeData(command: string): boolean {
+  return !NO_CHANGE_COMMANDS.has(command.toLowerCase());
+}
+
+/** How an unanswered command is named in a message. */
+function commandLabel(command: string): string {
+  const c = command.toUpperCase();
+  if (c === 'EVAL' || c === 'EVALSHA' || c === 'FCALL') return `script call (${c})`;
+  if (c === 'EXEC' || c === 'MULTI') return 'transaction (MULTI/EXEC)';
+  return c;
+}
+
+/**
+ * The server did not answer a command within the bound (`ConnectionOptions.commandTimeoutMs`): it
+ * is paused or stopped, overloaded, or the network drops packets without closing the connection.
+ * For a command that may change data the outcome is unknown (`outcomeUnknown`): it may have run
+ * with its answer late or lost, or not have run at all.
+ */
+export class NoAnswerError extends QueueError {
+  /** Where the connection points (no credentials). */
+  readonly target: string;
+  readonly timeoutMs?: number;
+  /** The command that went unanswered (its Redis name, or the operation's), if known. */
+  readonly command?: string;
+  /** The command may change data: it may or may not have been applied. */
+  readonly outcomeUnknown: boolean;
+  constructor(o: { target: string; timeoutMs?: number; command?: string; outcomeUnknown?: boolean }, options?: { cause?: unknown }) {
+    const within = o.timeoutMs === undefined ? 'in time' : `within ${formatWait(o.timeoutMs)}`;
+    const unknown = o.outcomeUnknown ?? (o.command === undefined || mayChangeData(o.command));
+    const what = o.command ? commandLabel(o.command) : 'command';
+    super(
+      'NO_ANSWER',
+      unknown
+        ? `The server ${o.target} did not answer ${within}; the ${what} may or may not have been applied`
+        : `The server ${o.target} did not answer ${within}${o.command ? ` (${what})` : ''}: it may be paused, overloaded or unreachable`,
+      options,
+    );
+    this.target = o.target;
+    this.timeoutMs = o.timeoutMs;
+    this.command = o.command;
+    this.outcomeUnknown = unknown;
   }
 }
 
@@ -98,18 +161,41 @@ export class BadInputError extends QueueError {
   }
 }
 
-const URL_CREDENTIALS = /(\w+s?:\/\/)([^@/\s:]*):([^@/\s]*)@/g;
-const URL_USER_ONLY = /(\w+s?:\/\/)([^@/\s:]+)@/g;
+// The user information of a URL runs to the last "@" of the URL: a password may hold "/", "?",
+// "#", ":" or "@" when it was not percent-encoded, so anything up to that "@" may be part of it.
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)(\S*)@/gi;
 const AUTH_ARGS = /\b(AUTH|HELLO\s+\d\s+AUTH)\s+(\S+)(\s+\S+)?/gi;
 const PASSWORD_KV = /\b(password|pass|passphrase|secret)(["']?\s*[:=]\s*["']?)([^"'\s,}]+)/gi;
 
 /** Removes credentials from a text: passwords in URLs, AUTH arguments, password=... pairs. */
 export function scrubSecrets(text: string): string {
   return text
-    .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user ? `${user}:` : ''}***@`)
-    .replace(URL_USER_ONLY, (_m, scheme: string, user: string) => `${scheme}${user}@`)
+    .replace(URL_USERINFO, (m: string, scheme: string, info: string) => {
+      const colon = info.indexOf(':');
+      if (colon < 0) return m; // a user name alone is no secret
+      const user = info.slice(0, colon);
+      return `${scheme}${user ? `${user}:` : ''}***@`;
+    })
     .replace(AUTH_ARGS, (_m, cmd: string, a: string, b?: string) => (b ? `${cmd} ${a} ***` : `${cmd} ***`))
     .replace(PASSWORD_KV, (_m, k: string, sep: string) => `${k}${sep}***`);
+}
+
+/**
+ * A URL as it may be shown when it cannot be used: everything up to its last "@" (user and
+ * password, however malformed) replaced by "***", control characters escaped, at most 80
+ * characters. Text without "@" is shown scrubbed of other secrets.
+ */
+export function redactUrl(text: string): string {
+  const t = text.trim();
+  const at = t.lastIndexOf('@');
+  let shown: string;
+  if (at >= 0) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(t)?.[0] ?? '';
+    shown = `${scheme}***@${t.slice(at + 1)}`;
+  } else {
+    shown = scrubSecrets(t);
+  }
+  return printable(shown, 80);
 }
 
 /** Makes a key or value safe to embed in a one-line message (control characters escaped, length capped). */
@@ -136,7 +222,10 @@ export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string } | undefined)?.code;
   const target = ctx.target ?? 'Redis';
-  if (/^(WRONGPASS|NOAUTH)/.test(message) || /invalid (username-password|password)|AUTH failed/i.test(message)) {
+  if (/^NOAUTH/.test(message)) {
+    return new AuthError(target, 'the server refuses commands until a password is given (NOAUTH)', { cause: err, headline: 'Password required by' });
+  }
+  if (/^WRONGPASS/.test(message) || /invalid (username-password|password)|AUTH failed/i.test(message)) {
     return new AuthError(target, firstLine(message), { cause: err });
   }
   if (/^NOPERM/.test(message)) {
@@ -148,6 +237,10 @@ export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
   }
   if (/^NOGROUP/.test(message)) {
     return new NoGroupError(ctx.key ?? '?', ctx.group ?? '?', { cause: err });
+  }
+  if (message === 'Command timed out') {
+    // ioredis' own commandTimeout (a client this library did not create): the bound is not known here.
+    return new NoAnswerError({ target, command: ctx.command }, { cause: err });
   }
   if (/^CROSSSLOT/.test(message)) {
     return new QueueError('CROSSSLOT', `Keys of one operation must share a Cluster hash slot: name them with a common hash tag, e.g. "{orders}" and "{orders}:dlq" (${firstLine(message)})`, { cause: err });

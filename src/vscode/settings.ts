@@ -24,6 +24,8 @@ export interface Settings {
   pageSize: number;
   thresholds: HealthThresholds;
   listQueueSuffix: string;
+  /** Bound on waiting for one answer from Redis (ConnectionOptions.commandTimeoutMs). */
+  commandTimeoutMs: number;
 }
 
 export function readSettings(): Settings {
@@ -39,6 +41,7 @@ export function readSettings(): Settings {
       lagWarning: clamp(c.get<number>('thresholds.lagWarning', 1000), 0, 1e12),
     },
     listQueueSuffix: c.get<string>('listQueues.processingSuffix', ':processing') || ':processing',
+    commandTimeoutMs: clamp(c.get<number>('commandTimeoutSeconds', 10), 1, 600) * 1000,
   };
 }
 

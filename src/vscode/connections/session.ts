@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core';
 import type { ConnectionEntry, ConnectionStore } from './connectionStore';
+import { readSettings } from '../settings';
 
 export type SessionState =
   | { kind: 'idle' }
@@ -9,8 +10,8 @@ export type SessionState =
   | { kind: 'error'; error: QueueError; at: number }
   | { kind: 'restricted' };
 
-/** Errors after which the session stops talking to the server until a retry. */
-const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH']);
+/** Errors after which the session stops talking to the server until a retry (a server that did not answer is not asked again at once). */
+const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH', 'NO_ANSWER']);
 
 /**
  * One connection's live state: a fail-fast inspect client opened on demand, its server summary,
@@ -57,7 +58,7 @@ export class Session implements vscode.Disposable {
       this.setState({ kind: 'connecting' });
       this.opening = (async () => {
         try {
-          const options = await this.store.resolve(this.entry);
+          const options = { ...(await this.store.resolve(this.entry)), commandTimeoutMs: readSettings().commandTimeoutMs };
           const inspector = await Inspector.open(options);
           const server = await inspector.serverSummary();
           inspector.client.on('end', () => this.onClientEnd(inspector));
