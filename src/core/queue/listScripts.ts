@@ -1,0 +1,102 @@
+/**
+ * Lua scripts of the list-queue repairs (requeue processing jobs, retry dead ones, delete a job),
+ * run with {@link runScript}. Each call is one atomic step on the server: an id leaves one list
+ * and enters the other in the same script, so a client that dies between two calls (or while a
+ * call is in flight) leaves every id in exactly one list, never in none or in two.
+ *
+ * A call handles at most {@link LIST_SCRIPT_BATCH} ids, so that it stays short on the server
+ * (each id costs an LREM, which scans the list from its head until it finds the id). The caller
+ * sends bigger sets in several calls, one after the other.
+ *
+ * Keys come from `listQueueKeys`; the job hashes are computed by the caller and passed as KEYS.
+ * In a Cluster they all share a slot when the queue name carries a hash tag (`{emails}`, with the
+ * default job prefix `{emails}:job:`), as the queue client requires anyway; on a standalone
+ * server any names work.
+ */
+import { define } from './scripts';
+
+/** Ids per call of {@link LIST_REQUEUE} and {@link LIST_RETRY_DEAD}. */
+export const LIST_SCRIPT_BATCH = 100;
+
+/**
+ * Requeue: moves ids from processing back to waiting. For each id: LREM from processing (count 1,
+ * from the head); only if that removed it, ZREM its started-at stamp and RPUSH it on waiting (the
+ * right end, which workers take next). An id not in processing is left alone.
+ * With a threshold, only ids whose started-at stamp (server time) is more than that many ms old
+ * move; ids without a stamp stay (the reaper stamps them first). The script reads the server's
+ * clock itself (one clock for every client, no race between reading the stamp and moving).
+ * KEYS[1] processing, KEYS[2] started, KEYS[3] waiting. ARGV[1] threshold in ms, or '' for none,
+ * ARGV[2..] ids. Returns one integer per id, in order: 1 moved, 0 not.
+ */
+export const LIST_REQUEUE = define(
+  'listRequeue',
+  `local limit = tonumber(ARGV[1])
+local now
+if limit then
+  local tm = redis.call('TIME')
+  now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+end
+local out = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local moved = 0
+  local due = true
+  if limit then
+    local s = redis.call('ZSCORE', KEYS[2], id)
+    due = s and now - tonumber(s) > limit
+  end
+  if due and redis.call('LREM', KEYS[1], 1, id) > 0 then
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('RPUSH', KEYS[3], id)
+    moved = 1
+  end
+  out[i - 1] = moved
+end
+return out`,
+);
+
+/**
+ * Retry dead: moves ids from the dead list back to waiting. For each id: LREM from dead (count 1,
+ * from the head); only if that removed it, reset the job's attempts to 0 and drop its dead-at
+ * stamp (when the job hash exists: a missing hash is never created), then RPUSH the id on
+ * waiting. An id not in the dead list is a no-op: no list, hash or field is created or changed
+ * (a live job keeps its attempts).
+ * KEYS[1] dead, KEYS[2] waiting, KEYS[3..] the job hash of each id (KEYS[i] belongs to ARGV[i]).
+ * ARGV[1] attempts field, ARGV[2] dead-at field, ARGV[3..] ids.
+ * Returns one integer per id, in order: 1 moved, 0 not.
+ */
+export const LIST_RETRY_DEAD = define(
+  'listRetryDead',
+  `local out = {}
+for i = 3, #ARGV do
+  local id, job = ARGV[i], KEYS[i]
+  local moved = 0
+  if redis.call('LREM', KEYS[1], 1, id) > 0 then
+    if redis.call('EXISTS', job) == 1 then
+      redis.call('HSET', job, ARGV[1], 0)
+      redis.call('HDEL', job, ARGV[2])
+    end
+    redis.call('RPUSH', KEYS[2], id)
+    moved = 1
+  end
+  out[i - 2] = moved
+end
+return out`,
+);
+
+/**
+ * Delete a job: every occurrence of its id in waiting, processing and dead, its started-at stamp
+ * and its hash, in one step.
+ * KEYS[1] waiting, KEYS[2] processing, KEYS[3] dead, KEYS[4] started, KEYS[5] job hash. ARGV[1] id.
+ * Returns how many things were removed (list elements + stamp + hash); 0 if the job was unknown.
+ */
+export const LIST_DELETE_JOB = define(
+  'listDeleteJob',
+  `local id = ARGV[1]
+local n = redis.call('LREM', KEYS[1], 0, id)
+n = n + redis.call('LREM', KEYS[2], 0, id)
+n = n + redis.call('LREM', KEYS[3], 0, id)
+n = n + redis.call('ZREM', KEYS[4], id)
+n = n + redis.call('DEL', KEYS[5])
+return n`,
+);
