@@ -8,10 +8,21 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`redis-queues: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exits once stdout and stderr have handed everything to the OS: on a pipe, Node writes
+ * asynchronously, and process.exit() right away would cut a long output (a `tail --json` of
+ * 1 MB entries) mid-line.
+ */
+function exitAfterFlush(code: number): void {
+  let left = 2;
+  const done = () => {
+    if (--left === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+run(process.argv.slice(2)).then(exitAfterFlush, (e: unknown) => {
+  process.stderr.write(`redis-queues: ${e instanceof Error ? e.message : String(e)}\n`);
+  exitAfterFlush(1);
+});

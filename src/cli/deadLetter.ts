@@ -15,6 +15,7 @@ const spec: CommandSpec = {
   options: [
     { name: 'dlq', type: 'string', value: 'KEY', description: 'Dead-letter stream', default: 'STREAM:dlq' },
     { name: 'reason', type: 'string', value: 'TEXT', description: 'Recorded as the error of each entry', default: 'dead-lettered by hand' },
+    { name: 'force', type: 'boolean', description: 'Also dead-letter entries whose message was deleted from the stream (recorded without a body, never replayed)' },
     ...GLOBAL_OPTIONS,
   ],
   examples: ['redis-queues dead-letter orders billing 1700000000000-0 --reason "bad payload"'],
@@ -29,8 +30,11 @@ export const deadLetterCommand: Command = {
     checkIds(ids, 'dead-letter');
     const dlq = (args.options['dlq'] as string | undefined) ?? `${stream}:dlq`;
     const reason = args.options['reason'] as string | undefined;
-    const r = await withClient(ctx.connection, (client) => deadLetter({ client, name: ctx.connection.url }, stream, group, ids, { dlq, reason }));
-    const skipped = r.skipped.map((id) => ({ id, reason: 'not pending in the group' }));
+    const r = await withClient(ctx.connection, (client) => deadLetter({ client, name: ctx.connection.url }, stream, group, ids, { dlq, reason, force: Boolean(args.options['force']) }));
+    const skipped = [
+      ...r.skipped.map((id) => ({ id, reason: 'not pending in the group' })),
+      ...r.gone.map((id) => ({ id, reason: 'its message was deleted from the stream: not dead-lettered (ack it, or use --force)' })),
+    ];
     if (ctx.json) {
       ctx.out(JSON.stringify({ stream, group, dlq, moved: r.moved, skipped }));
     } else {
@@ -38,6 +42,6 @@ export const deadLetterCommand: Command = {
       for (const m of r.moved) ctx.out(`moved ${m.id} -> ${m.dlqId}`);
       for (const s of skipped) ctx.out(`skipped ${s.id}: ${s.reason}`);
     }
-    return 0;
+    return r.gone.length ? 1 : 0;
   },
 };

@@ -1,7 +1,7 @@
 // Output formatting: aligned tables, one-line entries (control characters escaped, binary as hex)
 // and their JSON-lines form. Everything from Redis passes through `oneLine` before it reaches a
 // terminal, so a key or value cannot move the cursor or change colours.
-import { type FieldValue, type Fields, type StreamEntry, idTime, oneLine, renderFields } from '../core';
+import { type FieldValue, type RawFields, type StreamEntry, decodeValue, idTime, messageObject, oneLine, toText } from '../core';
 
 /** Text from Redis made safe for one terminal line. */
 export function safe(s: string): string {
@@ -19,12 +19,12 @@ export function formatValue(v: FieldValue, maxChars = 4096): string {
   return s === '' || /[\s"=]/.test(s) ? `"${s.replace(/"/g, '\\"')}"` : s;
 }
 
-/** `a=1 b="two words" png=<hex:8950…>`. */
-export function formatFields(fields: Fields | null): string {
-  if (!fields) return '(deleted or trimmed)';
-  return Object.entries(fields)
-    .map(([k, v]) => `${formatValue(k)}=${formatValue(v)}`)
-    .join(' ');
+/** `a=1 b="two words" png=<hex:8950…>`, in order, repeated names repeated. A view: long values are cut. */
+export function formatFields(raw: RawFields | null): string {
+  if (!raw) return '(deleted or trimmed)';
+  const parts: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) parts.push(`${formatValue(toText(raw[i]!))}=${formatValue(decodeValue(raw[i + 1]))}`);
+  return parts.join(' ');
 }
 
 /** The time an id encodes, ISO 8601 in UTC (`?` when the id holds no usable time). */
@@ -35,13 +35,16 @@ export function idIsoTime(id: string): string {
 }
 
 /** `<id> <time> field=value ...` */
-export function entryLine(e: StreamEntry): string {
-  return `${e.id} ${idIsoTime(e.id)} ${formatFields(e.fields)}`;
+export function entryLine(e: Pick<StreamEntry, 'id' | 'raw'>): string {
+  return `${e.id} ${idIsoTime(e.id)} ${formatFields(e.raw)}`;
 }
 
-/** One JSON line for an entry: `{"stream","id","time","fields"}` (binary as `{"$binary": hex}`). */
-export function entryJson(stream: string, e: StreamEntry, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ stream, id: e.id, time: idIsoTime(e.id), ...extra, fields: renderFields(e.fields) });
+/**
+ * One JSON line for an entry, in the lossless form (message.ts): `{"stream","id","time",...,
+ * "pairs","fields"}`, every byte of the message, never cut.
+ */
+export function entryJson(stream: string, e: Pick<StreamEntry, 'id' | 'raw'>, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify(messageObject({ stream, id: e.id, time: idIsoTime(e.id), ...extra }, e.raw));
 }
 
 /** Cells of a table row; numbers are right-aligned. */

@@ -1,5 +1,6 @@
 // `redis-queues publish STREAM [field=value ...] [--json OBJECT] [--count N] [--maxlen N]`
-import { type MessageFields, type TrimOptions, StreamProducer, setField } from '../core';
+import { readFileSync } from 'node:fs';
+import { type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, CONNECTION_OPTIONS } from './common';
 
@@ -11,8 +12,8 @@ const spec: CommandSpec = {
     { name: 'FIELD=VALUE', required: false, variadic: true, description: 'Message fields (split at the first "=")' },
   ],
   options: [
-    { name: 'json', type: 'string', value: 'OBJECT', description: 'Fields as a JSON object; non-string values are stored as JSON text, {"$binary": "<hex>"} as bytes' },
-    { name: 'count', type: 'int', value: 'N', min: 1, description: 'Publish N messages; "{{i}}" in a value becomes the message number (0..N-1)', default: '1' },
+    { name: 'json', type: 'string', value: 'JSON', description: 'Fields as a JSON object (non-string values stored as JSON text, {"base64": "…"} as bytes) or [[name, value], ...] pairs (order and repeated names kept); "-" reads it from stdin, "@FILE" from a file' },
+    { name: 'count', type: 'int', value: 'N', min: 1, description: 'Publish N messages; only then "{{i}}" in a name or value becomes the message number (0..N-1), and "\\{{" a literal "{{"', default: '1' },
     { name: 'maxlen', type: 'int', value: 'N', min: 0, description: 'Trim the stream to about N entries (MAXLEN ~ N)' },
     { name: 'exact', type: 'boolean', description: 'With --maxlen: trim exactly (MAXLEN = N; slower)' },
     ...CONNECTION_OPTIONS,
@@ -24,10 +25,38 @@ const spec: CommandSpec = {
   ],
 };
 
-/** The message fields from `field=value` arguments and `--json` (arguments win on a clash). */
-export function messageFields(args: ParsedArgs): MessageFields {
-  const fields: MessageFields = {};
-  const json = args.options['json'] as string | undefined;
+type Pair = [string | Buffer, string | Buffer];
+
+/** A `--json` value: text as-is, `{"base64": …}` or `{"$binary": hex}` as bytes, anything else as JSON text. */
+function jsonValue(name: string, v: unknown): string | Buffer {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1) {
+    if (typeof (v as { $binary?: unknown }).$binary === 'string') {
+      const hex = (v as { $binary: string }).$binary;
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError(`--json field "${printableArg(name)}": $binary must be hex`, 'publish');
+      return Buffer.from(hex, 'hex');
+    }
+    if ('base64' in v) return fromJsonBytes(v, `--json field "${printableArg(name)}"`);
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * The message from `--json` (an object, or `[[name, value], ...]` pairs in the lossless form)
+ * then the `field=value` arguments, in that order; a name given twice is sent twice (Redis keeps
+ * both). Nothing is expanded here (see {@link templated}).
+ */
+export function messageFields(args: ParsedArgs): Pair[] {
+  const pairs: Pair[] = [];
+  let json = args.options['json'] as string | undefined;
+  if (json === '-' || json?.startsWith('@')) {
+    // Messages larger than a command line holds (about 128 KiB per argument): from stdin or a file.
+    try {
+      json = readFileSync(json === '-' ? 0 : json.slice(1), 'utf8');
+    } catch (e) {
+      throw new UsageError(`--json ${json === '-' ? '-: cannot read standard input' : `${printableArg(json)}: cannot read the file`} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'publish');
+    }
+  }
   if (json !== undefined) {
     let parsed: unknown;
     try {
@@ -35,31 +64,36 @@ export function messageFields(args: ParsedArgs): MessageFields {
     } catch (e) {
       throw new UsageError(`--json is not valid JSON: ${(e as Error).message}`, 'publish');
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--json must be a JSON object of fields, e.g. {"orderId": "42"}', 'publish');
-    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-      if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length >= 1 && typeof (v as { $binary?: unknown }).$binary === 'string') {
-        const hex = (v as { $binary: string }).$binary;
-        if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new UsageError(`--json field "${printableArg(k)}": $binary must be hex`, 'publish');
-        setField<string | Buffer>(fields, k, Buffer.from(hex, 'hex'));
-      } else {
-        setField<string | Buffer>(fields, k, typeof v === 'string' ? v : JSON.stringify(v));
+    if (Array.isArray(parsed)) {
+      try {
+        const raw = fromJsonPairs(parsed, '--json');
+        for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+      } catch (e) {
+        throw new UsageError((e as Error).message, 'publish');
       }
+    } else if (parsed && typeof parsed === 'object') {
+      for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) pairs.push([k, jsonValue(k, v)]);
+    } else {
+      throw new UsageError('--json must be a JSON object of fields, e.g. {"orderId": "42"}, or [[name, value], ...] pairs', 'publish');
     }
   }
-  for (const pair of (args.positionals['FIELD=VALUE'] as string[] | undefined) ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`"${printableArg(pair)}" is not FIELD=VALUE`, 'publish');
-    fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+  for (const arg of (args.positionals['FIELD=VALUE'] as string[] | undefined) ?? []) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new UsageError(`"${printableArg(arg)}" is not FIELD=VALUE`, 'publish');
+    pairs.push([arg.slice(0, eq), arg.slice(eq + 1)]);
   }
-  if (!Object.keys(fields).length) throw new UsageError('a message needs at least one FIELD=VALUE (or --json)', 'publish');
-  return fields;
+  if (!pairs.length) throw new UsageError('a message needs at least one FIELD=VALUE (or --json)', 'publish');
+  return pairs;
 }
 
-/** Message `i` of a batch: `{{i}}` in text values replaced by `i`. */
-export function templated(fields: MessageFields, i: number): MessageFields {
-  const out: MessageFields = {};
-  for (const [k, v] of Object.entries(fields)) setField(out, k.split('{{i}}').join(String(i)), typeof v === 'string' ? v.split('{{i}}').join(String(i)) : v);
-  return out;
+/**
+ * Message `i` of a batch: `{{i}}` in text names and values becomes `i`; `\{{` stands for a literal
+ * `{{`. Bytes (Buffers) are never changed.
+ */
+export function templated(pairs: Pair[], i: number): Pair[] {
+  const expand = (x: string | Buffer): string | Buffer =>
+    typeof x === 'string' ? x.replace(/\\\{\{|\{\{i\}\}/g, (m) => (m === '{{i}}' ? String(i) : '{{')) : x;
+  return pairs.map(([k, v]) => [expand(k), expand(v)]);
 }
 
 export const publishCommand: Command = {
@@ -68,18 +102,20 @@ export const publishCommand: Command = {
     const stream = args.positionals['STREAM'] as string;
     const fields = messageFields(args);
     const count = (args.options['count'] as number | undefined) ?? 1;
+    // Templates expand only in a batch (--count given): a single message is sent exactly as typed.
+    const message = args.options['count'] === undefined ? (): Pair[] => fields : (i: number): Pair[] => templated(fields, i);
     const maxlen = args.options['maxlen'] as number | undefined;
     if (args.options['exact'] && maxlen === undefined) throw new UsageError('--exact only applies with --maxlen', 'publish');
     const trim: TrimOptions | undefined = maxlen === undefined ? undefined : { strategy: 'MAXLEN', threshold: maxlen, exact: Boolean(args.options['exact']) };
     const producer = await StreamProducer.open(ctx.connection, { stream, trim });
     try {
       if (count === 1) {
-        ctx.out(await producer.publish(templated(fields, 0)));
+        ctx.out(await producer.publish(message(0)));
       } else {
         const batch = 5000;
         for (let i = 0; i < count; i += batch) {
           const n = Math.min(batch, count - i);
-          const ids = await producer.publishBatch(Array.from({ length: n }, (_, j) => templated(fields, i + j)));
+          const ids = await producer.publishBatch(Array.from({ length: n }, (_, j) => message(i + j)));
           ctx.out(ids.join('\n'));
         }
       }

@@ -16,7 +16,8 @@ const spec: CommandSpec = {
     { name: 'dry-run', type: 'boolean', description: 'Only show what would be replayed, and where' },
     ...GLOBAL_OPTIONS,
   ],
-  details: 'Each replayed entry keeps its original fields and gets x-replay-count incremented. Ctrl-C stops after the current entry.',
+  details:
+    'Each replayed entry is its original message, byte for byte, followed by x-replay-count and x-replay-of (the id it had before). Each moves atomically: written once and removed from the DLQ, even with several replays at once. A target that is not a stream is reported (exit 1) and its entries stay in the DLQ. Ctrl-C stops after the current entry.',
   examples: ['redis-queues replay orders:dlq --dry-run', 'redis-queues replay orders:dlq --id 1700000000000-0 1700000000001-0', 'redis-queues replay orders:dlq --to orders-retry --rate 10'],
 };
 
@@ -39,9 +40,10 @@ export const replayCommand: Command = {
         const entries = plan.entries.map((e) => ({ id: e.id, to: to ?? e.origin ?? null, originalId: e.originalId ?? null, group: e.group ?? null, deliveries: e.deliveries ?? null, error: e.error ?? null, replayCount: e.replayCount }));
         const skipped = [
           ...missing.map((id) => ({ id, reason: 'not in the dead-letter stream' })),
-          ...entries.filter((e) => !e.to).map((e) => ({ id: e.id, reason: 'no recorded origin stream (use --to)' })),
+          ...plan.withoutBody.map((id) => ({ id, reason: 'no message: it was deleted from its stream before it was dead-lettered' })),
+          ...entries.filter((e) => !e.to && !plan.withoutBody.includes(e.id)).map((e) => ({ id: e.id, reason: 'no recorded origin stream (use --to)' })),
         ];
-        const would = entries.filter((e) => e.to);
+        const would = entries.filter((e) => e.to && !plan.withoutBody.includes(e.id));
         if (ctx.json) {
           ctx.out(JSON.stringify({ dlq, dryRun: true, wouldReplay: would, skipped }));
         } else {
@@ -59,13 +61,14 @@ export const replayCommand: Command = {
       try {
         const r = await replay(t, dlq, { ids, to, ratePerSecond, limit, signal: stop.signal });
         if (ctx.json) {
-          ctx.out(JSON.stringify({ dlq, replayed: r.replayed.map((x) => ({ id: x.id, to: x.origin, newId: x.newId })), skipped: r.skipped }));
+          ctx.out(JSON.stringify({ dlq, replayed: r.replayed.map((x) => ({ id: x.id, to: x.origin, newId: x.newId })), skipped: r.skipped, failed: r.failed }));
         } else {
-          ctx.out(`replayed ${r.replayed.length} from ${safe(dlq)}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}`);
+          ctx.out(`replayed ${r.replayed.length} from ${safe(dlq)}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}${r.failed.length ? `, failed ${r.failed.length} (left in the dead-letter stream)` : ''}`);
           for (const x of r.replayed) ctx.out(`replayed ${x.id} -> ${safe(x.origin)} ${x.newId}`);
-          for (const s of r.skipped) ctx.out(`skipped ${s.id}: ${s.reason}`);
+          for (const s of r.skipped) ctx.out(`skipped ${s.id}: ${safe(s.reason)}`);
+          for (const s of r.failed) ctx.err(`failed ${s.id}: ${safe(s.reason)}`);
         }
-        return stop.signal.aborted ? 130 : 0;
+        return stop.signal.aborted ? 130 : r.failed.length ? 1 : 0;
       } finally {
         signals.dispose();
       }

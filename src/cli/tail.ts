@@ -14,7 +14,8 @@ const spec: CommandSpec = {
     { name: 'limit', type: 'int', value: 'N', min: 1, description: 'Stop after N messages' },
     ...GLOBAL_OPTIONS,
   ],
-  details: 'Control characters are escaped and binary values shown as <hex:...> ({"$binary": hex} in JSON). Stops on Ctrl-C or SIGTERM.',
+  details:
+    'Lines are a view: control characters escaped, binary values as <hex:...>, long values cut. --json lines carry every byte: "pairs" is the message as [[name, value], ...] in order (repeated names kept; a name or value that is not UTF-8 as {"base64": "..."}), "fields" the same as an object (the last value of a repeated name). Stops on Ctrl-C or SIGTERM.',
   examples: ['redis-queues tail orders', 'redis-queues tail orders --from 0 --limit 10 --json'],
 };
 

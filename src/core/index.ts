@@ -2,6 +2,7 @@
 export * from './errors';
 export * from './ids';
 export * from './replies';
+export * from './message';
 export * from './connection';
 export * from './inspect';
 export * from './health';

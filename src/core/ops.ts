@@ -4,12 +4,26 @@
  * repairs. Every write checks the connection's read-only flag before anything is sent, validates
  * ids first, and reports what was done (and what was skipped and why).
  */
-import { type RedisClient, isCluster } from './connection';
-import { BadInputError, NoGroupError, ReadOnlyError, toQueueError } from './errors';
+import { type RedisClient } from './connection';
+import { fromJsonPairs } from './message';
+import { serverCapabilities } from './server';
+import { BadInputError, NoGroupError, ReadOnlyError, WrongTypeError, toQueueError } from './errors';
 import { compareIds, nextId, parseId, previousId } from './ids';
-import { type Fields, type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead, setField } from './replies';
-import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys, sameSlot } from './queue/keys';
-import { ACK_AND_MAYBE_DEL, DEAD_LETTER_ENTRY, runScript } from './queue/scripts';
+import { type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
+import { JOB_FIELDS, listQueueKeys } from './queue/keys';
+import {
+  BodyGoneError,
+  type DeadLetter,
+  type DeadLetterInput,
+  REPLAY_COUNT_FIELD,
+  REPLAY_OF_FIELD,
+  type ReplayOutcome,
+  deadLetterEntry as deadLetterOne,
+  replayEntry,
+  splitDeadLetter,
+} from './queue/deadLetter';
+import { runScript } from './queue/scripts';
+import { LIST_DELETE_JOB, LIST_REQUEUE, LIST_RETRY_DEAD, LIST_SCRIPT_BATCH } from './queue/listScripts';
 
 /** Where an operation runs. `readOnly` connections refuse writes before sending anything. */
 export interface OpTarget {
@@ -148,12 +162,29 @@ export async function claim(t: OpTarget, stream: string, group: string, consumer
     claimed.push(...raw.map(String));
   }
   const got = new Set(claimed);
-  const skipped = ids
-    .filter((id) => !got.has(id))
-    .map((id) => {
-      const p = before.get(id);
-      return { id, reason: !p ? 'not pending in the group' : p.idle < minIdleMs ? `active again (idle ${p.idle} ms < ${minIdleMs} ms)` : 'deleted or trimmed from the stream' };
-    });
+  const missed = ids.filter((id) => !got.has(id));
+  // Why each pending one was not claimed, from its PEL record now: another consumer may have
+  // claimed it between the first read and the XCLAIM (a lost race), its owner may have read it
+  // again, or it may be gone (acked meanwhile, or its entry deleted).
+  const wasPending = missed.filter((id) => before.has(id));
+  const now = wasPending.length ? await pendingOf(t, stream, group, wasPending) : new Map<string, PendingEntry>();
+  const vanished = wasPending.filter((id) => !now.has(id));
+  const exists = new Set<string>();
+  if (vanished.length) {
+    const found = await call(t, { key: stream, command: 'XRANGE' }, () => Promise.all(vanished.map((id) => t.client.xrange(stream, id, id))));
+    vanished.forEach((id, i) => found[i]?.length && exists.add(id));
+  }
+  const skipped = missed.map((id) => {
+    const p = before.get(id);
+    if (!p) return { id, reason: 'not pending in the group' };
+    const n = now.get(id);
+    if (!n) return { id, reason: exists.has(id) ? 'no longer pending (acked meanwhile)' : 'deleted or trimmed from the stream' };
+    if (n.consumer !== p.consumer && n.consumer !== consumer) return { id, reason: `claimed by another consumer (${n.consumer})` };
+    if (n.consumer !== p.consumer) return { id, reason: `claimed meanwhile by another client for ${consumer}` };
+    const idle = n.idle < minIdleMs ? n.idle : p.idle;
+    if (idle < minIdleMs) return { id, reason: `active again (idle ${idle} ms < ${minIdleMs} ms)` };
+    return { id, reason: 'deleted or trimmed from the stream' };
+  });
   return { claimed, skipped };
 }
 
@@ -205,113 +236,70 @@ export async function autoClaim(
     deleted.push(...r.deletedIds);
     cursor = r.nextId;
   } while (cursor !== '0-0' && ++rounds < 10_000);
+  const caps = await call(t, { command: 'INFO' }, () => serverCapabilities(t.client));
+  if (!caps.autoClaimDeleted && claimed.length) {
+    // Before 7.0, XAUTOCLAIM … JUSTID hands over entries whose message was deleted as if they were
+    // claimed, and leaves them in the PEL: find them, report them and ack them, as 7.0 drops them.
+    const gone = await missingEntries(t, stream, claimed);
+    if (gone.length) {
+      for (const c of chunks(gone, 1000)) await call(t, { key: stream, group, command: 'XACK' }, () => t.client.xack(stream, group, ...c));
+      const set = new Set(gone);
+      return { claimed: claimed.filter((id) => !set.has(id)), deleted: [...deleted, ...gone] };
+    }
+  }
   return { claimed, deleted };
 }
 
-export interface DeadLetterInput {
-  stream: string;
-  group: string;
-  id: string;
-  /** Dead-letter stream (default `<stream>:dlq`). */
-  dlq?: string;
-  deliveries?: number;
-  error?: string;
-  consumer?: string;
-  /** XDEL from the source stream too. Default false. */
-  deleteFromSource?: boolean;
+/** Which of `ids` are no longer in the stream (one XRANGE per id, pipelined). */
+async function missingEntries(t: OpTarget, stream: string, ids: string[]): Promise<string[]> {
+  const replies = await call(t, { key: stream, command: 'XRANGE' }, () => Promise.all(ids.map((id) => t.client.xrangeBuffer(stream, id, id))));
+  return ids.filter((_, i) => !(replies[i] as unknown[]).length);
 }
 
+export type { DeadLetter, DeadLetterInput };
+export { BodyGoneError, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter };
+
 /**
- * Moves one pending entry to its dead-letter stream and acks it, atomically (one Lua script) when
- * the two keys share a slot; on a Cluster with keys in different slots, copy-then-ack (a crash in
- * between duplicates into the DLQ, never loses). Returns the DLQ id, or null when the entry was no
- * longer pending (someone else acked or dead-lettered it).
+ * Moves one pending entry to its dead-letter stream and acks it, atomically (queue/deadLetter.ts).
+ * Returns the DLQ id, or null when the entry was no longer pending (someone else acked or
+ * dead-lettered it).
  */
 export async function deadLetterEntry(t: OpTarget, input: DeadLetterInput): Promise<string | null> {
   assertWritable(t, 'dead-letter');
-  const dlq = input.dlq ?? `${input.stream}:dlq`;
-  if (dlq === input.stream) throw new BadInputError('The dead-letter stream must differ from the stream');
-  const meta: string[] = [
-    DLQ_FIELDS.stream, input.stream,
-    DLQ_FIELDS.group, input.group,
-    DLQ_FIELDS.id, input.id,
-    DLQ_FIELDS.deliveries, String(input.deliveries ?? 0),
-    DLQ_FIELDS.error, (input.error ?? '').slice(0, 2000),
-    DLQ_FIELDS.at, String(Date.now()),
-    DLQ_FIELDS.consumer, input.consumer ?? '',
-  ];
-  const del = input.deleteFromSource ? '1' : '0';
-  const ctx = { key: input.stream, group: input.group, command: 'dead-letter' };
-  if (!isCluster(t.client) || sameSlot(input.stream, dlq)) {
-    const r = await call(t, ctx, () => runScript(t.client, DEAD_LETTER_ENTRY, [input.stream, dlq], [input.group, input.id, del, ...meta]));
-    return r === null || r === undefined ? null : String(r);
-  }
-  const pending = parsePendingEntries(await call(t, ctx, () => t.client.callBuffer('XPENDING', input.stream, input.group, input.id, input.id, 1)));
-  if (!pending.length) return null;
-  const entry = parseEntries(await call(t, ctx, () => t.client.callBuffer('XRANGE', input.stream, input.id, input.id)))[0];
-  const fields = Object.entries(entry?.fields ?? {}).flat();
-  const dlqId = String(await call(t, ctx, () => t.client.callBuffer('XADD', dlq, '*', ...fields, ...meta)));
-  await call(t, ctx, () => runScript(t.client, ACK_AND_MAYBE_DEL, [input.stream], [input.group, input.id, del]));
-  return dlqId;
+  return deadLetterOne(t.client, input);
 }
 
-/** Dead-letters several pending entries (each atomically). */
+/**
+ * Dead-letters several pending entries (each atomically). Entries whose message was deleted from
+ * the stream are refused (listed in `gone`) unless `force`.
+ */
 export async function deadLetter(
   t: OpTarget,
   stream: string,
   group: string,
   ids: string[],
-  { dlq, reason = 'dead-lettered by hand', consumer }: { dlq?: string; reason?: string; consumer?: string } = {},
-): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[] }> {
+  { dlq, reason = 'dead-lettered by hand', consumer, force = false }: { dlq?: string; reason?: string; consumer?: string; force?: boolean } = {},
+): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[]; gone: string[] }> {
   assertWritable(t, 'dead-letter');
   checkIds(ids);
   const pending = await pendingOf(t, stream, group, ids);
   const moved: { id: string; dlqId: string }[] = [];
   const skipped: string[] = [];
+  const gone: string[] = [];
   for (const id of ids) {
     const p = pending.get(id);
-    const dlqId = p ? await deadLetterEntry(t, { stream, group, id, dlq, deliveries: p.deliveries, error: reason, consumer: consumer ?? p.consumer }) : null;
+    let dlqId: string | null = null;
+    try {
+      dlqId = p ? await deadLetterOne(t.client, { stream, group, id, dlq, deliveries: p.deliveries, error: reason, consumer: consumer ?? p.consumer, force }) : null;
+    } catch (e) {
+      if (!(e instanceof BodyGoneError)) throw e;
+      gone.push(id);
+      continue;
+    }
     if (dlqId) moved.push({ id, dlqId });
     else skipped.push(id);
   }
-  return { moved, skipped };
-}
-
-/** A dead-lettered entry, split into its original fields and its DLQ record. */
-export interface DeadLetter {
-  id: string;
-  origin?: string;
-  group?: string;
-  originalId?: string;
-  deliveries?: number;
-  error?: string;
-  at?: number;
-  replayCount: number;
-  fields: Fields;
-}
-
-export const REPLAY_COUNT_FIELD = 'x-replay-count';
-
-export function splitDeadLetter(e: StreamEntry): DeadLetter {
-  const fields: Fields = {};
-  const meta: Record<string, string> = {};
-  const metaNames = new Set<string>(Object.values(DLQ_FIELDS));
-  for (const [k, v] of Object.entries(e.fields ?? {})) {
-    if (metaNames.has(k)) meta[k] = String(v);
-    else setField(fields, k, v);
-  }
-  const num = (s?: string) => (s === undefined || s === '' ? undefined : Number(s));
-  return {
-    id: e.id,
-    origin: meta[DLQ_FIELDS.stream] || undefined,
-    group: meta[DLQ_FIELDS.group] || undefined,
-    originalId: meta[DLQ_FIELDS.id] || undefined,
-    deliveries: num(meta[DLQ_FIELDS.deliveries]),
-    error: meta[DLQ_FIELDS.error],
-    at: num(meta[DLQ_FIELDS.at]),
-    replayCount: Number(fields[REPLAY_COUNT_FIELD] ?? 0) || 0,
-    fields,
-  };
+  return { moved, skipped, gone };
 }
 
 export interface ReplayPlan {
@@ -320,6 +308,8 @@ export interface ReplayPlan {
   byOrigin: Record<string, number>;
   /** Entries without a recorded origin (cannot be replayed without `to`). */
   withoutOrigin: string[];
+  /** Records without a message (their entry was gone when they were dead-lettered): never replayed. */
+  withoutBody: string[];
 }
 
 /** Reads up to `limit` DLQ entries (or the given ids) and groups them by origin: the dry run of a replay. */
@@ -335,28 +325,35 @@ export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000
       const page = parseEntries(await call(t, { key: dlq }, () => t.client.xrangeBuffer(dlq, start, '+', 'COUNT', Math.min(1000, limit - entries.length))));
       entries.push(...page);
       if (page.length < 1000) break;
-      start = `(${page[page.length - 1]!.id}`;
+      start = nextId(page[page.length - 1]!.id);
     }
   }
   const letters = entries.map(splitDeadLetter);
   const byOrigin: Record<string, number> = {};
   const withoutOrigin: string[] = [];
+  const withoutBody: string[] = [];
   for (const l of letters) {
-    if (l.origin) byOrigin[l.origin] = (byOrigin[l.origin] ?? 0) + 1;
+    if (!l.hasBody) withoutBody.push(l.id);
+    else if (l.origin) byOrigin[l.origin] = (byOrigin[l.origin] ?? 0) + 1;
     else withoutOrigin.push(l.id);
   }
-  return { entries: letters, byOrigin, withoutOrigin };
+  return { entries: letters, byOrigin, withoutOrigin, withoutBody };
 }
 
 export interface ReplayResult {
   replayed: { id: string; origin: string; newId: string }[];
+  /** Not replayed, nothing changed: not in the DLQ (any more), no origin, no message, stopped. */
   skipped: { id: string; reason: string }[];
+  /** Not replayed because the target refused it (not a stream); nothing of these changed. */
+  failed: { id: string; reason: string }[];
 }
 
 /**
- * Sends DLQ entries back to their recorded origin (or to `to`), with their original fields and an
- * incremented `x-replay-count`, at most `ratePerSecond` per second; each replayed entry is removed
- * from the DLQ (XADD and XDEL in one MULTI when the keys share a slot). `signal` stops early.
+ * Sends DLQ entries back to their recorded origin (or to `to`), each as its original message
+ * followed by `x-replay-count` and `x-replay-of`, at most `ratePerSecond` per second. Each entry
+ * moves atomically (queue/deadLetter.ts replayEntry): written once and removed from the DLQ, even
+ * with several replays at once; a target that is not a stream is reported per entry and nothing of
+ * that entry changes. `signal` stops early.
  */
 export async function replay(
   t: OpTarget,
@@ -365,8 +362,9 @@ export async function replay(
 ): Promise<ReplayResult> {
   assertWritable(t, 'replay');
   if (!(ratePerSecond > 0)) throw new BadInputError('The replay rate must be a positive number per second');
+  if (to !== undefined && to === dlq) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
   const plan = await planReplay(t, dlq, { ids, limit });
-  const result: ReplayResult = { replayed: [], skipped: [] };
+  const result: ReplayResult = { replayed: [], skipped: [], failed: [] };
   const found = new Set(plan.entries.map((e) => e.id));
   for (const id of ids ?? []) if (!found.has(id)) result.skipped.push({ id, reason: 'not in the dead-letter stream' });
   const gap = 1000 / ratePerSecond;
@@ -383,19 +381,16 @@ export async function replay(
     }
     const wait = started + i * gap - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const fields = { ...letter.fields, [REPLAY_COUNT_FIELD]: String(letter.replayCount + 1) };
-    const flat = Object.entries(fields).flat();
-    let newId: string;
-    if (!keepInDlq && (!isCluster(t.client) || sameSlot(target, dlq))) {
-      const r = (await call(t, { key: target, command: 'XADD' }, () => t.client.multi().xadd(target, '*', ...flat).xdel(dlq, letter.id).exec())) ?? [];
-      const err = r.find(([e]) => e)?.[0];
-      if (err) throw toQueueError(err, { key: target });
-      newId = String(r[0]![1]);
-    } else {
-      newId = String(await call(t, { key: target, command: 'XADD' }, () => t.client.xadd(target, '*', ...flat)));
-      if (!keepInDlq) await call(t, { key: dlq, command: 'XDEL' }, () => t.client.xdel(dlq, letter.id));
+    let outcome: ReplayOutcome;
+    try {
+      outcome = await replayEntry(t.client, dlq, letter, target, { keep: keepInDlq });
+    } catch (e) {
+      if (!(e instanceof WrongTypeError)) throw e;
+      result.failed.push({ id: letter.id, reason: `${e.message}; left in the dead-letter stream` });
+      continue;
     }
-    result.replayed.push({ id: letter.id, origin: target, newId });
+    if ('newId' in outcome) result.replayed.push({ id: letter.id, origin: target, newId: outcome.newId });
+    else result.skipped.push({ id: letter.id, reason: outcome.skipped });
   }
   return result;
 }
@@ -552,6 +547,10 @@ export async function trim(t: OpTarget, stream: string, spec: TrimSpec, { exact 
 /**
  * Moves jobs from processing back to waiting (all of them, the given ids, or those running longer
  * than `olderThanMs` by their started-at stamp). Returns the ids moved.
+ * Each id moves atomically (LIST_REQUEUE, up to LIST_SCRIPT_BATCH ids per call): a client that
+ * dies midway leaves every id in processing or in waiting, never in neither. An id no longer in
+ * processing (acked or requeued meanwhile) is skipped. The age check runs in the script, on the
+ * server's clock, at the moment the id moves.
  */
 export async function requeueProcessing(
   t: OpTarget,
@@ -560,50 +559,44 @@ export async function requeueProcessing(
 ): Promise<string[]> {
   assertWritable(t, 'requeue');
   const k = listQueueKeys(queue);
-  let targets = ids ?? (await t.client.lrange(k.processing, 0, -1)).map(String);
-  if (olderThanMs !== undefined) {
-    const [s, us] = (await t.client.time()) as [string | number, string | number];
-    const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
-    const stamps = await Promise.all(targets.map((id) => t.client.zscore(k.started, id)));
-    targets = targets.filter((_, i) => stamps[i] !== null && now - Number(stamps[i]) > olderThanMs);
-  }
+  // Whole ms (ages are whole ms, so `age > x` iff `age > floor(x)`), clamped so that Lua parses it;
+  // NaN moves nothing, as `age > NaN` never holds.
+  const limit = olderThanMs === undefined ? '' : String(Math.floor(Math.max(-1e15, Math.min(1e15, Number.isNaN(olderThanMs) ? Infinity : olderThanMs))));
+  const targets = ids ?? (await call(t, { key: k.processing }, () => t.client.lrange(k.processing, 0, -1))).map(String);
   const moved: string[] = [];
-  for (const id of targets) {
-    const r = await call(t, { key: k.processing }, () => t.client.multi().lrem(k.processing, 1, id).zrem(k.started, id).exec());
-    if (Number(r?.[0]?.[1]) > 0) {
-      await t.client.rpush(k.waiting, id);
-      moved.push(id);
-    }
+  for (const batch of chunks(targets, LIST_SCRIPT_BATCH)) {
+    const r = (await call(t, { key: k.processing }, () => runScript(t.client, LIST_REQUEUE, [k.processing, k.started, k.waiting], [limit, ...batch]))) as number[];
+    batch.forEach((id, i) => Number(r[i]) === 1 && moved.push(id));
   }
   return moved;
 }
 
-/** Moves dead-letter jobs back to waiting (all or the given ids), resetting their attempts. */
+/**
+ * Moves dead-letter jobs back to waiting (all or the given ids), resetting their attempts.
+ * Each id moves atomically (LIST_RETRY_DEAD, up to LIST_SCRIPT_BATCH ids per call). An id not in
+ * the dead list is skipped and nothing of it is touched: no job hash is created, a live job's
+ * attempts stay as they are.
+ */
 export async function retryDead(t: OpTarget, queue: string, { ids }: { ids?: string[] } = {}): Promise<string[]> {
   assertWritable(t, 'retry dead jobs');
   const k = listQueueKeys(queue);
-  const targets = ids ?? (await t.client.lrange(k.dead, 0, -1)).map(String);
+  const targets = ids ?? (await call(t, { key: k.dead }, () => t.client.lrange(k.dead, 0, -1))).map(String);
   const moved: string[] = [];
-  for (const id of targets) {
-    const r = await call(t, { key: k.dead }, () =>
-      t.client.multi().lrem(k.dead, 1, id).hset(k.job(id), JOB_FIELDS.attempts, '0').hdel(k.job(id), JOB_FIELDS.deadAt).exec(),
-    );
-    if (Number(r?.[0]?.[1]) > 0) {
-      await t.client.rpush(k.waiting, id);
-      moved.push(id);
-    }
+  for (const batch of chunks(targets, LIST_SCRIPT_BATCH)) {
+    const r = (await call(t, { key: k.dead }, () =>
+      runScript(t.client, LIST_RETRY_DEAD, [k.dead, k.waiting, ...batch.map((id) => k.job(id))], [JOB_FIELDS.attempts, JOB_FIELDS.deadAt, ...batch]),
+    )) as number[];
+    batch.forEach((id, i) => Number(r[i]) === 1 && moved.push(id));
   }
   return moved;
 }
 
-/** Deletes a job: its id from every list of the queue, its started-at stamp and its hash. */
+/** Deletes a job atomically (LIST_DELETE_JOB): its id from every list of the queue, its started-at stamp and its hash. */
 export async function deleteJob(t: OpTarget, queue: string, id: string): Promise<boolean> {
   assertWritable(t, 'delete job');
   const k = listQueueKeys(queue);
-  const r = await call(t, { key: queue }, () =>
-    t.client.multi().lrem(k.waiting, 0, id).lrem(k.processing, 0, id).lrem(k.dead, 0, id).zrem(k.started, id).del(k.job(id)).exec(),
-  );
-  return (r ?? []).some(([, v]) => Number(v) > 0);
+  const n = await call(t, { key: queue }, () => runScript(t.client, LIST_DELETE_JOB, [k.waiting, k.processing, k.dead, k.started, k.job(id)], [id]));
+  return Number(n) > 0;
 }
 
 /** Orders ids (for stable reports). */
@@ -636,29 +629,37 @@ export async function readOne(
   return { ...entry, deliveries: p?.deliveries ?? 1 };
 }
 
-/** Parses message fields typed by a person: a JSON object, or `field=value` lines. */
-export function fieldsFromText(text: string): Record<string, string> {
+/**
+ * Parses message fields typed by a person: a JSON object, `[[name, value], ...]` pairs (the
+ * lossless form: order, repeated names and `{"base64"}` bytes kept), or `field=value` lines. A
+ * line is one field: everything after its first `=` is the value, `;` included.
+ */
+export function fieldsFromText(text: string): [string | Buffer, string | Buffer][] {
   const s = text.trim();
   if (!s) throw new BadInputError('No fields: give a JSON object like {"orderId": "42"} or field=value lines');
-  if (s.startsWith('{')) {
+  if (s.startsWith('{') || s.startsWith('[')) {
     let obj: unknown;
     try {
       obj = JSON.parse(s);
     } catch (e) {
       throw new BadInputError(`Not valid JSON: ${(e as Error).message}`);
     }
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new BadInputError('The JSON must be an object of field → value');
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) setField(out, k, typeof v === 'string' ? v : JSON.stringify(v));
-    if (!Object.keys(out).length) throw new BadInputError('The JSON object has no fields');
+    const out: [string | Buffer, string | Buffer][] = [];
+    if (Array.isArray(obj)) {
+      const raw = fromJsonPairs(obj, 'The JSON');
+      for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+    } else if (obj && typeof obj === 'object') {
+      for (const [k, v] of Object.entries(obj as Record<string, unknown>)) out.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
+    } else throw new BadInputError('The JSON must be an object of field → value, or [[name, value], ...] pairs');
+    if (!out.length) throw new BadInputError('The JSON has no fields');
     return out;
   }
-  const out: Record<string, string> = {};
-  for (const [i, line] of s.split(/\r?\n|;(?=\s*[^=;\s]+\s*=)/).entries()) {
+  const out: [string, string][] = [];
+  for (const [i, line] of s.split(/\r?\n/).entries()) {
     if (!line.trim()) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) throw new BadInputError(`Line ${i + 1} is not field=value: "${line.trim().slice(0, 60)}"`);
-    setField(out, line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+    out.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
   }
   return out;
 }

@@ -28,7 +28,6 @@
 import { randomInt } from 'node:crypto';
 import { BadInputError, printable } from './errors';
 import { isValidId } from './ids';
-import { setField } from './replies';
 import type { TrimOptions } from './queue/validate';
 
 // ---------------------------------------------------------------------------------------------
@@ -877,7 +876,7 @@ function renderParts(parts: readonly ValuePart[], state: RenderState): string {
  * Throws BadInputError when the message has errors or a JSON value renders to invalid JSON;
  * nothing should be sent then.
  */
-export function renderMessages(m: MessageSpec, n: number, o: RenderOptions = {}): Record<string, string>[] {
+export function renderMessages(m: MessageSpec, n: number, o: RenderOptions = {}): [string, string][][] {
   if (!isPublishable(m)) {
     const first = m.diagnostics.find((d) => d.severity === 'error')!;
     throw new BadInputError(`Message "${printable(m.name)}" has errors (line ${first.line + 1}: ${first.message})`);
@@ -886,12 +885,13 @@ export function renderMessages(m: MessageSpec, n: number, o: RenderOptions = {})
   const state = stateFor(o, o.seed ?? m.seed, m.name);
   const seq0 = state.seq;
   const clock = typeof o.now === 'function' ? o.now : o.now === undefined ? Date.now : () => o.now as number;
-  const out: Record<string, string>[] = [];
+  const out: [string, string][][] = [];
   for (let i = 0; i < n; i++) {
     state.seq = seq0 + i;
     state.index = i;
     state.now = clock();
-    const fields: Record<string, string> = {};
+    // Pairs in the file's order; a name written twice is sent twice (Redis keeps both).
+    const fields: [string, string][] = [];
     for (const f of m.fields) {
       const v = renderParts(f.parts, state);
       if (f.json) {
@@ -901,7 +901,7 @@ export function renderMessages(m: MessageSpec, n: number, o: RenderOptions = {})
           throw new BadInputError(`Field "${printable(f.name)}" of "${printable(m.name)}" rendered invalid JSON (${e instanceof Error ? e.message : String(e)}): ${printable(v, 120)}`);
         }
       }
-      setField(fields, f.name, v);
+      fields.push([f.name, v]);
     }
     out.push(fields);
   }

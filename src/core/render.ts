@@ -1,5 +1,7 @@
 /** Safe renderings of stream entries for views: text only, bounded size, binary shown as hex. */
-import { type FieldValue, type Fields, type StreamEntry, setField } from './replies';
+import { isUtf8 } from 'node:buffer';
+import { type RawFields, toText } from './message';
+import { type FieldValue, type Fields, type StreamEntry, decodeValue, setField } from './replies';
 
 export interface RenderLimits {
   /** Longest value shown, in characters (a 1 MB value is cut). Default 64 KiB. */
@@ -53,12 +55,45 @@ export function previewFields(fields: Fields | null, maxChars = 80): string {
   return s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s;
 }
 
+/** One-line preview of a message from its pairs, in order, repeated names included: `a=1 a=2`. */
+export function previewRaw(raw: RawFields | null, maxChars = 80): string {
+  if (!raw) return '(deleted or trimmed)';
+  const parts: string[] = [];
+  let len = 0;
+  for (let i = 0; i + 1 < raw.length && len <= maxChars; i += 2) {
+    const v = decodeValue(raw[i + 1]);
+    const p = `${oneLine(toText(raw[i]!))}=${oneLine(Buffer.isBuffer(v) ? `<${v.length} bytes>` : v.slice(0, maxChars))}`;
+    parts.push(p);
+    len += p.length + 1;
+  }
+  const s = parts.join(' ');
+  return s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s;
+}
+
 /** Escapes control characters (incl. ANSI ESC, newlines) so text stays on one line and inert. */
 export function oneLine(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
-/** An entry as pretty JSON text for a read-only document. */
-export function entryToJson(entry: StreamEntry, extra: Record<string, unknown> = {}, limits?: RenderLimits): string {
-  return JSON.stringify({ id: entry.id, ...extra, fields: renderFields(entry.fields, limits) }, null, 2);
+/**
+ * An entry as pretty JSON text for a read-only document (a view: long values are cut). Its
+ * fields as an object when that shows the message as it is (unique UTF-8 names in an order an
+ * object keeps); else as `pairs`, `[name, value]` in order, so repeated names and the order show.
+ */
+export function entryToJson(entry: StreamEntry, extra: Record<string, unknown> = {}, limits: RenderLimits = DEFAULT_RENDER_LIMITS): string {
+  const raw = entry.raw;
+  if (!raw || !entry.fields) return JSON.stringify({ id: entry.id, ...extra, fields: null }, null, 2);
+  const names = Object.keys(entry.fields);
+  const asObject = names.length * 2 === raw.length && names.every((k, i) => raw[2 * i]!.equals(Buffer.from(k, 'utf8')));
+  if (asObject) return JSON.stringify({ id: entry.id, ...extra, fields: renderFields(entry.fields, limits) }, null, 2);
+  const pairs: unknown[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (i / 2 >= limits.maxFields) {
+      pairs.push(['…', `${raw.length / 2 - limits.maxFields} more fields not shown`]);
+      break;
+    }
+    const name = raw[i]!;
+    pairs.push([isUtf8(name) ? name.toString('utf8') : renderValue(name, limits), renderValue(decodeValue(raw[i + 1]), limits)]);
+  }
+  return JSON.stringify({ id: entry.id, ...extra, pairs }, null, 2);
 }

@@ -6,13 +6,23 @@
  * valid UTF-8 stay Buffers so that binary payloads round-trip byte-exact.
  */
 import { isUtf8 } from 'node:buffer';
+import type { RawFields } from './message';
 
 export type FieldValue = string | Buffer;
 export type Fields = Record<string, FieldValue>;
 
 export interface StreamEntry {
   id: string;
-  /** Field → value. `null` when the entry was deleted or trimmed but is still in a PEL. */
+  /**
+   * The message as Redis holds it: names and values alternating, in order, byte for byte
+   * (duplicate names kept). `null` when the entry was deleted or trimmed but is still in a PEL.
+   * This is what any path that passes a message on uses (see message.ts).
+   */
+  raw: RawFields | null;
+  /**
+   * A view of `raw` for reading and display: name → value (text when valid UTF-8, else a Buffer).
+   * With duplicate names the last value wins; JavaScript lists integer-like names first.
+   */
   fields: Fields | null;
 }
 
@@ -188,11 +198,30 @@ export function parseFields(raw: unknown, cache?: NameCache): Fields | null {
   return out;
 }
 
+/**
+ * A field list as bytes: the reply's own array when it holds Buffers (the `*Buffer` command
+ * variants; no copy), else each element encoded as UTF-8. Maps (RESP3) are flattened in order.
+ */
+export function parseRawFields(raw: unknown): RawFields | null {
+  if (raw === null || raw === undefined) return null;
+  const list = Array.isArray(raw) ? raw : [...(raw instanceof Map ? raw : new Map(Object.entries(raw as object)))].flat();
+  const n = list.length - (list.length % 2);
+  let allBuffers = n === list.length;
+  for (let i = 0; allBuffers && i < n; i++) if (!Buffer.isBuffer(list[i])) allBuffers = false;
+  if (allBuffers) return list as Buffer[];
+  const out: Buffer[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = list[i];
+    out[i] = Buffer.isBuffer(v) ? v : Buffer.from(v === null || v === undefined ? '' : String(v), 'utf8');
+  }
+  return out;
+}
+
 /** `[id, [f, v, ...]]` → StreamEntry. */
 export function parseEntry(raw: unknown, cache?: NameCache): StreamEntry {
   const e = raw as unknown[];
   const id = e[0];
-  return { id: Buffer.isBuffer(id) ? id.toString('latin1') : String(id), fields: parseFields(e[1], cache) };
+  return { id: Buffer.isBuffer(id) ? id.toString('latin1') : String(id), raw: parseRawFields(e[1]), fields: parseFields(e[1], cache) };
 }
 
 /** XRANGE / XREVRANGE / XCLAIM reply → entries. Nil entries (deleted) keep their id with `fields: null`. */
@@ -298,10 +327,11 @@ export function parsePackedEntries(buf: Buffer): StreamEntry[] {
     p += idLen;
     const m = arrayLength();
     if (m < 0) {
-      out.push({ id, fields: null });
+      out.push({ id, raw: null, fields: null });
       continue;
     }
     const fields: Fields = {};
+    const body: Buffer[] = new Array(m - (m % 2));
     for (let i = 0, j = 0; i + 1 < m; i += 2, j++) {
       const kLen = stringLength();
       const kStart = p;
@@ -316,10 +346,12 @@ export function parsePackedEntries(buf: Buffer): StreamEntry[] {
       }
       const vLen = stringLength();
       setField(fields, name, value(p, p + vLen));
+      body[i] = buf.subarray(kStart, kStart + kLen);
+      body[i + 1] = buf.subarray(p, p + vLen);
       p += vLen;
     }
     if (m % 2 === 1) p += stringLength(); // an odd trailing element: skipped, as parseFields does
-    out.push({ id, fields });
+    out.push({ id, raw: body, fields });
   }
   if (p !== buf.length) fail('trailing bytes');
   return out;
@@ -403,7 +435,7 @@ export function parseAutoClaim(raw: unknown): AutoClaimResult {
   for (const e of entries ?? []) {
     if (e === null) continue;
     if (Array.isArray(e)) list.push(parseEntry(e));
-    else list.push({ id: str(e), fields: null });
+    else list.push({ id: str(e), raw: null, fields: null });
   }
   return { nextId: str(next), entries: list, deletedIds: (deleted ?? []).map(str) };
 }
@@ -437,6 +469,8 @@ export interface Capabilities {
   exclusiveRange: boolean;
   /** XINFO CONSUMERS inactive (7.2). */
   consumerInactive: boolean;
+  /** XADD ids of the form `<ms>-*` (7.0). */
+  partialIds: boolean;
 }
 
 export function capabilities(version: string): Capabilities {
@@ -452,5 +486,6 @@ export function capabilities(version: string): Capabilities {
     scanType: atLeast(6, 0),
     exclusiveRange: atLeast(6, 2),
     consumerInactive: atLeast(7, 2),
+    partialIds: atLeast(7, 0),
   };
 }

@@ -45,7 +45,7 @@ describe('(integration) inspector', () => {
     const [g] = await inspector.groups(s);
     assert.equal(g!.name, 'g');
     assert.equal(g!.pending, 4);
-    assert.equal(g!.lag, 6);
+    assert.equal(g!.lag, (await inspector.caps()).lag ? 6 : undefined, 'lag on Redis 7.0+ only');
     assert.ok(g!.oldestPendingId);
     assert.ok((g!.oldestPendingIdleMs ?? -1) >= 0);
     const consumers = await inspector.consumers(s, 'g');

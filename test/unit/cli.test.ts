@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { AuthError } from '../../src/core/errors';
+import { rawOf } from '../../src/core/message';
 import { type CommandSpec, UsageError, parseArgs, suggest } from '../../src/cli/args';
 import { type CliIo, connectionFrom, describeFailure } from '../../src/cli/common';
 import { entryLine, formatFields, table } from '../../src/cli/format';
@@ -131,7 +132,8 @@ describe('(unit) cli: bad arguments exit 2 with one line on stderr', () => {
     [['publish', 's'], /at least one FIELD=VALUE/],
     [['publish', 's', 'novalue'], /"novalue" is not FIELD=VALUE/],
     [['publish', 's', '--json', '{bad'], /--json is not valid JSON/],
-    [['publish', 's', '--json', '[1,2]'], /--json must be a JSON object/],
+    [['publish', 's', '--json', '[1,2]'], /Pair #1 of --json must be \[name, value\]/],
+    [['publish', 's', '--json', '3'], /--json must be a JSON object/],
     [['publish', 's', 'a=1', '--count', '-3'], /--count must be at least 1/],
     [['publish', 's', 'a=1', '--exact'], /--exact only applies with --maxlen/],
     [['tail', 's', '--from', 'yesterday'], /--from must be "\$", "0" or a stream id/],
@@ -183,17 +185,22 @@ describe('(unit) cli: bad arguments exit 2 with one line on stderr', () => {
 
 describe('(unit) cli: output', () => {
   it('entry lines escape control characters, quote spaces and show binary as hex', () => {
-    const line = entryLine({ id: '1700000000000-0', fields: { a: 'x\ny', 'b c': 'two words', e: '', esc: '\u001b[2J', bin: Buffer.from([0, 255]) } });
+    const raw = [...rawOf('a', 'x\ny', 'b c', 'two words', 'e', '', 'esc', '\u001b[2J', 'bin'), Buffer.from([0, 255])];
+    const line = entryLine({ id: '1700000000000-0', raw });
     assert.equal(line, '1700000000000-0 2023-11-14T22:13:20.000Z a=x\\ny "b c"="two words" e="" esc=\\u001b[2J bin=<hex:00ff>');
     assert.equal(formatFields(null), '(deleted or trimmed)');
   });
   it('tables align columns and right-align numbers', () => {
     assert.deepEqual(table(['NAME', 'N'], [['a', 1], ['bbb', 100]], '  '), ['  NAME    N', '  a       1', '  bbb   100']);
   });
-  it('publish fields: arguments, --json (non-strings as JSON text, $binary as bytes), templating', () => {
-    const f = messageFields({ help: false, positionals: { 'FIELD=VALUE': ['a=1=2', 'n={{i}}'] }, options: { json: '{"o":{"x":1},"b":{"$binary":"00ff"},"a":"json"}' } });
-    assert.deepEqual(f, { o: '{"x":1}', b: Buffer.from([0, 255]), a: '1=2', n: '{{i}}' });
-    assert.equal(templated(f, 7)['n'], '7');
+  it('publish fields: --json then arguments in order (non-strings as JSON text, $binary/base64 as bytes, repeated names kept), templating with an escape', () => {
+    const f = messageFields({ help: false, positionals: { 'FIELD=VALUE': ['a=1=2', 'n={{i}}', '__proto__=x', 'lit=\\{{i}}'] }, options: { json: '{"o":{"x":1},"b":{"$binary":"00ff"},"c":{"base64":"//4="},"a":"json"}' } });
+    assert.deepEqual(f, [['o', '{"x":1}'], ['b', Buffer.from([0, 255])], ['c', Buffer.from([0xff, 0xfe])], ['a', 'json'], ['a', '1=2'], ['n', '{{i}}'], ['__proto__', 'x'], ['lit', '\\{{i}}']]);
+    const t = templated(f, 7);
+    assert.deepEqual(t[5], ['n', '7']);
+    assert.deepEqual(t[7], ['lit', '{{i}}']);
+    const pairs = messageFields({ help: false, positionals: {}, options: { json: '[["z","1"],["10","2"],["1","3"],["z","4"],[{"base64":"//4="},"x"]]' } });
+    assert.deepEqual(pairs, [['z', '1'], ['10', '2'], ['1', '3'], ['z', '4'], [Buffer.from([0xff, 0xfe]), 'x']].map(([k, v]) => [typeof k === 'string' ? Buffer.from(k) : k, Buffer.from(v as string)]));
   });
   it('renders an inspection with health marks', () => {
     const doc: InspectDocument = {

@@ -24,12 +24,13 @@ describe('(unit) replies: packed stream entries', () => {
       arr(str('1-4'), arr(str('big'), str('y'.repeat(300)))),
     );
     const es = parsePackedEntries(buf);
-    assert.deepEqual(es[0], { id: '1-1', fields: { a: '1', t: 'héllo', long: 'x'.repeat(40) } });
+    assert.deepEqual(es[0], { id: '1-1', raw: ['a', '1', 't', 'héllo', 'long', 'x'.repeat(40)].map((x) => Buffer.from(x)), fields: { a: '1', t: 'héllo', long: 'x'.repeat(40) } });
+    assert.deepEqual(es[1]!.raw, [Buffer.from('a'), Buffer.from('2'), Buffer.from([0x6b, 0xff]), bad, Buffer.from('__proto__'), Buffer.from('p')]);
     assert.equal(es[1]!.fields!['a'], '2');
     assert.ok(bad.equals(es[1]!.fields!['k\\xff'] as Buffer));
     assert.equal(Object.getOwnPropertyDescriptor(es[1]!.fields, '__proto__')?.value, 'p');
-    assert.deepEqual(es[2], { id: '1-3', fields: null });
-    assert.deepEqual(es[3], { id: '1-5', fields: null });
+    assert.deepEqual(es[2], { id: '1-3', raw: null, fields: null });
+    assert.deepEqual(es[3], { id: '1-5', raw: null, fields: null });
     assert.equal(es[4]!.fields!['big'], 'y'.repeat(300));
   });
 

@@ -28,10 +28,12 @@ function one(text: string, options = {}) {
   assert.equal(f.messages.length, 1, JSON.stringify(f.diagnostics));
   return { f, m: f.messages[0]! };
 }
+/** Rendered pairs as a record, for reading single fields. */
+const rec = (pairs: [string, string][]): Record<string, string> => Object.fromEntries(pairs);
 function render1(text: string, o = {}) {
   const { f, m } = one(text);
   assert.deepEqual(f.diagnostics, []);
-  return renderMessages(m, 1, { seed: 1, now: NOW, env: {}, ...o })[0]!;
+  return rec(renderMessages(m, 1, { seed: 1, now: NOW, env: {}, ...o })[0]!);
 }
 
 describe('(unit) producer files: parsing', () => {
@@ -45,7 +47,7 @@ describe('(unit) producer files: parsing', () => {
     assert.deepEqual(m.fields.map((x) => x.name), ['orderId', 'total', 'customer', 'payload']);
     assert.equal(m.fields[3]!.json, true);
     assert.ok(isPublishable(m));
-    const [msg] = renderMessages(m, 1, { seed: 3, now: NOW });
+    const msg = rec(renderMessages(m, 1, { seed: 3, now: NOW })[0]!);
     assert.equal(msg!.orderId, 'ord-1');
     assert.match(msg!.total!, /^\d+\.\d\d$/);
     assert.match(msg!.customer!, /^[a-z.-]+\d+@[a-z.]+$/);
@@ -136,13 +138,13 @@ describe('(unit) producer files: parsing', () => {
     assert.equal(messageAt(f, 1), undefined);
     assert.equal(messageAt(f, 7)!.name, 'one');
     assert.equal(messageAt(f, 11)!.name, 'two');
-    assert.equal(renderMessages(f.messages[1]!, 1)[0]!.x, '# not a comment');
+    assert.equal(rec(renderMessages(f.messages[1]!, 1)[0]!).x, '# not a comment');
   });
 
   it('handles CRLF line ends', () => {
     const { f, m } = one('### a\r\nstream: s\r\nx = 1\r\n');
     assert.deepEqual(f.diagnostics, []);
-    assert.equal(renderMessages(m, 1)[0]!.x, '1');
+    assert.equal(rec(renderMessages(m, 1)[0]!).x, '1');
   });
 });
 
@@ -167,12 +169,12 @@ describe('(unit) producer files: values and templates', () => {
 
   it('is deterministic under a seed and continues {{seq}} from seqStart', () => {
     const { m } = one('### m\nstream: s\nid = {{seq}}/{{index}}/{{seq:100}}\nu = {{uuid}}\nn = {{int:1:1000000}}\nw = {{words:5}}');
-    const a = renderMessages(m, 3, { seed: 9, now: NOW, seqStart: 41 });
-    const b = renderMessages(m, 3, { seed: 9, now: NOW, seqStart: 41 });
+    const a = renderMessages(m, 3, { seed: 9, now: NOW, seqStart: 41 }).map(rec);
+    const b = renderMessages(m, 3, { seed: 9, now: NOW, seqStart: 41 }).map(rec);
     assert.deepEqual(a, b);
     assert.deepEqual(a.map((x) => x.id), ['41/0/140', '42/1/141', '43/2/142']);
     assert.notEqual(a[0]!.u, a[1]!.u);
-    assert.notDeepEqual(renderMessages(m, 3, { seed: 10, now: NOW, seqStart: 41 }), a);
+    assert.notDeepEqual(renderMessages(m, 3, { seed: 10, now: NOW, seqStart: 41 }).map(rec), a);
     const seeded = one('### m\nstream: s\nseed: 5\nu = {{uuid}}').m;
     assert.deepEqual(renderMessages(seeded, 2), renderMessages(seeded, 2), 'a seed: in the file repeats the values');
   });

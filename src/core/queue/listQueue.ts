@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
+import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, printable, toQueueError } from '../errors';
-import { capabilities, decodeName, decodeValue, parseInfo, setField, type Capabilities, type Fields } from '../replies';
+import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../replies';
+import { serverCapabilities } from '../server';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeyOptions, type ListQueueKeys } from './keys';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
@@ -214,8 +215,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
     if (this.cmd || this.stopping) throw new BadInputError('start() was already called');
     try {
       this.cmd = await open(this.o.connection, 'command');
-      const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
-      this.useBlmove = { ...capabilities(info['redis_version'] ?? '0'), ...this.o.capabilities }.blmove;
+      this.useBlmove = { ...(await serverCapabilities(this.cmd)), ...this.o.capabilities }.blmove;
       this.blocking = createClient(this.o.connection, 'blocking');
       this.blocking.on('error', () => undefined);
     } catch (e) {

@@ -13,7 +13,7 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function define(name: string, lua: string): LuaScript {
+export function define(name: string, lua: string): LuaScript {
   return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
@@ -63,7 +63,7 @@ export async function evalScriptArgv(client: RedisClient, script: LuaScript, arg
 /**
  * Whether an error from running a script means the server will not run it for this client as
  * long as nothing is reconfigured: the ACL user may not (NOPERM, or "The user executing the
- * script can't run this command" for a command inside it), EVAL/EVALSHA is renamed away or
+ * script can't run this command", on 7.2+ "ACL failure in script", for a command inside it), EVAL/EVALSHA is renamed away or
  * disabled (unknown command, "not allowed"), a Lua library the script uses is missing (cmsgpack:
  * "nonexistent global variable", or "attempt to index ... a nil value" on older servers), or a
  * command the script runs may not run from scripts. Passing refusals (BUSY while another script
@@ -75,13 +75,21 @@ export function isPermanentScriptRefusal(e: unknown): boolean {
   if (/^NOPERM/.test(m)) return true;
   // "OOM command not allowed when used memory > 'maxmemory'" says "not allowed" but passes.
   if (/^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS|MOVED|ASK)\b/.test(m)) return false;
-  return /unknown (redis )?command|not allowed|can't run this command|nonexistent global variable|attempt to \w+ [^\n]*nil value/i.test(m);
+  return /unknown (redis )?command|not allowed|can't run this command|ACL failure in script|nonexistent global variable|attempt to \w+ [^\n]*nil value/i.test(m);
 }
 
-/** Drops the "script: <sha>, on @user_script:N." suffix Redis appends to errors raised in scripts. */
-function withoutScriptNoise(e: unknown): unknown {
+/**
+ * Drops what Redis adds around errors raised in scripts: the "script: <sha>, on @user_script:N."
+ * suffix (7.0+), or the "Error running script (call to f_<sha>): @user_script:N: user_script:N:"
+ * prefix (before 7.0), so that the same refusal reads the same on every version.
+ */
+export function withoutScriptNoise(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
-  const m = e.message.replace(/\s*script: [0-9a-f]{40}, on @user_script:\d+\.?\s*$/, '');
+  const m = e.message
+    .replace(/\s*script: [0-9a-f]{40}, on @user_script:\d+\.?\s*$/, '')
+    .replace(/^ERR Error running script \(call to f_[0-9a-f]{40}\): @user_script:\d+: (?:@?user_script: ?\d+: )?/, 'ERR ')
+    // An error a script caught with pcall and returned, before 7.0: "@user_script: N: <text>".
+    .replace(/^@user_script: ?\d+: /, 'ERR ');
   if (m === e.message) return e;
   const clean = new Error(m, { cause: e });
   (clean as Error & { code?: unknown }).code = (e as Error & { code?: unknown }).code;

@@ -13,9 +13,10 @@
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadInputError, toQueueError, type QueueError } from '../errors';
+import { BadIdError, BadInputError, toQueueError, type QueueError } from '../errors';
+import { serverCapabilities } from '../server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';
-import { evalScriptArgv, XADD_BATCH } from './scripts';
+import { evalScriptArgv, withoutScriptNoise, XADD_BATCH } from './scripts';
 
 /** Field arguments (names and values) per message the batch script takes; more go by plain XADD. */
 const MAX_SCRIPT_FIELD_ARGS = 4000;
@@ -168,11 +169,29 @@ export class StreamProducer {
     }
   }
 
+  /**
+   * Refuses, before anything is sent, ids the server would refuse by their form: `<ms>-*` needs
+   * Redis 7.0 (older servers answer "Invalid stream ID" at that message, after the ones before it
+   * were written).
+   */
+  private async checkIdForms(ids: string[]): Promise<void> {
+    const partial = ids.find((id) => id.endsWith('-*'));
+    if (partial === undefined) return;
+    let caps;
+    try {
+      caps = await serverCapabilities(this.client);
+    } catch (e) {
+      throw this.error(e);
+    }
+    if (!caps.partialIds) throw new BadIdError(partial, `an id of the form <ms>-* needs Redis 7.0 or later (this server is ${caps.version}); nothing was written`);
+  }
+
   /** Publishes one message; resolves to its id. */
   async publish(fields: MessageFields, options: PublishOptions = {}): Promise<string> {
     const args = fieldArgs(fields);
     const id = xaddId(options.id);
     const trim = options.trim === undefined ? this.trim : trimArgs(options.trim ?? undefined);
+    await this.checkIdForms([id]);
     try {
       const r = await this.send(() => this.client.callBuffer('XADD', this.stream, ...trim, id, ...args));
       return String(r);
@@ -217,7 +236,10 @@ export class StreamProducer {
         args[i] = fieldArgs(m, i);
       }
     }
-    if (!auto) checkIncreasing(ids);
+    if (!auto) {
+      checkIncreasing(ids);
+      await this.checkIdForms(ids);
+    }
     const batch: Batch = { ids, args, auto, trim };
     const size = this.chunkSize;
     // Auto ids: up to `window` chunks unanswered (MAX_MESSAGES_IN_FLIGHT messages); explicit ids: one.
@@ -325,7 +347,7 @@ export class StreamProducer {
     // the last XADD), if any.
     const ids: string[] = [];
     for (const x of r) {
-      if (x instanceof Error) return { ids, error: x, trimError: ids.length === end - start };
+      if (x instanceof Error) return { ids, error: withoutScriptNoise(x) as Error, trimError: ids.length === end - start };
       ids.push(String(x));
     }
     return { ids };

@@ -1,20 +1,25 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { close, createClient, describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
+import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, toQueueError } from '../errors';
 import { compareIds, nextId } from '../ids';
-import { capabilities, parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, parseInfo, type Capabilities, type Fields, type StreamEntry } from '../replies';
+import { parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../replies';
+import type { RawFields } from '../message';
+import { serverCapabilities } from '../server';
 import { isPermanentScriptRefusal, READ_NEW, runScriptArgv } from './scripts';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { defaultDeadLetterStream } from './keys';
-import { deadLetterEntry } from '../ops';
+import { BodyGoneError, deadLetterEntry } from './deadLetter';
 import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from './validate';
 
 /** What a handler receives. */
 export interface StreamMessage {
   stream: string;
   id: string;
+  /** The message as Redis holds it: names and values alternating, in order, byte for byte (see message.ts). */
+  raw: RawFields;
+  /** A view of `raw`: name → value (text when valid UTF-8); with duplicate names the last value wins. */
   fields: Fields;
   /** Times this entry was delivered in the group, this delivery included (1 on first delivery). */
   deliveries: number;
@@ -309,8 +314,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.running = true;
     try {
       this.cmd = await open(this.o.connection, 'command');
-      const info = parseInfo(String(await (isCluster(this.cmd) ? this.cmd.nodes('master')[0]!.info('server') : this.cmd.info('server'))));
-      this.caps = { ...capabilities(info['redis_version'] ?? '0'), ...this.o.capabilities };
+      this.caps = { ...(await serverCapabilities(this.cmd!)), ...this.o.capabilities };
       try {
         await this.cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
       } catch (e) {
@@ -588,7 +592,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     const abort = this.handlerAbort;
     let result: unknown;
     try {
-      result = this.o.handler({ stream: this.stream, id: entry.id, fields: entry.fields!, deliveries }, { signal: abort.signal });
+      result = this.o.handler({ stream: this.stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries }, { signal: abort.signal });
     } catch (e) {
       result = Promise.reject(e);
     }
@@ -666,15 +670,23 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
   private async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
     try {
-      const dlqId = await deadLetterEntry(
-        { client: this.cmd! },
-        { stream: this.stream, group: this.group, id, dlq: this.deadLetterStream, deliveries, error, consumer: this.consumer, deleteFromSource: this.o.deleteOnDeadLetter },
-      );
+      const dlqId = await deadLetterEntry(this.cmd!, {
+        stream: this.stream,
+        group: this.group,
+        id,
+        dlq: this.deadLetterStream,
+        deliveries,
+        error,
+        consumer: this.consumer,
+        deleteFromSource: this.o.deleteOnDeadLetter,
+      });
       if (dlqId !== null) {
         this.s.deadLettered++;
         this.emit('deadLettered', { id, deliveries, error, dlqId });
       }
     } catch (e) {
+      // Deleted from the stream while pending: nothing to dead-letter, nothing to process.
+      if (e instanceof BodyGoneError) return this.queueAck(id);
       this.report(e, 'dead-letter');
     }
   }
@@ -810,8 +822,12 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         if (room <= 0) break;
         let claimed: StreamEntry[];
         if (this.caps?.autoClaim !== false) {
-          const r = parseAutoClaim(await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room));
+          const raw = (await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room)) as unknown[];
+          const r = parseAutoClaim(raw);
           claimed = r.entries;
+          // Before 7.0 an entry whose message was deleted comes back as a nil (no id) and stays in
+          // the PEL, claimed again every round: find such ids among ours in the range swept.
+          if (Array.isArray(raw[1]) && raw[1].includes(null)) await this.dropDeletedClaimed(cursor, r.nextId, claimed);
           cursor = r.nextId;
         } else {
           claimed = await this.claimFallback(room);
@@ -839,7 +855,38 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     args.push('-', '+', room * 4);
     const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', ...args)).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
     if (pending.length === 0) return [];
-    return parseEntries(await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id)));
+    const raw = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id))) as unknown[];
+    const entries = parseEntries(raw);
+    if (raw.includes(null)) {
+      // Before 7.0 a claimed entry whose message was deleted comes back as nil and stays pending.
+      const got = new Set(entries.map((e) => e.id));
+      await this.ackMissing(pending.map((p) => p.id).filter((id) => !got.has(id)));
+    }
+    return entries;
+  }
+
+  /**
+   * After an XAUTOCLAIM from `from` to `next` that returned nils (before Redis 7.0: entries whose
+   * message was deleted, now in this consumer's PEL): acks this consumer's pending ids in that
+   * range whose message is gone, so that they are not claimed (and counted as deliveries) forever.
+   */
+  private async dropDeletedClaimed(from: string, next: string, claimed: StreamEntry[]): Promise<void> {
+    const end = next === '0-0' ? '+' : next;
+    const known = new Set(claimed.map((e) => e.id));
+    const mine = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, from, end, 1000, this.consumer));
+    await this.ackMissing(mine.map((p) => p.id).filter((id) => !known.has(id) && !this.local.has(id)));
+  }
+
+  /** Acks the ids among `ids` whose message is no longer in the stream (one XRANGE each, pipelined). */
+  private async ackMissing(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const p = this.cmd!.pipeline();
+    for (const id of ids) p.xrangeBuffer(this.stream, id, id);
+    const replies = (await p.exec()) ?? [];
+    ids.forEach((id, i) => {
+      const [err, r] = replies[i] ?? [new Error('no reply')];
+      if (!err && Array.isArray(r) && r.length === 0) this.queueAck(id);
+    });
   }
 
   /**

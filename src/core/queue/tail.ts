@@ -1,7 +1,7 @@
 import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../connection';
 import { BadInputError, QueueError, toQueueError } from '../errors';
 import { parseId } from '../ids';
-import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry } from '../replies';
+import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../replies';
 import { nonEmpty, nonNegative, positiveInt } from './validate';
 import { pause } from './streamWorker';
 
@@ -236,9 +236,11 @@ function reconnectPause(errors: number, signal: AbortSignal): Promise<void> {
  * Where a tail starts: `$` resolved to the stream's last-generated id (`0-0` when there is no
  * stream yet), or the given id. Also returns, on Redis ≥ 7, how many entries the stream had ever
  * received by then that come at or before that point (`entriesAdded` minus the entries still after
- * it, known for `$` and for `0`), so that a reader can count what arrives after it.
+ * it, known for `$` and for `0`), so that a reader can count what arrives after it; and the
+ * stream's length that comes before that point, for servers before 7.0 (a count from lengths is
+ * exact while nothing is trimmed or deleted, and too low otherwise, never too high).
  */
-async function resolveStart(client: RedisClient, stream: string, from: string): Promise<{ lastId: string; addedBefore?: number; lastEntryBytes?: number }> {
+async function resolveStart(client: RedisClient, stream: string, from: string): Promise<{ lastId: string; addedBefore?: number; lengthBefore?: number; lastEntryBytes?: number }> {
   const whole = from === '0' || from === '0-0';
   if (from !== '$' && !whole) return { lastId: from };
   let raw: unknown;
@@ -246,20 +248,20 @@ async function resolveStart(client: RedisClient, stream: string, from: string): 
     raw = await client.callBuffer('XINFO', 'STREAM', stream);
   } catch (e) {
     if (!/no such key/i.test((e as Error).message)) throw e;
-    return { lastId: whole ? from : '0-0', addedBefore: 0 }; // no stream yet: everything added later is new
+    return { lastId: whole ? from : '0-0', addedBefore: 0, lengthBefore: 0 }; // no stream yet: everything added later is new
   }
   const info = parseStreamInfo(raw);
   const added = info.entriesAdded;
   const last = toRecord(raw)['last-entry'];
   const lastEntryBytes = Array.isArray(last) && last.length ? entryBytes(parseEntry(last)) : undefined;
-  if (whole) return { lastId: from, addedBefore: added === undefined ? undefined : added - info.length, lastEntryBytes };
-  return { lastId: info.lastGeneratedId, addedBefore: added, lastEntryBytes };
+  if (whole) return { lastId: from, addedBefore: added === undefined ? undefined : added - info.length, lengthBefore: 0, lastEntryBytes };
+  return { lastId: info.lastGeneratedId, addedBefore: added, lengthBefore: info.length, lastEntryBytes };
 }
 
 /** Bytes of an entry's id, field names and values, roughly what reading it costs. */
 export function entryBytes(e: StreamEntry): number {
   let n = e.id.length;
-  for (const k in e.fields) n += k.length + e.fields[k]!.length;
+  for (const b of e.raw ?? []) n += b.length;
   return n;
 }
 
@@ -291,8 +293,10 @@ export interface LiveTailRead {
  * Under the hood: `XREVRANGE stream + <last> COUNT max+1` (the newest entries after the last one
  * returned; whether `<last>` itself comes back tells whether anything was passed over), and when
  * nothing is new, `XREAD BLOCK` from `<last>`. On Redis ≥ 7 `XINFO STREAM`'s `entries-added`
- * makes the count of passed-over entries exact (for a start at `$` or `0`); otherwise each gap
- * counts as at least the entries seen and dropped, and {@link skippedExact} is false.
+ * makes the count of passed-over entries exact (for a start at `$` or `0`). Before 7.0 the count
+ * follows the stream's length (exact unless entries were trimmed or deleted meanwhile, then too
+ * low); from another start each gap counts as at least the entries seen and dropped. In both
+ * cases, once there was a gap, {@link skippedExact} is false ("at least N").
  */
 export class LiveTail {
   readonly stream: string;
@@ -302,6 +306,7 @@ export class LiveTail {
   private client: RedisClient | undefined;
   private lastId: string | undefined;
   private addedBefore: number | undefined;
+  private lengthBefore: number | undefined;
   private lastEntryBytes: number | undefined;
   private started = false;
   private closed = false;
@@ -338,7 +343,7 @@ export class LiveTail {
     return this.returnedCount + this.skippedCount;
   }
 
-  /** False once a gap could not be counted exactly (Redis < 7, or a start at an id other than `$`/`0`). */
+  /** False once a gap could not be counted exactly (Redis < 7: a lower bound from lengths; a start at an id other than `$`/`0`). */
   get skippedExact(): boolean {
     return this.exact;
   }
@@ -354,10 +359,10 @@ export class LiveTail {
    * be counted (Redis < 7, a start at an id other than `$`/`0`, or a read in progress).
    */
   async backlog(): Promise<number | undefined> {
-    if (this.reading || this.closed || !this.started || this.addedBefore === undefined) return undefined;
+    if (this.reading || this.closed || !this.started) return undefined;
     try {
-      const added = parseStreamInfo(await this.client!.callBuffer('XINFO', 'STREAM', this.stream)).entriesAdded;
-      return added === undefined ? undefined : Math.max(0, added - this.addedBefore - this.returnedCount - this.skippedCount);
+      const passed = this.arrivedSinceStart(parseStreamInfo(await this.client!.callBuffer('XINFO', 'STREAM', this.stream)));
+      return passed === undefined ? undefined : Math.max(0, passed.n - this.returnedCount - this.skippedCount);
     } catch {
       return undefined; // no stream (yet), or connection trouble: the next read says more
     }
@@ -372,6 +377,7 @@ export class LiveTail {
       const s = await resolveStart(this.client, this.stream, this.from);
       this.lastId = s.lastId;
       this.addedBefore = s.addedBefore;
+      this.lengthBefore = s.lengthBefore;
       this.lastEntryBytes = s.lastEntryBytes;
     } catch (e) {
       this.close();
@@ -416,10 +422,20 @@ export class LiveTail {
     }
   }
 
+  /**
+   * Entries that arrived since the start, from XINFO STREAM: `entries-added` (Redis ≥ 7, exact), or
+   * before 7.0 the growth of the length (exact while nothing is trimmed or deleted, else too low).
+   */
+  private arrivedSinceStart(info: StreamInfo): { n: number; exact: boolean } | undefined {
+    if (info.entriesAdded !== undefined && this.addedBefore !== undefined) return { n: info.entriesAdded - this.addedBefore, exact: true };
+    if (this.lengthBefore !== undefined) return { n: info.length - this.lengthBefore, exact: false };
+    return undefined;
+  }
+
   /** What is already there after the last id (no wait): undefined when nothing is. */
   private async newest(max: number): Promise<LiveTailRead | undefined> {
     const last = this.lastId!;
-    const counted = this.addedBefore !== undefined;
+    const counted = this.addedBefore !== undefined || this.lengthBefore !== undefined;
     const p = this.client!.pipeline();
     if (counted) p.callBuffer('XINFO', 'STREAM', this.stream);
     p.callBuffer('XREVRANGE', this.stream, '+', last, 'COUNT', max + 1);
@@ -434,14 +450,12 @@ export class LiveTail {
     // A gap only when the range filled up without reaching the last id returned.
     const gap = !touchesLast && newestFirst.length > max;
     let skipped = gap ? newestFirst.length - entries.length : 0;
-    if (counted) {
-      const [infoErr, infoRaw] = res[0]!;
-      const added = infoErr ? undefined : parseStreamInfo(infoRaw).entriesAdded;
-      if (added !== undefined) {
-        // Everything that arrived since the start, less what was returned or counted before.
-        const passed = added - this.addedBefore! - this.returnedCount - this.skippedCount - entries.length;
-        skipped = Math.max(skipped, passed);
-      } else if (gap) this.exact = false;
+    const [infoErr, infoRaw] = counted ? res[0]! : [null, undefined];
+    const arrived = counted && !infoErr ? this.arrivedSinceStart(parseStreamInfo(infoRaw)) : undefined;
+    if (arrived) {
+      // Everything that arrived since the start, less what was returned or counted before.
+      skipped = Math.max(skipped, arrived.n - this.returnedCount - this.skippedCount - entries.length);
+      if (gap && !arrived.exact) this.exact = false;
     } else if (gap) this.exact = false;
     return { entries, skipped };
   }

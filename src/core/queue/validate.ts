@@ -4,8 +4,12 @@ import { compareIds, parseId } from '../ids';
 import type { FieldValue } from '../replies';
 import { BackoffOptions } from './backoff';
 
-/** A message: a flat map field → value. Values are strings or Buffers (binary-safe). */
-export type MessageFields = Record<string, FieldValue>;
+/**
+ * A message: a record field → value, or `[name, value]` pairs (in order, names may repeat; what
+ * a message with repeated or integer-like names needs, since a record cannot keep those). Names
+ * and values are strings or Buffers (binary-safe).
+ */
+export type MessageFields = Record<string, FieldValue> | ReadonlyArray<readonly [string | Buffer, string | Buffer]>;
 
 /**
  * Checks a flat field map: a plain object, at least one field, every value a string or a Buffer.
@@ -13,8 +17,9 @@ export type MessageFields = Record<string, FieldValue>;
  * error messages; a number n stands for "message #n" (built only when there is an error).
  */
 export function fieldArgs(fields: unknown, what: string | number = 'message', reservedPrefix?: string): (string | Buffer)[] {
-  if (fields === null || typeof fields !== 'object' || Array.isArray(fields) || Buffer.isBuffer(fields) || fields instanceof Map) {
-    throw new BadInputError(`A ${whatOf(what)} must be a plain object of field → value (got ${describe(fields)})`);
+  if (Array.isArray(fields)) return pairArgs(fields, what, reservedPrefix);
+  if (fields === null || typeof fields !== 'object' || Buffer.isBuffer(fields) || fields instanceof Map) {
+    throw new BadInputError(`A ${whatOf(what)} must be a plain object of field → value or an array of [name, value] pairs (got ${describe(fields)})`);
   }
   const rec = fields as Record<string, unknown>;
   const keys = Object.keys(rec);
@@ -30,6 +35,26 @@ export function fieldArgs(fields: unknown, what: string | number = 'message', re
     }
     out[2 * i] = k;
     out[2 * i + 1] = v;
+  }
+  if (out.length === 0) throw new BadInputError(`A ${whatOf(what)} needs at least one field (Redis has no empty entries)`);
+  return out;
+}
+
+/** `[name, value]` pairs → arguments, in order, repeated names kept. */
+function pairArgs(pairs: unknown[], what: string | number, reservedPrefix?: string): (string | Buffer)[] {
+  const out = new Array<string | Buffer>(pairs.length * 2);
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i];
+    if (!Array.isArray(p) || p.length !== 2) throw new BadInputError(`Pair #${i + 1} of the ${whatOf(what)} must be [name, value] (got ${describe(p)})`);
+    const [k, v] = p as unknown[];
+    for (const x of [k, v]) {
+      if (typeof x !== 'string' && !Buffer.isBuffer(x)) throw new BadInputError(`Pair #${i + 1} of the ${whatOf(what)} must hold strings or Buffers (got ${describe(x)})`);
+    }
+    if (reservedPrefix && (Buffer.isBuffer(k) ? k.toString('latin1') : (k as string)).startsWith(reservedPrefix)) {
+      throw new BadInputError(`Field "${printable(String(k))}" of the ${whatOf(what)} starts with "${reservedPrefix}", which is reserved for bookkeeping`);
+    }
+    out[2 * i] = k as string | Buffer;
+    out[2 * i + 1] = v as string | Buffer;
   }
   if (out.length === 0) throw new BadInputError(`A ${whatOf(what)} needs at least one field (Redis has no empty entries)`);
   return out;

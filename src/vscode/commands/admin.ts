@@ -27,14 +27,17 @@ export async function replayDeadLetters(s: Services, node?: unknown, selected?: 
   const plan = await ops.planReplay(t, dlq, { ids });
   if (!plan.entries.length) {
     s.ui.info(`Nothing to replay in "${dlq}".`);
-    return { replayed: [], skipped: [] };
+    return { replayed: [], skipped: [], failed: [] };
   }
   const origins = Object.entries(plan.byOrigin).map(([o, n]) => `${formatCount(n)} → ${o}`).join(', ');
   if (!args?.to && !Object.keys(plan.byOrigin).length) throw new Error(`The entries of "${dlq}" record no origin stream: is it a dead-letter stream of this extension's format?`);
   const rate = args?.ratePerSecond ?? Number(required(await s.ui.input({ title: 'Replay rate (entries per second)', value: '100', validate: (v) => (Number(v) > 0 ? undefined : 'A positive number') })));
   await confirmImpact(s, session, {
     message: `Replay ${plural(plan.entries.length, 'dead-lettered entry', 'dead-lettered entries')} from "${dlq}"?`,
-    detail: `Dry run: ${args?.to ? `all → ${args.to}` : origins}${plan.withoutOrigin.length && !args?.to ? `; ${plan.withoutOrigin.length} without a recorded origin are skipped` : ''}. Each is re-added with its original fields and an incremented x-replay-count, then removed from the dead-letter stream, at most ${rate}/s.`,
+    detail:
+      `Dry run: ${args?.to ? `all → ${args.to}` : origins}${plan.withoutOrigin.length && !args?.to ? `; ${plan.withoutOrigin.length} without a recorded origin are skipped` : ''}` +
+      `${plan.withoutBody.length ? `; ${plan.withoutBody.length} without a message are skipped` : ''}. ` +
+      `Each is re-added as its original message (with x-replay-count and x-replay-of), then removed from the dead-letter stream, atomically, at most ${rate}/s.`,
     button: 'Replay',
     typeName: dlq,
   });
@@ -43,7 +46,9 @@ export async function replayDeadLetters(s: Services, node?: unknown, selected?: 
     token.onCancellationRequested(() => ac.abort());
     return ops.replay(t, dlq, { ids, to: args?.to, ratePerSecond: rate, signal: ac.signal });
   });
-  s.ui.info(`Replayed ${plural(r.replayed.length, 'entry', 'entries')}${r.skipped.length ? `; skipped ${r.skipped.length} (${[...new Set(r.skipped.map((x) => x.reason))].join(', ')})` : ''}.`);
+  const summary = `Replayed ${plural(r.replayed.length, 'entry', 'entries')}${r.skipped.length ? `; skipped ${r.skipped.length} (${[...new Set(r.skipped.map((x) => x.reason))].join(', ')})` : ''}`;
+  if (r.failed.length) s.ui.warn(`${summary}; ${r.failed.length} not replayed, left in the dead-letter stream: ${[...new Set(r.failed.map((x) => x.reason))].join(', ')}.`);
+  else s.ui.info(`${summary}.`);
   s.provider.refresh();
   return r;
 }

@@ -1,19 +1,30 @@
 import * as vscode from 'vscode';
-import { entryToJson, renderFields } from '../../core';
+import { type Fields, messageObject, toJsonBytes } from '../../core';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, GroupNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode } from '../tree/listQueueNodes';
 import { sessionOf } from './target';
 
-/** Copies an entry (or job) as JSON: id, fields (binary as hex), and pending metadata. */
+/** A job hash's fields in the lossless byte encoding (text, or {"base64"}), never cut. */
+function jobFields(fields: Fields | null): Record<string, unknown> | null {
+  if (!fields) return null;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(fields)) out[k] = toJsonBytes(fields[k]!);
+  return out;
+}
+
+/**
+ * Copies an entry (or job) as JSON, every byte of it: an entry in the lossless form (`pairs` in
+ * order, binary as {"base64"}, plus the `fields` record), with its pending metadata.
+ */
 export async function copyAsJson(_s: Services, node?: unknown): Promise<string | undefined> {
   let text: string | undefined;
-  if (node instanceof EntryNode) text = entryToJson(node.entry, { stream: node.stream });
+  if (node instanceof EntryNode) text = JSON.stringify(messageObject({ id: node.entry.id, stream: node.stream }, node.entry.raw), null, 2);
   else if (node instanceof PendingEntryNode) {
     const body = await node.session.run((insp) => insp.entry(node.stream, node.entry.id));
     const e = node.entry;
-    text = JSON.stringify({ id: e.id, stream: node.stream, group: node.group, consumer: e.consumer, idleMs: e.idle, deliveries: e.deliveries, fields: body ? renderFields(body.fields) : null }, null, 2);
-  } else if (node instanceof JobNode) text = JSON.stringify({ id: node.job.id, section: node.parent.section, fields: renderFields(node.job.fields) }, null, 2);
+    text = JSON.stringify(messageObject({ id: e.id, stream: node.stream, group: node.group, consumer: e.consumer, idleMs: e.idle, deliveries: e.deliveries }, body?.raw ?? null), null, 2);
+  } else if (node instanceof JobNode) text = JSON.stringify({ id: node.job.id, section: node.parent.section, fields: jobFields(node.job.fields) }, null, 2);
   if (text === undefined) return undefined;
   await vscode.env.clipboard.writeText(text);
   return text;

@@ -11,7 +11,7 @@ import { opTarget, plural, refuseReadOnly, resolveGroup, resolveSession, resolve
 export async function publish(s: Services, node?: unknown, args?: { stream?: string; fields?: string; maxlen?: number; exactTrim?: boolean }): Promise<string | undefined> {
   if (node instanceof ListQueueNode) {
     refuseReadOnly(node.session, 'enqueue');
-    const text = args?.fields ?? required(await s.ui.input({ title: `Enqueue a job on "${node.queue.name}": fields as JSON or field=value lines (use ; between fields)`, value: 'to=dev@example.com; template=welcome', validate: validFields }));
+    const text = args?.fields ?? required(await s.ui.input({ title: `Enqueue a job on "${node.queue.name}": fields as a JSON object, or one field=value`, value: '{"to": "dev@example.com", "template": "welcome"}', validate: validFields }));
     const producer = new ListQueueProducer((await opTarget(node.session)).client, { queue: node.queue.name });
     const id = await producer.enqueue(ops.fieldsFromText(text));
     s.ui.info(`Enqueued job ${id} on ${node.queue.name}.`);
@@ -20,7 +20,7 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   }
   const { session, stream } = args?.stream ? { session: await resolveSession(s, node), stream: args.stream } : await resolveStream(s, node, { allowNew: true });
   refuseReadOnly(session, 'XADD');
-  const text = args?.fields ?? required(await s.ui.input({ title: `Publish to "${stream}": fields as JSON or field=value lines (use ; between fields)`, value: '{"orderId": "42", "status": "created"}', validate: validFields }));
+  const text = args?.fields ?? required(await s.ui.input({ title: `Publish to "${stream}": fields as a JSON object, [[name, value], …] pairs, or one field=value`, value: '{"orderId": "42", "status": "created"}', validate: validFields }));
   let maxlen = args?.maxlen;
   let exact = args?.exactTrim ?? false;
   if (args?.fields === undefined) {

@@ -120,7 +120,7 @@ export async function autoClaim(s: Services, node?: unknown, args?: { consumer?:
 }
 
 /** Dead-letter the selected pending entries (atomic per entry: XADD to the DLQ + XACK). */
-export async function deadLetterPending(s: Services, node?: unknown, selected?: unknown[], args?: { dlq?: string; reason?: string }): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[] }> {
+export async function deadLetterPending(s: Services, node?: unknown, selected?: unknown[], args?: { dlq?: string; reason?: string }): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[]; gone: string[] }> {
   const entries = selection(node, selected, PendingEntryNode);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to dead-letter them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
@@ -134,7 +134,10 @@ export async function deadLetterPending(s: Services, node?: unknown, selected?: 
   });
   const t = await opTarget(session);
   const r = await ops.deadLetter(t, stream, group, entries.map((e) => e.entry.id), { dlq, reason: args?.reason ?? 'dead-lettered from VS Code' });
-  s.ui.info(`Moved ${plural(r.moved.length, 'entry', 'entries')} to ${dlq}${r.skipped.length ? `; ${r.skipped.length} no longer pending: ${r.skipped.join(', ')}` : ''}.`);
+  s.ui.info(
+    `Moved ${plural(r.moved.length, 'entry', 'entries')} to ${dlq}${r.skipped.length ? `; ${r.skipped.length} no longer pending: ${r.skipped.join(', ')}` : ''}` +
+      `${r.gone.length ? `; not moved, their message was deleted from the stream (ack them instead): ${r.gone.join(', ')}` : ''}.`,
+  );
   s.provider.refresh();
   return r;
 }

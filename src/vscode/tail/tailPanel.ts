@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LiveTail, entryBytes, toQueueError, type StreamEntry } from '../../core';
+import { LiveTail, decodeValue, entryBytes, toQueueError, toText, type StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 
@@ -37,15 +37,15 @@ function perRead(entryBytes: number): number {
 
 export function toRow(e: StreamEntry): TailRow {
   const fields: [string, string][] = [];
-  let n = 0;
-  for (const k in e.fields) {
-    const v = e.fields[k]!;
-    if (++n > MAX_FIELDS) {
-      fields.push(['…', `${Object.keys(e.fields).length - MAX_FIELDS} more fields`]);
+  const raw = e.raw ?? [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (i / 2 >= MAX_FIELDS) {
+      fields.push(['…', `${raw.length / 2 - MAX_FIELDS} more fields`]);
       break;
     }
+    const v = decodeValue(raw[i + 1]);
     const text = typeof v === 'string' ? (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE)}… (${v.length} chars)` : v) : `0x${v.subarray(0, MAX_VALUE / 2).toString('hex')}${v.length > MAX_VALUE / 2 ? '…' : ''} (${v.length} bytes)`;
-    fields.push([k, text]);
+    fields.push([toText(raw[i]!), text]);
   }
   return { id: e.id, fields };
 }

@@ -12,7 +12,7 @@ import {
   isPoison,
   isStuck,
   oneLine,
-  previewFields,
+  previewRaw,
   toQueueError,
 } from '../../core';
 import type { Session } from '../connections/session';
@@ -404,9 +404,9 @@ export class EntryNode implements Node {
   }
   item(): vscode.TreeItem {
     const t = item(this, this.entry.id, None, 'mail-read', `streamEntry${this.parent.parent.dlq ? ';dlq' : ''}`);
-    t.description = previewFields(this.entry.fields);
+    t.description = previewRaw(this.entry.raw);
     const age = idTime(this.entry.id);
-    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\n${new Date(age).toISOString()}`}\n${previewFields(this.entry.fields, 400)}`;
+    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\n${new Date(age).toISOString()}`}\n${previewRaw(this.entry.raw, 400)}`;
     t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
     return t;
   }

@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
+import { fromJsonPairs, rawOf, sameRaw } from '../../../src/core/message';
+import { splitDeadLetter } from '../../../src/core/queue/deadLetter';
 import { listQueueKeys } from '../../../src/core/queue/keys';
+import { parseEntries } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
 import { label, tree, until } from '../helpers';
@@ -186,7 +189,45 @@ describe('(extension) commands on queues', function () {
     assert.equal(await client.xlen(`${s}:dlq`), 0);
     assert.equal(await client.xlen(s), 12);
     const last = (await client.xrevrange(s, '+', '-', 'COUNT', 1))[0]![1];
-    assert.deepEqual(last.slice(-2), ['x-replay-count', '1']);
+    assert.deepEqual(last.slice(0, -1), ['n', '1', 'x-replay-count', '1', 'x-replay-of']);
+    assert.equal(last.at(-1), ids[1]);
+  });
+
+  it('carries a message whole: quick publish of pairs, dead-letter and replay commands, copy-as-JSON, the entry document', async () => {
+    const m = `${prefix}:whole`;
+    await client.del(m, `${m}:dlq`);
+    // Repeated and integer-like names in their order, a non-UTF-8 name, a user field named like the DLQ bookkeeping, ";" inside a value.
+    const pairs = [['z', '1'], ['10', '2'], ['1', '3'], ['z', '4'], [{ base64: Buffer.from([0xff, 0xfe]).toString('base64') }, { base64: Buffer.from([0, 1, 0xff]).toString('base64') }], ['x-dlq-stream', 'mine'], ['__proto__', 'p'], ['cookie', 'sid=abc; theme=dark']];
+    const want = fromJsonPairs(pairs);
+    const id = (await vscode.commands.executeCommand<string>('redisQueues.publish', { session: api.services.sessions.get(conn) }, { stream: m, fields: JSON.stringify(pairs) }))!;
+    const stored = parseEntries(await client.xrangeBuffer(m, id, id))[0]!;
+    assert.ok(sameRaw(stored.raw, want), 'quick publish stores the pairs as given');
+    await client.xgroup('CREATE', m, 'g', '0');
+    await client.xreadgroup('GROUP', 'g', 'bob', 'STREAMS', m, '>');
+    api.services.provider.refresh();
+    const pending = await kids(await path(conn, 'Streams', m, 'Groups', 'g', 'bob'));
+    const copied = JSON.parse((await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', pending[0]))!) as { pairs: unknown };
+    assert.ok(sameRaw(fromJsonPairs(copied.pairs), want), 'copy-as-JSON of a pending entry is lossless');
+    await run('redisQueues.pending.deadLetter', [true], pending[0], [pending[0]]);
+    const dlqEntry = parseEntries(await client.xrangeBuffer(`${m}:dlq`, '-', '+'))[0]!;
+    assert.ok(sameRaw(splitDeadLetter(dlqEntry).raw, want), 'the dead letter keeps the message verbatim');
+    api.services.provider.refresh();
+    await run('redisQueues.dlq.replay', ['100', true], await path(conn, 'Streams', `${m}:dlq`));
+    const back = parseEntries(await client.xrevrangeBuffer(m, '+', '-', 'COUNT', 1))[0]!;
+    assert.ok(sameRaw(back.raw, [...want, ...rawOf('x-replay-count', '1', 'x-replay-of', id)]), 'replay writes the message, then its bookkeeping');
+    api.services.provider.refresh();
+    const entries = await kids(await path(conn, 'Streams', m, 'Entries'));
+    const newest = entries.find((e) => label(e) === back.id)!;
+    assert.ok(newest, `entry ${back.id} in the tree`);
+    const json = JSON.parse((await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', newest))!) as { pairs: unknown };
+    assert.ok(sameRaw(fromJsonPairs(json.pairs), back.raw), 'copy-as-JSON of a stream entry is lossless');
+    // The entry document (a view) shows every pair in order, repeated names included.
+    const doc = (await vscode.commands.executeCommand<vscode.TextDocument>('redisQueues.entry.open', newest))!;
+    const shown = JSON.parse(doc.getText()) as { pairs: unknown[] };
+    assert.deepEqual(shown.pairs.map((p) => (p as unknown[])[0]).slice(0, 4), ['z', '10', '1', 'z'], 'repeated and integer-like names in order');
+    assert.equal(shown.pairs.length, 10);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await client.del(m, `${m}:dlq`);
   });
 
   it('creates a group, moves it with SETID, and destroys it stating the pending entries lost', async () => {

@@ -43,7 +43,7 @@ describe('(extension) publish, tail, debug consumer', function () {
 
   it('publishes k=v and JSON fields with MAXLEN, returning the new id', async () => {
     const s = `${prefix}:pub`;
-    const id1 = await vscode.commands.executeCommand<string>('redisQueues.publish', { session: session() }, { stream: s, fields: 'a=1; b=two words' });
+    const id1 = await vscode.commands.executeCommand<string>('redisQueues.publish', { session: session() }, { stream: s, fields: 'a=1\nb=two words' });
     const id2 = await vscode.commands.executeCommand<string>('redisQueues.publish', { session: session() }, { stream: s, fields: '{"n": 2, "nested": {"x": true}}', maxlen: 1, exactTrim: true });
     assert.match(id1!, /^\d+-\d+$/);
     const entries = await client.xrange(s, '-', '+');

@@ -161,6 +161,23 @@ describe('(integration) queue: stream worker', () => {
     await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'acked');
   });
 
+  for (const autoClaim of [true, false]) {
+    it(`a dead consumer's pending entry whose message was deleted is acked when reclaimed, not claimed forever (${autoClaim ? 'XAUTOCLAIM' : 'XPENDING + XCLAIM'})`, async () => {
+      // Redis 7.0+ drops such entries from the PEL itself; before 7.0 they come back as nils.
+      const stream = uniqueKey('reclaimgone');
+      await client.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push(String(await client.xadd(stream, '*', 'n', String(i))));
+      await client.xreadgroup('GROUP', 'g', 'dead', 'STREAMS', stream, '>');
+      await client.xdel(stream, ids[1]!, ids[2]!);
+      const got: string[] = [];
+      const w = worker({ stream, group: 'g', consumer: 'live', claimMinIdleMs: 100, claimIntervalMs: 50, capabilities: { autoClaim }, handler: (m) => void got.push(String(m.fields['n'])) });
+      await w.start();
+      await waitFor(async () => got.length === 2 && (await pendingCount(client, stream, 'g')) === 0, 10_000, 'the two live entries handled and the PEL empty');
+      assert.deepEqual(got.sort(), ['0', '3']);
+    });
+  }
+
   it('reclaims with XPENDING + XCLAIM when the server has no XAUTOCLAIM', async () => {
     const stream = uniqueKey('reclaimold');
     await client.xgroup('CREATE', stream, 'g', '$', 'MKSTREAM');

@@ -44,7 +44,7 @@ describe('(integration) queue: stream worker reads', () => {
       await waitFor(() => got.length === expected.length, 10_000, 'all delivered');
       await waitFor(async () => (await pendingCount(client, stream, 'g')) === 0, 5000, 'all acked');
       got.sort((a, b) => compareIds(a.id, b.id));
-      assert.deepEqual(got.map((m) => ({ id: m.id, fields: m.fields })), expected);
+      assert.deepEqual(got.map((m) => ({ id: m.id, raw: m.raw, fields: m.fields })), expected);
       assert.ok(got.every((m) => m.deliveries === 1 && m.stream === stream));
       const bin = got[3]!.fields['bin'];
       assert.ok(Buffer.isBuffer(bin) && bin.equals(Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80])));
