@@ -1,6 +1,7 @@
-// Root hooks of the ui tier: when every ui test passed, copy the README's screenshots they took
-// into docs/screenshots/ (scripts/update-screenshots.mjs). A run with a failure, or one that ran
-// only some of the tests (mocha -g), leaves docs/screenshots/ as it was.
+// Root hooks of the ui tier: when asked (`npm run screenshots`, which sets RQ_UPDATE_SCREENSHOTS=1)
+// and every ui test passed, copy the README's screenshots they took into docs/screenshots/
+// (scripts/update-screenshots.mjs). Otherwise tests write only to .test-output/, and a run with a
+// failure, or one that ran only some of the tests (mocha -g), leaves docs/screenshots/ as it was.
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { root } from './harness';
@@ -16,6 +17,10 @@ afterEach(function () {
 
 after(async function () {
   this.timeout(30_000);
+  if (process.env['RQ_UPDATE_SCREENSHOTS'] !== '1') {
+    console.log('  [screenshots] in .test-output/screenshots/; docs/screenshots/ untouched (npm run screenshots refreshes them)');
+    return;
+  }
   if (failed) {
     console.log(`  [screenshots] ${failed} ui test(s) did not pass: docs/screenshots/ left as it was`);
     return;
