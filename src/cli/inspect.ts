@@ -6,19 +6,23 @@ import {
   type HealthThresholds,
   type Inspector,
   type ListQueueSummary,
+  type DiscoveryProgress,
   type PendingEntry,
   type ScanPosition,
   type StreamSummary,
   DEFAULT_THRESHOLDS,
   Inspector as InspectorClass,
   formatCount,
+  formatShort,
   formatDuration,
   isLagging,
   isPoison,
+  isListJobStuck,
   isStuck,
+  listQueueKeys,
 } from '../core';
-import type { CommandSpec } from './args';
-import { type Command, GLOBAL_OPTIONS } from './common';
+import { type CommandSpec, UsageError } from './args';
+import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
 import { idIsoTime, safe, table } from './format';
 
 export type HealthMark = 'POISON' | 'STUCK' | 'LAGGING';
@@ -76,6 +80,8 @@ export interface ListQueueDoc {
   processing: number;
   dead: number;
   oldestProcessingAgeMs: number | null;
+  /** False when the queue's layout keeps no started-at stamps: running times unknown, never STUCK. Absent: true. */
+  startedAtStamps?: boolean;
   health: HealthMark[];
 }
 
@@ -93,6 +99,36 @@ export interface InspectDocument {
   listQueues: ListQueueDoc[];
   /** Keys that could not be read (deleted meanwhile, no permission, ...). */
   errors: { key: string; message: string }[];
+  /** How far the walks for streams and list queues got (about), within the budget. */
+  scan: { streams: ScanDoc; listQueues: ScanDoc; /** Pass as --continue to go on where these walks stopped; null when both ended. */ continue: string | null };
+}
+
+export interface ScanDoc {
+  scannedKeys: number;
+  totalKeys: number;
+  done: boolean;
+  calls: number;
+}
+
+/** Where the two walks stand, as a --continue token (base64url JSON). */
+export interface ScanResume {
+  streams: ScanPosition | null;
+  listQueues: ScanPosition | null;
+}
+
+export function resumeToken(r: ScanResume): string | null {
+  return r.streams || r.listQueues ? Buffer.from(JSON.stringify(r)).toString('base64url') : null;
+}
+
+export function parseResumeToken(token: string): ScanResume {
+  try {
+    const r = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ScanResume;
+    const ok = (p: unknown) => p === null || (typeof p === 'object' && Number.isInteger((p as ScanPosition).node) && /^\d+$/.test(String((p as ScanPosition).cursor)));
+    if (r && typeof r === 'object' && ok(r.streams) && ok(r.listQueues)) return r;
+  } catch {
+    /* fall through */
+  }
+  throw new UsageError('--continue takes the token an earlier inspect printed', 'inspect');
 }
 
 const MARK_ORDER: HealthMark[] = ['POISON', 'STUCK', 'LAGGING'];
@@ -107,19 +143,25 @@ export interface CollectOptions {
   limit: number;
   pendingPerGroup: number;
   thresholds: HealthThresholds;
+  /** Budget of each walk (streams, then list queues): wall time and SCAN calls. */
+  scan?: { maxMs: number; maxCalls: number };
+  /** Go on from an earlier run's positions. */
+  resume?: ScanResume;
+  onProgress?: (what: 'streams' | 'list queues', p: DiscoveryProgress) => void;
 }
 
 /** Reads everything `inspect` shows through one inspector. Bounded by `limit` streams and `pendingPerGroup`. */
 export async function collect(inspector: Inspector, o: CollectOptions): Promise<InspectDocument> {
   const server = await inspector.serverSummary();
-  const keys: string[] = [];
-  let from: ScanPosition | null = null;
-  do {
-    const page = await inspector.scanStreams({ match: o.match, limit: o.limit - keys.length, from });
-    keys.push(...page.keys);
-    from = page.next;
-  } while (from && keys.length < o.limit);
-  const truncated = keys.length > o.limit || from !== null;
+  const budget = o.scan ?? { maxMs: 10_000, maxCalls: 1_000_000 };
+  const start = (p: ScanPosition | null | undefined): ScanPosition | null | undefined => (o.resume ? p : undefined);
+  const streamsFrom = start(o.resume?.streams);
+  const page =
+    streamsFrom === null
+      ? { keys: [], next: null, progress: undefined }
+      : await inspector.scanStreams({ match: o.match, limit: o.limit, from: streamsFrom, ...budget, onProgress: (p) => o.onProgress?.('streams', p) });
+  const keys = page.keys;
+  const truncated = keys.length > o.limit || page.next !== null;
   keys.sort();
   const shown = keys.slice(0, o.limit);
   const errors: InspectDocument['errors'] = [];
@@ -136,7 +178,12 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
       errors.push({ key: s.key, message: (e as Error).message });
     }
   }
-  const lists = await inspector.listQueues({ match: o.match, limit: o.limit });
+  const listsFrom = start(o.resume?.listQueues);
+  const lists =
+    listsFrom === null
+      ? { queues: [], next: null, progress: undefined }
+      : await inspector.discoverListQueues({ match: o.match, limit: o.limit, from: listsFrom, ...budget, onProgress: (p) => o.onProgress?.('list queues', p) });
+  const scanDoc = (p: DiscoveryProgress | undefined): ScanDoc => (p ? { scannedKeys: p.scanned, totalKeys: p.total, done: p.done, calls: p.calls } : { scannedKeys: 0, totalKeys: 0, done: true, calls: 0 });
   return {
     schema: 'redis-queues/inspect@1',
     target: inspector.target,
@@ -146,8 +193,9 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     thresholds: o.thresholds,
     streams,
     truncated,
-    listQueues: lists.map((l) => listDoc(l, o.thresholds)),
+    listQueues: lists.queues.map((l) => listDoc(l, o.thresholds)),
     errors,
+    scan: { streams: scanDoc(page.progress), listQueues: scanDoc(lists.progress), continue: resumeToken({ streams: page.next, listQueues: lists.next }) },
   };
 }
 
@@ -204,14 +252,16 @@ async function groupDoc(inspector: Inspector, key: string, g: GroupSummary, o: C
 
 function listDoc(l: ListQueueSummary, t: HealthThresholds): ListQueueDoc {
   const age = l.oldestProcessingAgeMs ?? null;
-  return {
+  const doc: ListQueueDoc = {
     name: l.name,
     waiting: l.waiting,
     processing: l.processing,
     dead: l.dead,
     oldestProcessingAgeMs: age,
-    health: age !== null && age >= t.stuckIdleMs ? ['STUCK'] : [],
+    health: isListJobStuck(age, t) ? ['STUCK'] : [],
   };
+  if (!listQueueKeys(l.name, l.layout).stamps) doc.startedAtStamps = false;
+  return doc;
 }
 
 const h = (m: HealthMark[]) => m.join(' ');
@@ -267,7 +317,7 @@ export function renderInspection(d: InspectDocument): string[] {
     lines.push(
       ...table(
         ['QUEUE', 'WAITING', 'PROCESSING', 'DEAD', 'OLDEST PROCESSING', 'HEALTH'],
-        d.listQueues.map((l) => [safe(l.name), l.waiting, l.processing, l.dead, l.oldestProcessingAgeMs === null ? '-' : formatDuration(l.oldestProcessingAgeMs), h(l.health)]),
+        d.listQueues.map((l) => [safe(l.name), l.waiting, l.processing, l.dead, l.oldestProcessingAgeMs === null ? (l.startedAtStamps === false && l.processing > 0 ? 'unknown' : '-') : formatDuration(l.oldestProcessingAgeMs), h(l.health)]),
         '  ',
       ),
     );
@@ -275,6 +325,11 @@ export function renderInspection(d: InspectDocument): string[] {
   if (d.errors.length) {
     lines.push('', `Could not read (${d.errors.length})`);
     for (const e of d.errors) lines.push(`  ${safe(e.key)}: ${safe(e.message)}`);
+  }
+  if (d.scan.continue) {
+    const part = (what: string, x: ScanDoc) => (x.done ? `${what}: whole keyspace` : `${what}: about ${formatShort(x.scannedKeys)} of ${formatShort(x.totalKeys)} keys`);
+    lines.push('', `Scanned within the budget (${part('streams', d.scan.streams)}; ${part('list queues', d.scan.listQueues)}).`);
+    lines.push(`Go on with: --continue ${d.scan.continue}   (or scan everything: --all)`);
   }
   return lines;
 }
@@ -290,9 +345,14 @@ const spec: CommandSpec = {
     { name: 'poison-deliveries', type: 'int', value: 'N', min: 1, description: 'A pending entry delivered this often is POISON', default: String(DEFAULT_THRESHOLDS.poisonDeliveries) },
     { name: 'stuck-idle', type: 'int', value: 'MS', min: 1, description: 'A consumer idle this long holding entries (or a list job running this long) is STUCK', default: String(DEFAULT_THRESHOLDS.stuckIdleMs) },
     { name: 'lag-warning', type: 'int', value: 'N', min: 0, description: 'A group lagging by more entries is LAGGING (Redis 7+)', default: String(DEFAULT_THRESHOLDS.lagWarning) },
+    { name: 'scan-ms', type: 'int', value: 'MS', min: 1, description: 'Budget of each keyspace walk (streams, then list queues): wall time', default: '1000' },
+    { name: 'scan-calls', type: 'int', value: 'N', min: 1, description: 'Budget of each keyspace walk: SCAN calls (each sized to about 2 ms of server time)', default: '1000' },
+    { name: 'all', type: 'boolean', description: 'Walk the whole keyspace, whatever it takes (progress on stderr)' },
+    { name: 'continue', type: 'string', value: 'TOKEN', description: 'Go on where an earlier inspect stopped (it prints the token)' },
     ...GLOBAL_OPTIONS,
   ],
-  details: 'Never uses KEYS: streams are found with SCAN ... TYPE stream (every master of a Cluster); pending entries are read a page at a time.',
+  details:
+    'Never uses KEYS: streams are found with SCAN ... TYPE stream, list queues with one SCAN ... TYPE list walk (every master of a Cluster), each call sized to about 2 ms of server time, within a budget (--scan-ms, --scan-calls); progress on stderr; --continue goes on from where it stopped. Pending entries are read a page at a time.',
   examples: ['redis-queues inspect', 'redis-queues inspect --match "orders*" --json', 'REDIS_URL=redis://10.0.0.5:6379 redis-queues inspect --pending 10'],
 };
 
@@ -305,6 +365,12 @@ export const inspectCommand: Command = {
       stuckIdleMs: (o['stuck-idle'] as number | undefined) ?? DEFAULT_THRESHOLDS.stuckIdleMs,
       lagWarning: (o['lag-warning'] as number | undefined) ?? DEFAULT_THRESHOLDS.lagWarning,
     };
+    const all = Boolean(o['all']);
+    const token = o['continue'] as string | undefined;
+    if (all && token !== undefined) throw new UsageError('--all and --continue do not go together', 'inspect');
+    const resume = token === undefined ? undefined : parseResumeToken(token);
+    const scan = all ? { maxMs: Infinity, maxCalls: Infinity } : { maxMs: (o['scan-ms'] as number | undefined) ?? 1000, maxCalls: (o['scan-calls'] as number | undefined) ?? 1000 };
+    const progress = progressLine(ctx);
     const inspector = await InspectorClass.open(ctx.connection);
     try {
       const doc = await collect(inspector, {
@@ -312,6 +378,9 @@ export const inspectCommand: Command = {
         limit: (o['limit'] as number | undefined) ?? 200,
         pendingPerGroup: (o['pending'] as number | undefined) ?? 5,
         thresholds,
+        scan,
+        resume,
+        onProgress: progress.report,
       });
       if (ctx.json) ctx.out(JSON.stringify(doc, null, 2));
       else for (const l of renderInspection(doc)) ctx.out(l);
@@ -321,3 +390,16 @@ export const inspectCommand: Command = {
     }
   },
 };
+
+/** Progress of long walks on stderr: a line every 2 s (only on keyspaces of 100,000 keys and more). */
+function progressLine(ctx: CommandContext): { report: (what: string, p: DiscoveryProgress) => void } {
+  let last = Date.now();
+  return {
+    report(what, p) {
+      const now = Date.now();
+      if (now - last < 2000 || p.total < 100_000) return;
+      last = now;
+      ctx.err(`scanning for ${what}: about ${formatShort(p.scanned)} of ${formatShort(p.total)} keys, ${p.found} found`);
+    },
+  };
+}

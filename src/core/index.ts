@@ -5,6 +5,7 @@ export * from './replies';
 export * from './message';
 export * from './connection';
 export * from './inspect';
+export * from './discovery';
 export * from './health';
 export * from './render';
 export * from './sandbox';

@@ -16,7 +16,6 @@ import {
   type StreamEntry,
   type StreamInfo,
   capabilities,
-  decodeName,
   decodeValue,
   setField,
   parseConsumers,
@@ -27,7 +26,23 @@ import {
   parsePendingSummary,
   parseStreamInfo,
 } from './replies';
-import { JOB_FIELDS, listQueueKeys } from './queue/keys';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/keys';
+import { checkListQueueLayout, probeListQueueLayout } from './queue/listLayout';
+import { Discovery, type DiscoveryBudget, type DiscoveryProgress, type DiscoveryRun, type DiscoveryState, type ScanPosition, listQueueMatch, listQueueNamesOf, newDiscoveryState } from './discovery';
+
+/** Where and how far a scan goes. */
+export interface ScanOptions {
+  match?: string;
+  /** Stop once this many keys were found. Default 200. */
+  limit?: number;
+  /** Go on from here (a previous page's `next`). */
+  from?: ScanPosition | null;
+  /** Budget: wall time (default 10 s) and SCAN calls. */
+  maxMs?: number;
+  maxCalls?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: DiscoveryProgress) => void;
+}
 
 export interface ServerSummary {
   version: string;
@@ -38,16 +53,22 @@ export interface ServerSummary {
   capabilities: Capabilities;
 }
 
-/** Where a keyspace scan stands: which master, and its SCAN cursor. `null` when done. */
-export interface ScanPosition {
-  node: number;
-  cursor: string;
-}
+export type { ScanPosition };
 
 export interface ScanPage {
   keys: string[];
   /** Pass back to continue; `null` once every master was scanned to the end. */
   next: ScanPosition | null;
+  /** How far the walk got (about), and why it stopped. */
+  progress?: DiscoveryProgress;
+  stopped?: DiscoveryRun['stopped'];
+}
+
+/** What a discovery of list queues found. */
+export interface ListQueueDiscovery {
+  queues: ListQueueSummary[];
+  next: ScanPosition | null;
+  progress: DiscoveryProgress;
 }
 
 export interface StreamSummary extends StreamInfo {
@@ -86,6 +107,12 @@ export interface ListQueueSummary {
   dead: number;
   /** Age of the longest-running job in processing (from its started-at stamp). */
   oldestProcessingAgeMs?: number;
+  /**
+   * The layout the figures were read in (`{}`: this project's own). Pass it on to `listJobs` and
+   * to the list-queue operations of ops.ts. `started: null`: no started-at stamps, so
+   * `oldestProcessingAgeMs` is unknown (never STUCK), not zero.
+   */
+  layout?: ListQueueLayout;
 }
 
 export type ListSection = 'waiting' | 'processing' | 'dead';
@@ -96,8 +123,10 @@ export interface ListJobView {
   fields: import('./replies').Fields | null;
   attempts?: number;
   lastError?: string;
-  /** For processing jobs: how long since a worker took it (null if not yet stamped). */
+  /** For processing jobs: how long since a worker took it (null if not yet stamped, or unknown: see `untimed`). */
   runningForMs?: number | null;
+  /** For processing jobs of a layout without started-at stamps: true (the running time is unknown, not "just taken"). */
+  untimed?: boolean;
 }
 
 /** Inspects one deployment through one fail-fast client. */
@@ -151,44 +180,64 @@ export class Inspector {
 
   /**
    * One page of stream keys matching `match`, continuing from `from`. Uses `SCAN … TYPE stream`
-   * (never KEYS), visiting every master of a Cluster in turn. Returns at least `limit` keys unless
-   * the keyspace ends first; at most `limit + scanCount` keys.
+   * (never KEYS), visiting every master of a Cluster in turn, each call sized to about 2 ms of
+   * server time (see discovery.ts). Returns once `limit` keys were found, the keyspace ends, or the
+   * budget (`maxMs`, default 10 s; `maxCalls`) is spent: `next` then says where to go on.
    */
-  async scanStreams(options: { match?: string; limit?: number; from?: ScanPosition | null; scanCount?: number } = {}): Promise<ScanPage> {
+  async scanStreams(options: ScanOptions = {}): Promise<ScanPage> {
     return this.scanKeys('stream', options);
   }
 
-  /** Like {@link scanStreams} for another key type (e.g. 'list'). */
-  async scanKeys(
-    type: 'stream' | 'list' | 'hash' | 'zset',
-    { match = '*', limit = 200, from = null, scanCount = 1000 }: { match?: string; limit?: number; from?: ScanPosition | null; scanCount?: number } = {},
-  ): Promise<ScanPage> {
+  /**
+   * Goes on with a resumable walk (`state` is updated in place): streams, or list queues (lists
+   * named `<queue>:processing` / `<queue>:dead`, returned as queue names). See discovery.ts.
+   */
+  async discover(kind: 'streams' | 'listQueues', state: DiscoveryState, { match = '*', ...budget }: DiscoveryBudget & { match?: string } = {}): Promise<{ keys: string[]; progress: DiscoveryProgress; stopped: DiscoveryRun['stopped'] }> {
     const caps = await this.caps();
-    const nodes = sortedMasters(this.client);
-    let pos: ScanPosition | null = from ?? { node: 0, cursor: '0' };
-    const keys: string[] = [];
-    const deadline = Date.now() + 10_000;
-    while (pos && keys.length < limit && Date.now() < deadline) {
-      const node = nodes[pos.node];
-      if (!node) {
-        pos = null;
-        break;
-      }
-      try {
-        const args: (string | number)[] = [pos.cursor, 'MATCH', match, 'COUNT', scanCount];
-        if (caps.scanType) args.push('TYPE', type);
-        const [cursor, found] = (await node.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
-        let names = found.map(decodeName);
-        if (!caps.scanType) names = await filterByType(node, names, type);
-        keys.push(...names);
-        const c = cursor.toString();
-        pos = c === '0' ? (pos.node + 1 < nodes.length ? { node: pos.node + 1, cursor: '0' } : null) : { node: pos.node, cursor: c };
-      } catch (e) {
-        this.fail(e, { command: 'SCAN' });
-      }
+    const d = new Discovery(this.client, { type: kind === 'streams' ? 'stream' : 'list', match: kind === 'streams' ? match : listQueueMatch(match), scanType: caps.scanType }, state);
+    try {
+      const run = await d.run(budget);
+      Object.assign(state, d.state);
+      return { keys: kind === 'streams' ? run.keys : listQueueNamesOf(run.keys), progress: run.progress, stopped: run.stopped };
+    } catch (e) {
+      Object.assign(state, d.state);
+      this.fail(e, { command: 'SCAN' });
     }
-    keys.sort();
-    return { keys, next: pos };
+  }
+
+  /** Keys in the keyspace: DBSIZE, summed over the masters of a Cluster. */
+  async keyspaceSize(): Promise<number> {
+    try {
+      return (await new Discovery(this.client, { type: 'stream' }).keyspace()).reduce((a, b) => a + b, 0);
+    } catch (e) {
+      this.fail(e, { command: 'DBSIZE' });
+    }
+  }
+
+  /** How far a walk is (DBSIZE per master; no SCAN). */
+  async discoveryProgress(state: DiscoveryState): Promise<DiscoveryProgress> {
+    try {
+      return await new Discovery(this.client, { type: 'stream' }, state).progress();
+    } catch (e) {
+      this.fail(e, { command: 'DBSIZE' });
+    }
+  }
+
+  /** Which of `keys` exist and have `type` (one TYPE each, pipelined per node): the cheap check of remembered keys. */
+  async typesOf(keys: string[]): Promise<(string | Error)[]> {
+    return Promise.all(keys.map((k) => this.client.type(k).then(String, (e: Error) => e)));
+  }
+
+  /** Like {@link scanStreams} for another key type (e.g. 'list'). */
+  async scanKeys(type: 'stream' | 'list', { match = '*', limit = 200, from = null, maxMs = 10_000, maxCalls = 100_000, signal, onProgress }: ScanOptions = {}): Promise<ScanPage> {
+    const caps = await this.caps();
+    const d = new Discovery(this.client, { type, match, scanType: caps.scanType }, { ...newDiscoveryState(), position: from ?? { node: 0, cursor: '0' } });
+    try {
+      const run = await d.run({ maxMs, maxCalls, maxFound: limit, signal, onProgress });
+      return { keys: run.keys.sort(), next: d.state.position, progress: run.progress, stopped: run.stopped };
+    } catch (e) {
+      this.fail(e, { command: 'SCAN' });
+    }
   }
 
   /** XINFO STREAM plus derived ages. Throws WrongTypeError for keys that are not streams. */
@@ -333,46 +382,76 @@ export class Inspector {
   }
 
   /**
-   * List queues (the embedded client's layout, see queue/keys.ts), found by their
-   * `<queue>:processing` and `<queue>:dead` lists and their `<queue>:job:<id>` hashes (empty lists
-   * do not exist in Redis: a queue whose jobs use a custom prefix and that has neither list is
-   * found only when named in `names`). Bounded: at most `limit` queues, a few SCAN rounds each.
+   * List queues found in one walk over lists named `<queue>:processing` or `<queue>:dead` (see
+   * discovery.ts), plus the queues named in `names`, with their figures. Bounded by the budget
+   * (`maxMs`, `maxCalls`) and `limit`; `next` says where to go on.
    */
-  async listQueues({ match = '*', names = [], limit = 200 }: { match?: string; names?: string[]; limit?: number } = {}): Promise<ListQueueSummary[]> {
-    const found = new Set(names);
-    const sources: { type: 'list' | 'hash'; suffix: string; name: (key: string) => string }[] = [
-      { type: 'list', suffix: ':processing', name: (k) => k.slice(0, -':processing'.length) },
-      { type: 'list', suffix: ':dead', name: (k) => k.slice(0, -':dead'.length) },
-      { type: 'hash', suffix: ':job:*', name: (k) => k.slice(0, k.lastIndexOf(':job:')) },
-    ];
-    for (const src of sources) {
-      let from: ScanPosition | null = null;
-      let rounds = 0;
-      do {
-        const page: ScanPage = await this.scanKeys(src.type, { match: `${match}${src.suffix}`, limit, from });
-        for (const k of page.keys) found.add(src.name(k));
-        from = page.next;
-      } while (from && found.size < limit && ++rounds < 20);
-    }
-    const list = [...found].filter(Boolean).sort().slice(0, limit);
-    return Promise.all(list.map((n) => this.listQueue(n)));
+  async discoverListQueues({ match = '*', names = [], limit = 200, from = null, maxMs = 10_000, maxCalls = 100_000, signal, onProgress }: ScanOptions & { names?: string[] } = {}): Promise<ListQueueDiscovery> {
+    const page = await this.scanKeys('list', { match: listQueueMatch(match), limit: Infinity, from, maxMs, maxCalls, signal, onProgress });
+    const found = [...new Set([...names, ...listQueueNamesOf(page.keys)])].filter(Boolean).sort().slice(0, limit);
+    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), next: page.next, progress: page.progress! };
   }
 
-  /** Lengths of a list queue's lists and the age of its oldest processing job. */
-  async listQueue(name: string): Promise<ListQueueSummary> {
-    const k = listQueueKeys(name);
+  /** List queues (a whole walk within the budget): see {@link discoverListQueues}. */
+  async listQueues(options: ScanOptions & { names?: string[] } = {}): Promise<ListQueueSummary[]> {
+    return (await this.discoverListQueues(options)).queues;
+  }
+
+  /** Layouts given by configuration, per queue name: used instead of detection. */
+  private configuredListLayouts = new Map<string, ListQueueLayout>();
+  /** Conclusive layout detections, per queue name (see {@link listQueueLayout}). */
+  private readonly detectedListLayouts = new Map<string, ListQueueLayout>();
+
+  /**
+   * Sets the layouts of list queues known by configuration (queue name → layout, e.g. the
+   * redisQueues.listQueues.layouts setting), replacing those set before. They are used by
+   * {@link listQueue} and {@link listJobs} when no layout is passed, instead of detection.
+   * Throws BadInputError for an invalid layout (and then changes nothing).
+   */
+  setListQueueLayouts(layouts: Record<string, ListQueueLayout> | Map<string, ListQueueLayout>): void {
+    const entries = layouts instanceof Map ? [...layouts] : Object.entries(layouts ?? {});
+    this.configuredListLayouts = new Map(entries.map(([name, l]) => [name, checkListQueueLayout(name, l)]));
+  }
+
+  /**
+   * The layout of list queue `name`: `layout` when given, else the configured one
+   * ({@link setListQueueLayouts}), else the one detected (`detectListQueueLayout`: a few ids and
+   * EXISTS, never a scan). A detection decided by the ids is kept for this inspector's lifetime;
+   * an undecided one (empty lists, no hashes found) gives the default layout and is asked again
+   * next time.
+   */
+  async listQueueLayout(name: string, layout?: ListQueueLayout): Promise<ListQueueLayout> {
+    if (layout) return checkListQueueLayout(name, layout);
+    const configured = this.configuredListLayouts.get(name) ?? this.detectedListLayouts.get(name);
+    if (configured) return configured;
+    const probe = await probeListQueueLayout(this.client, name);
+    if (probe.conclusive) {
+      if (this.detectedListLayouts.size >= 10_000) this.detectedListLayouts.clear();
+      this.detectedListLayouts.set(name, probe.layout);
+    }
+    return probe.layout;
+  }
+
+  /**
+   * Lengths of a list queue's lists and the age of its oldest processing job, in `layout` (default:
+   * the queue's own, see {@link listQueueLayout}). A queue whose lists are all empty (do not exist)
+   * gives zeros. Without started-at stamps in the layout the age is left undefined.
+   */
+  async listQueue(name: string, layout?: ListQueueLayout): Promise<ListQueueSummary> {
     try {
+      const l = pickListQueueLayout(await this.listQueueLayout(name, layout));
+      const k = listQueueKeys(name, l);
       const [waiting, processing, dead, oldest, time] = await Promise.all([
         this.client.llen(k.waiting),
         this.client.llen(k.processing),
         this.client.llen(k.dead),
-        this.client.call('ZRANGE', k.started, 0, 0, 'WITHSCORES') as Promise<unknown[]>,
+        k.stamps ? (this.client.call('ZRANGE', k.started, 0, 0, 'WITHSCORES') as Promise<unknown[]>) : Promise.resolve([]),
         this.serverTimeMs(),
       ]);
       // RESP2: [member, score]; RESP3: [[member, score]].
       const flat = (oldest ?? []).flat() as unknown[];
       const startedAt = flat.length >= 2 ? Number(String(flat[1])) : NaN;
-      return { name, waiting, processing, dead, oldestProcessingAgeMs: processing > 0 && Number.isFinite(startedAt) ? Math.max(0, time - startedAt) : undefined };
+      return { name, waiting, processing, dead, oldestProcessingAgeMs: processing > 0 && Number.isFinite(startedAt) ? Math.max(0, time - startedAt) : undefined, layout: l };
     } catch (e) {
       throw await this.typeAware(e, name, 'list');
     }
@@ -380,19 +459,27 @@ export class Inspector {
 
   /**
    * A page of a list queue's jobs: waiting (next to run first), processing (oldest first, with how
-   * long each has run) or dead. Job hashes are read in the same round trip. Bounded by `count`.
+   * long each has run) or dead. Job hashes (`<jobPrefix><id>` of the layout, given or the queue's
+   * own: see {@link listQueueLayout}) are read in the same round trip. Bounded by `count`.
    */
-  async listJobs(name: string, section: ListSection, { count = DEFAULT_PAGE }: { count?: number } = {}): Promise<{ jobs: ListJobView[]; total: number }> {
-    const k = listQueueKeys(name);
-    const key = section === 'waiting' ? k.waiting : section === 'processing' ? k.processing : k.dead;
+  async listJobs(
+    name: string,
+    section: ListSection,
+    { count = DEFAULT_PAGE, layout }: { count?: number; layout?: ListQueueLayout } = {},
+  ): Promise<{ jobs: ListJobView[]; total: number; layout: ListQueueLayout }> {
+    let key = name;
     try {
+      const l = pickListQueueLayout(await this.listQueueLayout(name, layout));
+      const k = listQueueKeys(name, l);
+      key = section === 'waiting' ? k.waiting : section === 'processing' ? k.processing : k.dead;
       const total = await this.client.llen(key);
       // Producers LPUSH and workers take from the right: the right end is the oldest.
       const raw = section === 'dead' ? await this.client.lrange(key, 0, count - 1) : (await this.client.lrange(key, -count, -1)).reverse();
       const ids = raw.map(String);
+      const timed = section === 'processing' && k.stamps;
       const [hashes, started, now] = await Promise.all([
         Promise.all(ids.map((id) => this.client.hgetallBuffer(k.job(id)))),
-        section === 'processing' ? Promise.all(ids.map((id) => this.client.zscore(k.started, id))) : Promise.resolve([] as (string | null)[]),
+        timed ? Promise.all(ids.map((id) => this.client.zscore(k.started, id))) : Promise.resolve([] as (string | null)[]),
         this.serverTimeMs(),
       ]);
       const jobs = ids.map((id, i): ListJobView => {
@@ -401,17 +488,19 @@ export class Inspector {
         const attempts = fields?.[JOB_FIELDS.attempts];
         const lastError = fields?.[JOB_FIELDS.lastError];
         const s = started[i];
-        return {
+        const view: ListJobView = {
           id,
           fields,
           attempts: attempts === undefined ? undefined : Number(attempts),
           lastError: lastError === undefined ? undefined : String(lastError),
           runningForMs: section === 'processing' ? (s === null || s === undefined ? null : Math.max(0, now - Number(s))) : undefined,
         };
+        if (section === 'processing' && !k.stamps) view.untimed = true;
+        return view;
       });
       // Processing: longest-running first (by started-at stamp; unstamped ones, just taken, last).
       if (section === 'processing') jobs.sort((a, b) => (b.runningForMs ?? -1) - (a.runningForMs ?? -1));
-      return { jobs, total };
+      return { jobs, total, layout: l };
     } catch (e) {
       throw await this.typeAware(e, key, 'list');
     }
@@ -447,25 +536,9 @@ export class Inspector {
   }
 }
 
-/** Masters in a stable order (by address), so that a scan position stays meaningful between calls. */
-function sortedMasters(client: RedisClient): Redis[] {
-  const nodes = masters(client);
-  if (nodes.length < 2) return nodes;
-  return [...nodes].sort((a, b) => addr(a).localeCompare(addr(b)));
-}
-
-function addr(r: Redis): string {
-  return `${r.options.host}:${r.options.port}`;
-}
-
 function parseFieldsRecord(h: Record<string, Buffer>): import('./replies').Fields {
   const out: import('./replies').Fields = {};
   for (const [k, v] of Object.entries(h)) setField(out, k, decodeValue(v));
   return out;
 }
 
-async function filterByType(node: Redis, keys: string[], type: string): Promise<string[]> {
-  if (!keys.length) return keys;
-  const types = await Promise.all(keys.map((k) => node.type(k)));
-  return keys.filter((_, i) => types[i] === type);
-}

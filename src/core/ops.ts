@@ -10,7 +10,8 @@ import { serverCapabilities } from './server';
 import { BadInputError, NoGroupError, ReadOnlyError, WrongTypeError, toQueueError } from './errors';
 import { compareIds, nextId, parseId, previousId } from './ids';
 import { type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
-import { JOB_FIELDS, listQueueKeys } from './queue/keys';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/keys';
+import { checkListQueueLayout } from './queue/listLayout';
 import {
   BodyGoneError,
   type DeadLetter,
@@ -551,21 +552,28 @@ export async function trim(t: OpTarget, stream: string, spec: TrimSpec, { exact 
  * dies midway leaves every id in processing or in waiting, never in neither. An id no longer in
  * processing (acked or requeued meanwhile) is skipped. The age check runs in the script, on the
  * server's clock, at the moment the id moves.
+ * `layout`: where the queue keeps its keys (default: this project's layout; see
+ * `detectListQueueLayout`). A layout without started-at stamps (`started: null`) knows no ages:
+ * `olderThanMs` is then refused (BadInputError); requeue by id or all.
  */
 export async function requeueProcessing(
   t: OpTarget,
   queue: string,
-  { ids, olderThanMs }: { ids?: string[]; olderThanMs?: number } = {},
+  { ids, olderThanMs, layout }: { ids?: string[]; olderThanMs?: number; layout?: ListQueueLayout } = {},
 ): Promise<string[]> {
   assertWritable(t, 'requeue');
-  const k = listQueueKeys(queue);
+  const k = listQueueKeys(queue, checkListQueueLayout(queue, layout));
+  if (olderThanMs !== undefined && !k.stamps) {
+    throw new BadInputError(`List queue "${queue}" keeps no started-at stamps (its layout has no started set), so how long its jobs have run is unknown: requeue chosen jobs, or all of them`);
+  }
   // Whole ms (ages are whole ms, so `age > x` iff `age > floor(x)`), clamped so that Lua parses it;
   // NaN moves nothing, as `age > NaN` never holds.
   const limit = olderThanMs === undefined ? '' : String(Math.floor(Math.max(-1e15, Math.min(1e15, Number.isNaN(olderThanMs) ? Infinity : olderThanMs))));
   const targets = ids ?? (await call(t, { key: k.processing }, () => t.client.lrange(k.processing, 0, -1))).map(String);
+  const keys = k.stamps ? [k.processing, k.waiting, k.started] : [k.processing, k.waiting];
   const moved: string[] = [];
   for (const batch of chunks(targets, LIST_SCRIPT_BATCH)) {
-    const r = (await call(t, { key: k.processing }, () => runScript(t.client, LIST_REQUEUE, [k.processing, k.started, k.waiting], [limit, ...batch]))) as number[];
+    const r = (await call(t, { key: k.processing }, () => runScript(t.client, LIST_REQUEUE, keys, [limit, ...batch]))) as number[];
     batch.forEach((id, i) => Number(r[i]) === 1 && moved.push(id));
   }
   return moved;
@@ -575,11 +583,11 @@ export async function requeueProcessing(
  * Moves dead-letter jobs back to waiting (all or the given ids), resetting their attempts.
  * Each id moves atomically (LIST_RETRY_DEAD, up to LIST_SCRIPT_BATCH ids per call). An id not in
  * the dead list is skipped and nothing of it is touched: no job hash is created, a live job's
- * attempts stay as they are.
+ * attempts stay as they are. `layout` as for {@link requeueProcessing}.
  */
-export async function retryDead(t: OpTarget, queue: string, { ids }: { ids?: string[] } = {}): Promise<string[]> {
+export async function retryDead(t: OpTarget, queue: string, { ids, layout }: { ids?: string[]; layout?: ListQueueLayout } = {}): Promise<string[]> {
   assertWritable(t, 'retry dead jobs');
-  const k = listQueueKeys(queue);
+  const k = listQueueKeys(queue, checkListQueueLayout(queue, layout));
   const targets = ids ?? (await call(t, { key: k.dead }, () => t.client.lrange(k.dead, 0, -1))).map(String);
   const moved: string[] = [];
   for (const batch of chunks(targets, LIST_SCRIPT_BATCH)) {
@@ -591,11 +599,16 @@ export async function retryDead(t: OpTarget, queue: string, { ids }: { ids?: str
   return moved;
 }
 
-/** Deletes a job atomically (LIST_DELETE_JOB): its id from every list of the queue, its started-at stamp and its hash. */
-export async function deleteJob(t: OpTarget, queue: string, id: string): Promise<boolean> {
+/**
+ * Deletes a job atomically (LIST_DELETE_JOB): its id from every list of the queue, its started-at
+ * stamp and its hash (`<jobPrefix><id>` of the queue's layout). `layout` as for {@link requeueProcessing}.
+ */
+export async function deleteJob(t: OpTarget, queue: string, id: string, { layout }: { layout?: ListQueueLayout } = {}): Promise<boolean> {
   assertWritable(t, 'delete job');
-  const k = listQueueKeys(queue);
-  const n = await call(t, { key: queue }, () => runScript(t.client, LIST_DELETE_JOB, [k.waiting, k.processing, k.dead, k.started, k.job(id)], [id]));
+  const k = listQueueKeys(queue, checkListQueueLayout(queue, layout));
+  const keys = [k.waiting, k.processing, k.dead, k.job(id)];
+  if (k.stamps) keys.push(k.started);
+  const n = await call(t, { key: queue }, () => runScript(t.client, LIST_DELETE_JOB, keys, [id]));
   return Number(n) > 0;
 }
 

@@ -8,6 +8,7 @@ import { SandboxManager } from './sandboxManager';
 import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
 import { ExplorerProvider } from './tree/explorerProvider';
+import { KnownKeys } from './tree/knownKeys';
 import type { Node } from './tree/node';
 import { RefreshManager } from './tree/refreshManager';
 import { vscodePrompter } from './ui';
@@ -21,7 +22,7 @@ export interface RedisQueuesApi {
 export function activateExtension(context: vscode.ExtensionContext): RedisQueuesApi {
   const store = new ConnectionStore(context.secrets);
   const sessions = new SessionManager(store);
-  const provider = new ExplorerProvider(sessions);
+  const provider = new ExplorerProvider(sessions, new KnownKeys(context.globalState));
   const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
   const sandbox = new SandboxManager(store);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { HealthThresholds } from '../core';
+import { type HealthThresholds, type ListQueueLayout, checkListQueueLayout } from '../core';
 
 export const SECTION = 'redisQueues';
 
@@ -24,12 +24,19 @@ export interface Settings {
   pageSize: number;
   thresholds: HealthThresholds;
   listQueueSuffix: string;
+  /** redisQueues.listQueues.layouts: queue name → its layout (the valid entries). */
+  listQueueLayouts: Record<string, ListQueueLayout>;
+  /** Why entries of redisQueues.listQueues.layouts were left out (one message each). */
+  listQueueLayoutProblems: string[];
   /** Bound on waiting for one answer from Redis (ConnectionOptions.commandTimeoutMs). */
   commandTimeoutMs: number;
+  /** What one discovery step (a first expand, or Scan more) may spend: wall time and SCAN calls. */
+  discovery: { budgetMs: number; maxScanCalls: number; smallKeyspace: number };
 }
 
 export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration(SECTION);
+  const layouts = readListQueueLayouts(c.get<unknown>('listQueues.layouts', {}));
   return {
     refreshIntervalMs: Math.max(0, c.get<number>('refreshIntervalSeconds', 5)) * 1000,
     streamFilter: c.get<string>('streamFilter', '*') || '*',
@@ -41,8 +48,32 @@ export function readSettings(): Settings {
       lagWarning: clamp(c.get<number>('thresholds.lagWarning', 1000), 0, 1e12),
     },
     listQueueSuffix: c.get<string>('listQueues.processingSuffix', ':processing') || ':processing',
+    listQueueLayouts: layouts.layouts,
+    listQueueLayoutProblems: layouts.problems,
     commandTimeoutMs: clamp(c.get<number>('commandTimeoutSeconds', 10), 1, 600) * 1000,
+    discovery: {
+      budgetMs: clamp(c.get<number>('discovery.budgetMs', 1000), 50, 600_000),
+      maxScanCalls: clamp(c.get<number>('discovery.maxScanCalls', 1000), 1, 10_000_000),
+      smallKeyspace: clamp(c.get<number>('discovery.smallKeyspace', 10_000), 0, 1_000_000),
+    },
   };
+}
+
+/** The redisQueues.listQueues.layouts setting: valid entries, and a message per invalid one (never throws). */
+export function readListQueueLayouts(raw: unknown): { layouts: Record<string, ListQueueLayout>; problems: string[] } {
+  const layouts: Record<string, ListQueueLayout> = {};
+  const problems: string[] = [];
+  if (raw === undefined || raw === null) return { layouts, problems };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { layouts, problems: ['redisQueues.listQueues.layouts must be an object: queue name → { processing?, dead?, started?, jobPrefix? }'] };
+  for (const [name, l] of Object.entries(raw as Record<string, unknown>)) {
+    if (!name) continue;
+    try {
+      layouts[name] = checkListQueueLayout(name, l ?? {}, 'redisQueues.listQueues.layouts entry');
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  return { layouts, problems };
 }
 
 function clamp(n: number, lo: number, hi: number): number {

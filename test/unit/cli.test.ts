@@ -212,6 +212,7 @@ describe('(unit) cli: output', () => {
       thresholds: { poisonDeliveries: 5, stuckIdleMs: 1000, lagWarning: 10 },
       truncated: false,
       errors: [{ key: 'gone', message: 'no such key' }],
+      scan: { streams: { scannedKeys: 5_000_000, totalKeys: 10_000_000, done: false, calls: 900 }, listQueues: { scannedKeys: 10_000_000, totalKeys: 10_000_000, done: true, calls: 7000 }, continue: 'abc' },
       streams: [
         {
           key: 'orders\u001b', length: 3, firstEntryId: '1-0', lastEntryId: '3-0', lastGeneratedId: '3-0', lastEntryAgeMs: 2000, groupCount: 1, health: ['POISON', 'STUCK', 'LAGGING'],
@@ -230,6 +231,7 @@ describe('(unit) cli: output', () => {
     assert.match(text, /1-0\s+\S+\s+c\s+5s\s+9\s+POISON/);
     assert.match(text, /emails\s+1\s+1\s+0\s+1h 0m\s+STUCK/);
     assert.match(text, /Could not read \(1\)\n {2}gone: no such key/);
+    assert.match(text, /Scanned within the budget \(streams: about 5 M of 10 M keys; list queues: whole keyspace\)\.\nGo on with: --continue abc/);
     assert.ok(!text.includes('\u001b'));
   });
 });

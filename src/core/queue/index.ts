@@ -6,4 +6,5 @@ export * from './streamProducer';
 export * from './streamWorker';
 export * from './tail';
 export * from './listQueue';
+export * from './listLayout';
 export { type LuaScript, runScript } from './scripts';

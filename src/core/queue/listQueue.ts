@@ -5,7 +5,8 @@ import { BadInputError, QueueError, printable, toQueueError } from '../errors';
 import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../replies';
 import { serverCapabilities } from '../server';
 import { backoffDelay, type BackoffOptions } from './backoff';
-import { JOB_FIELDS, listQueueKeys, type ListQueueKeyOptions, type ListQueueKeys } from './keys';
+import { JOB_FIELDS, listQueueKeys, pickListQueueLayout, type ListQueueKeyOptions, type ListQueueKeys, type ListQueueLayout } from './keys';
+import { checkListQueueLayout } from './listLayout';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
 import { pause } from './streamWorker';
 import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type MessageFields } from './validate';
@@ -13,8 +14,23 @@ import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type Messa
 /** Payload fields may not start with this (bookkeeping fields do, see {@link JOB_FIELDS}). */
 export const RESERVED_FIELD_PREFIX = '__';
 
-export interface ListQueueProducerOptions extends ListQueueKeyOptions {
-  /** The queue name = the waiting list's key. Name it with a hash tag (`{emails}`) for a Cluster. */
+/**
+ * The key names of a list queue's client: the layout fields (`waiting`, `processing`, `dead`,
+ * `started`, `jobPrefix`: see {@link ListQueueLayout}) given at the top level, or as `layout`
+ * (e.g. what `detectListQueueLayout` returned). Top-level fields win over `layout`'s.
+ */
+export interface ListQueueClientKeyOptions extends ListQueueKeyOptions {
+  /** The queue's layout when it is not this project's default one. */
+  layout?: ListQueueLayout;
+}
+
+/** The layout of `o` (checked): `layout`, overridden by top-level layout fields. */
+function layoutOf(queue: string, o: ListQueueClientKeyOptions): ListQueueLayout {
+  return checkListQueueLayout(queue, { ...pickListQueueLayout(checkListQueueLayout(queue, o.layout)), ...pickListQueueLayout(o) }, 'options');
+}
+
+export interface ListQueueProducerOptions extends ListQueueClientKeyOptions {
+  /** The queue name = the waiting list's key (unless the layout names another). Name it with a hash tag (`{emails}`) for a Cluster. */
   queue: string;
 }
 
@@ -30,7 +46,7 @@ export class ListQueueProducer {
   constructor(readonly client: RedisClient, options: ListQueueProducerOptions) {
     nonEmpty(options?.queue, 'queue');
     if (options.jobPrefix !== undefined) nonEmpty(options.jobPrefix, 'jobPrefix');
-    this.keys = listQueueKeys(options.queue, options);
+    this.keys = listQueueKeys(options.queue, layoutOf(options.queue, options));
   }
 
   /** Opens a `command` connection owned by the producer. */
@@ -101,7 +117,12 @@ export interface ListJob {
 
 export type ListJobHandler = (job: ListJob, context: { signal: AbortSignal }) => Promise<void> | void;
 
-export interface ListQueueWorkerOptions extends ListQueueKeyOptions {
+/**
+ * Options of a {@link ListQueueWorker}. The layout may name every key, but it must keep a started-at
+ * set (`started: null` is refused): the worker stamps each job it takes so that its reaper can
+ * return jobs whose worker died.
+ */
+export interface ListQueueWorkerOptions extends ListQueueClientKeyOptions {
   connection: ConnectionOptions;
   queue: string;
   handler: ListJobHandler;
@@ -149,6 +170,9 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
   if (!o.connection) throw new BadInputError('connection is required');
   nonEmpty(o.queue, 'queue');
   if (o.jobPrefix !== undefined) nonEmpty(o.jobPrefix, 'jobPrefix');
+  if (!listQueueKeys(o.queue, layoutOf(o.queue, o)).stamps) {
+    throw new BadInputError(`A list queue worker needs a started-at set (its reaper returns jobs by their stamps): give the layout of "${printable(o.queue)}" a started key instead of null`);
+  }
   if (typeof o.handler !== 'function') throw new BadInputError('handler must be a function');
   for (const k of ['concurrency', 'maxAttempts'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
   for (const k of ['visibilityTimeoutMs', 'reapIntervalMs', 'blockMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
@@ -159,7 +183,7 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
 /**
  * A worker of a list queue (the seeds' reliable pattern): BLMOVE (BRPOPLPUSH before 6.2) from the
  * waiting list into `<queue>:processing`, then one script stamps started-at (`<queue>:started`,
- * server time) and counts the attempt. Success → one script removes the id from processing and
+ * server time) and counts the attempt (key names of the default layout; options may name others). Success → one script removes the id from processing and
  * deletes the job hash. Failure → after a backoff the id goes back to the waiting list with the
  * error recorded, or, after `maxAttempts`, to `<queue>:dead` (hash kept, `__lastError` set).
  * Jobs taken more than `maxAttempts` times without completing (crashes) are dead-lettered on
@@ -169,7 +193,7 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
  */
 export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
   readonly keys: ListQueueKeys;
-  private readonly o: Required<Omit<ListQueueWorkerOptions, 'jobPrefix' | 'backoff' | 'capabilities'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
+  private readonly o: Required<Omit<ListQueueWorkerOptions, keyof ListQueueClientKeyOptions | 'backoff' | 'capabilities'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
   private readonly target: string;
   private cmd: RedisClient | undefined;
   private blocking: RedisClient | undefined;
@@ -202,7 +226,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
       capabilities: options.capabilities ?? {},
     };
-    this.keys = listQueueKeys(options.queue, options);
+    this.keys = listQueueKeys(options.queue, layoutOf(options.queue, options));
     this.target = describeTarget(options.connection);
   }
 

@@ -8,10 +8,10 @@
  * (each id costs an LREM, which scans the list from its head until it finds the id). The caller
  * sends bigger sets in several calls, one after the other.
  *
- * Keys come from `listQueueKeys`; the job hashes are computed by the caller and passed as KEYS.
- * In a Cluster they all share a slot when the queue name carries a hash tag (`{emails}`, with the
- * default job prefix `{emails}:job:`), as the queue client requires anyway; on a standalone
- * server any names work.
+ * Keys come from `listQueueKeys` (with the queue's layout: see keys.ts and listLayout.ts); the job
+ * hashes are computed by the caller and passed as KEYS. In a Cluster they all share a slot when
+ * the queue name carries a hash tag (`{emails}`, with the default names and job prefix
+ * `{emails}:job:`), as the queue client requires anyway; on a standalone server any names work.
  */
 import { define } from './scripts';
 
@@ -25,12 +25,15 @@ export const LIST_SCRIPT_BATCH = 100;
  * With a threshold, only ids whose started-at stamp (server time) is more than that many ms old
  * move; ids without a stamp stay (the reaper stamps them first). The script reads the server's
  * clock itself (one clock for every client, no race between reading the stamp and moving).
- * KEYS[1] processing, KEYS[2] started, KEYS[3] waiting. ARGV[1] threshold in ms, or '' for none,
- * ARGV[2..] ids. Returns one integer per id, in order: 1 moved, 0 not.
+ * KEYS[1] processing, KEYS[2] waiting, KEYS[3] started (left out for a layout without started-at
+ * stamps: then nothing is unstamped, and with a threshold nothing moves, as no age is known).
+ * ARGV[1] threshold in ms, or '' for none, ARGV[2..] ids. Returns one integer per id, in order:
+ * 1 moved, 0 not.
  */
 export const LIST_REQUEUE = define(
   'listRequeue',
   `local limit = tonumber(ARGV[1])
+local started = KEYS[3]
 local now
 if limit then
   local tm = redis.call('TIME')
@@ -42,12 +45,12 @@ for i = 2, #ARGV do
   local moved = 0
   local due = true
   if limit then
-    local s = redis.call('ZSCORE', KEYS[2], id)
+    local s = started and redis.call('ZSCORE', started, id)
     due = s and now - tonumber(s) > limit
   end
   if due and redis.call('LREM', KEYS[1], 1, id) > 0 then
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('RPUSH', KEYS[3], id)
+    if started then redis.call('ZREM', started, id) end
+    redis.call('RPUSH', KEYS[2], id)
     moved = 1
   end
   out[i - 1] = moved
@@ -87,7 +90,8 @@ return out`,
 /**
  * Delete a job: every occurrence of its id in waiting, processing and dead, its started-at stamp
  * and its hash, in one step.
- * KEYS[1] waiting, KEYS[2] processing, KEYS[3] dead, KEYS[4] started, KEYS[5] job hash. ARGV[1] id.
+ * KEYS[1] waiting, KEYS[2] processing, KEYS[3] dead, KEYS[4] job hash, KEYS[5] started (left out
+ * for a layout without started-at stamps). ARGV[1] id.
  * Returns how many things were removed (list elements + stamp + hash); 0 if the job was unknown.
  */
 export const LIST_DELETE_JOB = define(
@@ -96,7 +100,7 @@ export const LIST_DELETE_JOB = define(
 local n = redis.call('LREM', KEYS[1], 0, id)
 n = n + redis.call('LREM', KEYS[2], 0, id)
 n = n + redis.call('LREM', KEYS[3], 0, id)
-n = n + redis.call('ZREM', KEYS[4], id)
-n = n + redis.call('DEL', KEYS[5])
+n = n + redis.call('DEL', KEYS[4])
+if KEYS[5] then n = n + redis.call('ZREM', KEYS[5], id) end
 return n`,
 );

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { formatCount, parseId } from '../../core';
+import { formatCount, listQueueKeys, parseId } from '../../core';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, PendingEntryNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
@@ -72,6 +72,8 @@ export async function createGroup(s: Services, node?: unknown, args?: { group?: 
     if (from === '\u0000id') from = required(await s.ui.input({ title: 'Start after id', validate: idOrSpecial([]) })).trim();
   }
   await ops.createGroup(await opTarget(session), stream, group, { from });
+  s.provider.known.add(session.name, 'streams', [stream]); // MKSTREAM may have created it
+  void s.provider.known.save(session.name);
   s.ui.info(`Created group "${group}" on "${stream}" from ${from}.`);
   s.provider.refresh();
   return group;
@@ -206,13 +208,19 @@ export async function requeueJobs(s: Services, node?: unknown, selected?: unknow
   const jobs = selection(node, selected, JobNode).filter((j) => j.parent.section === 'processing');
   const stuckMs = s.provider.settings().thresholds.stuckIdleMs;
   const ids = jobs.length ? jobs.map((j) => j.job.id) : undefined;
+  // A layout without started-at stamps knows no running times: then it is all of them or chosen ones.
+  const timed = listQueueKeys(target.queue, target.layout).stamps;
   await confirmImpact(s, target.session, {
-    message: ids ? `Return ${plural(ids.length, 'processing job')} of "${target.queue}" to waiting?` : `Return processing jobs of "${target.queue}" running longer than ${Math.round(stuckMs / 1000)} s to waiting?`,
-    detail: 'A worker still running one of them may finish it too (it then runs twice).',
+    message: ids
+      ? `Return ${plural(ids.length, 'processing job')} of "${target.queue}" to waiting?`
+      : timed
+        ? `Return processing jobs of "${target.queue}" running longer than ${Math.round(stuckMs / 1000)} s to waiting?`
+        : `Return all ${plural(target.summary.processing, 'processing job')} of "${target.queue}" to waiting?`,
+    detail: `${timed ? '' : 'This queue keeps no started-at stamps, so how long its jobs have run is unknown. '}A worker still running one of them may finish it too (it then runs twice).`,
     button: 'Requeue',
     typeName: target.queue,
   });
-  const moved = await ops.requeueProcessing(await opTarget(target.session), target.queue, ids ? { ids } : { olderThanMs: stuckMs });
+  const moved = await ops.requeueProcessing(await opTarget(target.session), target.queue, { layout: target.layout, ...(ids ? { ids } : timed ? { olderThanMs: stuckMs } : {}) });
   s.ui.info(`Requeued ${plural(moved.length, 'job')}.`);
   s.provider.refresh();
   return moved;
@@ -231,7 +239,7 @@ export async function retryDeadJobs(s: Services, node?: unknown, selected?: unkn
     button: 'Retry',
     typeName: target.queue,
   });
-  const moved = await ops.retryDead(await opTarget(target.session), target.queue, { ids });
+  const moved = await ops.retryDead(await opTarget(target.session), target.queue, { ids, layout: target.layout });
   s.ui.info(`Moved ${plural(moved.length, 'job')} back to waiting.`);
   s.provider.refresh();
   return moved;
@@ -243,11 +251,11 @@ export async function deleteJob(s: Services, node?: unknown): Promise<boolean> {
   refuseReadOnly(target.session, 'delete job');
   await confirmImpact(s, target.session, {
     message: `Delete job "${node.job.id}" of "${target.queue}"?`,
-    detail: 'Its id leaves every list of the queue and its hash is deleted.',
+    detail: `Its id leaves every list of the queue and its hash ${listQueueKeys(target.queue, target.layout).job(node.job.id)} is deleted.`,
     button: 'Delete',
     typeName: target.queue,
   });
-  const ok = await ops.deleteJob(await opTarget(target.session), target.queue, node.job.id);
+  const ok = await ops.deleteJob(await opTarget(target.session), target.queue, node.job.id, { layout: target.layout });
   s.provider.refresh();
   return ok;
 }

@@ -142,6 +142,7 @@ export async function removeConnection(s: Services, arg?: unknown, options?: { c
     if (!(await s.ui.confirm(`Remove the connection "${name}"?`, 'Its stored password is deleted. Nothing on the server changes.', 'Remove'))) return false;
   }
   await s.store.remove(name);
+  await s.provider.known.drop(name);
   return true;
 }
 

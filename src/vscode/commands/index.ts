@@ -8,6 +8,7 @@ import * as pending from './pending';
 import * as admin from './admin';
 import * as copy from './copy';
 import * as live from './live';
+import * as discovery from './discovery';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
 
@@ -24,6 +25,11 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.explorer.refreshNode': explorer.refresh,
   'redisQueues.explorer.loadMore': explorer.loadMore,
   'redisQueues.explorer.setFilter': explorer.setFilter,
+  'redisQueues.discovery.scanMore': discovery.scanMore,
+  'redisQueues.discovery.scanAll': discovery.scanAll,
+  'redisQueues.discovery.rescan': discovery.rescan,
+  'redisQueues.discovery.pin': discovery.pin,
+  'redisQueues.discovery.forget': discovery.forget,
   'redisQueues.entry.open': explorer.openEntry,
   'redisQueues.entry.copyId': explorer.copyId,
   'redisQueues.entry.copyJson': copy.copyAsJson,

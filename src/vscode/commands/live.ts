@@ -12,7 +12,7 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   if (node instanceof ListQueueNode) {
     refuseReadOnly(node.session, 'enqueue');
     const text = args?.fields ?? required(await s.ui.input({ title: `Enqueue a job on "${node.queue.name}": fields as a JSON object, or one field=value`, value: '{"to": "dev@example.com", "template": "welcome"}', validate: validFields }));
-    const producer = new ListQueueProducer((await opTarget(node.session)).client, { queue: node.queue.name });
+    const producer = new ListQueueProducer((await opTarget(node.session)).client, { queue: node.queue.name, layout: node.queue.layout });
     const id = await producer.enqueue(ops.fieldsFromText(text));
     s.ui.info(`Enqueued job ${id} on ${node.queue.name}.`);
     s.provider.refresh();
@@ -31,6 +31,8 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   }
   const producer = new StreamProducer((await opTarget(session)).client, { stream });
   const id = await producer.publish(ops.fieldsFromText(text), maxlen === undefined ? {} : { trim: { strategy: 'MAXLEN', threshold: maxlen, exact } });
+  s.provider.known.add(session.name, 'streams', [stream]); // a new stream shows without a scan
+  void s.provider.known.save(session.name);
   s.ui.info(`Published ${id} to ${stream}.`);
   s.provider.refresh();
   return id;

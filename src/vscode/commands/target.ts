@@ -1,7 +1,7 @@
-import { type OpTarget, ReadOnlyError, formatDuration } from '../../core';
+import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatDuration } from '../../core';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
-import { ConnectionNode, ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, GroupsFolderNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
+import { ConnectionNode, ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, GroupsFolderNode, PendingEntryNode, StreamNode, knownKeys } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
 import type { Node } from '../tree/node';
 import { Cancelled, required } from './command';
@@ -27,8 +27,19 @@ export async function resolveStream(s: Services, node?: unknown, options: { allo
   const session = await resolveSession(s, node);
   const stream = streamOf(node);
   if (stream) return { session, stream };
-  const page = await session.run((insp) => insp.scanStreams({ match: s.provider.settings().streamFilter, limit: 500 }));
-  const items = page.keys.map((k) => ({ label: k, value: k }));
+  // The streams discovery found (one budgeted walk first if none ran yet): never a full scan.
+  const settings = s.provider.settings();
+  const { keys } = await session.run((insp) =>
+    knownKeys(
+      session,
+      s.provider,
+      'streams',
+      settings.streamFilter,
+      (state, small) => insp.discover('streams', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls, maxFound: small ? Infinity : 500 }),
+      () => insp.keyspaceSize(),
+    ),
+  );
+  const items = keys.map((k) => ({ label: k, value: k }));
   if (options.allowNew) items.unshift({ label: '$(add) New stream…', value: '\u0000new' });
   let picked = required(await s.ui.pick(items, { title: 'Stream', placeHolder: items.length ? undefined : 'No streams yet' }));
   if (picked === '\u0000new') picked = required(await s.ui.input({ title: 'New stream name', validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
@@ -55,12 +66,10 @@ export async function resolveGroup(s: Services, node?: unknown): Promise<{ sessi
   return { session, stream, group: picked };
 }
 
-/** The list queue named by a list node. */
-export function listQueueOf(node: unknown): { session: Session; queue: string } | undefined {
-  if (node instanceof ListQueueNode) return { session: node.session, queue: node.queue.name };
-  if (node instanceof ListSectionNode) return { session: node.session, queue: node.parent.queue.name };
-  if (node instanceof JobNode) return { session: node.parent.session, queue: node.parent.parent.queue.name };
-  return undefined;
+/** The list queue named by a list node, with the layout its figures were read in (pass it to the ops). */
+export function listQueueOf(node: unknown): { session: Session; queue: string; layout?: ListQueueLayout; summary: ListQueueSummary } | undefined {
+  const q = node instanceof ListQueueNode ? node : node instanceof ListSectionNode ? node.parent : node instanceof JobNode ? node.parent.parent : undefined;
+  return q && { session: q.session, queue: q.queue.name, layout: q.queue.layout, summary: q.queue };
 }
 
 /** Nodes the command applies to: the multi-selection when the clicked node is in it, else the clicked node. */

@@ -5,6 +5,7 @@ import { required } from '../commands/command';
 import { opTarget, plural, refuseReadOnly } from '../commands/target';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
+import { readSettings } from '../settings';
 
 export const LANGUAGE_ID = 'redisq';
 export const PUBLISH_COMMAND = 'redisQueues.producer.publish';
@@ -120,7 +121,10 @@ export async function publishFromFile(s: Services, args: PublishArgs = {}): Prom
       const producer = new StreamProducer(client, { stream: target.key, trim: m.trim, target: session.name });
       return n === 1 ? [await producer.publish(messages[0]!)] : producer.publishBatch(messages);
     }
-    const producer = new ListQueueProducer(client, { queue: target.key, jobPrefix: m.jobPrefix });
+    // The queue's own layout (redisQueues.listQueues.layouts, else detected, e.g. the seeds' job:<id>
+    // hashes); a `jobprefix:` line of the file wins over its prefix.
+    const layout = readSettings().listQueueLayouts[target.key] ?? (await session.run((insp) => insp.listQueueLayout(target.key)));
+    const producer = new ListQueueProducer(client, { queue: target.key, layout, jobPrefix: m.jobPrefix });
     return n === 1 ? [await producer.enqueue(messages[0]!)] : producer.enqueueMany(messages.map((payload) => ({ payload })));
   };
   const ids = n > 1000 ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Publishing ${n} × "${m.name}"…` }, send) : await send();

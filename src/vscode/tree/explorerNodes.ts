@@ -1,11 +1,15 @@
 import * as vscode from 'vscode';
 import {
   type ConsumerInfo,
+  type DiscoveryProgress,
+  type DiscoveryState,
+  globMatch,
   type GroupSummary,
   type PendingEntry,
   type StreamEntry,
   type StreamSummary,
   formatCount,
+  formatShort,
   formatDuration,
   idTime,
   isLagging,
@@ -19,6 +23,7 @@ import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import { type Node, ErrorNode, InfoNode, LoadMoreNode, childId } from './node';
 import type { ListQueuesFolderNode } from './listQueueNodes';
+import type { KnownKeys, KnownKind } from './knownKeys';
 
 /** What every explorer node can reach: settings, paging state, and the list-queue folder factory. */
 export interface TreeContext {
@@ -26,6 +31,8 @@ export interface TreeContext {
   /** How many items a paged node shows (grows by a page with each "Load more"). */
   limit(node: Node, pageSize: number): number;
   listQueues(parent: ConnectionNode): ListQueuesFolderNode;
+  /** Streams and list queues found so far, per connection (discovery memory). */
+  readonly known: KnownKeys;
 }
 
 function item(node: Node, label: string, state: vscode.TreeItemCollapsibleState, icon: string | vscode.ThemeIcon, contextValue: string): vscode.TreeItem {
@@ -139,20 +146,93 @@ export class StreamsFolderNode implements Node {
     const limit = ctx.limit(this, settings.scanPageSize);
     try {
       return await this.session.run(async (insp) => {
-        const page = await insp.scanStreams({ match: settings.streamFilter, limit });
-        const keys = page.keys;
-        if (!keys.length) return [new InfoNode(this, settings.streamFilter === '*' ? 'No streams' : `No streams match "${settings.streamFilter}"`)];
-        const infos = await insp.streams(keys);
-        const nodes: Node[] = keys.map((k, i) => {
+        const { keys, scan, pinned } = await knownKeys(
+          this.session,
+          ctx,
+          'streams',
+          settings.streamFilter,
+          // A small keyspace is walked whole; a large one until a page of streams is found.
+          (state, small) => insp.discover('streams', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls, maxFound: small ? Infinity : limit }),
+          () => insp.keyspaceSize(),
+        );
+        const shown = keys.slice(0, limit);
+        const infos = shown.length ? await insp.streams(shown) : [];
+        const nodes: Node[] = [];
+        const gone: string[] = [];
+        shown.forEach((k, i) => {
           const info = infos[i]!;
-          return info instanceof Error ? new InfoNode(this, `${k}: ${info.message}`, undefined, 'warning') : new StreamNode(this, info);
+          if (!(info instanceof Error)) nodes.push(new StreamNode(this, info));
+          else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
+          else nodes.push(new InfoNode(this, `${k}: ${/no such key/i.test(info.message) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
         });
-        if (page.next) nodes.push(new LoadMoreNode(this, `Load more streams… (${keys.length} shown)`));
+        if (gone.length) {
+          ctx.known.remove(this.session.name, 'streams', gone);
+          void ctx.known.save(this.session.name);
+        }
+        if (keys.length > limit) nodes.push(new LoadMoreNode(this, `Load more streams… (${shown.length} of ${keys.length} shown)`));
+        if (!nodes.length) nodes.push(new InfoNode(this, scan.done ? (settings.streamFilter === '*' ? 'No streams' : `No streams match "${settings.streamFilter}"`) : 'No streams found yet'));
+        if (!scan.done) nodes.push(new ScanMoreNode(this, 'streams', await insp.discoveryProgress(scan.state)));
         return nodes;
       });
     } catch (e) {
       return [errorNode(this, this.session, e)];
     }
+  }
+}
+
+/**
+ * The keys of one discovery for a folder: what is remembered (matching the filter, pinned ones
+ * always), after a first budgeted walk when none ran yet for this filter. On a large keyspace
+ * (more than redisQueues.discovery.smallKeyspace keys, by DBSIZE) drawing again never scans: new
+ * keys come from "Scan more" / "Rescan". On a small one, a complete walk costs a few SCAN calls,
+ * so each drawing walks it again and the folder stays as live as the keyspace.
+ */
+export async function knownKeys(
+  session: Session,
+  ctx: TreeContext,
+  kind: KnownKind,
+  match: string,
+  walk: (state: DiscoveryState, small: boolean) => Promise<{ keys: string[] }>,
+  keyspaceSize: () => Promise<number>,
+): Promise<{ keys: string[]; pinned: Set<string>; scan: { state: DiscoveryState; done: boolean } }> {
+  const set = ctx.known.set(session.name, kind, match);
+  const small = (!set.scan || set.scan.position === null) && (await keyspaceSize()) <= ctx.settings().discovery.smallKeyspace;
+  const again = set.scan?.position === null && small;
+  if (!set.scan || again) {
+    const state = ctx.known.startScan(session.name, kind);
+    const r = await walk(state, small);
+    // Discovery only adds: streams that are gone drop out when drawn (XINFO); list queues stay
+    // (with zeros) until forgotten, also when all their lists are empty.
+    ctx.known.add(session.name, kind, r.keys);
+    await ctx.known.save(session.name);
+  }
+  const pinned = new Set(set.pinned);
+  const keys = [...new Set([...set.pinned, ...set.keys.filter((k) => globMatch(match, k))])].sort();
+  return { keys, pinned, scan: { state: set.scan!, done: set.scan!.position === null } };
+}
+
+/** "Scanned about 1.2 M of 10 M keys · Scan more": where a folder's discovery stands; click to go on. */
+export class ScanMoreNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: Node & { readonly session: Session },
+    readonly kind: KnownKind,
+    private readonly progress: DiscoveryProgress,
+  ) {
+    this.id = childId(parent, '~scan');
+  }
+  item(): vscode.TreeItem {
+    const p = this.progress;
+    const t = new vscode.TreeItem(`Scanned about ${formatShort(p.scanned)} of ${formatShort(p.total)} keys · Scan more`, None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon('search');
+    t.tooltip =
+      `Discovery walks the keyspace with SCAN … TYPE ${this.kind === 'streams' ? 'stream' : 'list'} a budget at a time (redisQueues.discovery.budgetMs, maxScanCalls), ` +
+      `each call sized to about 2 ms of server time, and remembers what it found. Refreshes never scan. ${formatCount(p.calls)} SCAN calls so far.\n\n` +
+      'Click to scan the next part; right-click to scan to the end (with progress, cancellable).';
+    t.command = { command: 'redisQueues.discovery.scanMore', title: 'Scan more', arguments: [this] };
+    t.contextValue = 'scanMore';
+    return t;
   }
 }
 

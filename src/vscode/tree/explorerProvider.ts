@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { SessionManager } from '../connections/session';
 import { readSettings, type Settings } from '../settings';
 import { ConnectionNode, type TreeContext } from './explorerNodes';
+import type { KnownKeys } from './knownKeys';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import type { Node } from './node';
 
@@ -17,7 +18,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   private roots = new Map<string, ConnectionNode>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
-  constructor(private readonly sessions: SessionManager) {
+  constructor(
+    private readonly sessions: SessionManager,
+    readonly known: KnownKeys,
+  ) {
     this.disposables.push(
       sessions.onDidChange((s) => {
         // A session's state changed: redraw its node (and children). A set change: redraw all.
@@ -48,7 +52,11 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   }
 
   listQueues(parent: ConnectionNode): ListQueuesFolderNode {
-    return new ListQueuesFolderNode(parent, () => vscode.workspace.getConfiguration('redisQueues').get<string[]>('listQueues.names', []));
+    // Queues named in listQueues.layouts are shown like those in listQueues.names.
+    return new ListQueuesFolderNode(
+      parent,
+      () => [...new Set([...vscode.workspace.getConfiguration('redisQueues').get<string[]>('listQueues.names', []), ...Object.keys(this.settings().listQueueLayouts)])],
+    );
   }
 
   refresh(node?: Node): void {

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { type ListJobView, type ListQueueSummary, type ListSection, formatCount, formatDuration, oneLine, previewFields } from '../../core';
+import { type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
 import type { Session } from '../connections/session';
 import { type Node, InfoNode, LoadMoreNode, childId } from './node';
-import { type ConnectionNode, errorNode } from './explorerNodes';
+import { type ConnectionNode, ScanMoreNode, errorNode, knownKeys } from './explorerNodes';
 
 export class ListQueuesFolderNode implements Node {
   readonly id: string;
@@ -20,15 +20,35 @@ export class ListQueuesFolderNode implements Node {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('layers');
     t.contextValue = 'listQueues';
-    t.tooltip = 'Queues in the embedded client\'s layout: <queue> (waiting), <queue>:processing, <queue>:dead, <queue>:job:<id>. Found by their processing and dead lists, or named in the redisQueues.listQueues setting.';
+    t.tooltip = 'Queues in the embedded client\'s layout: <queue> (waiting), <queue>:processing, <queue>:dead, <queue>:job:<id>. Found by their processing and dead lists (one walk, remembered), or named in the redisQueues.listQueues settings.';
     return t;
   }
   async children(): Promise<Node[]> {
     try {
-      const settings = this.parent.ctx.settings();
-      const queues = await this.session.run((insp) => insp.listQueues({ match: settings.streamFilter, names: this.configuredNames(), limit: settings.scanPageSize }));
-      if (!queues.length) return [new InfoNode(this, 'No list queues found', 'A list queue is found by its <queue>:processing or <queue>:dead list or its <queue>:job:<id> hashes, or by name in the redisQueues.listQueues.names setting.')];
-      return queues.map((q) => new ListQueueNode(this, q));
+      const ctx = this.parent.ctx;
+      const settings = ctx.settings();
+      const limit = ctx.limit(this, settings.scanPageSize);
+      return await this.session.run(async (insp) => {
+        // Queues with a layout in settings are read in it (by listQueue, listJobs and the commands).
+        insp.setListQueueLayouts(settings.listQueueLayouts);
+        const { keys, scan } = await knownKeys(
+          this.session,
+          ctx,
+          'listQueues',
+          settings.streamFilter,
+          (state) => insp.discover('listQueues', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls }),
+          () => insp.keyspaceSize(),
+        );
+        // Named in settings: always shown. Found ones stay, also when their lists are empty now.
+        const names = [...new Set([...this.configuredNames(), ...keys])].sort();
+        const shown = names.slice(0, limit);
+        const nodes: Node[] = (await Promise.all(shown.map((n) => insp.listQueue(n)))).map((q) => new ListQueueNode(this, q));
+        if (names.length > limit) nodes.push(new LoadMoreNode(this, `Load more list queues… (${shown.length} of ${names.length} shown)`));
+        const hint = 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues.names setting.';
+        if (!nodes.length) nodes.push(new InfoNode(this, scan.done ? 'No list queues found' : 'No list queues found yet', hint));
+        if (!scan.done) nodes.push(new ScanMoreNode(this, 'listQueues', await insp.discoveryProgress(scan.state)));
+        return nodes;
+      });
     } catch (e) {
       return [errorNode(this, this.session, e)];
     }
@@ -53,8 +73,16 @@ export class ListQueueNode implements Node {
     t.iconPath = new vscode.ThemeIcon(q.dead > 0 ? 'inbox' : 'layers', q.dead > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `listQueue${q.dead > 0 ? ';hasDead' : ''}${q.processing > 0 ? ';hasProcessing' : ''}`;
     const oldest = q.oldestProcessingAgeMs !== undefined ? ` · oldest running ${formatDuration(q.oldestProcessingAgeMs)}` : '';
+    const k = listQueueKeys(q.name, q.layout);
+    // Without started-at stamps in the layout nobody can tell how long a job has run (never STUCK).
+    const untimed = !k.stamps && q.processing > 0;
     t.description = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
-    t.tooltip = `List queue ${oneLine(q.name)}\nwaiting: ${q.waiting}\nprocessing: ${q.processing}${oldest ? `\noldest processing job started ${formatDuration(q.oldestProcessingAgeMs)} ago` : ''}\ndead-letter: ${q.dead}`;
+    t.tooltip =
+      `List queue ${oneLine(q.name)}\nwaiting: ${q.waiting}\nprocessing: ${q.processing}${oldest ? `\noldest processing job started ${formatDuration(q.oldestProcessingAgeMs)} ago` : ''}` +
+      `${untimed ? `\nrunning for: ${UNKNOWN_RUNNING_TIME}` : ''}\ndead-letter: ${q.dead}` +
+      (q.layout && Object.keys(q.layout).length
+        ? `\nlayout: waiting ${oneLine(k.waiting)}, processing ${oneLine(k.processing)}, dead ${oneLine(k.dead)}, ${k.stamps ? `started ${oneLine(k.started)}` : 'no started-at stamps'}, jobs ${oneLine(k.jobPrefix)}<id>`
+        : '');
     return t;
   }
   async children(): Promise<Node[]> {
@@ -90,7 +118,7 @@ export class ListSectionNode implements Node {
     const ctx = this.parent.parent.parent.ctx;
     const limit = ctx.limit(this, ctx.settings().pageSize);
     try {
-      const { jobs, total } = await this.session.run((insp) => insp.listJobs(this.parent.queue.name, this.section, { count: limit }));
+      const { jobs, total } = await this.session.run((insp) => insp.listJobs(this.parent.queue.name, this.section, { count: limit, layout: this.parent.queue.layout }));
       if (!jobs.length) return [new InfoNode(this, 'Empty')];
       const nodes: Node[] = jobs.map((j) => new JobNode(this, j));
       if (total > jobs.length) nodes.push(new LoadMoreNode(this, `Load more… (${jobs.length} of ${formatCount(total)} shown)`));
@@ -111,14 +139,13 @@ export class JobNode implements Node {
   }
   item(): vscode.TreeItem {
     const j = this.job;
-    const stuckMs = this.parent.parent.parent.parent.ctx.settings().thresholds.stuckIdleMs;
-    const stuck = j.runningForMs !== undefined && j.runningForMs !== null && j.runningForMs > stuckMs;
+    const stuck = isListJobStuck(j.runningForMs, this.parent.parent.parent.parent.ctx.settings().thresholds);
     const t = new vscode.TreeItem(oneLine(j.id), vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(stuck ? 'warning' : 'symbol-field', stuck ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `job;${this.parent.section}${stuck ? ';stuck' : ''}`;
     const parts: string[] = [];
-    if (j.runningForMs !== undefined) parts.push(j.runningForMs === null ? 'not stamped yet' : `running ${formatDuration(j.runningForMs)}`);
+    if (j.runningForMs !== undefined) parts.push(describeRunning(j.runningForMs, !j.untimed));
     if (j.attempts !== undefined) parts.push(`attempt ${j.attempts}`);
     if (stuck) parts.push('STUCK');
     if (!j.fields) parts.push('(job hash missing)');

@@ -1,0 +1,118 @@
+// Discovery on a keyspace much larger than what it looks for: budgets, resuming, progress, one
+// walk for list queues, and SCAN calls sized to the per-call target.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { open, quit } from '../../src/core/connection';
+import { Discovery, listQueueMatch, listQueueNamesOf, newDiscoveryState } from '../../src/core/discovery';
+import { Inspector } from '../../src/core/inspect';
+import { redisUrl, uniqueKey } from '../support/integrationHooks';
+
+describe('(integration) discovery: budgeted, resumable keyspace walks', function () {
+  this.timeout(60_000);
+  let client: Redis;
+  let inspector: Inspector;
+  const p = uniqueKey('disc');
+  const streams: string[] = [];
+  before(async () => {
+    client = (await open({ url: redisUrl() })) as Redis;
+    inspector = await Inspector.open({ url: redisUrl() });
+    // 30,000 other keys around 40 streams and 5 list queues.
+    for (let b = 0; b < 30; b++) {
+      const pipe = client.pipeline();
+      for (let i = 0; i < 1000; i++) pipe.set(`${p}:noise:${b}:${i}`, 'x');
+      await pipe.exec();
+    }
+    for (let i = 0; i < 40; i++) {
+      streams.push(`${p}:s${i}`);
+      await client.xadd(`${p}:s${i}`, '*', 'n', String(i));
+    }
+    for (let i = 0; i < 5; i++) await client.rpush(`${p}:q${i}:${i % 2 ? 'dead' : 'processing'}`, 'j');
+    await client.rpush(`${p}:q0:dead`, 'j'); // both lists of one queue: found once
+    await client.rpush(`${p}:plain`, 'x'); // a list that is no queue
+  });
+  after(async () => {
+    inspector.close();
+    await quit(client);
+  });
+
+  it('stops at its SCAN-call budget, says how far it got, and goes on from there to every stream, exactly', async () => {
+    const d = new Discovery(client, { type: 'stream', match: `${p}:*` });
+    const first = await d.run({ maxCalls: 3 });
+    assert.equal(first.stopped, 'calls');
+    assert.equal(d.state.calls, 3);
+    assert.ok(first.progress.total >= 30_000);
+    assert.ok(first.progress.scanned < first.progress.total && !first.progress.done);
+    const found = new Set(first.keys);
+    // Resume from the saved state (as the editor does after a restart).
+    const saved = JSON.parse(JSON.stringify(d.state));
+    const d2 = new Discovery(client, { type: 'stream', match: `${p}:*` }, saved);
+    let runs = 0;
+    let last = first.progress.scanned;
+    while (!d2.done && runs++ < 10_000) {
+      const r = await d2.run({ maxCalls: 5 });
+      for (const k of r.keys) found.add(k);
+      assert.ok(r.progress.scanned >= last || r.progress.done, 'progress only moves forward');
+      last = r.progress.scanned;
+    }
+    assert.ok(d2.done);
+    assert.deepEqual([...found].sort(), [...streams].sort());
+    const end = await d2.progress();
+    assert.deepEqual([end.done, end.scanned], [true, end.total]);
+  });
+
+  it('sizes SCAN calls to the per-call target: COUNT grows from its start while calls stay fast, and shrinks for a tight target', async () => {
+    const d = new Discovery(client, { type: 'stream', match: `${p}:*`, targetCallMs: 2 });
+    await d.run({ maxCalls: 6 });
+    assert.ok(d.state.count > newDiscoveryState().count, `COUNT grew (${d.state.count})`);
+    const tight = new Discovery(client, { type: 'stream', match: `${p}:*`, targetCallMs: 0.001 });
+    await tight.run({ maxCalls: 6 });
+    assert.ok(tight.state.count < newDiscoveryState().count, `COUNT shrank (${tight.state.count})`);
+  });
+
+  it('stops at its time budget and when enough keys were found', async () => {
+    const d = new Discovery(client, { type: 'stream', match: `${p}:*` });
+    const r = await d.run({ maxFound: 5, maxCalls: 100_000 });
+    assert.ok(r.keys.length >= 5 && (r.stopped === 'found' || r.stopped === 'done'));
+    const t = await new Discovery(client, { type: 'stream', match: `${p}:*` }).run({ maxMs: 0 });
+    assert.equal(t.stopped, 'time');
+  });
+
+  it('finds list queues in one walk over lists, by their processing and dead lists', async () => {
+    const state = newDiscoveryState();
+    const r = await inspector.discover('listQueues', state, { match: `${p}:*`, maxCalls: 100_000 });
+    assert.equal(r.stopped, 'done');
+    assert.deepEqual(r.keys.sort(), [0, 1, 2, 3, 4].map((i) => `${p}:q${i}`));
+    assert.deepEqual(listQueueNamesOf([`a:processing`, `a:dead`, `b:processed`, `c:dead-letters`, `:dead`]), ['a']);
+    assert.equal(listQueueMatch('orders*'), 'orders*:[pd][re][oa][cd]*');
+    const summaries = await inspector.discoverListQueues({ match: `${p}:*`, names: [`${p}:named`] });
+    assert.deepEqual(summaries.queues.map((q) => q.name).sort(), [...[0, 1, 2, 3, 4].map((i) => `${p}:q${i}`), `${p}:named`].sort());
+    const named = summaries.queues.find((q) => q.name === `${p}:named`)!;
+    assert.deepEqual([named.waiting, named.processing, named.dead], [0, 0, 0], 'a named queue with no lists yet: zeros, not an error');
+  });
+
+  it('CLI inspect keeps its budget, says how far it got, and --continue goes on to every stream', () => {
+    const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'inspect', '--url', redisUrl(), '--match', `${p}:*`, '--json', ...args], { encoding: 'utf8' });
+    const found = new Set<string>();
+    let r = run('--scan-calls', '2');
+    assert.equal(r.status, 0, r.stderr);
+    let doc = JSON.parse(r.stdout) as { streams: { key: string }[]; scan: { streams: { done: boolean; calls: number; scannedKeys: number; totalKeys: number }; continue: string | null }; truncated: boolean };
+    assert.equal(doc.scan.streams.calls, 2);
+    assert.ok(!doc.scan.streams.done && doc.truncated && doc.scan.continue);
+    assert.ok(doc.scan.streams.scannedKeys < doc.scan.streams.totalKeys);
+    for (const s of doc.streams) found.add(s.key);
+    for (let i = 0; doc.scan.continue && i < 1000; i++) {
+      r = run('--scan-calls', '20', '--continue', doc.scan.continue);
+      assert.equal(r.status, 0, r.stderr);
+      doc = JSON.parse(r.stdout);
+      for (const s of doc.streams) found.add(s.key);
+    }
+    assert.deepEqual([...found].sort(), [...streams].sort());
+    const human = spawnSync(process.execPath, [cli, 'inspect', '--url', redisUrl(), '--match', `${p}:*`, '--scan-calls', '1'], { encoding: 'utf8' });
+    assert.match(human.stdout, /Scanned within the budget \(streams: about \S+( k| M)? of \S+( k| M)? keys; list queues: about .*\)\.\nGo on with: --continue \S+/);
+    const bad = run('--continue', 'nope');
+    assert.equal(bad.status, 2);
+  });
+});
