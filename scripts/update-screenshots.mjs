@@ -24,6 +24,7 @@ export const SCREENSHOTS = [
   { name: 'claim-preview.png', source: 'claim-preview.png', test: 'test/ui/demo.test.ts (claim / ack)' },
   { name: 'first-run.png', source: 'first-run.png', test: 'test/ui/firstRun.test.ts' },
   { name: 'explorer-welcome.png', source: 'explorer-welcome.png', test: 'test/ui/explorer.test.ts' },
+  { name: 'tree-scan-more.png', source: 'tree-scan-more.png', test: 'test/ui/explorer.test.ts (large keyspace)' },
 ];
 
 export function updateScreenshots({ since = 0 } = {}) {

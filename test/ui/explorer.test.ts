@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, expandRow, openRedisQueues, reveal, root, screenshot, treeRows, waitViewContent, type ChromiumSession, type CodeServer } from './harness';
+import { codeServerLib, expandRow, openRedisQueues, reveal, root, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar, type ChromiumSession, type CodeServer } from './harness';
 
 const STREAM = 'orders';
 const GROUP = 'billing';
@@ -105,6 +105,48 @@ describe('(ui) Redis Queues view in VS Code', function () {
     }
     assert.equal(await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').count(), 0, 'tree rows shown with no connection');
     await screenshot(page, 'explorer-welcome');
+  });
+
+  it('on a keyspace larger than the discovery budget, Streams ends with "Scan more — about N of 20 k keys", and clicks go on to every stream', async () => {
+    const big = await startSandbox();
+    try {
+      const r = new Redis(big.url, { maxRetriesPerRequest: 1 });
+      for (let b = 0; b < 20; b++) {
+        const p = r.pipeline();
+        for (let i = 0; i < 1000; i++) p.set(`cache:${b}:${i}`, 'x');
+        await p.exec();
+      }
+      for (let i = 0; i < 12; i++) await r.xadd(`orders:${String(i).padStart(2, '0')}`, '*', 'n', '1');
+      const page = await openVsCode({
+        'redisQueues.connections': [{ name: 'big', url: big.url }],
+        'redisQueues.refreshIntervalSeconds': 0,
+        'redisQueues.discovery.maxScanCalls': 1,
+        'redisQueues.discovery.smallKeyspace': 1000,
+      });
+      await openRedisQueues(page);
+      await expandRow(page, 'big');
+      await expandRow(page, 'Streams');
+      const isMore = (x: { label: string; description: string }) => x.label === 'Scan more' && /^about \S+( k)? of 20 k keys$/.test(x.description);
+      await waitRows(page, 'the "Scan more" row', (rows) => rows.some(isMore));
+      await widenSidebar(page, 420);
+      await screenshot(page, 'tree-scan-more');
+      const before = (await treeRowsInfo(page)).filter((x) => x.label.startsWith('orders:')).length;
+      assert.ok(before < 12, `the first expand kept its budget (${before} of 12 streams shown)`);
+      // Each click scans one more budget; the row goes once the whole keyspace was walked.
+      const scans = async () => Number(/cmdstat_scan:calls=(\d+)/.exec(String(await r.info('commandstats')))?.[1] ?? 0);
+      for (let i = 0; i < 200 && (await treeRowsInfo(page)).some(isMore); i++) {
+        const calls = await scans();
+        await row(page, 'Scan more').click();
+        // (The click's SCAN reaches the server, then the tree redraws.)
+        for (let t = 0; t < 300 && (await scans()) === calls; t++) await page.waitForTimeout(50);
+        await waitRows(page, 'the tree redrawn after the scan', (rows) => rows.some((x) => x.label.startsWith('orders:') || isMore(x)));
+      }
+      await waitRows(page, 'all 12 streams', (rows) => rows.filter((x) => x.label.startsWith('orders:')).length === 12 && !rows.some(isMore));
+      await screenshot(page, 'tree-scan-done');
+      r.disconnect();
+    } finally {
+      await big.stop();
+    }
   });
 
   it('raised no uncaught errors in the workbench page', () => {

@@ -211,7 +211,7 @@ export async function knownKeys(
   return { keys, pinned, scan: { state: set.scan!, done: set.scan!.position === null } };
 }
 
-/** "Scanned about 1.2 M of 10 M keys · Scan more": where a folder's discovery stands; click to go on. */
+/** "Scan more — about 1.2 M of 10 M keys": where a folder's discovery stands; click to go on. */
 export class ScanMoreNode implements Node {
   readonly id: string;
   constructor(
@@ -223,8 +223,9 @@ export class ScanMoreNode implements Node {
   }
   item(): vscode.TreeItem {
     const p = this.progress;
-    const t = new vscode.TreeItem(`Scanned about ${formatShort(p.scanned)} of ${formatShort(p.total)} keys · Scan more`, None);
+    const t = new vscode.TreeItem('Scan more', None);
     t.id = this.id;
+    t.description = `about ${formatShort(p.scanned)} of ${formatShort(p.total)} keys`;
     t.iconPath = new vscode.ThemeIcon('search');
     t.tooltip =
       `Discovery walks the keyspace with SCAN … TYPE ${this.kind === 'streams' ? 'stream' : 'list'} a budget at a time (redisQueues.discovery.budgetMs, maxScanCalls), ` +
