@@ -9,11 +9,13 @@ export const URL_OPTION: OptionSpec = { name: 'url', type: 'string', value: 'URL
 export const CLUSTER_OPTION: OptionSpec = { name: 'cluster', type: 'boolean', description: 'The URL is one node of a Redis Cluster' };
 export const USER_OPTION: OptionSpec = { name: 'user', type: 'string', value: 'NAME', description: 'ACL user name (env REDIS_USER)' };
 export const PASSWORD_OPTION: OptionSpec = { name: 'password', type: 'string', value: 'PASSWORD', description: 'Password (prefer env REDIS_PASSWORD: arguments are visible to other local users)' };
+export const SENTINEL_OPTION: OptionSpec = { name: 'sentinel', type: 'string', value: 'HOST:PORT,…', description: 'Connect through these Redis Sentinels to the master named by --master-name (env REDIS_SENTINELS); follows failovers' };
+export const MASTER_NAME_OPTION: OptionSpec = { name: 'master-name', type: 'string', value: 'NAME', description: 'With --sentinel: the monitored master\'s name (env REDIS_MASTER_NAME)' };
 export const WAIT_OPTION: OptionSpec = { name: 'wait', type: 'int', value: 'MS', min: 1, description: 'Give up when Redis does not answer a command within MS (env RQ_TIMEOUT_MS)', default: String(DEFAULT_COMMAND_TIMEOUT_MS) };
 export const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'Print data as JSON' };
 
 /** Options of every command that talks to Redis. */
-export const CONNECTION_OPTIONS: OptionSpec[] = [URL_OPTION, CLUSTER_OPTION, USER_OPTION, PASSWORD_OPTION, WAIT_OPTION];
+export const CONNECTION_OPTIONS: OptionSpec[] = [URL_OPTION, CLUSTER_OPTION, SENTINEL_OPTION, MASTER_NAME_OPTION, USER_OPTION, PASSWORD_OPTION, WAIT_OPTION];
 /** Everything shown under "Connection and output" in a command's help. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [...CONNECTION_OPTIONS, JSON_OPTION];
 
@@ -68,9 +70,21 @@ export function connectionFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, command
   const user = (args.options['user'] as string | undefined) ?? (env['REDIS_USER'] || undefined);
   const password = (args.options['password'] as string | undefined) ?? (env['REDIS_PASSWORD'] || undefined);
   const commandTimeoutMs = (args.options['wait'] as number | undefined) ?? waitFromEnv(env, command);
+  const sentinels = (args.options['sentinel'] as string | undefined) ?? (env['REDIS_SENTINELS'] || undefined);
+  const masterName = (args.options['master-name'] as string | undefined) ?? (env['REDIS_MASTER_NAME'] || undefined);
+  let sentinel: ConnectionOptions['sentinel'];
+  if (sentinels !== undefined || masterName !== undefined) {
+    if (args.options['cluster']) throw new UsageError('--sentinel and --cluster do not go together', command);
+    if (!sentinels || !masterName) throw new UsageError('--sentinel needs --master-name (and the other way round)', command);
+    const list = sentinels.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const a of list) if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/.test(a)) throw new UsageError(`--sentinel takes HOST:PORT[,HOST:PORT...] (got "${printableArg(a)}")`, command);
+    sentinel = { masterName, sentinels: list };
+  }
   return {
-    url: url.trim(),
-    mode: args.options['cluster'] ? 'cluster' : 'standalone',
+    // With sentinels the URL only carries the scheme (TLS or not) and the database.
+    url: sentinel && args.options['url'] === undefined && !env['REDIS_URL'] ? `redis://${sentinel.sentinels[0]}` : url.trim(),
+    mode: sentinel ? 'sentinel' : args.options['cluster'] ? 'cluster' : 'standalone',
+    ...(sentinel ? { sentinel } : {}),
     username: user,
     password,
     clientName: 'redis-queues-cli',

@@ -1,6 +1,6 @@
 // `redis-queues publish STREAM [field=value ...] [--json OBJECT] [--count N] [--maxlen N]`
 import { readFileSync } from 'node:fs';
-import { type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
+import { NotReplicatedError, type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, CONNECTION_OPTIONS } from './common';
 
@@ -16,6 +16,8 @@ const spec: CommandSpec = {
     { name: 'count', type: 'int', value: 'N', min: 1, description: 'Publish N messages; only then "{{i}}" in a name or value becomes the message number (0..N-1), and "\\{{" a literal "{{"', default: '1' },
     { name: 'maxlen', type: 'int', value: 'N', min: 0, description: 'Trim the stream to about N entries (MAXLEN ~ N)' },
     { name: 'exact', type: 'boolean', description: 'With --maxlen: trim exactly (MAXLEN = N; slower)' },
+    { name: 'wait-replicas', type: 'int', value: 'N', min: 1, description: 'Durability: wait (WAIT) until N replicas have the messages; exit 3 when fewer confirm in time (the messages are written: do not publish them again)' },
+    { name: 'wait-replicas-ms', type: 'int', value: 'MS', min: 1, description: 'With --wait-replicas: how long to wait', default: '1000' },
     ...CONNECTION_OPTIONS,
   ],
   examples: [
@@ -107,19 +109,35 @@ export const publishCommand: Command = {
     const maxlen = args.options['maxlen'] as number | undefined;
     if (args.options['exact'] && maxlen === undefined) throw new UsageError('--exact only applies with --maxlen', 'publish');
     const trim: TrimOptions | undefined = maxlen === undefined ? undefined : { strategy: 'MAXLEN', threshold: maxlen, exact: Boolean(args.options['exact']) };
-    const producer = await StreamProducer.open(ctx.connection, { stream, trim });
+    const replicas = args.options['wait-replicas'] as number | undefined;
+    const replicasMs = args.options['wait-replicas-ms'] as number | undefined;
+    if (replicasMs !== undefined && replicas === undefined) throw new UsageError('--wait-replicas-ms only applies with --wait-replicas', 'publish');
+    const durability = replicas === undefined ? undefined : { replicas, timeoutMs: replicasMs ?? 1000 };
+    const producer = await StreamProducer.open(ctx.connection, { stream, trim, durability });
+    let notReplicated = 0;
+    /** Ids are printed also when replication was not confirmed: the messages are written. */
+    const publishing = async (send: () => Promise<string[]>): Promise<void> => {
+      try {
+        ctx.out((await send()).join('\n'));
+      } catch (e) {
+        if (!(e instanceof NotReplicatedError)) throw e;
+        ctx.out(e.ids.join('\n'));
+        ctx.err(`redis-queues publish: ${e.message}`);
+        notReplicated += e.ids.length;
+      }
+    };
     try {
       if (count === 1) {
-        ctx.out(await producer.publish(message(0)));
+        await publishing(async () => [await producer.publish(message(0))]);
       } else {
         const batch = 5000;
         for (let i = 0; i < count; i += batch) {
           const n = Math.min(batch, count - i);
-          const ids = await producer.publishBatch(Array.from({ length: n }, (_, j) => message(i + j)));
-          ctx.out(ids.join('\n'));
+          await publishing(() => producer.publishBatch(Array.from({ length: n }, (_, j) => message(i + j))));
         }
       }
-      return 0;
+      // Exit 3: written, but fewer replicas than asked confirmed them in time.
+      return notReplicated ? 3 : 0;
     } finally {
       await producer.close();
     }

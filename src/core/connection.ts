@@ -280,6 +280,12 @@ function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose,
       sentinelTLS: base.tls,
       enableTLSForSentinelMode: Boolean(base.tls),
       sentinelRetryStrategy: purpose === 'inspect' ? (times) => (times > 1 ? null : 200) : (times) => Math.min(100 * times, 2000),
+      // Follow a failover at once: listen to the sentinels' +switch-master instead of staying on
+      // the demoted master (whose writes a resync then throws away) until the connection breaks.
+      failoverDetector: true,
+      // A command answered READONLY went to a demoted master: reconnect (through the sentinels)
+      // and send it again there.
+      reconnectOnError: purpose === 'inspect' ? () => false : (err) => (/^READONLY/.test(err.message) ? 2 : false),
     });
   }
   return new Redis({ ...base, host: parsed.host, port: parsed.port });

@@ -15,6 +15,8 @@ export type QueueErrorCode =
   | 'CROSSSLOT'
   | 'UNSUPPORTED'
   | 'NO_ANSWER'
+  | 'UNAVAILABLE'
+  | 'NOT_REPLICATED'
   | 'REDIS';
 
 export class QueueError extends Error {
@@ -24,6 +26,34 @@ export class QueueError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
+
+  /**
+   * The condition passes by itself (a failover, a restart, a server that did not answer in time, a
+   * dropped connection): the same call may succeed a moment later, so retry it with back-off.
+   * One property for all of them, whatever their code, so that a caller that retries misses none.
+   */
+  get transient(): boolean {
+    if (this.code === 'UNAVAILABLE' || this.code === 'NO_ANSWER') return true;
+    // Not a refused certificate or name: those need a change of settings.
+    return this.code === 'CANNOT_CONNECT' && !/certificate|self[- ]signed|SSL|TLS|Hostname\/IP does not match|ENOTFOUND|getaddrinfo/i.test(this.message);
+  }
+}
+
+/**
+ * The server is there but cannot serve the command right now: a Cluster moving slots or electing
+ * a new master (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, too many redirections), a replica that was
+ * promoted or a master that was demoted (READONLY, MASTERDOWN), a server loading its data
+ * (LOADING). Transient: retried with back-off by the worker, the tails and the producer's callers.
+ */
+export class UnavailableError extends QueueError {
+  constructor(target: string, reason: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', `${target} is failing over or busy (${reason}); retrying helps once it settles`, options);
+  }
+}
+
+/** Whether an error (of any kind) is transient: see {@link QueueError.transient}. */
+export function isTransient(e: unknown): boolean {
+  return toQueueError(e).transient;
 }
 
 /**
@@ -244,6 +274,9 @@ export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
   }
   if (/^CROSSSLOT/.test(message)) {
     return new QueueError('CROSSSLOT', `Keys of one operation must share a Cluster hash slot: name them with a common hash tag, e.g. "{orders}" and "{orders}:dlq" (${firstLine(message)})`, { cause: err });
+  }
+  if (/^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN)\b|Too many Cluster redirections|UNBLOCKED .*(role|master)|failover/i.test(message)) {
+    return new UnavailableError(target, firstLine(message), { cause: err });
   }
   if (/Invalid stream ID|ERR The ID specified in XADD|smaller than the target stream top item/i.test(message)) {
     return new QueueError('BAD_ID', firstLine(message), { cause: err });

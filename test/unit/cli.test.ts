@@ -117,6 +117,16 @@ describe('(unit) cli: command line', () => {
     const d = connectionFrom(b, { REDIS_PASSWORD: 'pw' }, 'inspect');
     assert.deepEqual([d.url, d.mode, d.password, d.username], ['redis://x:1', 'cluster', 'p2', 'v']);
   });
+  it('connects through Sentinel with --sentinel and --master-name (or REDIS_SENTINELS, REDIS_MASTER_NAME)', () => {
+    const a = parseArgs(parseRun(['inspect']).command.spec, ['--sentinel', '127.0.0.1:26379, 127.0.0.1:26380', '--master-name', 'mymaster']);
+    const c = connectionFrom(a, {}, 'inspect');
+    assert.deepEqual([c.mode, c.url, c.sentinel], ['sentinel', 'redis://127.0.0.1:26379', { masterName: 'mymaster', sentinels: ['127.0.0.1:26379', '127.0.0.1:26380'] }]);
+    const e = connectionFrom(parseArgs(parseRun(['inspect']).command.spec, []), { REDIS_SENTINELS: 'h:1', REDIS_MASTER_NAME: 'm' }, 'inspect');
+    assert.deepEqual([e.mode, e.sentinel], ['sentinel', { masterName: 'm', sentinels: ['h:1'] }]);
+    usage(() => connectionFrom(parseArgs(parseRun(['inspect']).command.spec, ['--sentinel', 'h:1']), {}, 'inspect'), /--sentinel needs --master-name/);
+    usage(() => connectionFrom(parseArgs(parseRun(['inspect']).command.spec, ['--sentinel', 'nope', '--master-name', 'm']), {}, 'inspect'), /--sentinel takes HOST:PORT/);
+    usage(() => connectionFrom(parseArgs(parseRun(['inspect']).command.spec, ['--sentinel', 'h:1', '--master-name', 'm', '--cluster']), {}, 'inspect'), /do not go together/);
+  });
 });
 
 function parseRun(argv: string[]) {

@@ -19,3 +19,19 @@ describe('(unit) errors keep no secrets', () => {
     assert.match(String((e.cause as Error).message), /WRONGPASS/);
   });
 });
+
+describe('(unit) errors: one transient kind for failovers, restarts and lost connections', () => {
+  it('classifies failover and busy states as UNAVAILABLE, transient; lost connections and no answers as transient; settings problems not', async () => {
+    const { toQueueError, isTransient } = await import('../../src/core/errors');
+    for (const m of ['MOVED 3999 127.0.0.1:6381', 'ASK 3999 127.0.0.1:6381', 'TRYAGAIN Multiple keys request during rehashing of slot', 'CLUSTERDOWN The cluster is down', 'LOADING Redis is loading the dataset in memory', "READONLY You can't write against a read only replica.", 'MASTERDOWN Link with MASTER is down', 'Too many Cluster redirections. Last error: Error: CLUSTERDOWN The cluster is down']) {
+      const e = toQueueError(new Error(m));
+      assert.equal(e.code, 'UNAVAILABLE', m);
+      assert.equal(e.transient, true, m);
+    }
+    assert.equal(isTransient(new Error('Connection is closed.')), true);
+    assert.equal(isTransient(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), true);
+    assert.equal(isTransient(new Error('self-signed certificate in certificate chain')), false);
+    assert.equal(isTransient(new Error('WRONGPASS invalid username-password pair')), false);
+    assert.equal(isTransient(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), false);
+  });
+});

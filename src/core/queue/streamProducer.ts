@@ -13,7 +13,7 @@
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadIdError, BadInputError, toQueueError, type QueueError } from '../errors';
+import { BadIdError, BadInputError, QueueError, toQueueError } from '../errors';
 import { serverCapabilities } from '../server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';
 import { evalScriptArgv, withoutScriptNoise, XADD_BATCH } from './scripts';
@@ -106,6 +106,31 @@ export interface StreamProducerOptions {
   chunkSize?: number;
   /** Used in error messages (where the connection points, never credentials). */
   target?: string;
+  /**
+   * Wait, after each publish (and once after each batch), until `replicas` replicas have the
+   * writes (WAIT), at most `timeoutMs`. Replication is asynchronous: without this, a message Redis
+   * acknowledged can be lost when its master dies, or is demoted in a failover, before a replica
+   * copied it (see README, "Failover"). When fewer replicas confirm in time the messages are
+   * written all the same, and {@link NotReplicatedError} says so (with their ids): the caller
+   * decides whether that is good enough. Off by default (WAIT costs a round trip to the replicas).
+   */
+  durability?: { replicas: number; timeoutMs: number };
+}
+
+/**
+ * The messages were written on the master, but fewer replicas than asked confirmed them within
+ * the timeout: they are not lost now, but would be if the master failed before replicating them.
+ * Do not publish them again (they would be duplicated); `ids` are their ids.
+ */
+export class NotReplicatedError extends QueueError {
+  constructor(
+    readonly ids: string[],
+    readonly replicas: number,
+    readonly wanted: number,
+    timeoutMs: number,
+  ) {
+    super('NOT_REPLICATED', `Written, not yet replicated: ${ids.length === 1 ? `message ${ids[0]}` : `${ids.length} messages`} reached ${replicas} of ${wanted} replica${wanted === 1 ? '' : 's'} within ${timeoutMs} ms (do not publish again: the messages are in the stream)`);
+  }
 }
 
 export interface PublishOptions {
@@ -136,6 +161,7 @@ export class StreamProducer {
   private readonly batchMode: 'script' | 'pipeline';
   private readonly chunkSize: number;
   private readonly target: string | undefined;
+  private readonly durability: { replicas: number; timeoutMs: number } | undefined;
   private ownsClient = false;
   /** Settles commands the client leaves unanswered after a lost connection (when it does not re-send them). */
   private readonly guard: LossGuard | undefined;
@@ -148,6 +174,10 @@ export class StreamProducer {
     if (this.batchMode !== 'script' && this.batchMode !== 'pipeline') throw new BadInputError('batchMode must be "script" or "pipeline"');
     this.chunkSize = options.chunkSize === undefined ? 250 : positiveInt(options.chunkSize, 'chunkSize');
     this.target = options.target;
+    if (options.durability !== undefined) {
+      const d = options.durability;
+      this.durability = { replicas: positiveInt(d?.replicas, 'durability.replicas'), timeoutMs: positiveInt(d?.timeoutMs, 'durability.timeoutMs') };
+    }
     if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client);
   }
 
@@ -192,12 +222,33 @@ export class StreamProducer {
     const id = xaddId(options.id);
     const trim = options.trim === undefined ? this.trim : trimArgs(options.trim ?? undefined);
     await this.checkIdForms([id]);
+    let written: string;
     try {
-      const r = await this.send(() => this.client.callBuffer('XADD', this.stream, ...trim, id, ...args));
-      return String(r);
+      written = String(await this.send(() => this.client.callBuffer('XADD', this.stream, ...trim, id, ...args)));
     } catch (e) {
       throw this.error(e);
     }
+    await this.replicated([written]);
+    return written;
+  }
+
+  /**
+   * With `durability`: WAIT on the connection that wrote (in a Cluster, the stream's master: the
+   * pipeline is routed by the stream's key) until enough replicas have every write sent before.
+   */
+  private async replicated(ids: string[]): Promise<void> {
+    const d = this.durability;
+    if (!d || !ids.length) return;
+    let got: number;
+    try {
+      const r = await this.client.pipeline().exists(this.stream).call('WAIT', d.replicas, d.timeoutMs).exec();
+      const [err, n] = r?.[1] ?? [new Error('no reply to WAIT')];
+      if (err) throw err;
+      got = Number(n);
+    } catch {
+      got = 0; // WAIT failed (connection lost, refused): written, replication not confirmed
+    }
+    if (got < d.replicas) throw new NotReplicatedError(ids, got, d.replicas, d.timeoutMs);
   }
 
   /**
@@ -277,7 +328,10 @@ export class StreamProducer {
       if (inFlight.length >= window) await inFlight.shift();
     }
     await Promise.all(inFlight);
-    if (written === n && trimError === undefined) return out as string[];
+    if (written === n && trimError === undefined) {
+      await this.replicated(out as string[]);
+      return out as string[];
+    }
     // Runs of messages without an id, as [start, end) index ranges (the unsent rest in `failed`).
     const failed: [number, number][] = [];
     const unknown: [number, number][] = [];

@@ -224,7 +224,9 @@ function startError(e: unknown, stream: string, target: string): QueueError {
 /** A read that failed: the error that ends the tail, or undefined for connection trouble (read again). */
 function readError(e: unknown, stream: string, target: string): QueueError | undefined {
   const err = toQueueError(e, { key: stream, command: 'XREAD', expected: 'stream', target });
-  return err.code === 'CANNOT_CONNECT' ? undefined : err;
+  // Lost connections, failovers (CLUSTERDOWN, MOVED to a dead node, READONLY), no answer: read
+  // again after a pause, from the last id returned (no gap, no repeat).
+  return err.code === 'CANNOT_CONNECT' || err.transient ? undefined : err;
 }
 
 /** The wait before reading again after connection trouble (the blocking client reconnects by itself). */

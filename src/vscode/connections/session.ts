@@ -11,7 +11,7 @@ export type SessionState =
   | { kind: 'restricted' };
 
 /** Errors after which the session stops talking to the server until a retry (a server that did not answer is not asked again at once). */
-const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH', 'NO_ANSWER']);
+const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH', 'NO_ANSWER', 'UNAVAILABLE']);
 
 /**
  * One connection's live state: a fail-fast inspect client opened on demand, its server summary,
@@ -23,6 +23,9 @@ export class Session implements vscode.Disposable {
   state: SessionState = { kind: 'idle' };
   private opening?: Promise<Inspector>;
   private current?: Inspector;
+  /** Reconnects in a row after transient failures (a failover, a restart): the back-off grows with them. */
+  private transientFailures = 0;
+  private reconnectTimer?: NodeJS.Timeout;
   private readonly changed = new vscode.EventEmitter<Session>();
   readonly onDidChange = this.changed.event;
 
@@ -52,8 +55,9 @@ export class Session implements vscode.Disposable {
     if (this.state.kind === 'restricted') {
       return Promise.reject(toQueueError(new Error('Workspace is not trusted: this workspace-defined connection is not connected automatically. Trust the workspace or connect explicitly.')));
     }
-    // After a failure, do not reconnect on every redraw: only after retry() or retryAfterMs.
-    if (this.state.kind === 'error' && Date.now() - this.state.at < this.retryAfterMs) return Promise.reject(this.state.error);
+    // After a failure, do not reconnect on every redraw: only after retry(), the back-off of a
+    // transient failure (the session reconnects by itself then), or retryAfterMs.
+    if (this.state.kind === 'error' && Date.now() - this.state.at < this.waitAfter(this.state.error)) return Promise.reject(this.state.error);
     if (!this.opening) {
       this.setState({ kind: 'connecting' });
       this.opening = (async () => {
@@ -63,11 +67,13 @@ export class Session implements vscode.Disposable {
           const server = await inspector.serverSummary();
           inspector.client.on('end', () => this.onClientEnd(inspector));
           this.current = inspector;
+          this.transientFailures = 0;
           this.setState({ kind: 'connected', server });
           return inspector;
         } catch (e) {
           const error = toQueueError(e);
           this.setState({ kind: 'error', error, at: Date.now() });
+          this.reconnectLater(error);
           throw error;
         } finally {
           this.opening = undefined;
@@ -96,8 +102,31 @@ export class Session implements vscode.Disposable {
 
   /** Whether auto-refresh should touch this session now (no reconnect storm when the server is gone). */
   wantsRefresh(): boolean {
-    if (this.state.kind === 'error') return Date.now() - this.state.at >= this.retryAfterMs;
+    if (this.state.kind === 'error') return Date.now() - this.state.at >= this.waitAfter(this.state.error);
     return this.state.kind !== 'restricted';
+  }
+
+  /** Whether the session is between a transient failure and its own next reconnect ("failing over…"). */
+  get recovering(): boolean {
+    return this.state.kind === 'error' && this.state.error.transient && this.reconnectTimer !== undefined;
+  }
+
+  /** How long after `error` the next connect may be tried: a growing back-off for transient failures (0.5 s, 1 s, … 8 s). */
+  private waitAfter(error: QueueError): number {
+    return error.transient ? Math.min(8000, 500 * 2 ** Math.max(0, this.transientFailures - 1)) : this.retryAfterMs;
+  }
+
+  /** After a transient failure, reconnects by itself after the back-off, so the tree recovers without a Retry. */
+  private reconnectLater(error: QueueError): void {
+    if (!error.transient || this.reconnectTimer) return;
+    this.transientFailures++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.state.kind !== 'error') return;
+      this.setState({ kind: 'idle' });
+      this.inspector().catch(() => undefined);
+    }, this.waitAfter(error));
+    this.reconnectTimer.unref?.();
   }
 
   /** Forgets the current client and error; the next read reconnects. `force` also lifts the Restricted Mode hold. */
@@ -110,13 +139,16 @@ export class Session implements vscode.Disposable {
   private fail(error: QueueError): void {
     this.closeClient();
     this.setState({ kind: 'error', error, at: Date.now() });
+    this.reconnectLater(error);
   }
 
   private onClientEnd(inspector: Inspector): void {
     if (this.current !== inspector) return;
     this.current = undefined;
     if (this.state.kind === 'connected') {
-      this.setState({ kind: 'error', error: toQueueError(new Error('Connection is closed.'), { target: inspector.target }), at: Date.now() });
+      const error = toQueueError(new Error('Connection is closed.'), { target: inspector.target });
+      this.setState({ kind: 'error', error, at: Date.now() });
+      this.reconnectLater(error);
     }
   }
 
@@ -132,6 +164,8 @@ export class Session implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     this.closeClient();
     this.changed.dispose();
   }

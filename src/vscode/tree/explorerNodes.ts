@@ -51,7 +51,7 @@ const bad = (icon: string) => new vscode.ThemeIcon(icon, new vscode.ThemeColor('
 /** Turns a failed read into an error node (with a retry action for connection failures). */
 export function errorNode(parent: Node, session: Session, e: unknown): ErrorNode {
   const err = toQueueError(e);
-  const connection = err.code === 'CANNOT_CONNECT' || err.code === 'AUTH';
+  const connection = err.code === 'CANNOT_CONNECT' || err.code === 'AUTH' || err.transient;
   return new ErrorNode(
     parent,
     err.code === 'CANNOT_CONNECT' ? err.message.replace(/^Cannot connect to [^:]+:\/\/[^:]+:\d+[^:]*:/, 'Cannot connect:') : err.message,
@@ -94,6 +94,12 @@ export class ConnectionNode implements Node {
       }
       case 'error': {
         const code = s.state.error.code;
+        if (s.recovering) {
+          // A failover or restart: the session reconnects by itself (no Retry needed).
+          t.description = code === 'UNAVAILABLE' ? 'failing over… reconnecting' : 'connection lost… reconnecting';
+          t.iconPath = new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+          break;
+        }
         t.description = code === 'AUTH' ? 'auth failed' : code === 'NOPERM' ? 'no permission' : 'unreachable';
         t.iconPath = bad('debug-disconnect');
         break;
