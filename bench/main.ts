@@ -4,12 +4,14 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue explorer tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue explorer discovery tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * discovery fills a server with 10 M keys (about 1 GB; BENCH_DISCOVERY_KEYS=1000000 for a quick run).
  * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sandbox';
+import { discoveryBench } from './discoveryBench';
 import { explorerBench } from './explorerBench';
 import { queueBench } from './queueBench';
 import { writeReport, type Section } from './report';
@@ -48,6 +50,14 @@ async function main(): Promise<void> {
       log(`explorer server on port ${ex.port}`);
       sections.push(await explorerBench(ex, sizes));
       await ex.stop();
+    }
+    if (want('discovery')) {
+      const ds = await startSandbox({ persistence: 'none' });
+      servers.push(ds);
+      log(`discovery server on port ${ds.port}`);
+      sections.push(await discoveryBench(ds, sizes));
+      // Stopping the server frees its memory (about 1 GB for 10 M keys).
+      await ds.stop();
     }
     if (want('tailview')) {
       const tv = await startSandbox({ persistence: 'none' });

@@ -64,7 +64,8 @@ export function renderMarkdown(r: Report): string {
     `- Sizes (BENCH_SCALE=${s.scale}): producer ${fmt(s.producerMessages)} messages of 3 small fields in batches of ${fmt(s.producerBatch)}; ` +
       `worker drain ${fmt(s.workerMessages)} entries, concurrency ${s.workerConcurrency}; BullMQ ${fmt(s.bullmqJobs)} jobs; ` +
       `tail ${s.tailRate} msg/s for ${fmt(s.tailSeconds, 1)} s; keyspace ${fmt(s.keyspaceKeys)} keys of which ${fmt(s.keyspaceStreams)} streams; ` +
-      `PEL ${fmt(s.pelLarge)} and ${fmt(s.pelSmall)} entries; ${s.rounds} rounds for throughputs, ${s.firstPaintRepeats} repeats for first paint, ${s.pageRepeats} for pending pages.`,
+      `PEL ${fmt(s.pelLarge)} and ${fmt(s.pelSmall)} entries; discovery ${fmt(s.discoveryKeys)} strings + ${fmt(s.discoveryStreams)} streams + ${fmt(s.discoveryQueues)} list queues; ` +
+      `${s.rounds} rounds for throughputs, ${s.firstPaintRepeats} repeats for first paint, ${s.pageRepeats} for pending pages.`,
   );
   lines.push('');
   for (const sec of r.sections) {

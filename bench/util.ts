@@ -50,6 +50,10 @@ export interface Sizes {
   pelLarge: number;
   pelSmall: number;
   pageRepeats: number;
+  /** Discovery part: strings from DEBUG POPULATE, and the streams and list queues among them. */
+  discoveryKeys: number;
+  discoveryStreams: number;
+  discoveryQueues: number;
 }
 
 function envNum(name: string, fallback: number): number {
@@ -79,6 +83,9 @@ export function sizesFromEnv(): Sizes {
     pelLarge: s('BENCH_PEL', 1_000_000, 20_000),
     pelSmall: Math.round(envNum('BENCH_PEL_SMALL', 10_000)),
     pageRepeats: Math.round(envNum('BENCH_PAGE_REPEATS', 200)),
+    discoveryKeys: s('BENCH_DISCOVERY_KEYS', 10_000_000, 10_000),
+    discoveryStreams: Math.round(envNum('BENCH_DISCOVERY_STREAMS', 1000)),
+    discoveryQueues: Math.round(envNum('BENCH_DISCOVERY_QUEUES', 100)),
   };
 }
 
