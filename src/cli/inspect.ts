@@ -159,7 +159,8 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
   const page =
     streamsFrom === null
       ? { keys: [], next: null, progress: undefined }
-      : await inspector.scanStreams({ match: o.match, limit: o.limit, from: streamsFrom, ...budget, onProgress: (p) => o.onProgress?.('streams', p) });
+      : // A walk without limits (--all) goes to the end: --limit then bounds only what is shown.
+        await inspector.scanStreams({ match: o.match, limit: budget.maxMs === Infinity ? Infinity : o.limit, from: streamsFrom, ...budget, onProgress: (p) => o.onProgress?.('streams', p) });
   const keys = page.keys;
   const truncated = keys.length > o.limit || page.next !== null;
   keys.sort();

@@ -5,8 +5,9 @@
  * keys", from the cursor and DBSIZE).
  *
  * Each SCAN call is sized to cost the server about `targetCallMs` (2 ms by default): COUNT starts
- * small and follows the time calls take (measured round trips, an upper bound of the server's
- * share on loopback and a safe one elsewhere), so no client waits behind this tool for long.
+ * small and follows the time calls take beyond the shortest one seen (the round trip, which the
+ * first, small calls measure), so no client waits behind this tool for long, over loopback or a
+ * slow link alike.
  *
  * List queues are found in the same kind of walk over lists, one pass for both of their lists
  * (`<queue>:processing`, `<queue>:dead`), with a MATCH that Redis checks before it looks a key up.
@@ -29,6 +30,11 @@ export interface DiscoveryState {
   count: number;
   /** SCAN calls so far. */
   calls: number;
+  /**
+   * The shortest call seen, ms: the round trip without the server's work, about (the first calls
+   * are small). What a call takes beyond it is taken as the server's share.
+   */
+  baselineMs?: number;
 }
 
 export interface DiscoveryBudget {
@@ -196,8 +202,13 @@ export class Discovery {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       calls++;
       this.state.calls++;
-      // Follow the target: scale COUNT by how far this call was from it (at most ×2 up, any way down).
-      this.state.count = Math.min(MAX_COUNT, Math.max(MIN_COUNT, count * Math.min(2, target / Math.max(ms, 0.05))));
+      // Follow the target with the server's share of the call: its time beyond the shortest call
+      // seen (the round trip), so a slow link does not shrink COUNT to nothing. Scale COUNT by how
+      // far that share was from the target (at most ×2 up, any way down).
+      const baseline = Math.min(this.state.baselineMs ?? ms, ms);
+      this.state.baselineMs = baseline;
+      const server = Math.max(ms - baseline, 0.05);
+      this.state.count = Math.min(MAX_COUNT, Math.max(MIN_COUNT, count * Math.min(2, target / server)));
       let names = found.map(decodeName);
       if (this.options.scanType === false && names.length) {
         const types = await Promise.all(names.map((k) => node.type(k)));

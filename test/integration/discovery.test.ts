@@ -2,9 +2,10 @@
 // walk for list queues, and SCAN calls sized to the per-call target.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, parseRedisUrl, quit } from '../../src/core/connection';
 import { Discovery, listQueueMatch, listQueueNamesOf, newDiscoveryState } from '../../src/core/discovery';
 import { Inspector } from '../../src/core/inspect';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
@@ -114,5 +115,30 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
     assert.match(human.stdout, /Scanned within the budget \(streams: about \S+( k| M)? of \S+( k| M)? keys; list queues: about .*\)\.\nGo on with: --continue \S+/);
     const bad = run('--continue', 'nope');
     assert.equal(bad.status, 2);
+  });
+
+  it('over a slow link (3 ms more each way) COUNT still grows to the per-call target: the round trip is not taken for server time', async () => {
+    const { host, port } = parseRedisUrl(redisUrl());
+    const sockets: Socket[] = [];
+    const later = (to: Socket) => (d: Buffer) => void setTimeout(() => to.write(d), 3);
+    const relay = createServer((c) => {
+      const up = connect(port, host);
+      sockets.push(c, up);
+      c.on('data', later(up));
+      up.on('data', later(c));
+      for (const x of [c, up]) x.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const slow = (await open({ url: `redis://127.0.0.1:${(relay.address() as { port: number }).port}` })) as Redis;
+    try {
+      const d = new Discovery(slow, { type: 'stream', match: `${p}:*` });
+      await d.run({ maxCalls: 8 });
+      assert.ok((d.state.baselineMs ?? 0) >= 6, `the round trip was measured (${d.state.baselineMs} ms)`);
+      assert.ok(d.state.count > newDiscoveryState().count * 4, `COUNT grew (${Math.round(d.state.count)}), it did not shrink to nothing`);
+    } finally {
+      await quit(slow);
+      for (const x of sockets) x.destroy();
+      await new Promise((r) => relay.close(r));
+    }
   });
 });
