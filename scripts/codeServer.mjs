@@ -192,7 +192,8 @@ export async function startCodeServer(o = {}) {
   ];
   const logPath = join(dirs.base, 'code-server.log');
   const logFd = openSync(logPath, 'a');
-  const child = spawn(node24, args, { cwd: dirs.tmp, env: isolatedEnv(dirs, o.env), detached: true, stdio: ['ignore', logFd, logFd] });
+  // code-server takes its port from $PORT over --bind-addr: pin it to the one chosen here (PORT=0 meant "any").
+  const child = spawn(node24, args, { cwd: dirs.tmp, env: { ...isolatedEnv(dirs, o.env), PORT: String(port) }, detached: true, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const pid = child.pid;
   if (pid) liveGroups.add(pid);

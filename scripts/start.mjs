@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: the extension running in a real VS Code in your browser, against a local Redis.
-// Builds (esbuild + tsc), installs the tools (Node 24 + code-server, into .tools/), starts a
-// throwaway redis-server seeded with demo queues and live demo traffic, starts
-// code-server on 127.0.0.1 (port $PORT or 8080, a free one if that is taken) with the extension
-// as a development extension and a "sandbox" connection, and prints the URL to open.
+// Builds (esbuild + tsc), installs the tools (Node 24 + code-server, into .tools/), packages the
+// extension (dist/redis-queues.vsix) and installs it into a fresh extensions folder, as a user
+// would, so VS Code behaves like a desktop one (notifications pop up), starts a throwaway
+// redis-server seeded with demo queues and live demo traffic, starts code-server on 127.0.0.1
+// (port $PORT, or 8080; a free one if that is taken or PORT=0) with a "sandbox" connection, and
+// prints the URL to open.
 // Ctrl-C / SIGTERM stops everything it started and removes its temporary folders.
 //
 //   node scripts/start.mjs            run until Ctrl-C
@@ -13,7 +15,9 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort, portIsFree, repoRoot as root, startCodeServer } from './codeServer.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { freePort, installExtension, portIsFree, repoRoot as root, startCodeServer } from './codeServer.mjs';
 
 const require = createRequire(import.meta.url);
 const smoke = process.argv.includes('--smoke');
@@ -31,6 +35,11 @@ function step(title, cmd, args) {
 step('building the extension (node esbuild.js)', process.execPath, ['esbuild.js']);
 step('compiling (tsc -p .)', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
 step('installing tools (scripts/install-tools.sh)', 'bash', [join(root, 'scripts', 'install-tools.sh')]);
+step('packaging the extension (npm run package)', 'npm', ['run', '--silent', 'package']);
+const extensionsDir = mkdtempSync(join(tmpdir(), 'rq-start-extensions-'));
+process.on('exit', () => rmSync(extensionsDir, { recursive: true, force: true }));
+console.log('[start] installing dist/redis-queues.vsix into a fresh extensions folder');
+installExtension(join(root, 'dist', 'redis-queues.vsix'), extensionsDir);
 
 let redis;
 let server;
@@ -61,10 +70,17 @@ try {
   console.log('[start] seeded demo queues; demo traffic running (a producer and workers that succeed, fail and stall)');
 
   const wanted = Number(process.env.PORT ?? 8080);
-  const port = (await portIsFree(wanted)) ? wanted : await freePort();
-  if (port !== wanted) console.log(`[start] port ${wanted} is taken; using ${port}`);
-  server = await startCodeServer({ port, settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis.url }], 'redisQueues.thresholds.stuckConsumerIdleSeconds': 30 }, timeoutMs: 120_000 });
-  const url = server.payloadUrl({ folder: root, extensionDevelopmentPath: root });
+  const port = wanted > 0 && (await portIsFree(wanted)) ? wanted : await freePort();
+  if (port !== wanted) console.log(wanted > 0 ? `[start] port ${wanted} is taken; using ${port}` : `[start] using the free port ${port}`);
+  server = await startCodeServer({
+    port,
+    extensionsDir,
+    // The installed extension, not a development one: no smoke-test driver, so notifications show.
+    smokeTestDriver: false,
+    settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis.url }], 'redisQueues.thresholds.stuckConsumerIdleSeconds': 30 },
+    timeoutMs: 120_000,
+  });
+  const url = `${server.url}/?folder=${encodeURIComponent(root)}`;
   console.log('\n[start] Redis Queues is running in VS Code (code-server). Open:\n');
   console.log(`  ${url}\n`);
   console.log(`[start] code-server log: ${server.logPath}; Ctrl-C stops everything.`);

@@ -17,11 +17,12 @@ export function loadMore(s: Services, node: LoadMoreNode): void {
   s.provider.loadMore(node.parent, isStreams ? settings.scanPageSize : settings.pageSize);
 }
 
-export async function setFilter(s: Services, pattern?: string): Promise<string> {
+export async function setFilter(s: Services, pattern?: unknown): Promise<string> {
   const cfg = vscode.workspace.getConfiguration('redisQueues');
+  // From the view's title bar VS Code passes no string (nothing, or the view's context): ask then.
   const value =
-    pattern ??
-    (await vscode.window.showInputBox({
+    (typeof pattern === 'string' ? pattern : undefined) ??
+    (await s.ui.input({
       title: 'Show streams and list queues whose key matches (SCAN MATCH pattern)',
       value: cfg.get<string>('streamFilter', '*'),
       prompt: 'Glob-style: * any, ? one character, [abc] a set. Empty shows all.',

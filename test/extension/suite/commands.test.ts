@@ -304,6 +304,15 @@ describe('(extension) commands on queues', function () {
     assert.equal(settings(), undefined);
   });
 
+  it('Filter Streams from the view title (VS Code passes no string) asks for the pattern and sets it', async () => {
+    const before = vscode.workspace.getConfiguration('redisQueues').get<string>('streamFilter');
+    const r = await run<string>('redisQueues.explorer.setFilter', [`${prefix}:*`], { id: 'redisQueues.explorer' });
+    assert.equal(r.result, `${prefix}:*`);
+    assert.match(r.ui.asked[0]!.text, /Show streams and list queues whose key matches/);
+    const cancelled = await run<string>('redisQueues.explorer.setFilter', [], undefined);
+    assert.equal(cancelled.result, before, 'cancel keeps the filter');
+  });
+
   it('copies an entry as JSON and the equivalent redis-cli command', async () => {
     const nodes = await pendingNodes();
     const json = await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', nodes[0]);
