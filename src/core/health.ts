@@ -1,4 +1,5 @@
 /** Health marks shared by the tree and the CLI: what counts as poison, stuck or lagging. */
+import { BadInputError } from './errors';
 import type { ConsumerInfo, PendingEntry } from './replies';
 import type { GroupSummary } from './inspect';
 
@@ -61,6 +62,73 @@ export function formatDuration(ms: number | undefined | null): string {
   if (h < 24) return `${h}h ${m % 60}m`;
   const d = Math.floor(h / 24);
   return `${d}d ${h % 24}h`;
+}
+
+/** How a duration is written wherever one is entered; for prompts and error messages. */
+export const DURATION_HINT = 'e.g. 90s, 5m, 1h 30m, 250ms or 2d; a plain number is seconds';
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/**
+ * A duration as a person types it, in ms: `90s`, `5m`, `1h 30m` (also `1h30m`), `250ms`, `2d`,
+ * `1.5h`, or a plain number, which is seconds (`90` = 90 s). Units: ms, s, m, h, d (and their
+ * long forms: sec, min, hour, day…), case-insensitive, each at most once; parts may be separated
+ * by spaces or commas. Everything {@link formatDuration} prints parses back. The result
+ * is rounded to whole ms. Throws a {@link BadInputError} that says what is wrong: empty, negative,
+ * a number without a unit after one with a unit, an unknown or repeated unit, or too long.
+ */
+export function parseDuration(text: string): number {
+  const t = String(text ?? '').trim();
+  const hint = `write a duration, ${DURATION_HINT}`;
+  if (!t) throw new BadInputError(`No duration given: ${hint}`);
+  if (/^-/.test(t)) throw new BadInputError(`A duration cannot be negative ("${t}")`);
+  const plain = /^\d+(?:\.\d+)?$|^\.\d+$/.exec(t);
+  let ms: number;
+  if (plain) {
+    ms = Number(t) * 1000;
+  } else {
+    const part = /(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]+)\s*,?\s*/y;
+    ms = 0;
+    const seen: string[] = [];
+    let at = 0;
+    while (at < t.length) {
+      part.lastIndex = at;
+      const m = part.exec(t);
+      if (!m) {
+        const rest = t.slice(at);
+        if (/^\d+(?:\.\d+)?\s*$/.test(rest)) throw new BadInputError(`"${rest.trim()}" in "${t}" has no unit: ${hint}`);
+        throw new BadInputError(`Cannot read "${rest}" in "${t}" as a duration: ${hint}`);
+      }
+      const unit = m[2]!.toLowerCase();
+      const size = Object.hasOwn(DURATION_UNITS, unit) ? DURATION_UNITS[unit] : undefined;
+      if (size === undefined) throw new BadInputError(`Unknown unit "${m[2]}" in "${t}": use ms, s, m, h or d (${DURATION_HINT})`);
+      const key = String(size);
+      if (seen.includes(key)) throw new BadInputError(`"${t}" gives the ${unit} twice: ${hint}`);
+      seen.push(key);
+      ms += Number(m[1]) * size;
+      at = part.lastIndex;
+    }
+  }
+  ms = Math.round(ms);
+  if (!Number.isSafeInteger(ms)) throw new BadInputError(`"${t}" is too long a duration`);
+  return ms;
+}
+
+/** For an input box's validation: undefined when `text` is a duration, else what is wrong. */
+export function durationProblem(text: string, o: { min?: number } = {}): string | undefined {
+  try {
+    const ms = parseDuration(text);
+    if (o.min !== undefined && ms < o.min) return `At least ${formatDuration(o.min)}`;
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** 1234567 → "1,234,567". */

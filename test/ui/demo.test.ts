@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
+import { parseDuration } from '../../src/core/health';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
@@ -337,8 +338,9 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await contextMenu(page, rowAt(page, entryRow.index), 'Claim (XCLAIM)…');
     await quickPick(page, 'Claim to which consumer of "billing"?', 'New consumer name…');
     await inputBox(page, 'New consumer name', 'ui-claimer');
-    const minIdle = await inputBox(page, 'Only claim entries idle at least (ms)');
-    assert.ok(Number(minIdle) >= 45 * 60_000 && Number(minIdle) < 60 * 60_000, `default min-idle ${minIdle} ms is not the idle time the tree showed`);
+    const minIdle = await inputBox(page, 'Only claim entries idle at least');
+    const minIdleMs = parseDuration(minIdle);
+    assert.ok(minIdleMs >= 45 * 60_000 && minIdleMs < 60 * 60_000, `default min-idle "${minIdle}" is not the idle time the tree showed`);
     const confirm = await waitDialog(page);
     assert.match(confirm.text, /Claim 1 pending entry of "orders" for consumer "ui-claimer"\?/);
     assert.match(confirm.text, /Ownership moves from worker-2 to ui-claimer/);
@@ -376,7 +378,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     // Auto-claim: worker-2's five stale entries (idle 45–50 min) to worker-1, previewed first.
     await contextMenu(page, row(page, 'billing'), 'Auto-claim Stale Entries (XAUTOCLAIM)…');
     await quickPick(page, 'Claim to which consumer of "billing"?', 'worker-1');
-    await inputBox(page, 'Claim entries idle at least (seconds)', '600');
+    await inputBox(page, 'Claim entries idle at least', '10m');
     const title = await waitQuickInput(page, /Auto-claim preview/);
     assert.match(title, /Auto-claim preview: 5 entries would move to "worker-1"/);
     const items = await quickPickItems(page);

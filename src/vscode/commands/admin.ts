@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { formatCount, listQueueKeys, parseId } from '../../core';
+import { formatCount, formatDuration, listQueueKeys, parseId } from '../../core';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, PendingEntryNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
 import { required } from './command';
+import { askDuration } from './pending';
 import { confirmImpact, listQueueOf, opTarget, plural, refuseReadOnly, resolveGroup, resolveStream, selection } from './target';
 
 const idOrSpecial = (specials: string[]) => (v: string) => {
@@ -201,26 +202,39 @@ export async function trimStream(s: Services, node?: unknown, args?: { maxlen?: 
 
 // ---- list queues ----
 
-export async function requeueJobs(s: Services, node?: unknown, selected?: unknown[]): Promise<string[]> {
+/**
+ * Requeue processing jobs: the selected ones, or (on a queue or its processing list) those that have
+ * run at least a duration (default: the stuck threshold), or all of them when the layout keeps no
+ * started-at stamps.
+ */
+export async function requeueJobs(s: Services, node?: unknown, selected?: unknown[], args?: { olderThanMs?: number }): Promise<string[]> {
   const target = listQueueOf(node);
   if (!target) throw new Error('Run this on a list queue, its processing list or processing jobs in the tree');
   refuseReadOnly(target.session, 'requeue');
   const jobs = selection(node, selected, JobNode).filter((j) => j.parent.section === 'processing');
-  const stuckMs = s.provider.settings().thresholds.stuckIdleMs;
   const ids = jobs.length ? jobs.map((j) => j.job.id) : undefined;
   // A layout without started-at stamps knows no running times: then it is all of them or chosen ones.
   const timed = listQueueKeys(target.queue, target.layout).stamps;
+  const olderThanMs =
+    ids || !timed
+      ? undefined
+      : (args?.olderThanMs ??
+        (await askDuration(s, {
+          title: `Return processing jobs of "${target.queue}" to waiting that have run longer than`,
+          prompt: 'By their started-at stamps; the default is the stuck threshold (redisQueues.thresholds.stuckConsumerIdleSeconds)',
+          defaultMs: s.provider.settings().thresholds.stuckIdleMs,
+        })));
   await confirmImpact(s, target.session, {
     message: ids
       ? `Return ${plural(ids.length, 'processing job')} of "${target.queue}" to waiting?`
-      : timed
-        ? `Return processing jobs of "${target.queue}" running longer than ${Math.round(stuckMs / 1000)} s to waiting?`
+      : olderThanMs !== undefined
+        ? `Return processing jobs of "${target.queue}" running longer than ${formatDuration(olderThanMs)} to waiting?`
         : `Return all ${plural(target.summary.processing, 'processing job')} of "${target.queue}" to waiting?`,
     detail: `${timed ? '' : 'This queue keeps no started-at stamps, so how long its jobs have run is unknown. '}A worker still running one of them may finish it too (it then runs twice).`,
     button: 'Requeue',
     typeName: target.queue,
   });
-  const moved = await ops.requeueProcessing(await opTarget(target.session), target.queue, { layout: target.layout, ...(ids ? { ids } : timed ? { olderThanMs: stuckMs } : {}) });
+  const moved = await ops.requeueProcessing(await opTarget(target.session), target.queue, { layout: target.layout, ...(ids ? { ids } : olderThanMs !== undefined ? { olderThanMs } : {}) });
   s.ui.info(`Requeued ${plural(moved.length, 'job')}.`);
   s.provider.refresh();
   return moved;

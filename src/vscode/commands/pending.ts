@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { formatDuration, parseConsumers } from '../../core';
+import { DURATION_HINT, durationProblem, formatDuration, isPoison, isStuck, parseDuration } from '../../core';
+import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
 import { required } from './command';
@@ -13,7 +14,20 @@ function refreshAround(s: Services, node: unknown): void {
   s.provider.refresh(group?.parent ?? (n?.parent as never));
 }
 
-/** Ack: the selected pending entries, or all pending of a consumer / group idle at least N ms. */
+/**
+ * Asks for a duration the one way every prompt does (`90s`, `5m`, `1h 30m`, `250ms`, `2d`, a plain
+ * number = seconds), with `defaultMs` shown as {@link formatDuration} writes it. Returns ms.
+ */
+export async function askDuration(s: Services, o: { title: string; prompt: string; defaultMs: number; min?: number }): Promise<number> {
+  const text = required(await s.ui.input({ title: o.title, prompt: `${o.prompt} (${DURATION_HINT})`, value: formatDuration(o.defaultMs), validate: (v) => durationProblem(v, { min: o.min }) }));
+  return parseDuration(text);
+}
+
+/**
+ * Ack: the selected pending entries, or all pending of a consumer / group idle at least a duration.
+ * That duration defaults to the stuck threshold (thresholds.stuckConsumerIdleSeconds), never 0: a 0
+ * must be typed, and the confirmation then says it is every pending entry.
+ */
 export async function ackPending(s: Services, node?: unknown, selected?: unknown[]): Promise<ops.AckResult | { acked: number }> {
   const entries = selection(node, selected, PendingEntryNode);
   const { session, stream, group } = await resolveGroup(s, entries[0] ?? node);
@@ -32,16 +46,23 @@ export async function ackPending(s: Services, node?: unknown, selected?: unknown
     return r;
   }
   const consumer = node instanceof ConsumerNode ? node.consumer.name : undefined;
-  const idleText = required(await s.ui.input({ title: `Acknowledge pending entries of ${consumer ? `consumer "${consumer}"` : `group "${group}"`} idle at least (seconds)`, value: '0', validate: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) ? undefined : 'A number of seconds') }));
-  const minIdleMs = Math.round(Number(idleText) * 1000);
+  const whose = consumer ? `consumer "${consumer}"` : `group "${group}"`;
+  const minIdleMs = await askDuration(s, {
+    title: `Acknowledge pending entries of ${whose} idle at least`,
+    prompt: 'Only entries idle this long or longer are acknowledged; the default is the stuck threshold (redisQueues.thresholds.stuckConsumerIdleSeconds). Type 0 for every pending entry',
+    defaultMs: s.provider.settings().thresholds.stuckIdleMs,
+  });
   const count = await ops.countPending(t, stream, group, { consumer, minIdleMs });
   if (!count) {
-    s.ui.info('No pending entries match.');
+    s.ui.info(`No pending entries of ${whose} idle at least ${formatDuration(minIdleMs)}.`);
     return { acked: 0 };
   }
+  const howMany = count >= 100_000 ? 'up to 100,000' : plural(count, 'pending entry', 'pending entries');
   await confirmImpact(s, session, {
-    message: `Acknowledge ${count >= 100_000 ? 'up to 100,000' : plural(count, 'pending entry', 'pending entries')} of ${consumer ? `consumer "${consumer}"` : `group "${group}"`} on "${stream}"${minIdleMs ? ` idle ≥ ${formatDuration(minIdleMs)}` : ''}?`,
-    detail: 'They leave the pending entries list and will not be delivered again.',
+    message: minIdleMs
+      ? `Acknowledge ${howMany} of ${whose} on "${stream}" idle at least ${formatDuration(minIdleMs)}?`
+      : `Acknowledge every pending entry of ${whose} on "${stream}" (${howMany}, whatever their idle time)?`,
+    detail: `They leave the pending entries list and will not be delivered again.${minIdleMs ? '' : ' With a minimum idle time of 0, entries a consumer is working on right now are acknowledged too.'}`,
     button: 'Acknowledge',
     typeName: stream,
   });
@@ -51,12 +72,25 @@ export async function ackPending(s: Services, node?: unknown, selected?: unknown
   return r;
 }
 
-async function pickConsumer(s: Services, t: ops.OpTarget, stream: string, group: string, exclude?: string): Promise<string> {
-  const existing = parseConsumers(await t.client.call('XINFO', 'CONSUMERS', stream, group)).map((c) => c.name);
-  const items = existing.filter((c) => c !== exclude).map((c) => ({ label: c, value: c }));
-  items.unshift({ label: '$(add) New consumer name…', value: '\u0000new' });
-  let name = required(await s.ui.pick(items, { title: `Claim to which consumer of "${group}"?` }));
-  if (name === '\u0000new') name = required(await s.ui.input({ title: 'New consumer name', value: 'vscode-debug', validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
+/**
+ * The consumer to claim to: the group's consumers (XINFO CONSUMERS) with their pending count and
+ * idle time, without `owners` (the current owners of the entries being claimed), or a new name.
+ */
+async function pickConsumer(s: Services, session: Session, stream: string, group: string, owners: string[] = []): Promise<string> {
+  const thresholds = s.provider.settings().thresholds;
+  const consumers = (await session.run((insp) => insp.consumers(stream, group))).filter((c) => !owners.includes(c.name));
+  const items = consumers.map((c) => ({
+    label: c.name,
+    description: `${c.pending} pending · idle ${formatDuration(c.idle)}${isStuck(c, thresholds) ? ' · STUCK' : ''}`,
+    value: c.name,
+  }));
+  items.unshift({ label: '$(add) New consumer name…', description: 'claim to a consumer that does not exist yet', value: '\u0000new' });
+  const ownedBy = owners.length ? ` (now owned by ${owners.join(', ')})` : '';
+  let name = required(await s.ui.pick(items, { title: `Claim to which consumer of "${group}"?${ownedBy}` }));
+  if (name === '\u0000new') {
+    const taken = (v: string) => (owners.includes(v.trim()) ? `"${v.trim()}" already owns ${owners.length > 1 ? 'some of ' : ''}these entries: choose another consumer` : undefined);
+    name = required(await s.ui.input({ title: 'New consumer name', value: 'vscode-debug', validate: (v) => (v.trim() ? taken(v) : 'A name is required') })).trim();
+  }
   return name;
 }
 
@@ -67,13 +101,21 @@ export async function claimPending(s: Services, node?: unknown, selected?: unkno
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'XCLAIM');
   const t = await opTarget(session);
-  const consumer = args?.consumer ?? (await pickConsumer(s, t, stream, group));
-  // Default min-idle: what the tree showed, so an entry that became active since is skipped.
+  const owners = [...new Set(entries.map((e) => e.entry.consumer))];
+  const consumer = args?.consumer ?? (await pickConsumer(s, session, stream, group, owners));
+  // Default min-idle: the smallest idle time the tree showed, so an entry that became active since
+  // is skipped (formatDuration rounds down, so the entries shown still qualify).
   const shown = Math.min(...entries.map((e) => e.entry.idle));
-  const minIdleMs = args?.minIdleMs ?? Math.round(Number(required(await s.ui.input({ title: 'Only claim entries idle at least (ms)', value: String(shown), validate: (v) => (/^\d+$/.test(v.trim()) ? undefined : 'A whole number of ms') }))));
+  const minIdleMs =
+    args?.minIdleMs ??
+    (await askDuration(s, {
+      title: 'Only claim entries idle at least',
+      prompt: `Entries that became active again (idle less than this) are skipped; the default is the smallest idle time of the ${entries.length === 1 ? 'entry' : 'entries'} as the tree showed it`,
+      defaultMs: shown,
+    }));
   await confirmImpact(s, session, {
     message: `Claim ${plural(entries.length, 'pending entry', 'pending entries')} of "${stream}" for consumer "${consumer}"?`,
-    detail: `Ownership moves from ${[...new Set(entries.map((e) => e.entry.consumer))].join(', ')} to ${consumer}; delivery counts stay as they are. Entries idle less than ${minIdleMs} ms are skipped.`,
+    detail: `Ownership moves from ${owners.join(', ')} to ${consumer}; delivery counts stay as they are. Entries idle less than ${formatDuration(minIdleMs)} are skipped.`,
     button: 'Claim',
     typeName: stream,
   });
@@ -89,16 +131,35 @@ export async function autoClaim(s: Services, node?: unknown, args?: { consumer?:
   refuseReadOnly(session, 'XAUTOCLAIM');
   const t = await opTarget(session);
   const caps = await session.run((insp) => insp.caps());
-  const consumer = args?.consumer ?? (await pickConsumer(s, t, stream, group));
-  const minIdleMs = args?.minIdleMs ?? Math.round(Number(required(await s.ui.input({ title: 'Claim entries idle at least (seconds)', value: '60', validate: (v) => (/^\d+(\.\d+)?$/.test(v.trim()) ? undefined : 'A number of seconds') }))) * 1000);
+  const consumer = args?.consumer ?? (await pickConsumer(s, session, stream, group));
+  const thresholds = s.provider.settings().thresholds;
+  const minIdleMs =
+    args?.minIdleMs ??
+    (await askDuration(s, {
+      title: 'Claim entries idle at least',
+      prompt: 'Pending entries idle this long or longer move; the default is the stuck threshold (redisQueues.thresholds.stuckConsumerIdleSeconds)',
+      defaultMs: thresholds.stuckIdleMs,
+    }));
   const preview = await ops.autoClaimPreview(t, stream, group, { minIdleMs, count: 100 });
   if (!preview.length) {
     s.ui.info(`No pending entries in "${group}" idle at least ${formatDuration(minIdleMs)}.`);
     return { claimed: [], deleted: [] };
   }
+  // POISON as in the tree: delivered thresholds.poisonDeliveries times or more. Claiming one
+  // delivers it again; dead-lettering it is often the better move.
+  const poison = preview.filter((p) => isPoison(p, thresholds)).length;
   const picked = await s.ui.pickMany(
-    preview.map((p) => ({ label: p.id, description: `${p.consumer} · idle ${formatDuration(p.idle)} · delivered ${p.deliveries}×`, picked: true, value: p.id })),
-    { title: `Auto-claim preview: ${preview.length}${preview.length === 100 ? '+' : ''} entries would move to "${consumer}" (uncheck to leave some)` },
+    preview.map((p) => ({
+      label: p.id,
+      description: `${p.consumer} · idle ${formatDuration(p.idle)} · delivered ${p.deliveries}×${isPoison(p, thresholds) ? ' · POISON' : ''}`,
+      picked: true,
+      value: p.id,
+    })),
+    {
+      title:
+        `Auto-claim preview: ${preview.length}${preview.length === 100 ? '+' : ''} entries would move to "${consumer}" (uncheck to leave some)` +
+        (poison ? `; ${poison} POISON (delivered ${thresholds.poisonDeliveries}× or more): consider dead-lettering ${poison === 1 ? 'it' : 'them'} instead` : ''),
+    },
   );
   if (!picked?.length) return undefined;
   await confirmImpact(s, session, {

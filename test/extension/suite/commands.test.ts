@@ -11,14 +11,17 @@ import { listQueueKeys } from '../../../src/core/queue/keys';
 import { parseEntries } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
+import { formatDuration } from '../../../src/core/health';
 import { label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
 const { kids, path } = tree(() => api);
 
-type Asked = { kind: string; text: string; items?: string[] };
-/** Answers prompts from a script, in order; records each question. Runs out → cancel (undefined / false). */
+type Asked = { kind: string; text: string; items?: string[]; value?: string; validate?: (v: string) => string | undefined };
+/** An answer to an input box: keep the default it offers. */
+const DEFAULT = Symbol('keep the default');
+/** Answers prompts from a script, in order; records each question (and an input's default). Runs out → cancel (undefined / false). */
 function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: string[] } {
   const asked: Asked[] = [];
   const infos: string[] = [];
@@ -39,9 +42,10 @@ function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: strin
       if (a === undefined) return undefined;
       return a === 'all' ? items.map((i) => i.value) : (a as T[]);
     },
-    async input(o: { title: string; prompt?: string }) {
-      asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}` });
-      return next() as string | undefined;
+    async input(o: { title: string; prompt?: string; value?: string; validate?: (v: string) => string | undefined }) {
+      asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}`, value: o.value, validate: o.validate });
+      const a = next();
+      return a === DEFAULT ? o.value : (a as string | undefined);
     },
     async confirm(message: string, detail: string) {
       asked.push({ kind: 'confirm', text: `${message} ${detail}` });
@@ -109,11 +113,46 @@ describe('(extension) commands on queues', function () {
     assert.match(done.ui.infos[0]!, /Acknowledged 2 entries/);
   });
 
-  it('acks all pending of a consumer', async () => {
+  it('acks all pending of a consumer only when 0 is typed; the confirmation then says every pending entry', async () => {
     const consumer = await path(conn, 'Streams', s, 'Groups', 'g', 'alice');
     const r = await run('redisQueues.pending.ack', ['0', true], consumer);
-    assert.match(r.ui.asked[1]!.text, /Acknowledge 6 pending entries of consumer "alice"/);
+    assert.match(r.ui.asked[0]!.text, /^Acknowledge pending entries of consumer "alice" idle at least .*Type 0 for every pending entry .*e\.g\. 90s, 5m, 1h 30m/);
+    assert.match(r.ui.asked[1]!.text, /^Acknowledge every pending entry of consumer "alice" on .* \(6 pending entries, whatever their idle time\)\?/);
     assert.equal(await pel(), 0);
+  });
+
+  it('ack of a group or consumer offers the stuck threshold as its minimum idle, never 0; durations are typed as 90s, 5m, 1h 30m', async () => {
+    const stuck = api.services.provider.settings().thresholds.stuckIdleMs;
+    assert.equal(stuck, 300_000, 'the default thresholds.stuckConsumerIdleSeconds');
+    await client.xclaim(s, 'g', 'alice', 0, ids[0]!, ids[1]!, 'IDLE', 600_000, 'JUSTID');
+    const group = await path(conn, 'Streams', s, 'Groups', 'g');
+    // Keeping the default acks only the two entries idle 10 minutes, not the four just delivered.
+    const r = await run('redisQueues.pending.ack', [DEFAULT, true], group);
+    const q = r.ui.asked[0]!;
+    assert.equal(q.kind, 'input');
+    assert.match(q.text, /^Acknowledge pending entries of group "g" idle at least /);
+    assert.equal(q.value, '5m 0s');
+    assert.notEqual(q.value, '0');
+    assert.equal(q.validate!('0'), undefined, 'a 0 may be typed');
+    assert.equal(q.validate!('90s'), undefined);
+    assert.equal(q.validate!('1h 30m'), undefined);
+    assert.match(q.validate!('5 parsecs')!, /Unknown unit "parsecs"/);
+    assert.match(r.ui.asked[1]!.text, /^Acknowledge 2 pending entries of group "g" on .* idle at least 5m 0s\?/);
+    assert.equal(await pel(), 4);
+    // A typed duration in another form.
+    const none = await run('redisQueues.pending.ack', ['1h 30m'], group);
+    assert.deepEqual(none.result, { acked: 0 });
+    assert.match(none.ui.infos[0]!, /No pending entries of group "g" idle at least 1h 30m/);
+    assert.equal(await pel(), 4);
+  });
+
+  it("the walkthrough's Acknowledge link (no node, no arguments) asks for the group, then offers the stuck threshold", async () => {
+    const r = await run('redisQueues.pending.ack', [(items: PickItem<unknown>[]) => items.find((i) => i.label === conn)!.value, s, 'g', DEFAULT, false]);
+    assert.deepEqual(r.ui.asked.map((a) => a.kind), ['pick', 'pick', 'pick', 'input']);
+    assert.equal(r.ui.asked[3]!.value, '5m 0s');
+    assert.deepEqual(r.result, { acked: 0 });
+    assert.equal(await pel(), 6, 'nothing is idle 5 minutes: nothing asked to confirm, nothing acked');
+    assert.match(r.ui.infos[0]!, /No pending entries of group "g" idle at least 5m 0s/);
   });
 
   it('refuses writes on a read-only connection before asking or sending anything', async () => {
@@ -155,25 +194,81 @@ describe('(extension) commands on queues', function () {
   it('claims selected entries to a new consumer, skipping those active again', async () => {
     await client.xclaim(s, 'g', 'alice', 0, ids[0]!, 'IDLE', 120_000, 'JUSTID');
     const nodes = await pendingNodes();
-    const r = await run<{ claimed: string[]; skipped: { id: string; reason: string }[] }>('redisQueues.pending.claim', ['\u0000new', 'rescuer', '60000', true], nodes[0], [nodes[0], nodes[1]]);
+    const r = await run<{ claimed: string[]; skipped: { id: string; reason: string }[] }>('redisQueues.pending.claim', ['\u0000new', 'rescuer', '1m', true], nodes[0], [nodes[0], nodes[1]]);
     assert.deepEqual(r.result!.claimed, [ids[0]]);
     assert.equal(r.result!.skipped[0]!.id, ids[1]);
-    assert.match(r.ui.asked[3]!.text, /^Claim 2 pending entries .* for consumer "rescuer"\? Ownership moves from alice to rescuer/);
+    // The minimum idle is asked as a duration; its default is the smallest idle time shown, formatted.
+    const minIdle = r.ui.asked[2]!;
+    assert.match(minIdle.text, /^Only claim entries idle at least .*e\.g\. 90s, 5m, 1h 30m, 250ms or 2d; a plain number is seconds/);
+    const shown = Math.min(...[nodes[0], nodes[1]].map((n) => (n as unknown as { entry: { idle: number } }).entry.idle));
+    assert.equal(minIdle.value, formatDuration(shown));
+    assert.doesNotMatch(minIdle.value!, /^\d+$/, 'not a raw number of ms');
+    assert.match(r.ui.asked[3]!.text, /^Claim 2 pending entries .* for consumer "rescuer"\? Ownership moves from alice to rescuer.* Entries idle less than 1m 0s are skipped/);
     const owners = (await client.xpending(s, 'g', '-', '+', 10)) as [string, string][];
     assert.equal(owners.find(([id]) => id === ids[0])![1], 'rescuer');
     assert.equal(owners.find(([id]) => id === ids[1])![1], 'alice');
+  });
+
+  it('claim offers the other consumers with their pending count and idle time, never the current owners, and a new consumer', async () => {
+    await client.xreadgroup('GROUP', 'g', 'bob', 'COUNT', 2, 'STREAMS', s, '>');
+    await client.xgroup('CREATECONSUMER', s, 'g', 'carol');
+    const alice = await pendingNodes();
+    let offered: PickItem<unknown>[] = [];
+    const keep = (items: PickItem<unknown>[]) => void (offered = items);
+    const r = await run('redisQueues.pending.claim', [keep], alice[0], [alice[0], alice[1]]);
+    assert.equal(r.result, undefined, 'cancelled at the pick');
+    assert.match(r.ui.asked[0]!.text, /^Claim to which consumer of "g"\? \(now owned by alice\)/);
+    assert.deepEqual(offered.map((i) => i.label), ['$(add) New consumer name…', 'bob', 'carol']);
+    assert.match(offered[1]!.description!, /^2 pending · idle \d+(ms|s)$/);
+    assert.match(offered[2]!.description!, /^0 pending · idle /);
+    // Entries of two owners: neither is offered; a new name may not be one of them either.
+    const bob = await kids(await path(conn, 'Streams', s, 'Groups', 'g', 'bob'));
+    const two = await run('redisQueues.pending.claim', [(items: PickItem<unknown>[]) => {
+        keep(items);
+        return '\u0000new';
+      }, undefined], alice[0], [alice[0], bob[0]]);
+    assert.deepEqual(offered.map((i) => i.label), ['$(add) New consumer name…', 'carol']);
+    assert.match(two.ui.asked[0]!.text, /\(now owned by alice, bob\)/);
+    const name = two.ui.asked[1]!;
+    assert.match(name.text, /^New consumer name/);
+    assert.match(name.validate!('bob')!, /"bob" already owns some of these entries/);
+    assert.equal(name.validate!('dave'), undefined);
+    assert.equal(await pel(), 8, 'nothing moved');
   });
 
   it('auto-claims after a preview listing ids, owners, idle and deliveries', async () => {
     await client.xclaim(s, 'g', 'alice', 0, ids[2]!, ids[3]!, 'IDLE', 300_000, 'JUSTID');
     const group = await path(conn, 'Streams', s, 'Groups', 'g');
     const r = await run<{ claimed: string[] }>('redisQueues.group.autoClaim', ['\u0000new', 'sweeper', '60', 'all', true], group);
+    assert.deepEqual(r.ui.asked[0]!.items, ['$(add) New consumer name…', 'alice']);
+    const minIdle = r.ui.asked[2]!;
+    assert.match(minIdle.text, /^Claim entries idle at least .*stuck threshold.*a plain number is seconds/);
+    assert.equal(minIdle.value, '5m 0s', 'the default is the stuck threshold, as a duration');
     const preview = r.ui.asked.find((a) => a.kind === 'pickMany')!;
     assert.match(preview.text, /Auto-claim preview: 2 entries would move to "sweeper"/);
     assert.deepEqual(preview.items!.map((i) => i.split(' ')[0]), [ids[2], ids[3]]);
     // XCLAIM JUSTID (used to age them) does not count as a delivery.
-    assert.match(preview.items![0]!, /alice · idle 5m 0s · delivered 1×/);
+    assert.match(preview.items![0]!, /alice · idle 5m 0s · delivered 1×$/);
+    assert.doesNotMatch(preview.text, /POISON/);
     assert.deepEqual(r.result!.claimed, [ids[2], ids[3]]);
+  });
+
+  it('the auto-claim preview marks POISON entries (delivered thresholds.poisonDeliveries times or more)', async () => {
+    const poisonAt = api.services.provider.settings().thresholds.poisonDeliveries;
+    assert.equal(poisonAt, 5);
+    await client.xclaim(s, 'g', 'alice', 0, ids[2]!, 'IDLE', 600_000, 'RETRYCOUNT', 7, 'JUSTID');
+    await client.xclaim(s, 'g', 'alice', 0, ids[3]!, 'IDLE', 600_000, 'RETRYCOUNT', poisonAt, 'JUSTID');
+    await client.xclaim(s, 'g', 'alice', 0, ids[4]!, 'IDLE', 600_000, 'RETRYCOUNT', poisonAt - 1, 'JUSTID');
+    const group = await path(conn, 'Streams', s, 'Groups', 'g');
+    const r = await run('redisQueues.group.autoClaim', ['\u0000new', 'sweeper', DEFAULT, undefined], group);
+    assert.equal(r.result, undefined, 'cancelled at the preview');
+    const preview = r.ui.asked.find((a) => a.kind === 'pickMany')!;
+    assert.match(preview.text, /Auto-claim preview: 3 entries would move to "sweeper".*; 2 POISON \(delivered 5× or more\): consider dead-lettering them instead/);
+    assert.deepEqual(preview.items!.map((i) => i.split(' ')[0]), [ids[2], ids[3], ids[4]]);
+    assert.match(preview.items![0]!, /alice · idle 10m \d+s · delivered 7× · POISON$/);
+    assert.match(preview.items![1]!, /delivered 5× · POISON$/);
+    assert.match(preview.items![2]!, /delivered 4×$/);
+    assert.equal(await pel(), 6, 'nothing moved');
   });
 
   it('dead-letters selected entries and replays them to their origin', async () => {
