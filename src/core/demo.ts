@@ -1,10 +1,16 @@
 /**
  * Demo data for the sandbox: queues in every state the explorer can show. Streams `orders`
  * (busy; groups `billing` with a healthy and a stuck consumer and a poison entry, `shipping`
- * lagging, `fraud-check` that no demo worker serves, so its stuck consumer and poison entry stay
- * while demo traffic runs), `audit`
- * (idle for two days), `images` (binary values), the dead-letter stream `orders:dlq`, and the
- * list queue `emails` with waiting, processing (one stuck) and dead jobs.
+ * lagging, `fraud-check` that no demo worker serves at all), `audit` (idle for two days), `images`
+ * (binary values), the dead-letter stream `orders:dlq`, and the list queue `emails` with waiting,
+ * processing (one stuck) and dead jobs.
+ *
+ * The walkthrough points at `billing` → `worker-2` as the stuck consumer: demo traffic never
+ * reclaims from `billing` (its only worker there, `worker-1`, does not reclaim and never fails), so
+ * worker-2 stays stuck while the demo runs; the failing, stalling and dead-lettering workers work
+ * `shipping`. Seeded times agree with each other: every entry is older than the idle time of its
+ * pending record, a dead-lettered entry's original id is older than its dead-letter time (which is
+ * its id in `orders:dlq`), and a job was created before it started or died.
  */
 import type Redis from 'ioredis';
 import { open, quit, type RedisClient } from './connection';
@@ -12,6 +18,12 @@ import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys } from './queue/keys';
 
 export const DEMO_STREAMS = { orders: 'orders', audit: 'audit', images: 'images', dlq: 'orders:dlq' } as const;
 export const DEMO_LIST_QUEUE = 'emails';
+/** The group and consumer the walkthrough shows as stuck: demo traffic never touches that group's pending entries. */
+export const DEMO_STUCK = { stream: 'orders', group: 'billing', consumer: 'worker-2' } as const;
+
+/** The first entries of `orders` (taken by worker-2 and checker-2, never finished) were created this long ago. */
+const EARLY_BATCH = 6;
+const EARLY_BATCH_AGE_MS = 150 * 60_000;
 
 const PRODUCTS = ['keyboard', 'monitor', 'mouse', 'laptop', 'headset', 'webcam', 'dock', 'cable'];
 const CITIES = ['Lisbon', 'Oslo', 'Austin', 'Kyoto', 'Nairobi', 'Lima', 'Perth', 'Berlin'];
@@ -27,11 +39,13 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     await client.del(...Object.values(DEMO_STREAMS), ...Object.values(listQueueKeys(DEMO_LIST_QUEUE)).filter((v): v is string => typeof v === 'string'));
     const now = Date.now();
 
-    // orders: 500 entries over the last ~10 minutes.
+    // orders: an early batch of EARLY_BATCH entries 2 h 30 m ago (the ones worker-2 and checker-2
+    // took and never finished), then the rest over the last ~10 minutes.
     const p = client.pipeline();
-    for (let i = 0; i < 500; i++) p.xadd(DEMO_STREAMS.orders, `${now - (500 - i) * 1200}-0`, ...order(i));
+    for (let i = 0; i < 500; i++) p.xadd(DEMO_STREAMS.orders, `${i < EARLY_BATCH ? now - EARLY_BATCH_AGE_MS + i * 10_000 : now - (500 - i) * 1200}-0`, ...order(i));
     await p.exec();
-    // billing: worker-1 keeps up (a few fresh pending), worker-2 holds old entries and a poison one.
+    // billing: worker-1 keeps up (a few fresh pending), worker-2 holds old entries and a poison one
+    // (delivered 20 and 15 minutes after they were created, idle since: 50 and 45 minutes).
     await client.xgroup('CREATE', DEMO_STREAMS.orders, 'billing', '0');
     await client.xreadgroup('GROUP', 'billing', 'worker-2', 'COUNT', 6, 'STREAMS', DEMO_STREAMS.orders, '>');
     const stuck = (await client.xpending(DEMO_STREAMS.orders, 'billing', '-', '+', 6, 'worker-2')) as [string, string, number, number][];
@@ -46,7 +60,8 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     const shipIds = ship[0]?.[1].map(([id]) => id) ?? [];
     if (shipIds.length) await client.xack(DEMO_STREAMS.orders, 'shipping', ...shipIds.slice(0, -2));
 
-    // fraud-check: no demo worker serves it, so its stuck consumer and poison entry stay (and it lags).
+    // fraud-check: no demo worker serves it, so its stuck consumer and poison entry stay (and it
+    // lags). Idle 2 h down to 1 h 30 m: all delivered after the entries were created (2 h 30 m ago).
     await client.xgroup('CREATE', DEMO_STREAMS.orders, 'fraud-check', '0');
     await client.xreadgroup('GROUP', 'fraud-check', 'checker-2', 'COUNT', 4, 'STREAMS', DEMO_STREAMS.orders, '>');
     const held = (await client.xpending(DEMO_STREAMS.orders, 'fraud-check', '-', '+', 4, 'checker-2')) as [string][];
@@ -66,22 +81,28 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     await client.xgroup('CREATE', DEMO_STREAMS.images, 'resizer', '0');
     await client.xreadgroup('GROUP', 'resizer', 'resizer-1', 'COUNT', 2, 'STREAMS', DEMO_STREAMS.images, '>');
 
-    // orders:dlq: entries dead-lettered from billing, ready to replay.
+    // orders:dlq: entries dead-lettered from billing, ready to replay. Each was created an hour
+    // before it was dead-lettered (30, 20 and 10 minutes ago); its id in the DLQ is that time.
     for (let i = 0; i < 3; i++) {
+      const at = now - (3 - i) * 600_000;
       await client.xadd(
-        DEMO_STREAMS.dlq, '*', ...order(900 + i),
-        DLQ_FIELDS.stream, DEMO_STREAMS.orders, DLQ_FIELDS.group, 'billing', DLQ_FIELDS.id, `${now - 3_600_000 - i}-0`,
+        DEMO_STREAMS.dlq, `${at}-0`, ...order(900 + i),
+        DLQ_FIELDS.stream, DEMO_STREAMS.orders, DLQ_FIELDS.group, 'billing', DLQ_FIELDS.id, `${at - 3_600_000}-0`,
         DLQ_FIELDS.deliveries, '5', DLQ_FIELDS.error, i === 1 ? 'TypeError: cannot read properties of undefined (reading "price")' : 'payment gateway timeout after 30000 ms',
-        DLQ_FIELDS.at, String(now - (3 - i) * 600_000), DLQ_FIELDS.consumer, 'worker-2',
+        DLQ_FIELDS.at, String(at), DLQ_FIELDS.consumer, 'worker-2',
       );
     }
 
-    // emails: a list queue with waiting, processing (one stuck for an hour) and dead jobs.
+    // emails: a list queue with waiting, processing (one stuck for an hour) and dead jobs. Every job
+    // was created before it started (processing) or died (dead): mail-20 was created 65 minutes ago
+    // and has run for an hour; the dead ones were created 40 and 30 minutes ago and died 8 and
+    // 2 minutes ago; the waiting ones were created over the last 20 minutes.
     const k = listQueueKeys(DEMO_LIST_QUEUE);
+    const created = (i: number) => (i < 20 ? now - 60_000 * (20 - i) : i === 20 ? now - 65 * 60_000 : i < 23 ? now - 60_000 * (44 - i) : now - 10 * 60_000 * (27 - i));
     const l = client.pipeline();
     for (let i = 0; i < 25; i++) {
       const id = `mail-${i}`;
-      l.hset(k.job(id), 'to', `user${i}@example.com`, 'template', i % 2 ? 'welcome' : 'receipt', JOB_FIELDS.attempts, i >= 20 ? '1' : '0', JOB_FIELDS.createdAt, String(now - 60_000 * (25 - i)));
+      l.hset(k.job(id), 'to', `user${i}@example.com`, 'template', i % 2 ? 'welcome' : 'receipt', JOB_FIELDS.attempts, i >= 20 ? '1' : '0', JOB_FIELDS.createdAt, String(created(i)));
     }
     for (let i = 0; i < 20; i++) l.lpush(k.waiting, `mail-${i}`);
     for (let i = 20; i < 23; i++) {
@@ -90,7 +111,7 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     }
     for (let i = 23; i < 25; i++) {
       l.lpush(k.dead, `mail-${i}`);
-      l.hset(k.job(`mail-${i}`), JOB_FIELDS.attempts, '5', JOB_FIELDS.lastError, 'SMTP 550: mailbox unavailable', JOB_FIELDS.deadAt, String(now - 120_000));
+      l.hset(k.job(`mail-${i}`), JOB_FIELDS.attempts, '5', JOB_FIELDS.lastError, 'SMTP 550: mailbox unavailable', JOB_FIELDS.deadAt, String(i === 23 ? now - 8 * 60_000 : now - 120_000));
     }
     await l.exec();
   } finally {
@@ -117,10 +138,12 @@ export interface DemoTraffic {
 }
 
 /**
- * Live traffic on the demo queues, with the embedded client: a producer on `orders` and `emails`,
- * a `billing` worker that fails sometimes (retries, then dead-letters to `orders:dlq`) and stalls
- * now and then (its entries are reclaimed by the other billing worker), and an `emails` list
- * worker with the same habits (the reaper returns its stalled jobs).
+ * Live traffic on the demo queues, with the embedded client: a producer on `orders` and `emails`;
+ * in `billing`, `worker-1` keeps up (it never fails and never reclaims, so `worker-2` stays stuck
+ * for the walkthrough); two `shipping` workers that fail sometimes (retries, then dead-letters to
+ * `orders:dlq`) and stall now and then (their entries are reclaimed by the other shipping worker);
+ * and an `emails` list worker with the same habits (the reaper returns its stalled jobs).
+ * `fraud-check` is served by nobody.
  */
 export async function startDemoTraffic(url: string, options: DemoTrafficOptions = {}): Promise<DemoTraffic> {
   const { StreamProducer, StreamWorker, ListQueueProducer, ListQueueWorker } = await import('./queue');
@@ -142,24 +165,27 @@ export async function startDemoTraffic(url: string, options: DemoTrafficOptions 
       const t = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
     });
-  const handle = async (signal: AbortSignal) => {
+  const handle = async (signal: AbortSignal, errors: [string, string]) => {
     const x = random();
     if (x < stallRate) await nap(stallMs, signal);
     else await nap(20 + random() * 150, signal);
     if (random() < failureRate) {
       counters.failed++;
-      throw new Error(random() < 0.5 ? 'payment gateway timeout after 30000 ms' : 'TypeError: cannot read properties of undefined (reading "price")');
+      throw new Error(random() < 0.5 ? errors[0] : errors[1]);
     }
     counters.processed++;
   };
+  const carrier: [string, string] = ['carrier API timeout after 30000 ms', 'TypeError: cannot read properties of undefined (reading "address")'];
+  const smtp: [string, string] = ['SMTP 421: service not available, try again later', 'SMTP 550: mailbox unavailable'];
   const producer = await StreamProducer.open(connection, { stream: DEMO_STREAMS.orders });
   const jobs = await ListQueueProducer.open(connection, { queue: DEMO_LIST_QUEUE });
   const workers = [
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'billing', consumer: 'worker-1', concurrency: 4, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal) }),
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'billing', consumer: 'worker-3', concurrency: 2, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal) }),
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-1', concurrency: 1, claimMinIdleMs: 0, handler: async (_m, c) => { await nap(400, c.signal); counters.processed++; } }),
+    // billing: claimMinIdleMs 0 turns reclaiming off, so worker-2's seeded entries stay where they are.
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: DEMO_STUCK.group, consumer: 'worker-1', concurrency: 2, claimMinIdleMs: 0, handler: async (_m, c) => { await nap(20 + random() * 150, c.signal); counters.processed++; } }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-1', concurrency: 4, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-2', concurrency: 2, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
   ];
-  const listWorker = new ListQueueWorker({ connection, queue: DEMO_LIST_QUEUE, concurrency: 2, maxAttempts: 3, visibilityTimeoutMs: 15_000, backoff: { initialMs: 1000, maxMs: 5000 }, handler: (_j, c) => handle(c.signal) });
+  const listWorker = new ListQueueWorker({ connection, queue: DEMO_LIST_QUEUE, concurrency: 2, maxAttempts: 3, visibilityTimeoutMs: 15_000, backoff: { initialMs: 1000, maxMs: 5000 }, handler: (_j, c) => handle(c.signal, smtp) });
   for (const w of workers) w.on('error', () => undefined);
   listWorker.on('error', () => undefined);
   await Promise.all([...workers.map((w) => w.start()), listWorker.start()]);

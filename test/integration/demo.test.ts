@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { Inspector } from '../../src/core/inspect';
 import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/health';
-import { DEMO_LIST_QUEUE, DEMO_STREAMS, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import { DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import { idTime } from '../../src/core/ids';
+import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys } from '../../src/core/queue/keys';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 
 describe('(integration) demo data and traffic', function () {
@@ -41,7 +43,53 @@ describe('(integration) demo data and traffic', function () {
     assert.ok(q!.oldestProcessingAgeMs! > 50 * 60_000, 'a stuck processing job');
   });
 
+  it('seeds consistent times: every pending entry was created before its last delivery, dead letters after their origin, jobs before they ran or died', async () => {
+    const now = Date.now();
+    const c = insp.client;
+    for (const stream of [DEMO_STREAMS.orders, DEMO_STREAMS.images, DEMO_STREAMS.audit]) {
+      for (const g of await insp.groups(stream)) {
+        const pel = (await c.call('XPENDING', stream, g.name, '-', '+', 1000)) as [string, string, number, number][];
+        for (const [id, consumer, idle] of pel) {
+          // The entry existed when it was last delivered: created (its id's time) at or before now − idle.
+          assert.ok(idTime(id) <= now - idle, `${stream} ${g.name}/${consumer}: ${id} created ${now - idTime(id)} ms ago but idle ${idle} ms`);
+        }
+      }
+    }
+    // The walkthrough's stuck consumer: old entries, delivered long ago, after they were created.
+    const stuck = (await c.call('XPENDING', DEMO_STUCK.stream, DEMO_STUCK.group, '-', '+', 100, DEMO_STUCK.consumer)) as [string, string, number, number][];
+    assert.equal(stuck.length, 6);
+    for (const [id, , idle] of stuck) assert.ok(now - idTime(id) > idle && idle >= 45 * 60_000, `${id}: age ${now - idTime(id)} ms, idle ${idle} ms`);
+    // orders:dlq: the original entry was created before it was dead-lettered; the DLQ entry's id is the dead-letter time.
+    const dlq = (await c.xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
+    assert.equal(dlq.length, 3);
+    for (const [dlqId, flat] of dlq) {
+      const f = (name: string) => flat[flat.indexOf(name) + 1]!;
+      const at = Number(f(DLQ_FIELDS.at));
+      assert.ok(idTime(f(DLQ_FIELDS.id)) < at, `${dlqId}: origin ${f(DLQ_FIELDS.id)} is not older than its dead-letter time ${at}`);
+      assert.equal(idTime(dlqId), at, `${dlqId}: dead-lettered at ${at}, added to the DLQ at another time`);
+      assert.ok(at <= now);
+    }
+    // emails: created before started (processing) and before dead (dead), nothing in the future.
+    const k = listQueueKeys(DEMO_LIST_QUEUE);
+    const createdAt = async (id: string) => Number(await c.hget(k.job(id), JOB_FIELDS.createdAt));
+    for (const id of await c.lrange(k.waiting, 0, -1)) assert.ok((await createdAt(id)) <= now, `${id} created in the future`);
+    const processing = await c.lrange(k.processing, 0, -1);
+    assert.equal(processing.length, 3);
+    for (const id of processing) {
+      const started = Number(await c.zscore(k.started, id));
+      assert.ok((await createdAt(id)) < started && started <= now, `${id}: created ${await createdAt(id)}, started ${started}`);
+    }
+    const dead = await c.lrange(k.dead, 0, -1);
+    assert.equal(dead.length, 2);
+    for (const id of dead) {
+      const deadAt = Number(await c.hget(k.job(id), JOB_FIELDS.deadAt));
+      assert.ok((await createdAt(id)) < deadAt && deadAt <= now, `${id}: created ${await createdAt(id)}, dead at ${deadAt}`);
+    }
+  });
+
   it('runs live traffic (publish, work, fail, dead-letter) and stops cleanly', async () => {
+    await seedDemo(sb.url);
+    const stuckBefore = (await insp.client.call('XPENDING', DEMO_STUCK.stream, DEMO_STUCK.group, '-', '+', 100, DEMO_STUCK.consumer)) as [string, string, number, number][];
     const traffic = await startDemoTraffic(sb.url, { ratePerSecond: 40, failureRate: 0.5, stallRate: 0, random: mulberry32(7) });
     const before = (await insp.stream(DEMO_STREAMS.orders)).lastGeneratedId;
     await new Promise((r) => setTimeout(r, 4000));
@@ -53,6 +101,14 @@ describe('(integration) demo data and traffic', function () {
     assert.notEqual((await insp.stream(DEMO_STREAMS.orders)).lastGeneratedId, before);
     const fraud = await insp.pendingPage(DEMO_STREAMS.orders, 'fraud-check');
     assert.equal(fraud.entries[0]!.deliveries, 9, 'traffic leaves the fraud-check poison entry alone');
+    // The walkthrough's stuck consumer is still stuck: the same entries, delivery counts and owner.
+    const stuckAfter = (await insp.client.call('XPENDING', DEMO_STUCK.stream, DEMO_STUCK.group, '-', '+', 100, DEMO_STUCK.consumer)) as [string, string, number, number][];
+    assert.deepEqual(stuckAfter.map(([id, , , n]) => [id, n]), stuckBefore.map(([id, , , n]) => [id, n]), 'demo traffic reclaimed from worker-2');
+    assert.ok(stuckAfter.every(([, , idle]) => idle >= 45 * 60_000), 'worker-2 entries touched by demo traffic');
+    assert.deepEqual((await insp.consumers(DEMO_STUCK.stream, DEMO_STUCK.group)).map((x) => x.name).sort(), ['worker-1', 'worker-2'], 'no other demo worker joined billing');
+    // Failures were dead-lettered from shipping, never from billing's stuck entries.
+    const dead = (await insp.client.xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
+    for (const [, flat] of dead.slice(3)) assert.equal(flat[flat.indexOf(DLQ_FIELDS.group) + 1], 'shipping');
     const clients = String(await insp.client.call('CLIENT', 'LIST'));
     assert.ok(!/name=redis-queues-demo/.test(clients), 'demo connections closed');
   });

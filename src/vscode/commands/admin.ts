@@ -4,7 +4,7 @@ import { formatCount, formatDuration, listQueueKeys, parseId } from '../../core'
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, PendingEntryNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
-import { required } from './command';
+import { Cancelled, required } from './command';
 import { askDuration } from './pending';
 import { confirmImpact, listQueueOf, opTarget, plural, refuseReadOnly, resolveGroup, resolveStream, selection } from './target';
 
@@ -18,26 +18,60 @@ const idOrSpecial = (specials: string[]) => (v: string) => {
   }
 };
 
-/** Replay from a dead-letter stream to each entry's recorded origin: dry-run count, then rate-limited. */
-export async function replayDeadLetters(s: Services, node?: unknown, selected?: unknown[], args?: { ratePerSecond?: number; to?: string }): Promise<ops.ReplayResult | undefined> {
+/**
+ * Replay from a dead-letter stream to each entry's recorded origin. First a preview lists what
+ * would move (the tree's selection of DLQ entries, or all of them): each entry with its error,
+ * origin and delivery count, all ticked, so some can be unticked. Then the rate, then the
+ * confirmation (a dry-run count per origin); only the ticked entries move. `args.ids` skips the
+ * preview (those ids are replayed).
+ */
+export async function replayDeadLetters(s: Services, node?: unknown, selected?: unknown[], args?: { ratePerSecond?: number; to?: string; ids?: string[] }): Promise<ops.ReplayResult | undefined> {
   const picked = selection(node, selected, EntryNode);
   const { session, stream: dlq } = await resolveStream(s, picked[0] ?? node);
   refuseReadOnly(session, 'replay');
   const t = await opTarget(session);
-  const ids = picked.length ? picked.map((e) => e.entry.id) : undefined;
-  const plan = await ops.planReplay(t, dlq, { ids });
+  const plan = await ops.planReplay(t, dlq, { ids: args?.ids ?? (picked.length ? picked.map((e) => e.entry.id) : undefined) });
   if (!plan.entries.length) {
     s.ui.info(`Nothing to replay in "${dlq}".`);
     return { replayed: [], skipped: [], failed: [] };
   }
-  const origins = Object.entries(plan.byOrigin).map(([o, n]) => `${formatCount(n)} → ${o}`).join(', ');
   if (!args?.to && !Object.keys(plan.byOrigin).length) throw new Error(`The entries of "${dlq}" record no origin stream: is it a dead-letter stream of this extension's format?`);
+  const movable = (l: (typeof plan.entries)[number]) => l.hasBody && Boolean(args?.to ?? l.origin);
+  let ids = args?.ids;
+  if (!ids) {
+    const unmovable = plan.entries.filter((l) => !movable(l)).length;
+    ids = required(
+      await s.ui.pickMany(
+        plan.entries.map((l) => ({
+          label: l.id,
+          description:
+            `${!l.hasBody ? 'no message: skipped' : args?.to ? `→ ${args.to}` : l.origin ? `→ ${l.origin}` : 'no recorded origin: skipped'}` +
+            ` · delivered ${l.deliveries ?? '?'}× · ${l.error ?? 'no error recorded'}`,
+          detail: [l.group && `group ${l.group}`, l.consumer && `consumer ${l.consumer}`, l.originalId && `was ${l.originalId}`, l.at !== undefined && `dead-lettered ${formatDuration(Math.max(0, Date.now() - l.at))} ago`].filter(Boolean).join(' · ') || undefined,
+          picked: movable(l),
+          value: l.id,
+        })),
+        {
+          title:
+            `Replay preview: ${plural(plan.entries.length, 'entry', 'entries')} of "${dlq}" would go back to ${args?.to ? `"${args.to}"` : 'their origin'} (untick to leave some)` +
+            (unmovable ? `; ${unmovable} cannot be replayed (no message or no origin)` : ''),
+        },
+      ),
+    );
+    if (!ids.length) throw new Cancelled();
+  }
+  const chosen = plan.entries.filter((l) => ids!.includes(l.id));
+  const byOrigin: Record<string, number> = {};
+  for (const l of chosen) if (l.hasBody && l.origin) byOrigin[l.origin] = (byOrigin[l.origin] ?? 0) + 1;
+  const withoutOrigin = chosen.filter((l) => l.hasBody && !l.origin).length;
+  const withoutBody = chosen.filter((l) => !l.hasBody).length;
+  const origins = Object.entries(byOrigin).map(([o, n]) => `${formatCount(n)} → ${o}`).join(', ');
   const rate = args?.ratePerSecond ?? Number(required(await s.ui.input({ title: 'Replay rate (entries per second)', value: '100', validate: (v) => (Number(v) > 0 ? undefined : 'A positive number') })));
   await confirmImpact(s, session, {
-    message: `Replay ${plural(plan.entries.length, 'dead-lettered entry', 'dead-lettered entries')} from "${dlq}"?`,
+    message: `Replay ${plural(ids.length, 'dead-lettered entry', 'dead-lettered entries')} from "${dlq}"?`,
     detail:
-      `Dry run: ${args?.to ? `all → ${args.to}` : origins}${plan.withoutOrigin.length && !args?.to ? `; ${plan.withoutOrigin.length} without a recorded origin are skipped` : ''}` +
-      `${plan.withoutBody.length ? `; ${plan.withoutBody.length} without a message are skipped` : ''}. ` +
+      `Dry run: ${args?.to ? `all → ${args.to}` : origins || 'nothing'}${withoutOrigin && !args?.to ? `; ${withoutOrigin} without a recorded origin are skipped` : ''}` +
+      `${withoutBody ? `; ${withoutBody} without a message are skipped` : ''}. ` +
       `Each is re-added as its original message (with x-replay-count and x-replay-of), then removed from the dead-letter stream, atomically, at most ${rate}/s.`,
     button: 'Replay',
     typeName: dlq,

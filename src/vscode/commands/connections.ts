@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Inspector, parseRedisUrl, scrubSecrets } from '../../core';
+import { Inspector, parseRedisUrl, scrubSecrets, toQueueError } from '../../core';
 import type { ConnectionConfig } from '../settings';
 import type { Services } from '../services';
 import { ConnectionNode } from '../tree/explorerNodes';
@@ -33,65 +33,101 @@ function validateUrl(v: string): string | undefined {
   }
 }
 
+/** The value a "← Back" item of a pick returns. */
+const BACK = '\u0000back';
+const STEPS = 6;
+const step = (n: number, title: string) => `${title} (${n}/${STEPS})`;
+
+/**
+ * The connection's questions, numbered 1 to 6 (name, URL, mode — with the sentinel master name —,
+ * ACL user, password, options). The picks (mode, options) offer "← Back" to the question before;
+ * input boxes have no such button in this prompt API (Escape cancels the whole flow).
+ */
 async function prompt(s: Services, base?: ConnectionInput): Promise<ConnectionInput> {
   const taken = new Set(s.store.list().map((e) => e.config.name));
   if (base) taken.delete(base.name);
-  const name = required(
-    await s.ui.input({
-      title: 'Connection name (1/5)',
-      value: base?.name ?? 'local',
-      validate: (v) => (!v.trim() ? 'A name is required' : taken.has(v.trim()) ? 'A connection with this name exists' : undefined),
-    }),
-  ).trim();
-  const url = required(
-    await s.ui.input({
-      title: 'Redis URL (2/5)',
-      prompt: 'redis://host:port[/db], or rediss:// for TLS. A password typed here is moved to secret storage.',
-      value: base?.url ?? 'redis://127.0.0.1:6379',
-      validate: validateUrl,
-    }),
-  ).trim();
-  const urlError = validateUrl(url);
-  if (urlError) throw new Error(urlError);
-  const mode = required(
-    await s.ui.pick<NonNullable<ConnectionConfig['mode']>>(
-      [
-        { label: 'standalone', description: 'one server (or a replica)', value: 'standalone' },
-        { label: 'cluster', description: 'Redis Cluster: any node as the seed', value: 'cluster' },
-        { label: 'sentinel', description: 'the URL names a sentinel; you give the master name', value: 'sentinel' },
-      ],
-      { title: 'Mode (3/5)' },
-    ),
-  );
-  let sentinel: ConnectionConfig['sentinel'];
-  if (mode === 'sentinel') {
-    const masterName = required(await s.ui.input({ title: 'Sentinel master name', value: base?.sentinel?.masterName ?? 'mymaster' }));
-    const p = parseRedisUrl(url);
-    sentinel = { masterName, sentinels: [`${p.host}:${p.port}`] };
+  const v: Partial<ConnectionInput> & { flags?: string[] } = { ...base };
+  let at = 1;
+  while (at <= STEPS) {
+    if (at === 1) {
+      v.name = required(
+        await s.ui.input({
+          title: step(1, 'Connection name'),
+          value: v.name ?? 'local',
+          validate: (x) => (!x.trim() ? 'A name is required' : taken.has(x.trim()) ? 'A connection with this name exists' : undefined),
+        }),
+      ).trim();
+    } else if (at === 2) {
+      v.url = required(
+        await s.ui.input({
+          title: step(2, 'Redis URL'),
+          prompt: 'redis://host:port[/db], or rediss:// for TLS. A password typed here is moved to secret storage.',
+          value: v.url ?? 'redis://127.0.0.1:6379',
+          validate: validateUrl,
+        }),
+      ).trim();
+      const urlError = validateUrl(v.url);
+      if (urlError) throw new Error(urlError);
+    } else if (at === 3) {
+      const mode = required(
+        await s.ui.pick<NonNullable<ConnectionConfig['mode']> | typeof BACK>(
+          [
+            { label: 'standalone', description: 'one server (or a replica)', value: 'standalone' },
+            { label: 'cluster', description: 'Redis Cluster: any node as the seed', value: 'cluster' },
+            { label: 'sentinel', description: 'the URL names a sentinel; you give the master name', value: 'sentinel' },
+            { label: '← Back', description: 'to the Redis URL', value: BACK },
+          ],
+          { title: step(3, 'Mode') },
+        ),
+      );
+      if (mode === BACK) {
+        at--;
+        continue;
+      }
+      v.mode = mode;
+      v.sentinel = undefined;
+      if (mode === 'sentinel') {
+        const masterName = required(await s.ui.input({ title: step(3, 'Sentinel master name'), value: base?.sentinel?.masterName ?? 'mymaster' }));
+        const p = parseRedisUrl(v.url!);
+        v.sentinel = { masterName, sentinels: [`${p.host}:${p.port}`] };
+      }
+    } else if (at === 4) {
+      v.username = required(await s.ui.input({ title: `${step(4, 'ACL username')}, empty for the default user`, value: v.username ?? '' })).trim() || undefined;
+    } else if (at === 5) {
+      v.password = required(await s.ui.input({ title: `${step(5, 'Password')}, kept in VS Code secret storage; empty for none / unchanged`, password: true, value: v.password ?? '' })) || undefined;
+    } else {
+      const was = (k: string, fallback: boolean) => (v.flags ? v.flags.includes(k) : fallback);
+      const flags = required(
+        await s.ui.pickMany<string>(
+          [
+            { label: 'Read-only', description: 'refuse every write from this connection', picked: was('readOnly', Boolean(base?.readOnly)), value: 'readOnly' },
+            { label: 'Production', description: 'destructive actions ask to type the stream name', picked: was('production', Boolean(base?.production)), value: 'production' },
+            ...(v.url!.startsWith('rediss://') ? [{ label: 'Skip TLS certificate verification', description: 'insecure; shown on the connection', picked: was('insecure', base?.tls?.rejectUnauthorized === false), value: 'insecure' }] : []),
+            { label: '← Back', description: 'tick alone to go back to the password', picked: false, value: BACK },
+          ],
+          { title: step(6, 'Options') },
+        ),
+      );
+      if (flags.includes(BACK)) {
+        v.flags = flags.filter((f) => f !== BACK);
+        at--;
+        continue;
+      }
+      v.flags = flags;
+    }
+    at++;
   }
-  const username = required(await s.ui.input({ title: 'ACL username (4/5), empty for the default user', value: base?.username ?? '' })).trim();
-  const password = required(await s.ui.input({ title: 'Password (5/5), kept in VS Code secret storage; empty for none / unchanged', password: true, value: '' }));
-  const flags = required(
-    await s.ui.pickMany<string>(
-      [
-        { label: 'Read-only', description: 'refuse every write from this connection', picked: Boolean(base?.readOnly), value: 'readOnly' },
-        { label: 'Production', description: 'destructive actions ask to type the stream name', picked: Boolean(base?.production), value: 'production' },
-        ...(url.startsWith('rediss://') ? [{ label: 'Skip TLS certificate verification', description: 'insecure; shown on the connection', picked: base?.tls?.rejectUnauthorized === false, value: 'insecure' }] : []),
-      ],
-      { title: 'Options' },
-    ),
-  );
-  const has = (k: string) => flags.includes(k);
+  const has = (k: string) => v.flags!.includes(k);
   return {
-    name,
-    url,
-    mode,
-    sentinel,
-    username: username || undefined,
-    password: password || undefined,
+    name: v.name!,
+    url: v.url!,
+    mode: v.mode,
+    sentinel: v.sentinel,
+    username: v.username,
+    password: v.password,
     readOnly: has('readOnly') || undefined,
     production: has('production') || undefined,
-    tls: has('insecure') ? { ...(base?.tls ?? {}), rejectUnauthorized: false } : base?.tls,
+    tls: has('insecure') ? { ...(base?.tls ?? {}), rejectUnauthorized: false } : base?.tls?.rejectUnauthorized === false ? { ...base.tls, rejectUnauthorized: undefined } : base?.tls,
   };
 }
 
@@ -108,16 +144,61 @@ export async function testConnection(s: Services, input: ConnectionInput): Promi
   }
 }
 
+/** A hint for the usual reasons a connection test fails, from its error (undefined when none fits). */
+export function connectionHint(message: string, url: string): string | undefined {
+  let where = url;
+  try {
+    const p = parseRedisUrl(url);
+    where = `${p.host}:${p.port}`;
+  } catch {
+    /* keep the URL */
+  }
+  if (/ECONNREFUSED/.test(message)) return `Nothing listens at ${where}: is Redis running, and on this port?`;
+  if (/ETIMEDOUT|no connection within|EHOSTUNREACH/.test(message)) return `No answer from ${where}: a wrong host, a firewall, or a server not reachable from this machine.`;
+  if (/WRONGPASS|invalid username-password|invalid password|AUTH failed/i.test(message)) return 'Wrong username or password: check the ACL user (empty for "default") and the password.';
+  if (/NOAUTH|Password required/i.test(message)) return 'The server requires a password: enter one at step 5.';
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(message)) return `The host name in ${url} does not resolve.`;
+  if (/certificate|self[- ]signed|Hostname\/IP does not match/i.test(message)) return 'The TLS certificate is not trusted: configure the CA, or (for a test server) skip verification at step 6.';
+  if (/ECONNRESET|wrong version number|SSL|TLS/i.test(message)) return 'The server closed the connection: rediss:// to a port without TLS, or redis:// to a TLS port?';
+  return undefined;
+}
+
+/**
+ * Add Connection. Asked step by step (see {@link prompt}), then tested (with progress) before it is
+ * saved; a failed test offers Save anyway / Edit / Cancel with a hint for the usual causes. With an
+ * object argument (`{ name, url, … }`: tests, other extensions, the welcome view) it saves without
+ * asking or testing.
+ */
 export async function addConnection(s: Services, arg?: ConnectionInput): Promise<string> {
-  const input = arg && typeof arg === 'object' && 'url' in arg ? arg : await prompt(s);
-  const err = validateUrl(input.url);
-  if (err) throw new Error(err);
-  if (!arg) {
+  if (arg && typeof arg === 'object' && 'url' in arg) {
+    const err = validateUrl(arg.url);
+    if (err) throw new Error(err);
+    const { password, ...config } = arg;
+    await s.store.save(config, password);
+    return arg.name;
+  }
+  let input = await prompt(s);
+  for (;;) {
     try {
       const v = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing ${input.name}…` }, () => testConnection(s, input));
       s.ui.info(`Connected to ${input.name}: ${v}`);
+      break;
     } catch (e) {
-      if (!(await s.ui.confirm(`${scrubSecrets((e as Error).message)}. Save the connection anyway?`, 'The connection is saved as typed; fix it later with Edit Connection.', 'Save'))) throw new Cancelled();
+      const message = scrubSecrets(toQueueError(e).message);
+      const hint = connectionHint(message, input.url);
+      const choice = required(
+        await s.ui.pick(
+          [
+            { label: 'Save anyway', description: 'fix it later with Edit Connection', value: 'save' as const },
+            { label: 'Edit', description: 'go through the steps again, with what you typed', value: 'edit' as const },
+            { label: 'Cancel', description: 'save nothing', value: 'cancel' as const },
+          ],
+          { title: `${message}${hint ? ` — ${hint}` : ''}`, placeHolder: hint },
+        ),
+      );
+      if (choice === 'cancel') throw new Cancelled();
+      if (choice === 'save') break;
+      input = await prompt(s, input);
     }
   }
   const { password, ...config } = input;

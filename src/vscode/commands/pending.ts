@@ -180,21 +180,35 @@ export async function autoClaim(s: Services, node?: unknown, args?: { consumer?:
   return r;
 }
 
-/** Dead-letter the selected pending entries (atomic per entry: XADD to the DLQ + XACK). */
+/** The reason offered when dead-lettering from the tree. */
+export const DEFAULT_DEAD_LETTER_REASON = 'dead-lettered from VS Code';
+
+/** Dead-letter the selected pending entries (atomic per entry: XADD to the DLQ + XACK), asking for the reason recorded as their error. */
 export async function deadLetterPending(s: Services, node?: unknown, selected?: unknown[], args?: { dlq?: string; reason?: string }): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[]; gone: string[] }> {
   const entries = selection(node, selected, PendingEntryNode);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to dead-letter them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'dead-letter');
   const dlq = args?.dlq ?? `${stream}:dlq`;
+  // The reason is recorded as each dead letter's error (x-dlq-error), shown when replaying.
+  const reason =
+    args?.reason ??
+    required(
+      await s.ui.input({
+        title: `Dead-letter ${plural(entries.length, 'pending entry', 'pending entries')} to "${dlq}": reason`,
+        prompt: 'Recorded as the error of each dead letter, and shown when you replay it',
+        value: DEFAULT_DEAD_LETTER_REASON,
+        validate: (v) => (v.trim() ? undefined : 'A reason is required'),
+      }),
+    ).trim();
   await confirmImpact(s, session, {
     message: `Dead-letter ${plural(entries.length, 'pending entry', 'pending entries')} of group "${group}" to "${dlq}"?`,
-    detail: 'Each entry is copied to the dead-letter stream with its origin, group, id, delivery count and reason, and acknowledged, atomically. Replay it later from the dead-letter stream.',
+    detail: `Each entry is copied to the dead-letter stream with its origin, group, id, delivery count and the reason "${reason}", and acknowledged, atomically. Replay it later from the dead-letter stream.`,
     button: 'Dead-letter',
     typeName: stream,
   });
   const t = await opTarget(session);
-  const r = await ops.deadLetter(t, stream, group, entries.map((e) => e.entry.id), { dlq, reason: args?.reason ?? 'dead-lettered from VS Code' });
+  const r = await ops.deadLetter(t, stream, group, entries.map((e) => e.entry.id), { dlq, reason });
   s.ui.info(
     `Moved ${plural(r.moved.length, 'entry', 'entries')} to ${dlq}${r.skipped.length ? `; ${r.skipped.length} no longer pending: ${r.skipped.join(', ')}` : ''}` +
       `${r.gone.length ? `; not moved, their message was deleted from the stream (ack them instead): ${r.gone.join(', ')}` : ''}.`,

@@ -273,14 +273,14 @@ describe('(extension) commands on queues', function () {
 
   it('dead-letters selected entries and replays them to their origin', async () => {
     const nodes = await pendingNodes();
-    await run('redisQueues.pending.deadLetter', [true], nodes[0], [nodes[0], nodes[1]]);
+    await run('redisQueues.pending.deadLetter', [DEFAULT, true], nodes[0], [nodes[0], nodes[1]]);
     assert.equal(await client.xlen(`${s}:dlq`), 2);
     assert.equal(await pel(), 4);
     const dlqNode = await path(conn, 'Streams', `${s}:dlq`);
-    const dry = await run('redisQueues.dlq.replay', ['100', false], dlqNode);
-    assert.match(dry.ui.asked[1]!.text, new RegExp(`Replay 2 dead-lettered entries .* Dry run: 2 → ${s.replace(/[{}]/g, '\\$&')}`));
+    const dry = await run('redisQueues.dlq.replay', ['all', '100', false], dlqNode);
+    assert.match(dry.ui.asked[2]!.text, new RegExp(`Replay 2 dead-lettered entries .* Dry run: 2 → ${s.replace(/[{}]/g, '\\$&')}`));
     assert.equal(await client.xlen(`${s}:dlq`), 2, 'cancelling the replay changes nothing');
-    await run('redisQueues.dlq.replay', ['100', true], dlqNode);
+    await run('redisQueues.dlq.replay', ['all', '100', true], dlqNode);
     assert.equal(await client.xlen(`${s}:dlq`), 0);
     assert.equal(await client.xlen(s), 12);
     const last = (await client.xrevrange(s, '+', '-', 'COUNT', 1))[0]![1];
@@ -303,11 +303,11 @@ describe('(extension) commands on queues', function () {
     const pending = await kids(await path(conn, 'Streams', m, 'Groups', 'g', 'bob'));
     const copied = JSON.parse((await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', pending[0]))!) as { pairs: unknown };
     assert.ok(sameRaw(fromJsonPairs(copied.pairs), want), 'copy-as-JSON of a pending entry is lossless');
-    await run('redisQueues.pending.deadLetter', [true], pending[0], [pending[0]]);
+    await run('redisQueues.pending.deadLetter', [DEFAULT, true], pending[0], [pending[0]]);
     const dlqEntry = parseEntries(await client.xrangeBuffer(`${m}:dlq`, '-', '+'))[0]!;
     assert.ok(sameRaw(splitDeadLetter(dlqEntry).raw, want), 'the dead letter keeps the message verbatim');
     api.services.provider.refresh();
-    await run('redisQueues.dlq.replay', ['100', true], await path(conn, 'Streams', `${m}:dlq`));
+    await run('redisQueues.dlq.replay', ['all', '100', true], await path(conn, 'Streams', `${m}:dlq`));
     const back = parseEntries(await client.xrevrangeBuffer(m, '+', '-', 'COUNT', 1))[0]!;
     assert.ok(sameRaw(back.raw, [...want, ...rawOf('x-replay-count', '1', 'x-replay-of', id)]), 'replay writes the message, then its bookkeeping');
     api.services.provider.refresh();
@@ -415,5 +415,161 @@ describe('(extension) commands on queues', function () {
     assert.equal(await vscode.env.clipboard.readText(), json);
     const cli = await vscode.commands.executeCommand<string>('redisQueues.copyRedisCli', nodes[0]);
     assert.equal(cli, `redis-cli -u ${process.env.REDIS_URL} XPENDING ${s} g ${ids[0]} ${ids[0]} 1`);
+  });
+
+  // ---- dead-letter reason, replay preview, publish without trimming, add-connection test ----
+
+  /** The dead letters of `${s}:dlq`: id → { error, originalId }. */
+  const deadLetters = async () =>
+    ((await client.xrange(`${s}:dlq`, '-', '+')) as [string, string[]][]).map(([id, flat]) => ({ id, error: flat[flat.indexOf('x-dlq-error') + 1], originalId: flat[flat.indexOf('x-dlq-id') + 1] }));
+
+  it('dead-letter asks for a reason (default "dead-lettered from VS Code") and records it as the error; cancelling it moves nothing', async () => {
+    const nodes = await pendingNodes();
+    const cancelled = await run('redisQueues.pending.deadLetter', [undefined], nodes[0], [nodes[0]]);
+    assert.deepEqual(cancelled.ui.asked.map((a) => a.kind), ['input'], 'nothing asked after the reason was dismissed');
+    const q = cancelled.ui.asked[0]!;
+    assert.match(q.text, /^Dead-letter 1 pending entry to ".*:dlq": reason Recorded as the error/);
+    assert.equal(q.value, 'dead-lettered from VS Code');
+    assert.match(q.validate!('  ')!, /A reason is required/);
+    assert.equal(await client.exists(`${s}:dlq`), 0);
+    assert.equal(await pel(), 6);
+
+    const typed = await run('redisQueues.pending.deadLetter', ['payload has no price', true], nodes[0], [nodes[0], nodes[1]]);
+    assert.deepEqual(typed.ui.asked.map((a) => a.kind), ['input', 'confirm']);
+    assert.match(typed.ui.asked[1]!.text, /Dead-letter 2 pending entries of group "g" .* the reason "payload has no price"/);
+    const kept = await run('redisQueues.pending.deadLetter', [DEFAULT, true], nodes[2], [nodes[2]]);
+    assert.equal(kept.ui.asked.length, 2);
+    assert.deepEqual((await deadLetters()).map((d) => [d.originalId, d.error]), [[ids[0], 'payload has no price'], [ids[1], 'payload has no price'], [ids[2], 'dead-lettered from VS Code']]);
+    assert.equal(await pel(), 3);
+  });
+
+  it('replay first previews each entry (error, origin, deliveries, all ticked), then asks the rate (100/s), then confirms; only ticked entries move', async () => {
+    const nodes = await pendingNodes();
+    await run('redisQueues.pending.deadLetter', ['bad total', true], nodes[0], [nodes[0], nodes[1], nodes[2]]);
+    const letters = await deadLetters();
+    assert.equal(letters.length, 3);
+    const dlqNode = await path(conn, 'Streams', `${s}:dlq`);
+    // A prompter that also records which preview items came ticked.
+    let ticked: boolean[] = [];
+    const ui = scripted([DEFAULT, true]);
+    api.services.ui = {
+      ...ui,
+      async pickMany<T>(items: PickItem<T>[], o: { title: string }) {
+        ticked = items.map((i) => Boolean(i.picked));
+        ui.asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`) });
+        return [items[0]!.value, items[2]!.value];
+      },
+    };
+    const r = await vscode.commands.executeCommand<{ replayed: { id: string }[] }>('redisQueues.dlq.replay', dlqNode);
+    assert.deepEqual(ui.asked.map((a) => a.kind), ['pickMany', 'input', 'confirm'], 'preview, then rate, then confirmation');
+    const preview = ui.asked[0]!;
+    assert.match(preview.text, /^Replay preview: 3 entries of ".*:dlq" would go back to their origin \(untick to leave some\)/);
+    assert.deepEqual(ticked, [true, true, true], 'all ticked by default');
+    const esc = s.replace(/[{}]/g, '\\$&');
+    for (const [i, item] of preview.items!.entries()) {
+      assert.equal(item.split(' ')[0], letters[i]!.id);
+      assert.match(item, new RegExp(`→ ${esc} · delivered 1× · bad total$`));
+    }
+    assert.match(ui.asked[1]!.text, /^Replay rate \(entries per second\)/);
+    assert.equal(ui.asked[1]!.value, '100');
+    assert.match(ui.asked[2]!.text, new RegExp(`^Replay 2 dead-lettered entries .* Dry run: 2 → ${esc}.* at most 100/s`));
+    assert.deepEqual(r!.replayed.map((x) => x.id), [letters[0]!.id, letters[2]!.id]);
+    assert.deepEqual((await deadLetters()).map((d) => d.id), [letters[1]!.id], 'the unticked entry stays in the DLQ');
+    assert.equal(await client.xlen(s), 12);
+  });
+
+  it('replay of DLQ entries multi-selected in the tree previews just those; unticking all moves nothing', async () => {
+    const nodes = await pendingNodes();
+    await run('redisQueues.pending.deadLetter', [DEFAULT, true], nodes[0], [nodes[0], nodes[1], nodes[2]]);
+    const letters = await deadLetters();
+    api.services.provider.refresh();
+    const entries = await kids(await path(conn, 'Streams', `${s}:dlq`, 'Entries'));
+    const pick = (id: string) => entries.find((e) => label(e) === id)!;
+    const sel = [pick(letters[0]!.id), pick(letters[1]!.id)];
+    const none = await run('redisQueues.dlq.replay', [[]], sel[0], sel);
+    assert.deepEqual(none.ui.asked.map((a) => a.kind), ['pickMany']);
+    assert.deepEqual(none.ui.asked[0]!.items!.map((i) => i.split(' ')[0]), [letters[0]!.id, letters[1]!.id]);
+    assert.match(none.ui.asked[0]!.items![0]!, /dead-lettered from VS Code$/);
+    assert.equal((await deadLetters()).length, 3, 'nothing ticked: nothing moved');
+    const r = await run<{ replayed: { id: string }[] }>('redisQueues.dlq.replay', ['all', '50', true], sel[0], sel);
+    assert.match(r.ui.asked[2]!.text, /^Replay 2 dead-lettered entries .* at most 50\/s/);
+    assert.deepEqual(r.result!.replayed.map((x) => x.id), [letters[0]!.id, letters[1]!.id]);
+    assert.deepEqual((await deadLetters()).map((d) => d.id), [letters[2]!.id]);
+  });
+
+  it('Publish Test Message asks only for the fields (stream given), then Publish / Publish with trimming…; trimming only when chosen', async () => {
+    const session = { session: api.services.sessions.get(conn) };
+    const plain = await run<string>('redisQueues.publish', ['x=1', false], session, { stream: s });
+    assert.ok(plain.result);
+    assert.deepEqual(plain.ui.asked.map((a) => a.kind), ['input', 'pick']);
+    assert.match(plain.ui.asked[0]!.text, /^Publish to ".*": fields/);
+    assert.deepEqual(plain.ui.asked[1]!.items, ['$(send) Publish', '$(filter) Publish with trimming…']);
+    assert.ok(!plain.ui.asked.some((a) => /trim/i.test(a.text)), 'no question about trimming');
+    assert.equal(await client.xlen(s), 11, 'nothing trimmed');
+    const trimmed = await run<string>('redisQueues.publish', ['x=2', true, '=4'], session, { stream: s });
+    assert.ok(trimmed.result);
+    assert.match(trimmed.ui.asked[2]!.text, /^Trim: ~N keeps about N entries/);
+    assert.equal(await client.xlen(s), 4, 'trimmed to exactly 4 when asked');
+    // args.trim asks for the trim without the pick.
+    const flagged = await run<string>('redisQueues.publish', ['x=3', '=3'], session, { stream: s, trim: true });
+    assert.deepEqual(flagged.ui.asked.map((a) => a.kind), ['input', 'input']);
+    assert.equal(await client.xlen(s), 3);
+  });
+
+  it('add connection numbers its steps 1/6 … 6/6 consistently, and the picks offer ← Back', async () => {
+    const name = `steps-${prefix}`;
+    const url = process.env.REDIS_URL!;
+    const back = (items: PickItem<unknown>[]) => items.find((i) => i.label === '← Back')!.value;
+    const r = await run<string>('redisQueues.connection.add', [name, 'redis://127.0.0.1:1', back, url, 'standalone', DEFAULT, DEFAULT, ['\u0000back'], DEFAULT, []]);
+    try {
+      assert.equal(r.result, name);
+      const steps = r.ui.asked.filter((a) => a.kind !== 'pick' || a.items!.includes('standalone')).map((a) => /\((\d)\/(\d)\)/.exec(a.text));
+      assert.ok(steps.every(Boolean), `a question without a step number: ${r.ui.asked.map((a) => a.text).join(' | ')}`);
+      assert.deepEqual(steps.map((m) => m![2]), steps.map(() => '6'), 'every step out of 6');
+      assert.deepEqual(steps.map((m) => Number(m![1])), [1, 2, 3, 2, 3, 4, 5, 6, 5, 6], 'Back goes one step back');
+      assert.ok(r.ui.asked[2]!.items!.includes('← Back'));
+      assert.equal(r.ui.asked[3]!.value, 'redis://127.0.0.1:1', 'going back keeps what was typed');
+      assert.match(r.ui.infos[0]!, /^Connected to .*: Redis /);
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    }
+  });
+
+  it('add connection tests before saving; a failure offers Save anyway / Edit / Cancel with a hint (ECONNREFUSED: nothing listens)', async () => {
+    const name = `failing-${prefix}`;
+    const url = process.env.REDIS_URL!;
+    const saved = () => vscode.workspace.getConfiguration('redisQueues').inspect<{ name: string; url: string }[]>('connections')!.globalValue?.find((c) => c.name === name);
+    const refused = [name, 'redis://127.0.0.1:1', 'standalone', '', '', []];
+    const cancelled = await run<string>('redisQueues.connection.add', [...refused, 'cancel']);
+    assert.equal(cancelled.result, undefined);
+    const offer = cancelled.ui.asked.at(-1)!;
+    assert.equal(offer.kind, 'pick');
+    assert.deepEqual(offer.items, ['Save anyway', 'Edit', 'Cancel']);
+    assert.match(offer.text, /ECONNREFUSED/);
+    assert.match(offer.text, /Nothing listens at 127\.0\.0\.1:1: is Redis running, and on this port\?/);
+    assert.equal(saved(), undefined, 'Cancel saves nothing');
+    // Edit: the steps again, filled with what was typed; fixed, it connects and saves.
+    const edited = await run<string>('redisQueues.connection.add', [...refused, 'edit', DEFAULT, url, 'standalone', DEFAULT, DEFAULT, []]);
+    try {
+      assert.equal(edited.result, name);
+      const again = edited.ui.asked.slice(7);
+      assert.equal(again[0]!.value, name);
+      assert.equal(again[1]!.value, 'redis://127.0.0.1:1');
+      assert.equal(saved()!.url, url);
+      assert.match(edited.ui.infos[0]!, /^Connected to /);
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    }
+    const anyway = await run<string>('redisQueues.connection.add', [...refused, 'save']);
+    try {
+      assert.equal(anyway.result, name);
+      assert.equal(saved()!.url, 'redis://127.0.0.1:1', 'Save anyway keeps it as typed');
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    }
+    // The other usual causes get their hint too.
+    const { connectionHint } = await import('../../../src/vscode/commands/connections');
+    assert.match(connectionHint('Cannot connect to 10.0.0.9:6379: connect ETIMEDOUT 10.0.0.9:6379', 'redis://10.0.0.9:6379')!, /No answer from 10\.0\.0\.9:6379/);
+    assert.match(connectionHint('Authentication failed for x: WRONGPASS invalid username-password pair or user is disabled.', 'redis://h:1')!, /Wrong username or password/);
   });
 });
