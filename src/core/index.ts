@@ -9,6 +9,7 @@ export * from './discovery';
 export * from './health';
 export * from './render';
 export * from './sandbox';
+export * from './sandboxHa';
 export * from './demo';
 export * from './queue';
 export * from './ops';

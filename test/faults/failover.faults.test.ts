@@ -1,0 +1,304 @@
+// Fault suite: failovers of a replicated deployment under live traffic. Per row a fresh
+// deployment (a Sentinel set: master + 1 replica + 3 Sentinels, quorum 2, down-after 2000 ms; or
+// a Cluster of 3 masters + 3 replicas, cluster-node-timeout 2000 ms), a producer publishing one
+// numbered message at a time at ~250/s for ~6 s, a StreamWorker and a tail; the fault at +2 s:
+// SENTINEL FAILOVER, SIGKILL of the Sentinel master, SIGKILL of the Cluster master of the
+// stream's slot (its replica is promoted). A killed node is restarted once its replacement is
+// master (a supervisor would), so that it rejoins as a replica. Each row runs with the producer's
+// `durability` option off and on (WAIT for 1 replica, 500 ms).
+//
+// What must hold whatever the timing is asserted: the tail keeps going (it sees messages
+// published once the deployment has settled), the worker handles every acknowledged message still
+// in the stream, nothing is handled twice before the fault, and with durability on no
+// acknowledged publish is lost. Everything else (acknowledged publishes the failover lost, time
+// back to work, redeliveries after the failover) is recorded in .test-output/faults.md.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { open, quit, type ConnectionOptions } from '../../src/core/connection';
+import { StreamProducer, StreamWorker, tailStream, type StreamProducerOptions } from '../../src/core/queue';
+import { startSandboxCluster } from '../../src/core/sandbox';
+import { startSandboxSentinel } from '../../src/core/sandboxHa';
+import { record } from './hooks';
+import { fmtMs, sleep } from './support';
+
+const GROUP = 'g';
+/** Producer run, ms; the fault comes FAULT_AT ms into it. */
+const PUBLISH_MS = 6000;
+const FAULT_AT = 2000;
+/** Publishes per second (one at a time). */
+const RATE = 250;
+/** Messages published once the deployment has settled: the tail and the worker must see them. */
+const PROBES = 20;
+/** Bounds of the waits after the producer stops. */
+const SETTLE_MS = 30_000;
+const DRAIN_MS = 30_000;
+
+/** One deployment under test, with its fault. */
+interface Deployment {
+  connection: ConnectionOptions;
+  /** Injects the fault; resolves to when it happened and what it hit. */
+  fault(): Promise<{ at: number; what: string }>;
+  /**
+   * After the fault: waits for the replacement master (resolving to when it was seen), restarts
+   * a killed node, and waits until the deployment is settled.
+   */
+  recover(): Promise<{ newMasterAt: number; settledAt: number }>;
+  stop(): Promise<void>;
+}
+
+interface Handled {
+  n: string;
+  id: string;
+  at: number;
+  deliveries: number;
+}
+
+type Kind = 'sentinel-failover' | 'sentinel-kill' | 'cluster-kill';
+
+const LABELS: Record<Kind, string> = {
+  'sentinel-failover': 'Sentinel: SENTINEL FAILOVER',
+  'sentinel-kill': 'Sentinel: master SIGKILL',
+  'cluster-kill': 'Cluster: SIGKILL of the stream\'s master (replica promoted)',
+};
+
+async function deploy(kind: Kind, stream: string): Promise<Deployment> {
+  if (kind === 'cluster-kill') {
+    const c = await startSandboxCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 2000 });
+    let victim: Awaited<ReturnType<typeof c.masterOf>> | undefined;
+    return {
+      connection: { url: c.url, mode: 'cluster', clientName: 'fo' },
+      async fault() {
+        victim = await c.masterOf(stream);
+        await c.kill(victim, 'SIGKILL');
+        return { at: Date.now(), what: `master ${victim.port}${victim === c.nodes[0] ? ' (the seed node)' : ''}` };
+      },
+      async recover() {
+        await c.waitOk({ timeoutMs: SETTLE_MS, synced: false });
+        const newMasterAt = Date.now();
+        if (victim) await c.restart(victim);
+        await c.waitOk({ timeoutMs: SETTLE_MS });
+        return { newMasterAt, settledAt: Date.now() };
+      },
+      stop: () => c.stop(),
+    };
+  }
+  const s = await startSandboxSentinel({ replicas: 1, sentinels: 3, quorum: 2, downAfterMs: 2000 });
+  let old: Awaited<ReturnType<typeof s.master>> | undefined;
+  return {
+    connection: { ...s.connection, clientName: 'fo' },
+    async fault() {
+      if (kind === 'sentinel-failover') {
+        old = await s.master();
+        const at = Date.now();
+        await s.failover();
+        return { at, what: `master ${old.port}` };
+      }
+      old = await s.killMaster('SIGKILL');
+      return { at: Date.now(), what: `master ${old.port}` };
+    },
+    async recover() {
+      await s.waitForNewMaster(old!, SETTLE_MS);
+      const newMasterAt = Date.now();
+      if (!old!.running) await s.restart(old!);
+      await s.waitSettled(SETTLE_MS);
+      return { newMasterAt, settledAt: Date.now() };
+    },
+    stop: () => s.stop(),
+  };
+}
+
+/** Counts per error name (for the notes). */
+function histogram(names: string[]): string {
+  const m = new Map<string, number>();
+  for (const n of names) m.set(n, (m.get(n) ?? 0) + 1);
+  return [...m].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+}
+
+const idMs = (id: string) => Number(id.split('-')[0]);
+
+describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
+  this.timeout(120_000);
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+  });
+
+  for (const kind of ['sentinel-failover', 'sentinel-kill', 'cluster-kill'] as const) {
+    for (const durable of [false, true]) {
+      it(`${LABELS[kind]}, durability ${durable ? 'on (1 replica, 500 ms)' : 'off'}`, async () => {
+        const stream = `{fo:${kind}:${randomUUID().slice(0, 6)}}`;
+        const d = await deploy(kind, stream);
+        cleanup.push(() => d.stop());
+
+        // The worker: records every handling.
+        const handled: Handled[] = [];
+        const workerErrors: string[] = [];
+        const worker = new StreamWorker({
+          connection: d.connection,
+          stream,
+          group: GROUP,
+          consumer: 'fo-worker',
+          startId: '0',
+          concurrency: 8,
+          blockMs: 1000,
+          claimMinIdleMs: 0,
+          handler: (m) => {
+            handled.push({ n: String(m.fields['n']), id: m.id, at: Date.now(), deliveries: m.deliveries });
+          },
+        });
+        worker.on('error', (e) => workerErrors.push(e.code));
+        await worker.start();
+        cleanup.push(() => worker.stop());
+
+        // The tail: records what it saw, and how it ended if it did.
+        const seen: { n: string; id: string; at: number }[] = [];
+        let tailEnd: string | undefined;
+        const tail = tailStream({ connection: d.connection, stream, from: '0', blockMs: 1000 });
+        cleanup.push(async () => tail.close());
+        const tailing = (async () => {
+          try {
+            for await (const e of tail) seen.push({ n: String(e.fields?.['n']), id: e.id, at: Date.now() });
+            tailEnd ??= 'closed';
+          } catch (e) {
+            tailEnd = `${(e as Error).name}: ${(e as Error).message}`;
+          }
+        })();
+
+        // The producer: one message at a time, ~RATE/s; only acknowledged publishes are remembered.
+        const options: StreamProducerOptions = { stream, ...(durable ? { durability: { replicas: 1, timeoutMs: 500 } } : {}) };
+        const producer = await StreamProducer.open(d.connection, options);
+        cleanup.push(() => producer.close());
+        const acked = new Map<string, { id: string; at: number }>();
+        const refused: string[] = [];
+        let next = 0;
+        const publishOne = async (): Promise<boolean> => {
+          const n = String(next++);
+          try {
+            const id = await producer.publish({ n });
+            acked.set(n, { id, at: Date.now() });
+            return true;
+          } catch (e) {
+            refused.push((e as Error).name === 'QueueError' ? `${(e as { code?: string }).code}` : (e as Error).name);
+            return false;
+          }
+        };
+
+        const t0 = Date.now();
+        let faultInfo: { at: number; what: string } | undefined;
+        let recovery: Promise<{ newMasterAt: number; settledAt: number }> | undefined;
+        const faultTimer = sleep(FAULT_AT).then(async () => {
+          faultInfo = await d.fault();
+          recovery = d.recover();
+          recovery.catch(() => undefined);
+        });
+        let due = t0;
+        while (Date.now() - t0 < PUBLISH_MS) {
+          await publishOne();
+          due = Math.max(Date.now(), due + 1000 / RATE);
+          await sleep(due - Date.now());
+        }
+        const publishedUntil = Date.now();
+        await faultTimer;
+        const { at: faultAt, what } = faultInfo!;
+        const { newMasterAt, settledAt } = await recovery!;
+
+        // Probes, once settled: the tail and the worker must see them.
+        const probes: string[] = [];
+        const probeDeadline = Date.now() + 10_000;
+        while (probes.length < PROBES && Date.now() < probeDeadline) {
+          const n = String(next);
+          if (await publishOne()) probes.push(n);
+          else await sleep(100);
+        }
+
+        // What the deployment kept, and waiting (bounded) for the worker and the tail.
+        const admin = await open(d.connection);
+        cleanup.push(() => quit(admin));
+        const entries = await admin.xrange(stream, '-', '+');
+        const inStream = new Map<string, string[]>();
+        for (const [id, f] of entries) {
+          const n = f[f.indexOf('n') + 1]!;
+          inStream.set(n, [...(inStream.get(n) ?? []), id]);
+        }
+        const ackedLost = [...acked.keys()].filter((n) => !inStream.has(n));
+        const expected = [...acked.keys()].filter((n) => inStream.has(n));
+        const handledNs = () => new Set(handled.map((h) => h.n));
+        const drainStart = Date.now();
+        while (Date.now() - drainStart < DRAIN_MS) {
+          const h = handledNs();
+          const seenNs = new Set(seen.map((s) => s.n));
+          if (expected.every((n) => h.has(n)) && (tailEnd !== undefined || probes.every((n) => seenNs.has(n)))) break;
+          await sleep(100);
+        }
+        await sleep(300); // late redeliveries, if any, show up in the counts
+        const pending = Number(((await admin.call('XPENDING', stream, GROUP)) as unknown[])[0]);
+
+        // Figures.
+        const byN = new Map<string, Handled[]>();
+        for (const h of handled) byN.set(h.n, [...(byN.get(h.n) ?? []), h]);
+        const h = handledNs();
+        const lost = [...acked.keys()].filter((n) => !h.has(n));
+        const unhandledInStream = expected.filter((n) => !h.has(n));
+        let extra = 0;
+        let redelivered = 0;
+        let publishedTwice = 0;
+        const beforeFault: string[] = [];
+        for (const [n, runs] of byN) {
+          if (runs.length < 2) continue;
+          extra += runs.length - 1;
+          if (new Set(runs.map((r) => r.id)).size > 1) publishedTwice++;
+          else if (runs.filter((r) => r.at < faultAt).length >= 2) beforeFault.push(n);
+          else redelivered++;
+        }
+        // Back to work: the first message written on the new master (in the final stream, with an
+        // id from after the fault, or after the new master was seen for a planned failover, whose
+        // old master keeps taking writes that are later thrown away) handled after the fault.
+        const from = kind === 'sentinel-failover' ? newMasterAt : faultAt;
+        const onNew = handled.filter((x) => x.at >= faultAt && idMs(x.id) >= from && inStream.get(x.n)?.includes(x.id));
+        const backToWork = onNew.length ? Math.min(...onNew.map((x) => x.at)) - faultAt : undefined;
+        const ackedOnNew = [...acked].filter(([n, a]) => a.at >= faultAt && idMs(a.id) >= from && inStream.get(n)?.includes(a.id)).map(([, a]) => a.at);
+        const firstAckOnNew = ackedOnNew.length ? Math.min(...ackedOnNew) - faultAt : undefined;
+        const seenAfter = seen.filter((s) => s.at > faultAt).length;
+        const seenIds = new Set(seen.map((s) => s.id));
+        const tailMissed = entries.filter(([id]) => !seenIds.has(id)).length;
+        const seenNs = new Set(seen.map((s) => s.n));
+        const tailGotProbes = probes.length > 0 && probes.every((n) => seenNs.has(n));
+        const ackedAfterFault = [...acked.values()].filter((a) => a.at > faultAt).length;
+        record({
+          fault: `${LABELS[kind]}, durability ${durable ? 'on' : 'off'}`,
+          runs: 1,
+          messages: acked.size,
+          lost: lost.length,
+          duplicates: extra,
+          recovery: `back to work ${fmtMs(backToWork)}`,
+          notes: [
+            `acknowledged lost ${ackedLost.length}`,
+            `redelivered after the fault ${redelivered}`,
+            publishedTwice ? `published twice ${publishedTwice}` : '',
+            `acknowledged after the fault ${ackedAfterFault} (until +${((publishedUntil - faultAt) / 1000).toFixed(1)} s)`,
+            `refused publishes: ${histogram(refused)}`,
+            `new master seen +${fmtMs(newMasterAt - faultAt)}, first publish acknowledged there +${fmtMs(firstAckOnNew)}, settled +${fmtMs(settledAt - faultAt)}`,
+            tailEnd ? `TAIL ENDED: ${tailEnd.slice(0, 120)}` : `tail kept going (${seenAfter} seen after the fault, ${tailMissed} of the final stream not seen)`,
+            `pending at the end ${pending}`,
+            `worker error events: ${histogram(workerErrors)}`,
+            `fault: ${what}`,
+          ].filter(Boolean).join('; '),
+        });
+
+        await worker.stop();
+        tail.close();
+        await tailing;
+
+        assert.equal(tailEnd === undefined || tailEnd === 'closed', true, `the tail ended: ${tailEnd}`);
+        assert.ok(tailGotProbes, `the tail saw the ${probes.length} messages published once the deployment settled (it saw ${probes.filter((n) => seenNs.has(n)).length})`);
+        assert.equal(probes.length, PROBES, 'the settled deployment acknowledged every probe');
+        assert.deepEqual(unhandledInStream, [], 'every acknowledged message still in the stream was handled');
+        assert.deepEqual(beforeFault, [], 'no message was handled twice before the fault');
+        if (durable) {
+          assert.deepEqual(ackedLost, [], 'durability on: no acknowledged publish lost');
+          assert.deepEqual(lost, [], 'durability on: every acknowledged message handled');
+        }
+      });
+    }
+  }
+});
