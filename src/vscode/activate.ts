@@ -9,6 +9,7 @@ import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
+import { registerDebugConsumer } from './debug/debugConsumers';
 import type { Node } from './tree/node';
 import { RefreshManager } from './tree/refreshManager';
 import { vscodePrompter } from './ui';
@@ -36,6 +37,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     sandbox,
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),
+    registerDebugConsumer(),
     ...registerProducerFiles(services),
   );
   void vscode.commands.executeCommand('setContext', 'redisQueues:activated', true);

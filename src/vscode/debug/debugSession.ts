@@ -1,0 +1,348 @@
+import * as vscode from 'vscode';
+import { close, entryToJson, formatDuration, idTime, open, toQueueError, type OpTarget, type RedisClient, type StreamEntry } from '../../core';
+import * as ops from '../../core/ops';
+import type { Session } from '../connections/session';
+import type { Services } from '../services';
+
+/** The scheme of the one read-only document each debug consumer session shows (never an Untitled one). */
+export const DEBUG_SCHEME = 'redis-queues-debug';
+
+/**
+ * How long one XREADGROUP BLOCK waits while no message comes (on the session's own connection).
+ * Between two reads the session notices Next (re-read own pending); Stop closes the connection at once.
+ */
+const BLOCK_MS = 1000;
+
+export type DebugEntry = StreamEntry & { deliveries: number };
+/** Where a shown message came from: the consumer's own pending entries, or a new delivery (`>`). */
+export type DebugSource = 'pending' | 'new';
+export type DebugOutcome = 'acked' | 'left' | 'deadLettered';
+
+export type DebugState =
+  | { kind: 'reading'; source: DebugSource }
+  | { kind: 'showing'; entry: DebugEntry; source: DebugSource; note?: string }
+  | { kind: 'acting'; entry: DebugEntry; source: DebugSource; action: string }
+  | { kind: 'waiting'; note?: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'ended'; reason: string };
+
+/** What the programmatic form (`steps`) reports, as before: one record per message acted on. */
+export interface HandledStep {
+  id: string;
+  action: 'ack' | 'leave' | 'deadLetter' | 'next' | 'pending' | 'stop';
+}
+
+export interface DebugSummary {
+  messages: number;
+  acked: number;
+  left: number;
+  deadLettered: number;
+  /** "Session ended: 3 messages (1 acked, 1 left pending, 1 dead-lettered)" */
+  text: string;
+}
+
+export const DEFAULT_DLQ_REASON = 'dead-lettered while debugging';
+const SETTLED = new Set<DebugState['kind']>(['showing', 'waiting', 'error', 'ended']);
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * A debug consumer session: joins `group` on `stream` as `consumer` and shows one message at a
+ * time in its own read-only document (scheme {@link DEBUG_SCHEME}), refreshed in place. It reads
+ * the consumer's own pending entries first, then new ones, on a blocking connection of its own
+ * (never the tree's). Actions come from the editor title and the status bar, so focus can move
+ * anywhere: the session ends only on Stop or when its document's tab is closed, and then says so
+ * in the document and in a message.
+ */
+export class DebugConsumerSession implements vscode.Disposable {
+  state: DebugState = { kind: 'reading', source: 'pending' };
+  readonly handled: HandledStep[] = [];
+  /** Final outcome per message id (a message left pending and acked later counts as acked). */
+  readonly outcomes = new Map<string, DebugOutcome>();
+  readonly uri: vscode.Uri;
+  readonly startedAt = Date.now();
+  private phase: DebugSource = 'pending';
+  private cursor = '0';
+  private rescan = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private inFlight?: Promise<boolean>;
+  private readonly changed = new vscode.EventEmitter<DebugConsumerSession>();
+  readonly onDidChange = this.changed.event;
+  private readonly status: vscode.StatusBarItem;
+  private endedResolve!: () => void;
+  /** Resolves when the session has ended (Stop, or its document's tab closed). */
+  readonly ended = new Promise<void>((r) => (this.endedResolve = r));
+
+  constructor(
+    private readonly s: Services,
+    readonly session: Session,
+    readonly stream: string,
+    readonly group: string,
+    readonly consumer: string,
+    private readonly blocking: RedisClient,
+    readonly n: number,
+  ) {
+    const name = `${consumer} · ${stream} › ${group}`.replace(/[/\\?#%]/g, '_');
+    // The tab shows the path's last segment; the language (JSON with comments) is set when shown.
+    this.uri = vscode.Uri.from({ scheme: DEBUG_SCHEME, path: `/Debug ${name}`, query: `session=${n}` });
+    this.status = vscode.window.createStatusBarItem(`redisQueues.debug.${n}`, vscode.StatusBarAlignment.Left, 100);
+    this.status.name = 'Redis Queues: debug consumer';
+    this.status.command = { title: 'Debug Consumer Actions', command: 'redisQueues.debug.actions', arguments: [this.uri] };
+    this.updateStatus();
+    this.status.show();
+  }
+
+  /** Opens the session's blocking connection (closed when it ends). */
+  static async connect(s: Services, session: Session): Promise<RedisClient> {
+    const options = await s.store.resolve(session.entry);
+    return open(options, 'blocking');
+  }
+
+  get live(): boolean {
+    return this.state.kind !== 'ended';
+  }
+
+  get summary(): DebugSummary {
+    let acked = 0;
+    let left = 0;
+    let deadLettered = 0;
+    for (const o of this.outcomes.values()) {
+      if (o === 'acked') acked++;
+      else if (o === 'left') left++;
+      else deadLettered++;
+    }
+    const messages = this.outcomes.size;
+    return { messages, acked, left, deadLettered, text: `Session ended: ${plural(messages, 'message')} (${acked} acked, ${left} left pending, ${deadLettered} dead-lettered)` };
+  }
+
+  /** Resolves once the session shows a message, waits for one, shows an error, or has ended. */
+  async settled(): Promise<DebugState> {
+    while (!SETTLED.has(this.state.kind)) {
+      await new Promise<void>((r) => {
+        const sub = this.onDidChange(() => {
+          sub.dispose();
+          r();
+        });
+      });
+    }
+    return this.state;
+  }
+
+  /** Starts the session's read loop (once). */
+  begin(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Ack & Next, Leave Pending & Next, Dead-letter (with a reason). False when no message is shown. */
+  async act(action: 'ack' | 'leave' | 'deadLetter', reason?: string): Promise<boolean> {
+    const st = this.state;
+    if (st.kind !== 'showing') return false;
+    const { entry, source } = st;
+    this.setState({ kind: 'acting', entry, source, action: action === 'ack' ? 'Acknowledging (XACK)…' : action === 'deadLetter' ? 'Dead-lettering…' : 'Leaving it pending…' });
+    const work = this.apply(action, entry, reason);
+    this.inFlight = work;
+    let done: boolean;
+    try {
+      done = await work;
+    } catch (e) {
+      if (this.live) this.setState({ kind: 'showing', entry, source, note: `Failed: ${toQueueError(e).message}` });
+      throw e;
+    } finally {
+      this.inFlight = undefined;
+    }
+    if (!done) {
+      this.setState({ kind: 'showing', entry, source, note: 'Not dead-lettered: its message was deleted from the stream.' });
+      return false;
+    }
+    this.handled.push({ id: entry.id, action });
+    this.s.provider.refresh();
+    if (!this.live) return true;
+    this.setState({ kind: 'reading', source: this.phase });
+    this.wakeUp();
+    return true;
+  }
+
+  private async apply(action: 'ack' | 'leave' | 'deadLetter', entry: DebugEntry, reason?: string): Promise<boolean> {
+    if (action === 'leave') {
+      this.outcomes.set(entry.id, 'left');
+      return true;
+    }
+    const t = await this.target();
+    if (action === 'ack') {
+      const r = await ops.ack(t, this.stream, this.group, [entry.id]);
+      if (r.notPending.length) this.s.ui.warn(`${entry.id} was no longer pending in "${this.group}" (acked or claimed meanwhile): nothing to ack.`);
+      this.outcomes.set(entry.id, 'acked');
+      return true;
+    }
+    const r = await ops.deadLetter(t, this.stream, this.group, [entry.id], { reason: reason ?? DEFAULT_DLQ_REASON, consumer: this.consumer });
+    if (r.gone.length) {
+      // Its body was deleted from the stream: refused here (the tree's Dead-letter… can force it).
+      this.s.ui.warn(`${entry.id} was deleted from "${this.stream}": not dead-lettered, it stays pending.`);
+      return false;
+    }
+    if (r.skipped.length) this.s.ui.warn(`${entry.id} was no longer pending in "${this.group}" (acked or claimed meanwhile): not dead-lettered.`);
+    else this.outcomes.set(entry.id, 'deadLettered');
+    return true;
+  }
+
+  /** Next (when no message is shown): re-read the consumer's own pending entries from the oldest, then new ones. */
+  next(): boolean {
+    const kind = this.state.kind;
+    if (kind !== 'waiting' && kind !== 'error') return false;
+    this.phase = 'pending';
+    this.cursor = '0';
+    this.rescan = true;
+    this.setState({ kind: 'reading', source: 'pending' });
+    // From 'waiting' the loop is in a blocked read and goes on when it returns (≤ BLOCK_MS).
+    if (kind === 'error') this.wakeUp();
+    return true;
+  }
+
+  /** Ends the session: a shown message stays pending; the connection is closed; the document says so. */
+  async stop(reason = 'stopped'): Promise<boolean> {
+    if (!this.live) return false;
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (!this.live) return false;
+    const st = this.state;
+    if (st.kind === 'showing') {
+      this.outcomes.set(st.entry.id, 'left');
+      this.handled.push({ id: st.entry.id, action: 'stop' });
+    }
+    this.setState({ kind: 'ended', reason });
+    close(this.blocking);
+    this.wakeUp();
+    this.status.dispose();
+    this.s.provider.refresh();
+    this.s.ui.info(`Debug consumer "${this.consumer}" on ${this.stream} › ${this.group}: ${this.summary.text}.`);
+    this.endedResolve();
+    return true;
+  }
+
+  dispose(): void {
+    void this.stop('the extension was deactivated');
+    this.changed.dispose();
+  }
+
+  private async target(): Promise<OpTarget> {
+    const insp = await this.session.inspector();
+    return { client: insp.client, readOnly: this.session.readOnly, name: this.session.name };
+  }
+
+  private setState(st: DebugState): void {
+    if (!this.live) return;
+    this.state = st;
+    this.updateStatus();
+    this.changed.fire(this);
+  }
+
+  private signal(): Promise<void> {
+    return new Promise((r) => (this.wake = r));
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /**
+   * The read loop, for the session's life: own pending entries after the cursor, then new ones
+   * (at once, then BLOCK on the session's own connection); after showing one, it waits for an action.
+   */
+  private async run(): Promise<void> {
+    const t: OpTarget = { client: this.blocking, readOnly: this.session.readOnly, name: this.session.name };
+    let waited = false;
+    while (this.live) {
+      try {
+        let entry: DebugEntry | null = null;
+        let source: DebugSource = 'new';
+        if (this.phase === 'pending') {
+          entry = await ops.readOne(t, this.stream, this.group, this.consumer, { ownPending: true, after: this.cursor });
+          if (entry) {
+            this.cursor = entry.id;
+            source = 'pending';
+          } else {
+            this.phase = 'new';
+          }
+        }
+        if (!entry) {
+          this.rescan = false;
+          entry = await ops.readOne(t, this.stream, this.group, this.consumer, waited ? { blockMs: BLOCK_MS } : {});
+        }
+        if (!this.live) return;
+        if (entry) {
+          this.rescan = false;
+          this.setState({ kind: 'showing', entry, source });
+          await this.signal();
+          waited = false;
+          continue;
+        }
+        if (this.rescan) {
+          waited = false;
+          continue;
+        }
+        if (!waited) this.setState({ kind: 'waiting' });
+        waited = true;
+      } catch (e) {
+        if (!this.live) return; // Stop closed the connection under a blocked read.
+        this.setState({ kind: 'error', message: toQueueError(e).message });
+        await this.signal();
+        waited = false;
+      }
+    }
+  }
+
+  private updateStatus(): void {
+    const st = this.state;
+    const what =
+      st.kind === 'showing' || st.kind === 'acting' ? st.entry.id : st.kind === 'waiting' ? 'waiting for a message' : st.kind === 'error' ? 'error' : st.kind === 'reading' ? 'reading…' : 'ended';
+    this.status.text = `$(debug-alt) ${this.consumer} · ${this.group}: ${what}`;
+    this.status.tooltip = new vscode.MarkdownString(
+      `**Debug consumer** "${this.consumer}" in group "${this.group}" of "${this.stream}" (${this.session.name})\n\n${this.progressLine()}\n\nClick for Ack & Next, Leave Pending & Next, Dead-letter, Next, Stop.`,
+    );
+    this.status.backgroundColor = st.kind === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : new vscode.ThemeColor('statusBarItem.warningBackground');
+  }
+
+  private progressLine(): string {
+    const s = this.summary;
+    return `So far: ${plural(s.messages, 'message')} (${s.acked} acked, ${s.left} left pending, ${s.deadLettered} dead-lettered)`;
+  }
+
+  /** The document's text for the current state (JSON with comments). */
+  render(): string {
+    const st = this.state;
+    // Short lines: the document is read beside the tree, at VS Code's default width.
+    const who = `// Debug consumer "${this.consumer}" · ${this.stream} › ${this.group} · connection "${this.session.name}"`;
+    if (st.kind === 'ended') {
+      const lines = [`// ${this.summary.text}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
+      if (this.summary.left) lines.push(`// Left pending: still ${this.consumer}'s; a new session shows them first.`);
+      const outcomes = [...this.outcomes];
+      if (outcomes.length) {
+        lines.push('//');
+        for (const [id, o] of outcomes.slice(-50)) lines.push(`//   ${id}  ${o === 'acked' ? 'acked' : o === 'left' ? 'left pending' : 'dead-lettered'}`);
+        if (outcomes.length > 50) lines.push(`//   … and ${outcomes.length - 50} earlier`);
+      }
+      return `${lines.join('\n')}\n`;
+    }
+    const lines = [who];
+    if (st.kind === 'showing' || st.kind === 'acting') {
+      const age = idTime(st.entry.id);
+      const from = st.source === 'pending' ? `re-read from ${this.consumer}'s pending entries` : 'new';
+      lines.push(`// Message ${st.entry.id} · delivered ${st.entry.deliveries}× · ${Number.isNaN(age) ? '' : `${formatDuration(Date.now() - age)} old · `}${from}`);
+      lines.push(`// ${this.progressLine()}`);
+      if (st.kind === 'acting') lines.push(`// ${st.action}`);
+      else lines.push(`// Title bar: ✓ Ack & Next · ↷ Leave Pending & Next · Dead-letter · ■ Stop${st.note ? `\n// ${st.note}` : ''}`);
+      if (!st.entry.fields) lines.push('// Its message was deleted from the stream: only its pending record remains.');
+      return `${lines.join('\n')}\n${entryToJson(st.entry, { stream: this.stream, group: this.group, consumer: this.consumer, deliveries: st.entry.deliveries })}\n`;
+    }
+    if (st.kind === 'reading') lines.push(st.source === 'pending' ? `// Reading ${this.consumer}'s own pending entries…` : '// Reading the next message…');
+    if (st.kind === 'waiting') {
+      lines.push(`// No message: nothing pending for ${this.consumer}, nothing new for ${this.group}.`);
+      lines.push('// Waiting: a new message shows here as soon as it arrives.');
+      lines.push('// Title bar: Next re-reads the messages you left pending · ■ Stop');
+    }
+    if (st.kind === 'error') lines.push(`// Could not read: ${st.message}`, '// Next tries again, Stop ends the session.');
+    lines.push(`// ${this.progressLine()}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
