@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { ListQueueProducer, StreamProducer, entryToJson, formatDuration, parseId } from '../../core';
+import { ListQueueProducer, StreamProducer, parseId } from '../../core';
+import { DebugConsumers } from '../debug/debugConsumers';
+import type { DebugConsumerSession } from '../debug/debugSession';
 import type { Services } from '../services';
 import { TailPanel } from '../tail/tailPanel';
 import { ListQueueNode } from '../tree/listQueueNodes';
 import { required } from './command';
-import { opTarget, plural, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
+import { opTarget, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
 
-/** Quick publish: stream (or a new name), fields as JSON or k=v lines, optional MAXLEN. */
-export async function publish(s: Services, node?: unknown, args?: { stream?: string; fields?: string; maxlen?: number; exactTrim?: boolean }): Promise<string | undefined> {
+/** Quick publish: stream (or a new name), fields as JSON or k=v lines; MAXLEN only when asked for. */
+export async function publish(s: Services, node?: unknown, args?: { stream?: string; fields?: string; maxlen?: number; exactTrim?: boolean; trim?: boolean }): Promise<string | undefined> {
   if (node instanceof ListQueueNode) {
     refuseReadOnly(node.session, 'enqueue');
     const text = args?.fields ?? required(await s.ui.input({ title: `Enqueue a job on "${node.queue.name}": fields as a JSON object, or one field=value`, value: '{"to": "dev@example.com", "template": "welcome"}', validate: validFields }));
@@ -23,10 +25,16 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   const text = args?.fields ?? required(await s.ui.input({ title: `Publish to "${stream}": fields as a JSON object, [[name, value], …] pairs, or one field=value`, value: '{"orderId": "42", "status": "created"}', validate: validFields }));
   let maxlen = args?.maxlen;
   let exact = args?.exactTrim ?? false;
-  if (args?.fields === undefined) {
-    const m = required(await s.ui.input({ title: 'Trim: ~N keeps about N entries (fast), =N exactly N; empty for no trimming', value: '', validate: (v) => (v.trim() === '' || /^[~=]?\s*\d+$/.test(v.trim()) ? undefined : 'Like ~1000 or =1000, or empty') }));
+  // Trimming is asked only when wanted: `args.trim`, or "Publish with trimming…" (Publish is the default).
+  const wantsTrim =
+    maxlen === undefined &&
+    (args?.trim ??
+      (args?.fields === undefined &&
+        required(await s.ui.pick([{ label: '$(send) Publish', description: 'no trimming', value: false }, { label: '$(filter) Publish with trimming…', description: 'XADD … MAXLEN', value: true }], { title: `Publish to "${stream}"` }))));
+  if (wantsTrim) {
+    const m = required(await s.ui.input({ title: 'Trim: ~N keeps about N entries (fast), =N exactly N', value: '~1000', validate: (v) => (/^[~=]?\s*\d+$/.test(v.trim()) ? undefined : 'Like ~1000 or =1000') }));
     const t = m.trim();
-    maxlen = t ? Number(t.replace(/^[~=]\s*/, '')) : undefined;
+    maxlen = Number(t.replace(/^[~=]\s*/, ''));
     exact = t.startsWith('=');
   }
   const producer = new StreamProducer((await opTarget(session)).client, { stream });
@@ -73,55 +81,29 @@ export async function openTail(s: Services, node?: unknown, args?: { from?: stri
 type Step = 'ack' | 'leave' | 'deadLetter' | 'next' | 'pending' | 'stop';
 
 /**
- * The step debugger for a queue: join a group as a named debug consumer, fetch the next message
- * (or re-read its own pending ones), show it, then ack, leave pending, dead-letter or fetch next.
+ * The step debugger for a queue: join a group as a named debug consumer and go through its
+ * messages in one read-only document (its own pending entries first, then new ones), with Ack &
+ * Next, Leave Pending & Next, Dead-letter, Next and Stop in the editor title and the status bar
+ * (src/vscode/debug/). Returns the session once its first read settled; it lives on until Stop or
+ * until its document is closed. With `steps` (tests, scripts) it applies them in order (the
+ * message-less ones, `next`/`pending`, re-read the consumer's pending entries), stops, and returns
+ * the ended session (`handled` lists each message and what was done).
  */
-export async function debugConsumer(s: Services, node?: unknown, args?: { consumer?: string; steps?: Step[] }): Promise<{ handled: { id: string; action: Step }[] }> {
+export async function debugConsumer(s: Services, node?: unknown, args?: { consumer?: string; steps?: Step[] }): Promise<DebugConsumerSession> {
   const { session, stream, group } = await resolveGroup(s, node);
   refuseReadOnly(session, 'XREADGROUP (debug consumer)');
   const consumer = args?.consumer ?? required(await s.ui.input({ title: `Join "${group}" as consumer`, value: `vscode-debug-${process.env.USER ?? 'me'}`, validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
-  const t = await opTarget(session);
-  const scripted = args?.steps ? [...args.steps] : undefined;
-  const handled: { id: string; action: Step }[] = [];
-  let mode = 'next' as 'next' | 'pending';
-  let after = '0';
-  for (;;) {
-    const entry = await ops.readOne(t, stream, group, consumer, mode === 'pending' ? { ownPending: true, after } : { blockMs: 2000 });
-    if (!entry) {
-      const again: Step | undefined = scripted ? scripted.shift() : await s.ui.pick<Step>(
-        [
-          { label: '$(debug-step-over) Wait for the next message', value: 'next' },
-          { label: '$(history) Re-read my pending entries', value: 'pending' },
-          { label: '$(debug-stop) Stop', value: 'stop' },
-        ],
-        { title: mode === 'pending' ? `No more pending entries for ${consumer}` : `No new message on "${stream}" for "${group}"` },
-      );
-      if (!again || again === 'stop') break;
-      mode = again === 'pending' ? 'pending' : 'next';
-      after = '0';
-      continue;
+  const dbg = await DebugConsumers.of(s).start(session, stream, group, consumer);
+  if (!args?.steps) return dbg;
+  for (const step of args.steps) {
+    const st = await dbg.settled();
+    if (st.kind === 'ended' || step === 'stop') break;
+    if (st.kind === 'showing') {
+      await dbg.act(step === 'ack' || step === 'deadLetter' ? step : 'leave');
+    } else {
+      dbg.next();
     }
-    if (mode === 'pending') after = entry.id;
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: entryToJson(entry, { stream, group, consumer, deliveries: entry.deliveries }) });
-    if (!scripted) await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
-    const action: Step | undefined = scripted ? scripted.shift() : await s.ui.pick<Step>(
-      [
-        { label: '$(check) Ack', description: 'processed: XACK', value: 'ack' },
-        { label: '$(debug-pause) Leave pending', description: 'keep it in my PEL, fetch the next', value: 'leave' },
-        { label: '$(archive) Dead-letter', description: `to ${stream}:dlq, atomically`, value: 'deadLetter' },
-        { label: '$(debug-stop) Stop', description: 'leave it pending and stop', value: 'stop' },
-      ],
-      { title: `${entry.id} · delivered ${entry.deliveries}× · ${formatDuration(Date.now() - Number(entry.id.split('-')[0]))} old` },
-    );
-    if (!action || action === 'stop') {
-      handled.push({ id: entry.id, action: 'stop' });
-      break;
-    }
-    if (action === 'ack') await ops.ack(t, stream, group, [entry.id]);
-    if (action === 'deadLetter') await ops.deadLetter(t, stream, group, [entry.id], { reason: `dead-lettered while debugging as ${consumer}` });
-    handled.push({ id: entry.id, action });
-    s.provider.refresh();
   }
-  if (!scripted) s.ui.info(`Debug consumer "${consumer}" stopped after ${plural(handled.length, 'message')}.`);
-  return { handled };
+  await dbg.stop();
+  return dbg;
 }
