@@ -147,3 +147,31 @@ export function formatCount(n: number | undefined | null): string {
   if (n === undefined || n === null || !Number.isFinite(n)) return '?';
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** Health marks counted over a part of the tree (a group, a stream, a connection). */
+export interface HealthCounts {
+  /** Consumers (or list queues) marked STUCK. */
+  stuck: number;
+  /** Pending entries marked POISON. */
+  poison: number;
+  /** Groups marked LAGGING. */
+  lagging: number;
+}
+
+export const NO_HEALTH_MARKS: HealthCounts = Object.freeze({ stuck: 0, poison: 0, lagging: 0 });
+
+/** The sum of several counts (a stream's groups, a connection's streams). */
+export function sumHealth(counts: Iterable<HealthCounts>): HealthCounts {
+  const out = { stuck: 0, poison: 0, lagging: 0 };
+  for (const c of counts) {
+    out.stuck += c.stuck;
+    out.poison += c.poison;
+    out.lagging += c.lagging;
+  }
+  return out;
+}
+
+/** "2 stuck · 1 poison · 1 lagging" (only what is there; '' when healthy), for row descriptions. */
+export function describeHealth(c: HealthCounts): string {
+  return [c.stuck ? `${c.stuck} stuck` : '', c.poison ? `${c.poison} poison` : '', c.lagging ? `${c.lagging} lagging` : ''].filter(Boolean).join(' · ');
+}

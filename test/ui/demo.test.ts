@@ -149,22 +149,24 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
 
     // Connection, stream and groups as the demo seeded them (no errors anywhere).
     assert.ok(!rows.some((r) => /cannot connect|error|unreachable/i.test(r.text)), `the tree shows an error: ${loggable(rows.map((r) => r.text))}`);
-    assert.match(find(CONN)?.description ?? '', /^Redis \d+\.\d+\.\d+ · standalone$/);
-    assert.match(find('orders')?.description ?? '', /^500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
-    // billing: worker-2's 6 + worker-1's 3 pending; 486 of 500 read → lag 14; oldest pending about 10 min old.
-    assert.match(find('billing')?.description ?? '', /^9 pending · lag 14 · oldest (9|10)m \d+s · 2 consumers$/);
-    assert.match(find('shipping')?.description ?? '', /^2 pending · lag 460 · oldest \d+m \d+s · 1 consumer$/);
-    assert.match(find('worker-2')?.description ?? '', /^6 pending · idle \d+(\.\d+)?s · STUCK$/);
+    // Health first: the marks lead each row and roll up (the stuck threshold is 1 s here).
+    assert.match(find(CONN)?.description ?? '', /^⚠ \d+ stuck · 1 poison · Redis \d+\.\d+\.\d+ · standalone$/);
+    assert.match(find('orders')?.description ?? '', /^⚠ \d+ stuck · 1 poison · 500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
+    // billing: worker-2's 6 + worker-1's 3 pending; 486 of 500 read → lag 14; its oldest entries 2 h 30 m old.
+    assert.match(find('billing')?.description ?? '', /^⚠ 2 stuck · 1 poison · 9 pending · lag 14 · oldest 2h \d+m · 2 consumers$/);
+    assert.match(find('shipping')?.description ?? '', /^(⚠ \d+ stuck · )?2 pending · lag 460 · oldest \d+(h|m) \d+(m|s) · 1 consumer$/);
+    assert.match(find('worker-2')?.description ?? '', /^⚠ STUCK · 1 poison · 6 pending · idle \d+(\.\d+)?s$/);
     assert.equal(entries.length, 6, `worker-2 shows ${entries.length} pending entries`);
     // The demo made one entry idle 50 min / delivered 7× (poison at ≥ 5) and five idle 45 min / 2×.
-    const poison = entries.filter((e) => /POISON/.test(e.description));
+    const idOf = (label: string) => label.replace(/^⚠ POISON /, '');
+    const poison = entries.filter((e) => /^⚠ POISON /.test(e.label));
     assert.equal(poison.length, 1, `POISON rows: ${loggable(entries.map((e) => e.text))}`);
-    assert.match(poison[0]!.description, /^idle 50m( \d+s)? · delivered 7× · POISON$/);
-    for (const e of entries.filter((x) => !/POISON/.test(x.description))) assert.match(e.description, /^idle 45m( \d+s)? · delivered 2×$/);
+    assert.match(poison[0]!.description, /^idle 50m( \d+s)? · delivered 7× · orderId=/);
+    for (const e of entries.filter((x) => !/POISON/.test(x.label))) assert.match(e.description, /^idle 45m( \d+s)? · delivered 2× · orderId=/);
     // The tree shows what Redis holds: same ids, same owner.
     const pel = await pendingOf('worker-2');
-    assert.deepEqual(entries.map((e) => e.label).sort(), pel.map((p) => p[0]).sort());
-    assert.equal(poison[0]!.label, pel.find((p) => p[3] === 7)?.[0]);
+    assert.deepEqual(entries.map((e) => idOf(e.label)).sort(), pel.map((p) => p[0]).sort());
+    assert.equal(idOf(poison[0]!.label), pel.find((p) => p[3] === 7)?.[0]);
     await screenshot(page, 'tree-pending');
     console.log(`      tree: ${loggable(rows.map((r) => r.text))}`);
 
@@ -178,12 +180,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
       return !!p && childrenOf(rs, p.index).length > 0;
     });
     const lfind = (label: string) => lrows.find((r) => r.label === label);
-    assert.match(lfind('emails')?.description ?? '', /^20 waiting · 3 processing · 2 dead · oldest running 1h( \d+m)?$/);
+    assert.match(lfind('emails')?.description ?? '', /^⚠ STUCK · 20 waiting · 3 processing · 2 dead · oldest running 1h( \d+m)?$/);
     assert.match(lfind('Processing')?.description ?? '', /^3 · oldest first$/);
     const jobs = childrenOf(lrows, lfind('Processing')!.index);
     assert.deepEqual(jobs.map((j) => j.label).sort(), ['mail-20', 'mail-21', 'mail-22']);
     // mail-20 has been running for an hour; with the 1 s threshold every running job is STUCK.
-    assert.match(jobs.find((j) => j.label === 'mail-20')!.description, /^running 1h( \d+m)? · attempt 1 · STUCK · to=user20@example\.com/);
+    assert.match(jobs.find((j) => j.label === 'mail-20')!.description, /^⚠ STUCK · running 1h( \d+m)? · attempt 1 · to=user20@example\.com/);
     assert.match(lfind('Waiting')?.description ?? '', /^20 · next first$/);
     assert.match(lfind('Dead-letter')?.description ?? '', /^2$/);
     await screenshot(page, 'tree-list-queue');
@@ -331,7 +333,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const target = before.find((p) => p[3] === 2)![0];
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
-    const entryRow = entries.find((e) => e.label === target);
+    const entryRow = entries.find((e) => e.label.replace(/^⚠ POISON /, '') === target);
     assert.ok(entryRow, `no row for ${target} under worker-2`);
 
     // Claim it for a new consumer.
@@ -361,10 +363,10 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
       const w = rs.find((r) => r.label === 'worker-2');
       return !!u && !!w && childrenOf(rs, u.index).some((r) => r.label === target) && !childrenOf(rs, w.index).some((r) => r.label === target);
     });
-    assert.match(afterClaim.find((r) => r.label === 'ui-claimer')!.description, /^1 pending · idle /);
-    assert.match(afterClaim.find((r) => r.label === 'worker-2')!.description, /^5 pending · /);
+    assert.match(afterClaim.find((r) => r.label === 'ui-claimer')!.description, /^(⚠ STUCK · )?1 pending · idle /);
+    assert.match(afterClaim.find((r) => r.label === 'worker-2')!.description, /^(⚠ STUCK · (1 poison · )?)?5 pending · /);
     const claimedRow = childrenOf(afterClaim, afterClaim.find((r) => r.label === 'ui-claimer')!.index).find((r) => r.label === target)!;
-    assert.match(claimedRow.description, /^idle \d+(\.\d+)?m?s · delivered 2×$/);
+    assert.match(claimedRow.description, /^idle \d+(\.\d+)?m?s · delivered 2× · orderId=/);
 
     // Acknowledge it.
     await contextMenu(page, rowAt(page, claimedRow.index), 'Acknowledge (XACK)…');

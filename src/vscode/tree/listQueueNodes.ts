@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
 import type { Session } from '../connections/session';
 import { type Node, InfoNode, LoadMoreNode, childId } from './node';
-import { type ConnectionNode, ScanMoreNode, errorNode, knownKeys } from './explorerNodes';
+import { type ConnectionNode, ScanMoreNode, errorNode, knownKeys, sessionHealth } from './explorerNodes';
 
 export class ListQueuesFolderNode implements Node {
   readonly id: string;
@@ -42,7 +42,9 @@ export class ListQueuesFolderNode implements Node {
         // Named in settings: always shown. Found ones stay, also when their lists are empty now.
         const names = [...new Set([...this.configuredNames(), ...keys])].sort();
         const shown = names.slice(0, limit);
-        const nodes: Node[] = (await Promise.all(shown.map((n) => insp.listQueue(n)))).map((q) => new ListQueueNode(this, q));
+        const queues = await Promise.all(shown.map((n) => insp.listQueue(n)));
+        sessionHealth(this.session).listsDrawn(queues.map((q) => ({ name: q.name, stuck: isListJobStuck(q.oldestProcessingAgeMs, settings.thresholds) })));
+        const nodes: Node[] = queues.map((q) => new ListQueueNode(this, q));
         if (names.length > limit) nodes.push(new LoadMoreNode(this, `Load more list queues… (${shown.length} of ${names.length} shown)`));
         const hint = 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues.names setting.';
         if (!nodes.length) nodes.push(new InfoNode(this, scan.done ? 'No list queues found' : 'No list queues found yet', hint));
@@ -76,10 +78,14 @@ export class ListQueueNode implements Node {
     const k = listQueueKeys(q.name, q.layout);
     // Without started-at stamps in the layout nobody can tell how long a job has run (never STUCK).
     const untimed = !k.stamps && q.processing > 0;
-    t.description = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
+    const thresholds = this.parent.parent.ctx.settings().thresholds;
+    const stuck = isListJobStuck(q.oldestProcessingAgeMs, thresholds);
+    const rest = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
+    t.description = stuck ? `\u26a0 STUCK · ${rest}` : rest;
     t.tooltip =
       `List queue ${oneLine(q.name)}\nwaiting: ${q.waiting}\nprocessing: ${q.processing}${oldest ? `\noldest processing job started ${formatDuration(q.oldestProcessingAgeMs)} ago` : ''}` +
       `${untimed ? `\nrunning for: ${UNKNOWN_RUNNING_TIME}` : ''}\ndead-letter: ${q.dead}` +
+      (stuck ? `\nSTUCK: its oldest processing job has run for more than ${formatDuration(thresholds.stuckIdleMs)}` : '') +
       (q.layout && Object.keys(q.layout).length
         ? `\nlayout: waiting ${oneLine(k.waiting)}, processing ${oneLine(k.processing)}, dead ${oneLine(k.dead)}, ${k.stamps ? `started ${oneLine(k.started)}` : 'no started-at stamps'}, jobs ${oneLine(k.jobPrefix)}<id>`
         : '');
@@ -93,6 +99,14 @@ export class ListQueueNode implements Node {
 
 const SECTION_LABEL: Record<ListSection, string> = { waiting: 'Waiting', processing: 'Processing', dead: 'Dead-letter' };
 const SECTION_ICON: Record<ListSection, string> = { waiting: 'watch', processing: 'sync', dead: 'archive' };
+const SECTION_TOOLTIP: Record<ListSection, string> = {
+  waiting:
+    'Jobs waiting for a worker, in the order workers will take them: "next first" means the job a worker takes next is on top. ' +
+    'Producers LPUSH onto the left end of the waiting list and workers take from the right end (BLMOVE / BRPOPLPUSH), so the top row is the oldest waiting job.',
+  processing:
+    'Jobs a worker has taken and not finished (the <queue>:processing list), the longest-running first. With started-at stamps, a job running longer than the STUCK threshold is marked STUCK.',
+  dead: 'Jobs that failed for good (the <queue>:dead list), the most recently failed first. Retry moves one back to waiting.',
+};
 
 export class ListSectionNode implements Node {
   readonly id: string;
@@ -111,6 +125,7 @@ export class ListSectionNode implements Node {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(SECTION_ICON[this.section]);
     t.description = `${formatCount(this.count)}${this.section === 'processing' ? ' · oldest first' : this.section === 'waiting' ? ' · next first' : ''}`;
+    t.tooltip = SECTION_TOOLTIP[this.section];
     t.contextValue = `listSection;${this.section}`;
     return t;
   }
@@ -145,9 +160,9 @@ export class JobNode implements Node {
     t.iconPath = new vscode.ThemeIcon(stuck ? 'warning' : 'symbol-field', stuck ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `job;${this.parent.section}${stuck ? ';stuck' : ''}`;
     const parts: string[] = [];
+    if (stuck) parts.push('\u26a0 STUCK');
     if (j.runningForMs !== undefined) parts.push(describeRunning(j.runningForMs, !j.untimed));
     if (j.attempts !== undefined) parts.push(`attempt ${j.attempts}`);
-    if (stuck) parts.push('STUCK');
     if (!j.fields) parts.push('(job hash missing)');
     else parts.push(previewFields(Object.fromEntries(Object.entries(j.fields).filter(([k]) => !k.startsWith('__'))), 60));
     t.description = parts.join(' · ');

@@ -34,23 +34,56 @@ export class InfoNode implements Node {
   }
 }
 
-/** A failure shown in place ("Cannot connect: …"), with an optional action on click. */
+/**
+ * A failure shown in place ("Cannot connect: …"), with an optional action on click. With
+ * `actions` ("Retry", "Edit Connection…") it is drawn expanded, the actions as its child rows.
+ */
 export class ErrorNode implements Node {
   readonly id: string;
   constructor(
     readonly parent: Node,
     readonly message: string,
-    private readonly action?: vscode.Command,
+    readonly action?: vscode.Command,
+    private readonly extra: { description?: string; tooltip?: string; actions?: (self: ErrorNode) => Node[] } = {},
   ) {
     this.id = childId(parent, '~error');
+    if (extra.actions) this.children = async () => extra.actions!(this);
   }
+  children?: () => Promise<Node[]>;
   item(): vscode.TreeItem {
-    const t = new vscode.TreeItem(this.message, vscode.TreeItemCollapsibleState.None);
+    const t = new vscode.TreeItem(this.message, this.extra.actions ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    t.tooltip = this.action ? `${this.message}\n\nClick to ${this.action.title.toLowerCase()}.` : this.message;
+    t.description = this.extra.description;
+    const text = this.extra.tooltip ?? this.message;
+    t.tooltip = this.action ? `${text}\n\nClick to ${this.action.title.toLowerCase()}.` : text;
     t.command = this.action;
     t.contextValue = 'error';
+    return t;
+  }
+}
+
+/** A row that runs a command when clicked ("Retry", "Edit Connection…" under a failed connection). */
+export class ActionNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: Node,
+    name: string,
+    private readonly label: string,
+    private readonly description: string,
+    private readonly icon: string,
+    readonly command: vscode.Command,
+  ) {
+    this.id = childId(parent, '~action', name);
+  }
+  item(): vscode.TreeItem {
+    const t = new vscode.TreeItem(this.label, vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(this.icon);
+    t.description = this.description;
+    t.tooltip = `${this.label} (${this.description})`;
+    t.command = this.command;
+    t.contextValue = 'action';
     return t;
   }
 }

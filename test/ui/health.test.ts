@@ -1,0 +1,186 @@
+// UI tier on the demo data: health marks lead the rows and roll up, readable at the side bar's
+// default width (not widened). The tree is drawn down to worker-2's pending entries, refreshed
+// (roll-ups come only from what was drawn), screenshotted as health-first.png, and each marked
+// row is measured: the mark ("⚠ STUCK", "⚠ POISON", "⚠ 2 stuck · 1 poison") must lie inside
+// the row's visible box, left of where an ellipsis would cut the text.
+// (worker-1 holds 3 entries too: with the 1 s threshold both consumers are STUCK, so "2 stuck".)
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { seedDemo } from '../../src/core/demo';
+import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import {
+  childrenOf,
+  codeServerLib,
+  expandRow,
+  loggable,
+  openRedisQueues,
+  reveal,
+  root,
+  runCommand,
+  screenshot,
+  waitRows,
+  waitViewContent,
+  type ChromiumSession,
+  type CodeServer,
+  type TreeRow,
+} from './harness';
+
+const CONN = 'demo';
+const SIDEBAR_ROWS = '#workbench\\.parts\\.sidebar .monaco-list-row';
+
+/** Where a row's description prefix ends on screen, and where the row's visible text ends. */
+interface MarkBox {
+  found: boolean;
+  description: string;
+  markRight: number;
+  clipRight: number;
+  sidebarWidth: number;
+}
+
+describe('(ui) health first: marks lead the tree rows at the default side-bar width', function () {
+  this.timeout(240_000);
+  let redis: Sandbox;
+  let server: CodeServer | undefined;
+  let chromium: ChromiumSession | undefined;
+  let workspace: string | undefined;
+
+  before(async () => {
+    redis = await startSandbox();
+    await seedDemo(redis.url);
+    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-health-ws-'));
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && chromium) {
+      await screenshot(chromium.page, 'failed-health-first').then((p) => console.log(`      screenshot: ${p}`), () => undefined);
+    }
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  async function openVsCode(): Promise<Page> {
+    const lib = await codeServerLib();
+    server = await lib.startCodeServer({
+      settings: {
+        'redisQueues.connections': [{ name: CONN, url: redis.url }],
+        // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
+        'redisQueues.thresholds.stuckConsumerIdleSeconds': 1,
+        'redisQueues.refreshIntervalSeconds': 0,
+      },
+      timeoutMs: 120_000,
+    });
+    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
+    const { page } = chromium;
+    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
+    await lib.waitWorkbench(page, 120_000);
+    await openRedisQueues(page);
+    if ((await waitViewContent(page)) === 'welcome') await page.locator(SIDEBAR_ROWS).first().waitFor({ state: 'visible', timeout: 60_000 });
+    return page;
+  }
+
+  /** Measures where `prefix` (the start of the description, or label, of the row labelled `label`) ends on screen. */
+  async function markBox(page: Page, label: string, prefix: string, part: 'description' | 'label' = 'description'): Promise<MarkBox> {
+    return page.locator(SIDEBAR_ROWS).evaluateAll(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (rows: any[], [label, prefix, part]: [string, string, string]) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const doc = (globalThis as any).document;
+        const sidebar = doc.querySelector('#workbench\\.parts\\.sidebar').getBoundingClientRect();
+        const row = rows.find((r) => r.querySelector('.label-name')?.innerText.trim() === label);
+        const d = row?.querySelector(part === 'label' ? '.label-name' : '.label-description');
+        const text: string = d?.textContent ?? '';
+        if (!row || !d || !text.startsWith(prefix)) return { found: false, description: text, markRight: 0, clipRight: 0, sidebarWidth: sidebar.width };
+        // The prefix may span text nodes: walk them to the character where it ends.
+        const walker = doc.createTreeWalker(d, 4 /* NodeFilter.SHOW_TEXT */);
+        let left = prefix.length;
+        let node = walker.nextNode();
+        while (node && node.textContent.length < left) {
+          left -= node.textContent.length;
+          node = walker.nextNode();
+        }
+        const range = doc.createRange();
+        range.setStart(node, left - 1);
+        range.setEnd(node, left);
+        const mark = range.getBoundingClientRect();
+        const container = (d.closest('.monaco-icon-label-container') ?? d).getBoundingClientRect();
+        const r = row.getBoundingClientRect();
+        return { found: true, description: text, markRight: mark.right, clipRight: Math.min(container.right, r.right, sidebar.right), sidebarWidth: sidebar.width };
+      },
+      [label, prefix, part] as [string, string, string],
+    );
+  }
+
+  it('leads rows with STUCK / POISON, rolls them up to billing, orders and the connection, all readable at ~300 px', async () => {
+    const page = await openVsCode();
+    // Down to worker-2's pending entries, as a user would: this draws (and reads) them once.
+    await expandRow(page, CONN);
+    await expandRow(page, await reveal(page, 'orders', 'Streams'));
+    await expandRow(page, await reveal(page, 'billing', 'Groups'));
+    await expandRow(page, 'worker-2');
+    await waitRows(page, 'the pending entries of worker-2', (rs) => {
+      const w = rs.find((r) => r.label === 'worker-2');
+      return !!w && childrenOf(rs, w.index).length > 0;
+    });
+    // A refresh draws the rows above again: now with what was seen under them.
+    await runCommand(page, 'Redis Queues: Refresh');
+    let entries: TreeRow[] = [];
+    const rows = await waitRows(page, 'marks first, rolled up to billing, orders and demo', (rs) => {
+      const d = (label: string) => rs.find((r) => r.label === label)?.description ?? '';
+      const w = rs.find((r) => r.label === 'worker-2');
+      entries = w ? childrenOf(rs, w.index) : [];
+      return (
+        d('worker-2').startsWith('⚠ STUCK · ') &&
+        d('billing').startsWith('⚠ 2 stuck · 1 poison · ') &&
+        d('orders').startsWith('⚠ 2 stuck · 1 poison · ') &&
+        d(CONN).startsWith('⚠ 2 stuck · 1 poison · ') &&
+        entries.filter((e) => e.label.startsWith('⚠ POISON ')).length === 1
+      );
+    });
+    const find = (label: string) => rows.find((r) => r.label === label)!;
+    assert.match(find(CONN).description, /^⚠ 2 stuck · 1 poison · Redis \d+\.\d+\.\d+ · standalone$/);
+    assert.match(find('orders').description, /^⚠ 2 stuck · 1 poison · 500 entries · /);
+    assert.match(find('billing').description, /^⚠ 2 stuck · 1 poison · 9 pending · lag 14 · /);
+    assert.match(find('worker-2').description, /^⚠ STUCK · 1 poison · 6 pending · idle /);
+    // With the 1 s threshold worker-1 (3 fresh pending) is STUCK too; rows not drawn below carry
+    // no roll-up (fraud-check, shipping), nor do healthy ones (audit). Consumers by name.
+    assert.match(find('worker-1').description, /^⚠ STUCK · 3 pending · idle /);
+    for (const healthy of ['fraud-check', 'shipping', 'audit']) assert.doesNotMatch(find(healthy).description, /⚠/, healthy);
+    const billingKids = childrenOf(rows, find('billing').index).map((r) => r.label);
+    assert.deepEqual(billingKids, ['worker-1', 'worker-2']);
+    // Pending entries: the POISON one leads with its mark; all show a preview of their message.
+    assert.equal(entries.length, 6);
+    // The deepest rows, under long ids: the POISON mark leads the label there.
+    const poison = entries.find((e) => e.label.startsWith('⚠ POISON '))!;
+    assert.match(poison.label, /^⚠ POISON \d+-\d+$/);
+    assert.match(poison.description, /^idle 50m( \d+s)? · delivered 7× · orderId=ord-\d+ product=/);
+    for (const e of entries.filter((x) => x !== poison)) assert.match(e.description, /^idle 45m( \d+s)? · delivered 2× · orderId=ord-\d+ /);
+
+    const shot = await screenshot(page, 'health-first');
+    console.log(`      screenshot: ${shot}`);
+    console.log(`      tree: ${loggable(rows.map((r) => r.text))}`);
+
+    // Each mark ends inside the visible part of its row (12 px spare for an ellipsis).
+    const checks: [string, string, ('description' | 'label')?][] = [
+      [CONN, '⚠ 2 stuck · 1 poison'],
+      ['orders', '⚠ 2 stuck · 1 poison'],
+      ['billing', '⚠ 2 stuck · 1 poison'],
+      ['worker-2', '⚠ STUCK'],
+      [poison.label, '⚠ POISON', 'label'],
+    ];
+    for (const [label, prefix, part] of checks) {
+      const box = await markBox(page, label, prefix, part);
+      assert.ok(box.found, `row ${label}: description "${box.description}" does not start with "${prefix}"`);
+      assert.ok(box.sidebarWidth <= 320, `the side bar is ${box.sidebarWidth} px wide: not the default width`);
+      assert.ok(box.markRight <= box.clipRight - 12, `row ${label}: "${prefix}" ends at ${box.markRight} px, the row is cut at ${box.clipRight} px (side bar ${box.sidebarWidth} px)`);
+      console.log(`      ${label}: "${prefix}" ends at ${Math.round(box.markRight)} px of ${Math.round(box.clipRight)} px (side bar ${Math.round(box.sidebarWidth)} px)`);
+    }
+  });
+});
