@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { openStreamEntry } from '../tail/rowActions';
 import { entryUri, type EntryRef } from '../entryDocument';
 import type { Services } from '../services';
 import { EntryNode, PendingEntryNode } from '../tree/explorerNodes';
@@ -47,8 +48,12 @@ export function refOf(node: Node): EntryRef | undefined {
 }
 
 /** Opens an entry (or job) as read-only JSON beside the tree. */
-export async function openEntry(_s: Services, node: Node): Promise<vscode.TextDocument | undefined> {
-  const ref = refOf(node);
+/** Opens an entry: a tree node, or `{ connection, stream, id }` (the tail view, other callers). */
+export async function openEntry(_s: Services, node: Node | { connection: string; stream: string; id: string }): Promise<vscode.TextDocument | undefined> {
+  if (node && typeof node === 'object' && 'connection' in node && 'stream' in node && 'id' in node && typeof node.id === 'string') {
+    return openStreamEntry({ connection: node.connection, stream: node.stream, id: node.id }, { preview: true, preserveFocus: true });
+  }
+  const ref = refOf(node as Node);
   if (!ref) return undefined;
   const doc = await vscode.workspace.openTextDocument(entryUri(ref));
   await vscode.languages.setTextDocumentLanguage(doc, 'json');

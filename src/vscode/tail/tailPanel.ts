@@ -1,16 +1,11 @@
 import * as vscode from 'vscode';
-import { LiveTail, decodeValue, entryBytes, toQueueError, toText, type StreamEntry } from '../../core';
+import { LiveTail, decodeValue, entryBytes, parseId, toQueueError, toText, type StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
+import { FROM_VIEW_TYPES, type FromView, type RowAction, type TailRow, type ToView } from './protocol';
+import { openStreamEntry, streamEntryJson } from './rowActions';
 
-/**
- * A row as the webview gets it: text only (the webview renders with textContent). The time column
- * comes from the id's ms part, which the webview formats itself.
- */
-export interface TailRow {
-  id: string;
-  fields: [string, string][];
-}
+export type { TailRow } from './protocol';
 
 const MAX_VALUE = 2000;
 const MAX_FIELDS = 50;
@@ -58,6 +53,10 @@ export interface TailStats {
   /** Rows the webview reports as rendered (its buffer size) and the last id it shows. */
   rendered: number;
   renderedLastId?: string;
+  /** Of `rendered`, the rows the view's filter lets through (as the webview reports; all without a filter). */
+  shown?: number;
+  /** The filter typed in the view, lower-cased ('' for none), as the webview last reported it. */
+  filter?: string;
   lastId?: string;
   /** Entries per second arriving on the stream (shown or not). */
   rate: number;
@@ -65,9 +64,18 @@ export interface TailStats {
   skipped: number;
   /** False when `skipped` is a lower bound (Redis < 7, or a start at an id other than `$`/`0`). */
   skippedExact: boolean;
+  /** The panel was closed (its connection too). */
   closed: boolean;
+  /**
+   * Why the tail stopped reading while its view stays open: its connection was removed or changed
+   * ("the connection "x" no longer exists"). Its own connection is closed then.
+   */
+  stopped?: string;
   error?: string;
 }
+
+/** What a row action did: the document it opened or the text it copied; undefined when it did nothing. */
+export type RowActionResult = vscode.TextDocument | string | undefined;
 
 /**
  * A live view of one stream on its own blocking connection (core LiveTail). It reads only when
@@ -75,7 +83,12 @@ export interface TailStats {
  * newest entries (at most PER_POST), so a fast stream costs the extension host what the view can
  * show, not what is published: the view skips ahead and says how many it did not show. Nothing
  * is read while the view is paused. A bounded number of rows in the view, an arrival rate per
- * second. Closing the panel ends the connection.
+ * second. Closing the panel ends the connection; so does removing or changing the connection it
+ * was opened on (the view then says it stopped and keeps its rows).
+ *
+ * Rows can be opened, copied and copied as JSON. The panel keeps nothing of an entry for that: an
+ * entry document reads it when shown, and Copy as JSON reads it by id (XRANGE id id), so the
+ * memory bounds stay those of the rows in the view.
  */
 export class TailPanel implements vscode.Disposable {
   static readonly open = new Set<TailPanel>();
@@ -99,31 +112,33 @@ export class TailPanel implements vscode.Disposable {
   /** While paused: entries arrived and not read yet (LiveTail.backlog, once a second). */
   private backlog = 0;
   private wake: (() => void) | undefined;
+  /** The last filter set through setFilter (sent again when the view's script starts). */
+  private filter: string | undefined;
+  /** The connection's settings when the tail opened (JSON): any edit stops the tail, as it replaces the session. */
+  private readonly entry: string;
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
     readonly session: Session,
     readonly stream: string,
     tail: LiveTail,
+    private readonly store: ConnectionStore,
+    /** The connection options the tail was opened with (JSON, secrets included: compared, never shown). */
+    private readonly resolved: string,
   ) {
+    this.entry = JSON.stringify(session.entry);
     this.tail = tail;
     // Before the first read: the stream's last entry tells what its entries weigh.
     if (tail.sizeHint) this.perRead = perRead(tail.sizeHint);
     TailPanel.open.add(this);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: { type: string; rows?: number; lastId?: string; paused?: boolean }) => {
-        if (m.type === 'ready') this.ready = true;
-        if (m.type === 'pause') this.paused = m.paused === true;
-        if (m.type === 'rendered') {
-          this.inFlight = false;
-          this.stats.rendered = m.rows ?? 0;
-          this.stats.renderedLastId = m.lastId;
-        }
-        if (this.ready && !this.inFlight && !this.paused) this.wakeUp();
-      }),
+      panel.webview.onDidReceiveMessage((m: unknown) => void this.handle(m)),
+      // A removed or edited connection (settings, secrets, a stopped sandbox) ends the tail's connection.
+      store.onDidChange(() => void this.checkConnection()),
     );
     this.timer = setInterval(() => void this.tick(), 1000);
+    void this.checkConnection();
     void this.pump();
   }
 
@@ -139,7 +154,120 @@ export class TailPanel implements vscode.Disposable {
       retainContextWhenHidden: true,
     });
     panel.webview.html = html(panel.webview, media, stream, session.name, from, maxRows);
-    return new TailPanel(panel, session, stream, tail);
+    return new TailPanel(panel, session, stream, tail, store, JSON.stringify(options));
+  }
+
+  /**
+   * Handles one message from the view. The webview's messages come here, and callers (tests) may
+   * send the same ones: `{type: 'open' | 'copyId' | 'copyJson', id}` act on a row and resolve to
+   * what they did (the document opened, the text copied), or undefined when they did nothing, the
+   * view then saying why. Anything that is not a message of the protocol is ignored.
+   */
+  async handle(message: unknown): Promise<RowActionResult> {
+    const m = message as FromView | null;
+    if (!m || typeof m !== 'object' || typeof m.type !== 'string' || !FROM_VIEW_TYPES.has(m.type)) return undefined;
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        // A filter set before the script ran would have been lost.
+        if (this.filter !== undefined) this.post({ type: 'filter', text: this.filter });
+        break;
+      case 'pause':
+        this.paused = m.paused === true;
+        break;
+      case 'rendered':
+        this.inFlight = false;
+        this.stats.rendered = num(m.rows);
+        this.stats.shown = m.shown === undefined ? this.stats.rendered : num(m.shown);
+        this.stats.renderedLastId = m.lastId;
+        break;
+      case 'count':
+        this.stats.rendered = num(m.rows);
+        this.stats.shown = num(m.shown);
+        this.stats.filter = typeof m.filter === 'string' ? m.filter : '';
+        return undefined;
+      default:
+        return this.act(m.type, m.id);
+    }
+    if (this.ready && !this.inFlight && !this.paused) this.wakeUp();
+    return undefined;
+  }
+
+  /** Sets the view's filter as if typed (case-insensitive field text); the view reports its counts in `stats`. */
+  setFilter(text: string): void {
+    this.filter = text;
+    if (this.ready) this.post({ type: 'filter', text });
+  }
+
+  /** Open (the entry document), Copy id, or Copy as JSON (read by id now: lossless, never cut). */
+  private async act(action: RowAction, id: unknown): Promise<RowActionResult> {
+    if (typeof id !== 'string' || !isId(id)) return undefined;
+    try {
+      if (action === 'copyId') {
+        await vscode.env.clipboard.writeText(id);
+        this.notice(`Copied ${id}.`);
+        return id;
+      }
+      // Reading the entry needs the connection the tail was opened on, as it was.
+      if (this.stats.stopped) {
+        this.notice(`${id} cannot be read: ${this.stats.stopped}.`, true);
+        return undefined;
+      }
+      if (action === 'open') return await openStreamEntry({ connection: this.session.name, stream: this.stream, id });
+      const json = await streamEntryJson(this.session, this.stream, id);
+      if (json === undefined) {
+        this.notice(`${id} is no longer in the stream (deleted or trimmed): nothing copied.`, true);
+        return undefined;
+      }
+      await vscode.env.clipboard.writeText(json);
+      this.notice(`Copied ${id} as JSON.`);
+      return json;
+    } catch (e) {
+      this.notice(`${action === 'open' ? 'Opening' : 'Copying'} ${id} failed: ${toQueueError(e).message}`, true);
+      return undefined;
+    }
+  }
+
+  private notice(text: string, error = false): void {
+    this.post({ type: 'notice', text, ...(error ? { error } : {}) });
+  }
+
+  private post(m: ToView): void {
+    if (this.stats.closed) return;
+    void this.panel.webview.postMessage(m);
+  }
+
+  /** Closed, or stopped because its connection went: nothing more is read. */
+  private get done(): boolean {
+    return this.stats.closed || this.stats.stopped !== undefined;
+  }
+
+  /** Stops reading when the connection the tail was opened on is removed, or its settings or secrets change. */
+  private async checkConnection(): Promise<void> {
+    if (this.done) return;
+    const name = this.session.name;
+    const entry = this.store.get(name);
+    let cause: string | undefined;
+    if (!entry) cause = `the connection "${name}" no longer exists`;
+    else if (JSON.stringify(entry) !== this.entry) cause = `the connection "${name}" was changed`;
+    else {
+      // Same settings: a password (or other secret) changed in SecretStorage counts as an edit too.
+      const now = await this.store.resolve(entry).then(JSON.stringify, () => '');
+      if (now !== this.resolved) cause = `the connection "${name}" was changed`;
+    }
+    if (cause) this.stop(cause);
+  }
+
+  /** Ends the tail's connection and says so in the view, which keeps its rows (until closed). */
+  private stop(cause: string): void {
+    if (this.done) return;
+    this.stats.stopped = cause;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.tail.close();
+    this.wakeUp();
+    this.panel.title = `Tail: ${this.stream} (stopped)`;
+    this.post({ type: 'stopped', message: `Stopped: ${cause}. The tail's own connection to Redis is closed; its rows stay. Open a new tail to follow the stream again.` });
   }
 
   private wakeUp(): void {
@@ -150,7 +278,7 @@ export class TailPanel implements vscode.Disposable {
 
   /** Until the view can take a batch: it runs, is not paused, and rendered the last one (or 5 s went by). */
   private async viewFree(): Promise<void> {
-    while (!this.stats.closed && (!this.ready || this.inFlight || this.paused)) {
+    while (!this.done && (!this.ready || this.inFlight || this.paused)) {
       const lost = this.inFlight ? setTimeout(() => ((this.inFlight = false), this.wakeUp()), 5000) : undefined;
       await new Promise<void>((r) => (this.wake = r));
       clearTimeout(lost);
@@ -163,9 +291,9 @@ export class TailPanel implements vscode.Disposable {
         await this.viewFree();
         const early = this.lastPost + POST_INTERVAL_MS - Date.now();
         if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
-        if (this.stats.closed) return;
+        if (this.done) return;
         const r = await this.tail.read(this.perRead);
-        if (!r || this.stats.closed) return;
+        if (!r || this.done) return;
         this.sized(r.entries);
         this.stats.received = this.tail.returned;
         this.stats.skipped = this.tail.skipped;
@@ -173,11 +301,12 @@ export class TailPanel implements vscode.Disposable {
         this.stats.lastId = r.entries[r.entries.length - 1]?.id ?? this.stats.lastId;
         this.inFlight = true;
         this.lastPost = Date.now();
-        void this.panel.webview.postMessage({ type: 'rows', rows: r.entries.map(toRow), ...this.status() });
+        this.post({ type: 'rows', rows: r.entries.map(toRow), ...this.status() });
       }
     } catch (e) {
+      if (this.done) return;
       this.stats.error = toQueueError(e).message;
-      void this.panel.webview.postMessage({ type: 'error', message: this.stats.error });
+      this.post({ type: 'error', message: this.stats.error });
     }
   }
 
@@ -202,12 +331,12 @@ export class TailPanel implements vscode.Disposable {
   private async tick(): Promise<void> {
     if (this.paused) this.backlog = (await this.tail.backlog()) ?? this.backlog;
     else this.backlog = 0;
-    if (this.stats.closed) return;
+    if (this.done) return;
     const now = Date.now();
     const arrived = this.arrived();
     this.stats.rate = Math.max(0, arrived - this.rateFrom.arrived) / ((now - this.rateFrom.at) / 1000);
     this.rateFrom = { at: now, arrived };
-    if (this.ready) void this.panel.webview.postMessage({ type: 'rate', ...this.status() });
+    if (this.ready) this.post({ type: 'rate', ...this.status() });
   }
 
   dispose(): void {
@@ -219,6 +348,20 @@ export class TailPanel implements vscode.Disposable {
     this.wakeUp();
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
+  }
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** A full entry id (`<ms>-<seq>`), as rows have. */
+function isId(id: string): boolean {
+  try {
+    parseId(id, { allowMsOnly: false });
+    return id === id.trim();
+  } catch {
+    return false;
   }
 }
 
@@ -238,6 +381,7 @@ function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connec
 <title>Tail</title>
 </head>
 <body data-stream="${attr(stream)}" data-connection="${attr(connection)}" data-from="${attr(from)}" data-max-rows="${maxRows}">
+<div class="top">
 <header>
   <span class="title" id="title"></span>
   <span class="spacer"></span>
@@ -245,11 +389,17 @@ function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connec
   <button id="pause" title="Pause the view (messages keep arriving, up to the row limit)">Pause</button>
   <button id="clear" title="Clear the rows shown">Clear</button>
 </header>
-<div class="status"><span id="rate">0.0 msg/s</span> · <span id="count">0 rows</span> · <span id="state">following</span></div>
+<div class="status"><span id="rate">0.0 msg/s</span> · <span id="count">0 rows</span> · <span id="state">following</span><span id="notice" class="notice" role="status" aria-live="polite"></span></div>
 <div class="error" id="error" hidden></div>
-<div class="table" role="table" aria-label="Stream entries, newest first">
-<div class="row head" role="row"><span class="id" role="columnheader">ID</span><span class="time" role="columnheader">Time (UTC)</span><span class="fields" role="columnheader">Fields</span></div>
+<div class="row head" id="colhead" role="row"><span class="id" role="columnheader" title="Click an id to open the entry; right-click a row to copy it">ID</span><span class="time" role="columnheader" title="Local time of the id's milliseconds; hover a time for UTC">Time (local)</span><span class="fields" role="columnheader">Fields</span></div>
+</div>
+<div class="table" role="table" aria-label="Stream entries, newest first" aria-owns="colhead rows">
 <div id="rows" role="rowgroup"></div>
+</div>
+<div id="menu" class="menu" role="menu" aria-label="Entry" hidden>
+  <button type="button" role="menuitem" data-action="open">Open Entry</button>
+  <button type="button" role="menuitem" data-action="copyId">Copy ID</button>
+  <button type="button" role="menuitem" data-action="copyJson">Copy as JSON</button>
 </div>
 <script src="${script}"></script>
 </body>
