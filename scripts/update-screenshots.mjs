@@ -25,6 +25,8 @@ export const SCREENSHOTS = [
   { name: 'first-run.png', source: 'first-run.png', test: 'test/ui/firstRun.test.ts' },
   { name: 'explorer-welcome.png', source: 'explorer-welcome.png', test: 'test/ui/explorer.test.ts' },
   { name: 'tree-scan-more.png', source: 'tree-scan-more.png', test: 'test/ui/explorer.test.ts (large keyspace)' },
+  { name: 'debug-consumer.png', source: 'debug-consumer.png', test: 'test/ui/debugConsumer.test.ts' },
+  { name: 'tail-actions.png', source: 'tail-actions.png', test: 'test/ui/tailView.test.ts' },
 ];
 
 export function updateScreenshots({ since = 0 } = {}) {

@@ -126,6 +126,8 @@ export interface DiscoveryOptions {
 export class Discovery {
   readonly state: DiscoveryState;
   private sizes: number[] | undefined;
+  /** The server's share of the last calls, ms. */
+  private readonly recent: number[] = [];
 
   constructor(
     private readonly client: RedisClient,
@@ -207,7 +209,11 @@ export class Discovery {
       // far that share was from the target (at most ×2 up, any way down).
       const baseline = Math.min(this.state.baselineMs ?? ms, ms);
       this.state.baselineMs = baseline;
-      const server = Math.max(ms - baseline, 0.05);
+      // The median of the last three shares, so one late reply (a busy link or client) does not
+      // shrink COUNT on its own.
+      this.recent.push(Math.max(ms - baseline, 0.05));
+      if (this.recent.length > 3) this.recent.shift();
+      const server = [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!;
       this.state.count = Math.min(MAX_COUNT, Math.max(MIN_COUNT, count * Math.min(2, target / server)));
       let names = found.map(decodeName);
       if (this.options.scanType === false && names.length) {

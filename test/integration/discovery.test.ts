@@ -134,7 +134,8 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
       const d = new Discovery(slow, { type: 'stream', match: `${p}:*` });
       await d.run({ maxCalls: 8 });
       assert.ok((d.state.baselineMs ?? 0) >= 6, `the round trip was measured (${d.state.baselineMs} ms)`);
-      assert.ok(d.state.count > newDiscoveryState().count * 4, `COUNT grew (${Math.round(d.state.count)}), it did not shrink to nothing`);
+      // Taking the round trip (≥ 6 ms) for server time, COUNT fell to its minimum (10) within these calls.
+      assert.ok(d.state.count > 30, `COUNT kept up (${Math.round(d.state.count)}), it did not shrink to its minimum`);
     } finally {
       await quit(slow);
       for (const x of sockets) x.destroy();

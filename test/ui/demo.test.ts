@@ -32,7 +32,6 @@ import {
   runCommand,
   screenshot,
   treeRows,
-  treeRowsInfo,
   waitDialog,
   waitNotification,
   waitQuickInput,
@@ -144,7 +143,8 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   it('explorer: orders → billing → worker-2 down to its pending entries (STUCK, POISON), and emails → Processing', async () => {
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
-    const rows = await treeRowsInfo(page);
+    // The marks seen under billing roll up into the stream and connection rows as they are drawn.
+    const rows = await waitRows(page, 'the marks rolled up to the connection row', (rs) => /^⚠ /.test(rs.find((r) => r.label === CONN)?.description ?? ''));
     const find = (label: string) => rows.find((r) => r.label === label);
 
     // Connection, stream and groups as the demo seeded them (no errors anywhere).

@@ -109,7 +109,8 @@ export async function createGroup(s: Services, node?: unknown, args?: { group?: 
   await ops.createGroup(await opTarget(session), stream, group, { from });
   s.provider.known.add(session.name, 'streams', [stream]); // MKSTREAM may have created it
   void s.provider.known.save(session.name);
-  s.ui.info(`Created group "${group}" on "${stream}" from ${from}.`);
+  const start = from === '$' ? 'it will read only entries added from now on ($)' : from === '0' ? 'it will read the whole stream from its first entry (0)' : `it will read the entries after ${from}`;
+  s.ui.info(`Created group "${group}" on "${stream}": ${start}.`);
   s.provider.refresh();
   return group;
 }

@@ -145,6 +145,23 @@ interface GroupHealth {
 export class SessionHealth {
   private readonly streams = new Map<string, Map<string, GroupHealth>>();
   private readonly stuckLists = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Called when a roll-up changed (so the rows above can be drawn again). */
+  onChange(fn: () => void): void {
+    this.listeners.add(fn);
+  }
+
+  /** Runs `update`, then tells the listeners when the roll-ups differ from before. */
+  private changing(update: () => void): void {
+    const before = this.summary();
+    update();
+    if (this.summary() !== before) for (const fn of this.listeners) fn();
+  }
+
+  private summary(): string {
+    return JSON.stringify([[...this.streams.keys()].map((k) => [k, this.stream(k)]), [...this.stuckLists]]);
+  }
 
   private group(stream: string, group: string): GroupHealth {
     let groups = this.streams.get(stream);
@@ -155,34 +172,42 @@ export class SessionHealth {
   }
   /** A stream's groups were drawn: their LAGGING marks; groups no longer there are dropped. */
   groupsDrawn(stream: string, groups: { name: string; lagging: boolean }[]): void {
-    const names = new Set(groups.map((g) => g.name));
-    const known = this.streams.get(stream);
-    for (const name of known?.keys() ?? []) if (!names.has(name)) known!.delete(name);
-    for (const g of groups) this.group(stream, g.name).lagging = g.lagging;
+    this.changing(() => {
+      const names = new Set(groups.map((g) => g.name));
+      const known = this.streams.get(stream);
+      for (const name of known?.keys() ?? []) if (!names.has(name)) known!.delete(name);
+      for (const g of groups) this.group(stream, g.name).lagging = g.lagging;
+    });
   }
   /** A group's consumers were drawn: which are STUCK; poison counts of consumers gone or empty are dropped. */
   consumersDrawn(stream: string, group: string, consumers: { name: string; pending: number; stuck: boolean }[]): void {
-    const g = this.group(stream, group);
-    g.stuck = new Set(consumers.filter((c) => c.stuck).map((c) => c.name));
-    const holding = new Set(consumers.filter((c) => c.pending > 0).map((c) => c.name));
-    for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+    this.changing(() => {
+      const g = this.group(stream, group);
+      g.stuck = new Set(consumers.filter((c) => c.stuck).map((c) => c.name));
+      const holding = new Set(consumers.filter((c) => c.pending > 0).map((c) => c.name));
+      for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+    });
   }
   /** A consumer's pending page was drawn: how many of its entries are POISON. */
   pendingDrawn(stream: string, group: string, consumer: string, poison: number): void {
-    const g = this.group(stream, group);
-    if (poison > 0) g.poison.set(consumer, poison);
-    else g.poison.delete(consumer);
+    this.changing(() => {
+      const g = this.group(stream, group);
+      if (poison > 0) g.poison.set(consumer, poison);
+      else g.poison.delete(consumer);
+    });
   }
   /** A stream is gone (or has no groups): nothing of it rolls up any more. */
   streamGone(stream: string): void {
-    this.streams.delete(stream);
+    this.changing(() => this.streams.delete(stream));
   }
   /** List queues were drawn: which are STUCK. */
   listsDrawn(queues: { name: string; stuck: boolean }[]): void {
-    for (const q of queues) {
-      if (q.stuck) this.stuckLists.add(q.name);
-      else this.stuckLists.delete(q.name);
-    }
+    this.changing(() => {
+      for (const q of queues) {
+        if (q.stuck) this.stuckLists.add(q.name);
+        else this.stuckLists.delete(q.name);
+      }
+    });
   }
   poisonOf(stream: string, group: string, consumer: string): number {
     return this.streams.get(stream)?.get(group)?.poison.get(consumer) ?? 0;

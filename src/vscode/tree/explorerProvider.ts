@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SessionManager } from '../connections/session';
 import { readSettings, type Settings } from '../settings';
-import { ConnectionNode, type TreeContext } from './explorerNodes';
+import { ConnectionNode, type TreeContext, sessionHealth } from './explorerNodes';
 import type { KnownKeys } from './knownKeys';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import type { Node } from './node';
@@ -71,10 +71,34 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     return node.parent;
   }
 
+  /** Sessions whose health roll-ups redraw their connection row when they change. */
+  private readonly watched = new WeakSet<object>();
+  private readonly pendingRedraw = new Map<string, NodeJS.Timeout>();
+
+  /** Draws a connection's row (and what is open under it) again soon, once, after its marks changed. */
+  private redrawConnection(name: string): void {
+    if (this.pendingRedraw.has(name)) return;
+    this.pendingRedraw.set(
+      name,
+      setTimeout(() => {
+        this.pendingRedraw.delete(name);
+        const node = this.roots.get(name);
+        if (node) this.changed.fire(node);
+      }, 100),
+    );
+  }
+
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) {
       const next = new Map<string, ConnectionNode>();
-      for (const s of this.sessions.list()) next.set(s.name, new ConnectionNode(s, this));
+      for (const s of this.sessions.list()) {
+        next.set(s.name, new ConnectionNode(s, this));
+        // Marks seen deeper down roll up into the stream and connection rows at once.
+        if (!this.watched.has(s)) {
+          this.watched.add(s);
+          sessionHealth(s).onChange(() => this.redrawConnection(s.name));
+        }
+      }
       this.roots = next;
       return [...next.values()];
     }
