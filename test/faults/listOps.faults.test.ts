@@ -5,13 +5,11 @@
 // is in flight (then the server runs it whole or not at all); partial progress is a multiple of the
 // batch size.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/keys';
 import { LIST_SCRIPT_BATCH } from '../../src/core/queue/listScripts';
 import { record } from './hooks';
-import { prng, SEED, target } from './support';
+import { type Child, prng, SEED, spawnChild as spawnShared, target } from './support';
 
 const JOBS = 200;
 const RUNS = 15;
@@ -19,41 +17,9 @@ type Op = 'requeue' | 'retry';
 const FORMS: Record<Op, string[]> = { requeue: ['all', 'ids', 'older'], retry: ['all', 'ids'] };
 
 /** A running fixtures/listOpsChild.js. */
-interface Child {
-  readonly proc: ChildProcess;
-  output(): string;
-  /** Resolves once the output matches `re` (rejects if the child exits first). */
-  printed(re: RegExp): Promise<RegExpExecArray>;
-  readonly exited: Promise<number | string>;
-}
 
 function spawnChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [join(__dirname, 'fixtures', 'listOpsChild.js')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-    for (const w of waiters.splice(0)) w();
-  });
-  const printed = (re: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(out);
-        if (m) resolve(m);
-        else if (gone) reject(new Error(`child exited without printing ${re}: ${out}`));
-        else waiters.push(check);
-      };
-      check();
-    });
-  return { proc, output: () => out, printed, exited };
+  return spawnShared('listOpsChild.js', env);
 }
 
 describe('(faults) list queue repairs: client SIGKILLed midway', function () {

@@ -14,9 +14,7 @@
 // The kill moments are drawn over 1.25 times the time an unkilled run took (calibration), so
 // that they fall before, during and after the work.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { open, quit, type RedisClient } from '../../src/core/connection';
 import { createGroup, deadLetter, replay, splitDeadLetter, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, type OpTarget } from '../../src/core/ops';
 import { keySlot, StreamProducer } from '../../src/core/queue';
@@ -24,7 +22,7 @@ import { markerKey } from '../../src/core/queue/deadLetter';
 import { parseEntries, parsePendingEntries, type StreamEntry } from '../../src/core/replies';
 import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
 import { record } from './hooks';
-import { prng, SEED, target } from './support';
+import { type Child, prng, SEED, spawnChild as spawnShared, target } from './support';
 
 const N = 200;
 const RUNS = 15;
@@ -33,43 +31,11 @@ const GROUP = 'g';
 // ---- the child process ----
 
 /** A running fixtures/streamOpsChild.js. */
-interface Child {
-  readonly proc: ChildProcess;
-  output(): string;
-  /** Resolves once the output matches `re` (rejects if the child exits first). */
-  printed(re: RegExp): Promise<RegExpExecArray>;
-  readonly exited: Promise<number | string>;
-}
 
 const children: Child[] = [];
 
 function spawnChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [join(__dirname, 'fixtures', 'streamOpsChild.js')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-    for (const w of waiters.splice(0)) w();
-  });
-  const printed = (re: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(out);
-        if (m) resolve(m);
-        else if (gone) reject(new Error(`child exited without printing ${re}: ${out}`));
-        else waiters.push(check);
-      };
-      check();
-    });
-  const child = { proc, output: () => out, printed, exited };
+  const child = spawnShared('streamOpsChild.js', env);
   children.push(child);
   return child;
 }

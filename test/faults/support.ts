@@ -1,6 +1,8 @@
 // Shared pieces of the fault suite: a seeded PRNG, a publisher that remembers only acknowledged
 // publishes, the handler-log reader and the checker, and helpers that find and kill a worker's
 // connections by client name.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { open, quit, type RedisClient } from '../../src/core/connection';
 import { StreamProducer } from '../../src/core/queue';
 import { startSandbox, type Persistence, type Sandbox } from '../../src/core/sandbox';
@@ -173,3 +175,42 @@ export async function drained(admin: RedisClient, logClient: RedisClient, logKey
 }
 
 export const fmtMs = (ms: number | undefined): string => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+
+/** A child process of a fault test: its output so far, and a wait for a line it prints. */
+export interface Child {
+  proc: ChildProcess;
+  output(): string;
+  /** Resolves once the output matches `re` (rejects if the child exits first). */
+  printed(re: RegExp): Promise<RegExpExecArray>;
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts `node <fixture>` (a compiled file under test/faults/fixtures/) with `env` added. */
+export function spawnChild(fixture: string, env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [join(__dirname, 'fixtures', fixture)], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exited = new Promise<number | string>((r) => proc.once('exit', (code, sig) => r(code ?? sig ?? -1)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  const printed = (re: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(out);
+        if (m) resolve(m);
+        else if (gone) reject(new Error(`child exited without printing ${re}: ${out}`));
+        else waiters.push(check);
+      };
+      check();
+    });
+  return { proc, output: () => out, printed, exited };
+}

@@ -1,5 +1,5 @@
 // Every path carries a message whole: generated messages (binary and integer-like names, repeated
-// names, empty values, __proto__, names that look like this project's bookkeeping, up to 1 MB
+// names, empty values, __proto__, names that look like this project's bookkeeping, up to 3 MB
 // values and 5,000 fields) through publish → worker → dead-letter → replay → tail, library and
 // CLI, each compared byte for byte with what Redis holds. And the moves are atomic: concurrent
 // replays write each entry once; a target of another type changes nothing.
@@ -154,10 +154,10 @@ describe('(integration) integrity: every message arrives whole', function () {
     );
   });
 
-  it('a 1 MB value, a 100 KB binary value and 5,000 fields go through worker, dead-letter and replay whole', async () => {
+  it('a 3 MB value, a 100 KB binary value and 5,000 fields go through worker, dead-letter and replay whole', async () => {
     const s = uniqueKey('big');
     const big = [
-      rawOf('big', 'v'.repeat(1_000_000)),
+      rawOf('big', 'v'.repeat(3_000_000)),
       [Buffer.from('bin'), Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) & 0xff))],
       Array.from({ length: 5_000 }, (_, i) => rawOf(i % 3 === 0 ? 'dup' : `f${i}`, String(i))).flat(),
     ];
@@ -252,7 +252,7 @@ describe('(integration) integrity: every message arrives whole', function () {
       rawOf('z', '1', '10', '2', '1', '3', 'a', 'x', 'a', 'y'),
       [Buffer.from([0xff, 0xfe]), Buffer.from([0, 1, 2, 0xff]), ...rawOf('x-dlq-stream', 'mine', '__proto__', 'p', '', '')],
       rawOf('tpl', 'item {{i}}', 'cookie', 'sid=abc; theme=dark'),
-      rawOf('big', 'w'.repeat(1_000_000)),
+      rawOf('big', 'w'.repeat(3_000_000)),
       Array.from({ length: 2_000 }, (_, i) => rawOf(`f${i}`, String(i))).flat(),
     ];
 
