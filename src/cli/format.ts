@@ -1,7 +1,7 @@
 // Output formatting: aligned tables, one-line entries (control characters escaped, binary as hex)
 // and their JSON-lines form. Everything from Redis passes through `oneLine` before it reaches a
 // terminal, so a key or value cannot move the cursor or change colours.
-import { type FieldValue, type RawFields, type StreamEntry, decodeValue, idTime, messageObject, oneLine, toText } from '../core';
+import { type FieldValue, type RawFields, type StreamEntry, decodeName, decodeValue, idTime, messageObject, oneLine } from '../core';
 
 /** Text from Redis made safe for one terminal line. */
 export function safe(s: string): string {
@@ -23,7 +23,7 @@ export function formatValue(v: FieldValue, maxChars = 4096): string {
 export function formatFields(raw: RawFields | null): string {
   if (!raw) return '(deleted or trimmed)';
   const parts: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) parts.push(`${formatValue(toText(raw[i]!))}=${formatValue(decodeValue(raw[i + 1]))}`);
+  for (let i = 0; i + 1 < raw.length; i += 2) parts.push(`${formatValue(decodeName(raw[i]!))}=${formatValue(decodeValue(raw[i + 1]))}`);
   return parts.join(' ');
 }
 

@@ -14,6 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { BadInputError } from './errors';
+import { decodeName } from './replies';
 
 /** A message body as Redis holds it: `[name0, value0, name1, value1, ...]`, byte for byte. */
 export type RawFields = Buffer[];
@@ -115,17 +116,10 @@ export function rawOf(...nv: (string | Buffer)[]): RawFields {
  */
 export function toJsonRecord(raw: RawFields): Record<string, JsonBytes> {
   const out = Object.create(null) as Record<string, JsonBytes>; // a name `__proto__` is an ordinary key here
-  for (let i = 0; i + 1 < raw.length; i += 2) out[toText(raw[i]!)] = toJsonBytes(raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) out[decodeName(raw[i]!)] = toJsonBytes(raw[i + 1]!);
   return out;
 }
 
-/** A name as text: UTF-8 when valid, else each byte as `\xNN` (for views and record keys only). */
-export function toText(b: Buffer): string {
-  if (isUtf8(b)) return b.toString('utf8');
-  let s = '';
-  for (const x of b) s += x >= 0x20 && x < 0x7f && x !== 0x5c ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`;
-  return s;
-}
 
 /**
  * The lossless JSON object of one message: `{ ...head, pairs, fields }`. `pairs` is the message;

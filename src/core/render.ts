@@ -1,7 +1,7 @@
 /** Safe renderings of stream entries for views: text only, bounded size, binary shown as hex. */
 import { isUtf8 } from 'node:buffer';
-import { type RawFields, toText } from './message';
-import { type FieldValue, type Fields, type StreamEntry, decodeValue, setField } from './replies';
+import type { RawFields } from './message';
+import { type FieldValue, type Fields, type StreamEntry, decodeName, decodeValue, setField } from './replies';
 
 export interface RenderLimits {
   /** Longest value shown, in characters (a 1 MB value is cut). Default 64 KiB. */
@@ -62,7 +62,7 @@ export function previewRaw(raw: RawFields | null, maxChars = 80): string {
   let len = 0;
   for (let i = 0; i + 1 < raw.length && len <= maxChars; i += 2) {
     const v = decodeValue(raw[i + 1]);
-    const p = `${oneLine(toText(raw[i]!))}=${oneLine(Buffer.isBuffer(v) ? `<${v.length} bytes>` : v.slice(0, maxChars))}`;
+    const p = `${oneLine(decodeName(raw[i]!))}=${oneLine(Buffer.isBuffer(v) ? `<${v.length} bytes>` : v.slice(0, maxChars))}`;
     parts.push(p);
     len += p.length + 1;
   }

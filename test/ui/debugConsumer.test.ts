@@ -27,6 +27,7 @@ import {
   waitViewContent,
   type ChromiumSession,
   type CodeServer,
+  screenshotIfFailed,
 } from './harness';
 
 const CONN = 'demo';
@@ -49,10 +50,7 @@ describe('(ui) debug consumer session on the demo data', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
-      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
+    await screenshotIfFailed(this.currentTest, chromium?.page);
   });
 
   after(async () => {

@@ -42,6 +42,7 @@ import {
   type ChromiumSession,
   type CodeServer,
   type TreeRow,
+  screenshotIfFailed,
 } from './harness';
 
 const CONN = 'demo';
@@ -68,10 +69,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
-      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
+    await screenshotIfFailed(this.currentTest, chromium?.page);
     await chromium?.close();
     chromium = undefined;
     await server?.stop();

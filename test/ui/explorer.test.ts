@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, expandRow, openRedisQueues, reveal, root, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar, type ChromiumSession, type CodeServer } from './harness';
+import { codeServerLib, expandRow, openRedisQueues, reveal, root, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar, type ChromiumSession, type CodeServer, screenshotIfFailed } from './harness';
 
 const STREAM = 'orders';
 const GROUP = 'billing';
@@ -46,10 +46,7 @@ describe('(ui) Redis Queues view in VS Code', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
-      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
+    await screenshotIfFailed(this.currentTest, chromium?.page);
     await chromium?.close();
     chromium = undefined;
     await server?.stop();

@@ -76,6 +76,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** After a failed test: a screenshot named after it, its path logged (no error when the page is gone). */
+export async function screenshotIfFailed(test: Mocha.Test | undefined, page: Page | undefined): Promise<void> {
+  if (test?.state !== 'failed' || !page) return;
+  const name = `failed-${test.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
+  await screenshot(page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
+}
+
 /** Opens the Redis Queues container by clicking its activity-bar icon. */
 export async function openRedisQueues(page: Page): Promise<void> {
   await page.locator('.activitybar [aria-label^="Redis Queues"]').first().click({ timeout: 60_000 });

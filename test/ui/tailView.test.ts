@@ -32,6 +32,7 @@ import {
   widenSidebar,
   type ChromiumSession,
   type CodeServer,
+  screenshotIfFailed,
 } from './harness';
 
 const CONN = 'demo';
@@ -69,10 +70,7 @@ describe('(ui) tail view: filter count, sticky header, local times, row actions,
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
-      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
+    await screenshotIfFailed(this.currentTest, chromium?.page);
   });
 
   after(async () => {

@@ -28,6 +28,7 @@ import {
   type ChromiumSession,
   type CodeServer,
   type StartOptions,
+  screenshotIfFailed,
 } from './harness';
 
 const CONN = 'from-workspace';
@@ -88,10 +89,7 @@ describe('(ui) Restricted Mode: a workspace-defined connection', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      const name = `failed-${this.currentTest.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
-      await screenshot(chromium.page, name).then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
+    await screenshotIfFailed(this.currentTest, chromium?.page);
   });
 
   after(async () => {

@@ -254,8 +254,7 @@ async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq:
   const read = async (c: RedisClient): Promise<RawFields | null | undefined> => {
     const pending = parsePendingEntries(await c.callBuffer('XPENDING', input.stream, input.group, input.id, input.id, 1));
     if (!pending.length) return undefined;
-    const type = String(await c.type(dlq));
-    if (type !== 'none' && type !== 'stream') throw new WrongTypeError(dlq, 'stream (the dead-letter stream); nothing was changed', type);
+    await assertStreamOrNone(c, dlq, 'the dead-letter stream');
     const entries = (await c.callBuffer('XRANGE', input.stream, input.id, input.id)) as unknown[][];
     const body = entries[0] ? (parseRawFields(entries[0][1]) ?? []) : null;
     if (!body && !input.force) throw new BodyGoneError(input.stream, input.id);
@@ -281,6 +280,12 @@ async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq:
   if (del === '1') await client.xdel(input.stream, input.id);
   await markerDone(client, marker);
   return 'newId' in w ? w.newId : w.already;
+}
+
+/** Refuses, before anything changes, a key that holds another type than a stream (absent is fine). */
+async function assertStreamOrNone(c: RedisClient, key: string, what: string): Promise<void> {
+  const type = String(await c.type(key));
+  if (type !== 'none' && type !== 'stream') throw new WrongTypeError(key, `stream (${what}); nothing was changed`, type);
 }
 
 type Command = (string | Buffer | number)[];
@@ -377,8 +382,7 @@ async function writeOnce(client: RedisClient, target: string, marker: string, bo
   return watched<{ newId: string } | { already: string }>(client, [target, marker], async (c) => {
     const done = await c.get(marker);
     if (done) return { result: { already: done } };
-    const type = String(await c.type(target));
-    if (type !== 'none' && type !== 'stream') throw new WrongTypeError(target, 'stream; nothing was changed', type);
+    await assertStreamOrNone(c, target, 'the target');
     return { commands: [['XADD', target, '*', ...body], ['SET', marker, 'written']], done: (r) => ({ newId: String(r[0]) }) };
   });
 }
@@ -413,8 +417,7 @@ export async function replayEntry(client: RedisClient, dlq: string, letter: Dead
       }
       return await watched<ReplayOutcome>(client, [dlq, target], async (c) => {
         if (!((await c.callBuffer('XRANGE', dlq, letter.id, letter.id)) as unknown[]).length) return { result: { skipped: 'no longer in the dead-letter stream (replayed or deleted meanwhile)' } };
-        const type = String(await c.type(target));
-        if (type !== 'none' && type !== 'stream') throw new WrongTypeError(target, 'stream (the replay target); nothing was changed', type);
+        await assertStreamOrNone(c, target, 'the replay target');
         const commands: Command[] = [['XADD', target, '*', ...body]];
         if (!keep) commands.push(['XDEL', dlq, letter.id]);
         return { commands, done: (r) => ({ newId: String(r[0]) }) };
@@ -424,8 +427,7 @@ export async function replayEntry(client: RedisClient, dlq: string, letter: Dead
     if (!((await client.callBuffer('XRANGE', dlq, letter.id, letter.id)) as unknown[]).length) return { skipped: 'no longer in the dead-letter stream (replayed or deleted meanwhile)' };
     if (keep) {
       // A copy was asked for: no marker (a second replay of a kept record writes a second copy).
-      const type = String(await client.type(target));
-      if (type !== 'none' && type !== 'stream') throw new WrongTypeError(target, 'stream (the replay target); nothing was changed', type);
+      await assertStreamOrNone(client, target, 'the replay target');
       return { newId: String(await client.callBuffer('XADD', target, '*', ...body)) };
     }
     const marker = markerKey(target, `replayed:${dlq}:${letter.id}`);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LiveTail, decodeValue, entryBytes, parseId, toQueueError, toText, type StreamEntry } from '../../core';
+import { LiveTail, decodeName, decodeValue, entryBytes, parseId, toQueueError, type StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 import { FROM_VIEW_TYPES, type FromView, type RowAction, type TailRow, type ToView } from './protocol';
@@ -40,7 +40,7 @@ export function toRow(e: StreamEntry): TailRow {
     }
     const v = decodeValue(raw[i + 1]);
     const text = typeof v === 'string' ? (v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE)}… (${v.length} chars)` : v) : `0x${v.subarray(0, MAX_VALUE / 2).toString('hex')}${v.length > MAX_VALUE / 2 ? '…' : ''} (${v.length} bytes)`;
-    fields.push([toText(raw[i]!), text]);
+    fields.push([decodeName(raw[i]!), text]);
   }
   return { id: e.id, fields };
 }
