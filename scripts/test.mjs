@@ -20,7 +20,7 @@ const mochaTier = (spec, extra = []) => [node, mocha, '--color', '--reporter', '
 
 /** name → { cmd, expectFailure?, needsTools? } */
 const TIERS = {
-  lint: { cmd: [node, join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--no-error-on-unmatched-pattern', 'src', 'test', 'scripts', 'bench'] },
+  lint: { cmd: [node, join(root, 'scripts', 'lint.mjs')] }, // eslint, then scripts/check-cycles.mjs
   unit: { cmd: mochaTier('out/test/unit/**/*.test.js') },
   integration: { cmd: mochaTier('out/test/integration/**/*.test.js', ['--require', 'out/test/support/integrationHooks.js', '--timeout', '30000', '--exit']) },
   extension: { cmd: [node, 'out/test/extension/runTest.js'], needsTools: true },

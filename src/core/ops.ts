@@ -170,16 +170,12 @@ export async function claim(t: OpTarget, stream: string, group: string, consumer
   const wasPending = missed.filter((id) => before.has(id));
   const now = wasPending.length ? await pendingOf(t, stream, group, wasPending) : new Map<string, PendingEntry>();
   const vanished = wasPending.filter((id) => !now.has(id));
-  const exists = new Set<string>();
-  if (vanished.length) {
-    const found = await call(t, { key: stream, command: 'XRANGE' }, () => Promise.all(vanished.map((id) => t.client.xrange(stream, id, id))));
-    vanished.forEach((id, i) => found[i]?.length && exists.add(id));
-  }
+  const gone = new Set(vanished.length ? await missingEntries(t, stream, vanished) : []);
   const skipped = missed.map((id) => {
     const p = before.get(id);
     if (!p) return { id, reason: 'not pending in the group' };
     const n = now.get(id);
-    if (!n) return { id, reason: exists.has(id) ? 'no longer pending (acked meanwhile)' : 'deleted or trimmed from the stream' };
+    if (!n) return { id, reason: gone.has(id) ? 'deleted or trimmed from the stream' : 'no longer pending (acked meanwhile)' };
     if (n.consumer !== p.consumer && n.consumer !== consumer) return { id, reason: `claimed by another consumer (${n.consumer})` };
     if (n.consumer !== p.consumer) return { id, reason: `claimed meanwhile by another client for ${consumer}` };
     const idle = n.idle < minIdleMs ? n.idle : p.idle;
@@ -251,7 +247,11 @@ export async function autoClaim(
   return { claimed, deleted };
 }
 
-/** Which of `ids` are no longer in the stream (one XRANGE per id, pipelined). */
+/**
+ * Which of `ids` are no longer in the stream (one XRANGE per id, pipelined); throws a QueueError
+ * if any read fails. The stream worker has its own copy (StreamWorker.ackMissing), which tolerates
+ * a failed read per id and feeds its batched acks.
+ */
 async function missingEntries(t: OpTarget, stream: string, ids: string[]): Promise<string[]> {
   const replies = await call(t, { key: stream, command: 'XRANGE' }, () => Promise.all(ids.map((id) => t.client.xrangeBuffer(stream, id, id))));
   return ids.filter((_, i) => !(replies[i] as unknown[]).length);

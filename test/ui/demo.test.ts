@@ -142,7 +142,10 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
     // The marks seen under billing roll up into the stream and connection rows as they are drawn.
-    const rows = await waitRows(page, 'the marks rolled up to the connection row', (rs) => /^⚠ /.test(rs.find((r) => r.label === CONN)?.description ?? ''));
+    // (Stuck consumers and the poison entry are seen at different moments: wait for both marks.)
+    const rows = await waitRows(page, 'the marks rolled up to the connection row', (rs) =>
+      [CONN, 'orders'].every((l) => /^⚠ \d+ stuck · 1 poison · /.test(rs.find((r) => r.label === l)?.description ?? '')),
+    );
     const find = (label: string) => rows.find((r) => r.label === label);
 
     // Connection, stream and groups as the demo seeded them (no errors anywhere).

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// The lint tier: ESLint over src, test, scripts and bench, then the import-cycle check of src
+// (scripts/check-cycles.mjs). Both run; exits 1 if either failed. `npm run lint`.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const steps = [
+  ['eslint', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--no-error-on-unmatched-pattern', 'src', 'test', 'scripts', 'bench']],
+  ['import cycles', [join(root, 'scripts', 'check-cycles.mjs'), 'src']],
+];
+let failed = 0;
+for (const [title, args] of steps) {
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`lint: ${title} failed (exit ${r.status ?? r.signal})`);
+    failed++;
+  }
+}
+process.exit(failed ? 1 : 0);
