@@ -4,7 +4,7 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue explorer discovery tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue explorer discovery search tailview` (default all); BENCH_OUT=path to write elsewhere.
  * discovery fills a server with 10 M keys (about 1 GB; BENCH_DISCOVERY_KEYS=1000000 for a quick run).
  * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
  */
@@ -14,6 +14,7 @@ import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sand
 import { discoveryBench } from './discoveryBench';
 import { explorerBench } from './explorerBench';
 import { queueBench } from './queueBench';
+import { searchBench } from './searchBench';
 import { writeReport, type Section } from './report';
 import { tailViewBench } from './tailView/tailViewBench';
 import { fmt, log, sizesFromEnv } from './util';
@@ -58,6 +59,13 @@ async function main(): Promise<void> {
       sections.push(await discoveryBench(ds, sizes));
       // Stopping the server frees its memory (about 1 GB for 10 M keys).
       await ds.stop();
+    }
+    if (want('search')) {
+      const ss = await startSandbox({ persistence: 'none' });
+      servers.push(ss);
+      log(`search server on port ${ss.port}`);
+      sections.push(await searchBench(ss, sizes));
+      await ss.stop();
     }
     if (want('tailview')) {
       const tv = await startSandbox({ persistence: 'none' });

@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
 import { toQueueError, WrongTypeError } from './errors';
-import { idTime, nextId, parseId, previousId } from './ids';
+import { idForTime, idTime, nextId, parseId, previousId } from './ids';
 import {
   type Capabilities,
   type ConsumerInfo,
@@ -360,6 +360,35 @@ export class Inspector {
     } catch (e) {
       throw await this.typeAware(e, key, 'stream');
     }
+  }
+
+  /** Oldest-first page of entries strictly after `after` (or from `from`, inclusive, or from the oldest). `next`: the last id, when more may follow. */
+  async entriesAfter(key: string, { after, from, count = DEFAULT_PAGE }: { after?: string | null; from?: string; count?: number } = {}): Promise<EntriesPage> {
+    let start = from ?? '-';
+    if (after) {
+      try {
+        start = nextId(after);
+      } catch {
+        return { entries: [], next: null };
+      }
+    } else if (from && from !== '-') parseId(from);
+    try {
+      const entries = parseEntries(await this.client.xrangeBuffer(key, start, '+', 'COUNT', count));
+      const last = entries[entries.length - 1];
+      return { entries, next: entries.length === count && last ? last.id : null };
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream');
+    }
+  }
+
+  /**
+   * "Go to time": the entries around a moment (epoch ms). `newer`: oldest first from the moment
+   * (inclusive); `older`: newest first before it. Each page has its own `next` to go on.
+   */
+  async entriesAround(key: string, atMs: number, { count = DEFAULT_PAGE }: { count?: number } = {}): Promise<{ older: EntriesPage; newer: EntriesPage }> {
+    const at = idForTime(atMs);
+    const [older, newer] = await Promise.all([this.entriesPage(key, { before: at, count }), this.entriesAfter(key, { from: at, count })]);
+    return { older, newer };
   }
 
   /** One entry by id, or null when it was deleted or trimmed. */

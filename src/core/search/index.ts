@@ -1,0 +1,3 @@
+/** Finding messages: the query (text form, model, matcher) and the paged walk that runs it. */
+export * from './query';
+export * from './search';

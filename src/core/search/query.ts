@@ -1,0 +1,440 @@
+/**
+ * What a search looks for: the query model, its one text form, and the compiled matcher that
+ * tests a message's raw pairs.
+ *
+ * **Text form** (the CLI's `search` argument, the search box of the extension, an AI tool's
+ * `query`): terms separated by spaces, all of which must hold.
+ *
+ * | term | matches |
+ * |---|---|
+ * | `status=failed`, `status == failed` | a field `status` whose value is exactly `failed` |
+ * | `status!=ok` | a message with no field `status` equal to `ok` |
+ * | `note~timeout` | a field `note` whose value contains `timeout` |
+ * | `note=/time(d)? out/i` | a field `note` whose value matches the regular expression |
+ * | `amount>100`, `>=`, `<`, `<=` | numeric comparison of a field's value |
+ * | `payload.sku == "kb"` | the JSON path `sku` in the field `payload`, holding JSON (also `items[0].sku`) |
+ * | `*~kb`, or a bare word `kb` | any field's value contains the text |
+ * | `has:trace-id` | the message has a field `trace-id` |
+ * | `since:14:00 until:14:05` | ids between those times (today, local time; also ISO, epoch ms, `15m` ago) |
+ * | `from:ID to:ID` | ids in that range (inclusive) |
+ * | `consumer:w1 idle:5m deliveries:3` | pending entries only: owner, idle at least, delivered at least |
+ * | `order:oldest`, `limit:20` | oldest first (default newest first), stop after 20 matches |
+ *
+ * Names and values with spaces or operator characters are quoted: `"order id"="A 1"`. A name
+ * holding a dot is looked up as a whole first (`a.b` the field named `a.b`), then as a JSON path.
+ * Values compare as bytes (the text's UTF-8); a regular expression sees the value decoded as UTF-8.
+ */
+import { BadInputError } from '../errors';
+import { parseDuration } from '../health';
+import { idForTime, parseId } from '../ids';
+import type { RawFields } from '../message';
+import { parseTimeSpec } from '../timeSpec';
+
+export type ConditionOp = 'equals' | 'not-equals' | 'contains' | 'regex' | 'exists' | 'gt' | 'gte' | 'lt' | 'lte';
+
+/** One test of a message's pairs. */
+export interface FieldCondition {
+  /** The field's name; undefined: any field. */
+  name?: string;
+  /** A JSON path into the field's value (`['items', 0, 'sku']`), when the name is `field.path`. */
+  path?: (string | number)[];
+  op: ConditionOp;
+  /** The value compared to (text; for `regex` the pattern's source). */
+  value?: string;
+  /** Flags of a regular expression. */
+  flags?: string;
+}
+
+/** A search: bounds, conditions (all must hold), order and a stop. */
+export interface SearchQuery {
+  /** Inclusive id bounds (`-` / `+` for none). */
+  from?: string;
+  to?: string;
+  /** Inclusive time bounds, epoch ms (stream ids carry their time). */
+  since?: number;
+  until?: number;
+  where?: FieldCondition[];
+  /** Pending entries only: owner, minimum idle, minimum deliveries. */
+  consumer?: string;
+  minIdleMs?: number;
+  minDeliveries?: number;
+  /** Newest first (default) or oldest first. */
+  order?: 'newest' | 'oldest';
+  /** Stop after this many matches. */
+  limit?: number;
+  /** The text the query was parsed from, if any (kept for recent searches). */
+  text?: string;
+}
+
+const OPERATORS: [string, ConditionOp][] = [
+  ['==', 'equals'],
+  ['!=', 'not-equals'],
+  ['=~', 'regex'],
+  ['>=', 'gte'],
+  ['<=', 'lte'],
+  ['=', 'equals'],
+  ['~', 'contains'],
+  ['>', 'gt'],
+  ['<', 'lt'],
+];
+const OP_START = /[=!~<>]/;
+const META = /^(from|to|since|until|consumer|idle|deliveries|limit|order|has):/;
+
+/** A grammar summary for inputs and help texts. */
+export const QUERY_HINT =
+  'e.g. status=failed  payload.sku == "kb"  note~timeout  note=/time.?out/i  amount>100  since:14:00 until:14:05  limit:20  order:oldest';
+
+/**
+ * Text → query. Throws {@link BadInputError} naming the term that is not understood.
+ * `nowMs` anchors times such as `14:00` (today) and `15m` (ago).
+ */
+export function parseSearchQuery(text: string, nowMs = Date.now()): SearchQuery {
+  const q: SearchQuery = { text: text.trim() };
+  const where: FieldCondition[] = [];
+  const s = text;
+  let p = 0;
+  const skip = () => {
+    while (p < s.length && /\s/.test(s[p]!)) p++;
+  };
+  /** A quoted string (JSON escapes) or a bare run up to a space (and up to an operator when `stopAtOp`). */
+  const word = (stopAtOp: boolean): { text: string; quoted: boolean } => {
+    if (s[p] === '"') {
+      let q2 = p + 1;
+      while (q2 < s.length && s[q2] !== '"') q2 += s[q2] === '\\' ? 2 : 1;
+      if (q2 >= s.length) throw new BadInputError(`A quote opened at character ${p + 1} of the search is not closed`);
+      const raw = s.slice(p, q2 + 1);
+      p = q2 + 1;
+      try {
+        return { text: JSON.parse(raw) as string, quoted: true };
+      } catch {
+        throw new BadInputError(`The quoted text ${raw} of the search is not valid (use \\" and \\\\ inside quotes)`);
+      }
+    }
+    const start = p;
+    while (p < s.length && !/\s/.test(s[p]!) && !(stopAtOp && OP_START.test(s[p]!))) p++;
+    return { text: s.slice(start, p), quoted: false };
+  };
+  for (skip(); p < s.length; skip()) {
+    const at = p;
+    const left = word(true);
+    const afterLeft = p;
+    skip();
+    const op = OPERATORS.find(([o]) => s.startsWith(o, p));
+    if (!op || (left.text === '' && !left.quoted)) {
+      if (left.text === '' && !left.quoted) {
+        throw new BadInputError(`The search term at character ${at + 1} ("${s.slice(at).split(/\s/)[0]}") has no field name before its operator (use *~text for any field)`);
+      }
+      p = afterLeft;
+      // A bare term: a setting (`since:…`) or free text. Settings may hold operator-free colons.
+      if (!left.quoted && META.test(left.text)) {
+        // The value of a setting runs to the next space (it may contain ':').
+        p = at;
+        const t = word(false).text;
+        meta(q, where, t, nowMs);
+      } else {
+        where.push({ op: 'contains', value: left.text });
+      }
+      continue;
+    }
+    p += op[0].length;
+    skip();
+    let value: string;
+    let flags: string | undefined;
+    let kind = op[1];
+    if (s[p] === '/' && (kind === 'equals' || kind === 'regex')) {
+      const end = findRegexEnd(s, p);
+      value = s.slice(p + 1, end);
+      const fm = /^[a-z]*/.exec(s.slice(end + 1))![0];
+      flags = fm;
+      p = end + 1 + fm.length;
+      kind = 'regex';
+    } else {
+      if (p >= s.length) throw new BadInputError(`The search term "${s.slice(at).trim()}" has no value after ${op[0]}`);
+      value = word(false).text;
+    }
+    const cond = condition(left.text, left.quoted, kind, value, flags);
+    where.push(cond);
+  }
+  if (where.length) q.where = where;
+  if (q.since !== undefined && q.until !== undefined && q.since > q.until) throw new BadInputError('The search\'s "since" is after its "until"');
+  return q;
+}
+
+function findRegexEnd(s: string, start: number): number {
+  let i = start + 1;
+  while (i < s.length && s[i] !== '/') i += s[i] === '\\' ? 2 : 1;
+  if (i >= s.length) throw new BadInputError(`The regular expression starting at character ${start + 1} of the search has no closing /`);
+  return i;
+}
+
+function condition(name: string, quoted: boolean, op: ConditionOp, value: string, flags?: string): FieldCondition {
+  const c: FieldCondition = { op, value };
+  if (flags) c.flags = flags;
+  if (!(name === '*' && !quoted)) {
+    c.name = name;
+    if (!quoted) {
+      const path = jsonPath(name);
+      if (path) c.path = path;
+    }
+  }
+  if (op === 'regex') compileRegex(value, flags); // refuse a bad pattern now
+  if (['gt', 'gte', 'lt', 'lte'].includes(op) && !Number.isFinite(Number(value))) {
+    throw new BadInputError(`"${name} ${value}": a comparison needs a number (got "${value}")`);
+  }
+  return c;
+}
+
+/** `payload.items[0].sku` → ['items', 0, 'sku'] after the field name, or undefined when there is no path. */
+function jsonPath(name: string): (string | number)[] | undefined {
+  const m = /^([^.[]+)((?:\.[^.[\]]+|\[\d+\])+)$/.exec(name);
+  if (!m) return undefined;
+  const out: (string | number)[] = [];
+  for (const part of m[2]!.match(/\.[^.[\]]+|\[\d+\]/g)!) out.push(part[0] === '[' ? Number(part.slice(1, -1)) : part.slice(1));
+  return out;
+}
+
+function meta(q: SearchQuery, where: FieldCondition[], t: string, nowMs: number): void {
+  const i = t.indexOf(':');
+  const key = t.slice(0, i);
+  const v = t.slice(i + 1);
+  if (v === '') throw new BadInputError(`"${t}" needs a value after the colon`);
+  switch (key) {
+    case 'from':
+    case 'to':
+      if (v !== '-' && v !== '+') parseId(v);
+      q[key] = v;
+      return;
+    case 'since':
+    case 'until':
+      q[key] = parseTimeSpec(v, nowMs);
+      return;
+    case 'consumer':
+      q.consumer = v;
+      return;
+    case 'idle':
+      q.minIdleMs = parseDuration(v);
+      return;
+    case 'deliveries': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new BadInputError(`"deliveries:${v}": expected a whole number of deliveries, at least 1`);
+      q.minDeliveries = n;
+      return;
+    }
+    case 'limit': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new BadInputError(`"limit:${v}": expected a whole number of matches, at least 1`);
+      q.limit = n;
+      return;
+    }
+    case 'order':
+      if (v !== 'newest' && v !== 'oldest') throw new BadInputError(`"order:${v}": expected order:newest or order:oldest`);
+      q.order = v;
+      return;
+    case 'has':
+      where.push(condition(v, false, 'exists', ''));
+      return;
+  }
+}
+
+/** The query as text (for titles and recent searches): its own text when it has one. */
+export function describeQuery(q: SearchQuery): string {
+  if (q.text) return q.text;
+  const parts: string[] = [];
+  if (q.from) parts.push(`from:${q.from}`);
+  if (q.to) parts.push(`to:${q.to}`);
+  if (q.since !== undefined) parts.push(`since:${new Date(q.since).toISOString()}`);
+  if (q.until !== undefined) parts.push(`until:${new Date(q.until).toISOString()}`);
+  for (const c of q.where ?? []) {
+    const name = c.name === undefined ? '*' : /[\s=!~<>"]/.test(c.name) ? JSON.stringify(c.name) : c.name;
+    const sym: Record<ConditionOp, string> = { equals: '=', 'not-equals': '!=', contains: '~', regex: '=', exists: '', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+    if (c.op === 'exists') parts.push(`has:${name}`);
+    else if (c.op === 'regex') parts.push(`${name}=/${c.value}/${c.flags ?? ''}`);
+    else parts.push(`${name}${sym[c.op]}${/[\s"]/.test(c.value ?? '') ? JSON.stringify(c.value) : c.value}`);
+  }
+  if (q.consumer) parts.push(`consumer:${q.consumer}`);
+  if (q.minIdleMs) parts.push(`idle:${q.minIdleMs}ms`);
+  if (q.minDeliveries) parts.push(`deliveries:${q.minDeliveries}`);
+  if (q.order) parts.push(`order:${q.order}`);
+  if (q.limit) parts.push(`limit:${q.limit}`);
+  return parts.join(' ');
+}
+
+function compileRegex(source: string, flags?: string): RegExp {
+  try {
+    return new RegExp(source, (flags ?? '').replace(/[gy]/g, ''));
+  } catch (e) {
+    throw new BadInputError(`The regular expression /${source}/ is not valid: ${(e as Error).message}`);
+  }
+}
+
+/** Id bounds of a query for XRANGE: [start, end], inclusive; null when nothing can match. */
+export function idBounds(q: SearchQuery): [string, string] | null {
+  let start = q.from && q.from !== '-' ? q.from : '-';
+  let end = q.to && q.to !== '+' ? q.to : '+';
+  if (q.since !== undefined) {
+    const t = idForTime(q.since);
+    if (start === '-' || cmp(t, start) > 0) start = t;
+  }
+  if (q.until !== undefined) {
+    const t = `${Math.max(0, Math.floor(q.until))}-18446744073709551615`;
+    if (end === '+' || cmp(t, end) < 0) end = t;
+  }
+  if (start !== '-' && end !== '+' && cmp(start, end) > 0) return null;
+  return [start, end];
+}
+
+function cmp(a: string, b: string): number {
+  const x = parseId(a);
+  const y = parseId(b);
+  return x.ms !== y.ms ? (x.ms < y.ms ? -1 : 1) : x.seq !== y.seq ? (x.seq < y.seq ? -1 : 1) : 0;
+}
+
+/** A compiled test of a message's pairs. `null` raw (a deleted entry still pending) matches only a query without conditions. */
+export type Matcher = (raw: RawFields | null) => boolean;
+
+/** Compiles the query's conditions into one function over raw pairs (no decoding unless a condition needs it). */
+export function compileMatcher(q: SearchQuery): Matcher {
+  const tests = (q.where ?? []).map(compileCondition);
+  if (tests.length === 0) return () => true;
+  return (raw) => {
+    if (!raw) return false;
+    for (const t of tests) if (!t(raw)) return false;
+    return true;
+  };
+}
+
+type Test = (raw: RawFields) => boolean;
+
+function compileCondition(c: FieldCondition): Test {
+  const valueTest = compileValueTest(c);
+  if (c.name === undefined) {
+    // Any field's value.
+    return (raw) => {
+      for (let i = 1; i < raw.length; i += 2) if (valueTest(raw[i]!)) return true;
+      return false;
+    };
+  }
+  const name = Buffer.from(c.name, 'utf8');
+  if (c.path) {
+    // `a.b`: the field named `a.b` when the message has one, else the path `b` into the JSON of `a`.
+    const base = Buffer.from(c.name.slice(0, c.name.length - pathText(c.path).length), 'utf8');
+    const jsonTest = compileJsonTest(c);
+    const whole = compileFieldTest(name, c, valueTest);
+    return (raw) => {
+      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name)) return whole(raw);
+      if (c.op === 'not-equals') {
+        for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, base) && jsonTest(raw[i + 1]!, true)) return false;
+        return true;
+      }
+      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, base) && jsonTest(raw[i + 1]!, false)) return true;
+      return false;
+    };
+  }
+  return compileFieldTest(name, c, valueTest);
+}
+
+/** Byte equality, the length compared first (most names and values differ in length: no native call then). */
+function same(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.equals(b);
+}
+
+function pathText(path: (string | number)[]): string {
+  return path.map((x) => (typeof x === 'number' ? `[${x}]` : `.${x}`)).join('');
+}
+
+function compileFieldTest(name: Buffer, c: FieldCondition, valueTest: (v: Buffer) => boolean): Test {
+  if (c.op === 'exists') {
+    return (raw) => {
+      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name)) return true;
+      return false;
+    };
+  }
+  if (c.op === 'not-equals') {
+    // No field of that name holds the value (a message without the field matches).
+    return (raw) => {
+      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name) && !valueTest(raw[i + 1]!)) return false;
+      return true;
+    };
+  }
+  return (raw) => {
+    for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name) && valueTest(raw[i + 1]!)) return true;
+    return false;
+  };
+}
+
+/** The test of one value's bytes (for `not-equals`: the value *equals*, negated by the caller). */
+function compileValueTest(c: FieldCondition): (v: Buffer) => boolean {
+  const text = c.value ?? '';
+  const bytes = Buffer.from(text, 'utf8');
+  switch (c.op) {
+    case 'equals':
+    case 'not-equals':
+      return (v) => same(v, bytes);
+    case 'contains':
+      return bytes.length === 0 ? () => true : (v) => v.length >= bytes.length && v.indexOf(bytes) >= 0;
+    case 'regex': {
+      const re = compileRegex(text, c.flags);
+      return (v) => re.test(v.toString('utf8'));
+    }
+    case 'exists':
+      return () => true;
+    default: {
+      const n = Number(text);
+      const op = c.op;
+      return (v) => {
+        if (v.length === 0 || v.length > 64) return false;
+        const x = Number(v.toString('latin1'));
+        if (!Number.isFinite(x)) return false;
+        return op === 'gt' ? x > n : op === 'gte' ? x >= n : op === 'lt' ? x < n : x <= n;
+      };
+    }
+  }
+}
+
+/**
+ * The test of a JSON path in a value. A value that is not JSON, or has nothing at the path, does
+ * not match (and for `not-equals` counts as "not equal"). Before parsing, a value that cannot
+ * hold the wanted text is skipped cheaply: JSON writes a string either as its characters or with
+ * `\u` escapes, so a value holding neither the text's bytes nor a backslash cannot match.
+ */
+function compileJsonTest(c: FieldCondition): (v: Buffer, negated: boolean) => boolean {
+  const path = c.path!;
+  const want = c.value ?? '';
+  const needle = Buffer.from(want, 'utf8');
+  const backslash = 0x5c;
+  const prefilter = (c.op === 'equals' || c.op === 'contains') && needle.length > 0;
+  const re = c.op === 'regex' ? compileRegex(want, c.flags) : undefined;
+  const n = Number(want);
+  return (v, negated) => {
+    if (prefilter && !negated && v.indexOf(needle) < 0 && v.indexOf(backslash) < 0) return false;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(v.toString('utf8'));
+    } catch {
+      return false;
+    }
+    let at: unknown = doc;
+    for (const k of path) {
+      if (at === null || typeof at !== 'object') return false;
+      at = (at as Record<string | number, unknown>)[k];
+      if (at === undefined) return false;
+    }
+    const asText = typeof at === 'string' ? at : JSON.stringify(at);
+    switch (c.op) {
+      case 'exists':
+        return true;
+      case 'equals':
+      case 'not-equals':
+        return asText === want;
+      case 'contains':
+        return asText.includes(want);
+      case 'regex':
+        return re!.test(asText);
+      default: {
+        const x = typeof at === 'number' ? at : typeof at === 'string' && at.trim() !== '' ? Number(at) : NaN;
+        if (!Number.isFinite(x)) return false;
+        return c.op === 'gt' ? x > n : c.op === 'gte' ? x >= n : c.op === 'lt' ? x < n : x <= n;
+      }
+    }
+  };
+}
