@@ -25,6 +25,7 @@ const spec: CommandSpec = {
     { name: 'timeout', type: 'int', value: 'MS', min: 1, description: 'With --exec: kill the command after MS and count it as a failure' },
     { name: 'claim-idle', type: 'int', value: 'MS', min: 0, description: 'Take over entries idle this long in other consumers (0: never)', default: '60000' },
     { name: 'stop-timeout', type: 'int', value: 'MS', min: 0, description: 'On stop, wait this long for running messages', default: '10000' },
+    { name: 'events', type: 'boolean', description: 'Record what happens to each message in STREAM:events (capped at about 10,000 events), shown by "redis-queues journey"' },
     ...GLOBAL_OPTIONS,
   ],
   details: 'Ctrl-C or SIGTERM stops gracefully: no new messages are taken, running ones finish, acks are flushed, then the stats are printed. A second signal exits at once.',
@@ -244,6 +245,7 @@ export const workCommand: Command = {
       backoff: backoff === undefined ? undefined : { initialMs: backoff },
       claimMinIdleMs: (o['claim-idle'] as number | undefined) ?? 60_000,
       stopTimeoutMs: (o['stop-timeout'] as number | undefined) ?? 10_000,
+      events: o['events'] === true,
     });
     const w = worker;
     const log = (line: string) => ctx.err(line);

@@ -7,4 +7,5 @@ export * from './streamWorker';
 export * from './tail';
 export * from './listQueue';
 export * from './listLayout';
+export * from './events';
 export { type LuaScript, runScript } from './scripts';

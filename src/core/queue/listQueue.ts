@@ -5,6 +5,7 @@ import { BadInputError, QueueError, printable, toQueueError } from '../errors';
 import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../replies';
 import { serverCapabilities } from '../server';
 import { backoffDelay, type BackoffOptions } from './backoff';
+import { EventRecorder, type EventsOption, resolveEventsOption } from './events';
 import { JOB_FIELDS, listQueueKeys, pickListQueueLayout, type ListQueueKeyOptions, type ListQueueKeys, type ListQueueLayout } from './keys';
 import { checkListQueueLayout } from './listLayout';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
@@ -142,6 +143,13 @@ export interface ListQueueWorkerOptions extends ListQueueClientKeyOptions {
   stopTimeoutMs?: number;
   /** Overrides of the capabilities derived from the server version (e.g. `{ blmove: false }` to test BRPOPLPUSH). Default: none. */
   capabilities?: Partial<Capabilities>;
+  /**
+   * Record what happens to each job (delivered with its attempt, failed, retried, acked,
+   * dead-lettered) in a capped events stream (see queue/events.ts; `id` is the job id): `true` for
+   * `<queue>:events` capped at about 10,000 events, or `{ key, maxLen }`. Written without waiting;
+   * a failed write never delays or loses a job. Default false: no event, no extra command.
+   */
+  events?: EventsOption;
 }
 
 export interface ListQueueWorkerStats {
@@ -178,6 +186,7 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
   for (const k of ['visibilityTimeoutMs', 'reapIntervalMs', 'blockMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
   if (o.visibilityTimeoutMs === 0) throw new BadInputError('visibilityTimeoutMs must be > 0');
   checkBackoff(o.backoff);
+  resolveEventsOption(o.events, o.queue);
 }
 
 /**
@@ -193,7 +202,9 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
  */
 export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
   readonly keys: ListQueueKeys;
-  private readonly o: Required<Omit<ListQueueWorkerOptions, keyof ListQueueClientKeyOptions | 'backoff' | 'capabilities'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
+  private readonly o: Required<Omit<ListQueueWorkerOptions, keyof ListQueueClientKeyOptions | 'backoff' | 'capabilities' | 'events'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
+  /** Writes the events of the `events` option; undefined when it is off. */
+  private readonly events: EventRecorder | undefined;
   private readonly target: string;
   private cmd: RedisClient | undefined;
   private blocking: RedisClient | undefined;
@@ -228,6 +239,8 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
     };
     this.keys = listQueueKeys(options.queue, layoutOf(options.queue, options));
     this.target = describeTarget(options.connection);
+    const ev = resolveEventsOption(options.events, options.queue);
+    if (ev) this.events = new EventRecorder(() => this.cmd, ev.key, ev.maxLen, {}, (e) => this.report(e, 'events'));
   }
 
   get stats(): ListQueueWorkerStats {
@@ -312,6 +325,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
 
   private run(job: ListJob): void {
     const abort = new AbortController();
+    this.events?.record('delivered', job.id, { deliveries: job.attempts });
     const promise = (async () => {
       let error: Error | undefined;
       try {
@@ -323,12 +337,14 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       if (error) {
         this.s.failed++;
         this.emit('failed', { id: job.id, attempts: job.attempts, error });
+        this.events?.record('failed', job.id, { deliveries: job.attempts, error: error.message });
         this.onFailure(job, error);
         return;
       }
       this.s.processed++;
       try {
         await runScript(this.cmd!, LIST_ACK, this.scriptKeys(job.id), [job.id]);
+        this.events?.record('acked', job.id);
         this.emit('acked', 1);
       } catch (e) {
         // Not acked: the reaper returns it after the visibility timeout (at-least-once).
@@ -363,6 +379,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
     const dead = target === this.keys.dead;
     try {
       const n = await runScript(this.cmd!, LIST_RELEASE, [...this.scriptKeys(id), target], [id, JOB_FIELDS.lastError, error.slice(0, 2000), dead ? JOB_FIELDS.deadAt : '']);
+      if (Number(n) === 1) this.events?.record(dead ? 'dead-lettered' : 'retried', id, dead ? { deliveries: attempts, error } : { deliveries: attempts });
       if (dead && Number(n) === 1) {
         this.s.deadLettered++;
         this.emit('deadLettered', { id, attempts, error });
@@ -426,6 +443,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       this.retryTimers.clear();
       for (const r of late) clearTimeout(r.timer);
       await Promise.all(late.map((r) => r.fire()));
+      await this.events?.close();
       await quit(this.cmd);
       this.emit('stopped');
     })();

@@ -11,6 +11,7 @@ import { isPermanentScriptRefusal, READ_NEW, runScriptArgv } from './scripts';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { defaultDeadLetterStream } from './keys';
 import { BodyGoneError, deadLetterEntry } from './deadLetter';
+import { EventRecorder, type EventsOption, resolveEventsOption } from './events';
 import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from './validate';
 
 /** What a handler receives. */
@@ -93,6 +94,14 @@ export interface StreamWorkerOptions {
   stopTimeoutMs?: number;
   /** Overrides of the capabilities derived from the server version (tests of the fallbacks, servers that misreport). Default: none. */
   capabilities?: Partial<Capabilities>;
+  /**
+   * Record what happens to each message (delivered, failed, retried, claimed from whom, acked,
+   * dead-lettered) in a capped events stream, shown by the journey of a message (see
+   * queue/events.ts): `true` for `<stream>:events` capped at about 10,000 events, or
+   * `{ key, maxLen }`. Written in pipelines without waiting; a failed write never delays or loses
+   * a message. Default false: no event, no extra command.
+   */
+  events?: EventsOption;
 }
 
 export interface StreamWorkerStats {
@@ -192,6 +201,7 @@ export function checkStreamWorkerOptions(o: StreamWorkerOptions): void {
   if (o.deadLetterStream !== undefined) nonEmpty(o.deadLetterStream, 'deadLetterStream');
   if (o.deadLetterStream === o.stream) throw new BadInputError('deadLetterStream must differ from stream');
   checkBackoff(o.backoff);
+  resolveEventsOption(o.events, o.stream);
 }
 
 /** A default consumer name unique to this process. */
@@ -277,6 +287,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   private pendingCursor = '0';
   private readonly stopCtl = new AbortController();
   private wake: (() => void) | undefined;
+  /** Writes the events of the `events` option; undefined when it is off. */
+  private readonly events: EventRecorder | undefined;
   private readonly s: StreamWorkerStats = { processed: 0, failed: 0, acked: 0, deadLettered: 0, claimed: 0, retried: 0, inFlight: 0, maxInFlight: 0, pendingAcks: 0 };
 
   constructor(options: StreamWorkerOptions) {
@@ -298,6 +310,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.deadLetterStream = options.deadLetterStream ?? defaultDeadLetterStream(options.stream);
     this.target = describeTarget(options.connection);
     this.scripted = options.scriptedReads ?? false;
+    const ev = resolveEventsOption(options.events, options.stream);
+    if (ev) this.events = new EventRecorder(() => this.cmd, ev.key, ev.maxLen, { group: this.group, consumer: this.consumer }, (e) => this.report(e, 'events'));
   }
 
   /** Counters (a snapshot). */
@@ -590,6 +604,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private run(entry: StreamEntry, deliveries: number, alone: boolean): void {
     const abort = this.handlerAbort;
+    this.events?.record('delivered', entry.id, { deliveries });
     let result: unknown;
     try {
       result = this.o.handler({ stream: this.stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries }, { signal: abort.signal });
@@ -617,6 +632,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         this.s.failed++;
         const error = e instanceof Error ? e : new Error(String(e));
         this.emit('failed', { id: entry.id, deliveries, error });
+        this.events?.record('failed', entry.id, { deliveries, error: error.message });
         await this.onFailure(entry.id, deliveries, error);
       }
     })().finally(() => {
@@ -659,6 +675,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       if (entries.length === 0) return; // acked, deleted or dead-lettered by someone else
       const counts = await this.deliveryCounts(entries);
       this.s.retried++;
+      if (this.events) for (const e of entries) this.events.record('retried', e.id, { deliveries: counts.get(e.id) });
       await this.enqueue(entries, counts);
     } catch (e) {
       this.local.delete(id); // stays pending: the next own-PEL re-read or a reclaim picks it up
@@ -682,6 +699,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       });
       if (dlqId !== null) {
         this.s.deadLettered++;
+        this.events?.record('dead-lettered', id, { deliveries, error, dlqId });
         this.emit('deadLettered', { id, deliveries, error, dlqId });
       }
     } catch (e) {
@@ -773,6 +791,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   /** Confirmed acks (counted per id: see stats.acked). */
   private acked(ids: string[]): void {
     for (const id of ids) this.local.delete(id);
+    if (this.events) for (const id of ids) this.events.record('acked', id);
     this.s.acked += ids.length;
     this.emit('acked', ids.length);
   }
@@ -821,7 +840,11 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         const room = this.o.concurrency * 2 - this.running_.size - this.queue.length;
         if (room <= 0) break;
         let claimed: StreamEntry[];
+        /** With events: who held each entry just before the claim (an XPENDING only then). */
+        const owners = this.events ? new Map<string, string>() : undefined;
         if (this.caps?.autoClaim !== false) {
+          // (Best effort: a failure here only leaves `from` out of the events.)
+          if (owners) for (const p of parsePendingEntries(await this.cmd.callBuffer('XPENDING', this.stream, this.group, 'IDLE', this.o.claimMinIdleMs, cursor, '+', room).catch(() => null))) owners.set(p.id, p.consumer);
           const raw = (await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room)) as unknown[];
           const r = parseAutoClaim(raw);
           claimed = r.entries;
@@ -830,12 +853,13 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
           if (Array.isArray(raw[1]) && raw[1].includes(null)) await this.dropDeletedClaimed(cursor, r.nextId, claimed);
           cursor = r.nextId;
         } else {
-          claimed = await this.claimFallback(room);
+          claimed = await this.claimFallback(room, owners);
           cursor = '0-0';
         }
         const mine = claimed.filter((e) => !this.local.has(e.id));
         if (mine.length) {
           this.s.claimed += mine.length;
+          if (owners) for (const e of mine) this.events!.record('claimed', e.id, { from: owners.get(e.id) });
           this.emit('claimed', mine.length);
           await this.enqueue(mine, await this.deliveryCounts(mine), { suspect: true });
         }
@@ -849,12 +873,13 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   }
 
   /** XPENDING (IDLE) + XCLAIM for servers without XAUTOCLAIM. */
-  private async claimFallback(room: number): Promise<StreamEntry[]> {
+  private async claimFallback(room: number, owners?: Map<string, string>): Promise<StreamEntry[]> {
     const args: (string | number)[] = [this.stream, this.group];
     if (this.caps?.pendingIdle) args.push('IDLE', this.o.claimMinIdleMs);
     args.push('-', '+', room * 4);
     const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', ...args)).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
     if (pending.length === 0) return [];
+    if (owners) for (const p of pending) owners.set(p.id, p.consumer);
     const raw = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id))) as unknown[];
     const entries = parseEntries(raw);
     if (raw.includes(null)) {
@@ -960,6 +985,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       await Promise.allSettled([...this.acksRiding]);
       if (this.cmd) await this.flushAcks();
       await this.ackFlushing;
+      await this.events?.close();
       await quit(this.cmd);
       this.running = false;
       this.emit('stopped');
