@@ -4,8 +4,9 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue explorer discovery search tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue explorer discovery search transfer tailview` (default all); BENCH_OUT=path to write elsewhere.
  * discovery fills a server with 10 M keys (about 1 GB; BENCH_DISCOVERY_KEYS=1000000 for a quick run).
+ * transfer exports and imports a stream of 1 M entries (BENCH_TRANSFER_ENTRIES=100000 for a quick run).
  * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
  */
 import { loadavg } from 'node:os';
@@ -17,6 +18,7 @@ import { queueBench } from './queueBench';
 import { searchBench } from './searchBench';
 import { writeReport, type Section } from './report';
 import { tailViewBench } from './tailView/tailViewBench';
+import { transferBench } from './transferBench';
 import { fmt, log, sizesFromEnv } from './util';
 
 async function main(): Promise<void> {
@@ -66,6 +68,13 @@ async function main(): Promise<void> {
       log(`search server on port ${ss.port}`);
       sections.push(await searchBench(ss, sizes));
       await ss.stop();
+    }
+    if (want('transfer')) {
+      const xs = await startSandbox({ persistence: 'none' });
+      servers.push(xs);
+      log(`transfer server on port ${xs.port}`);
+      sections.push(await transferBench(xs, sizes));
+      await xs.stop();
     }
     if (want('tailview')) {
       const tv = await startSandbox({ persistence: 'none' });

@@ -9,10 +9,14 @@ import { claimCommand } from './claim';
 import { type CliIo, type Command, type CommandContext, CONNECTION_OPTIONS, GLOBAL_OPTIONS, connectionFrom, describeFailure, processIo, scrub, secretsOf } from './common';
 import { deadLetterCommand } from './deadLetter';
 import { inspectCommand } from './inspect';
+import { journeyCommand } from './journey';
+import { mcpCommand } from './mcp';
 import { publishCommand } from './publish';
 import { replayCommand } from './replay';
 import { sandboxCommand } from './sandbox';
+import { searchCommand } from './search';
 import { tailCommand } from './tail';
+import { exportCommand, importCommand } from './transfer';
 import { workCommand } from './work';
 
 export const COMMANDS: Command[] = [
@@ -25,6 +29,11 @@ export const COMMANDS: Command[] = [
   autoclaimCommand,
   deadLetterCommand,
   replayCommand,
+  journeyCommand,
+  searchCommand,
+  exportCommand,
+  importCommand,
+  mcpCommand,
   sandboxCommand,
 ];
 

@@ -13,4 +13,8 @@ export * from './sandboxHa';
 export * from './demo';
 export * from './queue';
 export * from './ops';
+export * from './journey';
+export * from './search';
 export * from './producerFile';
+export * from './timeSpec';
+export * from './transfer';

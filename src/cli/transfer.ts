@@ -1,0 +1,320 @@
+// `redis-queues export STREAM [--out FILE]` and `redis-queues import STREAM [--in FILE]`: messages
+// to and from NDJSON files in the lossless form (src/core/transfer.ts), with progress on stderr.
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import {
+  type ExportResult,
+  type ImportProgress,
+  type RedisClient,
+  type StreamEntry,
+  BadInputError,
+  QueueError,
+  ImportLineError,
+  TIME_SPEC_HINT,
+  WrongTypeError,
+  describeTarget,
+  entriesById,
+  exportEntries,
+  importEntries,
+  isValidId,
+  parseTimeSpec,
+  rangeEntries,
+  toQueueError,
+} from '../core';
+import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
+import { type Command, type CommandContext, GLOBAL_OPTIONS, checkIds, onceSignalled, processIo, scrub, withClient } from './common';
+import { safe } from './format';
+
+const PROGRESS_OPTION = { name: 'progress', type: 'boolean' as const, description: 'Show progress on stderr (default: when stderr is a terminal)' };
+
+const exportSpec: CommandSpec = {
+  name: 'export',
+  summary: 'Write messages of a stream to an NDJSON file (or stdout), byte for byte: a range, a time window, chosen ids or the whole stream.',
+  positionals: [{ name: 'STREAM', description: 'Stream key (a dead-letter stream too)' }],
+  options: [
+    { name: 'out', type: 'string', value: 'FILE', description: 'Write here, replacing the file ("-": stdout)', default: '-' },
+    { name: 'from', type: 'string', value: 'ID', description: 'First id (inclusive)' },
+    { name: 'to', type: 'string', value: 'ID', description: 'Last id (inclusive)' },
+    { name: 'since', type: 'string', value: 'TIME', description: 'Only messages added at or after TIME' },
+    { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added before TIME' },
+    { name: 'ids', type: 'list', value: 'ID,ID,…', description: 'Only these entries, in this order' },
+    { name: 'count', type: 'int', value: 'N', min: 1, description: 'At most N messages' },
+    { name: 'newest', type: 'boolean', description: 'Newest first (with --count: the newest N)' },
+    { name: 'no-header', type: 'boolean', description: 'Leave out the header line (stream, time, what was asked)' },
+    PROGRESS_OPTION,
+    ...GLOBAL_OPTIONS,
+  ],
+  details:
+    `Each line is {"id": "...", "pairs": [[name, value], ...]}: the message in order, repeated names kept, a name or value that is not UTF-8 as {"base64": "..."}. A first header line {"redis-queues-export": 1, ...} says what was exported; "import" skips it. TIME is ${TIME_SPEC_HINT}. Reads in pages of at most 1,000 entries (fewer when they are large). Ids given with --ids that are not in the stream are named on stderr and make the exit code 1 (the others are written). Ctrl-C stops after the current message; what was written is complete lines.`,
+  examples: [
+    'redis-queues export orders --out orders.ndjson',
+    'redis-queues export orders:dlq --out dead.ndjson',
+    'redis-queues export orders --since 09:00 --until 10:00 > morning.ndjson',
+    'redis-queues export orders --since 2h --count 100 --newest',
+    'redis-queues export orders --ids 1700000000000-0,1700000000001-0',
+  ],
+};
+
+const importSpec: CommandSpec = {
+  name: 'import',
+  summary: 'Add the messages of an NDJSON file (from "export", "tail --json" or copy-as-JSON) to a stream, with new ids or the original ones.',
+  positionals: [{ name: 'STREAM', description: 'Stream key (created when missing)' }],
+  options: [
+    { name: 'in', type: 'string', value: 'FILE', description: 'Read from here ("-": stdin)', default: '-' },
+    { name: 'keep-ids', type: 'boolean', description: 'Write each message with its id from the file (ids must increase and be above the stream\'s last id)' },
+    { name: 'rate', type: 'int', value: 'N', min: 1, description: 'At most N messages per second' },
+    { name: 'from-line', type: 'int', value: 'N', min: 1, description: 'Start at line N (to go on after an interruption)' },
+    { name: 'batch', type: 'int', value: 'N', min: 1, description: 'Messages per round trip', default: '200' },
+    PROGRESS_OPTION,
+    ...GLOBAL_OPTIONS,
+  ],
+  details:
+    'Lines are read and checked a batch at a time: a bad line (not JSON, no "pairs", bad base64) stops the import with its line number, and nothing of its batch is written. Without --keep-ids each message gets a new id, so importing the same lines twice adds them twice: after an interruption, go on with --from-line (the summary says where). With --keep-ids, lines whose id the stream already has (its last id is not lower) are skipped, so running the same import again adds only what is missing. Exit 1 on a failure, after saying what was imported. Ctrl-C stops after the batch in flight.',
+  examples: [
+    'redis-queues import orders-copy --in orders.ndjson',
+    'redis-queues import orders --in orders.ndjson --keep-ids',
+    'redis-queues export orders | redis-queues import orders-copy --url redis://other:6379',
+    'redis-queues tail orders --json --limit 100 | redis-queues import orders-sample --rate 50',
+  ],
+};
+
+/** Shows progress on stderr: rewritten in place on a terminal, else a line at most every 2 s. */
+function progressPrinter(args: ParsedArgs, ctx: CommandContext): { show(text: string): void; end(): void } {
+  const tty = ctx.io === processIo && process.stderr.isTTY === true;
+  const on = args.options['progress'] === true || tty;
+  let last = 0;
+  let shown = false;
+  return {
+    show(text) {
+      if (!on) return;
+      const now = Date.now();
+      if (now - last < (tty ? 200 : 2000)) return;
+      last = now;
+      shown = true;
+      if (tty) ctx.io.stderr(`\r${text}\x1b[K`);
+      else ctx.err(text);
+    },
+    end() {
+      if (tty && shown) ctx.io.stderr('\n');
+    },
+  };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+}
+
+function timeOption(args: ParsedArgs, name: string, now: number): number | undefined {
+  const text = args.options[name] as string | undefined;
+  if (text === undefined) return undefined;
+  try {
+    return parseTimeSpec(text, now);
+  } catch (e) {
+    if (e instanceof BadInputError) throw new UsageError(`--${name}: ${e.message}`, 'export');
+    throw e;
+  }
+}
+
+function idOption(args: ParsedArgs, name: string): string | undefined {
+  const v = (args.options[name] as string | undefined)?.trim();
+  if (v === undefined || v === '-' || v === '+') return v;
+  if (!isValidId(v)) throw new UsageError(`--${name} must be a stream id like 1700000000000-0 (got "${printableArg(v)}")`, 'export');
+  return v;
+}
+
+export const exportCommand: Command = {
+  spec: exportSpec,
+  async run(args, ctx) {
+    const stream = args.positionals['STREAM'] as string;
+    const now = Date.now();
+    const from = idOption(args, 'from');
+    const to = idOption(args, 'to');
+    const since = timeOption(args, 'since', now);
+    const until = timeOption(args, 'until', now);
+    const ids = (args.options['ids'] as string[] | undefined)?.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+    const count = args.options['count'] as number | undefined;
+    const newest = args.options['newest'] === true;
+    if (ids) {
+      if (!ids.length) throw new UsageError('--ids needs at least one id', 'export');
+      checkIds(ids, 'export');
+      const other = ['from', 'to', 'since', 'until', 'newest'].find((o) => args.options[o] !== undefined);
+      if (other) throw new UsageError(`--ids does not go with --${other}`, 'export');
+    }
+    if (since !== undefined && until !== undefined && until <= since) throw new UsageError('--until must be later than --since', 'export');
+    const outPath = (args.options['out'] as string | undefined) ?? '-';
+    const query: Record<string, unknown> = {};
+    if (ids) query['ids'] = ids;
+    if (from !== undefined) query['from'] = from;
+    if (to !== undefined) query['to'] = to;
+    if (since !== undefined) query['since'] = new Date(since).toISOString();
+    if (until !== undefined) query['until'] = new Date(until).toISOString();
+    if (count !== undefined) query['count'] = count;
+    if (newest) query['direction'] = 'newest';
+
+    return withClient(ctx.connection, async (client) => {
+      // The file is opened only once Redis answered and the key is a stream (or absent): a typo
+      // in the URL or the key leaves no file behind.
+      const type = String(await client.type(stream).catch((e: unknown) => Promise.reject(toQueueError(e, { key: stream, command: 'TYPE' }))));
+      if (type !== 'stream' && type !== 'none') throw new WrongTypeError(stream, 'stream', type);
+      const toStdout = outPath === '-';
+      const out: NodeJS.WritableStream = toStdout
+        ? ctx.io === processIo
+          ? process.stdout
+          : new Writable({
+              write(chunk: Buffer, _enc, cb) {
+                ctx.io.stdout(chunk.toString('utf8'));
+                cb();
+              },
+            })
+        : await openFile(outPath);
+      const stop = new AbortController();
+      const signals = onceSignalled();
+      void signals.promise.then(() => stop.abort());
+      const progress = progressPrinter(args, ctx);
+      const missing: string[] = [];
+      let sofar = { written: 0, bytes: 0 };
+      let result: ExportResult | undefined;
+      let failure: unknown;
+      try {
+        const source: AsyncIterable<StreamEntry> = ids
+          ? limited(entriesById(client, stream, ids, { signal: stop.signal, onMissing: (id) => missing.push(id) }), count)
+          : rangeEntries(client, stream, { from, to, since, until, count, direction: newest ? 'newest' : 'oldest', signal: stop.signal });
+        result = await exportEntries(source, out, {
+          signal: stop.signal,
+          header: args.options['no-header'] === true ? undefined : { stream, query },
+          onProgress: (p) => {
+            sofar = p;
+            progress.show(`exported ${p.written.toLocaleString('en-US')} messages (${mib(p.bytes)})`);
+          },
+        });
+      } catch (e) {
+        failure = e;
+      } finally {
+        signals.dispose();
+        progress.end();
+        if (!toStdout) await closeFile(out).catch((e: unknown) => (failure ??= e));
+      }
+      const where = toStdout ? 'stdout' : outPath;
+      if (failure !== undefined) {
+        const err = failure instanceof QueueError ? failure : toQueueError(failure);
+        ctx.err(`redis-queues: ${scrub(err.message, ctx.secrets)} (${plural(sofar.written, 'message')} written to ${safe(where)} before the failure)`);
+        return err.code === 'BAD_INPUT' || err.code === 'BAD_ID' ? 2 : 1;
+      }
+      const r = result!;
+      for (const id of missing) ctx.err(`not in ${safe(stream)}: ${id}`);
+      const summary = `exported ${plural(r.written, 'message')} from ${safe(stream)} to ${safe(where)} (${mib(r.bytes)})${r.skipped ? `, ${plural(r.skipped, 'deleted entry', 'deleted entries')} left out` : ''}${missing.length ? `; ${plural(missing.length, 'id')} not in the stream` : ''}${r.aborted ? '; stopped' : ''}`;
+      if (toStdout) {
+        // stdout carries the data: the summary goes to stderr, when progress is shown or something is off.
+        if (args.options['progress'] === true || (ctx.io === processIo && process.stderr.isTTY) || missing.length || r.aborted) ctx.err(summary);
+      } else if (ctx.json) {
+        ctx.out(JSON.stringify({ stream, out: outPath, exported: r.written, bytes: r.bytes, skipped: r.skipped, missing, aborted: r.aborted }));
+      } else {
+        ctx.out(summary);
+      }
+      return r.aborted ? 130 : missing.length ? 1 : 0;
+    });
+  },
+};
+
+/** Stops a source after `count` entries. */
+async function* limited(source: AsyncIterable<StreamEntry>, count: number | undefined): AsyncGenerator<StreamEntry> {
+  if (count === undefined) return yield* source;
+  let n = 0;
+  if (count <= 0) return;
+  for await (const e of source) {
+    yield e;
+    if (++n >= count) return;
+  }
+}
+
+/** A file opened for writing (created or truncated); a path that cannot be written is a usage error. */
+async function openFile(path: string): Promise<NodeJS.WritableStream> {
+  const out = createWriteStream(path);
+  try {
+    await once(out, 'open');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write --out "${printableArg(path)}": ${code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`, 'export');
+  }
+  return out;
+}
+
+/** Ends a file stream and waits until its data is on disk (or it failed). */
+function closeFile(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const w = out as Writable;
+    if (w.closed || w.destroyed) return resolve();
+    w.once('error', reject);
+    w.once('close', () => resolve());
+    w.end();
+  });
+}
+
+export const importCommand: Command = {
+  spec: importSpec,
+  async run(args, ctx) {
+    const stream = args.positionals['STREAM'] as string;
+    const inPath = (args.options['in'] as string | undefined) ?? '-';
+    const keepIds = args.options['keep-ids'] === true;
+    const ratePerSec = args.options['rate'] as number | undefined;
+    const fromLine = args.options['from-line'] as number | undefined;
+    const batch = args.options['batch'] as number | undefined;
+    if (inPath !== '-') {
+      let isFile = false;
+      try {
+        isFile = statSync(inPath).isFile();
+      } catch (e) {
+        throw new UsageError(`cannot read --in "${printableArg(inPath)}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'import');
+      }
+      if (!isFile) throw new UsageError(`--in "${printableArg(inPath)}" is not a file`, 'import');
+    }
+    return withClient(ctx.connection, async (client: RedisClient) => {
+      const input = inPath === '-' ? process.stdin : createReadStream(inPath, { highWaterMark: 256 * 1024 });
+      const stop = new AbortController();
+      const signals = onceSignalled();
+      void signals.promise.then(() => stop.abort());
+      const progress = progressPrinter(args, ctx);
+      let sofar: ImportProgress = { read: 0, imported: 0, skipped: 0, line: 0 };
+      const summary = (p: { imported: number; skipped: number; lines: number }) => `imported ${p.imported}, skipped ${p.skipped} (already there), lines ${p.lines}`;
+      try {
+        const r = await importEntries(client, stream, input, {
+          keepIds,
+          ratePerSec,
+          fromLine,
+          batch,
+          signal: stop.signal,
+          readOnly: ctx.connection.readOnly,
+          name: describeTarget(ctx.connection),
+          onProgress: (p) => {
+            sofar = p;
+            progress.show(`imported ${p.imported.toLocaleString('en-US')}, skipped ${p.skipped.toLocaleString('en-US')}, line ${p.read.toLocaleString('en-US')}`);
+          },
+        });
+        progress.end();
+        if (ctx.json) ctx.out(JSON.stringify({ stream, imported: r.imported, skipped: r.skipped, lines: r.lines, lastLine: r.lastLine, lastId: r.lastId ?? null, aborted: r.aborted }));
+        else ctx.out(`${summary(r)}${r.aborted ? ` (stopped; every line through ${r.lastLine} is done: go on with --from-line ${r.lastLine + 1})` : ''}`);
+        return r.aborted ? 130 : 0;
+      } catch (e) {
+        progress.end();
+        const err = e instanceof QueueError ? e : toQueueError(e);
+        ctx.err(`redis-queues: ${scrub(err.message, ctx.secrets)}`);
+        if (e instanceof ImportLineError) sofar = e.progress;
+        if (sofar.imported || sofar.skipped) {
+          const resume = keepIds ? 'run the same import again to go on: lines already there are skipped' : `go on with --from-line ${sofar.line + 1}`;
+          ctx.err(`${summary({ imported: sofar.imported, skipped: sofar.skipped, lines: sofar.read })} before the failure; every line through ${sofar.line} is done (${resume})`);
+        } else if (sofar.read) {
+          ctx.err(`nothing imported (lines ${sofar.read} read)`);
+        }
+        return 1;
+      } finally {
+        signals.dispose();
+        if (input !== process.stdin) (input as ReturnType<typeof createReadStream>).destroy();
+      }
+    });
+  },
+};
