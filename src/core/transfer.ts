@@ -30,6 +30,10 @@ import { BadIdError, BadInputError, ReadOnlyError, WrongTypeError, printable, to
 import { compareIds, nextId, parseId, previousId } from './ids';
 import { type RawFields, fromJsonPairs, toJsonPairs } from './message';
 import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields, parseStreamInfo } from './replies';
+import { XADD_BATCH, evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from './queue/scripts';
+
+/** Field arguments (names and values) of one message that the batch script takes; larger messages go by plain XADD. */
+const MAX_SCRIPT_FIELD_ARGS = 4000;
 
 /** The key that marks an export's header line, and the format version written. */
 export const EXPORT_HEADER_KEY = 'redis-queues-export';
@@ -675,12 +679,55 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
     if (failure) throw failure.error;
   };
 
-  const write = async (items: Pending[], doneLine: number): Promise<void> => {
+  /**
+   * With kept ids, a batch must never leave a refused line behind written ones: a re-run skips
+   * every id up to the stream's last, so it would skip the refused line for good. The batch
+   * script stops at its first refused XADD (nothing after it runs); where scripts are refused
+   * (ACL), or a message is too large for a script's arguments, XADDs go one round trip each.
+   */
+  let scripted = keepIds;
+  const sendBatch = async (items: Pending[]): Promise<[Error | null, unknown][]> => {
+    if (scripted && items.every((it) => it.raw.length <= MAX_SCRIPT_FIELD_ARGS)) {
+      const argv: (string | Buffer)[] = ['', '1', key, '0', '0', 'ids'];
+      for (const it of items) argv.push(it.id, String(it.raw.length), ...it.raw);
+      try {
+        const r = (await evalScriptArgv(client, XADD_BATCH, argv)) as unknown[];
+        const out: [Error | null, unknown][] = [];
+        for (const x of r) {
+          if (x instanceof Error) {
+            out.push([withoutScriptNoise(x) as Error, null]);
+            break;
+          }
+          out.push([null, x]);
+        }
+        return out;
+      } catch (e) {
+        if (!isPermanentScriptRefusal(e)) throw e;
+        scripted = false;
+      }
+    }
+    if (keepIds) {
+      const out: [Error | null, unknown][] = [];
+      for (const it of items) {
+        try {
+          out.push([null, await client.callBuffer('XADD', [key, it.id, ...it.raw])]);
+        } catch (e) {
+          if (!(e instanceof Error) || /Connection|closed|ECONN|timed? ?out/i.test(e.message)) throw e;
+          out.push([e, null]);
+          break;
+        }
+      }
+      return out;
+    }
     const p = client.pipeline();
     for (const it of items) p.callBuffer('XADD', [key, it.id, ...it.raw]);
+    return (await p.exec()) ?? [];
+  };
+
+  const write = async (items: Pending[], doneLine: number): Promise<void> => {
     let res: [Error | null, unknown][] | null;
     try {
-      res = await p.exec();
+      res = await sendBatch(items);
     } catch (e) {
       throw toQueueError(e, { key, command: 'XADD', expected: 'stream' });
     }
