@@ -7,7 +7,10 @@ import {
   type ExportResult,
   type ImportProgress,
   type RedisClient,
+  type SearchQuery,
   type StreamEntry,
+  MessageSearch,
+  parseSearchQuery,
   BadInputError,
   QueueError,
   ImportLineError,
@@ -40,6 +43,7 @@ const exportSpec: CommandSpec = {
     { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added before TIME' },
     { name: 'ids', type: 'list', value: 'ID,ID,…', description: 'Only these entries, in this order' },
     { name: 'count', type: 'int', value: 'N', min: 1, description: 'At most N messages' },
+    { name: 'query', type: 'string', value: 'QUERY', description: 'Only the messages this search finds (the terms of "redis-queues search", e.g. \'status=failed payload.sku == "kb"\')' },
     { name: 'newest', type: 'boolean', description: 'Newest first (with --count: the newest N)' },
     { name: 'no-header', type: 'boolean', description: 'Leave out the header line (stream, time, what was asked)' },
     PROGRESS_OPTION,
@@ -53,6 +57,7 @@ const exportSpec: CommandSpec = {
     'redis-queues export orders --since 09:00 --until 10:00 > morning.ndjson',
     'redis-queues export orders --since 2h --count 100 --newest',
     'redis-queues export orders --ids 1700000000000-0,1700000000001-0',
+    'redis-queues export orders:dlq --query \'x-dlq-error~Timeout\' --out timeouts.ndjson',
   ],
 };
 
@@ -155,6 +160,24 @@ export const exportCommand: Command = {
     if (until !== undefined) query['until'] = new Date(until).toISOString();
     if (count !== undefined) query['count'] = count;
     if (newest) query['direction'] = 'newest';
+    const queryText = args.options['query'] as string | undefined;
+    let search: SearchQuery | undefined;
+    if (queryText !== undefined) {
+      if (ids) throw new UsageError('--ids does not go with --query', 'export');
+      try {
+        search = parseSearchQuery(queryText);
+      } catch (e) {
+        throw new UsageError((e as Error).message, 'export');
+      }
+      // The options narrow the search (--until is exclusive, a search's until inclusive).
+      if (from !== undefined) search.from = from;
+      if (to !== undefined) search.to = to;
+      if (since !== undefined) search.since = Math.max(search.since ?? since, since);
+      if (until !== undefined) search.until = Math.min(search.until ?? until - 1, until - 1);
+      if (count !== undefined) search.limit = count;
+      search.order = newest ? 'newest' : (search.order ?? 'oldest');
+      query['search'] = queryText;
+    }
 
     return withClient(ctx.connection, async (client) => {
       // The file is opened only once Redis answered and the key is a stream (or absent): a typo
@@ -181,7 +204,9 @@ export const exportCommand: Command = {
       let result: ExportResult | undefined;
       let failure: unknown;
       try {
-        const source: AsyncIterable<StreamEntry> = ids
+        const source: AsyncIterable<StreamEntry> = search
+          ? searchEntries(new MessageSearch(client, { kind: 'stream', key: stream }, search, { signal: stop.signal }))
+          : ids
           ? limited(entriesById(client, stream, ids, { signal: stop.signal, onMissing: (id) => missing.push(id) }), count)
           : rangeEntries(client, stream, { from, to, since, until, count, direction: newest ? 'newest' : 'oldest', signal: stop.signal });
         result = await exportEntries(source, out, {
@@ -220,6 +245,11 @@ export const exportCommand: Command = {
     });
   },
 };
+
+/** The entries a search finds. */
+async function* searchEntries(search: MessageSearch): AsyncGenerator<StreamEntry> {
+  for await (const hit of search) yield hit.entry;
+}
 
 /** Stops a source after `count` entries. */
 async function* limited(source: AsyncIterable<StreamEntry>, count: number | undefined): AsyncGenerator<StreamEntry> {

@@ -3,6 +3,9 @@
 // resume; pending searches filter by owner and deliveries and keep deleted bodies; every call
 // is a small page.
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { sameRaw } from '../../src/core/message';
@@ -203,6 +206,18 @@ describe('(integration) CLI search', () => {
       const bad = await cli(['search', s, 'status=/(/']);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /regular expression/);
+      // A search's results exported, then imported elsewhere: the same messages, byte for byte.
+      const file = join(mkdtempSync(join(tmpdir(), 'rq-search-')), 'failed.ndjson');
+      const exp = await cli(['export', s, '--query', 'status=failed', '--out', file]);
+      assert.equal(exp.code, 0, exp.stderr);
+      const exported = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.equal(exported[0]!['redis-queues-export'], 1);
+      assert.deepEqual(exported.slice(1).map((l) => l.id), [`${BASE + 3}-0`, `${BASE + 13}-0`, `${BASE + 23}-0`]);
+      const copy = `${s}:copy`;
+      const imp = await cli(['import', copy, '--in', file, '--keep-ids']);
+      assert.equal(imp.code, 0, imp.stderr);
+      const held = (await c.xrangeBuffer(s, '-', '+')).filter(([, f]) => f.some((b) => b.toString() === 'failed'));
+      assert.deepEqual(await c.xrangeBuffer(copy, '-', '+'), held);
       const noGroup = await cli(['search', s, 'deliveries:2']);
       assert.equal(noGroup.code, 2);
       assert.match(noGroup.stderr, /--group/);
