@@ -17,6 +17,19 @@ export default tseslint.config(
     },
   },
   {
+    // The agent tools are shared by the editor and the MCP server: neither VS Code nor the MCP SDK here.
+    files: ['src/agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/agent must not depend on VS Code; the editor layer is src/vscode/agent.' }],
+          patterns: [{ group: ['@modelcontextprotocol/*'], message: 'src/agent must not depend on the MCP SDK; the MCP server is src/cli/mcp.ts.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,0 +1,140 @@
+import * as vscode from 'vscode';
+import { AGENT_TOOLS, type AgentTool, type ToolResultText, describeImpact, runAgentTool } from '../../agent/tools';
+import { BadInputError, ReadOnlyError } from '../../core';
+import { Cancelled } from '../commands/command';
+import { confirmImpact, sessionOf } from '../commands/target';
+import type { Session } from '../connections/session';
+import type { Services } from '../services';
+import { SECTION, readSettings } from '../settings';
+
+/** The setting that turns the write tools on (off by default; user settings only). */
+export const ALLOW_WRITES_SETTING = 'agent.allowWrites';
+
+/** The input every editor tool takes besides its own: which connection (by name). */
+export const CONNECTION_INPUT = 'connection';
+
+export type QueueToolInput = Record<string, unknown> & { connection?: string };
+
+export function writesAllowed(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>(ALLOW_WRITES_SETTING, false) === true;
+}
+
+/**
+ * The connection a tool call acts on: the one named by its `connection` input, else the only
+ * one, else the one selected in the Redis Queues tree. Throws a BadInputError naming the choices.
+ */
+export function sessionFor(s: Services, input: QueueToolInput | undefined): Session {
+  const sessions = s.sessions.list();
+  const names = () => sessions.map((x) => `"${x.name}"`).join(', ');
+  const name = input?.[CONNECTION_INPUT];
+  if (typeof name === 'string' && name) {
+    const found = s.sessions.get(name);
+    if (!found) throw new BadInputError(`No Redis Queues connection named "${name}"${sessions.length ? `: the connections are ${names()}` : ': none is configured'}`);
+    return found;
+  }
+  if (sessions.length === 1) return sessions[0]!;
+  if (!sessions.length) throw new BadInputError('No Redis Queues connection: add one (Redis Queues: Add Connection) or start the local sandbox first');
+  const selected = s.view.selection.map(sessionOf).find((x) => x !== undefined);
+  if (selected) return selected;
+  throw new BadInputError(`Several Redis Queues connections: give "connection", one of ${names()}`);
+}
+
+/**
+ * One agent tool (src/agent/tools.ts) as a VS Code language-model tool. Reads run on the
+ * connection's session. Writes exist only while redisQueues.agent.allowWrites is on; their
+ * prepareInvocation states the impact as a confirmation (the chat asks "Continue?"), they are
+ * refused on read-only connections before anything is sent, and on production connections
+ * `invoke` asks to type the stream or queue name, like the commands do.
+ */
+export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
+  /** The last preparation returned (the extension-host tests read it to see what was confirmed). */
+  lastPrepared?: vscode.PreparedToolInvocation;
+
+  constructor(
+    readonly def: AgentTool,
+    private readonly s: Services,
+  ) {}
+
+  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
+    this.lastPrepared = this.prepare(options.input);
+    return this.lastPrepared;
+  }
+
+  private prepare(input: QueueToolInput): vscode.PreparedToolInvocation {
+    let session: Session | undefined;
+    try {
+      session = sessionFor(this.s, input);
+    } catch {
+      session = undefined; // invoke() says why
+    }
+    const where = session ? ` on "${session.name}"` : '';
+    if (!this.def.write) return { invocationMessage: `${this.def.title}${where}` };
+    if (!writesAllowed()) return { invocationMessage: `${this.def.title}${where} (refused: write tools are off, see the redisQueues.agent.allowWrites setting)` };
+    if (session?.readOnly) return { invocationMessage: `${this.def.title}${where} (refused: the connection is read-only)` };
+    let impact: { impact: string; confirmName: string };
+    try {
+      impact = describeImpact(this.def, input, { ignore: [CONNECTION_INPUT] });
+    } catch {
+      return { invocationMessage: `${this.def.title}${where}` }; // a bad input: invoke() reports it, nothing runs
+    }
+    const production = session?.production ? `\n\n"${session.name}" is a production connection: you will be asked to type "${impact.confirmName}" to go ahead.` : '';
+    return {
+      invocationMessage: `${this.def.title}${where}`,
+      confirmationMessages: { title: `${this.def.title}${where}?`, message: `${impact.impact}${session ? `\n\nConnection: "${session.name}".` : ''}${production}` },
+    };
+  }
+
+  async invoke(options: vscode.LanguageModelToolInvocationOptions<QueueToolInput>, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
+    const input = options.input ?? {};
+    const session = sessionFor(this.s, input);
+    if (this.def.write) {
+      // Refused before anything is sent: no connection is even opened.
+      if (!writesAllowed()) {
+        throw new BadInputError(`${this.def.title} was refused: the Redis Queues write tools are off. A person can turn them on with the setting redisQueues.agent.allowWrites. Nothing was sent.`);
+      }
+      if (session.readOnly) throw new ReadOnlyError(session.name, this.def.title.toLowerCase());
+      const { impact, confirmName } = describeImpact(this.def, input, { ignore: [CONNECTION_INPUT] });
+      if (session.production) {
+        try {
+          await confirmImpact(this.s, session, { message: `${this.def.title}?`, detail: impact, button: 'Continue', typeName: confirmName });
+        } catch (e) {
+          if (e instanceof Cancelled) throw new Error(`The user did not confirm by typing "${confirmName}" on the production connection "${session.name}": nothing was changed.`);
+          throw e;
+        }
+      }
+    }
+    const ac = new AbortController();
+    const sub = token.onCancellationRequested(() => ac.abort());
+    try {
+      const settings = readSettings();
+      const resolved = await this.s.store.resolve(session.entry);
+      const secrets = [resolved.password, resolved.tls?.passphrase, resolved.sentinel?.sentinelPassword].filter((x): x is string => Boolean(x));
+      const listQueueNames = [...new Set([...vscode.workspace.getConfiguration(SECTION).get<string[]>('listQueues.names', []), ...Object.keys(settings.listQueueLayouts)])];
+      const r: ToolResultText = await session.run((inspector) => {
+        inspector.setListQueueLayouts(settings.listQueueLayouts);
+        return runAgentTool(this.def, { inspector, connection: session.name, readOnly: session.readOnly, thresholds: settings.thresholds, listQueueNames, secrets, signal: ac.signal }, input, { ignore: [CONNECTION_INPUT] });
+      });
+      if (this.def.write) this.s.provider.refresh();
+      return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(r.summary), new vscode.LanguageModelTextPart(r.json)]);
+    } finally {
+      sub.dispose();
+    }
+  }
+}
+
+/** Registers every agent tool with vscode.lm (names as contributed in package.json). */
+export function registerLmTools(s: Services): { tools: Map<string, QueueTool>; disposables: vscode.Disposable[] } {
+  const tools = new Map<string, QueueTool>();
+  const disposables: vscode.Disposable[] = [];
+  for (const def of AGENT_TOOLS) {
+    const tool = new QueueTool(def, s);
+    tools.set(def.name, tool);
+    try {
+      disposables.push(vscode.lm.registerTool(def.name, tool));
+    } catch (e) {
+      // An editor without the language-model API (or a second activation in one host): the rest of the extension works on.
+      console.warn(`[redis-queues] could not register the tool ${def.name}: ${(e as Error).message}`);
+    }
+  }
+  return { tools, disposables };
+}

@@ -1,0 +1,362 @@
+// `redis-queues mcp` (node dist/cli.js; build first) driven by the MCP SDK's own client over stdio
+// against the integration tier's redis-server: the tools listed, each called on seeded queues,
+// writes only with --allow-writes, and never on a read-only connection (INFO commandstats shows
+// nothing was sent). Also the agent layer itself refusing a write on a read-only context.
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type Redis from 'ioredis';
+import { AGENT_TOOLS, agentTool, runAgentTool } from '../../src/agent/tools';
+import { open, quit } from '../../src/core/connection';
+import { DEFAULT_THRESHOLDS } from '../../src/core/health';
+import { Inspector } from '../../src/core/inspect';
+import { deadLetter } from '../../src/core/ops';
+import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/keys';
+import { redisUrl, uniqueKey } from '../support/integrationHooks';
+
+const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+const READ_TOOLS = AGENT_TOOLS.filter((t) => !t.write).map((t) => t.name);
+const ALL_TOOLS = AGENT_TOOLS.map((t) => t.name);
+
+interface Text {
+  type: string;
+  text: string;
+}
+interface CallResult {
+  content: Text[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+interface Running {
+  client: Client;
+  stderr(): string;
+  call(name: string, args?: Record<string, unknown>): Promise<CallResult & { text: string; data: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/** Starts `node dist/cli.js mcp --url <test server> ...args` and connects the SDK's client to it. */
+async function startMcp(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--url', redisUrl(), ...args], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = new Client({ name: 'redis-queues-mcp-test', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    stderr: () => err,
+    async call(name, a = {}) {
+      const r = (await client.callTool({ name, arguments: a })) as unknown as CallResult;
+      return { ...r, text: r.content.map((c) => c.text).join('\n'), data: r.structuredContent ?? {} };
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Calls per command since the server started (INFO commandstats). */
+async function commandCalls(client: Redis): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const line of String(await client.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+const WRITES = ['xack', 'xclaim', 'xautoclaim', 'xadd', 'xdel', 'eval', 'evalsha', 'lmove', 'rpush', 'lpush', 'lrem', 'hset', 'del', 'xgroup', 'zadd', 'zrem'];
+const writesOf = (before: Record<string, number>, after: Record<string, number>) => WRITES.filter((c) => (after[c] ?? 0) !== (before[c] ?? 0));
+
+describe('(integration) redis-queues mcp: the agent tools over MCP', function () {
+  this.timeout(60_000);
+  let client: Redis;
+  const p = uniqueKey('mcp');
+  const S = `${p}:orders`;
+  const DLQ = `${S}:dlq`;
+  const Q = `${p}:emails`;
+  let ids: string[];
+  let poisonId: string;
+  let letteredId: string;
+  /** Makes marks certain: every consumer holding entries is STUCK, a lag above 5 is LAGGING. */
+  const THRESHOLDS = ['--stuck-idle', '1', '--lag-warning', '5', '--poison-deliveries', '5'];
+
+  async function seed(): Promise<void> {
+    const k = listQueueKeys(Q);
+    await client.del(S, DLQ, Q, k.processing, k.dead, k.started, k.job('j1'), k.job('j2'), k.job('j3'), k.job('j4'));
+    const pl = client.pipeline();
+    for (let i = 0; i < 20; i++) pl.xadd(S, '*', 'orderId', `ord-${i}`, 'status', i === 7 ? 'failed' : 'ok', 'note', i === 3 ? 'x'.repeat(1000) : `n${i}`);
+    ids = ((await pl.exec()) ?? []).map(([, id]) => String(id));
+    await client.xgroup('CREATE', S, 'billing', '0');
+    await client.xreadgroup('GROUP', 'billing', 'w1', 'COUNT', 5, 'STREAMS', S, '>');
+    await client.xack(S, 'billing', ids[0]!, ids[1]!);
+    poisonId = ids[2]!;
+    await client.xclaim(S, 'billing', 'w1', 0, poisonId, 'RETRYCOUNT', 9, 'JUSTID');
+    await client.xreadgroup('GROUP', 'billing', 'w2', 'COUNT', 1, 'STREAMS', S, '>');
+    letteredId = ids[5]!;
+    await deadLetter({ client }, S, 'billing', [letteredId], { reason: 'boom: price missing' });
+    await client.xgroup('CREATE', S, 'shipping', '0');
+    await client.xreadgroup('GROUP', 'shipping', 's1', 'COUNT', 2, 'STREAMS', S, '>');
+    await client.xack(S, 'shipping', ids[0]!, ids[1]!);
+    const now = Number((await client.time())[0]) * 1000;
+    const l = client.pipeline();
+    for (const j of ['j1', 'j2', 'j3', 'j4']) l.hset(k.job(j), 'to', `${j}@example.com`, JOB_FIELDS.attempts, j === 'j4' ? '5' : '0');
+    l.hset(k.job('j4'), JOB_FIELDS.lastError, 'SMTP 550: mailbox unavailable');
+    l.lpush(k.waiting, 'j1', 'j2');
+    l.lpush(k.processing, 'j3');
+    l.zadd(k.started, now - 3_600_000, 'j3');
+    l.lpush(k.dead, 'j4');
+    await l.exec();
+  }
+
+  before(async () => {
+    client = (await open({ url: redisUrl() })) as Redis;
+  });
+  beforeEach(seed);
+  after(async () => {
+    await quit(client);
+  });
+
+  describe('read-only by default', () => {
+    let mcp: Running;
+    before(async () => {
+      mcp = await startMcp(['--name', 'itest', ...THRESHOLDS]);
+    });
+    after(async () => {
+      await mcp.close();
+    });
+
+    it('lists the read tools only, each described for a model, with its input schema and read-only hint', async () => {
+      const { tools } = await mcp.client.listTools();
+      assert.deepEqual(tools.map((t) => t.name), READ_TOOLS);
+      for (const t of tools) {
+        assert.equal(t.description, agentTool(t.name)!.description);
+        assert.equal(t.inputSchema.type, 'object');
+        assert.deepEqual(Object.keys(t.inputSchema.properties ?? {}).sort(), Object.keys(agentTool(t.name)!.inputSchema.properties).sort());
+        assert.equal(t.annotations?.readOnlyHint, true);
+      }
+      assert.match(mcp.stderr(), /serving 7 tools for "itest" on stdio; read tools only \(writes need --allow-writes\)/);
+    });
+
+    it('redisq_list_queues: streams with their groups and health marks, the dead-letter stream, the list queue', async () => {
+      const r = await mcp.call('redisq_list_queues', { match: `${p}*` });
+      assert.ok(!r.isError, r.text);
+      assert.match(r.text, /^Connection "itest" \(Redis [\d.]+\): 2 streams, 1 list queue\./);
+      assert.match(r.text, new RegExp(`- \\S+:orders: 20 entries, newest .* ago, dead-letter stream \\S+:orders:dlq holds 1; groups: billing: 3 pending, .*\\[STUCK: w1 .*POISON: 1 of the 3 oldest pending \\(${poisonId} ×9\\)`));
+      assert.match(r.text, /shipping: 0 pending, lag 18, 1 consumer \[LAGGING\]/);
+      assert.match(r.text, /:emails \(list queue\): 2 waiting, 1 processing, 1 dead, longest-running job 1h 0m \[STUCK\]/);
+      const streams = r.data['streams'] as { stream: string; marks: string[]; groups: { group: string; marks: string[]; lag: number; poison: { id: string }[] }[] }[];
+      const orders = streams.find((s) => s.stream === S)!;
+      assert.deepEqual(orders.marks.sort(), ['LAGGING', 'POISON', 'STUCK']);
+      assert.deepEqual(orders.groups.find((g) => g.group === 'billing')!.poison.map((x) => x.id), [poisonId]);
+      assert.equal(orders.groups.find((g) => g.group === 'shipping')!.lag, 18);
+      assert.ok(streams.find((s) => s.stream === DLQ));
+      assert.deepEqual(r.data['listQueues'], [{ queue: Q, waiting: 2, processing: 1, dead: 1, oldestProcessingAgeMs: (r.data['listQueues'] as { oldestProcessingAgeMs: number }[])[0]!.oldestProcessingAgeMs, oldestProcessingAge: '1h 0m', marks: ['STUCK'] }]);
+      assert.equal(r.data['connection'], 'itest');
+      assert.doesNotMatch(r.text, /redis:\/\/|127\.0\.0\.1/, 'the connection is named, never its URL');
+    });
+
+    it('redisq_group_health: consumers, oldest pending, poison, lag, the dead-letter stream, a diagnosis', async () => {
+      const r = await mcp.call('redisq_group_health', { stream: S, group: 'billing' });
+      assert.ok(!r.isError, r.text);
+      assert.match(r.text, /dead-letter stream \S+ holds 1 entry/);
+      assert.match(r.text, new RegExp(`Group billing: 3 pending, 2 consumers\\. .*STUCK: w1 holds 3 pending entries .*POISON: 1 entry of the 3 oldest pending delivered ≥ 5 times \\(${poisonId} ×9 at w1\\)`));
+      assert.match(r.text, new RegExp(`Group billing: 3 pending, 2 consumers\\. LAGGING: 14 entries not yet delivered to the group \\(threshold 5\\); the oldest of them, ${ids[6]}, was added \\d+(ms|s) ago;`));
+      const g = (r.data['groups'] as { oldestUndeliveredId: string; consumerList: { consumer: string; pending: number }[]; oldestPending: { id: string; poison: boolean }[] }[])[0]!;
+      assert.equal(g.oldestUndeliveredId, ids[6]);
+      assert.deepEqual(g.consumerList.map((c) => [c.consumer, c.pending]), [['w1', 3], ['w2', 0]]);
+      assert.deepEqual(g.oldestPending.map((e) => [e.id, e.poison]), [[ids[2]!, true], [ids[3]!, false], [ids[4]!, false]]);
+      const bad = await mcp.call('redisq_group_health', { stream: S, group: 'nope' });
+      assert.equal(bad.isError, true);
+      assert.match(bad.text, /has no consumer group "nope" \(its groups: billing, shipping\)/);
+    });
+
+    it('redisq_pending: a page with owners, deliveries and abbreviated messages; next pages on', async () => {
+      const r = await mcp.call('redisq_pending', { stream: S, group: 'billing', count: 2 });
+      assert.ok(!r.isError, r.text);
+      assert.match(r.text, new RegExp(`3 pending in all \\(w1 3\\)\\. This page: 2; more follow: pass after="${ids[3]}"`));
+      const entries = r.data['entries'] as { id: string; consumer: string; deliveries: number; poison: boolean; pairs: [string, string][] }[];
+      assert.deepEqual(entries.map((e) => [e.id, e.consumer, e.deliveries, e.poison]), [[ids[2]!, "w1", 9, true], [ids[3]!, 'w1', 1, false]]);
+      assert.deepEqual(entries[0]!.pairs, [['orderId', 'ord-2'], ['status', 'ok'], ['note', 'n2']]);
+      assert.equal(entries[1]!.pairs[2]![1], `${'x'.repeat(200)}… [1000 characters]`, 'values are cut for the model');
+      const next = await mcp.call('redisq_pending', { stream: S, group: 'billing', after: r.data['next'] as string });
+      assert.deepEqual((next.data['entries'] as { id: string }[]).map((e) => e.id), [ids[4]]);
+      assert.equal(next.data['next'], null);
+    });
+
+    it('redisq_find_messages: by content in the stream and in its dead-letter stream, with a query error said plainly', async () => {
+      const r = await mcp.call('redisq_find_messages', { stream: S, query: 'status=failed' });
+      assert.ok(!r.isError, r.text);
+      assert.match(r.text, /^1 match for "status=failed" in \S+ \(20 entries examined; searched to the end\)/);
+      assert.deepEqual((r.data['matches'] as { id: string }[]).map((m) => m.id), [ids[7]]);
+      const d = await mcp.call('redisq_find_messages', { stream: DLQ, query: 'x-dlq-error~price' });
+      assert.deepEqual((d.data['matches'] as { pairs: [string, string][] }[])[0]!.pairs.find(([n]) => n === 'x-dlq-id'), ['x-dlq-id', letteredId]);
+      assert.deepEqual((d.data['matches'] as { deadLetter: Record<string, unknown> }[])[0]!.deadLetter, { origin: S, originalId: letteredId, group: 'billing', consumer: 'w2', deliveries: 1, error: 'boom: price missing', at: (d.data['matches'] as { deadLetter: { at: string } }[])[0]!.deadLetter.at, replayCount: 0 });
+      assert.match(d.text, new RegExp(`- \\d+-\\d+: \\[dead letter of \\S+:orders ${letteredId}, group billing, 1 delivery: boom: price missing\\] orderId=ord-5 status=ok note=n5`));
+      const pendingOnly = await mcp.call('redisq_find_messages', { stream: S, group: 'billing', query: 'deliveries:5' });
+      assert.deepEqual((pendingOnly.data['matches'] as { id: string; deliveries: number }[]).map((m) => [m.id, m.deliveries]), [[poisonId, 9]]);
+      const bad = await mcp.call('redisq_find_messages', { stream: S, query: 'idle:5m' });
+      assert.equal(bad.isError, true);
+      assert.match(bad.text, /apply to pending entries: give "group" too/);
+    });
+
+    it('redisq_journey: a dead-lettered message, and a dead list-queue job', async () => {
+      const r = await mcp.call('redisq_journey', { stream: S, id: letteredId });
+      assert.ok(!r.isError, r.text);
+      assert.match(r.text, new RegExp(`group billing: acknowledged when dead-lettered to \\S+:dlq as \\d+-\\d+`));
+      assert.match(r.text, /dead-lettered to \S+ as \d+-\d+: boom: price missing after 1 delivery/);
+      assert.equal(r.data['state'], 'present');
+      assert.equal((r.data['deadLetters'] as { originalId: string }[])[0]!.originalId, letteredId);
+      const job = await mcp.call('redisq_journey', { queue: Q, jobId: 'j4' });
+      assert.match(job.text, /^job j4 of \S+ · dead · dead in \S+:dead/);
+      assert.match(job.text, /last error: SMTP 550: mailbox unavailable/);
+      const bad = await mcp.call('redisq_journey', { stream: S });
+      assert.equal(bad.isError, true);
+      assert.match(bad.text, /Give "stream" and "id"/);
+    });
+
+    it('redisq_sample_entries: the newest entries with exact ids; redisq_list_jobs: processing jobs with their running time', async () => {
+      const r = await mcp.call('redisq_sample_entries', { stream: S, count: 3 });
+      assert.deepEqual((r.data['entries'] as { id: string }[]).map((e) => e.id), [ids[19], ids[18], ids[17]]);
+      assert.equal(r.data['next'], ids[17]);
+      assert.match(r.text, new RegExp(`^Stream \\S+: 20 entries; the 3 newest \\(older ones: pass before="${ids[17]}"\\):\\n- ${ids[19]}: orderId=ord-19 status=ok note=n19`));
+      const missing = await mcp.call('redisq_sample_entries', { stream: `${p}:nope` });
+      assert.equal(missing.isError, true);
+      assert.match(missing.text, /No stream ".*:nope" on connection "itest": redisq_list_queues lists the streams there/);
+      const jobs = await mcp.call('redisq_list_jobs', { queue: Q, section: 'processing' });
+      assert.match(jobs.text, /- j3, 0 attempts, running 1h 0m STUCK/);
+      const dead = await mcp.call('redisq_list_jobs', { queue: Q, section: 'dead' });
+      assert.deepEqual((dead.data['jobs'] as unknown[])[0], { id: 'j4', payload: [['to', 'j4@example.com']], attempts: 5, lastError: 'SMTP 550: mailbox unavailable' });
+    });
+
+    it('refuses the write tools: not offered, and a call changes nothing (commandstats)', async () => {
+      const before = await commandCalls(client);
+      const r = await mcp.call('redisq_ack', { stream: S, group: 'billing', ids: [poisonId] });
+      assert.equal(r.isError, true);
+      assert.match(r.text, /Tool redisq_ack not found/);
+      assert.deepEqual(writesOf(before, await commandCalls(client)), []);
+      assert.equal(((await client.xpending(S, 'billing')) as [number])[0], 3);
+    });
+  });
+
+  it('redisq_group_health tells entries held for long by a consumer that looks active (its idle time restarts with any claim)', async () => {
+    await client.xclaim(S, 'billing', 'w1', 0, ids[3]!, ids[4]!, 'IDLE', 600_000, 'JUSTID');
+    const mcp = await startMcp(['--name', 'itest']);
+    try {
+      const r = await mcp.call('redisq_group_health', { stream: S, group: 'billing' });
+      assert.match(r.text, /w1 holds 2 entries of the 3 oldest pending delivered but not acknowledged for 5m 0s or more \(up to 10m 0s\): its work on them looks stalled/);
+      assert.doesNotMatch(r.text, /STUCK: w1/, 'w1 itself is not idle');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('--allow-writes offers the write tools; each acts through the core ops and reports what it did', async () => {
+    const mcp = await startMcp(['--name', 'itest', '--allow-writes', ...THRESHOLDS]);
+    try {
+      const { tools } = await mcp.client.listTools();
+      assert.deepEqual(tools.map((t) => t.name), ALL_TOOLS);
+      assert.equal(tools.find((t) => t.name === 'redisq_ack')!.annotations?.destructiveHint, true);
+      assert.match(mcp.stderr(), /writes allowed \(--allow-writes\)/);
+
+      const before = await commandCalls(client);
+      const acked = await mcp.call('redisq_ack', { stream: S, group: 'billing', ids: [ids[4]!, ids[0]!] });
+      assert.ok(!acked.isError, acked.text);
+      assert.match(acked.text, new RegExp(`^Acknowledged 1 entry in group billing of \\S+; not pending \\(already acknowledged or never delivered\\): ${ids[0]}\\.`));
+      assert.equal(((await client.xpending(S, 'billing')) as [number])[0], 2);
+      assert.equal((await commandCalls(client))['xack']! - (before['xack'] ?? 0), 1, 'one XACK was sent');
+
+      const claimed = await mcp.call('redisq_claim', { stream: S, group: 'billing', consumer: 'w2', ids: [ids[3]!] });
+      assert.deepEqual(claimed.data['claimed'], [ids[3]]);
+      const lettered = await mcp.call('redisq_dead_letter', { stream: S, group: 'billing', ids: [poisonId], reason: 'poison: 9 deliveries' });
+      assert.ok(!lettered.isError, lettered.text);
+      const dlqId = (lettered.data['moved'] as { dlqId: string }[])[0]!.dlqId;
+      assert.equal(await client.xlen(DLQ), 2);
+      const replayed = await mcp.call('redisq_replay', { dlq: DLQ, ids: [dlqId] });
+      assert.match(replayed.text, /^Replayed 1 entry from /);
+      assert.equal(await client.xlen(DLQ), 1);
+      assert.equal(await client.xlen(S), 21);
+      const requeued = await mcp.call('redisq_requeue_job', { queue: Q, ids: ['j3', 'nope'], from: 'processing' });
+      assert.match(requeued.text, /^Moved 1 job of \S+ from processing to waiting \(j3\); not in processing, skipped: nope\./);
+      assert.deepEqual(await client.lrange(Q, 0, -1), ['j2', 'j1', 'j3'], 'back at the end workers take from: next to run');
+      const retried = await mcp.call('redisq_requeue_job', { queue: Q, ids: ['j4'], from: 'dead' });
+      assert.deepEqual(retried.data['moved'], ['j4']);
+      const bad = await mcp.call('redisq_ack', { stream: S, group: 'billing', ids: ['not-an-id'] });
+      assert.equal(bad.isError, true);
+      assert.match(bad.text, /Invalid stream id "not-an-id"/);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('a read-only connection never gets the write tools, whatever --allow-writes says, and nothing is sent', async () => {
+    for (const [args, env] of [
+      [['--allow-writes', '--read-only'], {}],
+      [['--allow-writes'], { RQ_READ_ONLY: '1' }],
+    ] as const) {
+      const mcp = await startMcp(['--name', 'ro', ...args], env);
+      try {
+        const { tools } = await mcp.client.listTools();
+        assert.deepEqual(tools.map((t) => t.name), READ_TOOLS);
+        assert.match(mcp.stderr(), /read-only connection: read tools only; --allow-writes is ignored on a read-only connection/);
+        const before = await commandCalls(client);
+        for (const [name, a] of [
+          ['redisq_ack', { stream: S, group: 'billing', ids: [poisonId] }],
+          ['redisq_dead_letter', { stream: S, group: 'billing', ids: [poisonId], reason: 'x' }],
+          ['redisq_requeue_job', { queue: Q, ids: ['j3'], from: 'processing' }],
+        ] as const) {
+          const r = await mcp.call(name, a);
+          assert.equal(r.isError, true, name);
+        }
+        assert.deepEqual(writesOf(before, await commandCalls(client)), []);
+        const reads = await mcp.call('redisq_pending', { stream: S, group: 'billing' });
+        assert.ok(!reads.isError, 'reads still work');
+      } finally {
+        await mcp.close();
+      }
+    }
+    assert.equal(((await client.xpending(S, 'billing')) as [number])[0], 3);
+  });
+
+  it('the agent layer refuses a write on a read-only context before anything is sent', async () => {
+    const inspector = await Inspector.open({ url: redisUrl() });
+    try {
+      const before = await commandCalls(client);
+      const ctx = { inspector, connection: 'ro', readOnly: true, thresholds: DEFAULT_THRESHOLDS };
+      await assert.rejects(runAgentTool(agentTool('redisq_ack')!, ctx, { stream: S, group: 'billing', ids: [poisonId] }), { code: 'READ_ONLY', message: /Connection "ro" is read-only: acknowledge pending entries was refused before anything was sent/ });
+      await assert.rejects(runAgentTool(agentTool('redisq_replay')!, ctx, { dlq: DLQ, ids: [letteredId] }), { code: 'READ_ONLY' });
+      const after = await commandCalls(client);
+      assert.deepEqual(writesOf(before, after), []);
+      assert.equal(after['xpending'], before['xpending'], 'not even the reads an op does first');
+    } finally {
+      inspector.close();
+    }
+  });
+
+  it('never returns a secret: the password (from the environment) is scrubbed from results and logs', async () => {
+    const user = `mcp-${p.replace(/\W/g, '')}`;
+    const password = 'Sup3r-s3cret-pw';
+    await client.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all');
+    await client.xadd(S, '*', 'orderId', 'ord-secret', 'dsn', `redis://${user}:${password}@db.internal:6379`, 'note', `the password is ${password}`);
+    const mcp = await startMcp(['--user', user], { REDIS_PASSWORD: password });
+    try {
+      const r = await mcp.call('redisq_find_messages', { stream: S, query: 'orderId=ord-secret' });
+      assert.ok(!r.isError, r.text);
+      assert.equal((r.data['matches'] as unknown[]).length, 1);
+      const all = `${r.text}\n${JSON.stringify(r.data)}\n${mcp.stderr()}`;
+      assert.ok(!all.includes(password), 'no result or log holds the password');
+      assert.match(JSON.stringify(r.data), /the password is \*\*\*/);
+      const wrong = await startMcp(['--user', user], { REDIS_PASSWORD: 'wrong-pw-123' });
+      try {
+        const w = await wrong.call('redisq_list_queues', {});
+        assert.equal(w.isError, true);
+        assert.match(w.text, /Authentication failed/);
+        assert.ok(!`${w.text}${wrong.stderr()}`.includes('wrong-pw-123'));
+      } finally {
+        await wrong.close();
+      }
+    } finally {
+      await mcp.close();
+      await client.call('ACL', 'DELUSER', user);
+    }
+  });
+});
