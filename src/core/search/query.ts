@@ -263,7 +263,9 @@ function compileRegex(source: string, flags?: string): RegExp {
   try {
     return new RegExp(source, (flags ?? '').replace(/[gy]/g, ''));
   } catch (e) {
-    throw new BadInputError(`The regular expression /${source}/ is not valid: ${(e as Error).message}`);
+    // V8 repeats the pattern ("Invalid regular expression: /a(/: Unterminated group"): keep the reason.
+    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    throw new BadInputError(`The regular expression /${source}/ is not valid: ${why}`);
   }
 }
 
