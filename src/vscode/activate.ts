@@ -10,14 +10,20 @@ import { registerProducerFiles } from './producerFiles';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
 import { registerDebugConsumer } from './debug/debugConsumers';
+import { type AgentRegistration, registerAgent } from './agent';
 import type { Node } from './tree/node';
 import { RefreshManager } from './tree/refreshManager';
+import { registerSearchHelp } from './search/help';
+import { SearchResults } from './search/searchResults';
+import { JourneyPanels } from './journey/journeyPanel';
 import { vscodePrompter } from './ui';
 
 /** Public surface returned from activate(), used by the extension-host tests. */
 export interface RedisQueuesApi {
   readonly version: string;
   readonly services: Services;
+  /** The chat tools and MCP server definitions (src/vscode/agent). */
+  readonly agent: AgentRegistration;
 }
 
 export function activateExtension(context: vscode.ExtensionContext): RedisQueuesApi {
@@ -27,7 +33,10 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
   const sandbox = new SandboxManager(store);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, ui: vscodePrompter };
+  const search = new SearchResults(store, sessions, () => provider.settings());
+  const journeys = new JourneyPanels(context.extensionUri, sessions);
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, ui: vscodePrompter };
+  const agent = registerAgent(services);
   context.subscriptions.push(
     store,
     sessions,
@@ -35,15 +44,19 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     view,
     refresh,
     sandbox,
+    search,
+    journeys,
+    registerSearchHelp(),
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),
     registerDebugConsumer(),
+    agent,
     ...registerProducerFiles(services),
   );
   void vscode.commands.executeCommand('setContext', 'redisQueues:activated', true);
   void store.migrateUrlPasswords();
   if (!store.list().length) void detectLocalRedis();
-  return { version: String(context.extension.packageJSON.version), services };
+  return { version: String(context.extension.packageJSON.version), services, agent };
 }
 
 /** Lets the welcome view offer "Connect to 127.0.0.1:6379" when something answers there. */

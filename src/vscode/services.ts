@@ -6,6 +6,8 @@ import type { RefreshManager } from './tree/refreshManager';
 import type { SandboxManager } from './sandboxManager';
 import type { Node } from './tree/node';
 import type { Prompter } from './ui';
+import type { SearchResults } from './search/searchResults';
+import type { JourneyPanels } from './journey/journeyPanel';
 
 /** What commands work with; built once in activate(). */
 export interface Services {
@@ -16,6 +18,10 @@ export interface Services {
   refresh: RefreshManager;
   sandbox: SandboxManager;
   view: vscode.TreeView<Node>;
+  /** The Search Results view: its searches and their hits. */
+  search: SearchResults;
+  /** The open journey panels (one per message). */
+  journeys: JourneyPanels;
   /** Questions and reports; replaced by scripted answers in tests. */
   ui: Prompter;
 }

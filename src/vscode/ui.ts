@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { type QueryPromptOptions, askQuery } from './search/queryInput';
 
 export interface PickItem<T> extends vscode.QuickPickItem {
   value: T;
@@ -17,6 +18,8 @@ export interface Prompter {
   confirm(message: string, detail: string, button: string): Promise<boolean>;
   info(message: string): void;
   warn(message: string): void;
+  /** The search box (recent searches, validation as you type, a "?" for the syntax). Without it, {@link input} asks. */
+  query?(options: QueryPromptOptions): Promise<string | undefined>;
 }
 
 export const vscodePrompter: Prompter = {
@@ -38,4 +41,5 @@ export const vscodePrompter: Prompter = {
   warn(message) {
     void vscode.window.showWarningMessage(message);
   },
+  query: askQuery,
 };

@@ -81,6 +81,7 @@ export async function replayDeadLetters(s: Services, node?: unknown, selected?: 
     token.onCancellationRequested(() => ac.abort());
     return ops.replay(t, dlq, { ids, to: args?.to, ratePerSecond: rate, signal: ac.signal });
   });
+  s.search.noted(picked.filter((e) => r.replayed.some((x) => x.id === e.entry.id)), 'replayed');
   const summary = `Replayed ${plural(r.replayed.length, 'entry', 'entries')}${r.skipped.length ? `; skipped ${r.skipped.length} (${[...new Set(r.skipped.map((x) => x.reason))].join(', ')})` : ''}`;
   if (r.failed.length) s.ui.warn(`${summary}; ${r.failed.length} not replayed, left in the dead-letter stream: ${[...new Set(r.failed.map((x) => x.reason))].join(', ')}.`);
   else s.ui.info(`${summary}.`);
@@ -199,6 +200,7 @@ export async function deleteEntries(s: Services, node?: unknown, selected?: unkn
     typeName: stream,
   });
   const n = await ops.deleteEntries(await opTarget(session), stream, ids);
+  s.search.noted(entries, 'deleted');
   s.ui.info(`Deleted ${plural(n, 'entry', 'entries')}.`);
   s.provider.refresh();
   return n;

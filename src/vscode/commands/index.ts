@@ -9,6 +9,9 @@ import * as admin from './admin';
 import * as copy from './copy';
 import * as live from './live';
 import * as discovery from './discovery';
+import * as search from './search';
+import * as journey from './journey';
+import * as transfer from './transfer';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
 
@@ -53,6 +56,20 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.debug.start': live.debugConsumer,
   'redisQueues.sandbox.start': sandbox.startSandbox,
   'redisQueues.sandbox.stop': sandbox.stopSandbox,
+  'redisQueues.search': search.search,
+  'redisQueues.search.findMore': search.findMore,
+  'redisQueues.search.stop': search.stopSearch,
+  'redisQueues.search.remove': search.removeSearch,
+  'redisQueues.search.clear': search.clearSearches,
+  'redisQueues.search.help': search.searchHelp,
+  'redisQueues.entries.goToTime': search.goToTime,
+  'redisQueues.entries.newer': (s: Services, node?: unknown) => search.pageEntries(s, node, 'newer'),
+  'redisQueues.entries.older': (s: Services, node?: unknown) => search.pageEntries(s, node, 'older'),
+  'redisQueues.entries.backToNewest': search.backToNewest,
+  'redisQueues.journey': journey.showJourney,
+  'redisQueues.journey.find': journey.showJourney,
+  'redisQueues.export': transfer.exportMessages,
+  'redisQueues.import': transfer.importMessages,
 };
 
 export function registerCommands(s: Services): vscode.Disposable[] {

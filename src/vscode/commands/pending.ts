@@ -9,6 +9,8 @@ import { confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selectio
 
 function refreshAround(s: Services, node: unknown): void {
   const n = node as { parent?: unknown } | undefined;
+  // A row of the Search Results view: the explorer is redrawn (the result row notes what was done).
+  if (node instanceof PendingEntryNode && !(node.parent instanceof ConsumerNode)) return s.provider.refresh();
   // Redraw the group (pending counts) when we know it, else the whole tree.
   const group = node instanceof PendingEntryNode ? node.parent.parent : node instanceof ConsumerNode ? node.parent : node instanceof GroupNode ? node : undefined;
   s.provider.refresh(group?.parent ?? (n?.parent as never));
@@ -41,6 +43,7 @@ export async function ackPending(s: Services, node?: unknown, selected?: unknown
       typeName: stream,
     });
     const r = await ops.ack(t, stream, group, entries.map((e) => e.entry.id));
+    s.search.noted(entries.filter((e) => !r.notPending.includes(e.entry.id)), 'acknowledged');
     s.ui.info(`Acknowledged ${plural(r.acked, 'entry', 'entries')}${r.notPending.length ? `; ${r.notPending.length} no longer pending: ${r.notPending.join(', ')}` : ''}.`);
     refreshAround(s, entries[0]);
     return r;
@@ -120,6 +123,7 @@ export async function claimPending(s: Services, node?: unknown, selected?: unkno
     typeName: stream,
   });
   const r = await ops.claim(t, stream, group, consumer, entries.map((e) => e.entry.id), { minIdleMs });
+  s.search.noted(entries.filter((e) => r.claimed.includes(e.entry.id)), `claimed by ${consumer}`);
   s.ui.info(`Claimed ${plural(r.claimed.length, 'entry', 'entries')} for ${consumer}${r.skipped.length ? `; skipped ${r.skipped.map((x) => `${x.id} (${x.reason})`).join(', ')}` : ''}.`);
   refreshAround(s, entries[0]);
   return r;
@@ -209,6 +213,7 @@ export async function deadLetterPending(s: Services, node?: unknown, selected?: 
   });
   const t = await opTarget(session);
   const r = await ops.deadLetter(t, stream, group, entries.map((e) => e.entry.id), { dlq, reason });
+  s.search.noted(entries.filter((e) => r.moved.some((m) => m.id === e.entry.id)), `dead-lettered to ${dlq}`);
   s.ui.info(
     `Moved ${plural(r.moved.length, 'entry', 'entries')} to ${dlq}${r.skipped.length ? `; ${r.skipped.length} no longer pending: ${r.skipped.join(', ')}` : ''}` +
       `${r.gone.length ? `; not moved, their message was deleted from the stream (ack them instead): ${r.gone.join(', ')}` : ''}.`,

@@ -23,7 +23,7 @@ export function sessionOf(node: unknown): Session | undefined {
 }
 
 /** A stream named by the node (stream, group, consumer, entry nodes), or picked. */
-export async function resolveStream(s: Services, node?: unknown, options: { allowNew?: boolean } = {}): Promise<{ session: Session; stream: string }> {
+export async function resolveStream(s: Services, node?: unknown, options: { allowNew?: boolean; typeName?: boolean } = {}): Promise<{ session: Session; stream: string }> {
   const session = await resolveSession(s, node);
   const stream = streamOf(node);
   if (stream) return { session, stream };
@@ -41,8 +41,9 @@ export async function resolveStream(s: Services, node?: unknown, options: { allo
   );
   const items = keys.map((k) => ({ label: k, value: k }));
   if (options.allowNew) items.unshift({ label: '$(add) New stream…', value: '\u0000new' });
+  if (options.typeName) items.unshift({ label: '$(edit) Type a stream name…', value: '\u0000new' });
   let picked = required(await s.ui.pick(items, { title: 'Stream', placeHolder: items.length ? undefined : 'No streams yet' }));
-  if (picked === '\u0000new') picked = required(await s.ui.input({ title: 'New stream name', validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
+  if (picked === '\u0000new') picked = required(await s.ui.input({ title: options.typeName ? 'Stream name' : 'New stream name', validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
   return { session, stream: picked };
 }
 

@@ -13,16 +13,17 @@ import {
   formatCount,
   formatShort,
   formatDuration,
+  idForTime,
   idTime,
   isLagging,
   isPoison,
   isStuck,
   oneLine,
   previewRaw,
+  splitDeadLetter,
   sumHealth,
   toQueueError,
 } from '../../core';
-import { splitDeadLetter } from '../../core/queue/deadLetter';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import { type Node, ActionNode, ErrorNode, InfoNode, LoadMoreNode, childId } from './node';
@@ -37,6 +38,41 @@ export interface TreeContext {
   listQueues(parent: ConnectionNode): ListQueuesFolderNode;
   /** Streams and list queues found so far, per connection (discovery memory). */
   readonly known: KnownKeys;
+  /** "Go to time": the Entries folders (by node id) that show the entries around a moment. */
+  readonly entriesWindows: Map<string, EntriesWindow>;
+}
+
+/**
+ * Where an entry row lives: an Entries folder, or anything else that lists entries of one stream
+ * (a search's results). The entry commands read `session` and `stream` from the row, never its
+ * parent's class.
+ */
+export interface EntryHost extends Node {
+  readonly session: Session;
+  /** The stream the entries below are in. */
+  readonly streamKey: string;
+  /** Whether that stream is a dead-letter stream (its records are drawn as such). */
+  readonly dlq: boolean;
+}
+
+/** Where a pending-entry row lives: a consumer, or a search's results. */
+export interface PendingHost extends Node {
+  readonly session: Session;
+  /** The stream and group of the pending entries below. */
+  readonly pendingOf: { stream: string; group: string };
+  settings(): Settings;
+}
+
+/** An Entries folder's "go to time" state: the moment, and how many entries it shows each way. */
+export interface EntriesWindow {
+  /** The moment, epoch ms. */
+  atMs: number;
+  /** As the user wrote it ("14:00", "15m"), for the folder's description. */
+  text: string;
+  /** Entries shown before the moment (grows with "Older…"). */
+  older: number;
+  /** Entries shown from the moment on (grows with "Newer…"). */
+  newer: number;
 }
 
 function item(node: Node, label: string, state: vscode.TreeItemCollapsibleState, icon: string | vscode.ThemeIcon, contextValue: string): vscode.TreeItem {
@@ -247,7 +283,13 @@ export function byName(a: { name: string }, b: { name: string }): number {
 }
 
 /** Epoch ms as local "YYYY-MM-DD HH:MM:SS". */
-function localTime(ms: number): string {
+/** Whether a stream is named like a dead-letter stream (`orders:dlq`, `jobs.dead-letter`). */
+export function isDeadLetterName(key: string): boolean {
+  return /(^|[:._-])(dlq|dead[-_]?letters?)($|[:._-])/i.test(key);
+}
+
+/** "2024-05-01 14:00:05", local time. */
+export function localTime(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
@@ -462,7 +504,7 @@ export class StreamNode implements Node {
   }
   /** Named like a dead-letter stream (`orders:dlq`, `jobs.dead-letter`): offers Replay. */
   get dlq(): boolean {
-    return /(^|[:._-])(dlq|dead[-_]?letters?)($|[:._-])/i.test(this.info.key);
+    return isDeadLetterName(this.info.key);
   }
   item(): vscode.TreeItem {
     const i = this.info;
@@ -581,7 +623,7 @@ export class GroupNode implements Node {
   }
 }
 
-export class ConsumerNode implements Node {
+export class ConsumerNode implements PendingHost {
   readonly id: string;
   constructor(
     readonly parent: GroupNode,
@@ -597,6 +639,12 @@ export class ConsumerNode implements Node {
   }
   get stuck(): boolean {
     return isStuck(this.consumer, this.ctx.settings().thresholds);
+  }
+  get pendingOf(): { stream: string; group: string } {
+    return { stream: this.parent.stream, group: this.parent.group.name };
+  }
+  settings(): Settings {
+    return this.ctx.settings();
   }
   item(): vscode.TreeItem {
     const c = this.consumer;
@@ -640,7 +688,7 @@ export class ConsumerNode implements Node {
 export class PendingEntryNode implements Node {
   readonly id: string;
   constructor(
-    readonly parent: ConsumerNode,
+    readonly parent: PendingHost,
     readonly entry: PendingEntry,
     /** The message (null: deleted or trimmed; undefined: not read). */
     readonly body?: StreamEntry | null,
@@ -651,14 +699,14 @@ export class PendingEntryNode implements Node {
     return this.parent.session;
   }
   get stream(): string {
-    return this.parent.parent.stream;
+    return this.parent.pendingOf.stream;
   }
   get group(): string {
-    return this.parent.parent.group.name;
+    return this.parent.pendingOf.group;
   }
   item(): vscode.TreeItem {
     const e = this.entry;
-    const poison = isPoison(e, this.parent.ctx.settings().thresholds);
+    const poison = isPoison(e, this.parent.settings().thresholds);
     // The deepest row, under a long id: a POISON mark leads the label itself, or it would be cut.
     const t = item(this, poison ? `${MARK} POISON ${e.id}` : e.id, None, poison ? bad('flame') : 'mail', `pendingEntry${poison ? ';poison' : ''}`);
     const age = idTime(e.id);
@@ -670,7 +718,7 @@ export class PendingEntryNode implements Node {
       `idle: ${formatDuration(e.idle)}`,
       `deliveries: ${e.deliveries}`,
       Number.isNaN(age) ? '' : `created: ${new Date(age).toISOString()} (${formatDuration(Date.now() - age)} ago)`,
-      poison ? `POISON: delivered ${e.deliveries} times (threshold ${this.parent.ctx.settings().thresholds.poisonDeliveries})` : '',
+      poison ? `POISON: delivered ${e.deliveries} times (threshold ${this.parent.settings().thresholds.poisonDeliveries})` : '',
       this.body === undefined ? '' : `\n${previewRaw(this.body?.raw ?? null, 400)}`,
     ].filter(Boolean).join('\n');
     t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
@@ -678,7 +726,7 @@ export class PendingEntryNode implements Node {
   }
 }
 
-export class EntriesFolderNode implements Node {
+export class EntriesFolderNode implements EntryHost {
   readonly id: string;
   constructor(readonly parent: StreamNode) {
     this.id = childId(parent, 'entries');
@@ -689,12 +737,26 @@ export class EntriesFolderNode implements Node {
   get ctx(): TreeContext {
     return this.parent.parent.parent.ctx;
   }
+  get streamKey(): string {
+    return this.parent.key;
+  }
+  get dlq(): boolean {
+    return this.parent.dlq;
+  }
+  /** The "go to time" state, when the folder shows the entries around a moment. */
+  get window(): EntriesWindow | undefined {
+    return this.ctx.entriesWindows.get(this.id);
+  }
   item(): vscode.TreeItem {
-    const t = item(this, 'Entries', Collapsed, 'list-ordered', 'entries');
-    t.description = 'newest first';
+    const w = this.window;
+    const t = item(this, 'Entries', Collapsed, w ? 'history' : 'list-ordered', w ? 'entries;at' : 'entries');
+    t.description = w ? `around ${localTime(w.atMs)} · newest first` : 'newest first';
+    if (w) t.tooltip = `Entries around ${localTime(w.atMs)} (local; "${w.text}"), newest first: newer ones above the moment, older ones below. "Back to Newest" shows the newest entries again.`;
     return t;
   }
   async children(): Promise<Node[]> {
+    const w = this.window;
+    if (w) return this.around(w);
     const limit = this.ctx.limit(this, this.ctx.settings().pageSize);
     try {
       const page = await this.session.run((insp) => insp.entriesPage(this.parent.key, { count: limit }));
@@ -706,12 +768,41 @@ export class EntriesFolderNode implements Node {
       return [errorNode(this, this.session, e)];
     }
   }
+  /**
+   * Go to time: newest first like the default listing, the moment in the middle. "Newer…" on top
+   * pages towards now, "Older…" at the bottom pages back; each grows its side by a page (two
+   * bounded reads: XRANGE from the moment, XREVRANGE before it).
+   */
+  private async around(w: EntriesWindow): Promise<Node[]> {
+    const action = (name: string, label: string, description: string, icon: string, command: string) => new ActionNode(this, name, label, description, icon, { command, title: label, arguments: [this] });
+    try {
+      const at = idForTime(w.atMs);
+      const [older, newer] = await this.session.run((insp) => Promise.all([insp.entriesPage(this.parent.key, { before: at, count: w.older }), insp.entriesAfter(this.parent.key, { from: at, count: w.newer })]));
+      const nodes: Node[] = [action('newest', 'Back to Newest', 'the newest entries, as before', 'arrow-up', 'redisQueues.entries.backToNewest')];
+      if (newer.next) nodes.push(action('newer', 'Newer…', `${formatCount(newer.entries.length)} shown after ${localTime(w.atMs)}; show more towards now`, 'chevron-up', 'redisQueues.entries.newer'));
+      nodes.push(...[...newer.entries].reverse().map((e) => new EntryNode(this, e)));
+      const none = !older.entries.length && !newer.entries.length;
+      nodes.push(
+        new InfoNode(
+          this,
+          `${none ? 'No entries around' : '\u2500\u2500'} ${localTime(w.atMs)}${none ? '' : ' \u2500\u2500'}`,
+          `The moment you went to ("${w.text}", local time). Newer entries are above this row, older ones below.`,
+          'history',
+        ),
+      );
+      nodes.push(...older.entries.map((e) => new EntryNode(this, e)));
+      if (older.next) nodes.push(action('older', 'Older…', `${formatCount(older.entries.length)} shown before ${localTime(w.atMs)}; show more, further back`, 'chevron-down', 'redisQueues.entries.older'));
+      return nodes;
+    } catch (e) {
+      return [errorNode(this, this.session, e)];
+    }
+  }
 }
 
 export class EntryNode implements Node {
   readonly id: string;
   constructor(
-    readonly parent: EntriesFolderNode,
+    readonly parent: EntryHost,
     readonly entry: StreamEntry,
   ) {
     this.id = childId(parent, entry.id);
@@ -720,10 +811,10 @@ export class EntryNode implements Node {
     return this.parent.session;
   }
   get stream(): string {
-    return this.parent.parent.key;
+    return this.parent.streamKey;
   }
   item(): vscode.TreeItem {
-    const dlq = this.parent.parent.dlq;
+    const dlq = this.parent.dlq;
     const t = item(this, this.entry.id, None, 'mail-read', `streamEntry${dlq ? ';dlq' : ''}`);
     if (dlq && this.deadLetter(t)) return t;
     t.description = previewRaw(this.entry.raw);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { SessionManager } from '../connections/session';
 import { readSettings, type Settings } from '../settings';
-import { ConnectionNode, type TreeContext, sessionHealth } from './explorerNodes';
+import { ConnectionNode, type EntriesWindow, type TreeContext, sessionHealth } from './explorerNodes';
 import type { KnownKeys } from './knownKeys';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import type { Node } from './node';
@@ -14,6 +14,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly limits = new Map<string, number>();
+  readonly entriesWindows = new Map<string, EntriesWindow>();
   private cachedSettings?: Settings;
   private roots = new Map<string, ConnectionNode>();
   private readonly disposables: vscode.Disposable[] = [this.changed];

@@ -1,0 +1,151 @@
+// UI tier: the journey panel in a real VS Code (code-server) in Chromium, on the sandbox's demo
+// data. Show Journey from the context menu of worker-2's POISON pending entry (pending in billing
+// and in fraud-check, acknowledged by shipping), then from a record of orders:dlq (the journey of
+// the message it is a copy of: its dead-letter copy with error and deliveries), then the same panel
+// in a dark theme. Screenshots: journey-pending, journey-dead-letter, journey-dark
+// (.test-output/screenshots/).
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { seedDemo } from '../../src/core/demo';
+import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import {
+  childrenOf,
+  codeServerLib,
+  collapseRow,
+  contextMenu,
+  expandRow,
+  openRedisQueues,
+  reveal,
+  root,
+  rowAt,
+  runCommand,
+  screenshot,
+  screenshotIfFailed,
+  waitRows,
+  waitViewContent,
+  widenSidebar,
+  type ChromiumSession,
+  type CodeServer,
+} from './harness';
+
+const CONN = 'demo';
+
+/** What the page-side callbacks use of the DOM (the tests compile without the DOM lib). */
+declare const document: { querySelector(s: string): { innerText: string } | null; body: { className: string; innerText: string } };
+
+describe('(ui) journey panel: a pending entry and a dead-letter record of the demo, light and dark', function () {
+  this.timeout(240_000);
+  let redis: Sandbox;
+  let server: CodeServer | undefined;
+  let chromium: ChromiumSession | undefined;
+  let workspace: string | undefined;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    redis = await startSandbox();
+    await seedDemo(redis.url);
+    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-journey-ws-'));
+  });
+
+  afterEach(async function () {
+    await screenshotIfFailed(this.currentTest, chromium?.page);
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.stop();
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  /** The webview frame whose journey page shows `needle` (each panel is a frame of its own). */
+  async function journeyFrame(page: Page, needle: string, timeoutMs = 30_000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      seen = [];
+      for (const f of page.frames()) {
+        const text = await f.evaluate(() => document.querySelector('#journey')?.innerText ?? null).catch(() => null);
+        if (text === null) continue;
+        seen.push(text.slice(0, 80));
+        if (text.includes(needle)) return f;
+      }
+      await page.waitForTimeout(250);
+    }
+    throw new Error(`no journey panel shows "${needle}"; panels: ${seen.join(' | ') || '(none)'}`);
+  }
+
+  /** The rows directly under the row labelled `parent`, once there are some. */
+  async function childRows(page: Page, parent: string) {
+    const rows = await waitRows(page, `rows under ${parent}`, (rs) => {
+      const p = rs.find((r) => r.label === parent);
+      return !!p && childrenOf(rs, p.index).length > 0;
+    });
+    return childrenOf(rows, rows.find((r) => r.label === parent)!.index);
+  }
+
+  it('draws the journey of a POISON pending entry and of a dead-lettered message, readable in light and dark themes', async () => {
+    const lib = await codeServerLib();
+    server = await lib.startCodeServer({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, timeoutMs: 120_000 });
+    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
+    const { page } = chromium;
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
+    await lib.waitWorkbench(page, 120_000);
+    await openRedisQueues(page);
+    if ((await waitViewContent(page)) !== 'tree') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await widenSidebar(page, 360);
+
+    // worker-2's POISON entry: pending in billing (7 deliveries) and fraud-check (checker-2, 9).
+    await expandRow(page, CONN);
+    await expandRow(page, await reveal(page, 'orders', 'Streams'));
+    await expandRow(page, await reveal(page, 'billing', 'Groups'));
+    await expandRow(page, 'worker-2');
+    const poison = (await childRows(page, 'worker-2')).find((r) => r.label.startsWith('⚠ POISON '))!;
+    assert.ok(poison, 'a POISON row under worker-2');
+    const id = poison.label.replace('⚠ POISON ', '');
+    await contextMenu(page, rowAt(page, poison.index), 'Show Journey');
+    const pending = await journeyFrame(page, `Journey of ${id}`);
+    const text = await pending.evaluate(() => document.querySelector('#journey')!.innerText);
+    assert.match(text, /stream orders on demo/);
+    assert.match(text, /In the stream/);
+    assert.match(text, /billing\s+Pending\s+worker-2\s+7\s+\d+m \d+s/, text);
+    assert.match(text, /fraud-check\s+Pending\s+checker-2\s+9\s/, text);
+    assert.match(text, /shipping\s+Acknowledged/);
+    assert.match(text, /orderId\s+ord-1000/);
+    assert.match(text, /No events recorded in orders:events/);
+    await screenshot(page, 'journey-pending');
+
+    // A record of orders:dlq: the journey of the message it copies (gone from orders: the demo
+    // seeds the dead-letter stream only), with the copy's error and deliveries.
+    await collapseRow(page, 'orders');
+    await expandRow(page, 'orders:dlq');
+    await expandRow(page, 'Entries');
+    const record = (await childRows(page, 'Entries'))[0]!;
+    await contextMenu(page, rowAt(page, record.index), 'Show Journey');
+    const dlq = await journeyFrame(page, record.label);
+    const dtext = await dlq.evaluate(() => document.querySelector('#journey')!.innerText);
+    assert.match(dtext, /stream orders on demo/);
+    assert.match(dtext, /Gone|Deleted|Trimmed/);
+    assert.match(dtext, new RegExp(`${record.label}\\s+in orders:dlq\\s+this message\\s+payment gateway timeout after 30000 ms\\s+5\\s`), dtext);
+    assert.match(dtext, /group billing, consumer worker-2/);
+    assert.match(dtext, /Replay…/);
+    assert.match(dtext, /billing\s+Acknowledged[\s\S]*acknowledged when dead-lettered to orders:dlq as /);
+    assert.ok((await dlq.evaluate(() => document.body.className)).includes('vscode-light'), 'drawn in the light theme first');
+    await screenshot(page, 'journey-dead-letter');
+
+    // The same panel in a dark theme: the page follows the theme's colours, nothing to redraw.
+    await runCommand(page, 'Toggle between Light/Dark Themes');
+    await page.locator('.monaco-workbench.vs-dark').first().waitFor({ state: 'attached', timeout: 30_000 });
+    const deadline = Date.now() + 15_000;
+    while (!(await dlq.evaluate(() => document.body.className)).includes('vscode-dark')) {
+      if (Date.now() > deadline) throw new Error('the journey panel never took the dark theme');
+      await page.waitForTimeout(200);
+    }
+    await screenshot(page, 'journey-dark');
+    assert.deepEqual(pageErrors, []);
+  });
+});
