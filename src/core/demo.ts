@@ -14,7 +14,8 @@
  */
 import type Redis from 'ioredis';
 import { open, quit, type RedisClient } from './connection';
-import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys } from './queue/keys';
+import { DLQ_FIELDS } from './queue/keys';
+import { JOB_FIELDS, listQueueKeys } from './queue/list/keys';
 
 export const DEMO_STREAMS = { orders: 'orders', audit: 'audit', images: 'images', dlq: 'orders:dlq' } as const;
 export const DEMO_LIST_QUEUE = 'emails';

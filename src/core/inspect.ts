@@ -26,8 +26,8 @@ import {
   parsePendingSummary,
   parseStreamInfo,
 } from './replies';
-import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/keys';
-import { checkListQueueLayout, probeListQueueLayout } from './queue/listLayout';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/list/keys';
+import { checkListQueueLayout, probeListQueueLayout } from './queue/list/layout';
 import { Discovery, type DiscoveryBudget, type DiscoveryProgress, type DiscoveryRun, type DiscoveryState, type ScanPosition, listQueueMatch, listQueueNamesOf, newDiscoveryState } from './discovery';
 
 /** Where and how far a scan goes. */

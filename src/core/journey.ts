@@ -18,10 +18,11 @@ import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
 import { type RawFields, nameIs, pairCount, text } from './message';
 import { oneLine, previewRaw } from './render';
 import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries, parseGroups, parsePendingEntries, parseStreamInfo } from './replies';
-import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/deadLetter';
-import { RangeScan, type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/events';
-import { JOB_FIELDS, type ListQueueLayout, defaultDeadLetterStream, listQueueKeys } from './queue/keys';
-import { checkListQueueLayout, detectListQueueLayout } from './queue/listLayout';
+import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
+import { RangeScan, type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
+import { defaultDeadLetterStream } from './queue/keys';
+import { checkListQueueLayout, detectListQueueLayout } from './queue/list/layout';
 
 /** Where a message is: in the stream, trimmed away, deleted (XDEL), or gone in a way nobody can tell. */
 export type MessageState = 'present' | 'trimmed' | 'deleted' | 'gone';

@@ -10,8 +10,8 @@ import { serverCapabilities } from './server';
 import { BadInputError, NoGroupError, ReadOnlyError, WrongTypeError, toQueueError } from './errors';
 import { compareIds, nextId, parseId, previousId } from './ids';
 import { type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
-import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/keys';
-import { checkListQueueLayout } from './queue/listLayout';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
+import { checkListQueueLayout } from './queue/list/layout';
 import {
   BodyGoneError,
   type DeadLetter,
@@ -22,9 +22,9 @@ import {
   deadLetterEntry as deadLetterOne,
   replayEntry,
   splitDeadLetter,
-} from './queue/deadLetter';
-import { runScript } from './queue/scripts';
-import { LIST_DELETE_JOB, LIST_REQUEUE, LIST_RETRY_DEAD, LIST_SCRIPT_BATCH } from './queue/listScripts';
+} from './queue/stream/deadLetter';
+import { runScript } from './queue/lua';
+import { LIST_DELETE_JOB, LIST_REQUEUE, LIST_RETRY_DEAD, LIST_SCRIPT_BATCH } from './queue/list/admin';
 
 /** Where an operation runs. `readOnly` connections refuse writes before sending anything. */
 export interface OpTarget {

@@ -30,7 +30,8 @@ import { BadIdError, BadInputError, ReadOnlyError, WrongTypeError, printable, to
 import { compareIds, nextId, parseId, previousId } from './ids';
 import { type RawFields, fromJsonPairs, toJsonPairs } from './message';
 import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields, parseStreamInfo } from './replies';
-import { XADD_BATCH, evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from './queue/scripts';
+import { XADD_BATCH } from './queue/stream/scripts';
+import { evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from './queue/lua';
 
 /** Field arguments (names and values) of one message that the batch script takes; larger messages go by plain XADD. */
 const MAX_SCRIPT_FIELD_ARGS = 4000;

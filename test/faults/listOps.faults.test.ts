@@ -6,8 +6,8 @@
 // batch size.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/keys';
-import { LIST_SCRIPT_BATCH } from '../../src/core/queue/listScripts';
+import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/list/keys';
+import { LIST_SCRIPT_BATCH } from '../../src/core/queue/list/admin';
 import { record } from './hooks';
 import { type Child, prng, SEED, spawnChild as spawnShared, target } from './support';
 

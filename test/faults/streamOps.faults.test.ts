@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { open, quit, type RedisClient } from '../../src/core/connection';
 import { createGroup, deadLetter, replay, splitDeadLetter, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, type OpTarget } from '../../src/core/ops';
 import { keySlot, StreamProducer } from '../../src/core/queue';
-import { markerKey } from '../../src/core/queue/deadLetter';
+import { markerKey } from '../../src/core/queue/stream/deadLetter';
 import { parseEntries, parsePendingEntries, type StreamEntry } from '../../src/core/replies';
 import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
 import { record } from './hooks';

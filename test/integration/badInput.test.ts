@@ -4,7 +4,7 @@ import { open, quit } from '../../src/core/connection';
 import { BadIdError, BadInputError, WrongTypeError } from '../../src/core/errors';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
-import { StreamProducer } from '../../src/core/queue/streamProducer';
+import { StreamProducer } from '../../src/core/queue/stream/producer';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) bad input and large keyspaces', function () {

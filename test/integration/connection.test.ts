@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { open, quit, type ClientPurpose } from '../../src/core/connection';
-import { StreamProducer } from '../../src/core/queue/streamProducer';
-import { ListQueueProducer } from '../../src/core/queue/listQueue';
+import { StreamProducer } from '../../src/core/queue/stream/producer';
+import { ListQueueProducer } from '../../src/core/queue/list/queue';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) clients of every purpose', () => {

@@ -3,7 +3,8 @@ import { Inspector } from '../../src/core/inspect';
 import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/health';
 import { DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
 import { idTime } from '../../src/core/ids';
-import { DLQ_FIELDS, JOB_FIELDS, listQueueKeys } from '../../src/core/queue/keys';
+import { DLQ_FIELDS } from '../../src/core/queue/keys';
+import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 
 describe('(integration) demo data and traffic', function () {

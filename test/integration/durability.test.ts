@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
-import { NotReplicatedError, StreamProducer } from '../../src/core/queue/streamProducer';
+import { NotReplicatedError, StreamProducer } from '../../src/core/queue/stream/producer';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { uniqueKey } from '../support/integrationHooks';
 import { waitFor } from './queue/helpers';

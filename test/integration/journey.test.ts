@@ -171,7 +171,7 @@ describe('(integration) journey of a message', function () {
       const a = await add(s, 'order', '9');
       const t = { client };
       await client.xreadgroup('GROUP', 'g', 'c', 'COUNT', 1, 'STREAMS', s, '>');
-      const { deadLetterEntry } = await import('../../src/core/queue/deadLetter');
+      const { deadLetterEntry } = await import('../../src/core/queue/stream/deadLetter');
       await deadLetterEntry(client, { stream: s, group: 'g', id: a, deliveries: 1, error: 'first', deleteFromSource: true });
       const b = (await replay(t, `${s}:dlq`, { ratePerSecond: 1000 })).replayed[0]!.newId;
       await client.xreadgroup('GROUP', 'g', 'c', 'COUNT', 1, 'STREAMS', s, '>');

@@ -11,9 +11,9 @@ import { BadInputError } from '../../src/core/errors';
 import { describeRunning, isListJobStuck } from '../../src/core/health';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
-import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../../src/core/queue/keys';
-import { detectListQueueLayout, probeListQueueLayout } from '../../src/core/queue/listLayout';
-import { ListQueueProducer, ListQueueWorker, type ListQueueWorkerOptions } from '../../src/core/queue/listQueue';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../../src/core/queue/list/keys';
+import { detectListQueueLayout, probeListQueueLayout } from '../../src/core/queue/list/layout';
+import { ListQueueProducer, ListQueueWorker, type ListQueueWorkerOptions } from '../../src/core/queue/list/queue';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 import { sleep, waitFor } from './queue/helpers';
 

@@ -6,8 +6,8 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { ReadOnlyError } from '../../src/core/errors';
 import * as ops from '../../src/core/ops';
-import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/keys';
-import { LIST_SCRIPT_BATCH } from '../../src/core/queue/listScripts';
+import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/list/keys';
+import { LIST_SCRIPT_BATCH } from '../../src/core/queue/list/admin';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) list queue repairs', () => {

@@ -12,7 +12,7 @@ import { open, quit } from '../../src/core/connection';
 import { DEFAULT_THRESHOLDS } from '../../src/core/health';
 import { Inspector } from '../../src/core/inspect';
 import { deadLetter } from '../../src/core/ops';
-import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/keys';
+import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { BadIdError, ReadOnlyError } from '../../src/core/errors';
 import * as ops from '../../src/core/ops';
-import { listQueueKeys } from '../../src/core/queue/keys';
+import { listQueueKeys } from '../../src/core/queue/list/keys';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) operations', () => {

@@ -8,8 +8,8 @@ import { open, quit } from '../../src/core/connection';
 import { CannotConnectError, NoPermError, scrubSecrets } from '../../src/core/errors';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
-import { StreamProducer } from '../../src/core/queue/streamProducer';
-import { LiveTail } from '../../src/core/queue/tail';
+import { StreamProducer } from '../../src/core/queue/stream/producer';
+import { LiveTail } from '../../src/core/queue/stream/tail';
 import { freePort, startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 

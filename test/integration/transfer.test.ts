@@ -14,7 +14,7 @@ import { type RedisClient, open, quit } from '../../src/core/connection';
 import { BadInputError, ReadOnlyError, WrongTypeError } from '../../src/core/errors';
 import { type RawFields, messageObject, rawOf, sameRaw, toJsonPairs } from '../../src/core/message';
 import * as ops from '../../src/core/ops';
-import { splitDeadLetter } from '../../src/core/queue/deadLetter';
+import { splitDeadLetter } from '../../src/core/queue/stream/deadLetter';
 import { type StreamEntry, parseEntries } from '../../src/core/replies';
 import { startSandboxCluster } from '../../src/core/sandbox';
 import {

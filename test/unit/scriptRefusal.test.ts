@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { isPermanentScriptRefusal } from '../../src/core/queue/scripts';
+import { isPermanentScriptRefusal } from '../../src/core/queue/lua';
 
 // Error texts as redis-server 7.0 sends them (the script suffix "script: <sha>, on
 // @user_script:N." is dropped by runScript before the worker looks at them).

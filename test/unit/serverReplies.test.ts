@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rawOf, sameRaw } from '../../src/core/message';
-import { isPermanentScriptRefusal, withoutScriptNoise } from '../../src/core/queue/scripts';
+import { isPermanentScriptRefusal, withoutScriptNoise } from '../../src/core/queue/lua';
 import { capabilities, parseAutoClaim, parseEntries, parseRead, parseStreamInfo } from '../../src/core/replies';
 
 interface Fixture {

@@ -1,11 +1,22 @@
-/** The embedded queue client: stream producer/worker/tail, list queue, key naming. */
+/**
+ * The embedded queue client (its public face):
+ * - `stream/`: producer, worker (consumer groups, retries, reclaim, dead-letter), tail, the
+ *   dead-letter record format and its atomic moves, the stream scripts;
+ * - `list/`: the list queue (producer, worker, reaper), its keys, scripts, admin scripts and the
+ *   layouts of other list queues;
+ * - `runtime/`: what the workers share: pause, back-off, the events stream;
+ * - `keys.ts` (dead-letter naming, Cluster slots), `lua.ts` (running scripts), `validate.ts`.
+ */
 export * from './keys';
-export * from './backoff';
+export * from './list/keys';
+export * from './runtime/backoff';
+export * from './runtime/events';
+export { pause } from './runtime/pause';
 export { type MessageFields, type TrimOptions } from './validate';
-export * from './streamProducer';
-export * from './streamWorker';
-export * from './tail';
-export * from './listQueue';
-export * from './listLayout';
-export * from './events';
-export { type LuaScript, runScript } from './scripts';
+export * from './stream/producer';
+export * from './stream/worker';
+export * from './stream/tail';
+export { splitDeadLetter, type DeadLetter } from './stream/deadLetter';
+export * from './list/queue';
+export * from './list/layout';
+export { type LuaScript, runScript } from './lua';

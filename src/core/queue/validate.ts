@@ -2,7 +2,7 @@
 import { BadIdError, BadInputError, printable } from '../errors';
 import { compareIds, parseId } from '../ids';
 import type { FieldValue } from '../replies';
-import { BackoffOptions } from './backoff';
+import { BackoffOptions } from './runtime/backoff';
 
 /**
  * A message: a record field → value, or `[name, value]` pairs (in order, names may repeat; what

@@ -12,7 +12,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { AGENT_TOOLS } from '../../../src/agent/tools';
 import { open, quit } from '../../../src/core/connection';
-import { JOB_FIELDS, listQueueKeys } from '../../../src/core/queue/keys';
+import { JOB_FIELDS, listQueueKeys } from '../../../src/core/queue/list/keys';
 import { deadLetter } from '../../../src/core/ops';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';

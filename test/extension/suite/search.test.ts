@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import { fromJsonPairs, sameRaw } from '../../../src/core/message';
 import * as ops from '../../../src/core/ops';
-import { splitDeadLetter } from '../../../src/core/queue/deadLetter';
+import { splitDeadLetter } from '../../../src/core/queue/stream/deadLetter';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import { RECENT_MAX, recentSearches, rememberSearch } from '../../../src/vscode/search/recent';
 import type { SearchRun } from '../../../src/vscode/search/searchRun';

@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { parseEntries } from '../../../src/core/replies';
-import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/streamProducer';
-import { XADD_BATCH } from '../../../src/core/queue/scripts';
+import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/stream/producer';
+import { XADD_BATCH } from '../../../src/core/queue/stream/scripts';
 import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 

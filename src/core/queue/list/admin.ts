@@ -13,7 +13,7 @@
  * the queue name carries a hash tag (`{emails}`, with the default names and job prefix
  * `{emails}:job:`), as the queue client requires anyway; on a standalone server any names work.
  */
-import { define } from './scripts';
+import { define } from '../lua';
 
 /** Ids per call of {@link LIST_REQUEUE} and {@link LIST_RETRY_DEAD}. */
 export const LIST_SCRIPT_BATCH = 100;

@@ -7,8 +7,8 @@
  * its job hashes under `job:<id>` instead of `email_queue:job:<id>`, and it writes no started-at
  * stamps. {@link detectListQueueLayout} tells the two apart by looking at a few ids.
  */
-import { BadInputError, printable } from '../errors';
-import type { RedisClient } from '../connection';
+import { BadInputError, printable } from '../../errors';
+import type { RedisClient } from '../../connection';
 import { type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './keys';
 
 /** The job-hash prefix of the seeds' layout. */

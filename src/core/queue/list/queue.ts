@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadInputError, QueueError, printable, toQueueError } from '../errors';
-import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../replies';
-import { serverCapabilities } from '../server';
-import { backoffDelay, type BackoffOptions } from './backoff';
-import { EventRecorder, type EventsOption, resolveEventsOption } from './events';
+import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadInputError, QueueError, printable, toQueueError } from '../../errors';
+import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../../replies';
+import { serverCapabilities } from '../../server';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
+import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
 import { JOB_FIELDS, listQueueKeys, pickListQueueLayout, type ListQueueKeyOptions, type ListQueueKeys, type ListQueueLayout } from './keys';
-import { checkListQueueLayout } from './listLayout';
-import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE, runScript } from './scripts';
-import { pause } from './streamWorker';
-import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type MessageFields } from './validate';
+import { checkListQueueLayout } from './layout';
+import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE } from './scripts';
+import { runScript } from '../lua';
+import { pause } from '../runtime/pause';
+import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type MessageFields } from '../validate';
 
 /** Payload fields may not start with this (bookkeeping fields do, see {@link JOB_FIELDS}). */
 export const RESERVED_FIELD_PREFIX = '__';

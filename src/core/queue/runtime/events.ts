@@ -22,11 +22,11 @@
  * without being waited for; a failed write drops its events (counted), never a message. With the
  * option off nothing is buffered and no command is sent.
  */
-import type { RedisClient } from '../connection';
-import { BadInputError, WrongTypeError, toQueueError } from '../errors';
-import { idForTime, idTime, isValidId, nextId } from '../ids';
-import { type StreamEntry, parseEntries } from '../replies';
-import { nonEmpty } from './validate';
+import type { RedisClient } from '../../connection';
+import { BadInputError, WrongTypeError, toQueueError } from '../../errors';
+import { idForTime, idTime, isValidId, nextId } from '../../ids';
+import { type StreamEntry, parseEntries } from '../../replies';
+import { nonEmpty } from '../validate';
 
 /** What can happen to a message, as recorded in an events stream. */
 export const EVENT_TYPES = ['delivered', 'failed', 'retried', 'claimed', 'acked', 'dead-lettered'] as const;

@@ -25,13 +25,13 @@
  * under which a crash or a second replayer at any moment leaves exactly one copy: see
  * {@link replayEntry}.
  */
-import type { RedisClient } from '../connection';
-import { isCluster } from '../connection';
-import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../errors';
-import { type RawFields, nameIs, pairCount, rawOf, text } from '../message';
-import { type Fields, type StreamEntry, parseFields, parsePendingEntries, parseRawFields } from '../replies';
-import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from './keys';
-import { define, runScript } from './scripts';
+import type { RedisClient } from '../../connection';
+import { isCluster } from '../../connection';
+import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../../errors';
+import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
+import { type Fields, type StreamEntry, parseFields, parsePendingEntries, parseRawFields } from '../../replies';
+import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from '../keys';
+import { define, runScript } from '../lua';
 
 /** First name of a dead-letter record (value: the format's version). */
 export const DLQ_MARKER = 'x-dlq';

@@ -12,11 +12,12 @@
  */
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
-import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadIdError, BadInputError, QueueError, toQueueError } from '../errors';
-import { serverCapabilities } from '../server';
-import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from './validate';
-import { evalScriptArgv, withoutScriptNoise, XADD_BATCH } from './scripts';
+import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadIdError, BadInputError, QueueError, toQueueError } from '../../errors';
+import { serverCapabilities } from '../../server';
+import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from '../validate';
+import { evalScriptArgv, withoutScriptNoise } from '../lua';
+import { XADD_BATCH } from './scripts';
 
 /** Field arguments (names and values) per message the batch script takes; more go by plain XADD. */
 const MAX_SCRIPT_FIELD_ARGS = 4000;

@@ -1,9 +1,9 @@
-import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadInputError, QueueError, toQueueError } from '../errors';
-import { parseId } from '../ids';
-import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../replies';
-import { nonEmpty, nonNegative, positiveInt } from './validate';
-import { pause } from './streamWorker';
+import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { parseId } from '../../ids';
+import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../../replies';
+import { nonEmpty, nonNegative, positiveInt } from '../validate';
+import { pause } from '../runtime/pause';
 
 export interface TailOptions {
   connection: ConnectionOptions;

@@ -1,18 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../connection';
-import { BadInputError, QueueError, toQueueError } from '../errors';
-import { compareIds, nextId } from '../ids';
-import { parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../replies';
-import type { RawFields } from '../message';
-import { serverCapabilities } from '../server';
-import { isPermanentScriptRefusal, READ_NEW, runScriptArgv } from './scripts';
-import { backoffDelay, type BackoffOptions } from './backoff';
-import { defaultDeadLetterStream } from './keys';
+import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { compareIds, nextId } from '../../ids';
+import { parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
+import type { RawFields } from '../../message';
+import { serverCapabilities } from '../../server';
+import { isPermanentScriptRefusal, runScriptArgv } from '../lua';
+import { READ_NEW } from './scripts';
+import { pause } from '../runtime/pause';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
+import { defaultDeadLetterStream } from '../keys';
 import { BodyGoneError, deadLetterEntry } from './deadLetter';
-import { EventRecorder, type EventsOption, resolveEventsOption } from './events';
-import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from './validate';
+import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
+import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from '../validate';
 
 /** What a handler receives. */
 export interface StreamMessage {
@@ -213,19 +215,6 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 
-/** Waits `ms`, or less if `signal` aborts first. Never rejects. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * A consumer-group member of one stream: reads with XREADGROUP on its own blocking connection,
