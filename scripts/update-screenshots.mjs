@@ -27,6 +27,7 @@ export const SCREENSHOTS = [
   { name: 'tree-scan-more.png', source: 'tree-scan-more.png', test: 'test/ui/explorer.test.ts (large keyspace)' },
   { name: 'debug-consumer.png', source: 'debug-consumer.png', test: 'test/ui/debugConsumer.test.ts' },
   { name: 'tail-actions.png', source: 'tail-actions.png', test: 'test/ui/tailView.test.ts' },
+  { name: 'journey-pending.png', source: 'journey-pending.png', test: 'test/ui/journey.test.ts' },
   { name: 'search-in-progress.png', source: 'search-in-progress.png', test: 'test/ui/search.test.ts' },
 ];
 

@@ -3,7 +3,7 @@
  * or gone (trimmed, deleted); for every consumer group, not yet delivered, pending (where, how
  * often, how long) or acknowledged; its copies in the dead-letter stream (with their error and
  * deliveries); its replays (original id → new id, following a chain of replays); and, when the
- * workers record events (their `events` option, queue/events.ts), the timeline of what happened to
+ * workers record events (their `events` option, queue/runtime/events.ts), the timeline of what happened to
  * it. For a list-queue job: which list holds it, its attempts and last error, and its events.
  *
  * Budget: a few point reads (XRANGE id id, XINFO STREAM, XINFO GROUPS, one XPENDING id id per
@@ -75,7 +75,7 @@ export interface JourneyReplay {
   present: boolean;
 }
 
-/** A recorded worker event (see queue/events.ts); `id` is the message (or replay, or job) it is about. */
+/** A recorded worker event (see queue/runtime/events.ts); `id` is the message (or replay, or job) it is about. */
 export type JourneyEvent = RecordedEvent;
 
 /** The journey of one stream message: a plain object, JSON-serialisable except `entry` (Buffers). */

@@ -261,7 +261,7 @@ export type { DeadLetter, DeadLetterInput };
 export { BodyGoneError, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter };
 
 /**
- * Moves one pending entry to its dead-letter stream and acks it, atomically (queue/deadLetter.ts).
+ * Moves one pending entry to its dead-letter stream and acks it, atomically (queue/stream/deadLetter.ts).
  * Returns the DLQ id, or null when the entry was no longer pending (someone else acked or
  * dead-lettered it).
  */
@@ -352,7 +352,7 @@ export interface ReplayResult {
 /**
  * Sends DLQ entries back to their recorded origin (or to `to`), each as its original message
  * followed by `x-replay-count` and `x-replay-of`, at most `ratePerSecond` per second. Each entry
- * moves atomically (queue/deadLetter.ts replayEntry): written once and removed from the DLQ, even
+ * moves atomically (queue/stream/deadLetter.ts replayEntry): written once and removed from the DLQ, even
  * with several replays at once; a target that is not a stream is reported per entry and nothing of
  * that entry changes. `signal` stops early.
  */

@@ -258,7 +258,7 @@ export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[
 
 /**
  * Stream entries packed by cmsgpack in a script (`[[id, [field, value, ...]], ...]`, see
- * queue/scripts READ_NEW) → entries, decoded like {@link parseEntries}: values that are valid
+ * queue/stream/scripts READ_NEW) → entries, decoded like {@link parseEntries}: values that are valid
  * UTF-8 as strings, others as Buffers (copies), names as by {@link decodeName}. Reads only the
  * MessagePack types cmsgpack produces for such a table: arrays, strings/binaries, and for a
  * deleted entry's fields Lua's false (0xc2, what cmsgpack writes for a nil reply) or nil (0xc0).

@@ -1,4 +1,4 @@
-// The journey of one message (core/journey.ts), the worker events it reads (queue/events.ts) and
+// The journey of one message (core/journey.ts), the worker events it reads (queue/runtime/events.ts) and
 // the `journey` CLI command, against the integration tier's real redis-server.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

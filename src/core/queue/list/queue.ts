@@ -146,7 +146,7 @@ export interface ListQueueWorkerOptions extends ListQueueClientKeyOptions {
   capabilities?: Partial<Capabilities>;
   /**
    * Record what happens to each job (delivered with its attempt, failed, retried, acked,
-   * dead-lettered) in a capped events stream (see queue/events.ts; `id` is the job id): `true` for
+   * dead-lettered) in a capped events stream (see queue/runtime/events.ts; `id` is the job id): `true` for
    * `<queue>:events` capped at about 10,000 events, or `{ key, maxLen }`. Written without waiting;
    * a failed write never delays or loses a job. Default false: no event, no extra command.
    */

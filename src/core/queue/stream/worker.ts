@@ -99,7 +99,7 @@ export interface StreamWorkerOptions {
   /**
    * Record what happens to each message (delivered, failed, retried, claimed from whom, acked,
    * dead-lettered) in a capped events stream, shown by the journey of a message (see
-   * queue/events.ts): `true` for `<stream>:events` capped at about 10,000 events, or
+   * queue/runtime/events.ts): `true` for `<stream>:events` capped at about 10,000 events, or
    * `{ key, maxLen }`. Written in pipelines without waiting; a failed write never delays or loses
    * a message. Default false: no event, no extra command.
    */
