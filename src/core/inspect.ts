@@ -6,6 +6,7 @@
 import type Redis from 'ioredis';
 import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
 import { toQueueError, WrongTypeError } from './errors';
+import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingOne, xpendingRange, xpendingSummary } from './commands';
 import { idForTime, idTime, nextId, parseId, previousId } from './ids';
 import {
   type Capabilities,
@@ -18,13 +19,8 @@ import {
   capabilities,
   decodeValue,
   setField,
-  parseConsumers,
   parseEntries,
-  parseGroups,
   parseInfo,
-  parsePendingEntries,
-  parsePendingSummary,
-  parseStreamInfo,
 } from './replies';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/list/keys';
 import { checkListQueueLayout, probeListQueueLayout } from './queue/list/layout';
@@ -243,7 +239,7 @@ export class Inspector {
   /** XINFO STREAM plus derived ages. Throws WrongTypeError for keys that are not streams. */
   async stream(key: string): Promise<StreamSummary> {
     try {
-      const info = parseStreamInfo(await this.client.call('XINFO', 'STREAM', key));
+      const info = await xinfoStream(this.client, key);
       const t = info.lastEntryId ? idTime(info.lastEntryId) : NaN;
       return { key, ...info, lastEntryAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t) };
     } catch (e) {
@@ -257,9 +253,8 @@ export class Inspector {
     if (!keys.length) return [];
     const results = await Promise.all(
       keys.map((k) =>
-        this.client.call('XINFO', 'STREAM', k).then(
-          (raw) => {
-            const info = parseStreamInfo(raw);
+        xinfoStream(this.client, k).then(
+          (info) => {
             const t = info.lastEntryId ? idTime(info.lastEntryId) : NaN;
             return { key: k, ...info, lastEntryAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t) } as StreamSummary;
           },
@@ -274,7 +269,7 @@ export class Inspector {
   async groups(key: string): Promise<GroupSummary[]> {
     let groups: GroupInfo[];
     try {
-      groups = parseGroups(await this.client.call('XINFO', 'GROUPS', key));
+      groups = await xinfoGroups(this.client, key);
     } catch (e) {
       throw await this.typeAware(e, key, 'stream');
     }
@@ -286,8 +281,7 @@ export class Inspector {
           const oldest = summary.smallestId ?? undefined;
           let idle: number | undefined;
           if (oldest) {
-            const first = parsePendingEntries(await this.client.call('XPENDING', key, g.name, oldest, oldest, 1));
-            idle = first[0]?.idle;
+            idle = (await xpendingOne(this.client, key, g.name, oldest))?.idle;
           }
           const t = oldest ? idTime(oldest) : NaN;
           return { ...g, oldestPendingId: oldest, oldestPendingAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t), oldestPendingIdleMs: idle };
@@ -300,7 +294,7 @@ export class Inspector {
 
   async consumers(key: string, group: string): Promise<ConsumerInfo[]> {
     try {
-      return parseConsumers(await this.client.call('XINFO', 'CONSUMERS', key, group));
+      return await xinfoConsumers(this.client, key, group);
     } catch (e) {
       throw await this.typeAware(e, key, 'stream', group);
     }
@@ -308,7 +302,7 @@ export class Inspector {
 
   async pendingSummary(key: string, group: string): Promise<PendingSummary> {
     try {
-      return parsePendingSummary(await this.client.call('XPENDING', key, group));
+      return await xpendingSummary(this.client, key, group);
     } catch (e) {
       throw await this.typeAware(e, key, 'stream', group);
     }
@@ -325,14 +319,9 @@ export class Inspector {
     { after, count = DEFAULT_PAGE, consumer, minIdleMs }: { after?: string | null; count?: number; consumer?: string; minIdleMs?: number } = {},
   ): Promise<PendingPage> {
     const start = after ? nextId(after) : '-';
-    const args: (string | number)[] = [key, group];
-    if (minIdleMs && minIdleMs > 0) {
-      if ((await this.caps()).pendingIdle) args.push('IDLE', Math.floor(minIdleMs));
-    }
-    args.push(start, '+', count);
-    if (consumer !== undefined) args.push(consumer);
+    const idleFilter = Boolean(minIdleMs && minIdleMs > 0 && (await this.caps()).pendingIdle);
     try {
-      let entries = parsePendingEntries(await this.client.call('XPENDING', ...(args as [string])));
+      let entries = await xpendingRange(this.client, key, group, { start, count, consumer, minIdleMs: idleFilter ? minIdleMs : undefined });
       if (minIdleMs && !(await this.caps()).pendingIdle) entries = entries.filter((e) => e.idle >= minIdleMs);
       const last = entries[entries.length - 1];
       return { entries, next: entries.length === count && last ? last.id : null };

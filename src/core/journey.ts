@@ -17,7 +17,8 @@ import { formatDuration } from './health';
 import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
 import { type RawFields, nameIs, pairCount, text } from './message';
 import { oneLine, previewRaw } from './render';
-import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries, parseGroups, parsePendingEntries, parseStreamInfo } from './replies';
+import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
+import { xinfoGroups, xinfoStream, xpendingOne } from './commands';
 import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
 import { RangeScan, type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
@@ -200,11 +201,11 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   // 1. The entry, the stream and its groups (one round trip).
   const [entryReply, infoReply, groupsReply] = await Promise.all([
     client.xrangeBuffer(stream, id, id).catch((e: unknown) => Promise.reject(streamError(e, stream))),
-    client.call('XINFO', 'STREAM', stream).catch((e: unknown) => (isNoSuchKey(e) ? null : Promise.reject(streamError(e, stream)))),
-    client.call('XINFO', 'GROUPS', stream).catch((e: unknown) => (isNoSuchKey(e) ? null : Promise.reject(streamError(e, stream)))),
+    xinfoStream(client, stream).catch((e: unknown) => (isNoSuchKey(e) ? null : Promise.reject(streamError(e, stream)))),
+    xinfoGroups(client, stream).catch((e: unknown) => (isNoSuchKey(e) ? null : Promise.reject(streamError(e, stream)))),
   ]);
   const entry = parseEntries(entryReply)[0] ?? null;
-  const info = infoReply === null ? null : parseStreamInfo(infoReply);
+  const info = infoReply;
   let state: MessageState;
   let stateNote: string | undefined;
   if (entry) state = 'present';
@@ -213,7 +214,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   let replayOf = ownTail?.of;
 
   // 2. Per group: one XPENDING <id> <id> 1 each (sent together).
-  let groupInfos: GroupInfo[] = groupsReply === null ? [] : parseGroups(groupsReply);
+  let groupInfos: GroupInfo[] = groupsReply ?? [];
   const groupsCut = groupInfos.length > MAX_GROUPS;
   if (groupsCut) {
     notes.push(`groups: only the first ${MAX_GROUPS} of ${groupInfos.length} groups were looked at`);
@@ -221,10 +222,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   }
   const pendings = await Promise.all(
     groupInfos.map((g) =>
-      client.callBuffer('XPENDING', stream, g.name, id, id, 1).then(
-        (r) => parsePendingEntries(r)[0] ?? null,
-        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-      ),
+      xpendingOne(client, stream, g.name, id).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
     ),
   );
 

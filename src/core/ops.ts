@@ -7,9 +7,10 @@
 import { type RedisClient } from './connection';
 import { fromJsonPairs } from './message';
 import { serverCapabilities } from './server';
+import { xinfoGroups, xpendingOne, xpendingRange } from './commands';
 import { BadInputError, NoGroupError, ReadOnlyError, WrongTypeError, toQueueError } from './errors';
 import { compareIds, nextId, parseId, previousId } from './ids';
-import { type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseGroups, parsePendingEntries, parseRead } from './replies';
+import { type PendingEntry, type StreamEntry, parseAutoClaim, parseEntries, parseRead } from './replies';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
 import { checkListQueueLayout } from './queue/list/layout';
 import {
@@ -60,11 +61,8 @@ async function call<T>(_t: OpTarget, ctx: { key?: string; group?: string; comman
 /** Pending records of specific ids (one XPENDING per id, pipelined). Missing ones are absent from the map. */
 export async function pendingOf(t: OpTarget, stream: string, group: string, ids: string[]): Promise<Map<string, PendingEntry>> {
   const out = new Map<string, PendingEntry>();
-  const replies = await call(t, { key: stream, group, command: 'XPENDING' }, () => Promise.all(ids.map((id) => t.client.call('XPENDING', stream, group, id, id, 1))));
-  replies.forEach((r) => {
-    const e = parsePendingEntries(r)[0];
-    if (e) out.set(e.id, e);
-  });
+  const found = await call(t, { key: stream, group, command: 'XPENDING' }, () => Promise.all(ids.map((id) => xpendingOne(t.client, stream, group, id))));
+  for (const e of found) if (e) out.set(e.id, e);
   return out;
 }
 
@@ -97,11 +95,7 @@ export async function* pendingPages(
 ): AsyncGenerator<PendingEntry[]> {
   let start = '-';
   for (;;) {
-    const args: (string | number)[] = [stream, group];
-    if (minIdleMs > 0) args.push('IDLE', Math.floor(minIdleMs));
-    args.push(start, end, pageSize);
-    if (consumer !== undefined) args.push(consumer);
-    const page = parsePendingEntries(await call(t, { key: stream, group, command: 'XPENDING' }, () => t.client.call('XPENDING', ...(args as [string]))));
+    const page = await call(t, { key: stream, group, command: 'XPENDING' }, () => xpendingRange(t.client, stream, group, { start, end, count: pageSize, consumer, minIdleMs }));
     if (page.length) yield page;
     if (page.length < pageSize) return;
     start = nextId(page[page.length - 1]!.id);
@@ -187,8 +181,7 @@ export async function claim(t: OpTarget, stream: string, group: string, consumer
 
 /** What an auto-claim sweep would move: pending entries idle at least `minIdleMs`, oldest first. */
 export async function autoClaimPreview(t: OpTarget, stream: string, group: string, { minIdleMs, count = 100 }: { minIdleMs: number; count?: number }): Promise<PendingEntry[]> {
-  const raw = await call(t, { key: stream, group, command: 'XPENDING' }, () => t.client.call('XPENDING', stream, group, 'IDLE', Math.max(0, Math.floor(minIdleMs)), '-', '+', count));
-  return parsePendingEntries(raw);
+  return call(t, { key: stream, group, command: 'XPENDING' }, () => xpendingRange(t.client, stream, group, { count, minIdleMs: Math.max(0, minIdleMs) }));
 }
 
 export interface AutoClaimSweep {
@@ -418,7 +411,7 @@ export async function setGroupId(t: OpTarget, stream: string, group: string, id:
 /** XGROUP DESTROY; returns how many pending entries the group held (now forgotten). */
 export async function destroyGroup(t: OpTarget, stream: string, group: string): Promise<{ destroyed: boolean; pendingLost: number }> {
   assertWritable(t, 'XGROUP DESTROY');
-  const groups = parseGroups(await call(t, { key: stream, command: 'XINFO' }, () => t.client.call('XINFO', 'GROUPS', stream)));
+  const groups = await call(t, { key: stream, command: 'XINFO' }, () => xinfoGroups(t.client, stream));
   const g = groups.find((x) => x.name === group);
   if (!g) throw new NoGroupError(stream, group);
   const n = Number(await call(t, { key: stream, group, command: 'XGROUP' }, () => t.client.call('XGROUP', 'DESTROY', stream, group)));
@@ -441,14 +434,14 @@ export async function deleteConsumer(
   if (claimTo) {
     if (claimTo === consumer) throw new BadInputError('Claim to another consumer than the one being deleted');
     for (;;) {
-      const page = parsePendingEntries(await call(t, { key: stream, group }, () => t.client.call('XPENDING', stream, group, '-', '+', 500, consumer)));
+      const page = await call(t, { key: stream, group }, () => xpendingRange(t.client, stream, group, { count: 500, consumer }));
       if (!page.length) break;
       const r = await claim(t, stream, group, claimTo, page.map((p) => p.id));
       claimed += r.claimed.length;
       if (!r.claimed.length) break;
     }
   }
-  const holding = parsePendingEntries(await call(t, { key: stream, group }, () => t.client.call('XPENDING', stream, group, '-', '+', 1, consumer))).length;
+  const holding = (await call(t, { key: stream, group }, () => xpendingRange(t.client, stream, group, { count: 1, consumer }))).length;
   if (holding && !force) {
     throw new BadInputError(`Consumer "${consumer}" still holds pending entries: claim them to another consumer first, or force the deletion (they would be forgotten by the group)`);
   }
@@ -506,7 +499,7 @@ export async function trimPreview(t: OpTarget, stream: string, spec: TrimSpec, {
       start = `(${page[page.length - 1]![0]}`;
     }
   }
-  const groups = parseGroups(await call(t, { key: stream, command: 'XINFO' }, () => t.client.call('XINFO', 'GROUPS', stream)));
+  const groups = await call(t, { key: stream, command: 'XINFO' }, () => xinfoGroups(t.client, stream));
   const end = cutoff ? previousIdOrNull(cutoff) : '+';
   const pendingAffected = await Promise.all(
     groups.filter((g) => g.pending > 0).map(async (g) => {
@@ -540,7 +533,7 @@ export async function trim(t: OpTarget, stream: string, spec: TrimSpec, { exact 
   assertWritable(t, 'XTRIM');
   const args: (string | number)[] = spec.maxlen !== undefined ? ['MAXLEN', exact ? '=' : '~', spec.maxlen] : ['MINID', exact ? '=' : '~', spec.minid];
   if (spec.minid !== undefined) parseId(spec.minid);
-  return Number(await call(t, { key: stream, command: 'XTRIM' }, () => t.client.call('XTRIM', stream, ...(args as [string]))));
+  return Number(await call(t, { key: stream, command: 'XTRIM' }, () => t.client.call('XTRIM', [stream, ...args])));
 }
 
 // ---- list queues ----
@@ -635,7 +628,7 @@ export async function readOne(
   const args: (string | number)[] = ['GROUP', group, consumer, 'COUNT', 1];
   if (!ownPending && blockMs > 0) args.push('BLOCK', blockMs);
   args.push('STREAMS', stream, ownPending ? after : '>');
-  const raw = await call(t, { key: stream, group, command: 'XREADGROUP' }, () => t.client.callBuffer('XREADGROUP', ...(args as [string])));
+  const raw = await call(t, { key: stream, group, command: 'XREADGROUP' }, () => t.client.callBuffer('XREADGROUP', args));
   const entry = parseRead(raw)[0]?.entries[0];
   if (!entry) return null;
   const p = (await pendingOf(t, stream, group, [entry.id])).get(entry.id);

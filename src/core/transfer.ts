@@ -29,7 +29,8 @@ import { type RedisClient } from './connection';
 import { BadIdError, BadInputError, ReadOnlyError, WrongTypeError, printable, toQueueError } from './errors';
 import { compareIds, nextId, parseId, previousId } from './ids';
 import { type RawFields, fromJsonPairs, toJsonPairs } from './message';
-import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields, parseStreamInfo } from './replies';
+import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields } from './replies';
+import { xinfoStream } from './commands';
 import { XADD_BATCH } from './queue/stream/scripts';
 import { evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from './queue/lua';
 
@@ -648,7 +649,7 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
   let top = '0-0';
   if (keepIds && type === 'stream') {
     try {
-      top = parseStreamInfo(await client.call('XINFO', 'STREAM', key)).lastGeneratedId;
+      top = (await xinfoStream(client, key)).lastGeneratedId;
     } catch (e) {
       throw toQueueError(e, { key, command: 'XINFO', expected: 'stream' });
     }

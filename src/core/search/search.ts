@@ -16,7 +16,8 @@
 import type { RedisClient } from '../connection';
 import { toQueueError, WrongTypeError } from '../errors';
 import { idTime, nextId, parseId, previousId } from '../ids';
-import { parseEntry, parsePendingEntries, type PendingEntry, type StreamEntry } from '../replies';
+import { xpendingRange, xpendingSummary } from '../commands';
+import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
 import { compileMatcher, idBounds, type SearchQuery } from './query';
 
@@ -250,8 +251,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     const matches = compileMatcher(q);
     try {
       this.progress.calls++;
-      const summary = (await c.call('XPENDING', key, group)) as unknown[];
-      this.progress.total = Number(summary?.[0] ?? 0);
+      this.progress.total = (await xpendingSummary(c, key, group)).count;
     } catch (e) {
       this.fail(e, key, group);
     }
@@ -262,16 +262,12 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         yield stop;
         return;
       }
-      const args: (string | number)[] = [key, group];
-      if (q.minIdleMs && caps.pendingIdle) args.push('IDLE', Math.floor(q.minIdleMs));
-      args.push(start, end, PENDING_PAGE);
-      if (q.consumer !== undefined) args.push(q.consumer);
       let all: PendingEntry[];
       let wanted: PendingEntry[];
       let bodies: (StreamEntry | undefined)[];
       try {
         this.progress.calls++;
-        all = parsePendingEntries(await c.call('XPENDING', ...(args as [string])));
+        all = await xpendingRange(c, key, group, { start, end, count: PENDING_PAGE, consumer: q.consumer, minIdleMs: caps.pendingIdle ? q.minIdleMs : undefined });
         wanted = all.filter((e) => (!q.minIdleMs || e.idle >= q.minIdleMs) && (!q.minDeliveries || e.deliveries >= q.minDeliveries));
         this.progress.calls += wanted.length;
         const got = await Promise.all(wanted.map((e) => c.xrangeBuffer(key, e.id, e.id) as Promise<unknown[]>));

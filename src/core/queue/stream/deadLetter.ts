@@ -29,7 +29,8 @@ import type { RedisClient } from '../../connection';
 import { isCluster } from '../../connection';
 import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../../errors';
 import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
-import { type Fields, type StreamEntry, parseFields, parsePendingEntries, parseRawFields } from '../../replies';
+import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
+import { xpendingOne } from '../../commands';
 import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from '../keys';
 import { define, runScript } from '../lua';
 
@@ -252,8 +253,7 @@ function wrongTypeOr(e: unknown, key: string, what: string, ctx: { key?: string;
  */
 async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq: string, header: string[], del: string, atomic: boolean): Promise<string | null> {
   const read = async (c: RedisClient): Promise<RawFields | null | undefined> => {
-    const pending = parsePendingEntries(await c.callBuffer('XPENDING', input.stream, input.group, input.id, input.id, 1));
-    if (!pending.length) return undefined;
+    if (!(await xpendingOne(c, input.stream, input.group, input.id))) return undefined;
     await assertStreamOrNone(c, dlq, 'the dead-letter stream');
     const entries = (await c.callBuffer('XRANGE', input.stream, input.id, input.id)) as unknown[][];
     const body = entries[0] ? (parseRawFields(entries[0][1]) ?? []) : null;

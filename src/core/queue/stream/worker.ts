@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
 import { BadInputError, QueueError, toQueueError } from '../../errors';
 import { compareIds, nextId } from '../../ids';
-import { parseAutoClaim, parseEntries, parsePackedEntries, parsePendingEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
+import { parseAutoClaim, parseEntries, parsePackedEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
 import type { RawFields } from '../../message';
 import { serverCapabilities } from '../../server';
+import { xpendingRange } from '../../commands';
 import { isPermanentScriptRefusal, runScriptArgv } from '../lua';
 import { READ_NEW } from './scripts';
 import { pause } from '../runtime/pause';
@@ -479,7 +480,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    */
   private async retakeOwnPending(count: number): Promise<void> {
     const start = this.pendingCursor === '0' ? '-' : nextId(this.pendingCursor);
-    const pend = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, start, '+', Math.max(count, 100), this.consumer));
+    const pend = await xpendingRange(this.cmd!, this.stream, this.group, { start, count: Math.max(count, 100), consumer: this.consumer });
     if (pend.length === 0) {
       this.rereadPending = false;
       this.pendingCursor = '0';
@@ -517,8 +518,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     const out = new Map<string, number>();
     if (entries.length === 0) return out;
     const ids = entries.map((e) => e.id).sort(compareIds);
-    const raw = await this.cmd!.callBuffer('XPENDING', this.stream, this.group, ids[0]!, ids[ids.length - 1]!, ids.length + this.local.size + 100, this.consumer);
-    for (const p of parsePendingEntries(raw)) out.set(p.id, p.deliveries);
+    const pending = await xpendingRange(this.cmd!, this.stream, this.group, { start: ids[0]!, end: ids[ids.length - 1]!, count: ids.length + this.local.size + 100, consumer: this.consumer });
+    for (const p of pending) out.set(p.id, p.deliveries);
     return out;
   }
 
@@ -833,7 +834,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         const owners = this.events ? new Map<string, string>() : undefined;
         if (this.caps?.autoClaim !== false) {
           // (Best effort: a failure here only leaves `from` out of the events.)
-          if (owners) for (const p of parsePendingEntries(await this.cmd.callBuffer('XPENDING', this.stream, this.group, 'IDLE', this.o.claimMinIdleMs, cursor, '+', room).catch(() => null))) owners.set(p.id, p.consumer);
+          if (owners) for (const p of await xpendingRange(this.cmd, this.stream, this.group, { start: cursor, count: room, minIdleMs: this.o.claimMinIdleMs }).catch(() => [])) owners.set(p.id, p.consumer);
           const raw = (await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room)) as unknown[];
           const r = parseAutoClaim(raw);
           claimed = r.entries;
@@ -863,10 +864,8 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   /** XPENDING (IDLE) + XCLAIM for servers without XAUTOCLAIM. */
   private async claimFallback(room: number, owners?: Map<string, string>): Promise<StreamEntry[]> {
-    const args: (string | number)[] = [this.stream, this.group];
-    if (this.caps?.pendingIdle) args.push('IDLE', this.o.claimMinIdleMs);
-    args.push('-', '+', room * 4);
-    const pending = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', ...args)).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
+    const minIdleMs = this.caps?.pendingIdle ? this.o.claimMinIdleMs : undefined;
+    const pending = (await xpendingRange(this.cmd!, this.stream, this.group, { count: room * 4, minIdleMs })).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
     if (pending.length === 0) return [];
     if (owners) for (const p of pending) owners.set(p.id, p.consumer);
     const raw = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id))) as unknown[];
@@ -887,7 +886,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   private async dropDeletedClaimed(from: string, next: string, claimed: StreamEntry[]): Promise<void> {
     const end = next === '0-0' ? '+' : next;
     const known = new Set(claimed.map((e) => e.id));
-    const mine = parsePendingEntries(await this.cmd!.callBuffer('XPENDING', this.stream, this.group, from, end, 1000, this.consumer));
+    const mine = await xpendingRange(this.cmd!, this.stream, this.group, { start: from, end, count: 1000, consumer: this.consumer });
     await this.ackMissing(mine.map((p) => p.id).filter((id) => !known.has(id) && !this.local.has(id)));
   }
 
