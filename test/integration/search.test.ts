@@ -226,3 +226,32 @@ describe('(integration) CLI search', () => {
     }
   });
 });
+
+describe('(integration) search on a Cluster', () => {
+  it('finds the same matches in a stream and a PEL on a 3-master Cluster, in small pages', async function () {
+    this.timeout(60_000);
+    const { startSandboxCluster } = await import('../../src/core/sandbox');
+    const cluster = await startSandboxCluster({ masters: 3 });
+    let c: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      c = await open({ url: cluster.url, mode: 'cluster' });
+      // Streams on different masters (hash tags spread over the slots).
+      for (const tag of ['a', 'b', 'c']) {
+        const key = `{${tag}}orders`;
+        for (let i = 0; i < 1200; i++) await c.xadd(key, `${BASE + i}-0`, 'n', String(i), 'status', i % 400 === 7 ? 'failed' : 'ok');
+        const s = new MessageSearch(c, { kind: 'stream', key }, parseSearchQuery('status=failed order:oldest'), { maxPage: 250 });
+        const ids: string[] = [];
+        for await (const h of s) ids.push(h.entry.id);
+        assert.deepEqual(ids, [7, 407, 807].map((i) => `${BASE + i}-0`), key);
+        assert.ok(s.summary!.largestPage <= 250);
+        await c.xgroup('CREATE', key, 'g', '0');
+        await c.xreadgroup('GROUP', 'g', 'w', 'COUNT', 500, 'STREAMS', key, '>');
+        const { hits } = await findMessages(c, { kind: 'pending', key, group: 'g' }, parseSearchQuery('status=failed'));
+        assert.deepEqual(hits.map((h) => h.entry.id), [7, 407].map((i) => `${BASE + i}-0`));
+      }
+    } finally {
+      c?.disconnect();
+      await cluster.stop();
+    }
+  });
+});
