@@ -26,6 +26,8 @@ interface Running {
   out(): string;
   err(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** Resolves once its stdout and stderr have ended (everything it printed has been read). */
+  outputEnded: Promise<unknown>;
 }
 
 function start(args: string[]): Running {
@@ -36,7 +38,8 @@ function start(args: string[]): Running {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
-  return { child, out: () => out, err: () => err, exited };
+  const outputEnded = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise((r) => s.once('close', r))));
+  return { child, out: () => out, err: () => err, exited, outputEnded };
 }
 
 /** Runs the CLI to its end (SIGKILLed after `killAfterMs`, which fails the test's bound anyway). */
@@ -46,7 +49,7 @@ async function cli(args: string[], killAfterMs = 30_000): Promise<{ code: number
   const t = setTimeout(() => r.child.kill('SIGKILL'), killAfterMs);
   const { code, at } = await r.exited;
   clearTimeout(t);
-  await new Promise((res) => setImmediate(res)); // the last output events
+  await r.outputEnded; // the last output events
   return { code, stdout: r.out(), stderr: r.err(), ms: at - started };
 }
 
@@ -199,6 +202,7 @@ describe('(faults) a server that does not answer: every CLI command ends within 
           // Blocked in its read: the server shows a client named …:blocking waiting in XREAD/XREADGROUP.
           await waitFor(async () => String(await admin.call('CLIENT', 'LIST')).split('\n').some((l) => l.includes('name=redis-queues-cli:blocking') && /cmd=xread(group)? /.test(l)), 10_000, `${kind} blocked in its read`);
           pause();
+          // Fault injection: the outage lasts twice the bound (--wait); that the command is still running at its end is the point.
           const exitedEarly = await Promise.race([r.exited.then(() => true), new Promise<false>((res) => setTimeout(() => res(false), WAIT_MS * 2))]);
           resume();
           assert.equal(exitedEarly, false, `${kind} ended during the outage: ${r.err()}`);
@@ -273,7 +277,7 @@ describe('(faults) work --exec: each command in its own process group, none left
     r.child.kill('SIGTERM'); // a second signal: exit at once (the command is still running)
     const { code } = await r.exited;
     assert.equal(code, 143);
-    await assertGroupGone(pgid, 2000);
+    await assertGroupGone(pgid, SLACK_MS);
   });
 
   it('SIGTERM: the worker stops (past --stop-timeout it ends the command) and no process of the group is left', async () => {
@@ -284,7 +288,7 @@ describe('(faults) work --exec: each command in its own process group, none left
     assert.equal(code, 0, r.err());
     assert.ok(at - t0 < 300 + 2000 + SLACK_MS, `the worker took ${at - t0} ms to stop`);
     assert.match(r.err(), /stopped: processed 0/);
-    await assertGroupGone(pgid, 2000);
+    await assertGroupGone(pgid, SLACK_MS);
   });
 
   it('a command that ignores SIGTERM is killed (SIGKILL) after the grace', async () => {
@@ -292,7 +296,7 @@ describe('(faults) work --exec: each command in its own process group, none left
     r.child.kill('SIGTERM');
     const { code } = await r.exited;
     assert.equal(code, 0, r.err());
-    await assertGroupGone(pgid, 2000);
+    await assertGroupGone(pgid, SLACK_MS);
   });
 
   it('--timeout 1000 kills `sleep 6` (the whole group) after about 1 s and counts a failure', async () => {
@@ -300,8 +304,9 @@ describe('(faults) work --exec: each command in its own process group, none left
     const t0 = Date.now();
     await waitFor(() => /failed \S+ \(delivery 1 of 1\): command failed \(timed out after 1000 ms\)/.test(r.err()), 1000 + SLACK_MS, `the timeout to fail the command: ${r.err()}`);
     const took = Date.now() - t0;
-    assert.ok(took < 1000 + 2000, `failed after ${took} ms, not about 1 s`);
-    await assertGroupGone(pgid, 2000);
+    // Generous, yet well short of the 6 s after which `sleep 6` would have ended by itself.
+    assert.ok(took < 1000 + SLACK_MS, `failed after ${took} ms, not about 1 s`);
+    await assertGroupGone(pgid, SLACK_MS);
     await waitFor(async () => (await admin.xlen(`${stream}:dlq`)) === 1, 5000, 'the message to be dead-lettered');
     r.child.kill('SIGTERM');
     assert.equal((await r.exited).code, 0, r.err());

@@ -121,7 +121,7 @@ describe('(faults) stream worker processes', function () {
     const env = { REDIS_URL: t.server.url, STREAM: stream, LOG_KEY: logKey, CONCURRENCY: 8, CLAIM_MIN_IDLE_MS: MIN_IDLE, CLAIM_INTERVAL_MS: 25, BLOCK_MS: 500, HANDLER_MS: '5-40' };
     const [a, b] = await Promise.all([spawnWorker({ ...env, CONSUMER: 'A' }), spawnWorker({ ...env, CONSUMER: 'B' })]);
     for (let i = 0; i < 3; i++) {
-      await sleep(250);
+      await sleep(250); // pacing of the scenario: reclaim rounds run between the publishes (nothing is asserted on it)
       await pub.publish(150);
       await ghostRead(100);
     }

@@ -6,6 +6,7 @@ import { idTime } from '../../src/core/ids';
 import { DLQ_FIELDS } from '../../src/core/queue/keys';
 import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { waitFor } from './queue/helpers';
 
 describe('(integration) demo data and traffic', function () {
   this.timeout(30_000);
@@ -94,7 +95,11 @@ describe('(integration) demo data and traffic', function () {
     const stuckBefore = (await insp.client.call('XPENDING', DEMO_STUCK.stream, DEMO_STUCK.group, '-', '+', 100, DEMO_STUCK.consumer)) as [string, string, number, number][];
     const traffic = await startDemoTraffic(sb.url, { ratePerSecond: 40, failureRate: 0.5, stallRate: 0, random: mulberry32(7) });
     const before = (await insp.stream(DEMO_STREAMS.orders)).lastGeneratedId;
-    await new Promise((r) => setTimeout(r, 4000));
+    // Until it has done each kind of work (not for a while): published, processed, failed.
+    await waitFor(() => {
+      const s = traffic.stats();
+      return s.published >= 50 && s.processed > 0 && s.failed > 0;
+    }, 20_000, 'demo traffic to publish 50 messages, process some and fail some');
     await traffic.stop();
     await traffic.stop();
     const s = traffic.stats();

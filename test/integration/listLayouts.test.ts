@@ -15,7 +15,7 @@ import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../../src/core/
 import { detectListQueueLayout, probeListQueueLayout } from '../../src/core/queue/list/layout';
 import { ListQueueProducer, ListQueueWorker, type ListQueueWorkerOptions } from '../../src/core/queue/list/queue';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
-import { sleep, waitFor } from './queue/helpers';
+import { waitFor } from './queue/helpers';
 
 describe('(integration) list queues in their own layout', () => {
   let client: Redis;
@@ -235,7 +235,13 @@ describe('(integration) list queues in their own layout', () => {
       await w.stop();
       release();
       assert.deepEqual(await client.lrange(`inflight:${q}`, 0, -1), [slow]);
-      await sleep(5);
+      // "Older than 0 ms" needs the server's clock past the stamp (ages are whole ms).
+      const stamp = Number(await client.zscore(`clock:${q}`, slow));
+      const serverMs = async () => {
+        const [s, us] = (await client.time()) as unknown as [string, string];
+        return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+      };
+      await waitFor(async () => (await serverMs()) > stamp, 5000, 'the server clock past the started-at stamp');
       assert.deepEqual(await ops.requeueProcessing(t, q, { olderThanMs: 60_000, layout }), [], 'not running that long');
       assert.deepEqual(await ops.requeueProcessing(t, q, { olderThanMs: 0, layout }), [slow]);
       assert.equal(await client.zscore(`clock:${q}`, slow), null, 'its stamp dropped');

@@ -216,8 +216,10 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await runCommand(page, 'View: Move Editor into Right Group');
     const publish = page.locator('.codelens-decoration a', { hasText: /Publish$/ }).locator('visible=true').first();
     await publish.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.waitForTimeout(1500); // let the CodeLens provider settle (it re-renders the links)
-    const lenses = (await page.locator('.codelens-decoration').locator('visible=true').first().innerText()).replace(/\s+/g, ' ').trim();
+    // The CodeLens provider may answer more than once (it re-renders the links): wait for the full row.
+    const lensText = async () => (await page.locator('.codelens-decoration').locator('visible=true').first().innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+    let lenses = await lensText();
+    for (const deadline = Date.now() + 15_000; !/Publish \| ×10 \| ×N… \| → stream orders/.test(lenses) && Date.now() < deadline; lenses = await lensText()) await page.waitForTimeout(200);
     assert.match(lenses, /Publish \| ×10 \| ×N… \| → stream orders/);
     await closeNotifications(page);
     await screenshot(page, 'producer-file');
@@ -294,10 +296,13 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const rows = await shown();
     assert.equal(rows[0]?.id, burst[burst.length - 1], 'the newest entry is on top');
     assert.ok(rows.length <= 5000, `${rows.length} rows shown`);
-    // The count settles with the next status (once a second) after the last batch.
-    await page.waitForTimeout(1500);
-    const state = (await tail.locator('#state').innerText()).trim();
-    const skipped = Number(/(\d+) not shown/.exec(state)?.[1]);
+    // The count settles with the next status (once a second) after the last batch: wait for it.
+    const notShown = async () => {
+      const text = (await tail.locator('#state').innerText()).trim();
+      return { text, skipped: Number(/(\d+) not shown/.exec(text)?.[1]) };
+    };
+    let { text: state, skipped } = await notShown();
+    for (const deadline = Date.now() + 15_000; !(skipped > 0 && skipped <= 20_000 - rows.length) && Date.now() < deadline; ({ text: state, skipped } = await notShown())) await page.waitForTimeout(200);
     assert.ok(skipped > 0 && skipped <= 20_000 - rows.length, `${skipped} not shown, ${rows.length} shown`);
     await screenshot(page, 'tail-burst');
     console.log(`      after a burst of 20,000: ${rows.length} rows shown, "${state}"`);

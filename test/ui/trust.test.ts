@@ -15,6 +15,7 @@ import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
   codeServerLib,
+  collapseRow,
   expandRow,
   loggable,
   openRedisQueues,
@@ -122,16 +123,30 @@ describe('(ui) Restricted Mode: a workspace-defined connection', function () {
       const conn = after.find((r) => r.label === CONN)!;
       const kids = childrenOf(after, conn.index).map((r) => r.label);
       assert.deepEqual(kids, ['Workspace not trusted: not connected automatically'], `children: ${kids.join(' | ')}`);
-      // The tooltip of the connection row must not claim a connection either.
+      // The tooltip of the connection row (its name in bold, then its URL) must not claim a connection either.
       await row(page, CONN).hover();
-      await page.waitForTimeout(1500);
-      const hover = (await page.locator('.monaco-hover, .workbench-hover').allInnerTexts().catch(() => [])).join(' ');
+      const tooltip = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: redis!.url }).first();
+      await tooltip.waitFor({ state: 'visible', timeout: 15_000 });
+      const hover = await tooltip.innerText();
       assert.ok(!/Redis \d+\.\d+/.test(hover), `the tooltip names a server version: ${hover}`);
     } else {
       assert.equal(await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').count(), 0);
     }
-    // Give any background connect, refresh timer or probe time to reach the server.
-    await page.waitForTimeout(8_000);
+    // Run, and wait for, what would connect if the guard failed: a Refresh of the whole tree (what
+    // the auto-refresh timer runs), then reading the connection's children once more.
+    await runCommand(page, 'Redis Queues: Refresh');
+    if (restrictedShown === 'tree') {
+      await collapseRow(page, CONN);
+      await expandRow(page, CONN);
+      await waitRows(page, 'the Restricted Mode child row, read again', (rs) => rs.some((r) => r.label === 'Workspace not trusted: not connected automatically'));
+    }
+    // What the server saw, once two reads in a row (each a round trip) agree.
+    let seen = JSON.stringify([await otherClients(), await connectionsReceived()]);
+    for (const until = Date.now() + 10_000; Date.now() < until; ) {
+      const now = JSON.stringify([await otherClients(), await connectionsReceived()]);
+      if (now === seen) break;
+      seen = now;
+    }
     console.log(`      view shows (${restrictedShown}): ${loggable(await treeRows(page)) || 'welcome content'}`);
     await screenshot(page, 'trust-restricted');
     assert.deepEqual(await otherClients(), [], 'the redis-server has clients besides the test probe');

@@ -9,6 +9,7 @@ import { startSandbox, startSandboxCluster, type Sandbox, type SandboxCluster } 
 import { listQueueKeys } from '../../../src/core/queue/list/keys';
 import { deadLetterEntry } from '../../../src/core/queue/stream/deadLetter';
 import { compareIds } from '../../../src/core/ids';
+import { parseConsumers } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import { ctxv, desc, label, tree, until } from '../helpers';
 
@@ -137,7 +138,9 @@ describe('(extension) explorer tree', function () {
   it('marks lagging groups and stuck consumers by the threshold settings', async () => {
     await setting('thresholds.lagWarning', 10);
     await setting('thresholds.stuckConsumerIdleSeconds', 1);
-    await new Promise((r) => setTimeout(r, 1100));
+    // alice (250 pending) idle for at least the 1 s threshold, as the server counts it.
+    const aliceIdle = async () => parseConsumers(await client.xinfo('CONSUMERS', `${prefix}:orders`, 'billing')).find((c) => c.name === 'alice')?.idle ?? -1;
+    await until('alice idle for 1 s', async () => (await aliceIdle()) >= 1000);
     const groups = await child(await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:orders`), 'Groups');
     const billing = await child(groups, 'billing');
     assert.match(ctxv(billing), /;lagging/);

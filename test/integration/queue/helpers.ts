@@ -16,11 +16,49 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** CLIENT LIST lines of the connections named `name` (exactly). */
+export async function clientLines(client: RedisClient, name: string): Promise<string[]> {
+  return String(await client.call('CLIENT', 'LIST'))
+    .split('\n')
+    .filter((l) => l.includes(` name=${name} `));
+}
+
+/** Whether a CLIENT LIST line is blocked (flag `b`) in `cmd` (e.g. xread, xreadgroup). */
+export function blockedIn(line: string, cmd: string): boolean {
+  return /\bflags=\S*b/.test(line) && new RegExp(`\\bcmd=${cmd}\\b`).test(line);
+}
+
+/**
+ * Waits until the connection named `name` (a `clientName` plus its purpose suffix, e.g.
+ * `t1:blocking`) is blocked on the server in `cmd`: the state in which a blocking reader waits.
+ */
+export async function waitBlocked(client: RedisClient, name: string, cmd: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => (await clientLines(client, name)).some((l) => blockedIn(l, cmd)), timeoutMs, `${name} blocked in ${cmd.toUpperCase()}`);
+}
+
+/**
+ * Reads `read` (which makes a server round trip, e.g. a query or a PING before looking at a
+ * worker's counters) until two reads in a row agree, so that whatever the code under test had
+ * sent to the server by one read has been answered by the next: the value once it stopped changing.
+ */
+export async function settled<T>(read: () => Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  let last = JSON.stringify(await read());
+  let value: T | undefined;
+  await waitFor(async () => {
+    value = await read();
+    const now = JSON.stringify(value);
+    const same = now === last;
+    last = now;
+    return same;
+  }, timeoutMs, `${what} to stop changing`);
+  return value as T;
+}
+
 /**
  * Mocha hooks of a stream-worker suite: a command client (`suite.client`, open from `before` on)
  * and `suite.worker(o)`, which starts nothing but stops every worker it made after each test.
  */
-export function workerSuite(blockMs: number): { readonly client: RedisClient; worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string }): StreamWorker } {
+export function workerSuite(blockMs: number): { readonly client: RedisClient; worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string; clientName?: string }): StreamWorker } {
   let client: RedisClient | undefined;
   const workers: StreamWorker[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
@@ -33,7 +71,8 @@ export function workerSuite(blockMs: number): { readonly client: RedisClient; wo
       return client!;
     },
     worker(o) {
-      const w = new StreamWorker({ connection: { url: o.url ?? redisUrl() }, blockMs, ...o });
+      const { url, clientName, ...rest } = o;
+      const w = new StreamWorker({ connection: { url: url ?? redisUrl(), clientName }, blockMs, ...rest });
       workers.push(w);
       return w;
     },

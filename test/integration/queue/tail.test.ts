@@ -4,7 +4,7 @@ import type { StreamEntry } from '../../../src/core/replies';
 import { serverCapabilities } from '../../../src/core/server';
 import { LiveTail, StreamTail, tailStream, type LiveTailOptions } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { sleep, waitFor } from './helpers';
+import { settled, waitBlocked, waitFor } from './helpers';
 
 describe('(integration) queue: tail', () => {
   let client: RedisClient;
@@ -75,8 +75,11 @@ describe('(integration) queue: tail', () => {
         assert.ok(killed >= 2, `killed ${killed} connections (the tail's among them)`);
         for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
       }
-      await waitFor(() => got.length >= n, 15_000, `all ${n} entries (got ${got.length})`);
-      await sleep(200);
+      // A last entry as a barrier: the tail reads in id order, so a repeat of anything before it
+      // would come before it.
+      await client.xadd(stream, '*', 'n', 'end');
+      await waitFor(() => got.some((e) => e.fields?.['n'] === 'end'), 15_000, `all ${n} entries and the barrier (got ${got.length})`);
+      assert.equal(got.pop()!.fields?.['n'], 'end');
       assert.equal(got.length, n, 'no repeats');
       assert.deepEqual(got.map((e) => Number(e.fields?.['n'])), Array.from({ length: n }, (_, i) => i));
     } finally {
@@ -86,13 +89,11 @@ describe('(integration) queue: tail', () => {
 
   it('close() mid-BLOCK ends the iteration promptly and is idempotent', async () => {
     const stream = uniqueKey('tailclose');
-    const t = tail({ stream, blockMs: 0 }); // BLOCK 0: would wait forever
+    const t = tail({ stream, blockMs: 0, connection: { url: redisUrl(), clientName: stream } }); // BLOCK 0: would wait forever
     const { done } = collect(t);
-    await sleep(200);
-    const started = Date.now();
+    await waitBlocked(client, `${stream}:blocking`, 'xread');
     t.close();
-    await done;
-    assert.ok(Date.now() - started < 500, `ended in ${Date.now() - started} ms`);
+    await done; // (BLOCK 0 never ends by itself: only close() can have ended it)
     t.close();
     t.close();
     assert.deepEqual(await t.next(), { value: undefined, done: true });
@@ -116,8 +117,8 @@ describe('(integration) queue: tail', () => {
     const t = tail({ stream, from: '0', bufferSize: 10, count: 4 });
     await t.start();
     await waitFor(() => t.buffered === 10, 5000, 'buffer full');
-    await sleep(200);
-    assert.equal(t.buffered, 10, 'stopped reading when full');
+    const tenth = (await client.xrange(stream, '-', '+', 'COUNT', 10))[9]![0];
+    assert.deepEqual(await settled(async () => (await client.ping(), [t.buffered, t.lastSeenId]), 'what the tail read'), [10, tenth], 'stopped reading when full');
     const got: string[] = [];
     for await (const e of t) {
       got.push(String(e.fields?.['n']));
@@ -248,8 +249,10 @@ describe('(integration) queue: live tail (newest first when behind)', () => {
         await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
         for (let i = 0; i < 25; i++) await client.xadd(stream, '*', 'n', String(n++));
       }
-      await waitFor(() => got.length >= n, 15_000, `all ${n} entries (got ${got.length})`);
-      await sleep(200);
+      // A last entry as a barrier: reads come in id order, so a repeat would come before it.
+      await client.xadd(stream, '*', 'n', 'end');
+      await waitFor(() => got.includes('end'), 15_000, `all ${n} entries and the barrier (got ${got.length})`);
+      assert.equal(got.pop(), 'end');
       assert.deepEqual(got, Array.from({ length: n }, (_, i) => String(i)), 'none lost, none repeated');
       assert.equal(t.skipped, 0);
     } finally {
@@ -275,14 +278,12 @@ describe('(integration) queue: live tail (newest first when behind)', () => {
 
   it('close() ends a blocking read at once, and read() after it is undefined', async () => {
     const stream = uniqueKey('liveclose');
-    const t = live({ stream, blockMs: 0 });
+    const t = live({ stream, blockMs: 0, connection: { url: redisUrl(), clientName: stream } }); // BLOCK 0: would wait forever
     await t.start();
     const pending = t.read(10);
-    await sleep(200);
-    const started = Date.now();
+    await waitBlocked(client, `${stream}:blocking`, 'xread');
     t.close();
-    assert.equal(await pending, undefined);
-    assert.ok(Date.now() - started < 500, `ended in ${Date.now() - started} ms`);
+    assert.equal(await pending, undefined); // (only close() can have ended BLOCK 0)
     t.close();
     assert.equal(await t.read(10), undefined);
   });

@@ -7,12 +7,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { open, parseRedisUrl, quit, type RedisClient } from '../../../src/core/connection';
 import { StreamWorker } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { pendingCount, sleep, waitFor } from './helpers';
+import { pendingCount, waitFor } from './helpers';
 
 interface Relay {
   url: string;
   /** Holds (does not pass on) what blocking connections send, until `resume`. */
   stall(): void;
+  /** What is held so far (the commands, as RESP text). */
+  holding(): string;
   resume(): void;
   close(): Promise<void>;
 }
@@ -41,6 +43,7 @@ async function startRelay(target: string): Promise<Relay> {
   return {
     url: `redis://127.0.0.1:${addr.port}`,
     stall: () => (stalled = true),
+    holding: () => conns.map((c) => Buffer.concat(c.held).toString('latin1')).join(''),
     resume: () => {
       stalled = false;
       for (const c of conns) for (const d of c.held.splice(0)) c.upstream.write(d);
@@ -80,7 +83,8 @@ describe('(integration) queue: acks riding a stalled blocking connection', () =>
       try {
         await w.start();
         await waitFor(() => seen.size >= 50, 5000, '50 handled');
-        await sleep(200);
+        // The stall took hold: the next read is held by the relay, and every entry read before it has been handled.
+        await waitFor(() => /xreadgroup|eval/i.test(relay.holding()) && w.stats.inFlight === 0, 5000, 'the next read held by the relay, nothing in flight');
         const handled = seen.size;
         assert.ok(handled < 100, `the stall stopped reading (${handled} handled)`);
         // Still stalled: the acks go again on the command connection within ~1.5 s.

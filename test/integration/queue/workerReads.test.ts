@@ -7,7 +7,7 @@ import { compareIds } from '../../../src/core/ids';
 import { parseEntries, type StreamEntry } from '../../../src/core/replies';
 import type { StreamMessage } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
-import { pendingCount, sleep, waitFor, workerSuite } from './helpers';
+import { pendingCount, settled, sleep, waitBlocked, waitFor, workerSuite } from './helpers';
 
 describe('(integration) queue: stream worker reads', () => {
   const suite = workerSuite(500);
@@ -58,7 +58,8 @@ describe('(integration) queue: stream worker reads', () => {
   it('scripted reads: acks ride with the next read (few XACK round trips), and the worker blocks again when the stream runs dry', async () => {
     const stream = uniqueKey('ride');
     const seen: string[] = [];
-    const w = worker({ stream, group: 'g', startId: '0', scriptedReads: true, concurrency: 10, batchSize: 50, prefetch: 50, handler: (m) => void seen.push(m.id) });
+    // A BLOCK far longer than any wait below: a late entry that arrives at all came through the blocking read.
+    const w = worker({ stream, group: 'g', startId: '0', scriptedReads: true, concurrency: 10, batchSize: 50, prefetch: 50, blockMs: 60_000, clientName: stream, handler: (m) => void seen.push(m.id) });
     await client.config('RESETSTAT');
     const p = client.pipeline();
     for (let i = 0; i < 1000; i++) p.xadd(stream, '*', 'n', String(i));
@@ -71,12 +72,10 @@ describe('(integration) queue: stream worker reads', () => {
     // About 20 reads of 50; XACKs inside the scripts are counted under xack too, so top-level XACKs are few.
     assert.ok(calls('evalsha') >= 20, `evalsha ${calls('evalsha')}`);
     assert.ok(calls('xack') <= calls('evalsha') + 5, `xack ${calls('xack')} for ${calls('evalsha')} scripted reads`);
-    // Idle now: a new entry arrives through the blocking read promptly.
-    await sleep(100);
-    const t = Date.now();
+    // Idle now: the worker blocks again (XREADGROUP … BLOCK), and a new entry arrives through that read.
+    await waitBlocked(client, `${stream}:blocking`, 'xreadgroup');
     await client.xadd(stream, '*', 'n', 'late');
-    await waitFor(() => seen.length === 1001, 2000, 'late entry');
-    assert.ok(Date.now() - t < 400, `blocking read picked it up in ${Date.now() - t} ms`);
+    await waitFor(() => seen.length === 1001, 10_000, 'the late entry, through the blocking read (BLOCK 60 s)');
   });
 
   it('reads plainly when the ACL user may not run scripts', async () => {
@@ -155,8 +154,7 @@ describe('(integration) queue: stream worker reads', () => {
     await p.exec();
     await w.start();
     await waitFor(async () => (await pendingCount(client, stream, 'g')) === 12, 5000, '12 held');
-    await sleep(300);
-    assert.equal(await pendingCount(client, stream, 'g'), 12, 'never more than concurrency + prefetch');
+    assert.equal(await settled(() => pendingCount(client, stream, 'g'), 'the pending count'), 12, 'never more than concurrency + prefetch');
     release();
     await waitFor(() => done === 100 && w.stats.acked === 100, 10_000, 'all processed and acked');
   });
