@@ -3,7 +3,7 @@
 // resume; pending searches filter by owner and deliveries and keep deleted bodies; every call
 // is a small page.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -177,6 +177,8 @@ describe('(integration) go to time', () => {
 });
 
 describe('(integration) CLI search', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rq-search-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const cli = async (argv: string[]) => {
     const { run } = await import('../../src/cli/main');
     let stdout = '';
@@ -207,7 +209,7 @@ describe('(integration) CLI search', () => {
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /regular expression/);
       // A search's results exported, then imported elsewhere: the same messages, byte for byte.
-      const file = join(mkdtempSync(join(tmpdir(), 'rq-search-')), 'failed.ndjson');
+      const file = join(dir, 'failed.ndjson');
       const exp = await cli(['export', s, '--query', 'status=failed', '--out', file]);
       assert.equal(exp.code, 0, exp.stderr);
       const exported = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
