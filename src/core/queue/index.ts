@@ -1,10 +1,10 @@
 /**
  * The embedded queue client (its public face):
- * - `stream/`: producer, worker (consumer groups, retries, reclaim, dead-letter), tail, the
- *   dead-letter record format and its atomic moves, the stream scripts;
+ * - `stream/`: producer, worker (consumer groups; its acks, reclaim and failures each in a file of
+ *   their own), tail, the dead-letter record format and its atomic moves, the stream scripts;
  * - `list/`: the list queue (producer, worker, reaper), its keys, scripts, admin scripts and the
  *   layouts of other list queues;
- * - `runtime/`: what the workers share: pause, back-off, the events stream;
+ * - `runtime/`: what the workers share: their lifecycle (start, stop), pause, back-off, the events stream;
  * - `keys.ts` (dead-letter naming, Cluster slots), `lua.ts` (running scripts), `validate.ts`.
  */
 export * from './keys';

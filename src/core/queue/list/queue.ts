@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
 import { BadInputError, QueueError, printable, toQueueError } from '../../errors';
 import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../../replies';
 import { serverCapabilities } from '../../server';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
+import { WorkerLifecycle } from '../runtime/lifecycle';
 import { JOB_FIELDS, listQueueKeys, pickListQueueLayout, type ListQueueKeyOptions, type ListQueueKeys, type ListQueueLayout } from './keys';
 import { checkListQueueLayout } from './layout';
 import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE } from './scripts';
@@ -200,25 +200,23 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
  * receipt without calling the handler. A reaper script returns ids stuck in processing longer
  * than the visibility timeout (and stamps ids that have no started-at yet). At-least-once.
  * All keys of a queue must share a Cluster slot: name the queue with a hash tag.
+ *
+ * Start and stop are those of every worker (runtime/lifecycle.ts). `stop()` stops taking jobs
+ * (disconnects the blocking connection, breaking BLMOVE), returns jobs waiting for a retry to the
+ * waiting list at once, waits for running handlers up to `stopTimeoutMs` (then releases them:
+ * they stay in processing until a reaper returns them), and closes the connections. A second
+ * call returns the same promise.
  */
-export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
+export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
   readonly keys: ListQueueKeys;
-  private readonly o: Required<Omit<ListQueueWorkerOptions, keyof ListQueueClientKeyOptions | 'backoff' | 'capabilities' | 'events'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
+  protected readonly o: Required<Omit<ListQueueWorkerOptions, keyof ListQueueClientKeyOptions | 'backoff' | 'capabilities' | 'events'>> & { backoff: BackoffOptions; capabilities: Partial<Capabilities> };
   /** Writes the events of the `events` option; undefined when it is off. */
-  private readonly events: EventRecorder | undefined;
+  protected readonly events: EventRecorder | undefined;
   private readonly target: string;
-  private cmd: RedisClient | undefined;
-  private blocking: RedisClient | undefined;
   private useBlmove = true;
-  private stopping = false;
-  private stopPromise: Promise<void> | undefined;
-  private loopDone: Promise<void> | undefined;
   private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; fire: () => Promise<void> }>();
-  private reapTimer: NodeJS.Timeout | undefined;
   private reaping = false;
-  private wake: (() => void) | undefined;
-  private readonly stopCtl = new AbortController();
   private readonly s: ListQueueWorkerStats = { processed: 0, failed: 0, retried: 0, deadLettered: 0, reaped: 0, inFlight: 0, maxInFlight: 0 };
 
   constructor(options: ListQueueWorkerOptions) {
@@ -248,36 +246,24 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
     return { ...this.s, inFlight: this.inflight.size };
   }
 
-  /** Connects and starts taking jobs (and reaping). Rejects if the connection fails. */
-  async start(): Promise<void> {
-    if (this.cmd || this.stopping) throw new BadInputError('start() was already called');
-    try {
-      this.cmd = await open(this.o.connection, 'command');
-      this.useBlmove = { ...(await serverCapabilities(this.cmd)), ...this.o.capabilities }.blmove;
-      this.blocking = createClient(this.o.connection, 'blocking');
-      this.blocking.on('error', () => undefined);
-    } catch (e) {
-      close(this.cmd);
-      throw this.err(e);
-    }
-    this.emit('ready');
-    this.loopDone = this.loop();
-    if (this.o.reapIntervalMs > 0) this.reapTimer = setInterval(() => void this.reap(), this.o.reapIntervalMs);
+  /** start(): BLMOVE, or BRPOPLPUSH on servers without it. */
+  protected async prepare(cmd: RedisClient): Promise<void> {
+    this.useBlmove = { ...(await serverCapabilities(cmd)), ...this.o.capabilities }.blmove;
   }
 
-  private err(e: unknown, command?: string): QueueError {
+  protected maintenance(): { everyMs: number; round: () => void } | undefined {
+    return this.o.reapIntervalMs > 0 ? { everyMs: this.o.reapIntervalMs, round: () => void this.reap() } : undefined;
+  }
+
+  protected err(e: unknown, command?: string): QueueError {
     return toQueueError(e, { key: this.keys.waiting, command, target: this.target, expected: 'list' });
   }
 
-  private report(e: unknown, command?: string): void {
-    if (this.listenerCount('error') > 0) this.emit('error', this.err(e, command));
-  }
-
-  private async loop(): Promise<void> {
+  protected async loop(): Promise<void> {
     let errors = 0;
     while (!this.stopping) {
       if (this.inflight.size >= this.o.concurrency) {
-        await new Promise<void>((r) => (this.wake = r));
+        await this.parkLoop();
         continue;
       }
       try {
@@ -353,9 +339,7 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
       }
     })().finally(() => {
       this.inflight.delete(job.id);
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
+      this.wakeLoop();
     });
     this.inflight.set(job.id, { promise, abort });
     this.s.maxInFlight = Math.max(this.s.maxInFlight, this.inflight.size);
@@ -409,46 +393,24 @@ export class ListQueueWorker extends EventEmitter<ListQueueWorkerEvents> {
   }
 
   /**
-   * Graceful stop: stops taking jobs (disconnects the blocking connection, breaking BLMOVE),
-   * returns jobs waiting for a retry to the waiting list at once, waits for running handlers up to
-   * `stopTimeoutMs` (then releases them: they stay in processing until a reaper returns them),
-   * and closes the connections. A second call returns the same promise.
+   * stop()'s own steps: returns jobs waiting for a retry to the waiting list at once, waits for
+   * running handlers up to `stopTimeoutMs` (then releases them: they stay in processing until a
+   * reaper returns them), and returns the retries that handlers failing meanwhile scheduled.
    */
-  stop(): Promise<void> {
-    if (this.stopPromise) return this.stopPromise;
-    this.stopping = true;
-    this.stopCtl.abort();
-    this.stopPromise = (async () => {
-      if (this.reapTimer) clearInterval(this.reapTimer);
-      close(this.blocking);
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
-      if (this.loopDone) await this.loopDone.catch(() => undefined);
-      const retries = [...this.retryTimers.values()];
-      this.retryTimers.clear();
-      for (const r of retries) clearTimeout(r.timer);
-      await Promise.all(retries.map((r) => r.fire()));
-      const running = [...this.inflight.values()];
-      if (running.length) {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          Promise.allSettled(running.map((r) => r.promise)).then(() => false),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.o.stopTimeoutMs))),
-        ]);
-        clearTimeout(timer);
-        if (timedOut) for (const r of this.inflight.values()) r.abort.abort(new Error('worker stopped'));
-      }
-      // Retries scheduled by handlers that failed during the wait.
-      const late = [...this.retryTimers.values()];
-      this.retryTimers.clear();
-      for (const r of late) clearTimeout(r.timer);
-      await Promise.all(late.map((r) => r.fire()));
-      await this.events?.close();
-      await quit(this.cmd);
-      this.emit('stopped');
-    })();
-    return this.stopPromise;
+  protected async drain(loopEnded: Promise<void>): Promise<void> {
+    await loopEnded;
+    await this.fireRetries();
+    if (await this.waitForRunning([...this.inflight.values()].map((r) => r.promise))) for (const r of this.inflight.values()) r.abort.abort(new Error('worker stopped'));
+    // Retries scheduled by handlers that failed during the wait.
+    await this.fireRetries();
+  }
+
+  /** Returns the jobs waiting for a retry to the waiting list now (stop()). */
+  private async fireRetries(): Promise<void> {
+    const retries = [...this.retryTimers.values()];
+    this.retryTimers.clear();
+    for (const r of retries) clearTimeout(r.timer);
+    await Promise.all(retries.map((r) => r.fire()));
   }
 }
 

@@ -1,21 +1,23 @@
-import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { close, createClient, describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
 import { BadInputError, QueueError, toQueueError } from '../../errors';
 import { compareIds, nextId } from '../../ids';
-import { parseAutoClaim, parseEntries, parsePackedEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
+import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
 import type { RawFields } from '../../message';
 import { serverCapabilities } from '../../server';
 import { xpendingRange } from '../../commands';
 import { isPermanentScriptRefusal, runScriptArgv } from '../lua';
 import { READ_NEW } from './scripts';
 import { pause } from '../runtime/pause';
-import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
+import type { BackoffOptions } from '../runtime/backoff';
 import { defaultDeadLetterStream } from '../keys';
-import { BodyGoneError, deadLetterEntry } from './deadLetter';
 import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
+import { WorkerLifecycle } from '../runtime/lifecycle';
 import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from '../validate';
+import { AckBatcher, type AckHost } from './ackBatcher';
+import { Reclaimer, type ReclaimHost } from './reclaim';
+import { Failures, type FailureHost } from './failure';
 
 /** What a handler receives. */
 export interface StreamMessage {
@@ -157,26 +159,6 @@ interface Task {
   acksFlushed?: boolean;
 }
 
-/** Ids per XACK at most. */
-const MAX_ACK_IDS = 1000;
-
-/**
- * Acks sent on the blocking connection (with a read) that are not confirmed after this long are
- * sent again by XACK on the command connection (idempotent): a stalled blocking connection (it
- * waits for replies without a timeout) must not leave finished entries pending until another
- * consumer reclaims and re-runs them.
- */
-const ACK_RIDE_TIMEOUT_MS = 1500;
-
-/** Acks sent on the blocking connection, confirmed at most once (by that read or by the backup XACK). */
-interface RidingAcks {
-  ids: string[];
-  confirmed: boolean;
-  /** The backup XACK on the command connection was sent. */
-  backup: boolean;
-  timer?: NodeJS.Timeout;
-}
-
 const DEFAULTS = {
   concurrency: 10,
   blockMs: 5000,
@@ -233,22 +215,24 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  *
  * Lifecycle: `start()` creates the group idempotently (`XGROUP CREATE ... MKSTREAM`; an existing
  * group is fine), re-reads this consumer's own pending entries (id `0`), then blocks on new ones
- * (`>`). `stop()` ends it gracefully.
+ * (`>`). `stop()` ends it gracefully: stops reading (disconnects the blocking connection, which
+ * breaks a BLOCK), drops not-yet-started and backoff-waiting entries (they stay pending for the
+ * next start or a reclaim; not-started ones are made reclaimable at once), waits for running
+ * handlers up to `stopTimeoutMs` (then releases them: they stay pending and their late results
+ * are ignored), flushes acks and closes the connections. Calling it again returns the same promise.
+ *
+ * Where things are: this file schedules (concurrency, prefetch, entries that must run alone) and
+ * reads; `ackBatcher.ts` sends the acks; `reclaim.ts` takes over idle entries; `failure.ts`
+ * retries and dead-letters; `runtime/lifecycle.ts` starts and stops.
  */
-export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
+export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   readonly stream: string;
   readonly group: string;
   readonly consumer: string;
   readonly deadLetterStream: string;
-  private readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number };
+  protected readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number };
   private readonly target: string;
-  private cmd: RedisClient | undefined;
-  private blocking: RedisClient | undefined;
   private caps: Capabilities | undefined;
-  private running = false;
-  private stopping = false;
-  private stopPromise: Promise<void> | undefined;
-  private loopDone: Promise<void> | undefined;
   /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
   private readonly local = new Set<string>();
   private readonly queue: Task[] = [];
@@ -259,27 +243,18 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
   private aloneRunning = false;
   /** One signal for every handler: aborted when stop() gives up waiting (all are released at once). A controller per message cost ~7% of a no-op drain's CPU. */
   private readonly handlerAbort = new AbortController();
-  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
-  private ackIds: string[] = [];
-  /** While a read's entries are queued: acks wait for the next read instead of a flush at ackBatchSize. */
-  private holdAcks = false;
-  /** XACKs sent along with reads, not answered yet. */
-  private readonly acksRiding = new Set<Promise<void>>();
   /** New entries are read with the READ_NEW script (see {@link StreamWorkerOptions.scriptedReads}). */
   private scripted: boolean;
   /** The last scripted read found nothing: the next read blocks (a plain XREADGROUP). */
   private lastReadEmpty = false;
-  private ackTimer: NodeJS.Timeout | undefined;
-  private ackFlushing: Promise<void> = Promise.resolve();
-  private claimTimer: NodeJS.Timeout | undefined;
-  private claiming = false;
   private rereadPending = true;
   private pendingCursor = '0';
-  private readonly stopCtl = new AbortController();
-  private wake: (() => void) | undefined;
   /** Writes the events of the `events` option; undefined when it is off. */
-  private readonly events: EventRecorder | undefined;
+  protected readonly events: EventRecorder | undefined;
   private readonly s: StreamWorkerStats = { processed: 0, failed: 0, acked: 0, deadLettered: 0, claimed: 0, retried: 0, inFlight: 0, maxInFlight: 0, pendingAcks: 0 };
+  private readonly acks: AckBatcher;
+  private readonly reclaimer: Reclaimer;
+  private readonly failures: Failures;
 
   constructor(options: StreamWorkerOptions) {
     super();
@@ -302,50 +277,65 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.scripted = options.scriptedReads ?? false;
     const ev = resolveEventsOption(options.events, options.stream);
     if (ev) this.events = new EventRecorder(() => this.cmd, ev.key, ev.maxLen, { group: this.group, consumer: this.consumer }, (e) => this.report(e, 'events'));
+    // The one host of the parts: each sees only its own interface.
+    const host: AckHost & ReclaimHost & FailureHost = {
+      stream: this.stream,
+      group: this.group,
+      consumer: this.consumer,
+      command: () => this.cmd,
+      stopping: () => this.stopping,
+      report: (e, command) => this.report(e, command),
+      capabilities: () => this.caps,
+      rereading: () => this.rereadPending,
+      room: () => this.o.concurrency * 2 - this.running_.size - this.queue.length,
+      owns: (id) => this.local.has(id),
+      ack: (id) => this.acks.add(id),
+      release: (id) => void this.local.delete(id),
+      lost: () => this.markReread(),
+      confirmed: (ids) => this.acked(ids),
+      abandoned: (ids) => {
+        for (const id of ids) this.local.delete(id);
+      },
+      claimed: (entries, owners) => this.claimed(entries, owners),
+      retaken: (entries) => this.retaken(entries),
+      deadLettered: (info) => {
+        this.s.deadLettered++;
+        this.events?.record('dead-lettered', info.id, { deliveries: info.deliveries, error: info.error, dlqId: info.dlqId });
+        this.emit('deadLettered', info);
+      },
+    };
+    this.acks = new AckBatcher(host, this.o.ackBatchSize, this.o.ackDelayMs);
+    this.reclaimer = new Reclaimer(host, { claimMinIdleMs: this.o.claimMinIdleMs, withOwners: this.events !== undefined });
+    this.failures = new Failures(host, { maxDeliveries: this.o.maxDeliveries, backoff: this.o.backoff, deadLetterStream: this.deadLetterStream, deleteOnDeadLetter: this.o.deleteOnDeadLetter });
   }
 
   /** Counters (a snapshot). */
   get stats(): StreamWorkerStats {
-    return { ...this.s, inFlight: this.running_.size, pendingAcks: this.ackIds.length };
+    return { ...this.s, inFlight: this.running_.size, pendingAcks: this.acks.pending };
   }
 
-  /**
-   * Connects, creates the group if needed and starts reading. Resolves once reading has started;
-   * rejects (and cleans up) if the connection or the group creation fails.
-   */
-  async start(): Promise<void> {
-    if (this.running || this.stopping) throw new BadInputError('start() was already called');
-    this.running = true;
+  /** start(): the server's capabilities, and the group, created if needed (`XGROUP CREATE ... MKSTREAM`). */
+  protected async prepare(cmd: RedisClient): Promise<void> {
+    this.caps = { ...(await serverCapabilities(cmd)), ...this.o.capabilities };
     try {
-      this.cmd = await open(this.o.connection, 'command');
-      this.caps = { ...(await serverCapabilities(this.cmd!)), ...this.o.capabilities };
-      try {
-        await this.cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
-      } catch (e) {
-        if (!/^BUSYGROUP/.test((e as Error).message)) throw e;
-      }
-      this.blocking = createClient(this.o.connection, 'blocking');
-      this.blocking.on('error', () => undefined);
-      // After a reconnect, a read answered on the lost connection may have put entries in our PEL
-      // that we never saw: re-read the PEL before blocking again.
-      this.blocking.on('ready', () => this.markReread());
+      await cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
     } catch (e) {
-      this.running = false;
-      close(this.cmd);
-      throw this.err(e);
+      if (!/^BUSYGROUP/.test((e as Error).message)) throw e;
     }
-    this.emit('ready');
-    this.loopDone = this.readLoop();
-    if (this.o.claimMinIdleMs > 0) this.claimTimer = setInterval(() => void this.reclaim(), this.o.claimIntervalMs);
   }
 
-  private err(e: unknown, command?: string): QueueError {
+  protected override watchBlocking(blocking: RedisClient): void {
+    // After a reconnect, a read answered on the lost connection may have put entries in our PEL
+    // that we never saw: re-read the PEL before blocking again.
+    blocking.on('ready', () => this.markReread());
+  }
+
+  protected maintenance(): { everyMs: number; round: () => void } | undefined {
+    return this.o.claimMinIdleMs > 0 ? { everyMs: this.o.claimIntervalMs, round: () => void this.reclaimer.round() } : undefined;
+  }
+
+  protected err(e: unknown, command?: string): QueueError {
     return toQueueError(e, { key: this.stream, group: this.group, command, target: this.target, expected: 'stream' });
-  }
-
-  private report(e: unknown, command?: string): void {
-    const err = this.err(e, command);
-    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   /** Room for more entries: at most `concurrency` handlers run, plus `prefetch` entries queued. */
@@ -355,13 +345,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
 
   private waitForSlot(): Promise<void> {
     if (this.free() > 0 || this.stopping) return Promise.resolve();
-    return new Promise((r) => (this.wake = r));
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    return this.parkLoop();
   }
 
   /** Resolves when no handler runs and nothing is queued (or the worker stops). */
@@ -375,7 +359,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.pendingCursor = '0';
   }
 
-  private async readLoop(): Promise<void> {
+  protected async loop(): Promise<void> {
     let errors = 0;
     /** A '>' read sent while the previous batch was being queued (prefetch > 0). */
     let ahead: Promise<StreamEntry[]> | undefined;
@@ -436,23 +420,23 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    */
   private async readNew(count: number): Promise<StreamEntry[]> {
     // Acks ride only on a connection that is up; otherwise the ack timer flushes them on `cmd`.
-    const acks = this.ackIds.length > 0 && this.blocking!.status === 'ready' ? this.takeAcks() : undefined;
+    const acks = this.acks.pending > 0 && this.blocking!.status === 'ready' ? this.acks.take() : undefined;
     if (this.scripted && !this.lastReadEmpty) {
       const argv: (string | number)[] = ['', 1, this.stream, this.group, this.consumer, count];
       if (acks) for (const id of acks) argv.push(id);
-      const ride = acks ? this.ride(acks) : undefined;
+      const ride = acks ? this.acks.ride(acks) : undefined;
       let r: unknown[];
       try {
         r = (await runScriptArgv(this.blocking!, READ_NEW, argv)) as unknown[];
       } catch (e) {
-        if (ride) this.rideFailed(ride); // (the read's error is reported by the read loop)
+        if (ride) this.acks.rideFailed(ride); // (the read's error is reported by the read loop)
         // A server that will not run the script (no EVAL for this ACL user, no cmsgpack, ...):
         // plain reads from now on. A passing refusal (BUSY, LOADING, READONLY, a failover, a lost
         // connection) leaves scripted reads on: the read loop retries after a pause.
         if (isPermanentScriptRefusal(e)) this.scripted = false;
         throw e;
       }
-      if (ride) this.rideConfirmed(ride);
+      if (ride) this.acks.rideConfirmed(ride);
       const packed = r[1];
       if (packed instanceof Error) throw packed;
       let entries: StreamEntry[] = [];
@@ -465,7 +449,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       this.lastReadEmpty = entries.length === 0;
       return entries;
     }
-    if (acks) this.sendAcks(this.blocking!, acks);
+    if (acks) this.acks.send(this.blocking!, acks);
     const raw = await this.blocking!.xreadgroupBuffer('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', this.o.blockMs, 'STREAMS', this.stream, '>');
     this.lastReadEmpty = false;
     const read = parseRead(raw);
@@ -500,7 +484,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     // What ran before is acked before the next one is claimed: it may be the one that ends the
     // process, and acks still waiting for their timer would die with it (re-deliveries that could
     // carry a batch-mate past maxDeliveries).
-    await this.flushAcks();
+    await this.acks.flush();
     if (this.stopping) return;
     this.pendingCursor = next.id;
     const mine = [next];
@@ -509,7 +493,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     const entries = parseEntries(await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, minIdle, ...mine.map((p) => p.id)));
     const returned = new Set(entries.map((e) => e.id));
     // Not returned: deleted from the stream (Redis < 7 keeps such ids in the PEL) or acked meanwhile.
-    for (const p of mine) if (!returned.has(p.id) && p.idle >= minIdle) this.queueAck(p.id);
+    for (const p of mine) if (!returned.has(p.id) && p.idle >= minIdle) this.acks.add(p.id);
     await this.enqueue(entries, new Map(mine.map((p) => [p.id, p.deliveries + 1])), { suspect: true });
   }
 
@@ -536,12 +520,12 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       if (deliveries === undefined) continue; // no longer ours (acked or claimed away meanwhile)
       if (entry.fields === null) {
         // Deleted from the stream while pending: nothing to process.
-        this.queueAck(entry.id);
+        this.acks.add(entry.id);
         continue;
       }
       if (deliveries > this.o.maxDeliveries) {
         // Delivered more often than allowed without completing (crashes): dead-letter unseen.
-        await this.deadLetter(entry.id, deliveries, 'delivered more than maxDeliveries times without completing');
+        await this.failures.deadLetter(entry.id, deliveries, 'delivered more than maxDeliveries times without completing');
         continue;
       }
       this.local.add(entry.id);
@@ -556,12 +540,12 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
    * after, carries them.
    */
   private enqueueNew(entries: StreamEntry[]): void {
-    this.holdAcks = true;
+    this.acks.hold = true;
     const readAt = Date.now();
     try {
       for (const entry of entries) {
         if (entry.fields === null) {
-          this.queueAck(entry.id);
+          this.acks.add(entry.id);
           continue;
         }
         this.local.add(entry.id);
@@ -571,25 +555,25 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       }
       this.pump();
     } finally {
-      this.holdAcks = false;
+      this.acks.hold = false;
     }
-    if (this.ackIds.length >= this.o.ackBatchSize && this.free() <= 0) void this.flushAcks(); // no read follows soon
+    if (this.acks.pending >= this.o.ackBatchSize && this.free() <= 0) void this.acks.flush(); // no read follows soon
   }
 
   private pump(): void {
     while (!this.stopping && this.queue.length > 0 && this.running_.size < this.o.concurrency && !this.aloneRunning) {
       const head = this.queue[0]!;
       if (head.alone && this.running_.size > 0) break;
-      if (head.alone && this.ackIds.length > 0 && !head.acksFlushed) {
+      if (head.alone && this.acks.pending > 0 && !head.acksFlushed) {
         // A suspect entry (it may end the process) runs after the acks of what ran before it are sent.
         head.acksFlushed = true;
-        void this.flushAcks().then(() => this.pump());
+        void this.acks.flush().then(() => this.pump());
         break;
       }
       const task = this.queue.shift()!;
       this.run(task.entry, task.deliveries, task.alone);
     }
-    if (this.free() > 0) this.signal();
+    if (this.free() > 0) this.wakeLoop();
   }
 
   private run(entry: StreamEntry, deliveries: number, alone: boolean): void {
@@ -605,7 +589,7 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
       // A handler that returned synchronously succeeded: no promise, no running-handler bookkeeping.
       this.s.processed++;
       if (this.running_.size >= this.s.maxInFlight) this.s.maxInFlight = this.running_.size + 1;
-      this.queueAck(entry.id);
+      this.acks.add(entry.id);
       return;
     }
     if (alone) this.aloneRunning = true;
@@ -616,14 +600,14 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
         this.s.processed++;
         // Stays in `local` until its XACK is confirmed, so a re-read of our own PEL after a
         // reconnect does not hand a finished entry to the handler again.
-        this.queueAck(entry.id);
+        this.acks.add(entry.id);
       } catch (e) {
         if (abort.signal.aborted) return;
         this.s.failed++;
         const error = e instanceof Error ? e : new Error(String(e));
         this.emit('failed', { id: entry.id, deliveries, error });
         this.events?.record('failed', entry.id, { deliveries, error: error.message });
-        await this.onFailure(entry.id, deliveries, error);
+        await this.failures.onFailure(entry.id, deliveries, error);
       }
     })().finally(() => {
       if (alone) this.aloneRunning = false;
@@ -634,150 +618,6 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size);
   }
 
-  private async onFailure(id: string, deliveries: number, error: Error): Promise<void> {
-    if (deliveries >= this.o.maxDeliveries) {
-      await this.deadLetter(id, deliveries, error.message);
-      this.local.delete(id);
-      return;
-    }
-    if (this.stopping) {
-      this.local.delete(id); // stays pending; the next start re-reads it
-      return;
-    }
-    const delay = backoffDelay(deliveries, this.o.backoff);
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(id);
-      void this.retry(id);
-    }, delay);
-    this.retryTimers.set(id, timer);
-  }
-
-  /** Re-takes a failed entry after its backoff: XCLAIM to itself (bumps the delivery count). */
-  private async retry(id: string): Promise<void> {
-    if (this.stopping) {
-      this.local.delete(id);
-      return;
-    }
-    try {
-      const raw = await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, 0, id);
-      const entries = parseEntries(raw);
-      this.local.delete(id);
-      if (entries.length === 0) return; // acked, deleted or dead-lettered by someone else
-      const counts = await this.deliveryCounts(entries);
-      this.s.retried++;
-      if (this.events) for (const e of entries) this.events.record('retried', e.id, { deliveries: counts.get(e.id) });
-      await this.enqueue(entries, counts);
-    } catch (e) {
-      this.local.delete(id); // stays pending: the next own-PEL re-read or a reclaim picks it up
-      this.markReread();
-      this.report(e, 'XCLAIM');
-    }
-  }
-
-  /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
-  private async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
-    try {
-      const dlqId = await deadLetterEntry(this.cmd!, {
-        stream: this.stream,
-        group: this.group,
-        id,
-        dlq: this.deadLetterStream,
-        deliveries,
-        error,
-        consumer: this.consumer,
-        deleteFromSource: this.o.deleteOnDeadLetter,
-      });
-      if (dlqId !== null) {
-        this.s.deadLettered++;
-        this.events?.record('dead-lettered', id, { deliveries, error, dlqId });
-        this.emit('deadLettered', { id, deliveries, error, dlqId });
-      }
-    } catch (e) {
-      // Deleted from the stream while pending: nothing to dead-letter, nothing to process.
-      if (e instanceof BodyGoneError) return this.queueAck(id);
-      this.report(e, 'dead-letter');
-    }
-  }
-
-  private queueAck(id: string): void {
-    this.ackIds.push(id);
-    if (this.ackIds.length >= this.o.ackBatchSize && !this.holdAcks) void this.flushAcks();
-    else if (!this.ackTimer) this.ackTimer = setTimeout(this.flushAcksLater, this.o.ackDelayMs);
-  }
-
-  private readonly flushAcksLater = () => void this.flushAcks();
-
-  /** Takes the collected acks (at most MAX_ACK_IDS) for a read to carry. */
-  private takeAcks(): string[] {
-    const ids = this.ackIds.splice(0, MAX_ACK_IDS);
-    if (this.ackIds.length === 0 && this.ackTimer) {
-      clearTimeout(this.ackTimer);
-      this.ackTimer = undefined;
-    }
-    return ids;
-  }
-
-  /**
-   * Sends acks in one multi-id XACK on `client` without waiting (acks that go just before a read).
-   * A failure puts them back for the next flush (XACK is idempotent).
-   */
-  private sendAcks(client: RedisClient, ids: string[]): void {
-    const ride = this.ride(ids);
-    this.track(
-      (client.callBuffer('XACK', [this.stream, this.group, ...ids]) as Promise<unknown>).then(
-        () => this.rideConfirmed(ride),
-        (e: unknown) => {
-          this.report(e, 'XACK');
-          this.rideFailed(ride);
-        },
-      ),
-    );
-  }
-
-  /** Keeps an ack in flight in `acksRiding` (stop() waits for them) until it settles. */
-  private track(p: Promise<void>): void {
-    this.acksRiding.add(p);
-    void p.finally(() => this.acksRiding.delete(p));
-  }
-
-  /** Acks about to go on the blocking connection: sent again on `cmd` if not confirmed in ACK_RIDE_TIMEOUT_MS. */
-  private ride(ids: string[]): RidingAcks {
-    const ride: RidingAcks = { ids, confirmed: false, backup: false };
-    ride.timer = setTimeout(() => this.backupAcks(ride), ACK_RIDE_TIMEOUT_MS);
-    return ride;
-  }
-
-  private backupAcks(ride: RidingAcks): void {
-    ride.timer = undefined;
-    if (ride.confirmed || !this.cmd) return;
-    ride.backup = true;
-    this.track(
-      (this.cmd.callBuffer('XACK', [this.stream, this.group, ...ride.ids]) as Promise<unknown>).then(
-        () => this.rideConfirmed(ride),
-        (e: unknown) => {
-          if (ride.confirmed) return;
-          this.report(e, 'XACK');
-          this.ackFailed(ride.ids);
-        },
-      ),
-    );
-  }
-
-  private rideConfirmed(ride: RidingAcks): void {
-    if (ride.timer) clearTimeout(ride.timer);
-    ride.timer = undefined;
-    if (ride.confirmed) return;
-    ride.confirmed = true;
-    this.acked(ride.ids);
-  }
-
-  /** The read (or XACK) carrying the acks failed: back in line, unless the backup XACK has them. */
-  private rideFailed(ride: RidingAcks): void {
-    if (ride.timer) clearTimeout(ride.timer);
-    ride.timer = undefined;
-    if (!ride.confirmed && !ride.backup) this.ackFailed(ride.ids);
-  }
-
   /** Confirmed acks (counted per id: see stats.acked). */
   private acked(ids: string[]): void {
     for (const id of ids) this.local.delete(id);
@@ -786,199 +626,43 @@ export class StreamWorker extends EventEmitter<StreamWorkerEvents> {
     this.emit('acked', ids.length);
   }
 
-  /** Acks whose XACK failed (or whose fate is unknown): back in line for the next flush. */
-  private ackFailed(ids: string[]): void {
-    for (const id of ids) this.ackIds.push(id);
-    if (!this.stopping && !this.ackTimer) this.ackTimer = setTimeout(this.flushAcksLater, 200);
+  /** Entries a reclaim round took over: queued as suspects (see enqueue). */
+  private async claimed(entries: StreamEntry[], owners: Map<string, string> | undefined): Promise<void> {
+    this.s.claimed += entries.length;
+    if (owners) for (const e of entries) this.events!.record('claimed', e.id, { from: owners.get(e.id) });
+    this.emit('claimed', entries.length);
+    await this.enqueue(entries, await this.deliveryCounts(entries), { suspect: true });
   }
 
-  /** Sends the collected acks in one multi-id XACK (serialised with any flush in progress). */
-  private flushAcks(): Promise<void> {
-    if (this.ackTimer) clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    this.ackFlushing = this.ackFlushing.then(async () => {
-      while (this.ackIds.length > 0) {
-        const ids = this.ackIds.splice(0, MAX_ACK_IDS);
-        try {
-          await this.cmd!.callBuffer('XACK', [this.stream, this.group, ...ids]);
-          this.acked(ids);
-        } catch (e) {
-          this.report(e, 'XACK');
-          // Unacked entries stay pending and are re-delivered later (at-least-once). Retry once
-          // soon unless stopping, so that a short blip does not cause re-deliveries.
-          if (!this.stopping) {
-            this.ackIds.unshift(...ids);
-            if (!this.ackTimer) this.ackTimer = setTimeout(this.flushAcksLater, 200);
-          } else {
-            for (const id of ids) this.local.delete(id);
-          }
-          return;
-        }
-      }
-    });
-    return this.ackFlushing;
-  }
-
-  /** One reclaim round: takes entries idle ≥ claimMinIdleMs from any consumer (dead ones, in effect). */
-  private async reclaim(): Promise<void> {
-    // Not while our own PEL is being re-taken one at a time: XAUTOCLAIM would take those in a batch.
-    if (this.claiming || this.stopping || !this.cmd || this.rereadPending) return;
-    this.claiming = true;
-    try {
-      let cursor = '0-0';
-      for (let round = 0; round < 100 && !this.stopping; round++) {
-        const room = this.o.concurrency * 2 - this.running_.size - this.queue.length;
-        if (room <= 0) break;
-        let claimed: StreamEntry[];
-        /** With events: who held each entry just before the claim (an XPENDING only then). */
-        const owners = this.events ? new Map<string, string>() : undefined;
-        if (this.caps?.autoClaim !== false) {
-          // (Best effort: a failure here only leaves `from` out of the events.)
-          if (owners) for (const p of await xpendingRange(this.cmd, this.stream, this.group, { start: cursor, count: room, minIdleMs: this.o.claimMinIdleMs }).catch(() => [])) owners.set(p.id, p.consumer);
-          const raw = (await this.cmd.callBuffer('XAUTOCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, cursor, 'COUNT', room)) as unknown[];
-          const r = parseAutoClaim(raw);
-          claimed = r.entries;
-          // Before 7.0 an entry whose message was deleted comes back as a nil (no id) and stays in
-          // the PEL, claimed again every round: find such ids among ours in the range swept.
-          if (Array.isArray(raw[1]) && raw[1].includes(null)) await this.dropDeletedClaimed(cursor, r.nextId, claimed);
-          cursor = r.nextId;
-        } else {
-          claimed = await this.claimFallback(room, owners);
-          cursor = '0-0';
-        }
-        const mine = claimed.filter((e) => !this.local.has(e.id));
-        if (mine.length) {
-          this.s.claimed += mine.length;
-          if (owners) for (const e of mine) this.events!.record('claimed', e.id, { from: owners.get(e.id) });
-          this.emit('claimed', mine.length);
-          await this.enqueue(mine, await this.deliveryCounts(mine), { suspect: true });
-        }
-        if (cursor === '0-0' || claimed.length === 0) break;
-      }
-    } catch (e) {
-      this.report(e, 'XAUTOCLAIM');
-    } finally {
-      this.claiming = false;
-    }
-  }
-
-  /** XPENDING (IDLE) + XCLAIM for servers without XAUTOCLAIM. */
-  private async claimFallback(room: number, owners?: Map<string, string>): Promise<StreamEntry[]> {
-    const minIdleMs = this.caps?.pendingIdle ? this.o.claimMinIdleMs : undefined;
-    const pending = (await xpendingRange(this.cmd!, this.stream, this.group, { count: room * 4, minIdleMs })).filter((p) => p.idle >= this.o.claimMinIdleMs && p.consumer !== this.consumer).slice(0, room);
-    if (pending.length === 0) return [];
-    if (owners) for (const p of pending) owners.set(p.id, p.consumer);
-    const raw = (await this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, this.o.claimMinIdleMs, ...pending.map((p) => p.id))) as unknown[];
-    const entries = parseEntries(raw);
-    if (raw.includes(null)) {
-      // Before 7.0 a claimed entry whose message was deleted comes back as nil and stays pending.
-      const got = new Set(entries.map((e) => e.id));
-      await this.ackMissing(pending.map((p) => p.id).filter((id) => !got.has(id)));
-    }
-    return entries;
+  /** Entries re-taken for a retry after their back-off. */
+  private async retaken(entries: StreamEntry[]): Promise<void> {
+    const counts = await this.deliveryCounts(entries);
+    this.s.retried++;
+    if (this.events) for (const e of entries) this.events.record('retried', e.id, { deliveries: counts.get(e.id) });
+    await this.enqueue(entries, counts);
   }
 
   /**
-   * After an XAUTOCLAIM from `from` to `next` that returned nils (before Redis 7.0: entries whose
-   * message was deleted, now in this consumer's PEL): acks this consumer's pending ids in that
-   * range whose message is gone, so that they are not claimed (and counted as deliveries) forever.
+   * stop()'s own steps (see the class): drops the retries waiting for their back-off and the
+   * entries not started (made reclaimable at once, see Reclaimer.releaseUnstarted), waits for
+   * running handlers up to `stopTimeoutMs` (then releases them all with one abort), and sends the
+   * last acks.
    */
-  private async dropDeletedClaimed(from: string, next: string, claimed: StreamEntry[]): Promise<void> {
-    const end = next === '0-0' ? '+' : next;
-    const known = new Set(claimed.map((e) => e.id));
-    const mine = await xpendingRange(this.cmd!, this.stream, this.group, { start: from, end, count: 1000, consumer: this.consumer });
-    await this.ackMissing(mine.map((p) => p.id).filter((id) => !known.has(id) && !this.local.has(id)));
-  }
-
-  /** Acks the ids among `ids` whose message is no longer in the stream (one XRANGE each, pipelined). */
-  private async ackMissing(ids: string[]): Promise<void> {
-    if (!ids.length) return;
-    const p = this.cmd!.pipeline();
-    for (const id of ids) p.xrangeBuffer(this.stream, id, id);
-    const replies = (await p.exec()) ?? [];
-    ids.forEach((id, i) => {
-      const [err, r] = replies[i] ?? [new Error('no reply')];
-      if (!err && Array.isArray(r) && r.length === 0) this.queueAck(id);
-    });
-  }
-
-  /**
-   * Makes the entries this worker read (or claimed) but never started reclaimable by other
-   * consumers at once, instead of after `claimMinIdleMs` (with the default random consumer name
-   * nobody else would re-read them sooner): `XCLAIM <stream> <group> <this consumer> <min-idle>
-   * <ids> IDLE <claimMinIdleMs> JUSTID` keeps them in this consumer's PEL but sets their idle
-   * time to the reclaim threshold; JUSTID leaves their delivery count as it is (tested on 7.0).
-   * `min-idle` is the time since this worker got them, so an entry another consumer claimed
-   * meanwhile (its idle time restarted) is left alone. A failure leaves them pending as before.
-   */
-  private async releaseUnstarted(): Promise<void> {
-    const tasks = this.unstarted.splice(0);
-    if (tasks.length === 0 || !this.cmd || this.o.claimMinIdleMs <= 0) return;
-    const byReadAt = new Map<number, string[]>();
-    for (const t of tasks) {
-      const ids = byReadAt.get(t.readAt);
-      if (ids) ids.push(t.entry.id);
-      else byReadAt.set(t.readAt, [t.entry.id]);
-    }
-    const now = Date.now();
-    try {
-      await Promise.all(
-        [...byReadAt].map(([readAt, ids]) =>
-          this.cmd!.callBuffer('XCLAIM', this.stream, this.group, this.consumer, Math.max(0, now - readAt - 50), ...ids, 'IDLE', this.o.claimMinIdleMs, 'JUSTID'),
-        ),
-      );
-    } catch (e) {
-      this.report(e, 'XCLAIM');
-    }
-  }
-
-  /**
-   * Graceful stop: stops reading (disconnects the blocking connection, which breaks a BLOCK),
-   * drops not-yet-started and backoff-waiting entries (they stay pending for the next start or a
-   * reclaim; not-started ones are made reclaimable at once, see releaseUnstarted), waits for running handlers up to `stopTimeoutMs` (then releases them: they stay
-   * pending and their late results are ignored), flushes acks and closes the connections.
-   * Calling it again returns the same promise.
-   */
-  stop(): Promise<void> {
-    if (this.stopPromise) return this.stopPromise;
-    this.stopping = true;
-    this.stopCtl.abort();
-    this.stopPromise = (async () => {
-      if (this.claimTimer) clearInterval(this.claimTimer);
-      for (const t of this.retryTimers.values()) clearTimeout(t);
-      this.retryTimers.clear();
-      close(this.blocking);
-      this.signal();
-      const drop = () => {
-        for (const t of this.queue.splice(0)) {
-          this.local.delete(t.entry.id);
-          this.unstarted.push(t);
-        }
-      };
-      drop();
-      if (this.loopDone) await this.loopDone.catch(() => undefined);
-      drop(); // what a read that answered during the stop queued
-      await this.releaseUnstarted();
-      const inflight = [...this.running_.values()];
-      if (inflight.length) {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          Promise.allSettled(inflight).then(() => false),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.o.stopTimeoutMs))),
-        ]);
-        clearTimeout(timer);
-        if (timedOut) this.handlerAbort.abort(new Error('worker stopped'));
+  protected async drain(loopEnded: Promise<void>): Promise<void> {
+    this.failures.cancelRetries();
+    const drop = () => {
+      for (const t of this.queue.splice(0)) {
+        this.local.delete(t.entry.id);
+        this.unstarted.push(t);
       }
-      // Acks that rode with a read on the (now closed) blocking connection: answered, or put back.
-      await Promise.allSettled([...this.acksRiding]);
-      if (this.cmd) await this.flushAcks();
-      await this.ackFlushing;
-      await this.events?.close();
-      await quit(this.cmd);
-      this.running = false;
-      this.emit('stopped');
-    })();
-    return this.stopPromise;
+    };
+    drop();
+    await loopEnded;
+    drop(); // what a read that answered during the stop queued
+    await this.reclaimer.releaseUnstarted(this.unstarted.splice(0));
+    if (await this.waitForRunning([...this.running_.values()])) this.handlerAbort.abort(new Error('worker stopped'));
+    // Acks that rode with a read on the (now closed) blocking connection: answered, or put back.
+    await this.acks.finish();
   }
 }
 

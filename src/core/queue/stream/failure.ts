@@ -1,0 +1,109 @@
+/**
+ * What a stream worker does when a handler fails: after `maxDeliveries` deliveries the entry is
+ * dead-lettered (deadLetter.ts: one atomic step on one slot); before that it is retried after a
+ * back-off, re-taken with XCLAIM to the worker itself (which bumps its delivery count). While
+ * stopping a failed entry is left pending (the next start or a reclaim takes it).
+ */
+import { parseEntries, type StreamEntry } from '../../replies';
+import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
+import { BodyGoneError, deadLetterEntry } from './deadLetter';
+import type { GroupMember } from './member';
+
+/** The worker as its failure handling sees it. */
+export interface FailureHost extends GroupMember {
+  /** The worker lets go of `id` locally (it may stay pending in Redis). */
+  release(id: string): void;
+  /** Hands entries re-taken for a retry to the handlers. */
+  retaken(entries: StreamEntry[]): Promise<void>;
+  /** A retry's XCLAIM failed (its fate unknown): re-read the worker's own PEL before blocking again. */
+  lost(): void;
+  /** Acks `id` (its message was deleted: nothing to dead-letter, nothing to process). */
+  ack(id: string): void;
+  /** An entry was moved to the dead-letter stream as `dlqId`. */
+  deadLettered(info: { id: string; deliveries: number; error: string; dlqId: string }): void;
+}
+
+export interface FailureOptions {
+  maxDeliveries: number;
+  backoff: BackoffOptions | undefined;
+  deadLetterStream: string;
+  deleteOnDeadLetter: boolean | undefined;
+}
+
+/** Retries and dead-letters of one stream worker. */
+export class Failures {
+  /** Retries waiting for their back-off, by entry id. */
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly host: FailureHost,
+    private readonly o: FailureOptions,
+  ) {}
+
+  /** A handler failed on delivery number `deliveries` of `id`: dead-letter it, or retry it after a back-off. */
+  async onFailure(id: string, deliveries: number, error: Error): Promise<void> {
+    if (deliveries >= this.o.maxDeliveries) {
+      await this.deadLetter(id, deliveries, error.message);
+      this.host.release(id);
+      return;
+    }
+    if (this.host.stopping()) {
+      this.host.release(id); // stays pending; the next start re-reads it
+      return;
+    }
+    const delay = backoffDelay(deliveries, this.o.backoff);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(id);
+      void this.retry(id);
+    }, delay);
+    this.retryTimers.set(id, timer);
+  }
+
+  /** Drops the retries waiting for their back-off (stop(): those entries stay pending). */
+  cancelRetries(): void {
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.retryTimers.clear();
+  }
+
+  /** Re-takes a failed entry after its backoff: XCLAIM to itself (bumps the delivery count). */
+  private async retry(id: string): Promise<void> {
+    const h = this.host;
+    if (h.stopping()) {
+      h.release(id);
+      return;
+    }
+    try {
+      const raw = await h.command()!.callBuffer('XCLAIM', h.stream, h.group, h.consumer, 0, id);
+      const entries = parseEntries(raw);
+      h.release(id);
+      if (entries.length === 0) return; // acked, deleted or dead-lettered by someone else
+      await h.retaken(entries);
+    } catch (e) {
+      h.release(id); // stays pending: the next own-PEL re-read or a reclaim picks it up
+      h.lost();
+      h.report(e, 'XCLAIM');
+    }
+  }
+
+  /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
+  async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
+    const h = this.host;
+    try {
+      const dlqId = await deadLetterEntry(h.command()!, {
+        stream: h.stream,
+        group: h.group,
+        id,
+        dlq: this.o.deadLetterStream,
+        deliveries,
+        error,
+        consumer: h.consumer,
+        deleteFromSource: this.o.deleteOnDeadLetter,
+      });
+      if (dlqId !== null) h.deadLettered({ id, deliveries, error, dlqId });
+    } catch (e) {
+      // Deleted from the stream while pending: nothing to dead-letter, nothing to process.
+      if (e instanceof BodyGoneError) return h.ack(id);
+      h.report(e, 'dead-letter');
+    }
+  }
+}
