@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Inspector } from '../core';
 import { registerCommands } from './commands';
+import { onDidFailCommand } from './commands/command';
 import { ConnectionStore } from './connections/connectionStore';
 import { SessionManager } from './connections/session';
 import { ENTRY_SCHEME, EntryDocumentProvider } from './entryDocument';
@@ -35,7 +36,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const sandbox = new SandboxManager(store);
   const search = new SearchResults(store, sessions, () => provider.settings());
   const journeys = new JourneyPanels(context.extensionUri, sessions);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, ui: vscodePrompter };
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, ui: vscodePrompter, onDidFailCommand };
   const agent = registerAgent(services);
   context.subscriptions.push(
     store,

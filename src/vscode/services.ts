@@ -8,6 +8,7 @@ import type { Node } from './tree/node';
 import type { Prompter } from './ui';
 import type { SearchResults } from './search/searchResults';
 import type { JourneyPanels } from './journey/journeyPanel';
+import type { CommandFailure } from './commands/command';
 
 /** What commands work with; built once in activate(). */
 export interface Services {
@@ -24,4 +25,6 @@ export interface Services {
   journeys: JourneyPanels;
   /** Questions and reports; replaced by scripted answers in tests. */
   ui: Prompter;
+  /** Fires when a command fails (after its error message is shown); the command resolves to undefined. */
+  readonly onDidFailCommand: vscode.Event<CommandFailure>;
 }

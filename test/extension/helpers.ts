@@ -40,3 +40,21 @@ export function tree(api: () => RedisQueuesApi) {
   };
   return { kids, child, path };
 }
+
+/**
+ * Runs a command that must fail and returns its error: a wrapped command shows the error, resolves
+ * to undefined and fires `onDidFailCommand`, which this listens to while the command runs.
+ */
+export async function commandFailure(api: RedisQueuesApi, run: () => Thenable<unknown>, what = 'the command'): Promise<Error> {
+  const failed: Error[] = [];
+  const sub = api.services.onDidFailCommand((f) => failed.push(f.error));
+  let result: unknown;
+  try {
+    result = await run();
+  } finally {
+    sub.dispose();
+  }
+  if (!failed[0]) throw new Error(`${what} did not fail (it returned ${JSON.stringify(result)?.slice(0, 200)})`);
+  if (result !== undefined) throw new Error(`${what} failed but resolved to ${JSON.stringify(result)?.slice(0, 200)}, not undefined`);
+  return failed[0];
+}

@@ -163,20 +163,34 @@ export async function expandRow(page: Page, label: string): Promise<void> {
 }
 
 export async function expandLocator(page: Page, r: ReturnType<typeof row>): Promise<void> {
-  await r.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await r.getAttribute('aria-expanded')) === 'false') {
-    await r.locator('.monaco-tl-twistie').click();
-    await page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await r.elementHandle(), { timeout: 30_000 });
-  }
+  await setExpanded(page, r, true);
 }
 
 export async function collapseRow(page: Page, label: string): Promise<void> {
-  const r = row(page, label);
+  await setExpanded(page, row(page, label), false);
+}
+
+/**
+ * Clicks a row's twistie until the row reads expanded (or collapsed). The locator is resolved
+ * again at each look: the tree may draw the row anew (a connection row changes when expanding
+ * connects it, health marks redraw rows), which would leave an element handle pointing at a
+ * detached copy. A click is given 2 s to show before the row is clicked again.
+ */
+async function setExpanded(page: Page, r: ReturnType<typeof row>, expanded: boolean): Promise<void> {
+  const want = String(expanded);
   await r.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await r.getAttribute('aria-expanded')) === 'true') {
-    await r.locator('.monaco-tl-twistie').click();
-    await page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'false', await r.elementHandle(), { timeout: 30_000 });
+  const deadline = Date.now() + 30_000;
+  let clickedAt = 0;
+  while (Date.now() < deadline) {
+    const state = await r.getAttribute('aria-expanded', { timeout: 5_000 }).catch(() => null);
+    if (state === want) return;
+    if (state !== null && Date.now() - clickedAt > 2_000) {
+      await r.locator('.monaco-tl-twistie').click({ timeout: 5_000 }).catch(() => undefined);
+      clickedAt = Date.now();
+    }
+    await page.waitForTimeout(100);
   }
+  throw new Error(`the row ${JSON.stringify((await r.textContent().catch(() => null)) ?? '?')} did not become ${expanded ? 'expanded' : 'collapsed'} within 30 s`);
 }
 
 /**

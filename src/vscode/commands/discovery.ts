@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { formatShort } from '../../core';
 import type { Services } from '../services';
-import { ScanMoreNode, StreamNode, StreamsFolderNode } from '../tree/explorerNodes';
+import { ScanMoreNode } from '../tree/discoveryNodes';
+import { StreamNode, StreamsFolderNode } from '../tree/explorerNodes';
 import type { KnownKind } from '../tree/knownKeys';
 import { ListQueueNode, ListQueuesFolderNode } from '../tree/listQueueNodes';
 import type { Node } from '../tree/node';

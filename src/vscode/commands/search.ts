@@ -6,7 +6,8 @@ import { showSearchHelp } from '../search/help';
 import type { SearchRun, SearchTarget } from '../search/searchRun';
 import { SEARCH_VIEW, SearchNode } from '../search/searchResults';
 import type { Services } from '../services';
-import { ConsumerNode, EntriesFolderNode, type EntriesWindow, EntryNode, GroupNode, StreamNode } from '../tree/explorerNodes';
+import type { EntriesWindow } from '../tree/explorerNode';
+import { ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, StreamNode } from '../tree/explorerNodes';
 import { required } from './command';
 import { resolveSession, resolveStream, sessionOf } from './target';
 

@@ -1,7 +1,8 @@
 import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatDuration } from '../../core';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
-import { ConnectionNode, ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, GroupsFolderNode, PendingEntryNode, StreamNode, knownKeys } from '../tree/explorerNodes';
+import { knownKeys } from '../tree/discoveryNodes';
+import { ConnectionNode, ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, GroupsFolderNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';
 import type { Node } from '../tree/node';
 import { Cancelled, required } from './command';

@@ -14,7 +14,8 @@ export type SessionState =
 const CONNECTION_ERRORS = new Set(['CANNOT_CONNECT', 'AUTH', 'NO_ANSWER', 'UNAVAILABLE']);
 
 /**
- * One connection's live state: a fail-fast inspect client opened on demand, its server summary,
+ * One connection's live state: a fail-fast inspect client opened on demand (when a node under
+ * the connection is expanded or a command needs it; never by drawing a row), its server summary,
  * and the last connection error. Failures become state (shown as nodes), never exceptions in the
  * tree, and a failed session does not reconnect on every refresh: only on retry, or after
  * `retryAfterMs` when auto-refresh asks.
@@ -93,11 +94,6 @@ export class Session implements vscode.Disposable {
       if (CONNECTION_ERRORS.has(error.code)) this.fail(error);
       throw error;
     }
-  }
-
-  /** Starts connecting without waiting (so the connection node can show version and state). */
-  connectInBackground(): void {
-    if (this.state.kind === 'idle') this.inspector().catch(() => undefined);
   }
 
   /** Whether auto-refresh should touch this session now (no reconnect storm when the server is gone). */

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { SessionManager } from '../connections/session';
+import type { Session, SessionManager } from '../connections/session';
 import { readSettings, type Settings } from '../settings';
-import { ConnectionNode, type EntriesWindow, type TreeContext, sessionHealth } from './explorerNodes';
+import type { EntriesWindow, TreeContext } from './explorerNode';
+import { ConnectionNode } from './explorerNodes';
+import { sessionHealth } from './health';
 import type { KnownKeys } from './knownKeys';
-import { ListQueuesFolderNode } from './listQueueNodes';
 import type { Node } from './node';
 
 /**
@@ -17,6 +18,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   readonly entriesWindows = new Map<string, EntriesWindow>();
   private cachedSettings?: Settings;
   private roots = new Map<string, ConnectionNode>();
+  /** Sessions whose connection row's children are being read (the read that connects them). */
+  private readonly expanding = new Set<Session>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
 
   constructor(
@@ -25,6 +28,9 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   ) {
     this.disposables.push(
       sessions.onDidChange((s) => {
+        // Expanding a connection row is what connects it: no extra redraw for "connecting…" then
+        // (VS Code shows the expansion's progress); the outcome redraws the row, once.
+        if (s?.state.kind === 'connecting' && this.expanding.has(s)) return;
         // A session's state changed: redraw its node (and children). A set change: redraw all.
         const node = s ? this.roots.get(s.name) : undefined;
         this.changed.fire(node);
@@ -52,12 +58,9 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     this.changed.fire(node);
   }
 
-  listQueues(parent: ConnectionNode): ListQueuesFolderNode {
+  listQueueNames(): string[] {
     // Queues named in listQueues.layouts are shown like those in listQueues.names.
-    return new ListQueuesFolderNode(
-      parent,
-      () => [...new Set([...vscode.workspace.getConfiguration('redisQueues').get<string[]>('listQueues.names', []), ...Object.keys(this.settings().listQueueLayouts)])],
-    );
+    return [...new Set([...vscode.workspace.getConfiguration('redisQueues').get<string[]>('listQueues.names', []), ...Object.keys(this.settings().listQueueLayouts)])];
   }
 
   refresh(node?: Node): void {
@@ -102,6 +105,14 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
       }
       this.roots = next;
       return [...next.values()];
+    }
+    if (node instanceof ConnectionNode) {
+      this.expanding.add(node.session);
+      try {
+        return await node.children();
+      } finally {
+        this.expanding.delete(node.session);
+      }
     }
     return node.children ? node.children() : [];
   }

@@ -1,19 +1,16 @@
 import * as vscode from 'vscode';
 import { type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
-import type { Session } from '../connections/session';
-import { type Node, InfoNode, LoadMoreNode, childId } from './node';
-import { type ConnectionNode, ScanMoreNode, errorNode, knownKeys, sessionHealth } from './explorerNodes';
+import { ScanMoreNode, knownKeys } from './discoveryNodes';
+import { type ChildPage, ExplorerNode } from './explorerNode';
+import { sessionHealth } from './health';
+import { type Node, childId } from './node';
 
-export class ListQueuesFolderNode implements Node {
+/** The "List queues" folder of a connection (its parent, the connection row). */
+export class ListQueuesFolderNode extends ExplorerNode {
   readonly id: string;
-  constructor(
-    readonly parent: ConnectionNode,
-    private readonly configuredNames: () => string[],
-  ) {
+  constructor(readonly parent: ExplorerNode) {
+    super();
     this.id = childId(parent, 'lists');
-  }
-  get session(): Session {
-    return this.parent.session;
   }
   item(): vscode.TreeItem {
     const t = new vscode.TreeItem('List queues', vscode.TreeItemCollapsibleState.Collapsed);
@@ -23,50 +20,45 @@ export class ListQueuesFolderNode implements Node {
     t.tooltip = 'Queues in the embedded client\'s layout: <queue> (waiting), <queue>:processing, <queue>:dead, <queue>:job:<id>. Found by their processing and dead lists (one walk, remembered), or named in the redisQueues.listQueues settings.';
     return t;
   }
-  async children(): Promise<Node[]> {
-    try {
-      const ctx = this.parent.ctx;
-      const settings = ctx.settings();
-      const limit = ctx.limit(this, settings.scanPageSize);
-      return await this.session.run(async (insp) => {
-        // Queues with a layout in settings are read in it (by listQueue, listJobs and the commands).
-        insp.setListQueueLayouts(settings.listQueueLayouts);
-        const { keys, scan } = await knownKeys(
-          this.session,
-          ctx,
-          'listQueues',
-          settings.streamFilter,
-          (state) => insp.discover('listQueues', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls }),
-          () => insp.keyspaceSize(),
-        );
-        // Named in settings: always shown. Found ones stay, also when their lists are empty now.
-        const names = [...new Set([...this.configuredNames(), ...keys])].sort();
-        const shown = names.slice(0, limit);
-        const queues = await Promise.all(shown.map((n) => insp.listQueue(n)));
-        sessionHealth(this.session).listsDrawn(queues.map((q) => ({ name: q.name, stuck: isListJobStuck(q.oldestProcessingAgeMs, settings.thresholds) })));
-        const nodes: Node[] = queues.map((q) => new ListQueueNode(this, q));
-        if (names.length > limit) nodes.push(new LoadMoreNode(this, `Load more list queues… (${shown.length} of ${names.length} shown)`));
-        const hint = 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues.names setting.';
-        if (!nodes.length) nodes.push(new InfoNode(this, scan.done ? 'No list queues found' : 'No list queues found yet', hint));
-        if (!scan.done) nodes.push(new ScanMoreNode(this, 'listQueues', await insp.discoveryProgress(scan.state)));
-        return nodes;
-      });
-    } catch (e) {
-      return [errorNode(this, this.session, e)];
-    }
+  protected async computeChildren(): Promise<ChildPage> {
+    const ctx = this.ctx;
+    const settings = ctx.settings();
+    const limit = ctx.limit(this, settings.scanPageSize);
+    return this.session.run(async (insp) => {
+      // Queues with a layout in settings are read in it (by listQueue, listJobs and the commands).
+      insp.setListQueueLayouts(settings.listQueueLayouts);
+      const { keys, scan } = await knownKeys(
+        this.session,
+        ctx,
+        'listQueues',
+        settings.streamFilter,
+        (state) => insp.discover('listQueues', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls }),
+        () => insp.keyspaceSize(),
+      );
+      // Named in settings: always shown. Found ones stay, also when their lists are empty now.
+      const names = [...new Set([...ctx.listQueueNames(), ...keys])].sort();
+      const shown = names.slice(0, limit);
+      const queues = await Promise.all(shown.map((n) => insp.listQueue(n)));
+      sessionHealth(this.session).listsDrawn(queues.map((q) => ({ name: q.name, stuck: isListJobStuck(q.oldestProcessingAgeMs, settings.thresholds) })));
+      const hint = 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues.names setting.';
+      return {
+        nodes: queues.map((q) => new ListQueueNode(this, q)),
+        more: names.length > limit ? `Load more list queues… (${shown.length} of ${names.length} shown)` : undefined,
+        empty: { label: scan.done ? 'No list queues found' : 'No list queues found yet', tooltip: hint },
+        after: scan.done ? [] : [new ScanMoreNode(this, 'listQueues', await insp.discoveryProgress(scan.state))],
+      };
+    });
   }
 }
 
-export class ListQueueNode implements Node {
+export class ListQueueNode extends ExplorerNode {
   readonly id: string;
   constructor(
     readonly parent: ListQueuesFolderNode,
     readonly queue: ListQueueSummary,
   ) {
+    super();
     this.id = childId(parent, queue.name);
-  }
-  get session(): Session {
-    return this.parent.session;
   }
   item(): vscode.TreeItem {
     const q = this.queue;
@@ -78,7 +70,7 @@ export class ListQueueNode implements Node {
     const k = listQueueKeys(q.name, q.layout);
     // Without started-at stamps in the layout nobody can tell how long a job has run (never STUCK).
     const untimed = !k.stamps && q.processing > 0;
-    const thresholds = this.parent.parent.ctx.settings().thresholds;
+    const thresholds = this.ctx.settings().thresholds;
     const stuck = isListJobStuck(q.oldestProcessingAgeMs, thresholds);
     const rest = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
     t.description = stuck ? `\u26a0 STUCK · ${rest}` : rest;
@@ -91,7 +83,7 @@ export class ListQueueNode implements Node {
         : '');
     return t;
   }
-  async children(): Promise<Node[]> {
+  protected async computeChildren(): Promise<Node[]> {
     const q = this.queue;
     return [new ListSectionNode(this, 'waiting', q.waiting), new ListSectionNode(this, 'processing', q.processing), new ListSectionNode(this, 'dead', q.dead)];
   }
@@ -108,17 +100,15 @@ const SECTION_TOOLTIP: Record<ListSection, string> = {
   dead: 'Jobs that failed for good (the <queue>:dead list), the most recently failed first. Retry moves one back to waiting.',
 };
 
-export class ListSectionNode implements Node {
+export class ListSectionNode extends ExplorerNode {
   readonly id: string;
   constructor(
     readonly parent: ListQueueNode,
     readonly section: ListSection,
     readonly count: number,
   ) {
+    super();
     this.id = childId(parent, section);
-  }
-  get session(): Session {
-    return this.parent.session;
   }
   item(): vscode.TreeItem {
     const t = new vscode.TreeItem(SECTION_LABEL[this.section], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -129,18 +119,14 @@ export class ListSectionNode implements Node {
     t.contextValue = `listSection;${this.section}`;
     return t;
   }
-  async children(): Promise<Node[]> {
-    const ctx = this.parent.parent.parent.ctx;
-    const limit = ctx.limit(this, ctx.settings().pageSize);
-    try {
-      const { jobs, total } = await this.session.run((insp) => insp.listJobs(this.parent.queue.name, this.section, { count: limit, layout: this.parent.queue.layout }));
-      if (!jobs.length) return [new InfoNode(this, 'Empty')];
-      const nodes: Node[] = jobs.map((j) => new JobNode(this, j));
-      if (total > jobs.length) nodes.push(new LoadMoreNode(this, `Load more… (${jobs.length} of ${formatCount(total)} shown)`));
-      return nodes;
-    } catch (e) {
-      return [errorNode(this, this.session, e)];
-    }
+  protected async computeChildren(): Promise<ChildPage> {
+    const limit = this.ctx.limit(this, this.ctx.settings().pageSize);
+    const { jobs, total } = await this.session.run((insp) => insp.listJobs(this.parent.queue.name, this.section, { count: limit, layout: this.parent.queue.layout }));
+    return {
+      nodes: jobs.map((j) => new JobNode(this, j)),
+      more: jobs.length && total > jobs.length ? `Load more… (${jobs.length} of ${formatCount(total)} shown)` : undefined,
+      empty: 'Empty',
+    };
   }
 }
 
@@ -154,7 +140,7 @@ export class JobNode implements Node {
   }
   item(): vscode.TreeItem {
     const j = this.job;
-    const stuck = isListJobStuck(j.runningForMs, this.parent.parent.parent.parent.ctx.settings().thresholds);
+    const stuck = isListJobStuck(j.runningForMs, this.parent.ctx.settings().thresholds);
     const t = new vscode.TreeItem(oneLine(j.id), vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(stuck ? 'warning' : 'symbol-field', stuck ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);

@@ -74,6 +74,21 @@ async function click(doc: vscode.TextDocument, line: number, title: RegExp, answ
   return { result, ui };
 }
 
+/** Runs `run` (which runs a command) and returns the error the command failed with; fails when none failed. */
+async function failure(run: () => Thenable<unknown>): Promise<Error> {
+  const failed: Error[] = [];
+  const sub = api.services.onDidFailCommand((f) => failed.push(f.error));
+  let result: unknown;
+  try {
+    result = await run();
+  } finally {
+    sub.dispose();
+  }
+  assert.ok(failed[0], 'the command did not fail');
+  assert.equal(result, undefined, 'a failed command resolves to undefined');
+  return failed[0];
+}
+
 describe('(extension) producer files', function () {
   this.timeout(60_000);
   const prefix = `pf-${randomUUID().slice(0, 8)}`;
@@ -90,7 +105,6 @@ describe('(extension) producer files', function () {
     }
   });
   after(async () => {
-    delete process.env.RQ_COMMANDS_THROW;
     api.services.ui = (await import('../../../src/vscode/ui')).vscodePrompter;
     for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -172,12 +186,7 @@ describe('(extension) producer files', function () {
     assert.ok(all.some((l) => l.range.start.line === 7 && l.command?.command === 'redisQueues.producer.publish'));
 
     // Publishing the broken one anyway (e.g. from an old lens) is refused before sending.
-    process.env.RQ_COMMANDS_THROW = '1';
-    try {
-      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('redisQueues.producer.publish', { uri: doc.uri.toString(), message: 'broken', line: 0 })), /has 6 problems/);
-    } finally {
-      delete process.env.RQ_COMMANDS_THROW;
-    }
+    assert.match((await failure(() => vscode.commands.executeCommand('redisQueues.producer.publish', { uri: doc.uri.toString(), message: 'broken', line: 0 }))).message, /has 6 problems/);
 
     // Fixing the text clears the diagnostics.
     const edit = new vscode.WorkspaceEdit();
@@ -189,12 +198,7 @@ describe('(extension) producer files', function () {
   it('refuses a read-only connection before sending anything', async () => {
     const stream = `${prefix}:ro`;
     const doc = await openDoc(['### m', `stream: ${stream}`, `connection: ${ro}`, 'x = 1'].join('\n'));
-    process.env.RQ_COMMANDS_THROW = '1';
-    try {
-      await assert.rejects(click(doc, 0, /Publish$/), /read-only: publishing "m" was refused before anything was sent/);
-    } finally {
-      delete process.env.RQ_COMMANDS_THROW;
-    }
+    assert.match((await failure(async () => (await click(doc, 0, /Publish$/)).result)).message, /read-only: publishing "m" was refused before anything was sent/);
     assert.equal(await client.exists(stream), 0);
   });
 

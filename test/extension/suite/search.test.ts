@@ -18,7 +18,7 @@ import { RECENT_MAX, recentSearches, rememberSearch } from '../../../src/vscode/
 import type { SearchRun } from '../../../src/vscode/search/searchRun';
 import type { Node } from '../../../src/vscode/tree/node';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
-import { ctxv, desc, label, tree, until } from '../helpers';
+import { commandFailure, ctxv, desc, label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
@@ -68,17 +68,9 @@ async function run<T>(command: string, answers: unknown[], ...args: unknown[]): 
   return { result, ui };
 }
 
-/** Runs a command expecting it to fail; returns the error (the wrapper rethrows with RQ_COMMANDS_THROW=1). */
+/** Runs a command expecting it to fail; returns the error (see commandFailure). */
 async function failure(command: string, ...args: unknown[]): Promise<Error> {
-  process.env.RQ_COMMANDS_THROW = '1';
-  try {
-    await vscode.commands.executeCommand(command, ...args);
-  } catch (e) {
-    return e as Error;
-  } finally {
-    delete process.env.RQ_COMMANDS_THROW;
-  }
-  throw new Error(`${command} did not fail`);
+  return commandFailure(api, () => vscode.commands.executeCommand(command, ...args), command);
 }
 
 describe('(extension) find messages and go to time', function () {

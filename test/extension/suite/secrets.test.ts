@@ -15,7 +15,7 @@ import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { Node } from '../../../src/vscode/tree/node';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
-import { desc, label, tree, until } from '../helpers';
+import { commandFailure, desc, label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
@@ -100,18 +100,11 @@ describe('(extension) secrets stay secret', function () {
     }
   };
 
-  /** Runs a command with RQ_COMMANDS_THROW=1 and returns what it threw (failing if it did not). */
+  /** Runs a command that must fail and returns its error (see commandFailure). */
   async function thrown(command: string, ...args: unknown[]): Promise<unknown> {
-    process.env.RQ_COMMANDS_THROW = '1';
-    try {
-      await vscode.commands.executeCommand(command, ...args);
-    } catch (e) {
-      errors.push(e);
-      return e;
-    } finally {
-      delete process.env.RQ_COMMANDS_THROW;
-    }
-    assert.fail(`${command} did not fail`);
+    const e = await commandFailure(api, () => vscode.commands.executeCommand(command, ...args), command);
+    errors.push(e);
+    return e;
   }
 
   before(async () => {
@@ -177,7 +170,7 @@ describe('(extension) secrets stay secret', function () {
     assert.match((e as Error).message, /NOPERM|permission/i);
     noSecret('the NOPERM error', errorText(e));
     assert.equal(await client.xlen(stream), 5, 'the refused trim changed the stream');
-    // The same failure without RQ_COMMANDS_THROW: an error message and a console line.
+    // The same failure as the user meets it: an error message and a console line.
     await vscode.commands.executeCommand('redisQueues.stream.trim', node, { maxlen: 1 });
     assert.ok(logged.some((l) => /redisQueues\.stream\.trim: .*(NOPERM|permission)/i.test(l)), `nothing logged for the refused trim: ${logged.join('\n')}`);
   });

@@ -18,7 +18,7 @@ import { deadLetter } from '../../../src/core/ops';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { ExportSummary, ImportSummary } from '../../../src/vscode/commands/transfer';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
-import { tree, until } from '../helpers';
+import { commandFailure, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 
@@ -91,15 +91,7 @@ describe('(extension) export and import of messages', function () {
 
   /** Runs a command that must fail; returns its error. */
   async function failing(command: string, ...args: unknown[]): Promise<Error> {
-    process.env.RQ_COMMANDS_THROW = '1';
-    try {
-      await vscode.commands.executeCommand(command, ...args);
-    } catch (e) {
-      return e as Error;
-    } finally {
-      delete process.env.RQ_COMMANDS_THROW;
-    }
-    throw new Error(`${command} did not fail`);
+    return commandFailure(api, () => vscode.commands.executeCommand(command, ...args), command);
   }
 
   before(async () => {

@@ -1,0 +1,130 @@
+// Health marks (STUCK, POISON, LAGGING) seen while drawing the tree, and how rows show them.
+import { type HealthCounts, describeHealth, sumHealth } from '../../core';
+import type { Session } from '../connections/session';
+
+/** The mark that leads a row's description when something is wrong: "⚠ STUCK · …". */
+export const MARK = '\u26a0';
+/** A row's description with the marks first: "⚠ STUCK · 2 poison · <rest>" (just `rest` without marks). */
+export function marked(marks: string[], rest: string): string {
+  const m = marks.filter(Boolean);
+  return m.length ? `${MARK} ${m.join(' · ')}${rest ? ` · ${rest}` : ''}` : rest;
+}
+
+interface GroupHealth {
+  lagging: boolean;
+  /** Consumers seen STUCK when the group's consumers were last drawn. */
+  stuck: Set<string>;
+  /** POISON entries per consumer, seen when its pending page was last drawn. */
+  poison: Map<string, number>;
+}
+
+/**
+ * Health marks seen while drawing, per session: what rolls up into the group, stream and
+ * connection rows. Filled only from replies read anyway to draw nodes (XINFO GROUPS, XINFO
+ * CONSUMERS, the pending pages), never by reads of its own; so a row above shows what was seen
+ * under it the last time those nodes were drawn, and nothing for parts never expanded.
+ */
+export class SessionHealth {
+  private readonly streams = new Map<string, Map<string, GroupHealth>>();
+  private readonly stuckLists = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Called when a roll-up changed (so the rows above can be drawn again). */
+  onChange(fn: () => void): void {
+    this.listeners.add(fn);
+  }
+
+  /** Runs `update`, then tells the listeners when the roll-ups differ from before. */
+  private changing(update: () => void): void {
+    const before = this.summary();
+    update();
+    if (this.summary() !== before) for (const fn of this.listeners) fn();
+  }
+
+  private summary(): string {
+    return JSON.stringify([[...this.streams.keys()].map((k) => [k, this.stream(k)]), [...this.stuckLists]]);
+  }
+
+  private group(stream: string, group: string): GroupHealth {
+    let groups = this.streams.get(stream);
+    if (!groups) this.streams.set(stream, (groups = new Map()));
+    let g = groups.get(group);
+    if (!g) groups.set(group, (g = { lagging: false, stuck: new Set(), poison: new Map() }));
+    return g;
+  }
+  /** A stream's groups were drawn: their LAGGING marks; groups no longer there are dropped. */
+  groupsDrawn(stream: string, groups: { name: string; lagging: boolean }[]): void {
+    this.changing(() => {
+      const names = new Set(groups.map((g) => g.name));
+      const known = this.streams.get(stream);
+      for (const name of known?.keys() ?? []) if (!names.has(name)) known!.delete(name);
+      for (const g of groups) this.group(stream, g.name).lagging = g.lagging;
+    });
+  }
+  /** A group's consumers were drawn: which are STUCK; poison counts of consumers gone or empty are dropped. */
+  consumersDrawn(stream: string, group: string, consumers: { name: string; pending: number; stuck: boolean }[]): void {
+    this.changing(() => {
+      const g = this.group(stream, group);
+      g.stuck = new Set(consumers.filter((c) => c.stuck).map((c) => c.name));
+      const holding = new Set(consumers.filter((c) => c.pending > 0).map((c) => c.name));
+      for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+    });
+  }
+  /** A consumer's pending page was drawn: how many of its entries are POISON. */
+  pendingDrawn(stream: string, group: string, consumer: string, poison: number): void {
+    this.changing(() => {
+      const g = this.group(stream, group);
+      if (poison > 0) g.poison.set(consumer, poison);
+      else g.poison.delete(consumer);
+    });
+  }
+  /** A stream is gone (or has no groups): nothing of it rolls up any more. */
+  streamGone(stream: string): void {
+    this.changing(() => this.streams.delete(stream));
+  }
+  /** List queues were drawn: which are STUCK. */
+  listsDrawn(queues: { name: string; stuck: boolean }[]): void {
+    this.changing(() => {
+      for (const q of queues) {
+        if (q.stuck) this.stuckLists.add(q.name);
+        else this.stuckLists.delete(q.name);
+      }
+    });
+  }
+  poisonOf(stream: string, group: string, consumer: string): number {
+    return this.streams.get(stream)?.get(group)?.poison.get(consumer) ?? 0;
+  }
+  /** Stuck consumers and poison entries seen under a group (its own LAGGING is not counted). */
+  underGroup(stream: string, group: string): HealthCounts | undefined {
+    const g = this.streams.get(stream)?.get(group);
+    if (!g) return undefined;
+    return { stuck: g.stuck.size, poison: [...g.poison.values()].reduce((a, b) => a + b, 0), lagging: 0 };
+  }
+  /** The sum over a stream's groups as last drawn; undefined when they were never drawn. */
+  stream(stream: string): HealthCounts | undefined {
+    const groups = this.streams.get(stream);
+    if (!groups) return undefined;
+    return sumHealth([...groups.keys()].map((name) => ({ ...this.underGroup(stream, name)!, lagging: groups.get(name)!.lagging ? 1 : 0 })));
+  }
+  /** The sum over the streams (and STUCK list queues) seen; undefined when nothing was drawn yet. */
+  connection(): HealthCounts | undefined {
+    if (!this.streams.size && !this.stuckLists.size) return undefined;
+    const sum = sumHealth([...this.streams.keys()].map((k) => this.stream(k)!));
+    return { ...sum, stuck: sum.stuck + this.stuckLists.size };
+  }
+}
+
+const healthCache = new WeakMap<Session, SessionHealth>();
+/** The health marks seen while drawing this session's nodes. */
+export function sessionHealth(session: Session): SessionHealth {
+  let h = healthCache.get(session);
+  if (!h) healthCache.set(session, (h = new SessionHealth()));
+  return h;
+}
+
+/** The health line of a row's tooltip: the marks rolled up from `where`, as last drawn. */
+export function rollupTooltip(c: HealthCounts | undefined, where: string): string {
+  if (!c) return `health: not known yet (${where} not drawn in this session; nothing is read just to roll up)`;
+  const text = describeHealth(c);
+  return `health (${where} as last drawn): ${text || 'no STUCK, POISON or LAGGING marks'}`;
+}
