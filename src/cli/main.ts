@@ -1,7 +1,5 @@
 // Entry of the CLI: picks the command, parses its arguments, builds the connection options and
 // maps whatever happens to an exit code (0 done, 1 Redis or runtime error, 2 bad arguments).
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { ackCommand } from './ack';
 import { type ParsedArgs, UsageError, commandHelp, parseArgs, printableArg, suggest } from './args';
 import { autoclaimCommand } from './autoclaim';
@@ -18,6 +16,7 @@ import { searchCommand } from './search';
 import { tailCommand } from './tail';
 import { exportCommand, importCommand } from './transfer';
 import { workCommand } from './work';
+import { version } from './version';
 
 export const COMMANDS: Command[] = [
   inspectCommand,
@@ -37,23 +36,6 @@ export const COMMANDS: Command[] = [
   sandboxCommand,
 ];
 
-/** The package version (from the package.json next to the bundle or the sources). */
-export function version(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      try {
-        const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'redis-queues' && pkg.version) return pkg.version;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
 
 export function globalHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));

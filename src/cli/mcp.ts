@@ -2,8 +2,6 @@
 // src/agent/tools.ts on one connection, given like every command's (--url, REDIS_PASSWORD, ...).
 // Read tools only, unless started with --allow-writes; never writes on a --read-only connection.
 // stdout is the protocol: every log line goes to stderr.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
@@ -13,6 +11,7 @@ import type { ObjectSchema, PropertySchema } from '../agent/input';
 import { type ConnectionOptions, DEFAULT_THRESHOLDS, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, CONNECTION_OPTIONS, onceSignalled } from './common';
+import { version } from './version';
 
 const spec: CommandSpec = {
   name: 'mcp',
@@ -79,7 +78,7 @@ export const mcpCommand: Command = {
     };
 
     const server = new McpServer(
-      { name: 'redis-queues', title: 'Redis Queues', version: packageVersion() },
+      { name: 'redis-queues', title: 'Redis Queues', version: version() },
       {
         instructions:
           `Redis Streams and list queues on the connection "${name}". Start with redisq_list_queues (health marks LAGGING, STUCK, POISON), then redisq_group_health, redisq_pending, redisq_find_messages and redisq_journey. ` +
@@ -205,20 +204,3 @@ function zodProperty(p: PropertySchema): z.ZodTypeAny {
   }
 }
 
-/** The package version (from the package.json next to the bundle or the sources). */
-function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      try {
-        const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'redis-queues' && pkg.version) return pkg.version;
-      } catch {
-        /* keep looking */
-      }
-    }
-    dir = dirname(dir);
-  }
-  return '0.0.0';
-}

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type JobJourney, type ListQueueLayout, type MessageJourney, jobJourney, messageJourney, toQueueError } from '../../core';
 import type { Session, SessionManager } from '../connections/session';
 import { entryUri } from '../entryDocument';
+import { webviewPage } from '../webviewPage';
 import { EntryNode, type EntryHost } from '../tree/explorerNodes';
 import { renderJourney, renderJourneyError } from './journeyHtml';
 
@@ -227,26 +228,7 @@ export class JourneyPanel implements vscode.Disposable {
   }
 
   private page(body: string, renders: number): string {
-    const webview = this.panel.webview;
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'journey.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.media, 'journey.css'));
-    const csp = `default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; script-src ${webview.cspSource}; font-src ${webview.cspSource};`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Journey</title>
-</head>
-<body data-renders="${renders}">
-<main id="journey">
-${body}
-</main>
-<script src="${script}"></script>
-</body>
-</html>`;
+    return webviewPage(this.panel.webview, this.media, { name: 'journey', title: 'Journey', data: { renders }, body: `<main id="journey">\n${body}\n</main>` });
   }
 
   dispose(): void {

@@ -4,6 +4,7 @@ import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 import { FROM_VIEW_TYPES, type FromView, type RowAction, type TailRow, type ToView } from './protocol';
 import { openStreamEntry, streamEntryJson } from './rowActions';
+import { webviewPage } from '../webviewPage';
 
 export type { TailRow } from './protocol';
 
@@ -366,22 +367,12 @@ function isId(id: string): boolean {
 }
 
 function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connection: string, from: string, maxRows: number): string {
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'tail.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'tail.css'));
-  const csp = `default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; script-src ${webview.cspSource}; font-src ${webview.cspSource};`;
-  const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   // No inline script: configuration travels in data- attributes, read by tail.js.
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Tail</title>
-</head>
-<body data-stream="${attr(stream)}" data-connection="${attr(connection)}" data-from="${attr(from)}" data-max-rows="${maxRows}">
-<div class="top">
+  return webviewPage(webview, media, {
+    name: 'tail',
+    title: 'Tail',
+    data: { stream, connection, from, 'max-rows': maxRows },
+    body: `<div class="top">
 <header>
   <span class="title" id="title"></span>
   <span class="spacer"></span>
@@ -400,8 +391,6 @@ function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connec
   <button type="button" role="menuitem" data-action="open">Open Entry</button>
   <button type="button" role="menuitem" data-action="copyId">Copy ID</button>
   <button type="button" role="menuitem" data-action="copyJson">Copy as JSON</button>
-</div>
-<script src="${script}"></script>
-</body>
-</html>`;
+</div>`,
+  });
 }

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
+import { commandFailure } from '../helpers';
 import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PublishResult } from '../../../src/vscode/producerFiles/publish';
@@ -76,17 +77,7 @@ async function click(doc: vscode.TextDocument, line: number, title: RegExp, answ
 
 /** Runs `run` (which runs a command) and returns the error the command failed with; fails when none failed. */
 async function failure(run: () => Thenable<unknown>): Promise<Error> {
-  const failed: Error[] = [];
-  const sub = api.services.onDidFailCommand((f) => failed.push(f.error));
-  let result: unknown;
-  try {
-    result = await run();
-  } finally {
-    sub.dispose();
-  }
-  assert.ok(failed[0], 'the command did not fail');
-  assert.equal(result, undefined, 'a failed command resolves to undefined');
-  return failed[0];
+  return commandFailure(api, run);
 }
 
 describe('(extension) producer files', function () {

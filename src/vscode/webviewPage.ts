@@ -1,0 +1,38 @@
+import * as vscode from 'vscode';
+
+/** Text for an HTML attribute value. */
+export function attr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * The one page shape of this extension's webviews: a strict Content-Security-Policy (nothing but
+ * the extension's own media: no inline script, no remote resource), the view's stylesheet and
+ * script from `media/`, and its body. Configuration travels in `data-` attributes of the body.
+ */
+export function webviewPage(
+  webview: vscode.Webview,
+  media: vscode.Uri,
+  { name, title, data = {}, body }: { name: string; title: string; data?: Record<string, string | number>; body: string },
+): string {
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, `${name}.js`));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, `${name}.css`));
+  const csp = `default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; script-src ${webview.cspSource}; font-src ${webview.cspSource};`;
+  const attrs = Object.entries(data)
+    .map(([k, v]) => ` data-${k}="${attr(String(v))}"`)
+    .join('');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>${attr(title)}</title>
+</head>
+<body${attrs}>
+${body}
+<script src="${script}"></script>
+</body>
+</html>`;
+}
