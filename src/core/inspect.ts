@@ -105,7 +105,7 @@ export interface ListQueueSummary {
   oldestProcessingAgeMs?: number;
   /**
    * The layout the figures were read in (`{}`: this project's own). Pass it on to `listJobs` and
-   * to the list-queue operations of ops.ts. `started: null`: no started-at stamps, so
+   * to the list-queue operations of ops/list.ts. `started: null`: no started-at stamps, so
    * `oldestProcessingAgeMs` is unknown (never STUCK), not zero.
    */
   layout?: ListQueueLayout;
