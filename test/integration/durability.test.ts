@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { NotReplicatedError, REPUBLISHED_FROM_FIELD, StreamProducer } from '../../src/core/queue/stream/producer';
+import { UnavailableError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandboxSentinel } from '../../src/core/sandboxHa';
 import { uniqueKey } from '../support/integrationHooks';
 import { waitFor } from './queue/helpers';
 
@@ -172,5 +174,36 @@ describe('(integration) producer durability (WAIT for replicas)', function () {
     assert.equal(short.status, 3, short.stderr);
     assert.match(short.stdout, /^\d+-\d+\n$/);
     assert.match(short.stderr, /Replication not confirmed: the message reached 1 of 2 replicas within 100 ms\. 1 message written, not yet replicated/);
+  });
+});
+
+describe('(integration) producer on Sentinel: a master switch is reported as a failover', function () {
+  this.timeout(90_000);
+  it('an XADD left unanswered when the sentinels switch the master: UnavailableError naming the switch, not "Cannot connect … Connection is closed"', async () => {
+    const s = await startSandboxSentinel({ replicas: 1, sentinels: 3, quorum: 2, downAfterMs: 2000 });
+    const old = await s.master();
+    const admin = (await open({ url: old.url })) as Redis;
+    const producer = await StreamProducer.open({ ...s.connection, clientName: 'switch' }, { stream: uniqueKey('sw') });
+    try {
+      await producer.publish({ n: '0' });
+      // Writes paused on the master: the next XADD stays unanswered while the sentinels switch.
+      await admin.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+      const publishing = producer.publish({ n: '1' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await waitFor(async () => /cmd=xadd/.test(String(await admin.call('CLIENT', 'LIST'))), 5000, 'the XADD held by the pause');
+      await s.failover();
+      const e = await publishing;
+      assert.ok(e instanceof UnavailableError, String(e));
+      assert.equal((e as UnavailableError).transient, true);
+      assert.match((e as Error).message, /^sentinel master "[^"]+" is failing over or busy \(the sentinels switched the master while the connection was open \(a failover\)/);
+      assert.doesNotMatch((e as Error).message, /Cannot connect|Connection is closed/);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      await quit(admin);
+      await producer.close();
+      await s.stop();
+    }
   });
 });

@@ -152,6 +152,8 @@ export class Durability {
     o: DurabilityOptions,
     /** Writes one message again (auto id); resolves to its id. */
     private readonly rewrite: (args: (string | Buffer)[]) => Promise<string>,
+    /** Sends a command or pipeline, settled as lost when the connection closes before the answer (the producer's guard). */
+    private readonly send: <T>(sendNow: () => Promise<T>) => Promise<T> = (f) => f(),
   ) {
     this.replicas = positiveInt(o?.replicas, 'durability.replicas');
     this.timeoutMs = positiveInt(o?.timeoutMs, 'durability.timeoutMs');
@@ -187,11 +189,7 @@ export class Durability {
   private startWait(): Promise<number> {
     const wait: Wait = { covers: this.sent, result: Promise.resolve(0) };
     // The pipeline is routed by the stream's key: in a Cluster, to the master that took the writes.
-    wait.result = this.client
-      .pipeline()
-      .exists(this.stream)
-      .call('WAIT', this.replicas, this.timeoutMs)
-      .exec()
+    wait.result = this.send(() => this.client.pipeline().exists(this.stream).call('WAIT', this.replicas, this.timeoutMs).exec())
       .then((r) => {
         const [err, n] = r?.[1] ?? [new Error('no reply to WAIT')];
         return err ? 0 : Number(n);
@@ -246,8 +244,9 @@ export class Durability {
     let present = new Set<string>();
     for (;;) {
       const look = await this.lookUp([...open]).catch(() => undefined);
+      // Only the last look counts for "written": a master seen earlier may have been demoted since.
+      present = new Set();
       if (look) {
-        present = new Set();
         for (const id of open) {
           if (look.deleted.has(id)) {
             // Absent, but the stream has lost entries at or above it to XDEL or trimming: not
@@ -288,7 +287,7 @@ export class Durability {
       const p = this.client.pipeline().call('ROLE').xinfo('STREAM', this.stream);
       const chunk = ids.slice(i, i + CHECK_CHUNK);
       for (const id of chunk) p.xrange(this.stream, id, id);
-      const r = await p.exec();
+      const r = await this.send(() => p.exec());
       if (!r) return undefined;
       const [roleErr, role] = r[0]!;
       if (roleErr) throw roleErr;
@@ -306,7 +305,7 @@ export class Durability {
         else if (floor !== undefined && floor !== '0-0' && compareIds(id, floor) <= 0) deleted.add(id);
       });
     }
-    const role = (await this.client.pipeline().exists(this.stream).call('ROLE').exec())?.[1];
+    const role = (await this.send(() => this.client.pipeline().exists(this.stream).call('ROLE').exec()))?.[1];
     if (!role || role[0]) return undefined;
     const r = role[1] as unknown[];
     if (String(r?.[0]) !== 'master') return undefined;

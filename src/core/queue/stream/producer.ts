@@ -12,8 +12,8 @@
  */
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
-import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadIdError, BadInputError, QueueError, toQueueError } from '../../errors';
+import { describeTarget, isCluster, masterSwitchedRecently, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadIdError, BadInputError, QueueError, UnavailableError, toQueueError } from '../../errors';
 import { serverCapabilities } from '../../server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from '../validate';
 import { evalScriptArgv, withoutScriptNoise } from '../lua';
@@ -175,9 +175,9 @@ export class StreamProducer {
       if (typeof options.durability !== 'object' || options.durability === null) throw new BadInputError('durability must be { replicas, timeoutMs }');
       // A lost message written again: auto id, the producer's trimming.
       const rewrite = async (args: (string | Buffer)[]) => String(await this.send(() => this.client.callBuffer('XADD', this.stream, ...this.trim, '*', ...args)));
-      this.durability = new Durability(client, this.stream, options.durability, rewrite);
+      this.durability = new Durability(client, this.stream, options.durability, rewrite, (f) => this.send(f));
     }
-    if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client);
+    if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client, this.target);
   }
 
   /**
@@ -452,7 +452,11 @@ class LossGuard {
   private lost!: Promise<never>;
   private lose!: (e: Error) => void;
 
-  constructor(private readonly client: Redis) {
+  constructor(
+    private readonly client: Redis,
+    /** Where the connection points, for messages. */
+    private readonly target: string | undefined,
+  ) {
     this.arm();
   }
 
@@ -462,8 +466,10 @@ class LossGuard {
   }
 
   private readonly onClose = () => {
-    const e = new Error('Connection is closed before Redis answered: the command may have run');
-    (e as Error & { code?: string }).code = 'ECONNRESET';
+    // A Sentinel switch closes a working connection: a failover (transient), not "cannot connect".
+    const e = masterSwitchedRecently(this.client)
+      ? new UnavailableError(this.target ?? 'Redis', 'the sentinels switched the master while the connection was open (a failover); the command was sent to the old master before it answered and may have run there')
+      : Object.assign(new Error('Connection is closed before Redis answered: the command may have run'), { code: 'ECONNRESET' });
     this.lose(e);
     this.arm();
   };
