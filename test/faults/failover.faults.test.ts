@@ -1,24 +1,24 @@
 // Fault suite: failovers of a replicated deployment under live traffic. Per row a fresh
-// deployment (a Sentinel set: master + 1 replica, or 2 for the refusal-window row, + 3 Sentinels,
+// deployment (a Sentinel set: master + 1 replica, or 2 for the refusal-window rows, + 3 Sentinels,
 // quorum 2, down-after 2000 ms; or a Cluster of 3 masters + 3 replicas, cluster-node-timeout
 // 2000 ms), an open-loop producer (a publish started every 1/250 s whether or not the earlier ones
-// were answered, for 6 s: as users produce, so a failover meets hundreds of publishes in flight), a
+// were answered, for 8 s: as users produce, so a failover meets hundreds of publishes in flight), a
 // StreamWorker (keeping up, or behind: a slow handler with one at a time, so a backlog builds) and a
 // tail; the fault at +2 s: SENTINEL FAILOVER, SIGKILL of the Sentinel master, SIGKILL of the Cluster
 // master of the stream's slot (its replica is promoted). A killed node is restarted once its
 // replacement is master (a supervisor would), so that it rejoins as a replica. Rows run with the
-// producer's `durability` option off and on (WAIT for 1 replica, 500 ms).
+// producer's `durability` option off and on (WAIT for 1 replica, or each of 2, 500 ms).
 //
 // Every figure is counted from the final state (the stream on the settled deployment, the
 // handler's log) against what the producer was told: "acknowledged lost" is a publish that
 // resolved and is not in the final stream; "never handled" an acknowledged publish the handler
 // never saw; "extra handlings" handler runs beyond the first. Asserted is what the product
-// promises: the tail keeps going; with durability on, no acknowledged publish lost, every
-// unconfirmed publish reported truly (written ones in the final stream, lost ones not), and no
-// "may or may not have been applied" timeout; with two replicas, durable publishing resumes during
-// the run; a worker that keeps up handles every acknowledged message still in the stream (one
-// that is behind: counted, not asserted). Without durability the loss is the documented
-// behaviour: recorded, not asserted.
+// promises: the tail keeps going; with durability on, no acknowledged publish lost (except in the
+// row that counts a documented loss), every unconfirmed publish reported truly (written ones in
+// the final stream, lost ones not), and no "may or may not have been applied"; with two replicas
+// after a crash, durable publishing resumes within 2 s of the new master; a worker that keeps up
+// handles every acknowledged message still in the stream (one that is behind: counted, not
+// asserted). Without durability the loss is the documented behaviour: counted, not asserted.
 // Table in .test-output/faults.md.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -31,7 +31,7 @@ import { fmtMs, sleep } from './support';
 
 const GROUP = 'g';
 /** Producer run, ms; the fault comes FAULT_AT ms into it. */
-const PUBLISH_MS = 6000;
+const PUBLISH_MS = 8000;
 const FAULT_AT = 2000;
 /** Publishes started per second (open loop). */
 const RATE = 250;
@@ -73,6 +73,15 @@ interface Row {
   behind?: boolean;
   /** Replicas of the Sentinel master (default 1). */
   replicas?: number;
+  /** With durability: replicas each publish waits for (default 1). */
+  waitFor?: number;
+  /**
+   * Acknowledged publishes may be lost, and why (the documented limit this row shows): counted,
+   * not asserted to be 0.
+   */
+  mayLose?: string;
+  /** Durable publishing must resume within 2 s of the new master being seen. */
+  resumes?: boolean;
 }
 
 const ROWS: Row[] = [
@@ -85,14 +94,21 @@ const ROWS: Row[] = [
   { kind: 'sentinel-failover', durable: false, behind: true },
   { kind: 'sentinel-failover', durable: true, behind: true },
   { kind: 'cluster-kill', durable: false, behind: true },
-  { kind: 'sentinel-failover', durable: true, replicas: 2 },
+  // The refusal window with two replicas: a crash promotes the most up-to-date replica and the
+  // other one follows it at once, so durable publishing resumes; a planned failover needs every
+  // replica to confirm, since the old master keeps taking writes, confirmed by the replica that
+  // is not promoted, until it is demoted: with 1 of 2 they are lost (README, durability).
+  { kind: 'sentinel-kill', durable: true, replicas: 2, resumes: true },
+  { kind: 'sentinel-failover', durable: true, replicas: 2, waitFor: 2 },
+  { kind: 'sentinel-failover', durable: true, replicas: 2, waitFor: 1, mayLose: 'a planned failover: the replica that is not promoted confirms writes the old master takes until it is demoted' },
 ];
 
 function rowLabel(r: Row): string {
   const parts = [LABELS[r.kind], `open loop ${RATE}/s`];
   if (r.replicas && r.replicas > 1) parts.push(`${r.replicas} replicas`);
   if (r.behind) parts.push(`worker behind (${SLOW_HANDLER_MS} ms handler, one at a time)`);
-  parts.push(`durability ${r.durable ? 'on (1 replica, 500 ms)' : 'off'}`);
+  parts.push(`durability ${r.durable ? `on (${r.waitFor ?? 1} replica${(r.waitFor ?? 1) > 1 ? 's' : ''}, 500 ms)` : 'off'}`);
+  if (r.mayLose) parts.push(`loss counted (${r.mayLose})`);
   return parts.join(', ');
 }
 
@@ -165,7 +181,7 @@ describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
   });
 
   for (const row of ROWS) {
-    const { kind, durable, behind = false, replicas = 1 } = row;
+    const { kind, durable, behind = false, replicas = 1, waitFor: wanted = 1 } = row;
     it(rowLabel(row), async () => {
       const stream = `{fo:${kind}:${randomUUID().slice(0, 6)}}`;
       const d = await deploy(kind, stream, replicas);
@@ -207,7 +223,7 @@ describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
       })();
 
       // The producer: only acknowledged publishes are remembered; durability reports are kept.
-      const options: StreamProducerOptions = { stream, ...(durable ? { durability: { replicas: 1, timeoutMs: 500 } } : {}) };
+      const options: StreamProducerOptions = { stream, ...(durable ? { durability: { replicas: wanted, timeoutMs: 500 } } : {}) };
       const producer = await StreamProducer.open(d.connection, options);
       cleanup.push(() => producer.close());
       const acked = new Map<string, { id: string; at: number }>();
@@ -379,11 +395,14 @@ describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
       if (!behind) assert.deepEqual(unhandledInStream, [], 'every acknowledged message still in the stream was handled');
       assert.deepEqual(beforeFault, [], 'no message was handled twice before the fault');
       if (durable) {
-        assert.deepEqual(ackedLost, [], 'durability on: no acknowledged publish lost');
+        if (!row.mayLose) assert.deepEqual(ackedLost, [], 'durability on: no acknowledged publish lost');
         assert.deepEqual(untrue, [], 'durability on: every unconfirmed publish reported truly (written: in the final stream; lost: not)');
         assert.equal(mayOrMayNot, 0, 'durability on: no "may or may not have been applied"');
       }
-      if (replicas > 1) assert.ok(firstAckOnNew !== undefined && firstAckOnNew < PUBLISH_MS - FAULT_AT, `with ${replicas} replicas durable publishing resumed during the run (first at +${fmtMs(firstAckOnNew)})`);
+      if (row.resumes) {
+        const after = firstAckOnNew === undefined ? undefined : firstAckOnNew - (newMasterAt - faultAt);
+        assert.ok(after !== undefined && after < 2000, `with ${replicas} replicas durable publishing resumed within 2 s of the new master (${fmtMs(after)} after it)`);
+      }
     });
   }
 });

@@ -124,8 +124,10 @@ export interface StreamProducerOptions {
    * With one replica, durable publishing stops after a failover: the promoted replica has no
    * replica of its own until the old master rejoins and resyncs (11–17 s measured with Sentinel
    * and Redis 7.0), and every publish meanwhile ends in NotReplicatedError ("written, not yet
-   * replicated"). Run two replicas per master to keep one behind the promoted one.
-   * Off by default (WAIT costs a round trip to the replicas).
+   * replicated"). Run two replicas per master to keep one behind the promoted one. A planned
+   * failover (SENTINEL FAILOVER) needs `replicas` equal to the number of replicas: the old master
+   * keeps taking writes until it is demoted, and a replica that is not promoted confirms writes
+   * the failover then throws away (README, "Failover"). Off by default (WAIT costs a round trip to the replicas).
    */
   durability?: DurabilityOptions;
 }
