@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { NotReplicatedError, REPUBLISHED_FROM_FIELD, StreamProducer } from '../../src/core/queue/stream/producer';
 import { UnavailableError } from '../../src/core/errors';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, startSandboxCluster, type Sandbox } from '../../src/core/sandbox';
 import { startSandboxSentinel } from '../../src/core/sandboxHa';
 import { uniqueKey } from '../support/integrationHooks';
 import { waitFor } from './queue/helpers';
@@ -165,6 +165,26 @@ describe('(integration) producer durability (WAIT for replicas)', function () {
     }
   });
 
+  it('a message whose WAIT timed out is confirmed on a second look once the replica has it (ROLE: its acknowledged offset): the publish resolves', async () => {
+    const s = uniqueKey('durlate');
+    const p = new StreamProducer(client, { stream: s, durability: { replicas: 1, timeoutMs: 300, checkMs: 20_000 } });
+    const roles = async () => Number(/cmdstat_role:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0);
+    const before = await roles();
+    await replica.kill('SIGSTOP');
+    let resumed = false;
+    try {
+      const publishing = p.publish({ n: 'late' });
+      // The check has begun (it sends ROLE) once the WAIT timed out: let the replica catch up then.
+      await waitFor(async () => (await roles()) > before, 10_000, 'the check after the WAIT');
+      await replica.kill('SIGCONT');
+      resumed = true;
+      const id = await publishing;
+      assert.deepEqual((await replicaClient.xrange(s, id, id))[0]?.[0], id);
+    } finally {
+      if (!resumed) await replica.kill('SIGCONT');
+    }
+  });
+
   it('CLI publish --wait-replicas: ids printed, exit 0 when confirmed, 3 when written but not replicated', () => {
     const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
     const s = uniqueKey('dur3');
@@ -204,6 +224,32 @@ describe('(integration) producer on Sentinel: a master switch is reported as a f
       await quit(admin);
       await producer.close();
       await s.stop();
+    }
+  });
+});
+
+describe('(integration) producer durability on a Cluster: the check runs on the stream\'s master', function () {
+  this.timeout(90_000);
+  it('group commit and the check reach the master of the stream\'s slot: confirmed with 1 replica; with 2 asked, each message reported written (present on that master)', async () => {
+    const c = await startSandboxCluster({ masters: 3, replicas: 1 });
+    try {
+      const connection = { url: c.url, mode: 'cluster' as const };
+      const s = `{${uniqueKey('durc')}}`;
+      const ok = await StreamProducer.open(connection, { stream: s, durability: { replicas: 1, timeoutMs: 2000 } });
+      const short = await StreamProducer.open(connection, { stream: s, durability: { replicas: 2, timeoutMs: 100, checkMs: 300 } });
+      try {
+        const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => ok.publish({ n: String(i) })));
+        assert.equal(new Set(ids).size, 50);
+        const e = await short.publishBatch([{ n: 'a' }, { n: 'b' }]).catch((x: unknown) => x);
+        assert.ok(e instanceof NotReplicatedError, String(e));
+        assert.deepEqual([e.replicas, e.written.length, e.lost, e.unknown], [1, 2, [], []]);
+        assert.deepEqual(e.written, e.ids);
+      } finally {
+        await ok.close();
+        await short.close();
+      }
+    } finally {
+      await c.stop();
     }
   });
 });
