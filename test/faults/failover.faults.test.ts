@@ -23,7 +23,7 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { open, quit, type ConnectionOptions } from '../../src/core/connection';
-import { NotReplicatedError, StreamProducer, StreamWorker, tailStream, type StreamProducerOptions } from '../../src/core/queue';
+import { NotReplicatedError, REPUBLISHED_FROM_FIELD, StreamProducer, StreamWorker, tailStream, type StreamProducerOptions } from '../../src/core/queue';
 import { startSandboxCluster } from '../../src/core/sandbox';
 import { startSandboxSentinel } from '../../src/core/sandboxHa';
 import { record } from './hooks';
@@ -82,11 +82,14 @@ interface Row {
   mayLose?: string;
   /** Durable publishing must resume within 2 s of the new master being seen. */
   resumes?: boolean;
+  /** With durability: `republishLost`. */
+  republish?: boolean;
 }
 
 const ROWS: Row[] = [
   { kind: 'sentinel-failover', durable: false },
   { kind: 'sentinel-failover', durable: true },
+  { kind: 'sentinel-failover', durable: true, republish: true },
   { kind: 'sentinel-kill', durable: false },
   { kind: 'sentinel-kill', durable: true },
   { kind: 'cluster-kill', durable: false },
@@ -108,6 +111,7 @@ function rowLabel(r: Row): string {
   if (r.replicas && r.replicas > 1) parts.push(`${r.replicas} replicas`);
   if (r.behind) parts.push(`worker behind (${SLOW_HANDLER_MS} ms handler, one at a time)`);
   parts.push(`durability ${r.durable ? `on (${r.waitFor ?? 1} replica${(r.waitFor ?? 1) > 1 ? 's' : ''}, 500 ms)` : 'off'}`);
+  if (r.republish) parts.push('lost ones republished');
   if (r.mayLose) parts.push(`loss counted (${r.mayLose})`);
   return parts.join(', ');
 }
@@ -223,7 +227,7 @@ describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
       })();
 
       // The producer: only acknowledged publishes are remembered; durability reports are kept.
-      const options: StreamProducerOptions = { stream, ...(durable ? { durability: { replicas: wanted, timeoutMs: 500 } } : {}) };
+      const options: StreamProducerOptions = { stream, ...(durable ? { durability: { replicas: wanted, timeoutMs: 500, republishLost: row.republish } } : {}) };
       const producer = await StreamProducer.open(d.connection, options);
       cleanup.push(() => producer.close());
       const acked = new Map<string, { id: string; at: number }>();
@@ -323,6 +327,11 @@ describe('(faults) failovers: Sentinel and Cluster with replicas', function () {
         said.republished += e.republished.length;
         for (const id of e.written) if (!finalIds.has(id)) untrue.push(`${id} said written, not in the final stream`);
         for (const id of e.lost) if (finalIds.has(id)) untrue.push(`${id} said lost, in the final stream`);
+        // A republished message: in the final stream under its new id, naming the lost one last.
+        for (const r of e.republished) {
+          const f = entries.find(([id]) => id === r.id)?.[1];
+          if (r.replicated && (f === undefined || f[f.length - 2] !== REPUBLISHED_FROM_FIELD || f[f.length - 1] !== r.from)) untrue.push(`${r.from} said republished as ${r.id}, not so in the final stream`);
+        }
       }
 
       // Figures.
