@@ -17,9 +17,12 @@
  * connection reaches now (after a failover, the new one; ROLE in the same pipeline says it is a
  * master) until its fate is known or `checkMs` passes: present and held by enough replicas
  * (their acknowledged replication offset, from ROLE, at least the master's offset when the id was
- * seen) → confirmed, nothing to report; absent from a master → lost (republished on request);
- * present but still not on enough replicas when the time is up → written, not replicated;
- * never checked (no master reached) → unknown.
+ * seen) → confirmed, nothing to report; absent from a master → lost (republished on request),
+ * unless the stream has lost entries at or above it to XDEL or trimming (XINFO STREAM's highest
+ * deleted id) → unknown; present at the last look but still not on enough replicas when the time
+ * is up → written, not replicated; not seen by the last look (no master reached) → unknown. Only
+ * the last look counts for "written": a master seen earlier may have been demoted since (a
+ * planned failover leaves the old master taking writes for a second or two).
  */
 import type { RedisClient } from '../../connection';
 import { QueueError } from '../../errors';
