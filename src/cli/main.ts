@@ -54,7 +54,9 @@ export function globalHelp(): string {
     '  redis-queues <command> --help   Help of one command',
     '  redis-queues --version          Version',
     '',
-    'Exit codes: 0 done, 1 Redis or runtime error, 2 bad arguments.',
+    'Exit codes: 0 done, 1 Redis or runtime error, 2 bad arguments; publish --wait-replicas when',
+    'replication was not confirmed: 3 written, not yet replicated (do not publish again), 4 lost in a',
+    'failover (publish again), 5 unknown (look at the stream first).',
     '',
   ].join('\n');
 }

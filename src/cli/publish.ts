@@ -1,6 +1,6 @@
 // `redis-queues publish STREAM [field=value ...] [--json OBJECT] [--count N] [--maxlen N]`
 import { readFileSync } from 'node:fs';
-import { NotReplicatedError, type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
+import { NotReplicatedError, REPUBLISHED_FROM_FIELD, type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, CONNECTION_OPTIONS } from './common';
 
@@ -16,8 +16,10 @@ const spec: CommandSpec = {
     { name: 'count', type: 'int', value: 'N', min: 1, description: 'Publish N messages; only then "{{i}}" in a name or value becomes the message number (0..N-1), and "\\{{" a literal "{{"', default: '1' },
     { name: 'maxlen', type: 'int', value: 'N', min: 0, description: 'Trim the stream to about N entries (MAXLEN ~ N)' },
     { name: 'exact', type: 'boolean', description: 'With --maxlen: trim exactly (MAXLEN = N; slower)' },
-    { name: 'wait-replicas', type: 'int', value: 'N', min: 1, description: 'Durability: wait (WAIT) until N replicas have the messages; exit 3 when fewer confirm in time (the messages are written: do not publish them again)' },
-    { name: 'wait-replicas-ms', type: 'int', value: 'MS', min: 1, description: 'With --wait-replicas: how long to wait', default: '1000' },
+    { name: 'wait-replicas', type: 'int', value: 'N', min: 1, description: 'Durability: wait (WAIT) until N replicas have the messages. When fewer confirm in time, each message is looked up on the current master (after a failover, the new one) and the exit code says what was found: 3 written, not yet replicated (in the stream: do not publish again), 4 lost (not in the stream: publish again), 5 unknown (could not be checked: look at the stream first); the worst one wins' },
+    { name: 'wait-replicas-ms', type: 'int', value: 'MS', min: 1, description: 'With --wait-replicas: how long one WAIT waits', default: '1000' },
+    { name: 'check-ms', type: 'int', value: 'MS', min: 1, description: 'With --wait-replicas: how long to keep looking up unconfirmed messages on the current master (default max(5000, 4 × --wait-replicas-ms))' },
+    { name: 'republish-lost', type: 'boolean', description: `With --wait-replicas: publish lost messages again, with a new id and a last field "${REPUBLISHED_FROM_FIELD}" naming the lost id (their new ids are printed; exit 4 all the same)` },
     ...CONNECTION_OPTIONS,
   ],
   examples: [
@@ -98,6 +100,11 @@ export function templated(pairs: Pair[], i: number): Pair[] {
   return pairs.map(([k, v]) => [expand(k), expand(v)]);
 }
 
+/** Exit codes of durable publishing: 3 written, not yet replicated; 4 lost in a failover; 5 unknown (the worst fate wins). */
+export function notReplicatedExit(e: NotReplicatedError): number {
+  return e.unknown.length ? 5 : e.lost.length ? 4 : 3;
+}
+
 export const publishCommand: Command = {
   spec,
   async run(args, ctx) {
@@ -111,20 +118,31 @@ export const publishCommand: Command = {
     const trim: TrimOptions | undefined = maxlen === undefined ? undefined : { strategy: 'MAXLEN', threshold: maxlen, exact: Boolean(args.options['exact']) };
     const replicas = args.options['wait-replicas'] as number | undefined;
     const replicasMs = args.options['wait-replicas-ms'] as number | undefined;
-    if (replicasMs !== undefined && replicas === undefined) throw new UsageError('--wait-replicas-ms only applies with --wait-replicas', 'publish');
-    const durability = replicas === undefined ? undefined : { replicas, timeoutMs: replicasMs ?? 1000 };
+    const checkMs = args.options['check-ms'] as number | undefined;
+    const republishLost = Boolean(args.options['republish-lost']);
+    for (const [set, name] of [[replicasMs !== undefined, 'wait-replicas-ms'], [checkMs !== undefined, 'check-ms'], [republishLost, 'republish-lost']] as const) {
+      if (set && replicas === undefined) throw new UsageError(`--${name} only applies with --wait-replicas`, 'publish');
+    }
+    const durability = replicas === undefined ? undefined : { replicas, timeoutMs: replicasMs ?? 1000, checkMs, republishLost };
     const producer = await StreamProducer.open(ctx.connection, { stream, trim, durability });
-    let notReplicated = 0;
-    /** Ids are printed also when replication was not confirmed: the messages are written. */
+    let exit = 0;
+    /**
+     * When replication was not confirmed: the ids of messages in the stream are printed (written,
+     * republished), not those of lost or unknown ones; the exit code is the worst fate found.
+     */
     const publishing = async (send: () => Promise<string[]>): Promise<void> => {
+      let ids: string[];
       try {
-        ctx.out((await send()).join('\n'));
+        ids = await send();
       } catch (e) {
         if (!(e instanceof NotReplicatedError)) throw e;
-        ctx.out(e.ids.join('\n'));
         ctx.err(`redis-queues publish: ${e.message}`);
-        notReplicated += e.ids.length;
+        exit = Math.max(exit, notReplicatedExit(e));
+        const fresh = new Map(e.republished.map((r) => [r.from, r.id]));
+        const gone = new Set([...e.lost, ...e.unknown]);
+        ids = e.ids.flatMap((id) => (fresh.has(id) ? [fresh.get(id)!] : gone.has(id) ? [] : [id]));
       }
+      if (ids.length) ctx.out(ids.join('\n'));
     };
     try {
       if (count === 1) {
@@ -136,8 +154,7 @@ export const publishCommand: Command = {
           await publishing(() => producer.publishBatch(Array.from({ length: n }, (_, j) => message(i + j))));
         }
       }
-      // Exit 3: written, but fewer replicas than asked confirmed them in time.
-      return notReplicated ? 3 : 0;
+      return exit;
     } finally {
       await producer.close();
     }

@@ -230,6 +230,7 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
  */
 export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): RedisClient {
   const client = createIoredisClient(options, purpose, tweaks);
+  if (!isCluster(client) && (options.mode ?? 'standalone') === 'sentinel') watchMasterSwitches(client);
   if (purpose !== 'blocking') {
     const bound: AnswerBound = { ms: commandTimeoutOf(options), target: describeTarget(options), unanswered: false };
     boundAnswers(client, bound);
@@ -292,6 +293,39 @@ function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose,
     });
   }
   return new Redis({ ...base, host: parsed.host, port: parsed.port });
+}
+
+/** When the sentinels last told a connected client that the master changed (ms since the epoch). */
+const masterSwitches = new WeakMap<object, number>();
+
+/** The parts of ioredis 6's SentinelConnector used here. */
+interface SentinelConnectorParts {
+  disconnect(): void;
+  failoverDetector?: { isDisconnected?: boolean } | null;
+}
+
+/**
+ * Notes when a Sentinel client drops its connection because the sentinels announced a new master
+ * (+switch-master; ioredis' failover detector marks itself and then disconnects), so that the
+ * commands left unanswered are reported as a failover, not as "cannot connect".
+ */
+function watchMasterSwitches(client: Redis): void {
+  const connector = (client as unknown as { connector?: SentinelConnectorParts }).connector;
+  if (!connector || typeof connector.disconnect !== 'function') return;
+  const disconnect = connector.disconnect.bind(connector);
+  connector.disconnect = () => {
+    if (connector.failoverDetector?.isDisconnected && client.status === 'ready') masterSwitches.set(client, Date.now());
+    disconnect();
+  };
+}
+
+/**
+ * Whether the sentinels switched this client's master within the last `withinMs` while it was
+ * connected: a connection closed then was closed by the failover (standalone and Cluster: false).
+ */
+export function masterSwitchedRecently(client: RedisClient, withinMs = 2000): boolean {
+  const at = masterSwitches.get(client);
+  return at !== undefined && Date.now() - at <= withinMs;
 }
 
 /** How long a client waits for answers, and whom it is waiting for (clients of purpose `inspect` and `command`). */

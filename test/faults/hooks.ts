@@ -11,7 +11,14 @@ export interface FaultResult {
   runs: number;
   /** Acknowledged publishes checked. */
   messages: number;
+  /**
+   * Acknowledged publishes not in the final stream (a failover threw them away); undefined where
+   * the fault cannot lose a write (one server, no failover) and it is not counted.
+   */
+  ackedLost?: number;
+  /** Acknowledged publishes the handler never saw. */
   lost: number;
+  /** Handler runs beyond the first, per message. */
   duplicates: number;
   /** Recovery time, formatted. */
   recovery: string;
@@ -25,7 +32,7 @@ let started = 0;
 /** Adds a row to the results table. */
 export function record(r: FaultResult): void {
   results.push(r);
-  console.log(`      [fault] ${r.fault}: runs ${r.runs}, messages ${r.messages}, lost ${r.lost}, duplicates ${r.duplicates}, recovery ${r.recovery}${r.notes ? ` (${r.notes})` : ''}`);
+  console.log(`      [fault] ${r.fault}: runs ${r.runs}, messages ${r.messages}, acknowledged lost ${r.ackedLost ?? '–'}, never handled ${r.lost}, extra handlings ${r.duplicates}, recovery ${r.recovery}${r.notes ? ` (${r.notes})` : ''}`);
 }
 
 /** URL of the log server (handler logs live there, out of reach of the faults). */
@@ -36,13 +43,15 @@ export function logUrl(): string {
 
 /** The results as a Markdown table. */
 export function table(): string {
-  const rows = results.map((r) => `| ${r.fault} | ${r.runs} | ${r.messages} | ${r.lost} | ${r.duplicates} | ${r.recovery} | ${r.notes ?? ''} |`);
+  const rows = results.map((r) => `| ${r.fault} | ${r.runs} | ${r.messages} | ${r.ackedLost ?? '–'} | ${r.lost} | ${r.duplicates} | ${r.recovery} | ${r.notes ?? ''} |`);
   return [
     `Fault suite, ${new Date().toISOString()}, seed ${process.env.FAULT_SEED ?? 'default'}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     '',
-    '| fault | runs | messages | lost | duplicates | recovery time | notes |',
-    '|---|---:|---:|---:|---:|---|---|',
+    '| fault | runs | messages acknowledged | acknowledged lost | never handled | extra handlings | recovery time | notes |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
     ...rows,
+    '',
+    '"–" in "acknowledged lost": not counted (one server, no failover: the fault cannot lose an acknowledged write).',
     '',
   ].join('\n');
 }

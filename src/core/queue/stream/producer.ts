@@ -12,12 +12,15 @@
  */
 import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
-import { describeTarget, isCluster, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadIdError, BadInputError, QueueError, toQueueError } from '../../errors';
+import { describeTarget, isCluster, masterSwitchedRecently, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { BadIdError, BadInputError, QueueError, UnavailableError, toQueueError } from '../../errors';
 import { serverCapabilities } from '../../server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from '../validate';
 import { evalScriptArgv, withoutScriptNoise } from '../lua';
 import { XADD_BATCH } from './scripts';
+import { Durability, type DurabilityOptions, type Written } from './durability';
+
+export { NotReplicatedError, REPUBLISHED_FROM_FIELD, type DurabilityOptions, type Republished } from './durability';
 
 /** Field arguments (names and values) per message the batch script takes; more go by plain XADD. */
 const MAX_SCRIPT_FIELD_ARGS = 4000;
@@ -108,30 +111,25 @@ export interface StreamProducerOptions {
   /** Used in error messages (where the connection points, never credentials). */
   target?: string;
   /**
-   * Wait, after each publish (and once after each batch), until `replicas` replicas have the
-   * writes (WAIT), at most `timeoutMs`. Replication is asynchronous: without this, a message Redis
-   * acknowledged can be lost when its master dies, or is demoted in a failover, before a replica
-   * copied it (see README, "Failover"). When fewer replicas confirm in time the messages are
-   * written all the same, and {@link NotReplicatedError} says so (with their ids): the caller
-   * decides whether that is good enough. Off by default (WAIT costs a round trip to the replicas).
+   * Resolve a publish only once `replicas` replicas have it (WAIT, at most `timeoutMs`).
+   * Replication is asynchronous: without this, a message Redis acknowledged can be lost when its
+   * master dies, or is demoted in a failover, before a replica copied it (see README, "Failover").
+   * One WAIT covers every publish written before it on the connection (group commit: concurrent
+   * publishes share it; a publish waits on the client while a WAIT is in flight, never behind it
+   * on the server). When fewer replicas confirm, the unconfirmed messages are looked up on the
+   * master the connection reaches now (after a failover, the new one) for up to `checkMs`, and
+   * {@link NotReplicatedError} names each one written (in the stream, not yet replicated: do not
+   * publish again), lost (not in the stream: publish again; `republishLost` does it) or unknown.
+   *
+   * With one replica, durable publishing stops after a failover: the promoted replica has no
+   * replica of its own until the old master rejoins and resyncs (11–17 s measured with Sentinel
+   * and Redis 7.0), and every publish meanwhile ends in NotReplicatedError ("written, not yet
+   * replicated"). Run two replicas per master to keep one behind the promoted one. A planned
+   * failover (SENTINEL FAILOVER) needs `replicas` equal to the number of replicas: the old master
+   * keeps taking writes until it is demoted, and a replica that is not promoted confirms writes
+   * the failover then throws away (README, "Failover"). Off by default (WAIT costs a round trip to the replicas).
    */
-  durability?: { replicas: number; timeoutMs: number };
-}
-
-/**
- * The messages were written on the master, but fewer replicas than asked confirmed them within
- * the timeout: they are not lost now, but would be if the master failed before replicating them.
- * Do not publish them again (they would be duplicated); `ids` are their ids.
- */
-export class NotReplicatedError extends QueueError {
-  constructor(
-    readonly ids: string[],
-    readonly replicas: number,
-    readonly wanted: number,
-    timeoutMs: number,
-  ) {
-    super('NOT_REPLICATED', `Written, not yet replicated: ${ids.length === 1 ? `message ${ids[0]}` : `${ids.length} messages`} reached ${replicas} of ${wanted} replica${wanted === 1 ? '' : 's'} within ${timeoutMs} ms (do not publish again: the messages are in the stream)`);
-  }
+  durability?: DurabilityOptions;
 }
 
 export interface PublishOptions {
@@ -162,7 +160,7 @@ export class StreamProducer {
   private readonly batchMode: 'script' | 'pipeline';
   private readonly chunkSize: number;
   private readonly target: string | undefined;
-  private readonly durability: { replicas: number; timeoutMs: number } | undefined;
+  private readonly durability: Durability | undefined;
   private ownsClient = false;
   /** Settles commands the client leaves unanswered after a lost connection (when it does not re-send them). */
   private readonly guard: LossGuard | undefined;
@@ -176,10 +174,12 @@ export class StreamProducer {
     this.chunkSize = options.chunkSize === undefined ? 250 : positiveInt(options.chunkSize, 'chunkSize');
     this.target = options.target;
     if (options.durability !== undefined) {
-      const d = options.durability;
-      this.durability = { replicas: positiveInt(d?.replicas, 'durability.replicas'), timeoutMs: positiveInt(d?.timeoutMs, 'durability.timeoutMs') };
+      if (typeof options.durability !== 'object' || options.durability === null) throw new BadInputError('durability must be { replicas, timeoutMs }');
+      // A lost message written again: auto id, the producer's trimming.
+      const rewrite = async (args: (string | Buffer)[]) => String(await this.send(() => this.client.callBuffer('XADD', this.stream, ...this.trim, '*', ...args)));
+      this.durability = new Durability(client, this.stream, options.durability, rewrite, (f) => this.send(f));
     }
-    if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client);
+    if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client, this.target);
   }
 
   /**
@@ -223,33 +223,22 @@ export class StreamProducer {
     const id = xaddId(options.id);
     const trim = options.trim === undefined ? this.trim : trimArgs(options.trim ?? undefined);
     await this.checkIdForms([id]);
+    const d = this.durability;
+    await d?.hold();
+    let seq = 0;
     let written: string;
     try {
-      written = String(await this.send(() => this.client.callBuffer('XADD', this.stream, ...trim, id, ...args)));
+      written = String(
+        await this.send(() => {
+          if (d) seq = d.wrote(); // counted as it is sent: a WAIT sent after it covers it
+          return this.client.callBuffer('XADD', this.stream, ...trim, id, ...args);
+        }),
+      );
     } catch (e) {
       throw this.error(e);
     }
-    await this.replicated([written]);
+    await d?.confirm(seq, [{ id: written, args }]);
     return written;
-  }
-
-  /**
-   * With `durability`: WAIT on the connection that wrote (in a Cluster, the stream's master: the
-   * pipeline is routed by the stream's key) until enough replicas have every write sent before.
-   */
-  private async replicated(ids: string[]): Promise<void> {
-    const d = this.durability;
-    if (!d || !ids.length) return;
-    let got: number;
-    try {
-      const r = await this.client.pipeline().exists(this.stream).call('WAIT', d.replicas, d.timeoutMs).exec();
-      const [err, n] = r?.[1] ?? [new Error('no reply to WAIT')];
-      if (err) throw err;
-      got = Number(n);
-    } catch {
-      got = 0; // WAIT failed (connection lost, refused): written, replication not confirmed
-    }
-    if (got < d.replicas) throw new NotReplicatedError(ids, got, d.replicas, d.timeoutMs);
   }
 
   /**
@@ -293,6 +282,7 @@ export class StreamProducer {
       await this.checkIdForms(ids);
     }
     const batch: Batch = { ids, args, auto, trim };
+    await this.durability?.hold();
     const size = this.chunkSize;
     // Auto ids: up to `window` chunks unanswered (MAX_MESSAGES_IN_FLIGHT messages); explicit ids: one.
     const window = auto ? Math.max(2, Math.ceil(MAX_MESSAGES_IN_FLIGHT / size)) : 1;
@@ -330,7 +320,9 @@ export class StreamProducer {
     }
     await Promise.all(inFlight);
     if (written === n && trimError === undefined) {
-      await this.replicated(out as string[]);
+      // One WAIT for the batch: it covers every chunk (sent before it on the connection).
+      const d = this.durability;
+      if (d) await d.confirm(d.wrote(), (out as string[]).map((id, i): Written => ({ id, args: args[i]! })));
       return out as string[];
     }
     // Runs of messages without an id, as [start, end) index ranges (the unsent rest in `failed`).
@@ -462,7 +454,11 @@ class LossGuard {
   private lost!: Promise<never>;
   private lose!: (e: Error) => void;
 
-  constructor(private readonly client: Redis) {
+  constructor(
+    private readonly client: Redis,
+    /** Where the connection points, for messages. */
+    private readonly target: string | undefined,
+  ) {
     this.arm();
   }
 
@@ -472,8 +468,10 @@ class LossGuard {
   }
 
   private readonly onClose = () => {
-    const e = new Error('Connection is closed before Redis answered: the command may have run');
-    (e as Error & { code?: string }).code = 'ECONNRESET';
+    // A Sentinel switch closes a working connection: a failover (transient), not "cannot connect".
+    const e = masterSwitchedRecently(this.client)
+      ? new UnavailableError(this.target ?? 'Redis', 'the sentinels switched the master while the connection was open (a failover); the command was sent to the old master before it answered and may have run there')
+      : Object.assign(new Error('Connection is closed before Redis answered: the command may have run'), { code: 'ECONNRESET' });
     this.lose(e);
     this.arm();
   };
