@@ -45,6 +45,10 @@ export function sessionFor(s: Services, input: QueueToolInput | undefined): Sess
  * prepareInvocation states the impact as a confirmation (the chat asks "Continue?"), they are
  * refused on read-only connections before anything is sent, and on production connections
  * `invoke` asks to type the stream or queue name, like the commands do.
+ *
+ * The connection is resolved once per call, in prepareInvocation, and `invoke` runs on exactly
+ * that one (the confirmation names it): a tree selection changed in between cannot move the call
+ * to another connection. A call whose connection is gone or changed since is refused.
  */
 export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
   /** The last preparation returned (the extension-host tests read it to see what was confirmed). */
@@ -55,18 +59,47 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
     private readonly s: Services,
   ) {}
 
-  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
-    this.lastPrepared = this.prepare(options.input);
-    return this.lastPrepared;
-  }
+  /** What prepareInvocation resolved, by the call's input, until invoke takes it (oldest first). */
+  private readonly resolved = new Map<string, (Session | undefined)[]>();
 
-  private prepare(input: QueueToolInput): vscode.PreparedToolInvocation {
+  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
     let session: Session | undefined;
     try {
-      session = sessionFor(this.s, input);
+      session = sessionFor(this.s, options.input);
     } catch {
       session = undefined; // invoke() says why
     }
+    const key = callKey(options.input);
+    const waiting = this.resolved.get(key) ?? [];
+    waiting.push(session);
+    this.resolved.set(key, waiting.slice(-MAX_PREPARED));
+    if (this.resolved.size > MAX_PREPARED) this.resolved.delete(this.resolved.keys().next().value!);
+    this.lastPrepared = this.prepare(options.input, session);
+    return this.lastPrepared;
+  }
+
+  /**
+   * The session a call runs on: the one its preparation resolved (and its confirmation named).
+   * Refused when that connection was removed or replaced since, or when the preparation resolved
+   * none; a call that was never prepared (not through VS Code's chat) resolves now.
+   */
+  private sessionToRun(input: QueueToolInput): Session {
+    const key = callKey(input);
+    const waiting = this.resolved.get(key);
+    if (!waiting?.length) return sessionFor(this.s, input);
+    const prepared = waiting.shift();
+    if (!waiting.length) this.resolved.delete(key);
+    if (!prepared) {
+      const now = sessionFor(this.s, input); // throws the reason it could not be resolved
+      throw new BadInputError(`${this.def.title} was refused: when it was prepared no connection could be chosen, and now it would run on "${now.name}", which nobody confirmed. Give "connection". Nothing was sent.`);
+    }
+    if (this.s.sessions.get(prepared.name) !== prepared) {
+      throw new BadInputError(`${this.def.title} was refused: the connection "${prepared.name}" it was prepared for was removed or changed since. Nothing was sent.`);
+    }
+    return prepared;
+  }
+
+  private prepare(input: QueueToolInput, session: Session | undefined): vscode.PreparedToolInvocation {
     const where = session ? ` on "${session.name}"` : '';
     if (!this.def.write) return { invocationMessage: `${this.def.title}${where}` };
     if (!writesAllowed()) return { invocationMessage: `${this.def.title}${where} (refused: write tools are off, see the redisQueues.agent.allowWrites setting)` };
@@ -86,7 +119,7 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
 
   async invoke(options: vscode.LanguageModelToolInvocationOptions<QueueToolInput>, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
     const input = options.input ?? {};
-    const session = sessionFor(this.s, input);
+    const session = this.sessionToRun(input);
     if (this.def.write) {
       // Refused before anything is sent: no connection is even opened.
       if (!writesAllowed()) {
@@ -120,6 +153,14 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
       sub.dispose();
     }
   }
+}
+
+/** Preparations kept per tool (calls prepared and never run are forgotten past this). */
+const MAX_PREPARED = 50;
+
+/** The same input gives the same key (VS Code passes one input to prepareInvocation and invoke). */
+function callKey(input: QueueToolInput | undefined): string {
+  return JSON.stringify(input ?? {});
 }
 
 /** Registers every agent tool with vscode.lm (names as contributed in package.json). */
