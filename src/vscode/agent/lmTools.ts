@@ -27,7 +27,11 @@ export function sessionFor(s: Services, input: QueueToolInput | undefined): Sess
   const sessions = s.sessions.list();
   const names = () => sessions.map((x) => `"${x.name}"`).join(', ');
   const name = input?.[CONNECTION_INPUT];
-  if (typeof name === 'string' && name) {
+  // A "connection" that is given names one: never an empty or odd value that falls back to the selection.
+  if (name !== undefined && name !== null && (typeof name !== 'string' || !name)) {
+    throw new BadInputError(`Input "connection" must be a connection's name${sessions.length ? `, one of ${names()}` : ''} (or left out)`);
+  }
+  if (typeof name === 'string') {
     const found = s.sessions.get(name);
     if (!found) throw new BadInputError(`No Redis Queues connection named "${name}"${sessions.length ? `: the connections are ${names()}` : ': none is configured'}`);
     return found;

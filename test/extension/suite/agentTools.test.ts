@@ -164,6 +164,9 @@ describe('(extension) agent tools: chat tools and MCP servers', function () {
   it('a read tool without "connection" asks which one when there are several; a bad input is said plainly', async () => {
     await assert.rejects(Promise.resolve(invoke('redisq_list_queues', {})), /Several Redis Queues connections: give "connection", one of/);
     await assert.rejects(Promise.resolve(invoke('redisq_list_queues', { connection: 'nope' })), /No Redis Queues connection named "nope"/);
+    for (const odd of ['', 42, ['x']]) {
+      await assert.rejects(Promise.resolve(invoke('redisq_list_queues', { connection: odd })), /Input "connection" must be a connection's name, one of /, `connection ${JSON.stringify(odd)} never falls back to the selection`);
+    }
     await assert.rejects(Promise.resolve(invoke('redisq_pending', { connection: conn, stream: S, group: 'nope' })), /No consumer group "nope"/);
   });
 
