@@ -63,8 +63,12 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
     private readonly s: Services,
   ) {}
 
-  /** What prepareInvocation resolved, by the call's input, until invoke takes it (oldest first). */
-  private readonly resolved = new Map<string, (Session | undefined)[]>();
+  /**
+   * What prepareInvocation resolved, by the call's input, until invoke takes it. The latest wins:
+   * VS Code prepares, confirms and invokes one call at a time, and a call whose confirmation was
+   * declined is prepared but never invoked.
+   */
+  private readonly resolved = new Map<string, { session: Session | undefined }>();
 
   prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
     let session: Session | undefined;
@@ -74,9 +78,8 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
       session = undefined; // invoke() says why
     }
     const key = callKey(options.input);
-    const waiting = this.resolved.get(key) ?? [];
-    waiting.push(session);
-    this.resolved.set(key, waiting.slice(-MAX_PREPARED));
+    this.resolved.delete(key);
+    this.resolved.set(key, { session });
     if (this.resolved.size > MAX_PREPARED) this.resolved.delete(this.resolved.keys().next().value!);
     this.lastPrepared = this.prepare(options.input, session);
     return this.lastPrepared;
@@ -85,14 +88,18 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
   /**
    * The session a call runs on: the one its preparation resolved (and its confirmation named).
    * Refused when that connection was removed or replaced since, or when the preparation resolved
-   * none; a call that was never prepared (not through VS Code's chat) resolves now.
+   * none. A read that was never prepared resolves now; a write that was never prepared (so never
+   * confirmed) is refused.
    */
   private sessionToRun(input: QueueToolInput): Session {
     const key = callKey(input);
-    const waiting = this.resolved.get(key);
-    if (!waiting?.length) return sessionFor(this.s, input);
-    const prepared = waiting.shift();
-    if (!waiting.length) this.resolved.delete(key);
+    const entry = this.resolved.get(key);
+    this.resolved.delete(key);
+    if (!entry) {
+      if (this.def.write) throw new BadInputError(`${this.def.title} was refused: it was not prepared for confirmation first (VS Code prepares every tool call it runs). Nothing was sent.`);
+      return sessionFor(this.s, input);
+    }
+    const prepared = entry.session;
     if (!prepared) {
       const now = sessionFor(this.s, input); // throws the reason it could not be resolved
       throw new BadInputError(`${this.def.title} was refused: when it was prepared no connection could be chosen, and now it would run on "${now.name}", which nobody confirmed. Give "connection". Nothing was sent.`);
@@ -159,7 +166,7 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
   }
 }
 
-/** Preparations kept per tool (calls prepared and never run are forgotten past this). */
+/** Preparations kept per tool (calls prepared and never run, e.g. declined, are forgotten past this). */
 const MAX_PREPARED = 50;
 
 /** The same input gives the same key (VS Code passes one input to prepareInvocation and invoke). */

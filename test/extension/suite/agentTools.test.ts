@@ -285,6 +285,19 @@ describe('(extension) agent tools: chat tools and MCP servers', function () {
     await assert.rejects(ack.invoke({ input: { ...input, ids: [ids[2]!] }, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token), new RegExp(`Connection "${ro}" is read-only`));
     assert.deepEqual(writesOf(before, await commandCalls(client)), []);
     assert.equal(await pel(), 4);
+
+    // A declined confirmation leaves a preparation that never runs: the latest one is what runs.
+    const third = { ...input, ids: [ids[3]!] };
+    await selectInTree(ro);
+    ack.prepareInvocation({ input: third });
+    await selectInTree(conn);
+    assert.equal(ack.prepareInvocation({ input: third }).confirmationMessages?.title, `Acknowledge pending entries on "${conn}"?`);
+    const ran = await ack.invoke({ input: third, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token);
+    assert.equal(dataOf(ran)['connection'], conn);
+    assert.equal(await pel(), 3);
+    // A write never prepared was never confirmed: refused.
+    await assert.rejects(ack.invoke({ input: { ...input, ids: [ids[4]!] }, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token), /was not prepared for confirmation first .* Nothing was sent/);
+    assert.equal(await pel(), 3);
   });
 
   it('a write prepared for a connection that is removed before it runs is refused: nothing is sent', async () => {
