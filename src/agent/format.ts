@@ -1,12 +1,14 @@
 /**
  * How tool results look to a language model: messages abbreviated (ids exact, values cut to a few
  * hundred characters, binary shown as a short hex prefix), durations in words beside the
- * figures, and every result bounded in size, saying what was cut. Secrets never pass: the text
- * is scrubbed of credentials (URL passwords, AUTH arguments, password=… pairs) and of the
- * connection's own secrets.
+ * figures, and every result bounded in size, saying what was cut. Secrets never pass: free text
+ * that may echo one (error messages, log lines) goes through {@link scrub}, the one scrub rule of
+ * the agent tools, the MCP server and the CLI. Data (key names, ids, fields, values) is never
+ * scrubbed: a stream named `password:reset`, or named like the password, is shown and addressable
+ * as it is.
  */
 import { isUtf8 } from 'node:buffer';
-import { type RawFields, decodeName, formatDuration, idTime, oneLine, printable, scrubSecrets } from '../core';
+import { type RawFields, decodeName, formatDuration, idTime, oneLine, printable, scrubSecrets, toQueueError } from '../core';
 
 /** Bounds of what one tool result carries. */
 export const AGENT_LIMITS = {
@@ -69,19 +71,22 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Removes credentials and the connection's own secrets from a text. */
+/**
+ * The one scrub rule, for free text that may echo a secret (an error message, a log line):
+ * credentials in URLs, AUTH arguments and password=… pairs (the core's scrubSecrets), and every
+ * known secret of the connection (its password, TLS passphrase, Sentinel password). Never apply it
+ * to data (names, ids, fields, values): it would rewrite them into something that cannot be
+ * addressed.
+ */
 export function scrub(text: string, secrets: readonly string[] = []): string {
   let out = scrubSecrets(text);
   for (const s of secrets) if (s) out = out.split(s).join('***');
   return out;
 }
 
-/** A copy of a JSON-like value with every string (names too) scrubbed by {@link scrub}. */
-export function scrubDeep(v: unknown, secrets: readonly string[] = []): unknown {
-  if (typeof v === 'string') return scrub(v, secrets);
-  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, secrets));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k, secrets), scrubDeep(x, secrets)]));
-  return v;
+/** An error's message as a result may carry it: scrubbed by {@link scrub}. */
+export function errorText(e: unknown, secrets: readonly string[] = []): string {
+  return scrub(toQueueError(e).message, secrets);
 }
 
 /**

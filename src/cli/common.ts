@@ -1,6 +1,7 @@
 // What every command shares: connection options (--url, --cluster, --user, --password and their
 // environment variables), --json, the IO a command writes to, and how failures become exit codes.
-import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, scrubSecrets, toQueueError } from '../core';
+import { scrub } from '../agent/format';
+import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core';
 import { type CommandSpec, type OptionSpec, type ParsedArgs, UsageError, printableArg } from './args';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -103,12 +104,8 @@ function waitFromEnv(env: NodeJS.ProcessEnv, command: string): number | undefine
   return ms;
 }
 
-/** Removes every known secret (and URL credentials) from a text. */
-export function scrub(text: string, secrets: string[]): string {
-  let t = scrubSecrets(text);
-  for (const s of secrets) if (s && s.length >= 1) t = t.split(s).join('***');
-  return t;
-}
+/** Removes every known secret (and URL credentials) from a text: the one scrub rule, agent/format.ts. */
+export { scrub };
 
 /** Secrets that may appear in arguments: the password, and one embedded in the URL. */
 export function secretsOf(c: ConnectionOptions): string[] {

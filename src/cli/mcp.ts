@@ -1,16 +1,19 @@
 // `redis-queues mcp`: an MCP server over stdio (the official MCP SDK) exposing the agent tools of
 // src/agent/tools.ts on one connection, given like every command's (--url, REDIS_PASSWORD, ...).
 // Read tools only, unless started with --allow-writes; never writes on a --read-only connection.
-// stdout is the protocol: every log line goes to stderr.
+// stdout is the protocol (mcpStdio.ts: every line answered): every log line goes to stderr.
+// Calls run concurrently (a ping is answered during a long find); a client's
+// notifications/cancelled aborts the running tool through the AbortSignal its context carries.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AGENT_TOOLS, type AgentContext, runAgentTool } from '../agent/tools';
+import { scrub } from '../agent/format';
 import type { ObjectSchema, PropertySchema } from '../agent/input';
 import { type ConnectionOptions, DEFAULT_THRESHOLDS, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, CONNECTION_OPTIONS, onceSignalled } from './common';
+import { LineTransport } from './mcpStdio';
 import { version } from './version';
 
 const spec: CommandSpec = {
@@ -89,7 +92,7 @@ export const mcpCommand: Command = {
     const register = server.registerTool.bind(server) as unknown as (
       name: string,
       config: { title: string; description: string; inputSchema: z.ZodTypeAny; annotations: ToolAnnotations },
-      handler: (input: Record<string, unknown>) => Promise<CallToolResult>,
+      handler: (input: Record<string, unknown>, extra: { signal: AbortSignal }) => Promise<CallToolResult>,
     ) => void;
     for (const tool of tools) {
       register(
@@ -100,16 +103,21 @@ export const mcpCommand: Command = {
           inputSchema: zodOf(tool.inputSchema),
           annotations: { title: tool.title, readOnlyHint: !tool.write, destructiveHint: tool.write, idempotentHint: !tool.write, openWorldHint: false },
         },
-        async (input) => {
-          const context: AgentContext = { inspector: await inspectorOrError(), connection: name, readOnly, thresholds, listQueueNames: o['list-queue'] as string[] | undefined, secrets };
+        async (input, extra) => {
+          const started = Date.now();
+          const cancelled = (what: string) => ctx.err(`redis-queues mcp: ${tool.name}: cancelled by the client; the call ended after ${Date.now() - started} ms${what}`);
           try {
+            const context: AgentContext = { inspector: await inspectorOrError(), connection: name, readOnly, thresholds, listQueueNames: o['list-queue'] as string[] | undefined, secrets, signal: extra.signal };
             const r = await runAgentTool(tool, context, input);
+            // The SDK sends no answer to a cancelled request: say in the log where the call stopped.
+            if (extra.signal.aborted) cancelled(` (${r.summary.split('\n')[0]})`);
             return { content: [{ type: 'text' as const, text: r.summary }, { type: 'text' as const, text: r.json }], structuredContent: r.data };
           } catch (e) {
             const err = toQueueError(e);
+            if (extra.signal.aborted) cancelled(`: ${err.message}`);
             if (['CANNOT_CONNECT', 'AUTH', 'NO_ANSWER', 'UNAVAILABLE'].includes(err.code)) await dropInspector();
             ctx.err(`redis-queues mcp: ${tool.name}: ${err.message}`);
-            return { isError: true, content: [{ type: 'text' as const, text: err.message }] };
+            return { isError: true, content: [{ type: 'text' as const, text: scrub(err.message, secrets) }] };
           }
         },
       );
@@ -123,7 +131,7 @@ export const mcpCommand: Command = {
       }
     }
 
-    const transport = new StdioServerTransport();
+    const transport = new LineTransport();
     const closed = new Promise<void>((resolve) => {
       transport.onclose = () => resolve();
       // The SDK's transport does not end when its client closes stdin: stop then too.

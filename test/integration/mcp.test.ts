@@ -3,7 +3,10 @@
 // writes only with --allow-writes, and never on a read-only connection (INFO commandstats shows
 // nothing was sent). Also the agent layer itself refusing a write on a read-only context.
 import * as assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type Redis from 'ioredis';
@@ -36,9 +39,9 @@ interface Running {
   close(): Promise<void>;
 }
 
-/** Starts `node dist/cli.js mcp --url <test server> ...args` and connects the SDK's client to it. */
+/** Starts `node dist/cli.js mcp --url <test server> ...args` (unless args give --url) and connects the SDK's client to it. */
 async function startMcp(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--url', redisUrl(), ...args], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', ...(args.includes('--url') ? [] : ['--url', redisUrl()]), ...args], env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: 'redis-queues-mcp-test', version: '1.0.0' });
@@ -52,6 +55,64 @@ async function startMcp(args: string[], env: Record<string, string> = {}): Promi
     },
     close: () => client.close(),
   };
+}
+
+/** A server driven by raw JSON-RPC lines (to send what an SDK client never would): every answer and log line kept. */
+class RawMcp {
+  readonly answers: Record<string, unknown>[] = [];
+  stderr = '';
+  private readonly waiters: (() => void)[] = [];
+  readonly child: ChildProcess;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [CLI, 'mcp', '--url', redisUrl(), ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    createInterface({ input: this.child.stdout! }).on('line', (l) => {
+      this.answers.push(JSON.parse(l) as Record<string, unknown>);
+      this.changed();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.changed();
+    });
+  }
+
+  private changed(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when `test` holds (checked at each answer or log line). */
+  async until<T>(test: () => T | undefined, what: string): Promise<T> {
+    for (;;) {
+      const v = test();
+      if (v !== undefined && v !== false) return v;
+      if (this.child.exitCode !== null) throw new Error(`the server exited (${this.child.exitCode}) waiting for ${what}: ${this.stderr}`);
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  line(text: string): void {
+    this.child.stdin!.write(`${text}\n`);
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.line(JSON.stringify({ jsonrpc: '2.0', ...message }));
+  }
+
+  /** The answer with this id (waits for it). */
+  answer(id: unknown): Promise<Record<string, unknown>> {
+    return this.until(() => this.answers.find((a) => a['id'] === id), `the answer to ${JSON.stringify(id)}`);
+  }
+
+  async initialize(): Promise<void> {
+    this.send({ id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await this.answer('init');
+    this.send({ method: 'notifications/initialized' });
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin!.end();
+    if (this.child.exitCode === null) await once(this.child, 'exit');
+  }
 }
 
 /** Calls per command since the server started (INFO commandstats). */
@@ -239,11 +300,12 @@ describe('(integration) redis-queues mcp: the agent tools over MCP', function ()
   });
 
   it('redisq_group_health tells entries held for long by a consumer that looks active (its idle time restarts with any claim)', async () => {
+    // Their idle time goes on from 10m while the test runs (a second or two on a busy machine).
     await client.xclaim(S, 'billing', 'w1', 0, ids[3]!, ids[4]!, 'IDLE', 600_000, 'JUSTID');
     const mcp = await startMcp(['--name', 'itest']);
     try {
       const r = await mcp.call('redisq_group_health', { stream: S, group: 'billing' });
-      assert.match(r.text, /w1 holds 2 entries of the 3 oldest pending delivered but not acknowledged for 5m 0s or more \(up to 10m 0s\): its work on them looks stalled/);
+      assert.match(r.text, /w1 holds 2 entries of the 3 oldest pending delivered but not acknowledged for 5m 0s or more \(up to 10m [0-2]s\): its work on them looks stalled/);
       assert.doesNotMatch(r.text, /STUCK: w1/, 'w1 itself is not idle');
     } finally {
       await mcp.close();
@@ -332,31 +394,132 @@ describe('(integration) redis-queues mcp: the agent tools over MCP', function ()
     }
   });
 
-  it('never returns a secret: the password (from the environment) is scrubbed from results and logs', async () => {
+  describe('every line answered, calls concurrent', () => {
+    let raw: RawMcp;
+    beforeEach(async () => {
+      raw = new RawMcp(['--name', 'raw']);
+      await raw.initialize();
+    });
+    afterEach(async () => {
+      await raw.close();
+    });
+
+    it('answers a line that is not JSON, a batch, a wrong "jsonrpc" and a non-message with the JSON-RPC error; the server goes on', async () => {
+      raw.line('{"jsonrpc": "2.0", "id": 1, "method": ');
+      const parse = await raw.until(() => raw.answers.find((a) => (a['error'] as { code: number } | undefined)?.code === -32700), 'a parse error');
+      assert.equal(parse['id'], null);
+      assert.match((parse['error'] as { message: string }).message, /^Parse error: the line is not JSON/);
+      raw.line(JSON.stringify([{ jsonrpc: '2.0', id: 'b1', method: 'ping' }, { jsonrpc: '2.0', method: 'notifications/initialized' }]));
+      const batch = await raw.until(() => raw.answers.find((a) => Array.isArray(a)) as unknown as { id: unknown; error: { code: number; message: string } }[] | undefined, 'the batch answer');
+      assert.deepEqual(batch.map((a) => [a.id, a.error.code]), [['b1', -32600], [null, -32600]]);
+      assert.match(batch[0]!.error.message, /batches .* are not supported/);
+      raw.line('[]');
+      raw.line(JSON.stringify({ jsonrpc: '1.0', id: 'v1', method: 'ping' }));
+      const version = await raw.answer('v1');
+      assert.deepEqual(version['error'], { code: -32600, message: 'Invalid request: "jsonrpc" must be "2.0" (got "1.0")' });
+      raw.line(JSON.stringify({ jsonrpc: '2.0', id: { not: 'an id' }, method: 'ping' }));
+      raw.line('42');
+      await raw.until(() => raw.answers.filter((a) => a['id'] === null && (a['error'] as { code: number } | undefined)?.code === -32600).length >= 3 || undefined, 'answers to [], the bad id and 42');
+      raw.send({ id: 'after', method: 'ping' });
+      assert.deepEqual((await raw.answer('after'))['result'], {}, 'the server still answers');
+    });
+
+    it('"arguments": null (or not an object) is a tool error saying so, not a validation dump', async () => {
+      raw.send({ id: 'n', method: 'tools/call', params: { name: 'redisq_list_queues', arguments: null } });
+      raw.send({ id: 's', method: 'tools/call', params: { name: 'redisq_list_queues', arguments: 'orders' } });
+      for (const [id, got] of [['n', 'null'], ['s', 'string']]) {
+        const r = (await raw.answer(id))['result'] as { isError: boolean; content: { text: string }[] };
+        assert.equal(r.isError, true);
+        assert.equal(r.content[0]!.text, `arguments must be an object of the tool's inputs, e.g. {} for none (got ${got}): nothing was run`);
+      }
+      raw.send({ id: 'none', method: 'tools/call', params: { name: 'redisq_list_queues' } });
+      assert.ok(!((await raw.answer('none'))['result'] as { isError?: boolean }).isError, 'no "arguments" at all is no input');
+    });
+
+    it('answers a ping during a long find, and a cancellation stops the find', async function () {
+      this.timeout(60_000);
+      const big = `${p}:big`;
+      const total = 400_000;
+      // Seeded by a script in chunks: fast, and the test server is this tier's own.
+      for (let n = 0; n < total; n += 50_000) {
+        await client.eval(`for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'orderId', 'ord-' .. i, 'status', 'ok', 'note', 'nothing to see here') end`, 1, big, 50_000);
+      }
+      try {
+        raw.send({ id: 'find', method: 'tools/call', params: { name: 'redisq_find_messages', arguments: { stream: big, query: 'note~no-such-text', maxExamined: 1_000_000 } } });
+        // The walk has begun when Redis serves its pages (XRANGE, or XREVRANGE newest first).
+        const pages = async () => {
+          const c = await commandCalls(client);
+          return (c['xrange'] ?? 0) + (c['xrevrange'] ?? 0);
+        };
+        const before = await pages();
+        while ((await pages()) < before + 2) {
+          if (raw.answers.some((a) => a['id'] === 'find')) throw new Error(`the find answered at once: ${JSON.stringify(raw.answers.find((a) => a['id'] === 'find')).slice(0, 400)}`);
+        }
+        const sent = performance.now();
+        raw.send({ id: 'ping', method: 'ping' });
+        const pong = await raw.until(() => raw.answers.find((a) => a['id'] === 'ping' || a['id'] === 'find'), 'the pong');
+        const pingMs = performance.now() - sent;
+        assert.equal(pong['id'], 'ping', `the find answered before the ping: ${JSON.stringify(pong).slice(0, 300)}`);
+        assert.deepEqual(pong['result'], {});
+        console.log(`      ping answered in ${pingMs.toFixed(1)} ms during the find`);
+        raw.send({ method: 'notifications/cancelled', params: { requestId: 'find', reason: 'test' } });
+        const m = await raw.until(() => {
+          const answered = raw.answers.find((a) => a['id'] === 'find');
+          if (answered) throw new Error(`the find answered instead of stopping: ${JSON.stringify(answered).slice(0, 400)}`);
+          return /redisq_find_messages: cancelled by the client; the call ended after (\d+) ms \(0 matches for .*\((\d+) entries examined; cancelled[;)]/.exec(raw.stderr) ?? undefined;
+        }, 'the find to stop');
+        const examined = Number(m[2]);
+        assert.ok(examined > 0 && examined < total, `the find stopped early: ${examined} of ${total} examined`);
+        console.log(`      the cancelled find stopped after ${m[1]} ms, ${examined} of ${total} entries examined`);
+        raw.send({ id: 'ping2', method: 'ping' });
+        await raw.answer('ping2');
+        assert.ok(!raw.answers.some((a) => a['id'] === 'find'), 'a cancelled request gets no answer');
+      } finally {
+        await client.del(big);
+      }
+    });
+  });
+
+  it('never returns a secret, and never rewrites data: streams named "password:reset" and exactly like the password are listed and addressable as they are', async () => {
     const user = `mcp-${p.replace(/\W/g, '')}`;
-    const password = 'Sup3r-s3cret-pw';
+    const password = S; // the password is the name of a stream
+    const reset = `${p}:password:reset`;
     await client.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all');
-    await client.xadd(S, '*', 'orderId', 'ord-secret', 'dsn', `redis://${user}:${password}@db.internal:6379`, 'note', `the password is ${password}`);
+    await client.xadd(reset, '*', 'token', 't-1', 'password', 'hunter2');
+    const secretId = String(await client.xadd(S, '*', 'orderId', 'ord-secret', 'dsn', `redis://${user}:${password}@db.internal:6379`, 'note', `the password is ${password}`));
     const mcp = await startMcp(['--user', user], { REDIS_PASSWORD: password });
     try {
-      const r = await mcp.call('redisq_find_messages', { stream: S, query: 'orderId=ord-secret' });
+      const list = await mcp.call('redisq_list_queues', { match: `${p}*` });
+      assert.ok(!list.isError, list.text);
+      assert.deepEqual((list.data['streams'] as { stream: string }[]).map((x) => x.stream).sort(), [S, DLQ, reset].sort());
+      assert.match(list.text, new RegExp(`- ${S.replace(/[{}]/g, '\\$&')}: 21 entries`));
+      assert.ok(!`${list.text}${list.content[1]!.text}`.includes('***'), 'no name is starred');
+      const r = await mcp.call('redisq_sample_entries', { stream: reset });
       assert.ok(!r.isError, r.text);
-      assert.equal((r.data['matches'] as unknown[]).length, 1);
-      const all = `${r.text}\n${JSON.stringify(r.data)}\n${mcp.stderr()}`;
-      assert.ok(!all.includes(password), 'no result or log holds the password');
-      assert.match(JSON.stringify(r.data), /the password is \*\*\*/);
-      const wrong = await startMcp(['--user', user], { REDIS_PASSWORD: 'wrong-pw-123' });
+      assert.deepEqual((r.data['entries'] as { pairs: unknown }[])[0]!.pairs, [['token', 't-1'], ['password', 'hunter2']], 'fields and values of data as they are');
+      assert.equal((r.data['stream'] as { stream: string }).stream, reset);
+      const own = await mcp.call('redisq_find_messages', { stream: S, query: 'orderId=ord-secret' });
+      assert.ok(!own.isError, own.text);
+      assert.equal(own.data['stream'], S);
+      assert.deepEqual((own.data['matches'] as { id: string; pairs: [string, string][] }[]).map((m) => [m.id, m.pairs[2]]), [[secretId, ['note', `the password is ${password}`]]], 'a value is data: returned unchanged');
+      assert.ok(!mcp.stderr().includes(password), 'the logs never hold it');
+      // A wrong password in the URL itself: the error texts that echo the connection are scrubbed.
+      const url = new URL(redisUrl());
+      url.username = user;
+      url.password = 'wrong-pw-123';
+      const wrong = await startMcp(['--url', url.toString()]);
       try {
         const w = await wrong.call('redisq_list_queues', {});
         assert.equal(w.isError, true);
         assert.match(w.text, /Authentication failed/);
-        assert.ok(!`${w.text}${wrong.stderr()}`.includes('wrong-pw-123'));
+        assert.ok(!`${w.text}${wrong.stderr()}`.includes('wrong-pw-123'), `${w.text}\n${wrong.stderr()}`);
       } finally {
         await wrong.close();
       }
     } finally {
       await mcp.close();
       await client.call('ACL', 'DELUSER', user);
+      await client.del(reset);
     }
   });
 });

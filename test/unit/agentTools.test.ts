@@ -4,9 +4,11 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_TOOLS, agentTool, describeImpact } from '../../src/agent/tools';
-import { abbreviateValue, boundData, messagePairs, scrubDeep } from '../../src/agent/format';
+import { scrub as cliScrub } from '../../src/cli/common';
+import { abbreviateValue, boundData, errorText, messagePairs, scrub } from '../../src/agent/format';
 import { checkInput } from '../../src/agent/input';
 import { zodOf } from '../../src/cli/mcp';
+import { triage } from '../../src/cli/mcpStdio';
 
 const root = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -99,9 +101,14 @@ describe('(unit) agent tools', () => {
     assert.deepEqual(boundData({ a: [1] }, 1000), []);
   });
 
-  it('scrubs secrets from every string of a result', () => {
-    const out = scrubDeep({ url: 'redis://u:hunter2@h:6379', note: ['the pw is s3cr3t!'], 'key s3cr3t!': 1 }, ['s3cr3t!']);
-    assert.deepEqual(out, { url: 'redis://u:***@h:6379', note: ['the pw is ***'], 'key ***': 1 });
+  it('scrubs secrets from error texts: URL credentials, AUTH arguments and the connection\'s own secrets', () => {
+    assert.equal(scrub('Cannot connect to redis://u:hunter2@h:6379: refused', []), 'Cannot connect to redis://u:***@h:6379: refused');
+    assert.equal(scrub('ERR in AUTH u s3cr3t! and later s3cr3t!', ['s3cr3t!']), 'ERR in AUTH u *** and later ***');
+    assert.equal(errorText(new Error('connect to rediss://:orders@cache:6380 failed; orders'), ['orders']), 'connect to rediss://***@cache:6380 failed; ***');
+  });
+
+  it('the CLI scrubs with the same rule (one copy)', () => {
+    assert.equal(cliScrub, scrub);
   });
 
   it('gives the MCP SDK a zod schema equivalent to each input schema', () => {
@@ -112,5 +119,19 @@ describe('(unit) agent tools', () => {
     assert.equal(z.safeParse({ stream: 's', group: 'g', count: 500 }).success, false, 'bounded');
     assert.equal(z.safeParse({ stream: 's', group: 'g', extra: 1 }).success, false, 'no unknown names');
     assert.equal(zodOf(agentTool('redisq_list_jobs')!.inputSchema).safeParse({ queue: 'q', section: 'later' }).success, false, 'enum');
+  });
+
+  it('the MCP transport answers every line it cannot pass on, as JSON-RPC 2.0 says', () => {
+    const err = (line: string) => ('answer' in triage(line) ? (triage(line) as { answer: unknown }).answer : undefined);
+    assert.deepEqual((err('{"jsonrpc":') as { id: unknown; error: { code: number } }).error.code, -32700);
+    assert.equal((err('nope') as { id: unknown }).id, null);
+    assert.deepEqual((err('[{"jsonrpc":"2.0","id":3,"method":"ping"},{}]') as { id: unknown; error: { code: number } }[]).map((a) => [a.id, a.error.code]), [[3, -32600], [null, -32600]]);
+    assert.deepEqual((err('[]') as { error: { code: number } }).error.code, -32600);
+    assert.deepEqual(err('{"jsonrpc":"1.0","id":"x","method":"ping"}'), { jsonrpc: '2.0', id: 'x', error: { code: -32600, message: 'Invalid request: "jsonrpc" must be "2.0" (got "1.0")' } });
+    assert.deepEqual((err('{"jsonrpc":"2.0","id":true,"method":"ping"}') as { id: unknown; error: { code: number } }).error.code, -32600);
+    assert.equal((err('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":null}}') as { result: { isError: boolean } }).result.isError, true);
+    assert.ok('message' in triage('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t","arguments":{}}}'));
+    assert.ok('message' in triage('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}'));
+    assert.ok('message' in triage('{"jsonrpc":"2.0","id":1,"result":{}}'), 'a response to a server request passes');
   });
 });

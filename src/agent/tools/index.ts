@@ -8,13 +8,14 @@
  *
  * Results are structured and bounded: pages of at most 100 rows, message values cut to 200
  * characters (ids exact), the whole result under ~24,000 characters with a note of what was
- * cut, and never a secret (the connection is named, never its URL; text is scrubbed).
+ * cut, and never a secret: the connection is named, never its URL, and error texts are scrubbed
+ * (format.ts scrub); data (names, ids, fields, values) is returned as it is, never rewritten.
  * Writes are refused on a read-only connection before anything is sent ({@link ReadOnlyError}).
  *
  * This layer imports neither `vscode` nor the MCP SDK (an ESLint rule keeps it so).
  */
 import { QueueError, assertWritable, toQueueError } from '../../core';
-import { AGENT_LIMITS, boundData, scrub, scrubDeep } from '../format';
+import { AGENT_LIMITS, boundData, scrub } from '../format';
 import { checkInput } from '../input';
 import { type AgentContext, type AgentTool, type ToolOutput, type ToolResultText } from './model';
 import {
@@ -42,8 +43,8 @@ export function agentTool(name: string): AgentTool | undefined {
  * Runs a tool the one way every caller does: the input checked (`ignore`: names the caller adds
  * for itself), a write refused on a read-only connection before anything is sent
  * ({@link ReadOnlyError}), then the result bounded (data cut to {@link AGENT_LIMITS}.outputChars,
- * saying what was cut) and scrubbed of secrets. Failures are {@link QueueError}s with messages a
- * model (and a person) can act on.
+ * saying what was cut). Failures are {@link QueueError}s with messages a model (and a person) can
+ * act on, scrubbed of secrets.
  */
 export async function runAgentTool(tool: AgentTool, ctx: AgentContext, rawInput: unknown, options: { ignore?: readonly string[] } = {}): Promise<ToolResultText> {
   let out: ToolOutput;
@@ -53,8 +54,7 @@ export async function runAgentTool(tool: AgentTool, ctx: AgentContext, rawInput:
     out = await tool.run(ctx, input);
   } catch (e) {
     const err = toQueueError(e);
-    if (ctx.secrets?.length) throw new QueueError(err.code, scrub(err.message, ctx.secrets));
-    throw err;
+    throw ctx.secrets?.length ? new QueueError(err.code, scrub(err.message, ctx.secrets)) : err;
   }
   return finish(out, ctx);
 }
@@ -70,8 +70,8 @@ function finish(out: ToolOutput, ctx: AgentContext): ToolResultText {
   const summaryChars = Math.min(out.summary.length, 6_000);
   const notes = boundData(data, AGENT_LIMITS.outputChars - summaryChars);
   if (notes.length) data['truncated'] = notes;
-  const summary = scrub(out.summary.length > 6_000 ? `${out.summary.slice(0, 6_000)}\n… (summary cut; the data below holds the rest)` : out.summary, ctx.secrets);
-  const clean = scrubDeep(data, ctx.secrets) as Record<string, unknown>;
-  const json = JSON.stringify(clean);
+  // Not scrubbed here: the runners scrub the error texts they put in (errorText); the rest is data.
+  const summary = out.summary.length > 6_000 ? `${out.summary.slice(0, 6_000)}\n… (summary cut; the data below holds the rest)` : out.summary;
+  const json = JSON.stringify(data);
   return { summary, data: JSON.parse(json) as Record<string, unknown>, json, text: `${summary}\n\nData (JSON):\n${json}` };
 }

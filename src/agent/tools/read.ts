@@ -13,12 +13,12 @@ import {
   jobJourney,
   messageJourney,
   parseSearchQuery,
-  toQueueError,
 } from '../../core';
 import {
   AGENT_LIMITS,
   abbreviateValue,
   entryView,
+  errorText,
   idIso,
   plural,
   t,
@@ -80,7 +80,7 @@ export const listQueues: AgentTool = {
     const lines: string[] = [];
     for (const [i, s] of infos.entries()) {
       if (s instanceof Error) {
-        errors.push({ key: keys[i]!, error: s.message });
+        errors.push({ key: keys[i]!, error: errorText(s, ctx.secrets) });
         continue;
       }
       try {
@@ -98,7 +98,7 @@ export const listQueues: AgentTool = {
         const head = `- ${t(s.key)}: ${plural(s.length, 'entry', 'entries')}${s.lastEntryAgeMs !== undefined ? `, newest ${words(s.lastEntryAgeMs)} ago` : ''}${lengths.has(dlq) ? `, dead-letter stream ${t(dlq)} holds ${lengths.get(dlq)}` : ''}`;
         lines.push(health.length ? `${head}; groups: ${health.map(groupLine).join(' | ')}` : `${head}; no consumer groups`);
       } catch (e) {
-        errors.push({ key: s.key, error: toQueueError(e).message });
+        errors.push({ key: s.key, error: errorText(e, ctx.secrets) });
       }
     }
     const lq = await insp.discoverListQueues({ match, names: ctx.listQueueNames, limit, maxMs: 2_000, maxCalls: 5_000, signal: ctx.signal });

@@ -1,6 +1,6 @@
 /** The write tools, offered only when writes are allowed: ack, claim, dead-letter, replay, requeue. */
 import * as ops from '../../core/ops';
-import { plural, t, words } from '../format';
+import { plural, scrub, t, words } from '../format';
 import { duration, ids, str } from '../input';
 import { type AgentTool } from './model';
 import {
@@ -141,6 +141,8 @@ export const replayTool: AgentTool = {
   async run(ctx, input) {
     const dlq = str(input, 'dlq');
     const r = await ops.replay(opTarget(ctx), dlq, { ids: ids(input, 'ids'), to: str(input, 'to', undefined), ratePerSecond: 100, signal: ctx.signal });
+    // A failure's reason is an error text: scrubbed (format.ts); ids and names are data.
+    r.failed = r.failed.map((x) => ({ ...x, reason: scrub(x.reason, ctx.secrets) }));
     return {
       summary:
         `Replayed ${plural(r.replayed.length, 'entry', 'entries')} from ${t(dlq)}${r.replayed.length ? ` (${idList(r.replayed.map((x) => `${x.id} → ${t(x.origin)} ${x.newId}`))})` : ''}` +

@@ -27,7 +27,11 @@ export function sessionFor(s: Services, input: QueueToolInput | undefined): Sess
   const sessions = s.sessions.list();
   const names = () => sessions.map((x) => `"${x.name}"`).join(', ');
   const name = input?.[CONNECTION_INPUT];
-  if (typeof name === 'string' && name) {
+  // A "connection" that is given names one: never an empty or odd value that falls back to the selection.
+  if (name !== undefined && name !== null && (typeof name !== 'string' || !name)) {
+    throw new BadInputError(`Input "connection" must be a connection's name${sessions.length ? `, one of ${names()}` : ''} (or left out)`);
+  }
+  if (typeof name === 'string') {
     const found = s.sessions.get(name);
     if (!found) throw new BadInputError(`No Redis Queues connection named "${name}"${sessions.length ? `: the connections are ${names()}` : ': none is configured'}`);
     return found;
@@ -45,6 +49,10 @@ export function sessionFor(s: Services, input: QueueToolInput | undefined): Sess
  * prepareInvocation states the impact as a confirmation (the chat asks "Continue?"), they are
  * refused on read-only connections before anything is sent, and on production connections
  * `invoke` asks to type the stream or queue name, like the commands do.
+ *
+ * The connection is resolved once per call, in prepareInvocation, and `invoke` runs on exactly
+ * that one (the confirmation names it): a tree selection changed in between cannot move the call
+ * to another connection. A call whose connection is gone or changed since is refused.
  */
 export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
   /** The last preparation returned (the extension-host tests read it to see what was confirmed). */
@@ -55,18 +63,54 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
     private readonly s: Services,
   ) {}
 
-  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
-    this.lastPrepared = this.prepare(options.input);
-    return this.lastPrepared;
-  }
+  /**
+   * What prepareInvocation resolved, by the call's input, until invoke takes it. The latest wins:
+   * VS Code prepares, confirms and invokes one call at a time, and a call whose confirmation was
+   * declined is prepared but never invoked.
+   */
+  private readonly resolved = new Map<string, { session: Session | undefined }>();
 
-  private prepare(input: QueueToolInput): vscode.PreparedToolInvocation {
+  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<QueueToolInput>): vscode.PreparedToolInvocation {
     let session: Session | undefined;
     try {
-      session = sessionFor(this.s, input);
+      session = sessionFor(this.s, options.input);
     } catch {
       session = undefined; // invoke() says why
     }
+    const key = callKey(options.input);
+    this.resolved.delete(key);
+    this.resolved.set(key, { session });
+    if (this.resolved.size > MAX_PREPARED) this.resolved.delete(this.resolved.keys().next().value!);
+    this.lastPrepared = this.prepare(options.input, session);
+    return this.lastPrepared;
+  }
+
+  /**
+   * The session a call runs on: the one its preparation resolved (and its confirmation named).
+   * Refused when that connection was removed or replaced since, or when the preparation resolved
+   * none. A read that was never prepared resolves now; a write that was never prepared (so never
+   * confirmed) is refused.
+   */
+  private sessionToRun(input: QueueToolInput): Session {
+    const key = callKey(input);
+    const entry = this.resolved.get(key);
+    this.resolved.delete(key);
+    if (!entry) {
+      if (this.def.write) throw new BadInputError(`${this.def.title} was refused: it was not prepared for confirmation first (VS Code prepares every tool call it runs). Nothing was sent.`);
+      return sessionFor(this.s, input);
+    }
+    const prepared = entry.session;
+    if (!prepared) {
+      const now = sessionFor(this.s, input); // throws the reason it could not be resolved
+      throw new BadInputError(`${this.def.title} was refused: when it was prepared no connection could be chosen, and now it would run on "${now.name}", which nobody confirmed. Give "connection". Nothing was sent.`);
+    }
+    if (this.s.sessions.get(prepared.name) !== prepared) {
+      throw new BadInputError(`${this.def.title} was refused: the connection "${prepared.name}" it was prepared for was removed or changed since. Nothing was sent.`);
+    }
+    return prepared;
+  }
+
+  private prepare(input: QueueToolInput, session: Session | undefined): vscode.PreparedToolInvocation {
     const where = session ? ` on "${session.name}"` : '';
     if (!this.def.write) return { invocationMessage: `${this.def.title}${where}` };
     if (!writesAllowed()) return { invocationMessage: `${this.def.title}${where} (refused: write tools are off, see the redisQueues.agent.allowWrites setting)` };
@@ -86,7 +130,7 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
 
   async invoke(options: vscode.LanguageModelToolInvocationOptions<QueueToolInput>, token: vscode.CancellationToken): Promise<vscode.LanguageModelToolResult> {
     const input = options.input ?? {};
-    const session = sessionFor(this.s, input);
+    const session = this.sessionToRun(input);
     if (this.def.write) {
       // Refused before anything is sent: no connection is even opened.
       if (!writesAllowed()) {
@@ -120,6 +164,14 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
       sub.dispose();
     }
   }
+}
+
+/** Preparations kept per tool (calls prepared and never run, e.g. declined, are forgotten past this). */
+const MAX_PREPARED = 50;
+
+/** The same input gives the same key (VS Code passes one input to prepareInvocation and invoke). */
+function callKey(input: QueueToolInput | undefined): string {
+  return JSON.stringify(input ?? {});
 }
 
 /** Registers every agent tool with vscode.lm (names as contributed in package.json). */

@@ -5,6 +5,7 @@ import type { ConnectionEntry } from '../connections/connectionStore';
 import type { Services } from '../services';
 import { SECTION, readSettings } from '../settings';
 import { writesAllowed } from './lmTools';
+import { productionWritesAllowed } from './productionWrites';
 
 /** The id under `contributes.mcpServerDefinitionProviders`. */
 export const MCP_PROVIDER_ID = 'redisQueues.mcpServers';
@@ -20,7 +21,9 @@ const ENV_NAMES = ['REDIS_URL', 'REDIS_USER', 'REDIS_PASSWORD', 'REDIS_SENTINELS
  * password> ...`. Secrets (password, TLS key material and passphrase, Sentinel password) are
  * read from SecretStorage only when VS Code starts a server, and passed in its environment,
  * never on its command line. Read-only connections get `--read-only`; writes are offered only
- * while redisQueues.agent.allowWrites is on.
+ * while redisQueues.agent.allowWrites is on, and on a production connection only once the user
+ * allowed it for that connection by typing its name (productionWrites.ts). What starts is built
+ * from the connection as it is then (resolveMcpServerDefinition), never from an older offer.
  */
 export class McpServers implements vscode.McpServerDefinitionProvider<vscode.McpStdioServerDefinition>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -59,6 +62,8 @@ export class McpServers implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const name = server.label.startsWith(LABEL_PREFIX) ? server.label.slice(LABEL_PREFIX.length) : server.label;
     const entry = this.s.store.get(name);
     if (!entry || !this.s.store.mayAutoConnect(entry)) return undefined;
+    // The connection may have changed since it was offered (read-only, production, its URL): start it as it is now.
+    server.args = this.definition(entry).args;
     const o = await this.s.store.resolve(entry);
     const tls = entry.config.tls;
     server.env = {
@@ -85,7 +90,7 @@ export class McpServers implements vscode.McpServerDefinitionProvider<vscode.Mcp
     if (c.tls?.servername) args.push('--tls-servername', c.tls.servername);
     if (c.tls?.rejectUnauthorized === false) args.push('--tls-insecure');
     if (c.readOnly) args.push('--read-only');
-    else if (writesAllowed()) args.push('--allow-writes');
+    else if (mcpWrites(c)) args.push('--allow-writes');
     const th = settings.thresholds;
     args.push('--poison-deliveries', String(th.poisonDeliveries), '--stuck-idle', String(Math.round(th.stuckIdleMs)), '--lag-warning', String(th.lagWarning), '--wait', String(settings.commandTimeoutMs));
     const names = [...new Set([...vscode.workspace.getConfiguration(SECTION).get<string[]>('listQueues.names', []), ...Object.keys(settings.listQueueLayouts)])];
@@ -96,6 +101,11 @@ export class McpServers implements vscode.McpServerDefinitionProvider<vscode.Mcp
     const version = `${String(this.s.context.extension.packageJSON.version)}+${createHash('sha256').update(JSON.stringify([args, c.tls ?? null])).digest('hex').slice(0, 12)}`;
     return new vscode.McpStdioServerDefinition(`${LABEL_PREFIX}${c.name}`, process.execPath, args, env, version);
   }
+}
+
+/** Whether the MCP server of a connection that can write is offered the write tools. */
+export function mcpWrites(c: { name: string; readOnly?: boolean; production?: boolean }): boolean {
+  return !c.readOnly && writesAllowed() && (!c.production || productionWritesAllowed(c.name));
 }
 
 /** Registers the provider (in an editor without MCP support, does nothing). */

@@ -12,12 +12,14 @@ import * as discovery from './discovery';
 import * as search from './search';
 import * as journey from './journey';
 import * as transfer from './transfer';
+import { allowProductionWrites } from '../agent/productionWrites';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
 
 /** The one registration table: command id → handler. Titles, icons and menus live in package.json. */
 export const COMMANDS: Record<string, Handler> = {
   'redisQueues.connection.add': connections.addConnection,
+  'redisQueues.agent.allowProductionWrites': allowProductionWrites,
   'redisQueues.connection.addLocal': connections.addLocalConnection,
   'redisQueues.connection.edit': connections.editConnection,
   'redisQueues.connection.remove': connections.removeConnection,

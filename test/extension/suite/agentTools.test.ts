@@ -3,7 +3,9 @@
 // connections (INFO commandstats shows nothing was sent); writes confirmed with their impact
 // (prepareInvocation's confirmation; in an extension-test host VS Code answers tool confirmations
 // itself, so what was asked is read from the tool); production connections ask to type the
-// stream name; the MCP server definitions carry no secret on their command line.
+// stream name; a write runs on the connection its confirmation named (tree selection changed in
+// between); the MCP server definitions carry no secret on their command line, and a production
+// connection's server writes only once the user allowed it by typing the connection's name.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -162,6 +164,9 @@ describe('(extension) agent tools: chat tools and MCP servers', function () {
   it('a read tool without "connection" asks which one when there are several; a bad input is said plainly', async () => {
     await assert.rejects(Promise.resolve(invoke('redisq_list_queues', {})), /Several Redis Queues connections: give "connection", one of/);
     await assert.rejects(Promise.resolve(invoke('redisq_list_queues', { connection: 'nope' })), /No Redis Queues connection named "nope"/);
+    for (const odd of ['', 42, ['x']]) {
+      await assert.rejects(Promise.resolve(invoke('redisq_list_queues', { connection: odd })), /Input "connection" must be a connection's name, one of /, `connection ${JSON.stringify(odd)} never falls back to the selection`);
+    }
     await assert.rejects(Promise.resolve(invoke('redisq_pending', { connection: conn, stream: S, group: 'nope' })), /No consumer group "nope"/);
   });
 
@@ -245,6 +250,109 @@ describe('(extension) agent tools: chat tools and MCP servers', function () {
     const r = await invoke('redisq_ack', { connection: prod, stream: S, group: 'billing', ids: [ids[1]] });
     assert.match(textOf(r), /^Acknowledged 1 entry/);
     assert.equal(await pel(), 4);
+  });
+
+  /** Selects a connection's row in the Redis Queues tree (the real view; the row VS Code shows). */
+  async function selectInTree(name: string): Promise<void> {
+    await vscode.commands.executeCommand('redisQueues.explorer.focus');
+    const roots = () => (api.services.provider as unknown as { roots: Map<string, import('../../../src/vscode/tree/node').Node> }).roots;
+    await until(`${name} in the tree`, () => roots().has(name));
+    await api.services.view.reveal(roots().get(name)!, { select: true, focus: false });
+    await until(`${name} selected`, () => (api.services.view.selection[0] as { session?: { name: string } } | undefined)?.session?.name === name);
+  }
+
+  it('a write runs on the connection its confirmation named, even when the tree selection changes before it runs', async () => {
+    await setWrites(true);
+    api.services.ui = typing([]); // any prompt (a production connection's typed name) fails the test
+    const ack = api.agent.tools.get('redisq_ack')!;
+    const token = new vscode.CancellationTokenSource().token;
+    // No "connection": the tree selection decides, once, when the call is prepared.
+    const input = { stream: S, group: 'billing', ids: [ids[1]!] };
+    await selectInTree(conn);
+    const prepared = ack.prepareInvocation({ input });
+    assert.equal(prepared.confirmationMessages?.title, `Acknowledge pending entries on "${conn}"?`);
+    await selectInTree(prod);
+    const r = await ack.invoke({ input, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token);
+    assert.equal(dataOf(r)['connection'], conn, 'ran on the confirmed connection');
+    assert.equal(await pel(), 4);
+
+    // Prepared on a read-only connection (refused there), the selection moved to one that writes: still refused.
+    await selectInTree(ro);
+    const refused = ack.prepareInvocation({ input: { ...input, ids: [ids[2]!] } });
+    assert.match(String(refused.invocationMessage), /\(refused: the connection is read-only\)$/);
+    await selectInTree(conn);
+    const before = await commandCalls(client);
+    await assert.rejects(ack.invoke({ input: { ...input, ids: [ids[2]!] }, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token), new RegExp(`Connection "${ro}" is read-only`));
+    assert.deepEqual(writesOf(before, await commandCalls(client)), []);
+    assert.equal(await pel(), 4);
+
+    // A declined confirmation leaves a preparation that never runs: the latest one is what runs.
+    const third = { ...input, ids: [ids[3]!] };
+    await selectInTree(ro);
+    ack.prepareInvocation({ input: third });
+    await selectInTree(conn);
+    assert.equal(ack.prepareInvocation({ input: third }).confirmationMessages?.title, `Acknowledge pending entries on "${conn}"?`);
+    const ran = await ack.invoke({ input: third, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token);
+    assert.equal(dataOf(ran)['connection'], conn);
+    assert.equal(await pel(), 3);
+    // A write never prepared was never confirmed: refused.
+    await assert.rejects(ack.invoke({ input: { ...input, ids: [ids[4]!] }, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, token), /was not prepared for confirmation first .* Nothing was sent/);
+    assert.equal(await pel(), 3);
+  });
+
+  it('a write prepared for a connection that is removed before it runs is refused: nothing is sent', async () => {
+    await setWrites(true);
+    const gone = `ai-gone-${prefix}`;
+    await vscode.commands.executeCommand('redisQueues.connection.add', { name: gone, url: process.env.REDIS_URL! });
+    await until(gone, () => Boolean(api.services.sessions.get(gone)));
+    const ack = api.agent.tools.get('redisq_ack')!;
+    const input = { connection: gone, stream: S, group: 'billing', ids: [ids[1]!] };
+    ack.prepareInvocation({ input });
+    await vscode.commands.executeCommand('redisQueues.connection.remove', gone, { confirm: false });
+    await until(`${gone} removed`, () => !api.services.sessions.get(gone));
+    await vscode.commands.executeCommand('redisQueues.connection.add', { name: gone, url: process.env.REDIS_URL!, production: true });
+    await until(gone, () => Boolean(api.services.sessions.get(gone)));
+    try {
+      const before = await commandCalls(client);
+      await assert.rejects(ack.invoke({ input, toolInvocationToken: undefined } as vscode.LanguageModelToolInvocationOptions<typeof input>, new vscode.CancellationTokenSource().token), new RegExp(`the connection "${gone}" it was prepared for was removed or changed since\. Nothing was sent`));
+      assert.deepEqual(writesOf(before, await commandCalls(client)), []);
+      assert.equal(await pel(), 5);
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', gone, { confirm: false });
+    }
+  });
+
+  it('the MCP server of a production connection is read-only until the user allows writes on it by typing its name', async () => {
+    const setting = () => vscode.workspace.getConfiguration('redisQueues');
+    const defOf = (name: string) => api.agent.mcp.provideMcpServerDefinitions().find((d) => d.label === `Redis Queues: ${name}`)!;
+    await setWrites(true);
+    try {
+      assert.ok(defOf(conn).args.includes('--allow-writes'));
+      assert.ok(!defOf(prod).args.includes('--allow-writes'), 'production: no writes without its own permission');
+      assert.ok(!defOf(ro).args.includes('--allow-writes'));
+      // Resolving (what VS Code does to start it) builds it from the connection as it is.
+      const stale = defOf(prod);
+      stale.args.push('--allow-writes');
+      assert.ok(!(await api.agent.mcp.resolveMcpServerDefinition(stale))!.args.includes('--allow-writes'), 'an older or altered offer does not start with writes');
+
+      const wrong = typing(['orders']);
+      api.services.ui = wrong;
+      await vscode.commands.executeCommand('redisQueues.agent.allowProductionWrites', prod);
+      assert.equal(wrong.asked.length, 1);
+      assert.match(wrong.asked[0]!, new RegExp(`^Allow agent writes \\(production connection "${prod}"\\) The MCP server offered for "${prod}" will start with --allow-writes: .* Type "${prod}" to confirm\\.$`));
+      assert.ok(!defOf(prod).args.includes('--allow-writes'), 'a wrong name allows nothing');
+      assert.deepEqual(setting().get('agent.productionWrites'), []);
+
+      api.services.ui = typing([prod]);
+      await vscode.commands.executeCommand('redisQueues.agent.allowProductionWrites', prod);
+      await until('the setting', () => (setting().get<string[]>('agent.productionWrites') ?? []).includes(prod));
+      assert.ok(defOf(prod).args.includes('--allow-writes'));
+      assert.ok(!defOf(ro).args.includes('--allow-writes'), 'never on a read-only connection');
+      await setWrites(false);
+      assert.ok(!defOf(prod).args.includes('--allow-writes'), 'the general switch still rules');
+    } finally {
+      await setting().update('agent.productionWrites', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('offers one MCP server per connection: no secret on its command line, the password in its environment, and it serves the tools', async () => {
