@@ -195,7 +195,9 @@ export class BadInputError extends QueueError {
 // "#", ":" or "@" when it was not percent-encoded, so anything up to that "@" may be part of it.
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)(\S*)@/gi;
 const AUTH_ARGS = /\b(AUTH|HELLO\s+\d\s+AUTH)\s+(\S+)(\s+\S+)?/gi;
-const PASSWORD_KV = /\b(password|pass|passphrase|secret)(["']?\s*[:=]\s*["']?)([^"'\s,}]+)/gi;
+// `password=x`, `password: x`, `"password":"x"`; never a key name such as `password:reset` (a colon
+// with nothing between it and the next word is a name's separator, not an assignment).
+const PASSWORD_KV = /\b(password|pass|passphrase|secret)(\s*=\s*["']?|["']\s*[:=]\s*["']?|\s*:\s+["']?)([^"'\s,}]+)/gi;
 
 /** Removes credentials from a text: passwords in URLs, AUTH arguments, password=... pairs. */
 export function scrubSecrets(text: string): string {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { AuthError, toQueueError } from '../../src/core/errors';
+import { AuthError, scrubSecrets, toQueueError } from '../../src/core/errors';
 
 describe('(unit) errors keep no secrets', () => {
   it('drops the failed command (AUTH arguments) from the cause it keeps', () => {
@@ -33,5 +33,12 @@ describe('(unit) errors: one transient kind for failovers, restarts and lost con
     assert.equal(isTransient(new Error('self-signed certificate in certificate chain')), false);
     assert.equal(isTransient(new Error('WRONGPASS invalid username-password pair')), false);
     assert.equal(isTransient(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), false);
+  });
+
+  it('scrubSecrets hides password assignments but never a key name that merely starts with one', () => {
+    assert.equal(scrubSecrets('password=hunter2 pass: hunter2 {"secret":"hunter2"}'), 'password=*** pass: *** {"secret":"***"}');
+    for (const name of ['password:reset', 'secret:rotation:due', 'pass:1']) {
+      assert.equal(scrubSecrets(`no stream "${name}" (key ${name})`), `no stream "${name}" (key ${name})`);
+    }
   });
 });
