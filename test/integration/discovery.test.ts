@@ -202,6 +202,22 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
     assert.equal(bad.status, 2);
   });
 
+  it('measures calls by their round trip where INFO is refused (an ACL user without it): the walk still finds every stream, and COUNT grows', async () => {
+    const user = `noinfo${Date.now()}`;
+    await client.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-info');
+    const c = (await open({ url: redisUrl().replace('redis://', `redis://${user}:pw@`) })) as Redis;
+    try {
+      const d = new Discovery(c, { type: 'stream', match: `${p}:*` });
+      const r = await d.run({ maxCalls: 100_000 });
+      assert.equal(r.stopped, 'done');
+      assert.deepEqual(r.keys.sort(), [...streams].sort());
+      assert.ok(d.state.count > newDiscoveryState().count, `COUNT grew (${Math.round(d.state.count)})`);
+    } finally {
+      await quit(c);
+      await client.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('over a slow link (3 ms more each way) COUNT still grows to the per-call target: the round trip is not taken for server time', async () => {
     const { host, port } = parseRedisUrl(redisUrl());
     const sockets: Socket[] = [];
