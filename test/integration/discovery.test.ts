@@ -76,7 +76,7 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
 
   it('stops at its time budget and when enough keys were found', async () => {
     const d = new Discovery(client, { type: 'stream', match: `${p}:*` });
-    const r = await d.run({ maxFound: 5, maxCalls: 100_000 });
+    const r = await d.run({ maxFound: 5, maxCalls: 100_000, maxMs: Infinity });
     assert.ok(r.keys.length >= 5 && (r.stopped === 'found' || r.stopped === 'done'));
     const t = await new Discovery(client, { type: 'stream', match: `${p}:*` }).run({ maxMs: 0 });
     assert.equal(t.stopped, 'time');
@@ -84,7 +84,7 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
 
   it('finds list queues in one walk over lists, by their processing and dead lists', async () => {
     const state = newDiscoveryState();
-    const r = await inspector.discover('listQueues', state, { match: `${p}:*`, maxCalls: 100_000 });
+    const r = await inspector.discover('listQueues', state, { match: `${p}:*`, maxCalls: 100_000, maxMs: Infinity });
     assert.equal(r.stopped, 'done');
     assert.deepEqual(r.keys.sort(), [0, 1, 2, 3, 4].map((i) => `${p}:q${i}`));
     assert.deepEqual(listQueueNamesOf([`a:processing`, `a:dead`, `b:processed`, `c:dead-letters`, `:dead`]), ['a']);
@@ -142,18 +142,18 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
     it('is found by the list walk, by inspect and by the CLI; lists that are no queue are not reported', async () => {
       const lindex = await calls('lindex');
       const state = newDiscoveryState();
-      const r = await inspector.discover('listQueues', state, { match: `${s}:*`, maxCalls: 100_000 });
+      const r = await inspector.discover('listQueues', state, { match: `${s}:*`, maxCalls: 100_000, maxMs: Infinity });
       assert.equal(r.stopped, 'done');
       assert.deepEqual(r.keys.sort(), [queue, own].sort());
       assert.equal(r.progress.unchecked, undefined, 'every list was sampled');
       assert.ok((state.sampled ?? 0) >= LISTS, `every list sampled (${state.sampled})`);
       assert.equal((await calls('lindex')) - lindex, state.sampled, 'one LINDEX per sampled list');
-      const found = await inspector.discoverListQueues({ match: `${s}:*` });
+      const found = await inspector.discoverListQueues({ match: `${s}:*`, maxMs: Infinity });
       const email = found.queues.find((q) => q.name === queue)!;
       assert.deepEqual([email.waiting, email.processing, email.dead, email.layout], [3, 0, 0, { jobPrefix: 'job:', started: null }]);
       assert.deepEqual(found.queues.map((q) => q.name).sort(), [queue, own].sort());
       const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
-      const out = spawnSync(process.execPath, [cli, 'inspect', '--url', redisUrl(), '--match', `${s}:*`, '--json'], { encoding: 'utf8' });
+      const out = spawnSync(process.execPath, [cli, 'inspect', '--url', redisUrl(), '--match', `${s}:*`, '--all', '--json'], { encoding: 'utf8' });
       assert.equal(out.status, 0, out.stderr);
       const doc = JSON.parse(out.stdout) as { listQueues: { name: string; waiting: number }[] };
       assert.deepEqual(doc.listQueues.map((q) => [q.name, q.waiting]).sort(), [[queue, 3], [own, 1]].sort());
@@ -164,14 +164,14 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
       const d = new Discovery(client, { type: 'list', match: listQueueMatch(`${s}:*`), select: listQueueSelector(client, `${s}:*`) });
       const perCall: number[] = [];
       let last = 0;
-      const r = await d.run({ maxCalls: 100_000, onProgress: () => void (perCall.push((d.state.sampled ?? 0) - last), (last = d.state.sampled ?? 0)) });
+      const r = await d.run({ maxCalls: 100_000, maxMs: Infinity, onProgress: () => void (perCall.push((d.state.sampled ?? 0) - last), (last = d.state.sampled ?? 0)) });
       assert.equal(r.stopped, 'done');
       // The walk's last call also samples what it left for later, SAMPLES_PER_CALL per round trip.
       assert.ok(perCall.slice(0, -1).every((n) => n <= SAMPLES_PER_CALL), `lists sampled per call: ${perCall.join(' ')}`);
       assert.equal((await calls('lindex')) - lindex, d.state.sampled);
       const capped = new Discovery(client, { type: 'list', match: listQueueMatch(`${s}:*`), select: listQueueSelector(client, `${s}:*`, 20) });
       const before = await calls('lindex');
-      const c = await capped.run({ maxCalls: 100_000 });
+      const c = await capped.run({ maxCalls: 100_000, maxMs: Infinity });
       assert.equal(capped.state.sampled, 20);
       assert.equal((await calls('lindex')) - before, 20, 'one LINDEX per sampled list, no more');
       assert.ok((c.progress.unchecked ?? 0) >= LISTS - 20, `unchecked ${c.progress.unchecked}`);
@@ -208,7 +208,7 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
     const c = (await open({ url: redisUrl().replace('redis://', `redis://${user}:pw@`) })) as Redis;
     try {
       const d = new Discovery(c, { type: 'stream', match: `${p}:*` });
-      const r = await d.run({ maxCalls: 100_000 });
+      const r = await d.run({ maxCalls: 100_000, maxMs: Infinity });
       assert.equal(r.stopped, 'done');
       assert.deepEqual(r.keys.sort(), [...streams].sort());
       assert.ok(d.state.count > newDiscoveryState().count, `COUNT grew (${Math.round(d.state.count)})`);
