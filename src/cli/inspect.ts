@@ -108,6 +108,8 @@ export interface ScanDoc {
   totalKeys: number;
   done: boolean;
   calls: number;
+  /** List-queue walk: lists not sampled for a queue with only its waiting list (over the walk's caps, or left for --continue). */
+  uncheckedLists?: number;
 }
 
 /** Where the two walks stand, as a --continue token (base64url JSON). */
@@ -184,7 +186,8 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     listsFrom === null
       ? { queues: [], next: null, progress: undefined }
       : await inspector.discoverListQueues({ match: o.match, limit: o.limit, from: listsFrom, ...budget, onProgress: (p) => o.onProgress?.('list queues', p) });
-  const scanDoc = (p: DiscoveryProgress | undefined): ScanDoc => (p ? { scannedKeys: p.scanned, totalKeys: p.total, done: p.done, calls: p.calls } : { scannedKeys: 0, totalKeys: 0, done: true, calls: 0 });
+  const scanDoc = (p: DiscoveryProgress | undefined): ScanDoc =>
+    p ? { scannedKeys: p.scanned, totalKeys: p.total, done: p.done, calls: p.calls, ...(p.unchecked ? { uncheckedLists: p.unchecked } : {}) } : { scannedKeys: 0, totalKeys: 0, done: true, calls: 0 };
   return {
     schema: 'redis-queues/inspect@1',
     target: inspector.target,
@@ -323,6 +326,8 @@ export function renderInspection(d: InspectDocument): string[] {
       ),
     );
   }
+  const unchecked = d.scan.listQueues.uncheckedLists;
+  if (unchecked) lines.push('', `${unchecked} list${unchecked === 1 ? ' was' : 's were'} not checked for a queue with only its waiting list (over the walk's sampling caps).`);
   if (d.errors.length) {
     lines.push('', `Could not read (${d.errors.length})`);
     for (const e of d.errors) lines.push(`  ${safe(e.key)}: ${safe(e.message)}`);

@@ -4,17 +4,23 @@
  * can go on later from where it stopped, and that says how far it got ("about 1.2 M of 10 M
  * keys", from the cursor and DBSIZE).
  *
- * Each SCAN call is sized to cost the server about `targetCallMs` (2 ms by default): COUNT starts
- * small and follows the time calls take beyond the shortest one seen (the round trip, which the
- * first, small calls measure), so no client waits behind this tool for long, over loopback or a
- * slow link alike.
+ * Each SCAN call is kept within `targetCallMs` of server time (2 ms by default), whatever its MATCH
+ * and TYPE cost per key: the walk measures what each call cost the server (INFO commandstats read
+ * in the same round trip; where INFO is refused, the round trip beyond the shortest one seen, so
+ * a slow link is not taken for server time), keeps the cost per unit of COUNT of that walk, and
+ * sizes COUNT to half the target from it (room for calls that cost more than the walk's typical
+ * one). COUNT grows by at most half per call, and shrinks at once after a call over the target
+ * (see {@link nextCount}).
  *
- * List queues are found in the same kind of walk over lists, one pass for both of their lists
- * (`<queue>:processing`, `<queue>:dead`), with a MATCH that Redis checks before it looks a key up.
+ * List queues are found in one walk over lists: `<queue>:processing` and `<queue>:dead` by their
+ * names, and a queue with only its waiting list by sampling the other lists it meets (the oldest
+ * id names a job hash of a known layout, see `waitingListQueues`), a few per call and a bounded
+ * number per walk.
  */
 import type Redis from 'ioredis';
 import { type RedisClient, masters } from './connection';
 import { decodeName } from './replies';
+import { waitingListQueues } from './queue/list/layout';
 
 /** Where a walk is: the master (index in address order) and its SCAN cursor. */
 export interface ScanPosition {
@@ -26,7 +32,7 @@ export interface ScanPosition {
 export interface DiscoveryState {
   /** Next position; null once the whole keyspace was walked. */
   position: ScanPosition | null;
-  /** SCAN COUNT that met the per-call target last time. */
+  /** SCAN COUNT of the next call (sized to the per-call target). */
   count: number;
   /** SCAN calls so far. */
   calls: number;
@@ -35,6 +41,13 @@ export interface DiscoveryState {
    * are small). What a call takes beyond it is taken as the server's share.
    */
   baselineMs?: number;
+  /** This walk's server time per unit of COUNT, ms (its MATCH and TYPE included): what COUNT is sized from. */
+  unitMs?: number;
+  /** List walks: lists sampled for a waiting-only queue so far, and lists left unsampled (over the caps). */
+  sampled?: number;
+  unchecked?: number;
+  /** List walks: lists met, not yet sampled (sampled in the next calls). */
+  backlog?: string[];
 }
 
 export interface DiscoveryBudget {
@@ -61,6 +74,8 @@ export interface DiscoveryProgress {
   calls: number;
   /** Keys found in this run so far. */
   found: number;
+  /** List walks: lists met that were not sampled for a waiting-only queue (over the caps, or not yet). */
+  unchecked?: number;
 }
 
 export interface DiscoveryRun {
@@ -74,6 +89,28 @@ export interface DiscoveryRun {
 const MIN_COUNT = 10;
 const MAX_COUNT = 20_000;
 const FIRST_COUNT = 100;
+/** COUNT is sized for this share of the per-call target: room for calls costlier than the walk's typical one. */
+const AIM = 0.5;
+/** COUNT grows by at most this factor from one call to the next. */
+const GROWTH = 1.5;
+
+/**
+ * The COUNT of the next call of a walk, and the walk's cost per unit of COUNT, from the call just
+ * made: `count` asked, `serverMs` its server time, `recentUnits` the last few calls' costs per
+ * unit (this one included). A call over `targetMs` shrinks COUNT at once (at least by half), from
+ * the highest of those costs; else COUNT follows their median (so one late reply, a busy link or
+ * client, does not shrink it alone), growing by at most {@link GROWTH} per call and not at all
+ * after a call over {@link AIM} of the target.
+ */
+export function nextCount(count: number, serverMs: number, recentUnits: number[], targetMs: number): { count: number; unitMs: number } {
+  const own = serverMs / count;
+  const sorted = [...recentUnits].sort((a, b) => a - b);
+  const unitMs = serverMs > targetMs ? Math.max(own, sorted[sorted.length - 1] ?? own) : (sorted[sorted.length >> 1] ?? own);
+  const sized = (AIM * targetMs) / unitMs;
+  // Over the target: at least halve. Over the aim: no growth. Else grow by GROWTH at most.
+  const next = Math.min(sized, serverMs > targetMs ? count / 2 : serverMs > AIM * targetMs ? count : count * GROWTH);
+  return { count: Math.min(MAX_COUNT, Math.max(MIN_COUNT, next)), unitMs };
+}
 
 /** A fresh walk. */
 export function newDiscoveryState(): DiscoveryState {
@@ -117,6 +154,19 @@ export interface DiscoveryOptions {
   targetCallMs?: number;
   /** Servers before 6.0 have no SCAN TYPE: each page's keys are typed with TYPE (pipelined). */
   scanType?: boolean;
+  /** What the walk finds in each page's keys (default: the keys), e.g. {@link listQueueSelector}. */
+  select?: (keys: string[], state: DiscoveryState, end: boolean) => Promise<string[]>;
+}
+
+interface ScanStat {
+  calls: number;
+  usec: number;
+}
+
+/** SCAN's line of INFO commandstats (`cmdstat_scan:calls=…,usec=…`); zeros before the first SCAN. */
+export function scanStatOf(info: string): ScanStat {
+  const m = /^cmdstat_scan:calls=(\d+),usec=(\d+)/m.exec(info);
+  return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0) };
 }
 
 /**
@@ -126,8 +176,12 @@ export interface DiscoveryOptions {
 export class Discovery {
   readonly state: DiscoveryState;
   private sizes: number[] | undefined;
-  /** The server's share of the last calls, ms. */
+  /** The server's time per unit of COUNT of the last calls, ms. */
   private readonly recent: number[] = [];
+  /** The last INFO commandstats reading of SCAN, and on which master. */
+  private lastStats: (ScanStat & { node: number }) | null = null;
+  /** INFO was refused: server time from round trips only. */
+  private noStats = false;
 
   constructor(
     private readonly client: RedisClient,
@@ -135,6 +189,7 @@ export class Discovery {
     state?: DiscoveryState,
   ) {
     this.state = state ? { ...state, position: state.position && { ...state.position } } : newDiscoveryState();
+    if (this.state.unitMs) this.recent.push(this.state.unitMs);
   }
 
   get done(): boolean {
@@ -158,7 +213,38 @@ export class Discovery {
       for (let i = 0; i < pos.node; i++) scanned += sizes[i] ?? 0;
       scanned += Math.round((sizes[pos.node] ?? 0) * cursorFraction(pos.cursor, sizes[pos.node] ?? 0));
     }
-    return { scanned: Math.min(scanned, total), total, done: pos === null, calls: this.state.calls, found };
+    const out: DiscoveryProgress = { scanned: Math.min(scanned, total), total, done: pos === null, calls: this.state.calls, found };
+    const unchecked = (this.state.unchecked ?? 0) + (this.state.backlog?.length ?? 0);
+    if (unchecked) out.unchecked = unchecked;
+    return out;
+  }
+
+  /** SCAN's cumulative calls and µs on a master (INFO commandstats), or null when INFO is refused. */
+  private async commandStats(node: Redis): Promise<ScanStat | null> {
+    if (this.noStats) return null;
+    try {
+      return scanStatOf(String(await node.info('commandstats')));
+    } catch {
+      this.noStats = true; // an ACL without INFO, a renamed command: the round trip alone
+      return null;
+    }
+  }
+
+  /**
+   * The server time of the call just made, ms: the SCAN time INFO commandstats counted since the
+   * last reading on that master, when only this call ran a SCAN there meanwhile; else the round
+   * trip beyond the shortest call seen (which the first, small calls measure), or the counted time
+   * of all SCANs since when that is less (either bounds this call's).
+   */
+  private serverTime(node: number, ms: number, stats: ScanStat | null): number {
+    const baseline = Math.min(this.state.baselineMs ?? ms, ms);
+    this.state.baselineMs = baseline;
+    const roundTrip = ms - baseline;
+    const last = this.lastStats;
+    this.lastStats = stats && { node, ...stats };
+    if (!stats || !last || last.node !== node || stats.calls <= last.calls) return roundTrip;
+    const counted = (stats.usec - last.usec) / 1000;
+    return stats.calls - last.calls === 1 ? counted : Math.min(roundTrip, counted);
   }
 
   /** Walks on until the budget is spent or the keyspace ends. */
@@ -200,33 +286,32 @@ export class Discovery {
       const args: (string | number)[] = [pos.cursor, 'MATCH', match, 'COUNT', count];
       if (this.options.scanType !== false) args.push('TYPE', this.options.type);
       const t0 = process.hrtime.bigint();
-      const [cursor, found] = (await node.scanBuffer(...(args as [string]))) as unknown as [Buffer, Buffer[]];
+      // INFO commandstats right behind the SCAN, in the same round trip: its SCAN time since the
+      // last one is this call's server time (see serverTime).
+      const [reply, stats] = await Promise.all([node.scanBuffer(...(args as [string])) as unknown as Promise<[Buffer, Buffer[]]>, this.commandStats(node)]);
+      const [cursor, found] = reply;
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       calls++;
       this.state.calls++;
-      // Follow the target with the server's share of the call: its time beyond the shortest call
-      // seen (the round trip), so a slow link does not shrink COUNT to nothing. Scale COUNT by how
-      // far that share was from the target (at most ×2 up, any way down).
-      const baseline = Math.min(this.state.baselineMs ?? ms, ms);
-      this.state.baselineMs = baseline;
-      // The median of the last three shares, so one late reply (a busy link or client) does not
-      // shrink COUNT on its own.
-      this.recent.push(Math.max(ms - baseline, 0.05));
+      const serverMs = Math.max(this.serverTime(pos.node, ms, stats), 0.005);
+      this.recent.push(serverMs / count);
       if (this.recent.length > 3) this.recent.shift();
-      const server = [...this.recent].sort((a, b) => a - b)[this.recent.length >> 1]!;
-      this.state.count = Math.min(MAX_COUNT, Math.max(MIN_COUNT, count * Math.min(2, target / server)));
+      const next = nextCount(count, serverMs, this.recent, target);
+      this.state.count = next.count;
+      this.state.unitMs = next.unitMs;
       let names = found.map(decodeName);
       if (this.options.scanType === false && names.length) {
         const types = await Promise.all(names.map((k) => node.type(k)));
         names = names.filter((_, i) => types[i] === this.options.type);
       }
+      const c = cursor.toString();
+      this.state.position = c === '0' ? (pos.node + 1 < nodes.length ? { node: pos.node + 1, cursor: '0' } : null) : { node: pos.node, cursor: c };
+      if (this.options.select) names = await this.options.select(names, this.state, this.state.position === null);
       for (const k of names) {
         if (seen.has(k)) continue; // SCAN may return a key twice
         seen.add(k);
         keys.push(k);
       }
-      const c = cursor.toString();
-      this.state.position = c === '0' ? (pos.node + 1 < nodes.length ? { node: pos.node + 1, cursor: '0' } : null) : { node: pos.node, cursor: c };
       if (onProgress) onProgress(await this.progress(keys.length));
     }
     return { keys, progress: await this.progress(keys.length), stopped: this.state.position === null ? 'done' : stopped };
@@ -245,12 +330,72 @@ export function listQueueNamesOf(keys: string[], extraSuffixes: string[] = []): 
 }
 
 /**
- * The MATCH pattern of a list-queue walk: lists whose names end in `:processing` or `:dead` (a
- * superset, `:[pd][re][oa][cd]*`, checked again by {@link listQueueNamesOf}) under the queue-name
- * filter `match`.
+ * The MATCH of a list-queue walk under the queue-name filter `match`: every list whose name starts
+ * like a queue's (`match*`, so `<queue>`, `<queue>:processing` and `<queue>:dead`), checked again
+ * by {@link listQueueSelector}. For `*` it is `*`, which Redis does not even check.
  */
 export function listQueueMatch(match = '*'): string {
-  return `${match}:[pd][re][oa][cd]*`;
+  return match.endsWith('*') && !match.endsWith('\\*') ? match : `${match}*`;
+}
+
+/** Lists sampled for a waiting-only queue per SCAN call, at most (each: one LINDEX and two TYPEs, O(1)). */
+export const SAMPLES_PER_CALL = 32;
+/** Lists sampled for a waiting-only queue per walk, at most. */
+export const SAMPLES_PER_WALK = 5000;
+/** Lists met but not yet sampled that a walk keeps for its next calls, at most. */
+const BACKLOG = 1000;
+
+/**
+ * What a list-queue walk finds in a page of list keys (see {@link Discovery}'s `select`): the
+ * queues named by `<queue>:processing` and `<queue>:dead` lists, and the queues whose waiting list
+ * is one of the other lists, by sampling them (`waitingListQueues`: the oldest id names a job hash
+ * of a known layout). At most {@link SAMPLES_PER_CALL} lists are sampled per call: the others wait
+ * in the state's `backlog` for the next calls (at the walk's end, the rest are sampled the same
+ * number per round trip); at most `perWalk` lists per walk. Lists over those caps are counted in
+ * the state's `unchecked`. Names must match `match` (a queue-name glob).
+ */
+export function listQueueSelector(client: RedisClient, match = '*', perWalk = SAMPLES_PER_WALK): (keys: string[], state: DiscoveryState, end: boolean) => Promise<string[]> {
+  const known = new Set<string>();
+  const matches = match === '*' ? () => true : (name: string) => globMatch(match, name);
+  const skip = (state: DiscoveryState, n: number) => {
+    if (n > 0) state.unchecked = (state.unchecked ?? 0) + n;
+  };
+  const sample = async (state: DiscoveryState, out: string[]) => {
+    const backlog = (state.backlog ?? []).filter((k) => !known.has(k));
+    const room = Math.max(0, Math.min(SAMPLES_PER_CALL, perWalk - (state.sampled ?? 0)));
+    const lists = backlog.slice(0, room);
+    state.backlog = backlog.slice(lists.length);
+    if (!lists.length) return;
+    state.sampled = (state.sampled ?? 0) + lists.length;
+    const r = await waitingListQueues(client, lists);
+    skip(state, r.unchecked);
+    for (const q of r.queues) {
+      known.add(q);
+      out.push(q);
+    }
+  };
+  return async (keys, state, end) => {
+    const out: string[] = [];
+    const others: string[] = [];
+    for (const k of keys) {
+      const name = listQueueNamesOf([k])[0];
+      if (name !== undefined) {
+        if (matches(name)) out.push(name);
+      } else if (matches(k)) others.push(k);
+    }
+    for (const n of out) known.add(n);
+    const backlog = [...(state.backlog ?? []), ...others.filter((k) => !known.has(k))];
+    state.backlog = backlog.slice(0, BACKLOG);
+    skip(state, backlog.length - state.backlog.length);
+    await sample(state, out);
+    while (end && state.backlog.length && (state.sampled ?? 0) < perWalk) await sample(state, out);
+    if (end) {
+      skip(state, state.backlog.length);
+      state.backlog = [];
+    }
+    if (!state.backlog.length) delete state.backlog;
+    return out;
+  };
 }
 
 /** Whether `key` matches a Redis glob pattern (`*`, `?`, `[...]`, `\` escapes), as SCAN MATCH does. */

@@ -24,7 +24,7 @@ import {
 } from './replies';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/list/keys';
 import { checkListQueueLayout, probeListQueueLayout } from './queue/list/layout';
-import { Discovery, type DiscoveryBudget, type DiscoveryProgress, type DiscoveryRun, type DiscoveryState, type ScanPosition, listQueueMatch, listQueueNamesOf, newDiscoveryState } from './discovery';
+import { Discovery, type DiscoveryBudget, type DiscoveryProgress, type DiscoveryRun, type DiscoveryState, type ScanPosition, listQueueMatch, listQueueSelector, newDiscoveryState } from './discovery';
 
 /** Where and how far a scan goes. */
 export interface ScanOptions {
@@ -185,20 +185,27 @@ export class Inspector {
   }
 
   /**
-   * Goes on with a resumable walk (`state` is updated in place): streams, or list queues (lists
-   * named `<queue>:processing` / `<queue>:dead`, returned as queue names). See discovery.ts.
+   * Goes on with a resumable walk (`state` is updated in place): streams, or list queues (named by
+   * their `<queue>:processing` / `<queue>:dead` lists, or found by sampling their waiting list;
+   * returned as queue names). See discovery.ts.
    */
   async discover(kind: 'streams' | 'listQueues', state: DiscoveryState, { match = '*', ...budget }: DiscoveryBudget & { match?: string } = {}): Promise<{ keys: string[]; progress: DiscoveryProgress; stopped: DiscoveryRun['stopped'] }> {
-    const caps = await this.caps();
-    const d = new Discovery(this.client, { type: kind === 'streams' ? 'stream' : 'list', match: kind === 'streams' ? match : listQueueMatch(match), scanType: caps.scanType }, state);
+    const d = await this.walk(kind, match, state);
     try {
       const run = await d.run(budget);
       Object.assign(state, d.state);
-      return { keys: kind === 'streams' ? run.keys : listQueueNamesOf(run.keys), progress: run.progress, stopped: run.stopped };
+      return { keys: run.keys, progress: run.progress, stopped: run.stopped };
     } catch (e) {
       Object.assign(state, d.state);
       this.fail(e, { command: 'SCAN' });
     }
+  }
+
+  /** A walk over streams, or over lists for list queues (one walk, see discovery.ts). */
+  private async walk(kind: 'streams' | 'listQueues', match: string, state: DiscoveryState): Promise<Discovery> {
+    const caps = await this.caps();
+    if (kind === 'streams') return new Discovery(this.client, { type: 'stream', match, scanType: caps.scanType }, state);
+    return new Discovery(this.client, { type: 'list', match: listQueueMatch(match), scanType: caps.scanType, select: listQueueSelector(this.client, match) }, state);
   }
 
   /** Keys in the keyspace: DBSIZE, summed over the masters of a Cluster. */
@@ -400,14 +407,15 @@ export class Inspector {
   }
 
   /**
-   * List queues found in one walk over lists named `<queue>:processing` or `<queue>:dead` (see
-   * discovery.ts), plus the queues named in `names`, with their figures. Bounded by the budget
-   * (`maxMs`, `maxCalls`) and `limit`; `next` says where to go on.
+   * List queues found in one walk over lists (see {@link discover}), plus the queues named in
+   * `names`, with their figures. Bounded by the budget (`maxMs`, `maxCalls`) and `limit`; `next`
+   * says where to go on.
    */
   async discoverListQueues({ match = '*', names = [], limit = 200, from = null, maxMs = 10_000, maxCalls = 100_000, signal, onProgress }: ScanOptions & { names?: string[] } = {}): Promise<ListQueueDiscovery> {
-    const page = await this.scanKeys('list', { match: listQueueMatch(match), limit: Infinity, from, maxMs, maxCalls, signal, onProgress });
-    const found = [...new Set([...names, ...listQueueNamesOf(page.keys)])].filter(Boolean).sort().slice(0, limit);
-    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), next: page.next, progress: page.progress! };
+    const state = { ...newDiscoveryState(), position: from ?? { node: 0, cursor: '0' } };
+    const run = await this.discover('listQueues', state, { match, maxMs, maxCalls, signal, onProgress });
+    const found = [...new Set([...names, ...run.keys])].filter(Boolean).sort().slice(0, limit);
+    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), next: state.position, progress: run.progress };
   }
 
   /** List queues (a whole walk within the budget): see {@link discoverListQueues}. */

@@ -1,12 +1,14 @@
 // Discovery on a keyspace much larger than what it looks for: budgets, resuming, progress, one
-// walk for list queues, and SCAN calls sized to the per-call target.
+// walk for list queues (a waiting-only queue found by sampling lists), and SCAN calls sized to the
+// per-call target.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, parseRedisUrl, quit } from '../../src/core/connection';
-import { Discovery, listQueueMatch, listQueueNamesOf, newDiscoveryState } from '../../src/core/discovery';
+import { Discovery, SAMPLES_PER_CALL, listQueueMatch, listQueueNamesOf, listQueueSelector, newDiscoveryState, nextCount } from '../../src/core/discovery';
 import { Inspector } from '../../src/core/inspect';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
@@ -74,7 +76,7 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
 
   it('stops at its time budget and when enough keys were found', async () => {
     const d = new Discovery(client, { type: 'stream', match: `${p}:*` });
-    const r = await d.run({ maxFound: 5, maxCalls: 100_000 });
+    const r = await d.run({ maxFound: 5, maxCalls: 100_000, maxMs: Infinity });
     assert.ok(r.keys.length >= 5 && (r.stopped === 'found' || r.stopped === 'done'));
     const t = await new Discovery(client, { type: 'stream', match: `${p}:*` }).run({ maxMs: 0 });
     assert.equal(t.stopped, 'time');
@@ -82,15 +84,98 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
 
   it('finds list queues in one walk over lists, by their processing and dead lists', async () => {
     const state = newDiscoveryState();
-    const r = await inspector.discover('listQueues', state, { match: `${p}:*`, maxCalls: 100_000 });
+    const r = await inspector.discover('listQueues', state, { match: `${p}:*`, maxCalls: 100_000, maxMs: Infinity });
     assert.equal(r.stopped, 'done');
     assert.deepEqual(r.keys.sort(), [0, 1, 2, 3, 4].map((i) => `${p}:q${i}`));
     assert.deepEqual(listQueueNamesOf([`a:processing`, `a:dead`, `b:processed`, `c:dead-letters`, `:dead`]), ['a']);
-    assert.equal(listQueueMatch('orders*'), 'orders*:[pd][re][oa][cd]*');
+    assert.deepEqual([listQueueMatch('orders*'), listQueueMatch('orders'), listQueueMatch('*')], ['orders*', 'orders*', '*']);
     const summaries = await inspector.discoverListQueues({ match: `${p}:*`, names: [`${p}:named`] });
     assert.deepEqual(summaries.queues.map((q) => q.name).sort(), [...[0, 1, 2, 3, 4].map((i) => `${p}:q${i}`), `${p}:named`].sort());
     const named = summaries.queues.find((q) => q.name === `${p}:named`)!;
     assert.deepEqual([named.waiting, named.processing, named.dead], [0, 0, 0], 'a named queue with no lists yet: zeros, not an error');
+  });
+
+  it('sizes each call from the cost per unit of COUNT of its walk: grows by half at most, stops growing near the target, halves at once over it', async () => {
+    const r = (x: { count: number; unitMs: number }) => ({ count: Math.round(x.count), unitMs: x.unitMs });
+    assert.deepEqual(r(nextCount(1000, 4, [0.001, 0.001, 0.004], 2)), { count: 250, unitMs: 0.004 }, 'over the target: sized from the costliest recent unit, for half the target');
+    assert.equal(Math.round(nextCount(1000, 0.5, [0.0005, 0.0005, 0.0005], 2).count), 1500, 'growth capped at ×1.5');
+    assert.equal(Math.round(nextCount(1000, 0.8, [0.0008, 0.0008, 0.0008], 2).count), 1250, 'sized for half the target');
+    assert.equal(Math.round(nextCount(1000, 1.5, [0.0005, 0.0005, 0.0015], 2).count), 1000, 'no growth after a call over half the target (one late reply does not shrink it either)');
+    // On the server: the COUNT each call asks for, as the walk sets it.
+    const counts: number[] = [];
+    const d = new Discovery(client, { type: 'stream', match: `${p}:*` });
+    await d.run({ maxCalls: 30, onProgress: () => counts.push(Math.round(d.state.count)) });
+    [newDiscoveryState().count, ...counts].reduce((prev, c) => (assert.ok(c <= prev * 1.5 + 1, `COUNT ${prev} → ${c}`), c));
+    const tight: number[] = [];
+    const t = new Discovery(client, { type: 'stream', match: `${p}:*`, targetCallMs: 0.001 });
+    await t.run({ maxCalls: 5, onProgress: () => tight.push(Math.round(t.state.count)) });
+    [newDiscoveryState().count, ...tight].reduce((prev, c) => (assert.ok(c <= Math.max(10, Math.ceil(prev / 2)), `every call is over a 1 µs target: COUNT ${prev} → ${c}`), c));
+  });
+
+  describe("a list queue with only its waiting list (the seeds' email_queue with job:<id> hashes), among many other lists", () => {
+    const s = uniqueKey('seeds');
+    const queue = `${s}:email_queue`;
+    const own = `${s}:own`;
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    /** Lists that are no queue: JSON payloads or long strings at their oldest end, names of nothing. */
+    const OTHER = 200;
+    const LISTS = OTHER + 4;
+    const calls = async (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(String(await client.info('commandstats')))?.[1] ?? 0);
+    before(async () => {
+      const pipe = client.pipeline();
+      // What the seeds' producer leaves: job hashes job:<uuid>, ids LPUSHed to the queue, nothing taken yet.
+      for (const [i, id] of ids.entries()) {
+        pipe.hset(`job:${id}`, { recipient: `user${i}@example.com`, subject: 'Welcome', body: 'Thanks for signing up!', status: 'pending', created_at: String(Date.now() / 1000) });
+        pipe.lpush(queue, id);
+      }
+      // This project's layout, nothing processing or dead yet.
+      pipe.hset(`${own}:job:7`, 'to', 'x@example.com');
+      pipe.lpush(own, '7');
+      for (let i = 0; i < OTHER; i++) pipe.rpush(`${s}:other:${i}`, JSON.stringify({ n: i }), i % 2 ? `item-${i}` : 'x'.repeat(300));
+      pipe.rpush(`${s}:plain`, 'x');
+      const notHash = randomUUID();
+      pipe.set(`job:${notHash}`, 'a string, not a job hash');
+      pipe.rpush(`${s}:ids`, notHash);
+      await pipe.exec();
+    });
+
+    it('is found by the list walk, by inspect and by the CLI; lists that are no queue are not reported', async () => {
+      const lindex = await calls('lindex');
+      const state = newDiscoveryState();
+      const r = await inspector.discover('listQueues', state, { match: `${s}:*`, maxCalls: 100_000, maxMs: Infinity });
+      assert.equal(r.stopped, 'done');
+      assert.deepEqual(r.keys.sort(), [queue, own].sort());
+      assert.equal(r.progress.unchecked, undefined, 'every list was sampled');
+      assert.ok((state.sampled ?? 0) >= LISTS, `every list sampled (${state.sampled})`);
+      assert.equal((await calls('lindex')) - lindex, state.sampled, 'one LINDEX per sampled list');
+      const found = await inspector.discoverListQueues({ match: `${s}:*`, maxMs: Infinity });
+      const email = found.queues.find((q) => q.name === queue)!;
+      assert.deepEqual([email.waiting, email.processing, email.dead, email.layout], [3, 0, 0, { jobPrefix: 'job:', started: null }]);
+      assert.deepEqual(found.queues.map((q) => q.name).sort(), [queue, own].sort());
+      const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+      const out = spawnSync(process.execPath, [cli, 'inspect', '--url', redisUrl(), '--match', `${s}:*`, '--all', '--json'], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const doc = JSON.parse(out.stdout) as { listQueues: { name: string; waiting: number }[] };
+      assert.deepEqual(doc.listQueues.map((q) => [q.name, q.waiting]).sort(), [[queue, 3], [own, 1]].sort());
+    });
+
+    it('samples a few lists per SCAN call and at most its cap per walk; the lists over the cap are reported unchecked', async () => {
+      const lindex = await calls('lindex');
+      const d = new Discovery(client, { type: 'list', match: listQueueMatch(`${s}:*`), select: listQueueSelector(client, `${s}:*`) });
+      const perCall: number[] = [];
+      let last = 0;
+      const r = await d.run({ maxCalls: 100_000, maxMs: Infinity, onProgress: () => void (perCall.push((d.state.sampled ?? 0) - last), (last = d.state.sampled ?? 0)) });
+      assert.equal(r.stopped, 'done');
+      // The walk's last call also samples what it left for later, SAMPLES_PER_CALL per round trip.
+      assert.ok(perCall.slice(0, -1).every((n) => n <= SAMPLES_PER_CALL), `lists sampled per call: ${perCall.join(' ')}`);
+      assert.equal((await calls('lindex')) - lindex, d.state.sampled);
+      const capped = new Discovery(client, { type: 'list', match: listQueueMatch(`${s}:*`), select: listQueueSelector(client, `${s}:*`, 20) });
+      const before = await calls('lindex');
+      const c = await capped.run({ maxCalls: 100_000, maxMs: Infinity });
+      assert.equal(capped.state.sampled, 20);
+      assert.equal((await calls('lindex')) - before, 20, 'one LINDEX per sampled list, no more');
+      assert.ok((c.progress.unchecked ?? 0) >= LISTS - 20, `unchecked ${c.progress.unchecked}`);
+    });
   });
 
   it('CLI inspect keeps its budget, says how far it got, and --continue goes on to every stream', () => {
@@ -115,6 +200,22 @@ describe('(integration) discovery: budgeted, resumable keyspace walks', function
     assert.match(human.stdout, /Scanned within the budget \(streams: about \S+( k| M)? of \S+( k| M)? keys; list queues: about .*\)\.\nGo on with: --continue \S+/);
     const bad = run('--continue', 'nope');
     assert.equal(bad.status, 2);
+  });
+
+  it('measures calls by their round trip where INFO is refused (an ACL user without it): the walk still finds every stream, and COUNT grows', async () => {
+    const user = `noinfo${Date.now()}`;
+    await client.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-info');
+    const c = (await open({ url: redisUrl().replace('redis://', `redis://${user}:pw@`) })) as Redis;
+    try {
+      const d = new Discovery(c, { type: 'stream', match: `${p}:*` });
+      const r = await d.run({ maxCalls: 100_000, maxMs: Infinity });
+      assert.equal(r.stopped, 'done');
+      assert.deepEqual(r.keys.sort(), [...streams].sort());
+      assert.ok(d.state.count > newDiscoveryState().count, `COUNT grew (${Math.round(d.state.count)})`);
+    } finally {
+      await quit(c);
+      await client.call('ACL', 'DELUSER', user);
+    }
   });
 
   it('over a slow link (3 ms more each way) COUNT still grows to the per-call target: the round trip is not taken for server time', async () => {

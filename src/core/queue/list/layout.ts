@@ -76,6 +76,42 @@ export async function probeListQueueLayout(client: RedisClient, queue: string, s
   return { layout, sampled: sampled.length, ownHits, plainHits, conclusive: (ownHits > 0) !== (plainHits > 0) };
 }
 
+/** Longest list element taken for a job id when sampling lists (a longer one is a payload, not an id). */
+const MAX_SAMPLED_ID = 200;
+
+/**
+ * Which of `lists` are the waiting list of a list queue in a known layout, with nothing else to
+ * tell (no processing or dead list yet): the oldest element (`LINDEX list -1`, where workers take
+ * from) names a job hash, `<list>:job:<id>` (this project's layout) or `job:<id>` (the seeds').
+ * Bounded: one LINDEX per list, then at most two TYPEs per list, each round sent back to back.
+ * Lists that could not be read (an ACL refusal, say) are counted in `unchecked`.
+ */
+export async function waitingListQueues(client: RedisClient, lists: string[]): Promise<{ queues: string[]; unchecked: number }> {
+  let unchecked = 0;
+  const oldest = await Promise.all(
+    lists.map((k) =>
+      client.lindex(k, -1).then(
+        (v) => v,
+        () => {
+          unchecked++;
+          return null;
+        },
+      ),
+    ),
+  );
+  const hashes = (k: string, id: string) => [listQueueKeys(k).job(id), `${PLAIN_JOB_PREFIX}${id}`];
+  const types = await Promise.all(
+    lists.map((k, i) => {
+      const id = oldest[i];
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_SAMPLED_ID) return Promise.resolve([] as string[]);
+      return Promise.all(hashes(k, id).map((h) => client.type(h).then(String, () => 'unknown')));
+    }),
+  );
+  const queues = lists.filter((_, i) => types[i]!.includes('hash'));
+  unchecked += types.filter((t) => t.includes('unknown') && !t.includes('hash')).length;
+  return { queues, unchecked };
+}
+
 /**
  * Checks a layout given by a person (options, a setting) and returns only its layout fields:
  * names are non-empty strings, `started` a name or `null`, and no two of the queue's lists and
