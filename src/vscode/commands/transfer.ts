@@ -346,7 +346,7 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
     typeName: stream,
   });
 
-  let seen: ImportProgress = { read: 0, imported: 0, skipped: 0, line: 0 };
+  let seen: ImportProgress = { read: 0, imported: 0, skipped: 0, notWritten: 0, line: 0 };
   let r: ImportResult;
   try {
     r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${name} into "${stream}"`, cancellable: true }, async (progress, token) => {
@@ -380,6 +380,7 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
   s.provider.refresh();
   const parts = [`Imported ${plural(r.imported, 'message')} from ${name} into "${stream}" (${mode === 'keep' ? 'original ids' : 'new ids'})`];
   if (r.skipped) parts.push(`${formatCount(r.skipped)} skipped, already there`);
+  if (r.notWritten) parts.push(`${formatCount(r.notWritten)} not written (id not above the stream's last and not held with the same pairs; lines ${r.notWrittenLines.slice(0, 10).map((n) => n.line).join(', ')}${r.notWritten > 10 ? ', …' : ''})`);
   if (r.aborted) parts.push(`cancelled after line ${r.lastLine}${mode === 'keep' ? ': importing the file again skips what is there' : `: to go on, import again from line ${r.lastLine + 1}`}`);
   s.ui.info(`${parts.join('; ')}.`);
   return { ...r, file, stream, counted };
