@@ -16,6 +16,7 @@ import {
   ImportLineError,
   TIME_SPEC_HINT,
   WrongTypeError,
+  NoStreamError,
   describeTarget,
   entriesById,
   exportEntries,
@@ -41,7 +42,7 @@ const exportSpec: CommandSpec = {
     { name: 'from', type: 'string', value: 'ID', description: 'First id (inclusive)' },
     { name: 'to', type: 'string', value: 'ID', description: 'Last id (inclusive)' },
     { name: 'since', type: 'string', value: 'TIME', description: 'Only messages added at or after TIME' },
-    { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added before TIME' },
+    { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added at or before TIME (inclusive, as search\'s until:)' },
     { name: 'ids', type: 'list', value: 'ID,ID,…', description: 'Only these entries, in this order' },
     { name: 'count', type: 'int', value: 'N', min: 1, description: 'At most N messages' },
     { name: 'query', type: 'string', value: 'QUERY', description: 'Only the messages this search finds (the terms of "redis-queues search", e.g. \'status=failed payload.sku == "kb"\')' },
@@ -51,7 +52,7 @@ const exportSpec: CommandSpec = {
     ...GLOBAL_OPTIONS,
   ],
   details:
-    `Each line is {"id": "...", "pairs": [[name, value], ...]}: the message in order, repeated names kept, a name or value that is not UTF-8 as {"base64": "..."}. A first header line {"redis-queues-export": 1, ...} says what was exported; "import" skips it. TIME is ${TIME_SPEC_HINT}. Reads in pages of at most 1,000 entries (fewer when they are large). Ids given with --ids that are not in the stream are named on stderr and make the exit code 1 (the others are written). Ctrl-C stops after the current message; what was written is complete lines.`,
+    `Each line is {"id": "...", "pairs": [[name, value], ...]}: the message in order, repeated names kept, a name or value that is not UTF-8 as {"base64": "..."}. A first header line {"redis-queues-export": 1, ...} says what was exported; "import" skips it. TIME is ${TIME_SPEC_HINT}; --since and --until are inclusive (--until 10:00 takes the messages of 10:00:00.000 too). A stream that does not exist is an error (exit 1) and no file is written. Reads in pages of at most 1,000 entries (fewer when they are large). Ids given with --ids that are not in the stream are named on stderr and make the exit code 1 (the others are written). Ctrl-C stops after the current message; what was written is complete lines.`,
   examples: [
     'redis-queues export orders --out orders.ndjson',
     'redis-queues export orders:dlq --out dead.ndjson',
@@ -156,7 +157,7 @@ export const exportCommand: Command = {
       const other = ['from', 'to', 'since', 'until', 'newest'].find((o) => args.options[o] !== undefined);
       if (other) throw new UsageError(`--ids does not go with --${other}`, 'export');
     }
-    if (since !== undefined && until !== undefined && until <= since) throw new UsageError('--until must be later than --since', 'export');
+    if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until must not be earlier than --since', 'export');
     const outPath = (args.options['out'] as string | undefined) ?? '-';
     const query: Record<string, unknown> = {};
     if (ids) query['ids'] = ids;
@@ -175,11 +176,11 @@ export const exportCommand: Command = {
       } catch (e) {
         throw new UsageError((e as Error).message, 'export');
       }
-      // The options narrow the search (--until is exclusive, a search's until inclusive).
+      // The options narrow the search (both bounds inclusive, as a search's).
       if (from !== undefined) search.from = from;
       if (to !== undefined) search.to = to;
       if (since !== undefined) search.since = Math.max(search.since ?? since, since);
-      if (until !== undefined) search.until = Math.min(search.until ?? until - 1, until - 1);
+      if (until !== undefined) search.until = Math.min(search.until ?? until, until);
       if (count !== undefined) search.limit = count;
       search.order = newest ? 'newest' : (search.order ?? 'oldest');
       query['search'] = queryText;
@@ -189,7 +190,8 @@ export const exportCommand: Command = {
       // The file is opened only once Redis answered and the key is a stream (or absent): a typo
       // in the URL or the key leaves no file behind.
       const type = String(await client.type(stream).catch((e: unknown) => Promise.reject(toQueueError(e, { key: stream, command: 'TYPE' }))));
-      if (type !== 'stream' && type !== 'none') throw new WrongTypeError(stream, 'stream', type);
+      if (type === 'none') throw new NoStreamError(stream);
+      if (type !== 'stream') throw new WrongTypeError(stream, 'stream', type);
       const toStdout = outPath === '-';
       const out: NodeJS.WritableStream = toStdout
         ? ctx.io === processIo

@@ -248,7 +248,7 @@ describe('(integration) transfer: export and import', function () {
       assert.ok(sameRaw((await all(bare))[0]!.raw, msgs[0]!));
     });
 
-    it('a time range: since (inclusive) / until (exclusive), ids, ms-only bounds, newest first, count', async () => {
+    it('a time range: since and until (both inclusive), ids, ms-only bounds, newest first, count', async () => {
       const s = uniqueKey('range');
       const base = 1_700_000_000_000;
       const ids = [...Array.from({ length: 10 }, (_, i) => `${base + i * 1000}-0`), `${base + 9000}-1`];
@@ -258,15 +258,16 @@ describe('(integration) transfer: export and import', function () {
         for await (const e of rangeEntries(client, s, o)) out.push(e.id);
         return out;
       };
-      assert.deepEqual(await got({ since: base + 2000, until: base + 5000 }), ids.slice(2, 5));
-      assert.deepEqual(await got({ since: base + 2001, until: base + 5001 }), ids.slice(3, 6));
+      assert.deepEqual(await got({ since: base + 2000, until: base + 5000 }), ids.slice(2, 6));
+      assert.deepEqual(await got({ since: base + 2001, until: base + 4999 }), ids.slice(3, 5));
       assert.deepEqual(await got({ from: ids[1], to: ids[3] }), ids.slice(1, 4));
       assert.deepEqual(await got({ from: String(base + 9000) }), ids.slice(9));
       assert.deepEqual(await got({ to: String(base + 9000), since: base + 8000 }), ids.slice(8));
       assert.deepEqual(await got({ direction: 'newest', count: 3 }), [ids[10], ids[9], ids[8]]);
       assert.deepEqual(await got({ direction: 'newest', since: base + 7000, pageSize: 1 }), [ids[10], ids[9], ids[8], ids[7]]);
       assert.deepEqual(await got({ count: 4, pageSize: 3 }), ids.slice(0, 4));
-      assert.deepEqual(await got({ since: base + 5000, until: base + 5000 }), []);
+      assert.deepEqual(await got({ since: base + 5000, until: base + 5000 }), [ids[5]]);
+      assert.deepEqual(await got({ since: base + 5001, until: base + 5999 }), []);
       assert.deepEqual(await got({ from: ids[5], to: ids[4] }), []);
       assert.deepEqual(await got({ since: base + 20_000 }), []);
       // The entries' `fields` view is the one parseEntries builds.
@@ -274,7 +275,7 @@ describe('(integration) transfer: export and import', function () {
       for await (const e of rangeEntries(client, s, { count: 3 })) viaRange.push(e);
       assert.deepEqual(viaRange.map((e) => [e.id, e.raw, e.fields]), (await all(s)).slice(0, 3).map((e) => [e.id, e.raw, e.fields]));
       // The range as a file, imported elsewhere with its ids.
-      const file = await exported(rangeEntries(client, s, { since: base + 3000, until: base + 6000 }));
+      const file = await exported(rangeEntries(client, s, { since: base + 3000, until: base + 5999 }));
       const copy = `${s}:copy`;
       await importEntries(client, copy, Readable.from([file]), { keepIds: true });
       assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(3, 6));
@@ -597,8 +598,9 @@ describe('(integration) transfer: export and import', function () {
       assert.equal(re.code, 0, re.stderr);
       assert.equal(re.stderr, '', 'stdout carries the data; nothing on stderr');
       assert.equal(ri.code, 0, ri.stderr);
-      assert.equal(ri.stdout.trim(), 'imported 4, already there 0 (same id and pairs), not written 0, lines 5');
-      assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(2, 6));
+      // --until is inclusive: the entry of base + 6000 ms is in.
+      assert.equal(ri.stdout.trim(), 'imported 5, already there 0 (same id and pairs), not written 0, lines 6');
+      assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(2, 7));
       // --ids, a missing one named (exit 1), the rest written; new ids on import.
       const picked = await cli(['export', s, '--ids', `${ids[7]},${ids[1]}`, '--ids', '1-1', '--no-header']);
       assert.equal(picked.code, 1);

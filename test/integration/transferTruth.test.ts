@@ -5,14 +5,14 @@
 // resumed from what Redis recorded, without a duplicate.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { type RawFields, rawOf, sameRaw } from '../../src/core/message';
 import { parseEntries } from '../../src/core/replies';
-import { ImportLineError, exportLine, importEntries } from '../../src/core/transfer';
+import { ImportLineError, exportLine, importEntries, rangeEntries } from '../../src/core/transfer';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const root = join(__dirname, '..', '..', '..');
@@ -35,7 +35,7 @@ function cli(args: string[]): Promise<Run> {
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-describe('(integration) import tells the truth', function () {
+describe('(integration) export and import tell the truth', function () {
   this.timeout(60_000);
   let client: Redis;
   let dir: string;
@@ -138,5 +138,29 @@ describe('(integration) import tells the truth', function () {
     assert.deepEqual(got, Array.from({ length: 40 }, (_, i) => i));
     // A finished run leaves no key behind.
     assert.deepEqual(await client.keys(`{test:run:*}:rq-import:*`), []);
+  });
+
+  it('export: --until and until are inclusive (the boundary millisecond is in), as search until:', async () => {
+    const s = uniqueKey('until');
+    const t = 1_700_000_000_000;
+    for (const id of [`${t + 1000}-0`, `${t + 2000}-0`, `${t + 2000}-5`, `${t + 3000}-0`]) await client.xadd(s, id, 'a', '1');
+    const got: string[] = [];
+    for await (const e of rangeEntries(client, s, { since: t + 2000, until: t + 2000 })) got.push(e.id);
+    assert.deepEqual(got, [`${t + 2000}-0`, `${t + 2000}-5`]);
+    const r = await cli(['export', s, '--since', String(t + 1000), '--until', new Date(t + 2000).toISOString(), '--no-header']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).id), [`${t + 1000}-0`, `${t + 2000}-0`, `${t + 2000}-5`]);
+  });
+
+  it('export of a stream that does not exist: exit 1, and the output file is left as it was', async () => {
+    const out = join(dir, 'keep.ndjson');
+    writeFileSync(out, 'precious\n');
+    const r = await cli(['export', uniqueKey('nosuch'), '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /No stream ".*": the key does not exist/);
+    assert.equal(readFileSync(out, 'utf8'), 'precious\n');
+    const fresh = join(dir, 'never.ndjson');
+    assert.equal((await cli(['export', uniqueKey('nosuch'), '--out', fresh])).code, 1);
+    assert.equal(existsSync(fresh), false);
   });
 });
