@@ -20,7 +20,8 @@ import { oneLine, previewRaw } from './render';
 import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
 import { xinfoGroups, xinfoStream, xpendingOne } from './commands';
 import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
-import { RangeScan, type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import { type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import { ByteScan, scanStart } from './journeyScan';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
 import { defaultDeadLetterStream } from './queue/keys';
 import { checkListQueueLayout, detectListQueueLayout } from './queue/list/layout';
@@ -229,11 +230,12 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   // 3. Bounded forward scans, one page each per round, sharing the budget.
   interface Lookup {
     what: string;
-    scan: RangeScan;
+    scan: ByteScan;
     from: string;
     take(page: StreamEntry[]): void;
   }
-  const scanStart = Number.isFinite(time) ? idForTime(time) : '-';
+  // Dead letters and events are found by reference, from before min(id time, now) (journeyScan.ts).
+  const [dlqStart, eventsStart] = await Promise.all([dlq ? scanStart(client, dlq, time) : '-', eventsKey ? scanStart(client, eventsKey, time) : '-']);
   /** Replay links: replayed id → its replays. */
   const links = new Map<string, JourneyReplay[]>();
   const link = (r: JourneyReplay) => {
@@ -257,11 +259,13 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
     } catch {
       after = undefined;
     }
+    // Replays get ids of the server's time: for an id ahead of the clock, they come before it.
+    if (after && Number.isFinite(time) && time > Date.now()) after = await scanStart(client, stream, time);
     if (after) {
       lookups.push({
         what: 'replays',
         from: after,
-        scan: new RangeScan(client, stream, after, '+', MESSAGE_PAGE),
+        scan: new ByteScan(client, stream, after, MESSAGE_PAGE),
         take(page) {
           for (const e of page) {
             const t = replayTail(e.raw);
@@ -274,8 +278,8 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   if (dlq) {
     lookups.push({
       what: `dead letters in ${dlq}`,
-      from: scanStart,
-      scan: new RangeScan(client, dlq, scanStart, '+', MESSAGE_PAGE),
+      from: dlqStart,
+      scan: new ByteScan(client, dlq, dlqStart, MESSAGE_PAGE),
       take(page) {
         for (const e of page) {
           const l = splitDeadLetter(e);
@@ -292,8 +296,8 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   if (eventsKey) {
     lookups.push({
       what: `events in ${eventsKey}`,
-      from: scanStart,
-      scan: new RangeScan(client, eventsKey, scanStart, '+', EVENT_PAGE),
+      from: eventsStart,
+      scan: new ByteScan(client, eventsKey, eventsStart, EVENT_PAGE),
       take(page) {
         for (const e of page) {
           const ev = parseEvent(e);
@@ -326,7 +330,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   }
   for (const l of active) {
     notes.push(
-      `${l.what}: ${stopped ? 'stopped' : 'the call bound was reached'} after ${l.scan.read} entries from ${l.from}${l.scan.last ? ` (up to ${l.scan.last})` : ''}; later ones were not searched${stopped ? '' : ' (raise maxCalls)'}`,
+      `${l.what}: ${stopped ? 'stopped' : 'the call bound was reached'}: searched ${l.scan.read} records from ${l.from === '-' ? 'the start' : l.from}${l.scan.last ? ` up to ${l.scan.last}` : ''}; later ones were not searched, so what is not listed may still be there${stopped ? '' : ' (raise maxCalls)'}`,
     );
   }
 
