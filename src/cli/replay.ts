@@ -1,7 +1,7 @@
 // `redis-queues replay DLQ [--id ID ...] [--to STREAM] [--rate N] [--dry-run]`
-import { planReplay, replay } from '../core';
+import { type ReplayResult, ReplayInterruptedError, planReplay, replay } from '../core';
 import { type CommandSpec, UsageError } from './args';
-import { type Command, GLOBAL_OPTIONS, checkIds, onceSignalled, withClient } from './common';
+import { type Command, type CommandContext, GLOBAL_OPTIONS, checkIds, onceSignalled, scrub, withClient } from './common';
 import { safe } from './format';
 
 const spec: CommandSpec = {
@@ -17,7 +17,7 @@ const spec: CommandSpec = {
     ...GLOBAL_OPTIONS,
   ],
   details:
-    'Each replayed entry is its original message, byte for byte, followed by x-replay-count and x-replay-of (the id it had before). Each moves atomically: written once and removed from the DLQ, even with several replays at once. A target that is not a stream is reported (exit 1) and its entries stay in the DLQ. Ctrl-C stops after the current entry.',
+    'Each replayed entry is its original message, byte for byte, followed by x-replay-count and x-replay-of (the id it had before). Each moves atomically: written once and removed from the DLQ, even with several replays at once. A target that is not a stream is reported (exit 1) and its entries stay in the DLQ. Reads and replays page by page (pages of about 1 MB, one record when records are larger). A dead-letter stream that does not exist is an error (exit 1). A replay cut off (Redis stopped, connection lost) lists what it had replayed (old id -> new id), then the error (exit 1): replay again to go on. Ctrl-C stops after the current entry.',
   examples: ['redis-queues replay orders:dlq --dry-run', 'redis-queues replay orders:dlq --id 1700000000000-0 1700000000001-0', 'redis-queues replay orders:dlq --to orders-retry --rate 10'],
 };
 
@@ -60,18 +60,29 @@ export const replayCommand: Command = {
       void signals.promise.then(() => stop.abort());
       try {
         const r = await replay(t, dlq, { ids, to, ratePerSecond, limit, signal: stop.signal });
-        if (ctx.json) {
-          ctx.out(JSON.stringify({ dlq, replayed: r.replayed.map((x) => ({ id: x.id, to: x.origin, newId: x.newId })), skipped: r.skipped, failed: r.failed }));
-        } else {
-          ctx.out(`replayed ${r.replayed.length} from ${safe(dlq)}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}${r.failed.length ? `, failed ${r.failed.length} (left in the dead-letter stream)` : ''}`);
-          for (const x of r.replayed) ctx.out(`replayed ${x.id} -> ${safe(x.origin)} ${x.newId}`);
-          for (const s of r.skipped) ctx.out(`skipped ${s.id}: ${safe(s.reason)}`);
-          for (const s of r.failed) ctx.err(`failed ${s.id}: ${safe(s.reason)}`);
-        }
+        report(ctx, dlq, r);
         return stop.signal.aborted ? 130 : r.failed.length ? 1 : 0;
+      } catch (e) {
+        if (!(e instanceof ReplayInterruptedError)) throw e;
+        // What was done before the failure, then the failure.
+        report(ctx, dlq, e.done, e.message);
+        ctx.err(`redis-queues: ${scrub(e.message, ctx.secrets)}`);
+        return 1;
       } finally {
         signals.dispose();
       }
     });
   },
 };
+
+/** The outcome of a replay, whole or cut off by `error`. */
+function report(ctx: CommandContext, dlq: string, r: ReplayResult, error?: string): void {
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ dlq, replayed: r.replayed.map((x) => ({ id: x.id, to: x.origin, newId: x.newId })), skipped: r.skipped, failed: r.failed, ...(error ? { error: scrub(error, ctx.secrets) } : {}) }));
+    return;
+  }
+  ctx.out(`replayed ${r.replayed.length} from ${safe(dlq)}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}${r.failed.length ? `, failed ${r.failed.length} (left in the dead-letter stream)` : ''}${error ? ' before the replay was cut off' : ''}`);
+  for (const x of r.replayed) ctx.out(`replayed ${x.id} -> ${safe(x.origin)} ${x.newId}`);
+  for (const s of r.skipped) ctx.out(`skipped ${s.id}: ${safe(s.reason)}`);
+  for (const s of r.failed) ctx.err(`failed ${s.id}: ${safe(s.reason)}`);
+}

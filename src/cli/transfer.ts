@@ -16,10 +16,12 @@ import {
   ImportLineError,
   TIME_SPEC_HINT,
   WrongTypeError,
+  NoStreamError,
   describeTarget,
   entriesById,
   exportEntries,
   importEntries,
+  newRunName,
   isValidId,
   parseTimeSpec,
   rangeEntries,
@@ -40,7 +42,7 @@ const exportSpec: CommandSpec = {
     { name: 'from', type: 'string', value: 'ID', description: 'First id (inclusive)' },
     { name: 'to', type: 'string', value: 'ID', description: 'Last id (inclusive)' },
     { name: 'since', type: 'string', value: 'TIME', description: 'Only messages added at or after TIME' },
-    { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added before TIME' },
+    { name: 'until', type: 'string', value: 'TIME', description: 'Only messages added at or before TIME (inclusive, as search\'s until:)' },
     { name: 'ids', type: 'list', value: 'ID,ID,…', description: 'Only these entries, in this order' },
     { name: 'count', type: 'int', value: 'N', min: 1, description: 'At most N messages' },
     { name: 'query', type: 'string', value: 'QUERY', description: 'Only the messages this search finds (the terms of "redis-queues search", e.g. \'status=failed payload.sku == "kb"\')' },
@@ -50,7 +52,7 @@ const exportSpec: CommandSpec = {
     ...GLOBAL_OPTIONS,
   ],
   details:
-    `Each line is {"id": "...", "pairs": [[name, value], ...]}: the message in order, repeated names kept, a name or value that is not UTF-8 as {"base64": "..."}. A first header line {"redis-queues-export": 1, ...} says what was exported; "import" skips it. TIME is ${TIME_SPEC_HINT}. Reads in pages of at most 1,000 entries (fewer when they are large). Ids given with --ids that are not in the stream are named on stderr and make the exit code 1 (the others are written). Ctrl-C stops after the current message; what was written is complete lines.`,
+    `Each line is {"id": "...", "pairs": [[name, value], ...]}: the message in order, repeated names kept, a name or value that is not UTF-8 as {"base64": "..."}. A first header line {"redis-queues-export": 1, ...} says what was exported; "import" skips it. TIME is ${TIME_SPEC_HINT}; --since and --until are inclusive (--until 10:00 takes the messages of 10:00:00.000 too). A stream that does not exist is an error (exit 1) and no file is written. Reads in pages of at most 1,000 entries (fewer when they are large). Ids given with --ids that are not in the stream are named on stderr and make the exit code 1 (the others are written). Ctrl-C stops after the current message; what was written is complete lines.`,
   examples: [
     'redis-queues export orders --out orders.ndjson',
     'redis-queues export orders:dlq --out dead.ndjson',
@@ -70,12 +72,17 @@ const importSpec: CommandSpec = {
     { name: 'keep-ids', type: 'boolean', description: 'Write each message with its id from the file (ids must increase and be above the stream\'s last id)' },
     { name: 'rate', type: 'int', value: 'N', min: 1, description: 'At most N messages per second' },
     { name: 'from-line', type: 'int', value: 'N', min: 1, description: 'Start at line N (to go on after an interruption)' },
+    { name: 'run', type: 'string', value: 'NAME', description: 'Resume this run (new ids): start after the last line it wrote, as recorded in Redis' },
     { name: 'batch', type: 'int', value: 'N', min: 1, description: 'Messages per round trip', default: '200' },
+    { name: 'max-line-mb', type: 'int', value: 'N', min: 1, description: 'Refuse a line longer than N MB', default: '256' },
     PROGRESS_OPTION,
     ...GLOBAL_OPTIONS,
   ],
   details:
-    'Lines are read and checked a batch at a time: a bad line (not JSON, no "pairs", bad base64) stops the import with its line number, and nothing of its batch is written. Without --keep-ids each message gets a new id, so importing the same lines twice adds them twice: after an interruption, go on with --from-line (the summary says where). With --keep-ids, lines whose id the stream already has (its last id is not lower) are skipped, so running the same import again adds only what is missing. Exit 1 on a failure, after saying what was imported. Ctrl-C stops after the batch in flight.',
+    'Lines are read and checked a batch at a time: a bad line (not JSON, no "pairs", bad base64, longer than --max-line-mb) stops the import with its line number, and nothing of its batch is written. ' +
+    'Without --keep-ids each message gets a new id, and each batch records in Redis, in the same step, the last line it wrote, under the run\'s name: the import names its run first, then says on stderr every few seconds "imported through line L; resume with --from-line L+1 --run NAME" (also on Ctrl-C and failures). Run it again with those options and it starts after the last line written, even if the process was killed. ' +
+    'With --keep-ids, lines whose id is not above the stream\'s last id are compared with the stream: the same id with the same pairs is counted "already there"; an id the stream does not hold (deleted, trimmed) or holds with other pairs is "not written" (Redis cannot add an id below its last one), named with its line on stderr, and the exit code is 1. Running the same import again adds only what is missing. ' +
+    'Exit 0 when every line was written or already there; 1 on a failure or a line not written, after saying what was imported; 130 on Ctrl-C.',
   examples: [
     'redis-queues import orders-copy --in orders.ndjson',
     'redis-queues import orders --in orders.ndjson --keep-ids',
@@ -150,7 +157,7 @@ export const exportCommand: Command = {
       const other = ['from', 'to', 'since', 'until', 'newest'].find((o) => args.options[o] !== undefined);
       if (other) throw new UsageError(`--ids does not go with --${other}`, 'export');
     }
-    if (since !== undefined && until !== undefined && until <= since) throw new UsageError('--until must be later than --since', 'export');
+    if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until must not be earlier than --since', 'export');
     const outPath = (args.options['out'] as string | undefined) ?? '-';
     const query: Record<string, unknown> = {};
     if (ids) query['ids'] = ids;
@@ -169,11 +176,11 @@ export const exportCommand: Command = {
       } catch (e) {
         throw new UsageError((e as Error).message, 'export');
       }
-      // The options narrow the search (--until is exclusive, a search's until inclusive).
+      // The options narrow the search (both bounds inclusive, as a search's).
       if (from !== undefined) search.from = from;
       if (to !== undefined) search.to = to;
       if (since !== undefined) search.since = Math.max(search.since ?? since, since);
-      if (until !== undefined) search.until = Math.min(search.until ?? until - 1, until - 1);
+      if (until !== undefined) search.until = Math.min(search.until ?? until, until);
       if (count !== undefined) search.limit = count;
       search.order = newest ? 'newest' : (search.order ?? 'oldest');
       query['search'] = queryText;
@@ -183,7 +190,8 @@ export const exportCommand: Command = {
       // The file is opened only once Redis answered and the key is a stream (or absent): a typo
       // in the URL or the key leaves no file behind.
       const type = String(await client.type(stream).catch((e: unknown) => Promise.reject(toQueueError(e, { key: stream, command: 'TYPE' }))));
-      if (type !== 'stream' && type !== 'none') throw new WrongTypeError(stream, 'stream', type);
+      if (type === 'none') throw new NoStreamError(stream);
+      if (type !== 'stream') throw new WrongTypeError(stream, 'stream', type);
       const toStdout = outPath === '-';
       const out: NodeJS.WritableStream = toStdout
         ? ctx.io === processIo
@@ -285,6 +293,15 @@ function closeFile(out: NodeJS.WritableStream): Promise<void> {
   });
 }
 
+/** Where to go on from, as the import says it: the option(s) to run it again with. */
+function resumeHint(line: number, run: string | undefined): string {
+  return `imported through line ${line}; resume with --from-line ${line + 1}${run ? ` --run ${run}` : ''}`;
+}
+
+/** Resume lines on stderr, terminal or not: at most every 5 s or 10,000 lines. */
+const RESUME_EVERY_MS = 5000;
+const RESUME_EVERY_LINES = 10_000;
+
 export const importCommand: Command = {
   spec: importSpec,
   async run(args, ctx) {
@@ -294,6 +311,11 @@ export const importCommand: Command = {
     const ratePerSec = args.options['rate'] as number | undefined;
     const fromLine = args.options['from-line'] as number | undefined;
     const batch = args.options['batch'] as number | undefined;
+    const maxLineMb = args.options['max-line-mb'] as number | undefined;
+    const runOption = args.options['run'] as string | undefined;
+    if (runOption !== undefined && keepIds) throw new UsageError('--run is for imports with new ids; with --keep-ids the ids say what is there (run the same import again)', 'import');
+    if (runOption !== undefined && !/^[0-9a-z-]{1,40}$/i.test(runOption)) throw new UsageError(`--run is the name an import gave (letters, digits, "-"; got "${printableArg(runOption)}")`, 'import');
+    const run = keepIds ? undefined : (runOption ?? newRunName());
     if (inPath !== '-') {
       let isFile = false;
       try {
@@ -309,34 +331,52 @@ export const importCommand: Command = {
       const signals = onceSignalled();
       void signals.promise.then(() => stop.abort());
       const progress = progressPrinter(args, ctx);
-      let sofar: ImportProgress = { read: 0, imported: 0, skipped: 0, line: 0 };
-      const summary = (p: { imported: number; skipped: number; lines: number }) => `imported ${p.imported}, skipped ${p.skipped} (already there), lines ${p.lines}`;
+      const tty = ctx.io === processIo && process.stderr.isTTY === true;
+      let sofar: ImportProgress = { read: 0, imported: 0, skipped: 0, notWritten: 0, line: 0 };
+      let said = { at: Date.now(), line: 0 };
+      const summary = (p: { imported: number; skipped: number; notWritten: number; lines: number }) =>
+        `imported ${p.imported}, already there ${p.skipped} (same id and pairs), not written ${p.notWritten}, lines ${p.lines}`;
+      if (run) ctx.err(`import run ${run}: if it is cut off, resume with the --from-line and --run it names (lines written are recorded in Redis with them)`);
       try {
         const r = await importEntries(client, stream, input, {
           keepIds,
           ratePerSec,
           fromLine,
           batch,
+          run,
+          maxLineBytes: maxLineMb === undefined ? undefined : maxLineMb * 2 ** 20,
           signal: stop.signal,
           readOnly: ctx.connection.readOnly,
           name: describeTarget(ctx.connection),
           onProgress: (p) => {
             sofar = p;
-            progress.show(`imported ${p.imported.toLocaleString('en-US')}, skipped ${p.skipped.toLocaleString('en-US')}, line ${p.read.toLocaleString('en-US')}`);
+            const hint = resumeHint(p.line, run);
+            progress.show(`imported ${p.imported.toLocaleString('en-US')}, already there ${p.skipped.toLocaleString('en-US')}, not written ${p.notWritten.toLocaleString('en-US')}, line ${p.read.toLocaleString('en-US')}; ${hint.replace(/^imported through/, 'done through')}`);
+            const now = Date.now();
+            if (!tty && p.line > said.line && (now - said.at >= RESUME_EVERY_MS || p.line - said.line >= RESUME_EVERY_LINES)) {
+              said = { at: now, line: p.line };
+              ctx.err(hint);
+            }
           },
         });
         progress.end();
-        if (ctx.json) ctx.out(JSON.stringify({ stream, imported: r.imported, skipped: r.skipped, lines: r.lines, lastLine: r.lastLine, lastId: r.lastId ?? null, aborted: r.aborted }));
-        else ctx.out(`${summary(r)}${r.aborted ? ` (stopped; every line through ${r.lastLine} is done: go on with --from-line ${r.lastLine + 1})` : ''}`);
-        return r.aborted ? 130 : 0;
+        const runText = r.run ?? run;
+        if (r.resumedAfter !== undefined && (fromLine === undefined || r.resumedAfter + 1 > fromLine)) ctx.err(`run ${runText} had written through line ${r.resumedAfter}: started at line ${r.resumedAfter + 1}`);
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ stream, imported: r.imported, skipped: r.skipped, notWritten: r.notWritten, notWrittenLines: r.notWrittenLines, lines: r.lines, lastLine: r.lastLine, lastId: r.lastId ?? null, run: r.run ?? null, aborted: r.aborted }));
+        } else {
+          ctx.out(`${summary(r)}${r.aborted ? ` (stopped; ${resumeHint(r.lastLine, r.run)})` : ''}`);
+        }
+        for (const n of r.notWrittenLines) ctx.err(`not written: line ${n.line} (id ${n.id}): ${n.reason}`);
+        if (r.notWritten > r.notWrittenLines.length) ctx.err(`not written: ${r.notWritten - r.notWrittenLines.length} more lines (the first ${r.notWrittenLines.length} are named)`);
+        return r.aborted ? 130 : r.notWritten ? 1 : 0;
       } catch (e) {
         progress.end();
         const err = e instanceof QueueError ? e : toQueueError(e);
         ctx.err(`redis-queues: ${scrub(err.message, ctx.secrets)}`);
         if (e instanceof ImportLineError) sofar = e.progress;
-        if (sofar.imported || sofar.skipped) {
-          const resume = keepIds ? 'run the same import again to go on: lines already there are skipped' : `go on with --from-line ${sofar.line + 1}`;
-          ctx.err(`${summary({ imported: sofar.imported, skipped: sofar.skipped, lines: sofar.read })} before the failure; every line through ${sofar.line} is done (${resume})`);
+        if (sofar.imported || sofar.skipped || sofar.notWritten) {
+          ctx.err(`${summary({ ...sofar, lines: sofar.read })} before the failure; ${resumeHint(sofar.line, run)}`);
         } else if (sofar.read) {
           ctx.err(`nothing imported (lines ${sofar.read} read)`);
         }

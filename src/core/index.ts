@@ -1,5 +1,6 @@
 /** The embedded queue client and everything that talks to Redis. No VS Code here. */
 export * from './errors';
+export * from './missing';
 export * from './ids';
 export * from './replies';
 export * from './message';

@@ -13,14 +13,13 @@
  */
 import type { RedisClient } from './connection';
 import { BadInputError, WrongTypeError, printable, toQueueError } from './errors';
-import { formatDuration } from './health';
 import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
 import { type RawFields, nameIs, pairCount, text } from './message';
-import { oneLine, previewRaw } from './render';
 import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
 import { xinfoGroups, xinfoStream, xpendingOne } from './commands';
 import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
-import { RangeScan, type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import { type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import { ByteScan, scanStart } from './journeyScan';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
 import { defaultDeadLetterStream } from './queue/keys';
 import { checkListQueueLayout, detectListQueueLayout } from './queue/list/layout';
@@ -229,11 +228,12 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   // 3. Bounded forward scans, one page each per round, sharing the budget.
   interface Lookup {
     what: string;
-    scan: RangeScan;
+    scan: ByteScan;
     from: string;
     take(page: StreamEntry[]): void;
   }
-  const scanStart = Number.isFinite(time) ? idForTime(time) : '-';
+  // Dead letters and events are found by reference, from before min(id time, now) (journeyScan.ts).
+  const [dlqStart, eventsStart] = await Promise.all([dlq ? scanStart(client, dlq, time) : '-', eventsKey ? scanStart(client, eventsKey, time) : '-']);
   /** Replay links: replayed id → its replays. */
   const links = new Map<string, JourneyReplay[]>();
   const link = (r: JourneyReplay) => {
@@ -257,11 +257,13 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
     } catch {
       after = undefined;
     }
+    // Replays get ids of the server's time: for an id ahead of the clock, they come before it.
+    if (after && Number.isFinite(time) && time > Date.now()) after = await scanStart(client, stream, time);
     if (after) {
       lookups.push({
         what: 'replays',
         from: after,
-        scan: new RangeScan(client, stream, after, '+', MESSAGE_PAGE),
+        scan: new ByteScan(client, stream, after, MESSAGE_PAGE),
         take(page) {
           for (const e of page) {
             const t = replayTail(e.raw);
@@ -274,8 +276,8 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   if (dlq) {
     lookups.push({
       what: `dead letters in ${dlq}`,
-      from: scanStart,
-      scan: new RangeScan(client, dlq, scanStart, '+', MESSAGE_PAGE),
+      from: dlqStart,
+      scan: new ByteScan(client, dlq, dlqStart, MESSAGE_PAGE),
       take(page) {
         for (const e of page) {
           const l = splitDeadLetter(e);
@@ -292,8 +294,8 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   if (eventsKey) {
     lookups.push({
       what: `events in ${eventsKey}`,
-      from: scanStart,
-      scan: new RangeScan(client, eventsKey, scanStart, '+', EVENT_PAGE),
+      from: eventsStart,
+      scan: new ByteScan(client, eventsKey, eventsStart, EVENT_PAGE),
       take(page) {
         for (const e of page) {
           const ev = parseEvent(e);
@@ -326,7 +328,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   }
   for (const l of active) {
     notes.push(
-      `${l.what}: ${stopped ? 'stopped' : 'the call bound was reached'} after ${l.scan.read} entries from ${l.from}${l.scan.last ? ` (up to ${l.scan.last})` : ''}; later ones were not searched${stopped ? '' : ' (raise maxCalls)'}`,
+      `${l.what}: ${stopped ? 'stopped' : 'the call bound was reached'}: searched ${l.scan.read} records from ${l.from === '-' ? 'the start' : l.from}${l.scan.last ? ` up to ${l.scan.last}` : ''}; later ones were not searched, so what is not listed may still be there${stopped ? '' : ' (raise maxCalls)'}`,
     );
   }
 
@@ -531,133 +533,4 @@ export async function jobJourney(client: RedisClient, queue: string, jobId: stri
   return j;
 }
 
-// ---- in words ----
-
-function when(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > 8.64e15) return '?';
-  return new Date(ms).toISOString();
-}
-
-function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${s}`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-const t = (s: string | undefined): string => oneLine(printable(s ?? '', 300));
-
-/** One timeline line. `mark` names the message when the event is about a replay of it. */
-function eventLine(e: JourneyEvent, mark: string): string {
-  const who = [e.group, e.consumer].filter((x) => x !== undefined && x !== '').map((x) => t(x)).join('/');
-  const by = who ? ` ${who}` : '';
-  const d = e.deliveries !== undefined ? e.deliveries : undefined;
-  let what: string;
-  switch (e.type) {
-    case 'delivered':
-      what = `delivered to${by || ' a worker'}${d !== undefined ? ` (${ordinal(d)} delivery)` : ''}`;
-      break;
-    case 'failed':
-      what = `failed in${by || ' a worker'}${d !== undefined ? ` (delivery ${d})` : ''}: ${t(e.error)}`;
-      break;
-    case 'retried':
-      what = `retried by${by || ' a worker'}${d !== undefined ? ` (delivery ${d})` : ''}`;
-      break;
-    case 'claimed':
-      what = `claimed by${by || ' a worker'}${e.from ? ` from ${t(e.from)}` : ''}`;
-      break;
-    case 'acked':
-      what = `acknowledged by${by || ' a worker'}`;
-      break;
-    case 'dead-lettered':
-      what = `dead-lettered by${by || ' a worker'}${e.dlqId ? ` as ${e.dlqId}` : ''}${d !== undefined ? ` after ${plural(d, 'delivery', 'deliveries')}` : ''}${e.error ? `: ${t(e.error)}` : ''}`;
-      break;
-    default:
-      what = e.type;
-  }
-  return `  ${when(e.at)} ${mark}${what}`;
-}
-
-/**
- * The journey in words, one line each (for the CLI and for an assistant): where the message is,
- * per group what became of it, its dead-letter copies, its replays, its recorded timeline and what
- * could not be looked at. Text from Redis is made safe for one line.
- */
-export function describeJourney(j: MessageJourney | JobJourney, now = Date.now()): string[] {
-  return j.kind === 'job' ? describeJob(j, now) : describeMessage(j);
-}
-
-function describeMessage(j: MessageJourney): string[] {
-  const out: string[] = [`${t(j.stream)} ${j.id} · ${j.state} · ${when(j.time)}`];
-  if (j.stateNote) out.push(`  ${j.stateNote}`);
-  if (j.entry?.raw) out.push(`message: ${previewRaw(j.entry.raw, 120)}`);
-  if (j.replayOf) out.push(`a replay of ${j.replayOf}`);
-  if (!j.groups.length) out.push('no consumer groups');
-  for (const g of j.groups) {
-    let s: string;
-    if (g.state === 'pending') s = `pending at ${t(g.consumer)}, ${plural(g.deliveries ?? 0, 'delivery', 'deliveries')}, idle ${formatDuration(g.idleMs)}`;
-    else if (g.state === 'not-delivered') s = `not delivered yet (last delivered ${g.lastDeliveredId})`;
-    else s = 'acknowledged';
-    // Notes of acknowledged groups say it in their own words ("acknowledged when dead-lettered …").
-    if (g.note?.startsWith('acknowledged')) out.push(`group ${t(g.group)}: ${g.note}`);
-    else out.push(`group ${t(g.group)}: ${s}${g.note ? ` (${g.note})` : ''}`);
-  }
-  for (const d of j.deadLetters) {
-    const whose = d.originalId === j.id ? '' : ` (its replay ${d.originalId})`;
-    const why = d.error ? `: ${t(d.error)}` : '';
-    const count = d.deliveries !== undefined ? ` after ${plural(d.deliveries, 'delivery', 'deliveries')}` : '';
-    const where = [d.group ? `group ${t(d.group)}` : '', d.consumer ? `consumer ${t(d.consumer)}` : '', d.at !== undefined ? `at ${when(d.at)}` : ''].filter(Boolean).join(', ');
-    out.push(`dead-lettered${whose} to ${t(d.dlq)} as ${d.id}${why}${count}${where ? ` (${where})` : ''}`);
-  }
-  for (const r of j.replays) {
-    const of = r.from === j.id ? '' : `${r.from} `;
-    out.push(`${of}replayed as ${r.to}${r.count !== undefined ? ` (replay #${r.count})` : ''}${r.present ? '' : ' (gone from the stream)'}`);
-  }
-  if (j.events.length) {
-    out.push('timeline:');
-    for (const e of j.events) out.push(eventLine(e, e.id === j.id ? '' : `[${e.id}] `));
-  } else if (j.eventsKey) {
-    out.push(`no events recorded in ${t(j.eventsKey)} (workers record them with the events option, e.g. "redis-queues work --events")`);
-  }
-  for (const n of j.notes) out.push(`note: ${n}`);
-  return out;
-}
-
-function describeJob(j: JobJourney, now: number): string[] {
-  let where: string;
-  switch (j.state) {
-    case 'waiting':
-      where = `waiting in ${t(j.list)} (${j.ahead === 0 ? 'next to run' : `${plural(j.ahead ?? 0, 'job')} ahead`}, ${plural(j.listLength ?? 0, 'job')} waiting)`;
-      break;
-    case 'processing':
-      where = `processing in ${t(j.list)}${j.startedAt !== undefined ? ` (running ${formatDuration(now - j.startedAt)})` : ''}`;
-      break;
-    case 'dead':
-      where = `dead in ${t(j.list)}${j.deadAt !== undefined ? ` since ${when(j.deadAt)}` : ''}`;
-      break;
-    default: {
-      const acked = j.events.find((e) => e.type === 'acked');
-      where = j.hash
-        ? 'in no list, but its hash exists (between two steps of a worker, or left behind)'
-        : acked
-          ? `done: acknowledged at ${when(acked.at)} (an ack deletes its hash)`
-          : 'in no list and without a hash: done (an ack deletes it), deleted, or never enqueued';
-    }
-  }
-  const out = [`job ${t(j.id)} of ${t(j.queue)} · ${j.state} · ${where}`];
-  const facts: string[] = [];
-  if (j.attempts !== undefined) facts.push(plural(j.attempts, 'attempt'));
-  if (j.createdAt !== undefined) facts.push(`created ${when(j.createdAt)}`);
-  if (facts.length) out.push(facts.join(', '));
-  if (j.lastError !== undefined) out.push(`last error: ${t(j.lastError)}`);
-  if (j.events.length) {
-    out.push('timeline:');
-    for (const e of j.events) out.push(eventLine(e, ''));
-  } else if (j.eventsKey) {
-    out.push(`no events recorded in ${t(j.eventsKey)} (list workers record them with the events option)`);
-  }
-  for (const n of j.notes) out.push(`note: ${n}`);
-  return out;
-}
+export { describeJourney } from './journeyText';

@@ -248,7 +248,7 @@ describe('(integration) transfer: export and import', function () {
       assert.ok(sameRaw((await all(bare))[0]!.raw, msgs[0]!));
     });
 
-    it('a time range: since (inclusive) / until (exclusive), ids, ms-only bounds, newest first, count', async () => {
+    it('a time range: since and until (both inclusive), ids, ms-only bounds, newest first, count', async () => {
       const s = uniqueKey('range');
       const base = 1_700_000_000_000;
       const ids = [...Array.from({ length: 10 }, (_, i) => `${base + i * 1000}-0`), `${base + 9000}-1`];
@@ -258,15 +258,16 @@ describe('(integration) transfer: export and import', function () {
         for await (const e of rangeEntries(client, s, o)) out.push(e.id);
         return out;
       };
-      assert.deepEqual(await got({ since: base + 2000, until: base + 5000 }), ids.slice(2, 5));
-      assert.deepEqual(await got({ since: base + 2001, until: base + 5001 }), ids.slice(3, 6));
+      assert.deepEqual(await got({ since: base + 2000, until: base + 5000 }), ids.slice(2, 6));
+      assert.deepEqual(await got({ since: base + 2001, until: base + 4999 }), ids.slice(3, 5));
       assert.deepEqual(await got({ from: ids[1], to: ids[3] }), ids.slice(1, 4));
       assert.deepEqual(await got({ from: String(base + 9000) }), ids.slice(9));
       assert.deepEqual(await got({ to: String(base + 9000), since: base + 8000 }), ids.slice(8));
       assert.deepEqual(await got({ direction: 'newest', count: 3 }), [ids[10], ids[9], ids[8]]);
       assert.deepEqual(await got({ direction: 'newest', since: base + 7000, pageSize: 1 }), [ids[10], ids[9], ids[8], ids[7]]);
       assert.deepEqual(await got({ count: 4, pageSize: 3 }), ids.slice(0, 4));
-      assert.deepEqual(await got({ since: base + 5000, until: base + 5000 }), []);
+      assert.deepEqual(await got({ since: base + 5000, until: base + 5000 }), [ids[5]]);
+      assert.deepEqual(await got({ since: base + 5001, until: base + 5999 }), []);
       assert.deepEqual(await got({ from: ids[5], to: ids[4] }), []);
       assert.deepEqual(await got({ since: base + 20_000 }), []);
       // The entries' `fields` view is the one parseEntries builds.
@@ -274,7 +275,7 @@ describe('(integration) transfer: export and import', function () {
       for await (const e of rangeEntries(client, s, { count: 3 })) viaRange.push(e);
       assert.deepEqual(viaRange.map((e) => [e.id, e.raw, e.fields]), (await all(s)).slice(0, 3).map((e) => [e.id, e.raw, e.fields]));
       // The range as a file, imported elsewhere with its ids.
-      const file = await exported(rangeEntries(client, s, { since: base + 3000, until: base + 6000 }));
+      const file = await exported(rangeEntries(client, s, { since: base + 3000, until: base + 5999 }));
       const copy = `${s}:copy`;
       await importEntries(client, copy, Readable.from([file]), { keepIds: true });
       assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(3, 6));
@@ -364,7 +365,7 @@ describe('(integration) transfer: export and import', function () {
       assert.match(err.message, /^Line 25: not JSON .*Nothing after line 20 was written; 20 messages were imported, through line 20 \(to go on, import again from line 21\)/);
       assert.equal(await client.xlen(s), 20);
       assert.equal((await xaddCalls()) - before, 20, 'no XADD of the bad batch was sent');
-      assert.deepEqual(err.progress, { read: 25, imported: 20, skipped: 0, line: 20 });
+      assert.deepEqual(err.progress, { read: 25, imported: 20, skipped: 0, notWritten: 0, line: 20 });
       // Fixed, and resumed from line 21: every message once, in order.
       const fixed = [...good.slice(0, 24), '', ...good.slice(24)].join('\n');
       const r = await importEntries(client, s, Readable.from([fixed]), { batch: 10, fromLine: 21 });
@@ -575,13 +576,13 @@ describe('(integration) transfer: export and import', function () {
       const copy = `${s}:copy`;
       const i1 = await cli(['import', copy, '--in', file, '--keep-ids']);
       assert.equal(i1.code, 0, i1.stderr);
-      assert.equal(i1.stdout.trim(), 'imported 3, skipped 0 (already there), lines 4');
+      assert.equal(i1.stdout.trim(), 'imported 3, already there 0 (same id and pairs), not written 0, lines 4');
       const got = await all(copy);
       assert.deepEqual(got.map((x) => x.id), ids);
       got.forEach((x, i) => assert.ok(sameRaw(x.raw, msgs[i]!)));
       const i2 = await cli(['import', copy, '--in', file, '--keep-ids', '--json']);
       assert.equal(i2.code, 0, i2.stderr);
-      assert.deepEqual(JSON.parse(i2.stdout), { stream: copy, imported: 0, skipped: 3, lines: 4, lastLine: 4, lastId: null, aborted: false });
+      assert.deepEqual(JSON.parse(i2.stdout), { stream: copy, imported: 0, skipped: 3, notWritten: 0, notWrittenLines: [], lines: 4, lastLine: 4, lastId: null, run: null, aborted: false });
     });
 
     it('export to stdout piped into import from stdin, with a time range and --ids', async () => {
@@ -597,8 +598,9 @@ describe('(integration) transfer: export and import', function () {
       assert.equal(re.code, 0, re.stderr);
       assert.equal(re.stderr, '', 'stdout carries the data; nothing on stderr');
       assert.equal(ri.code, 0, ri.stderr);
-      assert.equal(ri.stdout.trim(), 'imported 4, skipped 0 (already there), lines 5');
-      assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(2, 6));
+      // --until is inclusive: the entry of base + 6000 ms is in.
+      assert.equal(ri.stdout.trim(), 'imported 5, already there 0 (same id and pairs), not written 0, lines 6');
+      assert.deepEqual((await all(copy)).map((e) => e.id), ids.slice(2, 7));
       // --ids, a missing one named (exit 1), the rest written; new ids on import.
       const picked = await cli(['export', s, '--ids', `${ids[7]},${ids[1]}`, '--ids', '1-1', '--no-header']);
       assert.equal(picked.code, 1);
@@ -627,7 +629,7 @@ describe('(integration) transfer: export and import', function () {
       const r = await cli(['import', s, '--in', file, '--batch', '1']);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /Line 3: The value of pair #1.*2 messages were imported, through line 2/);
-      assert.match(r.stderr, /imported 2, skipped 0 \(already there\), lines 3 before the failure.*--from-line 3/);
+      assert.match(r.stderr, /imported 2, already there 0 \(same id and pairs\), not written 0, lines 3 before the failure; imported through line 2; resume with --from-line 3 --run [0-9a-f]{8}/);
       assert.equal(await client.xlen(s), 2);
       const missing = await cli(['import', s, '--in', join(dir, 'nope.ndjson')]);
       assert.equal(missing.code, 2);

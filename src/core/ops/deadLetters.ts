@@ -1,7 +1,8 @@
 /** Dead-lettering pending entries and replaying dead letters (the atomic steps are in queue/stream/deadLetter.ts). */
-import { BadInputError, WrongTypeError } from '../errors';
-import { nextId } from '../ids';
-import { type StreamEntry, parseEntries } from '../replies';
+import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../errors';
+import { NoStreamError } from '../missing';
+import { type StreamEntry } from '../replies';
+import { entriesById, rangeEntries } from '../transfer/read';
 import {
   BodyGoneError,
   type DeadLetter,
@@ -72,23 +73,41 @@ export interface ReplayPlan {
   withoutBody: string[];
 }
 
-/** Reads up to `limit` DLQ entries (or the given ids) and groups them by origin: the dry run of a replay. */
-export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000 }: { ids?: string[]; limit?: number } = {}): Promise<ReplayPlan> {
-  let entries: StreamEntry[] = [];
-  if (ids?.length) {
-    checkIds(ids);
-    const replies = await call(t, { key: dlq }, () => Promise.all(ids.map((id) => t.client.xrangeBuffer(dlq, id, id))));
-    entries = replies.flatMap((r) => parseEntries(r));
-  } else {
-    let start = '-';
-    while (entries.length < limit) {
-      const page = parseEntries(await call(t, { key: dlq }, () => t.client.xrangeBuffer(dlq, start, '+', 'COUNT', Math.min(1000, limit - entries.length))));
-      entries.push(...page);
-      if (page.length < 1000) break;
-      start = nextId(page[page.length - 1]!.id);
+/** Refuses a dead-letter stream that does not exist ({@link NoStreamError}) or is not a stream. */
+async function dlqMustExist(t: OpTarget, dlq: string): Promise<void> {
+  const type = String(await call(t, { key: dlq, command: 'TYPE' }, () => t.client.type(dlq)));
+  if (type === 'none') throw new NoStreamError(dlq, 'dead-letter stream');
+  if (type !== 'stream') throw new WrongTypeError(dlq, 'stream', type);
+}
+
+/**
+ * The DLQ records to replay, read as they are needed: the given ids one XRANGE each (a record
+ * may be megabytes), or up to `limit` records in pages sized by bytes (rangeEntries: about 1 MB a
+ * call, one record when records are larger), so that neither Redis nor the client ever holds
+ * more than about a page whatever the records' size.
+ */
+function dlqRecords(t: OpTarget, dlq: string, o: { ids?: string[]; limit: number; signal?: AbortSignal; onMissing(id: string): void }): AsyncIterable<StreamEntry> {
+  const typed = async function* (source: AsyncIterable<StreamEntry>): AsyncGenerator<StreamEntry> {
+    try {
+      yield* source;
+    } catch (e) {
+      throw toQueueError(e, { key: dlq, command: 'XRANGE', expected: 'stream' });
     }
-  }
-  const letters = entries.map(splitDeadLetter);
+  };
+  if (o.ids?.length) return typed(entriesById(t.client, dlq, o.ids, { chunk: 1, signal: o.signal, onMissing: o.onMissing }));
+  return typed(rangeEntries(t.client, dlq, { count: o.limit, signal: o.signal }));
+}
+
+/**
+ * Reads up to `limit` DLQ entries (or the given ids) and groups them by origin: the dry run of a
+ * replay. Reads in pages sized by bytes; holds the records it returns. A DLQ that does not exist
+ * is a {@link NoStreamError}.
+ */
+export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000 }: { ids?: string[]; limit?: number } = {}): Promise<ReplayPlan> {
+  if (ids?.length) checkIds(ids);
+  await dlqMustExist(t, dlq);
+  const letters: DeadLetter[] = [];
+  for await (const e of dlqRecords(t, dlq, { ids, limit, onMissing: () => undefined })) letters.push(splitDeadLetter(e));
   const byOrigin: Record<string, number> = {};
   const withoutOrigin: string[] = [];
   const withoutBody: string[] = [];
@@ -102,10 +121,29 @@ export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000
 
 export interface ReplayResult {
   replayed: { id: string; origin: string; newId: string }[];
-  /** Not replayed, nothing changed: not in the DLQ (any more), no origin, no message, stopped. */
+  /** Not replayed, nothing changed: not in the DLQ (any more), no origin, no message. */
   skipped: { id: string; reason: string }[];
   /** Not replayed because the target refused it (not a stream); nothing of these changed. */
   failed: { id: string; reason: string }[];
+  /** `signal` stopped the replay (what is not listed was not touched). */
+  stopped: boolean;
+}
+
+/**
+ * A replay cut off by a failure (a server that stopped, a connection lost): `done` is what it had
+ * done before, each entry listed (old id → new id); the rest is untouched in the dead-letter
+ * stream. The entry being moved when it failed moved whole or not at all (replayEntry): run the
+ * replay again to go on (a record already written is only removed).
+ */
+export class ReplayInterruptedError extends QueueError {
+  constructor(
+    readonly done: ReplayResult,
+    cause: QueueError,
+  ) {
+    const n = done.replayed.length;
+    const list = done.replayed.slice(0, 20).map((x) => `${x.id} -> ${x.newId}`).join(', ');
+    super(cause.code, `${cause.message} (replay cut off after ${n} replayed${n ? `: ${list}${n > 20 ? ', …' : ''}` : ''}; the rest is still in the dead-letter stream: replay again to go on)`, { cause });
+  }
 }
 
 /**
@@ -113,7 +151,9 @@ export interface ReplayResult {
  * followed by `x-replay-count` and `x-replay-of`, at most `ratePerSecond` per second. Each entry
  * moves atomically (queue/stream/deadLetter.ts replayEntry): written once and removed from the DLQ, even
  * with several replays at once; a target that is not a stream is reported per entry and nothing of
- * that entry changes. `signal` stops early.
+ * that entry changes. `signal` stops early. Reads and replays page by page (pages sized by bytes),
+ * holding about one page. A DLQ that does not exist is a {@link NoStreamError}; a failure midway
+ * is a {@link ReplayInterruptedError} listing what was replayed.
  */
 export async function replay(
   t: OpTarget,
@@ -123,34 +163,41 @@ export async function replay(
   assertWritable(t, 'replay');
   if (!(ratePerSecond > 0)) throw new BadInputError('The replay rate must be a positive number per second');
   if (to !== undefined && to === dlq) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
-  const plan = await planReplay(t, dlq, { ids, limit });
-  const result: ReplayResult = { replayed: [], skipped: [], failed: [] };
-  const found = new Set(plan.entries.map((e) => e.id));
-  for (const id of ids ?? []) if (!found.has(id)) result.skipped.push({ id, reason: 'not in the dead-letter stream' });
+  if (ids?.length) checkIds(ids);
+  await dlqMustExist(t, dlq);
+  const result: ReplayResult = { replayed: [], skipped: [], failed: [], stopped: false };
   const gap = 1000 / ratePerSecond;
   const started = Date.now();
-  for (const [i, letter] of plan.entries.entries()) {
-    if (signal?.aborted) {
-      result.skipped.push({ id: letter.id, reason: 'stopped' });
-      continue;
+  let i = 0;
+  try {
+    for await (const entry of dlqRecords(t, dlq, { ids, limit, signal, onMissing: (id) => result.skipped.push({ id, reason: 'not in the dead-letter stream' }) })) {
+      if (signal?.aborted) break;
+      const letter = splitDeadLetter(entry);
+      if (!letter.hasBody) {
+        result.skipped.push({ id: letter.id, reason: 'no message: it was deleted from its stream before it was dead-lettered' });
+        continue;
+      }
+      const target = to ?? letter.origin;
+      if (!target) {
+        result.skipped.push({ id: letter.id, reason: 'no recorded origin stream' });
+        continue;
+      }
+      const wait = started + i++ * gap - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      let outcome: ReplayOutcome;
+      try {
+        outcome = await replayEntry(t.client, dlq, letter, target, { keep: keepInDlq });
+      } catch (e) {
+        if (!(e instanceof WrongTypeError)) throw e;
+        result.failed.push({ id: letter.id, reason: `${e.message}; left in the dead-letter stream` });
+        continue;
+      }
+      if ('newId' in outcome) result.replayed.push({ id: letter.id, origin: target, newId: outcome.newId });
+      else result.skipped.push({ id: letter.id, reason: outcome.skipped });
     }
-    const target = to ?? letter.origin;
-    if (!target) {
-      result.skipped.push({ id: letter.id, reason: 'no recorded origin stream' });
-      continue;
-    }
-    const wait = started + i * gap - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    let outcome: ReplayOutcome;
-    try {
-      outcome = await replayEntry(t.client, dlq, letter, target, { keep: keepInDlq });
-    } catch (e) {
-      if (!(e instanceof WrongTypeError)) throw e;
-      result.failed.push({ id: letter.id, reason: `${e.message}; left in the dead-letter stream` });
-      continue;
-    }
-    if ('newId' in outcome) result.replayed.push({ id: letter.id, origin: target, newId: outcome.newId });
-    else result.skipped.push({ id: letter.id, reason: outcome.skipped });
+  } catch (e) {
+    throw new ReplayInterruptedError(result, e instanceof QueueError ? e : toQueueError(e, { key: dlq, command: 'replay' }));
   }
+  result.stopped = signal?.aborted === true;
   return result;
 }

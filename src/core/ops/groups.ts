@@ -1,7 +1,8 @@
 /** Consumer groups and consumers: create, set id, destroy, delete a consumer (claiming its entries first), delete entries. */
-import { xinfoGroups, xpendingRange } from '../commands';
+import { xinfoConsumers, xinfoGroups, xpendingRange } from '../commands';
 import { BadInputError, NoGroupError } from '../errors';
 import { parseId } from '../ids';
+import { NoConsumerError } from '../missing';
 import { type OpTarget, assertWritable, call, checkIds, chunks } from './target';
 import { claim } from './pending';
 
@@ -36,7 +37,9 @@ export async function destroyGroup(t: OpTarget, stream: string, group: string): 
 
 /**
  * XGROUP DELCONSUMER. Refused while the consumer holds pending entries (they would be forgotten),
- * unless `force`, or `claimTo` names a consumer that takes them over first.
+ * unless `force`, or `claimTo` names a consumer that takes them over first. A consumer that is not
+ * in the group is a {@link NoConsumerError} (XGROUP DELCONSUMER answers 0 for it as for an idle
+ * consumer, so XINFO CONSUMERS is asked first); a missing group or stream a NoGroupError.
  */
 export async function deleteConsumer(
   t: OpTarget,
@@ -46,6 +49,11 @@ export async function deleteConsumer(
   { force = false, claimTo }: { force?: boolean; claimTo?: string } = {},
 ): Promise<{ deleted: boolean; pendingLost: number; claimed: number }> {
   assertWritable(t, 'XGROUP DELCONSUMER');
+  const consumers = await call(t, { key: stream, group, command: 'XINFO' }, () => xinfoConsumers(t.client, stream, group)).catch((e: unknown) => {
+    // No stream: Redis says "no such key"; the group is not there either.
+    throw e instanceof Error && /no such key/i.test(e.message) ? new NoGroupError(stream, group, { cause: e }) : e;
+  });
+  if (!consumers.some((c) => c.name === consumer)) throw new NoConsumerError(stream, group, consumer);
   let claimed = 0;
   if (claimTo) {
     if (claimTo === consumer) throw new BadInputError('Claim to another consumer than the one being deleted');

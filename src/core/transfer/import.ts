@@ -1,13 +1,15 @@
 /** Adding NDJSON lines to a stream: batches, kept or new ids, resume, rate, read-only refusal. */
-import { isUtf8 } from 'node:buffer';
 import { type RedisClient } from '../connection';
 import { BadInputError, ReadOnlyError, WrongTypeError, printable, toQueueError } from '../errors';
 import { compareIds } from '../ids';
-import { type RawFields } from '../message';
+import { type RawFields, sameRaw } from '../message';
 import { xinfoStream } from '../commands';
+import { parseEntries } from '../replies';
 import { XADD_BATCH } from '../queue/stream/scripts';
 import { evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from '../queue/lua';
 import { type ImportLine, importMessageOf } from './format';
+import { IMPORT_MAX_LINE_BYTES, OVERLONG, depthAfter, readLines } from './lines';
+import { IMPORT_RUN_TTL_SECONDS, XADD_WITH_PROGRESS, newRunName, runKey, runLastLine, xaddOneWithProgress } from './resume';
 import { positive } from './read';
 import { type RateAccounting, TokenBucket } from './rate';
 
@@ -20,8 +22,17 @@ export interface ImportProgress {
   read: number;
   /** Messages written. */
   imported: number;
-  /** Lines skipped because their id is already in the stream (keeping ids; see {@link importEntries}). */
+  /**
+   * Keeping ids: lines whose id the stream already has, with byte-equal pairs (written by an
+   * earlier run of the same import): nothing to do.
+   */
   skipped: number;
+  /**
+   * Keeping ids: lines that could not be written: their id is at or below the stream's last id
+   * and the stream does not hold them (deleted, trimmed, emptied), or holds other pairs under it.
+   * The import goes on past them; {@link ImportResult.notWrittenLines} names them.
+   */
+  notWritten: number;
   /**
    * Every line up to this one is done (imported, skipped or not a message) and nothing after it
    * was written: to go on after a failure, import again from line `line + 1` (`fromLine`).
@@ -32,9 +43,10 @@ export interface ImportProgress {
 export interface ImportOptions {
   /**
    * Write each message with the id it has in the input (default: new ids, `*`). Ids must increase
-   * from line to line, and be greater than the stream's last id. Lines whose id is not greater
-   * than the stream's last id (as it was when the import started) are skipped and counted as
-   * `skipped`: re-running an interrupted keep-ids import writes only what is missing.
+   * from line to line. Lines whose id is not greater than the stream's last id (as it was when
+   * the import started) are compared with the stream: held with byte-equal pairs → `skipped`;
+   * absent or held with other pairs → `notWritten` (Redis cannot add an id below its last). So
+   * re-running an interrupted keep-ids import writes only what is missing, and says what it could not.
    */
   keepIds?: boolean;
   /** At most this many messages per second on average (a token bucket; never a busy wait). */
@@ -47,6 +59,15 @@ export interface ImportOptions {
   batchBytes?: number;
   /** Start at this line (1-based); earlier lines are read and ignored (to resume after a failure). */
   fromLine?: number;
+  /**
+   * New ids: the name of this run (default: a new one, in the result and the progress). Each
+   * batch records in Redis, in the same step, the last line it wrote; importing again with the
+   * same `run` starts after that line (or at `fromLine`, if later), so a run killed at any moment
+   * is resumed without a duplicate. Ignored with `keepIds` (the ids say what is there).
+   */
+  run?: string;
+  /** Longest line read, in bytes (default {@link IMPORT_MAX_LINE_BYTES}): a longer one is refused with its number. */
+  maxLineBytes?: number;
   /** Stops after the batch in flight (the result says `aborted`). */
   signal?: AbortSignal;
   /** Called after each batch (and every 1,000 skipped lines) with where the import stands. */
@@ -59,7 +80,16 @@ export interface ImportOptions {
 
 export interface ImportResult {
   imported: number;
+  /** Lines already in the stream with the same id and pairs (see {@link ImportProgress.skipped}). */
   skipped: number;
+  /** Lines that could not be written (see {@link ImportProgress.notWritten}). */
+  notWritten: number;
+  /** The first {@link NOT_WRITTEN_LISTED} of them: line number, id and why. */
+  notWrittenLines: NotWrittenLine[];
+  /** New ids: the run's name, to resume it (see {@link ImportOptions.run}); absent when progress cannot be kept in Redis. */
+  run?: string;
+  /** Resuming a run: the line it had written through, from Redis (the import started after it). */
+  resumedAfter?: number;
   /** Lines read. */
   lines: number;
   /** Every line up to this one was handled (see {@link ImportProgress.line}). */
@@ -71,6 +101,16 @@ export interface ImportResult {
   /** The rate limiter's accounting, when there was one. */
   rate?: RateAccounting;
 }
+
+/** A line that could not be written. */
+export interface NotWrittenLine {
+  line: number;
+  id: string;
+  reason: string;
+}
+
+/** Most lines an import names in {@link ImportResult.notWrittenLines} (all are counted). */
+export const NOT_WRITTEN_LISTED = 1000;
 
 /** Default bytes of messages per pipelined round trip of an import. */
 export const IMPORT_BATCH_BYTES = 1024 * 1024;
@@ -116,9 +156,12 @@ interface Pending {
  *   when the one before it was written; a failure reported by Redis stops the import after
  *   reporting (onProgress) the messages written before it.
  * - With new ids, importing the same lines again writes them again: the progress and the result
- *   say through which line the import went (`line`), to resume with `fromLine`. With `keepIds`,
- *   lines whose id is not greater than the stream's last id are skipped, so re-running an
- *   interrupted import duplicates nothing.
+ *   say through which line the import went (`line`), to resume with `fromLine`; each batch also
+ *   records its last line in Redis in the same step (resume.ts), so a run killed at any moment is
+ *   resumed with `run` without a duplicate. With `keepIds`, lines whose id is not greater than
+ *   the stream's last id are compared with the stream (see {@link ImportOptions.keepIds}), so
+ *   re-running an interrupted import duplicates nothing.
+ * - A line longer than `maxLineBytes` is refused with its number before it is held whole.
  * - `readOnly` refuses with {@link ReadOnlyError} before anything is read or sent.
  * - The stream is checked first: a key of another type is a {@link WrongTypeError}.
  */
@@ -129,8 +172,10 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
   positive(batch, 'batch');
   const batchBytes = options.batchBytes ?? IMPORT_BATCH_BYTES;
   positive(batchBytes, 'batchBytes');
-  const fromLine = options.fromLine ?? 1;
+  let fromLine = options.fromLine ?? 1;
   positive(fromLine, 'fromLine');
+  const maxLineBytes = options.maxLineBytes ?? IMPORT_MAX_LINE_BYTES;
+  positive(maxLineBytes, 'maxLineBytes');
   const limiter = options.limiter ?? (options.ratePerSec !== undefined ? new TokenBucket({ ratePerSec: options.ratePerSec }) : undefined);
   // A batch never asks for more than the bucket holds, so that sends spread over each second.
   const perBatch = limiter ? Math.min(batch, limiter.burst) : batch;
@@ -151,7 +196,26 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
     }
   }
 
-  const state = { read: 0, imported: 0, skipped: 0, line: 0 };
+  // New ids: the run's progress key (see resume.ts), and the line an earlier try of the run wrote through.
+  const run = keepIds ? undefined : (options.run ?? newRunName());
+  const progressKey = run === undefined ? undefined : runKey(key, run);
+  let resumedAfter: number | undefined;
+  if (progressKey && options.run !== undefined) {
+    try {
+      resumedAfter = await runLastLine(client, progressKey);
+    } catch (e) {
+      throw toQueueError(e, { key: progressKey, command: 'GET' });
+    }
+    if (resumedAfter !== undefined && resumedAfter + 1 > fromLine) fromLine = resumedAfter + 1;
+  }
+  /** The last line the progress key holds (to take back a refused single XADD's SET). */
+  let keyLine = resumedAfter;
+
+  const state = { read: 0, imported: 0, skipped: 0, notWritten: 0, line: 0 };
+  const notWrittenLines: NotWrittenLine[] = [];
+  /** Keeping ids: lines whose id is not above the stream's last id, waiting to be compared with what the stream holds. */
+  let checks: Pending[] = [];
+  let checkBytes = 0;
   let lastId: string | undefined;
   /** With kept ids: the last id queued for writing, and its line. */
   let lastQueued: { id: string; line: number } | undefined;
@@ -160,11 +224,14 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
   let aborted = false;
   let inFlight: Promise<void> | undefined;
   let failure: { error: unknown } | undefined;
-  let skippedSinceReport = 0;
+  /** With kept ids: the last id compared with the stream, and its line. */
+  let lastChecked: { id: string; line: number } | undefined;
   /** A JSON value over several lines, being gathered. */
   let multi: { start: number; parts: string[]; bytes: number; depth: number } | undefined;
 
   const progress = (): ImportProgress => ({ ...state });
+  /** Nothing read is waiting: every line read so far is done. */
+  const idle = () => !pending.length && !inFlight && !checks.length;
   const report = () => onProgress?.(progress());
 
   /** Waits for the batch in flight; throws its failure. */
@@ -184,6 +251,8 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
    * (ACL), or a message is too large for a script's arguments, XADDs go one round trip each.
    */
   let scripted = keepIds;
+  /** New ids: batches go by {@link XADD_WITH_PROGRESS} until scripts are refused (ACL); then without a progress key. */
+  let scriptedProgress = true;
   const sendBatch = async (items: Pending[]): Promise<[Error | null, unknown][]> => {
     if (scripted && items.every((it) => it.raw.length <= MAX_SCRIPT_FIELD_ARGS)) {
       const argv: (string | Buffer)[] = ['', '1', key, '0', '0', 'ids'];
@@ -213,6 +282,45 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
           if (!(e instanceof Error) || /Connection|closed|ECONN|timed? ?out/i.test(e.message)) throw e;
           out.push([e, null]);
           break;
+        }
+      }
+      return out;
+    }
+    if (progressKey && scriptedProgress) {
+      // New ids with the progress in the same step: scripts of messages small enough, in order.
+      const out: [Error | null, unknown][] = [];
+      let at = 0;
+      while (at < items.length) {
+        if (items[at]!.raw.length > MAX_SCRIPT_FIELD_ARGS) {
+          const it = items[at++]!;
+          const r = await xaddOneWithProgress(client, key, progressKey, it.line, it.raw, keyLine);
+          out.push(r);
+          if (r[0]) return out;
+          keyLine = it.line;
+          continue;
+        }
+        const argv: (string | Buffer)[] = ['', '2', key, progressKey, String(IMPORT_RUN_TTL_SECONDS)];
+        let end = at;
+        while (end < items.length && items[end]!.raw.length <= MAX_SCRIPT_FIELD_ARGS) {
+          const it = items[end++]!;
+          argv.push(String(it.line), String(it.raw.length), ...it.raw);
+        }
+        let r: unknown[];
+        try {
+          r = (await evalScriptArgv(client, XADD_WITH_PROGRESS, argv)) as unknown[];
+        } catch (e) {
+          if (!isPermanentScriptRefusal(e) || out.length) throw e;
+          scriptedProgress = false;
+          return sendBatch(items);
+        }
+        for (const x of r) {
+          if (x instanceof Error) {
+            out.push([withoutScriptNoise(x) as Error, null]);
+            return out;
+          }
+          out.push([null, x]);
+          keyLine = items[at]!.line;
+          at++;
         }
       }
       return out;
@@ -259,7 +367,7 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
     pending = [];
     pendingBytes = 0;
     await settle();
-    if (limiter && !(await limiter.take(items.length, signal))) {
+    if (signal?.aborted || (limiter && !(await limiter.take(items.length, signal)))) {
       aborted = true;
       return;
     }
@@ -271,18 +379,57 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
     );
   };
 
+  /**
+   * Keeping ids: compares the lines waiting in `checks` with what the stream holds under their
+   * ids (XRANGE id id, pipelined): the same pairs byte for byte → skipped (already there); none,
+   * or other pairs → not written, named with the reason.
+   */
+  const check = async () => {
+    if (!checks.length) return;
+    const items = checks;
+    checks = [];
+    checkBytes = 0;
+    let res: [Error | null, unknown][];
+    try {
+      const p = client.pipeline();
+      for (const it of items) p.xrangeBuffer(key, it.id, it.id);
+      res = (await p.exec()) ?? [];
+    } catch (e) {
+      throw toQueueError(e, { key, command: 'XRANGE', expected: 'stream' });
+    }
+    for (const [i, it] of items.entries()) {
+      const [err, reply] = res[i] ?? [new Error('Redis did not answer every XRANGE'), null];
+      if (err) throw toQueueError(err, { key, command: 'XRANGE', expected: 'stream' });
+      const held = parseEntries(reply)[0];
+      if (held && sameRaw(held.raw, it.raw)) {
+        state.skipped++;
+      } else {
+        state.notWritten++;
+        const reason = held
+          ? `the stream holds other pairs under id ${it.id}`
+          : `id ${it.id} is not above the stream's last id (${top}) and the stream does not hold it (deleted or trimmed): Redis cannot add it back with this id`;
+        if (notWrittenLines.length < NOT_WRITTEN_LISTED) notWrittenLines.push({ line: it.line, id: it.id, reason });
+      }
+      state.line = it.line;
+    }
+    report();
+  };
+
   const bad = async (lineNo: number, reason: string): Promise<never> => {
     // What was sent before this batch counts: wait for it, then report.
     await settle();
+    await check();
     throw new ImportLineError(lineNo, reason, progress(), keepIds);
   };
 
   try {
-    for await (const lines of readLines(input as AsyncIterable<Buffer | string>)) {
-      for (const text of lines) {
+    for await (const lines of readLines(input as AsyncIterable<Buffer | string>, maxLineBytes)) {
+      for (const line of lines) {
         const lineNo = ++state.read;
+        if (line === OVERLONG) await bad(multi?.start ?? lineNo, `the line is longer than ${sizeText(maxLineBytes)} (the most an import reads; raise it with maxLineBytes, --max-line-mb in the CLI)`);
+        const text = line as string | null;
         if (lineNo < fromLine) {
-          if (!pending.length && !inFlight) state.line = lineNo;
+          if (idle()) state.line = lineNo;
           continue;
         }
         if (signal?.aborted) {
@@ -301,13 +448,13 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
           multi.parts.push(json);
           multi.bytes += json.length;
           multi.depth = depthAfter(json, multi.depth);
-          if (multi.bytes > MAX_MULTILINE_CHARS) await bad(multi.start, `a JSON value over several lines is limited to ${MAX_MULTILINE_CHARS / 2 ** 20} MB; write one message per line`);
+          if (multi.bytes > Math.min(MAX_MULTILINE_CHARS, maxLineBytes)) await bad(multi.start, `a JSON value over several lines is limited to ${sizeText(Math.min(MAX_MULTILINE_CHARS, maxLineBytes))}; write one message per line`);
           if (multi.depth > 0) continue;
           start = multi.start;
           json = multi.parts.join('\n');
           multi = undefined;
         } else if (!json.trim()) {
-          if (!pending.length && !inFlight) state.line = lineNo;
+          if (idle()) state.line = lineNo;
           continue;
         }
         let value: unknown;
@@ -329,22 +476,24 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
           parsed = await bad(start, e.message.replace(/\.$/, ''));
         }
         if (parsed === null) {
-          if (!pending.length && !inFlight) state.line = lineNo;
+          if (idle()) state.line = lineNo;
           continue;
         }
         if (keepIds) {
           const id = parsed.id!;
           if (lastQueued === undefined && compareIds(id, top) <= 0) {
-            // Already in the stream (an earlier run of the same import): the stream's last id is
-            // at least this one, and nothing of this run was written yet.
-            state.skipped++;
-            if (!pending.length && !inFlight) state.line = lineNo;
-            if (++skippedSinceReport >= 1000) {
-              skippedSinceReport = 0;
-              report();
+            // Not above the stream's last id (and nothing of this run written yet): Redis cannot
+            // add it; the stream may hold it already (an earlier run), to be compared.
+            if (lastChecked !== undefined && compareIds(id, lastChecked.id) <= 0) {
+              await bad(start, `id ${id} is not greater than ${lastChecked.id} of line ${lastChecked.line}: with kept ids, ids must increase from line to line`);
             }
+            lastChecked = { id, line: start };
+            checks.push({ line: start, id, raw: parsed.raw });
+            for (const b of parsed.raw) checkBytes += b.length;
+            if (checks.length >= batch || checkBytes >= batchBytes) await check();
             continue;
           }
+          await check();
           if (lastQueued !== undefined && compareIds(id, lastQueued.id) <= 0) {
             await bad(start, `id ${id} is not greater than ${lastQueued.id} of line ${lastQueued.line}: with kept ids, ids must increase from line to line`);
           }
@@ -361,9 +510,24 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
     if (multi && !aborted) await bad(multi.start, 'a JSON value starts here and is not closed by the end of the input');
     if (!aborted) await send();
     await settle();
+    if (!aborted) await check();
     if (!aborted && !pending.length) state.line = state.read;
     report();
-    return { imported: state.imported, skipped: state.skipped, lines: state.read, lastLine: state.line, lastId, aborted, ...(limiter ? { rate: limiter.accounting() } : {}) };
+    // A finished run needs no resuming: its key goes (a key left by a kill expires).
+    if (!aborted && progressKey && scriptedProgress) await client.del(progressKey).catch(() => undefined);
+    return {
+      imported: state.imported,
+      skipped: state.skipped,
+      notWritten: state.notWritten,
+      notWrittenLines,
+      lines: state.read,
+      lastLine: state.line,
+      lastId,
+      aborted,
+      ...(progressKey && scriptedProgress ? { run } : {}),
+      ...(resumedAfter !== undefined ? { resumedAfter } : {}),
+      ...(limiter ? { rate: limiter.accounting() } : {}),
+    };
   } finally {
     // A failure while a batch is in flight: let it land (its outcome is reported by then).
     if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
@@ -373,70 +537,6 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
 /** Longest JSON value over several lines an import gathers, in characters. */
 const MAX_MULTILINE_CHARS = 64 * 2 ** 20;
 
-/**
- * The nesting depth of JSON after `line`, starting at `depth`: +1 per `{` or `[`, −1 per `}` or
- * `]`, outside strings (a JSON string never spans lines).
- */
-function depthAfter(line: string, depth: number): number {
-  let inString = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) depth++;
-    else if (c === 125 || c === 93) depth--;
-  }
-  return depth;
-}
-
-/**
- * Splits a byte stream into lines: one array of lines per chunk that ends at least one line. A
- * line that is not valid UTF-8 comes as null. `\r\n` ends are trimmed, a leading BOM removed.
- */
-async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<(string | null)[]> {
-  let carry: Buffer[] = [];
-  let first = true;
-  const decode = (seg: Buffer): (string | null)[] => {
-    let out: (string | null)[];
-    if (isUtf8(seg)) {
-      out = seg.toString('utf8').split('\n');
-    } else {
-      out = [];
-      let at = 0;
-      for (;;) {
-        const nl = seg.indexOf(10, at);
-        const part = seg.subarray(at, nl < 0 ? seg.length : nl);
-        out.push(isUtf8(part) ? part.toString('utf8') : null);
-        if (nl < 0) break;
-        at = nl + 1;
-      }
-    }
-    for (let i = 0; i < out.length; i++) {
-      const l = out[i];
-      if (l && l.charCodeAt(l.length - 1) === 13) out[i] = l.slice(0, -1);
-    }
-    if (first) {
-      first = false;
-      const l = out[0];
-      if (l && l.charCodeAt(0) === 0xfeff) out[0] = l.slice(1);
-    }
-    return out;
-  };
-  for await (const c of input) {
-    const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
-    const nl = chunk.lastIndexOf(10);
-    if (nl < 0) {
-      carry.push(chunk);
-      continue;
-    }
-    const head = carry.length ? Buffer.concat([...carry, chunk.subarray(0, nl)]) : chunk.subarray(0, nl);
-    carry = nl + 1 < chunk.length ? [chunk.subarray(nl + 1)] : [];
-    yield decode(head);
-  }
-  if (carry.length) {
-    const rest = Buffer.concat(carry);
-    if (rest.length) yield decode(rest);
-  }
+function sizeText(bytes: number): string {
+  return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MB` : `${bytes} bytes`;
 }

@@ -28,3 +28,5 @@ export * from './export';
 export { type RangeOptions, RANGE_MAX_PAGE, RANGE_PAGE_BYTES, entriesById, rangeEntries } from './read';
 export * from './rate';
 export * from './import';
+export { IMPORT_MAX_LINE_BYTES } from './lines';
+export { IMPORT_RUN_TTL_SECONDS, newRunName } from './resume';

@@ -15,7 +15,7 @@ export interface RangeOptions {
   to?: string;
   /** Only entries added at or after this time (epoch ms, from the id). */
   since?: number;
-  /** Only entries added before this time (epoch ms, exclusive: `since`/`until` ranges tile). */
+  /** Only entries added at or before this time (epoch ms, inclusive: every entry of that ms, as search's `until:`). */
   until?: number;
   /** `oldest` first (XRANGE, the default) or `newest` first (XREVRANGE). */
   direction?: 'oldest' | 'newest';
@@ -80,8 +80,7 @@ export async function* rangeEntries(client: RedisClient, key: string, options: R
     if (lo === '-' || compareIds(s, lo) > 0) lo = s;
   }
   if (until !== undefined) {
-    if (Math.ceil(until) <= 0) return;
-    const u = previousId(`${Math.ceil(until)}-0`);
+    const u = `${Math.floor(until)}-${U64_MAX}`;
     if (hi === '+' || compareIds(u, hi) < 0) hi = u;
   }
   if (lo !== '-' && hi !== '+' && compareIds(lo, hi) > 0) return;

@@ -33,7 +33,7 @@ export async function replayDeadLetters(s: Services, node?: unknown, selected?: 
   const plan = await ops.planReplay(t, dlq, { ids: args?.ids ?? (picked.length ? picked.map((e) => e.entry.id) : undefined) });
   if (!plan.entries.length) {
     s.ui.info(`Nothing to replay in "${dlq}".`);
-    return { replayed: [], skipped: [], failed: [] };
+    return { replayed: [], skipped: [], failed: [], stopped: false };
   }
   if (!args?.to && !Object.keys(plan.byOrigin).length) throw new Error(`The entries of "${dlq}" record no origin stream: is it a dead-letter stream of this extension's format?`);
   const movable = (l: (typeof plan.entries)[number]) => l.hasBody && Boolean(args?.to ?? l.origin);

@@ -38,7 +38,7 @@ export interface ExportArgs {
   file?: string;
   /** For a stream: the whole stream, a time range or an id range (instead of the quick pick). */
   range?: 'all' | 'time' | 'ids';
-  /** Time range: from / until, as typed ({@link TIME_SPEC_HINT}); until is exclusive. */
+  /** Time range: from / until, as typed ({@link TIME_SPEC_HINT}); both inclusive. */
   since?: string;
   until?: string;
   /** Id range: first and last id (inclusive; "-" and "+" for the ends). */
@@ -145,10 +145,10 @@ async function streamSource(s: Services, session: Session, stream: string, args:
     const sinceText =
       args.since ?? required(await s.ui.input({ title: `Export from "${stream}": entries added from`, prompt: `Write ${TIME_SPEC_HINT}`, value: '1h', validate: (v) => timeProblem(v, now) }));
     const untilText =
-      args.until ?? required(await s.ui.input({ title: `Export from "${stream}": entries added before`, prompt: `Write ${TIME_SPEC_HINT}`, value: 'now', validate: (v) => timeProblem(v, now) }));
+      args.until ?? required(await s.ui.input({ title: `Export from "${stream}": entries added up to (inclusive)`, prompt: `Write ${TIME_SPEC_HINT}`, value: 'now', validate: (v) => timeProblem(v, now) }));
     const since = parseTimeSpec(sinceText, now);
     const until = parseTimeSpec(untilText, now);
-    if (until <= since) throw new BadInputError(`Nothing to export: "${untilText}" (${localTime(until)}) is not after "${sinceText}" (${localTime(since)})`);
+    if (until < since) throw new BadInputError(`Nothing to export: "${untilText}" (${localTime(until)}) is before "${sinceText}" (${localTime(since)})`);
     return {
       what: `entries from ${localTime(since)} to ${localTime(until)}`,
       query: { range: 'time', since: new Date(since).toISOString(), until: new Date(until).toISOString() },
@@ -346,7 +346,7 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
     typeName: stream,
   });
 
-  let seen: ImportProgress = { read: 0, imported: 0, skipped: 0, line: 0 };
+  let seen: ImportProgress = { read: 0, imported: 0, skipped: 0, notWritten: 0, line: 0 };
   let r: ImportResult;
   try {
     r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${name} into "${stream}"`, cancellable: true }, async (progress, token) => {
@@ -380,6 +380,7 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
   s.provider.refresh();
   const parts = [`Imported ${plural(r.imported, 'message')} from ${name} into "${stream}" (${mode === 'keep' ? 'original ids' : 'new ids'})`];
   if (r.skipped) parts.push(`${formatCount(r.skipped)} skipped, already there`);
+  if (r.notWritten) parts.push(`${formatCount(r.notWritten)} not written (id not above the stream's last and not held with the same pairs; lines ${r.notWrittenLines.slice(0, 10).map((n) => n.line).join(', ')}${r.notWritten > 10 ? ', …' : ''})`);
   if (r.aborted) parts.push(`cancelled after line ${r.lastLine}${mode === 'keep' ? ': importing the file again skips what is there' : `: to go on, import again from line ${r.lastLine + 1}`}`);
   s.ui.info(`${parts.join('; ')}.`);
   return { ...r, file, stream, counted };
