@@ -262,25 +262,33 @@ function jsonPath(name: string): (string | number)[] | undefined {
 
 function meta(q: SearchQuery, where: FieldCondition[], key: string, v: string, nowMs: number): void {
   switch (key) {
+    // Bounds given twice both hold: the range is their overlap.
     case 'from':
-    case 'to':
+    case 'to': {
       if (v !== '-' && v !== '+') parseId(v);
-      q[key] = v;
+      const had = q[key];
+      const open = (x: string) => x === '-' || x === '+';
+      q[key] = had === undefined || open(had) ? v : open(v) ? had : (cmp(v, had) > 0) === (key === 'from') ? v : had;
       return;
+    }
     case 'since':
-    case 'until':
-      q[key] = parseTimeSpec(v, nowMs);
+    case 'until': {
+      const t = parseTimeSpec(v, nowMs);
+      const had = q[key];
+      q[key] = had === undefined ? t : key === 'since' ? Math.max(had, t) : Math.min(had, t);
       return;
+    }
     case 'consumer':
+      if (q.consumer !== undefined && q.consumer !== v) throw new BadInputError(`"consumer:${q.consumer}" and "consumer:${v}": a pending entry has one owner, so nothing could match`);
       q.consumer = v;
       return;
     case 'idle':
-      q.minIdleMs = parseDuration(v);
+      q.minIdleMs = Math.max(q.minIdleMs ?? 0, parseDuration(v));
       return;
     case 'deliveries': {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new BadInputError(`"deliveries:${v}": expected a whole number of deliveries, at least 1`);
-      q.minDeliveries = n;
+      q.minDeliveries = Math.max(q.minDeliveries ?? 0, n);
       return;
     }
     case 'limit': {
