@@ -209,6 +209,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     if (!first.length) return;
     const t0 = idTime(idOf(first[0]));
     const t1 = idTime(idOf(last[0]));
+    first = last = []; // (their bodies may be large: not held for the walk)
     const fraction = (id: string) => {
       if (!(t1 > t0)) return undefined;
       const f = (idTime(id) - t0) / (t1 - t0);
