@@ -8,21 +8,23 @@
  * | term | matches |
  * |---|---|
  * | `status=failed`, `status == failed` | a field `status` whose value is exactly `failed` |
- * | `status!=ok` | a message with no field `status` equal to `ok` |
+ * | `status!=ok` | a message with no field `status` equal to `ok` (also one without the field) |
  * | `note~timeout` | a field `note` whose value contains `timeout` |
- * | `note=/time(d)? out/i` | a field `note` whose value matches the regular expression |
- * | `amount>100`, `>=`, `<`, `<=` | numeric comparison of a field's value |
- * | `payload.sku == "kb"` | the JSON path `sku` in the field `payload`, holding JSON (also `items[0].sku`) |
- * | `*~kb`, or a bare word `kb` | any field's value contains the text |
+ * | `note=/time(d)? out/i` | a field `note` whose value matches the regular expression (RE2 syntax, linear time; flags i, m, s; no backreferences or lookaround) |
+ * | `amount>100`, `>=`, `<`, `<=` | a field whose value is a decimal number ({@link DECIMAL}) compared to the number |
+ * | `payload.sku == "kb"` | the JSON path `sku` in the field `payload`, holding JSON (also `items[0].sku`; own keys only) |
+ * | `*~kb`, or a bare word `kb` | any field's value contains the text (`*=v`: some value is `v`; `*!=v`: no value is `v`) |
  * | `has:trace-id` | the message has a field `trace-id` |
- * | `since:14:00 until:14:05` | ids between those times (today, local time; also ISO, epoch ms, `15m` ago) |
+ * | `since:14:00 until:14:05` | ids between those times, both included (today, local time; also ISO `2026-12-01 14:00`, epoch ms, `15m ago`) |
  * | `from:ID to:ID` | ids in that range (inclusive) |
  * | `consumer:w1 idle:5m deliveries:3` | pending entries only: owner, idle at least, delivered at least |
  * | `order:oldest`, `limit:20` | oldest first (default newest first), stop after 20 matches |
  *
- * Names and values with spaces or operator characters are quoted: `"order id"="A 1"`. A name
- * holding a dot is looked up as a whole first (`a.b` the field named `a.b`), then as a JSON path.
- * Values compare as bytes (the text's UTF-8); a regular expression sees the value decoded as UTF-8.
+ * Names and values with spaces or operator characters are quoted: `"order id"="A 1"`; so may a
+ * time be (`since:"1h 30m"`). A name holding a dot is looked up as a whole first (`a.b` the field
+ * named `a.b`), then as a JSON path. Values compare as bytes (the text's UTF-8); a regular
+ * expression sees the value decoded as UTF-8. Bounds given twice both hold; bounds that leave no
+ * id (`from:` after `to:`, `since:` after `until:`) are refused, not searched.
  */
 import { BadInputError } from '../errors';
 import { parseDuration } from '../health';
