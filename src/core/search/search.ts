@@ -3,11 +3,18 @@
  * (XPENDING pages and the entries' bodies) and tests each message's raw pairs against a compiled
  * {@link SearchQuery}.
  *
- * **Server budget.** Every call is a small page: stream pages start at 100 entries (a match near
- * the start shows at once) and grow to at most 1,000, and shrink when a page carries more than
- * about 1 MB (big messages), so no single call costs the server more than a few milliseconds,
- * whatever the stream's size. One page is read ahead while the previous one is tested, so the
- * walk is about as fast as a bare XRANGE loop. Cancelling (the signal) stops before the next call.
+ * **Server budget.** Every call is a small page sized by bytes ({@link PagePolicy}): one entry
+ * first, then as many as fit in about 1 MB at the last page's bytes per entry, at most 1,000; the
+ * bodies of pending entries likewise. No single call costs the server more than a few
+ * milliseconds or moves more than about a megabyte (or one entry, when one is larger), whatever
+ * the stream's size. One page is read ahead while the previous one is tested, so the walk is
+ * about as fast as a bare XRANGE loop.
+ *
+ * **The process.** Matching is linear in the values' size (regular expressions run on RE2); the
+ * walk lets the event loop run between pages and after every 10 ms of matching within one, and
+ * checks its budget and the cancel signal there, so the editor or the MCP server answers while a
+ * search runs. **Resume** goes on after an id within the query's bounds (it only moves the start).
+ * A key that does not exist is a {@link NoSuchStreamError}.
  *
  * **Results** are yielded as they are found (hits carry the entry, lossless, and for pending
  * entries their owner, idle time and deliveries). A walk stopped by its limit, its budget or a
