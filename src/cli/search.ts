@@ -1,5 +1,5 @@
 // `redis-queues search STREAM QUERY [--group G] [--limit N] [--oldest] [--max-entries N]`
-import { MessageSearch, QUERY_HINT, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core';
+import { MessageSearch, QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, GLOBAL_OPTIONS, onceSignalled, withClient } from './common';
 import { entryJson, entryLine, safe } from './format';
@@ -21,14 +21,16 @@ const spec: CommandSpec = {
   ],
   details: [
     `QUERY terms, all of which must hold: ${QUERY_HINT}.`,
-    'name=value (exact), name!=value, name~text (contains), name=/regex/flags, name>n (>=, <, <=), field.path == "v" (JSON in a field), *~text or a bare word (any field), has:name, since:TIME until:TIME (14:00 today, ISO, epoch ms, 15m ago), from:ID to:ID, and for --group: consumer:NAME idle:5m deliveries:3. Quote names or values with spaces: "order id"="A 1".',
-    'Each call to Redis reads a small page (at most 1,000 entries, less for big messages), so a search never blocks the server, whatever the stream\'s size. --json prints one lossless JSON line per match (pairs in order, binary as base64), then a summary line. Ctrl-C stops and prints where to resume.',
+    'name=value (exact), name!=value (no field name equal to value; a message without the field matches), name~text (contains), name=/regex/flags (RE2 syntax, linear time; flags i, m, s; no backreferences or lookaround), name>n (>=, <, <=: only values that are decimal numbers: optional sign, digits, optional fraction and exponent; not blank, hex or Infinity), field.path == "v" (JSON in a field; own keys only), *~text or a bare word (any field; *=v some value is v, *!=v no value is v), has:name, since:TIME until:TIME, from:ID to:ID (both ends included), and for --group: consumer:NAME idle:5m deliveries:3. Quote names or values with spaces: "order id"="A 1".',
+    `TIME is ${TIME_SPEC_HINT}; written with spaces it is read as one (since:1h ago, until:2026-12-01 14:00) or quote it. until: is inclusive: ${TIME_RANGE_RULE}. Bounds that leave nothing (from: after to:, since: after until:) are refused, and a stream that does not exist is an error (exit code 2).`,
+    '--resume ID goes on after ID within the same bounds (it moves only the start of the walk). Each call to Redis reads a small page (one entry first, then as many as fit in about 1 MB, at most 1,000), so a search never blocks the server, whatever the stream\'s size. --json prints one lossless JSON line per match (pairs in order, binary as base64), then a summary line. Ctrl-C stops and prints where to resume.',
   ].join('\n'),
   examples: [
     'redis-queues search orders \'status=failed since:14:00 until:14:05\'',
     'redis-queues search orders \'payload.sku == "kb"\' --limit 10',
     'redis-queues search orders:dlq \'x-dlq-error~Timeout\' --json',
     'redis-queues search orders \'deliveries:3\' --group billing',
+    'redis-queues search orders \'status!=ok since:1h ago\'',
   ],
 };
 

@@ -18,4 +18,5 @@ export * from './journey';
 export * from './search';
 export * from './producerFile';
 export * from './timeSpec';
+export * from './pagePolicy';
 export * from './transfer';

@@ -15,9 +15,27 @@
  */
 import { BadInputError } from './errors';
 import { parseDuration } from './health';
+import { idForTime } from './ids';
 
 /** How a point in time is written wherever one is entered; for help texts and error messages. */
 export const TIME_SPEC_HINT = 'an ISO date or time (2024-05-01, 2024-05-01T10:30, …Z or …+02:00), epoch ms (1700000000000), HH:MM[:SS] today (local), a duration ago (15m, 2h, 3d, "1h 30m ago") or "now"';
+
+/**
+ * The one rule for a time range, wherever one is given (search's `since:`/`until:`, export's
+ * `--since`/`--until`, the editor's prompts): both ends are inclusive. `until:14:05` keeps the
+ * entries added during the millisecond 14:05:00.000; `since` keeps those of its millisecond too.
+ */
+export const TIME_RANGE_RULE = 'both ends are inclusive: "until" keeps the entries added during the millisecond it names';
+
+/**
+ * The stream-id range of a time range ({@link TIME_RANGE_RULE}), for XRANGE: `[start, end]`,
+ * inclusive; `-` / `+` for an end not given. Times before the epoch read as the epoch.
+ */
+export function timeRangeIds(sinceMs?: number, untilMs?: number): [string, string] {
+  const start = sinceMs === undefined ? '-' : idForTime(sinceMs);
+  const end = untilMs === undefined ? '+' : `${Math.max(0, Math.floor(untilMs))}-18446744073709551615`;
+  return [start, end];
+}
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;

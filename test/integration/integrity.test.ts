@@ -18,19 +18,13 @@ import { tailStream } from '../../src/core/queue/stream/tail';
 import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD } from '../../src/core/queue/stream/deadLetter';
 import { parseEntries } from '../../src/core/replies';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
+import { message } from '../support/randomMessages';
 import { waitFor } from './queue/helpers';
 
 const root = join(__dirname, '..', '..', '..');
 const CLI = join(root, 'dist', 'cli.js');
 const tmpRoot = join(root, '.test-output');
 
-/** Names people and tools really use, and ones that collide with bookkeeping or JS objects. */
-const trickyName = fc.constantFrom('__proto__', 'constructor', 'x-dlq-stream', 'x-dlq', 'x-dlq-fields', 'x-replay-count', 'x-replay-of', '10', '1', 'z', '0', '', 'a b', 'é');
-const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((u) => Buffer.from(u));
-const name = fc.oneof(trickyName.map((s) => Buffer.from(s)), bytes(8), fc.string({ maxLength: 8 }).map((s) => Buffer.from(s)));
-const value = fc.oneof(bytes(64), fc.string({ maxLength: 40 }).map((s) => Buffer.from(s)), fc.constant(Buffer.alloc(0)), fc.constantFrom('1', '{"a":1}', '{{i}}', 'sid=abc; theme=dark').map((s) => Buffer.from(s)));
-/** A message: 1–12 pairs; names drawn from a small pool, so they repeat. */
-const message: fc.Arbitrary<RawFields> = fc.array(fc.tuple(name, value), { minLength: 1, maxLength: 12 }).map((ps) => ps.flatMap(([n, v]) => [n, v]));
 
 async function rawOfEntry(client: Redis, key: string, id: string): Promise<RawFields | null> {
   const e = parseEntries(await client.xrangeBuffer(key, id, id))[0];

@@ -41,7 +41,7 @@ describe('(unit) search query', () => {
     assert.deepEqual(idBounds(q), [`${q.since}-0`, `${q.until}-18446744073709551615`]);
     assert.deepEqual(idBounds(parseSearchQuery('from:5-1 to:9', NOW)), ['5-1', '9']);
     assert.deepEqual(idBounds(parseSearchQuery('from:5-1 since:15m', NOW)), [`${NOW - 900_000}-0`, '+']);
-    assert.equal(idBounds(parseSearchQuery('from:9 to:5', NOW)), null, 'an empty range');
+    assert.throws(() => parseSearchQuery('from:9 to:5', NOW), /"from:9" is after "to:5"/, 'a reversed range is refused, not an empty search');
   });
 
   it('refuses what it cannot read, saying which term', () => {
@@ -51,7 +51,7 @@ describe('(unit) search query', () => {
       ['x=/a(/', /regular expression \/a\(\/ is not valid/],
       ['x=/abc', /no closing \//],
       ['"open', /not closed/],
-      ['n>abc', /needs a number/],
+      ['n>abc', /needs a decimal number/],
       ['since:yesterday-ish', /Cannot read "yesterday-ish" as a time/],
       ['limit:0', /limit:0/],
       ['order:random', /order:newest or order:oldest/],
@@ -103,5 +103,93 @@ describe('(unit) search query', () => {
     assert.deepEqual(again.where, q.where);
     assert.equal(again.limit, 5);
     assert.equal(again.order, 'oldest');
+  });
+
+  it('not-equals matches the messages without a field of that name equal to the value (issue 21)', () => {
+    assert.equal(m('status!=ok', raw('status', 'ok')), false);
+    assert.equal(m('status!=ok', raw('status', 'failed')), true);
+    assert.equal(m('status!=ok', raw('other', 'ok')), true, 'no field status at all');
+    assert.equal(m('status!=ok', raw('status', 'failed', 'status', 'ok')), false, 'one of two repeated fields equals it');
+    assert.equal(m('*!=ok', raw('a', 'ok', 'b', 'x')), false, 'any field: no value is ok');
+    assert.equal(m('*!=ok', raw('a', 'no', 'b', 'x')), true);
+    assert.equal(m('*!=ok', raw('ok', 'x')), true, 'names are not values');
+  });
+
+  it('reads a time written over spaces: "1h ago", "1h 30m ago", a date and a clock, or quoted', () => {
+    const q = (t: string) => parseSearchQuery(t, NOW);
+    assert.equal(q('since:1h ago').since, NOW - 3_600_000);
+    assert.equal(q('since:1h ago').where, undefined, '"ago" is not a free-text term');
+    assert.equal(q('since:1h 30m ago status=x').since, NOW - 5_400_000);
+    assert.deepEqual(q('since:1h 30m ago status=x').where, [{ name: 'status', op: 'equals', value: 'x' }]);
+    assert.equal(q('since:"1h 30m"').since, NOW - 5_400_000);
+    assert.equal(q('until:2026-12-01 14:00').until, new Date(2026, 11, 1, 14, 0).getTime());
+    assert.equal(q('since:2026-11-01 14:00:30Z').since, Date.UTC(2026, 10, 1, 14, 0, 30));
+    assert.equal(q('since:"2026-11-01 14:00"').since, new Date(2026, 10, 1, 14, 0).getTime());
+    // Without "ago" a further duration is free text, and a clock goes only after a date.
+    assert.deepEqual(q('since:1h 30m').where, [{ op: 'contains', value: '30m' }]);
+    assert.deepEqual(q('since:14:00 15:00').where, [{ op: 'contains', value: '15:00' }]);
+    assert.throws(() => q('since:'), /needs a value/);
+  });
+
+  it('refuses bounds that leave nothing: reversed from/to, since after until, bounds that do not overlap', () => {
+    const q = (t: string) => parseSearchQuery(t, NOW);
+    assert.throws(() => q('from:9-0 to:5-0'), /"from:9-0" is after "to:5-0"/);
+    assert.throws(() => q('since:15:00 until:14:00'), /"since" .* is after "until"/);
+    assert.throws(() => q(`from:${NOW}-0 until:1h ago`), /leave no id between them/);
+    assert.doesNotThrow(() => q('from:5-0 to:5-0'), 'one id is a range');
+    assert.doesNotThrow(() => q('since:14:00 until:14:00'), 'one millisecond is a range');
+  });
+
+  it('compares only where both sides are decimal numbers: sign, digits, fraction, exponent', () => {
+    for (const v of ['12', '-3.5', '+4', '.5', '2.', '1e3', '4E-2', '0']) assert.equal(core.decimalValue(v), Number(v), v);
+    for (const v of ['', ' ', ' 1', '1 ', '0x10', 'Infinity', '-Infinity', 'NaN', '1e', '1_000', '١', '--1', '.', 'e5']) assert.equal(core.decimalValue(v), undefined, JSON.stringify(v));
+    assert.equal(m('n<1', raw('n', '')), false, 'a blank value is not 0');
+    assert.equal(m('n>1', raw('n', '0x10')), false, 'hex is not a number');
+    assert.equal(m('n>1', raw('n', 'Infinity')), false);
+    assert.equal(m('n>=1000', raw('n', '1e3')), true);
+    assert.equal(m('n<0', raw('n', '-.5')), true);
+    assert.equal(m('payload.n<1', raw('payload', '{"n":""}')), false, 'a blank JSON string is not 0');
+    assert.equal(m('payload.n>1', raw('payload', '{"n":"0x10"}')), false);
+    assert.equal(m('payload.n>1', raw('payload', '{"n":"2.5"}')), true, 'a JSON string holding a decimal compares');
+    for (const v of ['0x10', 'Infinity', '', '1e']) assert.throws(() => parseSearchQuery(`n>"${v}"`, NOW), /needs a decimal number/, v);
+  });
+
+  it('follows JSON paths through own properties only, and never throws', () => {
+    const obj = raw('payload', '{"a":{"b":1},"list":[10,20]}');
+    for (const p of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'a.constructor', 'list.length', 'list.map']) {
+      assert.equal(m(`has:payload.${p}`, obj), false, `has:payload.${p}`);
+      for (const op of ['~x', '=x', '!=x', '>1', '=/x/']) assert.doesNotThrow(() => m(`payload.${p}${op}`, obj), `payload.${p}${op}`);
+    }
+    assert.equal(m('payload.constructor~x', obj), false);
+    assert.equal(m('has:payload.__proto__', raw('payload', '{"__proto__":{"x":1}}')), true, 'an own "__proto__" key is a key');
+    assert.equal(m('payload.__proto__.x=1', raw('payload', '{"__proto__":{"x":1}}')), true);
+    assert.equal(m('payload.list[1]=20', obj), true, 'arrays by index');
+    assert.equal(m('has:payload.list[2]', obj), false);
+    assert.equal(m('has:payload.a[0]', raw('payload', '{"a":{"0":1}}')), false, 'an index reads arrays only');
+  });
+
+  it('runs regular expressions in linear time (RE2) and refuses by name what RE2 cannot do', () => {
+    const value = raw('note', `${'a'.repeat(40)}!`);
+    const t0 = process.hrtime.bigint();
+    assert.equal(m('note=/(a+)+$/', value), false);
+    assert.equal(m('note=/(a+)+!$/', value), true);
+    assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 1000, 'a catastrophic pattern for backtracking is immediate');
+    const bad: [string, RegExp][] = [
+      ['x=/(a)\\1/', /backreference \(\\1/],
+      ['x=/(?<n>a)\\k<n>/', /named backreference/],
+      ['x=/a(?=b)/', /lookahead/],
+      ['x=/a(?!b)/', /lookahead/],
+      ['x=/(?<=a)b/', /lookbehind/],
+      ['x=/(?<!a)b/', /lookbehind/],
+      ['x=/a/x', /flag "x"/],
+      ['x=/a{2000}/', /not valid: invalid repeat count/],
+      ['x=/a++/', /not valid/],
+    ];
+    for (const [q, re] of bad) assert.throws(() => parseSearchQuery(q, NOW), (e: unknown) => e instanceof BadInputError && re.test((e as Error).message), q);
+    assert.equal(m('x=/[(?=]/', raw('x', '=')), true, 'inside a class, (?= is three characters');
+    assert.equal(m('x=/A.B/is', raw('x', 'xa\nb')), true, 'flags i and s');
+    assert.equal(m('x=/^b$/m', raw('x', 'a\nb')), true, 'flag m');
+    assert.equal(m('x=/^b$/', raw('x', 'a\nb')), false);
+    assert.equal(m('x=/é+/', raw('x', 'café')), true, 'the value is read as UTF-8');
   });
 });

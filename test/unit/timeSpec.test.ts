@@ -101,4 +101,16 @@ describe('(unit) timeSpec: parseTimeSpec', () => {
       }),
     );
   });
+
+  it('reads a date with a time separated by a space, and "ago" after a duration', () => {
+    assert.equal(parseTimeSpec('2026-12-01 14:00', NOW), new Date(2026, 11, 1, 14, 0).getTime());
+    assert.equal(parseTimeSpec('1h ago', NOW), NOW - 3_600_000);
+  });
+
+  it('gives one inclusive id range for a time range (TIME_RANGE_RULE): until keeps its whole millisecond', () => {
+    assert.match(core.TIME_RANGE_RULE, /inclusive/);
+    assert.deepEqual(core.timeRangeIds(1000, 2000), ['1000-0', '2000-18446744073709551615']);
+    assert.deepEqual(core.timeRangeIds(undefined, undefined), ['-', '+']);
+    assert.deepEqual(core.timeRangeIds(1000.7, undefined), ['1000-0', '+']);
+  });
 });

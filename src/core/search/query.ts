@@ -8,27 +8,30 @@
  * | term | matches |
  * |---|---|
  * | `status=failed`, `status == failed` | a field `status` whose value is exactly `failed` |
- * | `status!=ok` | a message with no field `status` equal to `ok` |
+ * | `status!=ok` | a message with no field `status` equal to `ok` (also one without the field) |
  * | `note~timeout` | a field `note` whose value contains `timeout` |
- * | `note=/time(d)? out/i` | a field `note` whose value matches the regular expression |
- * | `amount>100`, `>=`, `<`, `<=` | numeric comparison of a field's value |
- * | `payload.sku == "kb"` | the JSON path `sku` in the field `payload`, holding JSON (also `items[0].sku`) |
- * | `*~kb`, or a bare word `kb` | any field's value contains the text |
+ * | `note=/time(d)? out/i` | a field `note` whose value matches the regular expression (RE2 syntax, linear time; flags i, m, s; no backreferences or lookaround) |
+ * | `amount>100`, `>=`, `<`, `<=` | a field whose value is a decimal number ({@link DECIMAL}) compared to the number |
+ * | `payload.sku == "kb"` | the JSON path `sku` in the field `payload`, holding JSON (also `items[0].sku`; own keys only) |
+ * | `*~kb`, or a bare word `kb` | any field's value contains the text (`*=v`: some value is `v`; `*!=v`: no value is `v`) |
  * | `has:trace-id` | the message has a field `trace-id` |
- * | `since:14:00 until:14:05` | ids between those times (today, local time; also ISO, epoch ms, `15m` ago) |
+ * | `since:14:00 until:14:05` | ids between those times, both included (today, local time; also ISO `2026-12-01 14:00`, epoch ms, `15m ago`) |
  * | `from:ID to:ID` | ids in that range (inclusive) |
  * | `consumer:w1 idle:5m deliveries:3` | pending entries only: owner, idle at least, delivered at least |
  * | `order:oldest`, `limit:20` | oldest first (default newest first), stop after 20 matches |
  *
- * Names and values with spaces or operator characters are quoted: `"order id"="A 1"`. A name
- * holding a dot is looked up as a whole first (`a.b` the field named `a.b`), then as a JSON path.
- * Values compare as bytes (the text's UTF-8); a regular expression sees the value decoded as UTF-8.
+ * Names and values with spaces or operator characters are quoted: `"order id"="A 1"`; so may a
+ * time be (`since:"1h 30m"`). A name holding a dot is looked up as a whole first (`a.b` the field
+ * named `a.b`), then as a JSON path. Values compare as bytes (the text's UTF-8); a regular
+ * expression sees the value decoded as UTF-8. Bounds given twice both hold; bounds that leave no
+ * id (`from:` after `to:`, `since:` after `until:`) are refused, not searched.
  */
 import { BadInputError } from '../errors';
 import { parseDuration } from '../health';
-import { idForTime, parseId } from '../ids';
+import { parseId } from '../ids';
 import type { RawFields } from '../message';
-import { parseTimeSpec } from '../timeSpec';
+import { parseTimeSpec, timeRangeIds } from '../timeSpec';
+import { compileRegex } from './regex';
 
 export type ConditionOp = 'equals' | 'not-equals' | 'contains' | 'regex' | 'exists' | 'gt' | 'gte' | 'lt' | 'lte';
 
@@ -127,10 +130,20 @@ export function parseSearchQuery(text: string, nowMs = Date.now()): SearchQuery 
       p = afterLeft;
       // A bare term: a setting (`since:…`) or free text. Settings may hold operator-free colons.
       if (!left.quoted && META.test(left.text)) {
-        // The value of a setting runs to the next space (it may contain ':').
-        p = at;
-        const t = word(false).text;
-        meta(q, where, t, nowMs);
+        // The value of a setting runs to the next space (it may contain ':'), or is quoted.
+        const key = META.exec(left.text)![1]!;
+        p = at + key.length + 1;
+        const value = word(false);
+        let v = value.text;
+        if ((key === 'since' || key === 'until') && !value.quoted) {
+          // A time may go on over spaces: `since:1h ago`, `since:1h 30m ago`, `until:2026-12-01 14:00`.
+          for (let more = timeGoesOn(v, s, p); more; more = timeGoesOn(v, s, p)) {
+            v = `${v} ${more.word}`;
+            p = more.end;
+          }
+        }
+        if (v === '' && !value.quoted) throw new BadInputError(`"${key}:" needs a value after the colon`);
+        meta(q, where, key, v, nowMs);
       } else {
         where.push({ op: 'contains', value: left.text });
       }
@@ -156,8 +169,51 @@ export function parseSearchQuery(text: string, nowMs = Date.now()): SearchQuery 
     where.push(cond);
   }
   if (where.length) q.where = where;
-  if (q.since !== undefined && q.until !== undefined && q.since > q.until) throw new BadInputError('The search\'s "since" is after its "until"');
+  checkBounds(q);
   return q;
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const CLOCK_PART = /^\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const DURATION_PART = /^-?(?:\d+(?:\.\d+)?|\.\d+)[a-zA-Z]+$/;
+
+/**
+ * The next word of a time written over spaces, when `value` so far is one: a clock after a date
+ * (`2026-12-01 14:00`), `ago` after a duration, or a further duration part when the parts that
+ * follow end with `ago` (`1h 30m ago`; without `ago`, `since:1h 30m` is 1h ago and the text 30m).
+ */
+function timeGoesOn(value: string, s: string, p: number): { word: string; end: number } | undefined {
+  const words: { word: string; end: number }[] = [];
+  const re = /\s+(\S+)/y;
+  re.lastIndex = p;
+  for (let m = re.exec(s); m && words.length < 8; m = re.exec(s)) words.push({ word: m[1]!, end: re.lastIndex });
+  const next = words[0];
+  if (!next) return undefined;
+  if (DATE_ONLY.test(value)) return CLOCK_PART.test(next.word) ? next : undefined;
+  const parts = value.split(' ');
+  if (parts[parts.length - 1]!.toLowerCase() === 'ago' || !parts.every((x) => DURATION_PART.test(x))) return undefined;
+  if (next.word.toLowerCase() === 'ago') return next;
+  if (!DURATION_PART.test(next.word)) return undefined;
+  const firstOther = words.find((w) => !DURATION_PART.test(w.word));
+  return firstOther?.word.toLowerCase() === 'ago' ? next : undefined;
+}
+
+/**
+ * Refuses bounds that leave no id: `from:` after `to:`, `since:` after `until:`, or id and time
+ * bounds that do not overlap (a search that could only ever say "0 matches").
+ */
+export function checkBounds(q: SearchQuery): void {
+  const { from, to, since, until } = q;
+  for (const v of [from, to]) if (v !== undefined && v !== '-' && v !== '+') parseId(v);
+  if (from && to && from !== '-' && to !== '+' && from !== '+' && to !== '-' && cmp(from, to) > 0) {
+    throw new BadInputError(`"from:${from}" is after "to:${to}": no id is in that range (the smaller id goes in from:)`);
+  }
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new BadInputError(`"since" (${new Date(since).toISOString()}) is after "until" (${new Date(until).toISOString()}): no time is in that range`);
+  }
+  if (from === '+' || to === '-' || !idBounds(q)) {
+    throw new BadInputError('The id bounds (from:, to:) and the time bounds (since:, until:) leave no id between them: nothing can match');
+  }
 }
 
 function findRegexEnd(s: string, start: number): number {
@@ -178,10 +234,23 @@ function condition(name: string, quoted: boolean, op: ConditionOp, value: string
     }
   }
   if (op === 'regex') compileRegex(value, flags); // refuse a bad pattern now
-  if (['gt', 'gte', 'lt', 'lte'].includes(op) && !Number.isFinite(Number(value))) {
-    throw new BadInputError(`"${name} ${value}": a comparison needs a number (got "${value}")`);
+  if (['gt', 'gte', 'lt', 'lte'].includes(op) && decimalValue(value) === undefined) {
+    throw new BadInputError(`"${name} ${value}": a comparison needs a decimal number such as 100, -2.5 or 1e3 (got "${value}")`);
   }
   return c;
+}
+
+/**
+ * The numbers comparisons (`>`, `>=`, `<`, `<=`) read, on both sides: an optional sign, digits
+ * with an optional fraction (`12`, `-3.5`, `.5`, `2.`), an optional exponent (`1e3`, `4E-2`).
+ * Nothing else is a number: not a blank value, not hex (`0x10`), not `Infinity` or `NaN`, not
+ * spaces around the digits. A value that is not a number never matches a comparison.
+ */
+export const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The text's value when it is a {@link DECIMAL} number, else undefined. */
+export function decimalValue(text: string): number | undefined {
+  return DECIMAL.test(text) ? Number(text) : undefined;
 }
 
 /** `payload.items[0].sku` → ['items', 0, 'sku'] after the field name, or undefined when there is no path. */
@@ -193,31 +262,35 @@ function jsonPath(name: string): (string | number)[] | undefined {
   return out;
 }
 
-function meta(q: SearchQuery, where: FieldCondition[], t: string, nowMs: number): void {
-  const i = t.indexOf(':');
-  const key = t.slice(0, i);
-  const v = t.slice(i + 1);
-  if (v === '') throw new BadInputError(`"${t}" needs a value after the colon`);
+function meta(q: SearchQuery, where: FieldCondition[], key: string, v: string, nowMs: number): void {
   switch (key) {
+    // Bounds given twice both hold: the range is their overlap.
     case 'from':
-    case 'to':
+    case 'to': {
       if (v !== '-' && v !== '+') parseId(v);
-      q[key] = v;
+      const had = q[key];
+      const open = (x: string) => x === '-' || x === '+';
+      q[key] = had === undefined || open(had) ? v : open(v) ? had : (cmp(v, had) > 0) === (key === 'from') ? v : had;
       return;
+    }
     case 'since':
-    case 'until':
-      q[key] = parseTimeSpec(v, nowMs);
+    case 'until': {
+      const t = parseTimeSpec(v, nowMs);
+      const had = q[key];
+      q[key] = had === undefined ? t : key === 'since' ? Math.max(had, t) : Math.min(had, t);
       return;
+    }
     case 'consumer':
+      if (q.consumer !== undefined && q.consumer !== v) throw new BadInputError(`"consumer:${q.consumer}" and "consumer:${v}": a pending entry has one owner, so nothing could match`);
       q.consumer = v;
       return;
     case 'idle':
-      q.minIdleMs = parseDuration(v);
+      q.minIdleMs = Math.max(q.minIdleMs ?? 0, parseDuration(v));
       return;
     case 'deliveries': {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new BadInputError(`"deliveries:${v}": expected a whole number of deliveries, at least 1`);
-      q.minDeliveries = n;
+      q.minDeliveries = Math.max(q.minDeliveries ?? 0, n);
       return;
     }
     case 'limit': {
@@ -259,28 +332,13 @@ export function describeQuery(q: SearchQuery): string {
   return parts.join(' ');
 }
 
-function compileRegex(source: string, flags?: string): RegExp {
-  try {
-    return new RegExp(source, (flags ?? '').replace(/[gy]/g, ''));
-  } catch (e) {
-    // V8 repeats the pattern ("Invalid regular expression: /a(/: Unterminated group"): keep the reason.
-    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
-    throw new BadInputError(`The regular expression /${source}/ is not valid: ${why}`);
-  }
-}
-
 /** Id bounds of a query for XRANGE: [start, end], inclusive; null when nothing can match. */
 export function idBounds(q: SearchQuery): [string, string] | null {
   let start = q.from && q.from !== '-' ? q.from : '-';
   let end = q.to && q.to !== '+' ? q.to : '+';
-  if (q.since !== undefined) {
-    const t = idForTime(q.since);
-    if (start === '-' || cmp(t, start) > 0) start = t;
-  }
-  if (q.until !== undefined) {
-    const t = `${Math.max(0, Math.floor(q.until))}-18446744073709551615`;
-    if (end === '+' || cmp(t, end) < 0) end = t;
-  }
+  const [t0, t1] = timeRangeIds(q.since, q.until);
+  if (t0 !== '-' && (start === '-' || cmp(t0, start) > 0)) start = t0;
+  if (t1 !== '+' && (end === '+' || cmp(t1, end) < 0)) end = t1;
   if (start !== '-' && end !== '+' && cmp(start, end) > 0) return null;
   return [start, end];
 }
@@ -310,7 +368,13 @@ type Test = (raw: RawFields) => boolean;
 function compileCondition(c: FieldCondition): Test {
   const valueTest = compileValueTest(c);
   if (c.name === undefined) {
-    // Any field's value.
+    // Any field's value; `*!=v`: no field's value is v (as `name!=v`: no field of that name is v).
+    if (c.op === 'not-equals') {
+      return (raw) => {
+        for (let i = 1; i < raw.length; i += 2) if (valueTest(raw[i]!)) return false;
+        return true;
+      };
+    }
     return (raw) => {
       for (let i = 1; i < raw.length; i += 2) if (valueTest(raw[i]!)) return true;
       return false;
@@ -354,7 +418,7 @@ function compileFieldTest(name: Buffer, c: FieldCondition, valueTest: (v: Buffer
   if (c.op === 'not-equals') {
     // No field of that name holds the value (a message without the field matches).
     return (raw) => {
-      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name) && !valueTest(raw[i + 1]!)) return false;
+      for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, name) && valueTest(raw[i + 1]!)) return false;
       return true;
     };
   }
@@ -381,16 +445,39 @@ function compileValueTest(c: FieldCondition): (v: Buffer) => boolean {
     case 'exists':
       return () => true;
     default: {
-      const n = Number(text);
-      const op = c.op;
+      const compare = comparison(c.op, decimalValue(text)!);
       return (v) => {
-        if (v.length === 0 || v.length > 64) return false;
-        const x = Number(v.toString('latin1'));
-        if (!Number.isFinite(x)) return false;
-        return op === 'gt' ? x > n : op === 'gte' ? x >= n : op === 'lt' ? x < n : x <= n;
+        // A number starts with a sign, a digit or a dot: anything else is refused without decoding.
+        const b = v[0];
+        if (b === undefined || !((b >= 0x30 && b <= 0x39) || b === 0x2b || b === 0x2d || b === 0x2e)) return false;
+        const x = decimalValue(v.toString('latin1'));
+        return x !== undefined && compare(x);
       };
     }
   }
+}
+
+function comparison(op: ConditionOp, n: number): (x: number) => boolean {
+  return op === 'gt' ? (x) => x > n : op === 'gte' ? (x) => x >= n : op === 'lt' ? (x) => x < n : (x) => x <= n;
+}
+
+/**
+ * The value at a JSON path: own properties of objects only (never `constructor` or `__proto__`
+ * from the prototype chain), arrays by index only. `undefined` when there is nothing there.
+ */
+export function jsonAt(doc: unknown, path: (string | number)[]): unknown {
+  let at: unknown = doc;
+  for (const k of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    if (Array.isArray(at)) {
+      if (typeof k !== 'number' || k >= at.length) return undefined;
+      at = at[k];
+    } else {
+      if (typeof k !== 'string' || !Object.hasOwn(at, k)) return undefined;
+      at = (at as Record<string, unknown>)[k];
+    }
+  }
+  return at;
 }
 
 /**
@@ -406,7 +493,7 @@ function compileJsonTest(c: FieldCondition): (v: Buffer, negated: boolean) => bo
   const backslash = 0x5c;
   const prefilter = (c.op === 'equals' || c.op === 'contains') && needle.length > 0;
   const re = c.op === 'regex' ? compileRegex(want, c.flags) : undefined;
-  const n = Number(want);
+  const compare = ['gt', 'gte', 'lt', 'lte'].includes(c.op) ? comparison(c.op, decimalValue(want)!) : undefined;
   return (v, negated) => {
     if (prefilter && !negated && v.indexOf(needle) < 0 && v.indexOf(backslash) < 0) return false;
     let doc: unknown;
@@ -415,12 +502,8 @@ function compileJsonTest(c: FieldCondition): (v: Buffer, negated: boolean) => bo
     } catch {
       return false;
     }
-    let at: unknown = doc;
-    for (const k of path) {
-      if (at === null || typeof at !== 'object') return false;
-      at = (at as Record<string | number, unknown>)[k];
-      if (at === undefined) return false;
-    }
+    const at = jsonAt(doc, path);
+    if (at === undefined) return false;
     const asText = typeof at === 'string' ? at : JSON.stringify(at);
     switch (c.op) {
       case 'exists':
@@ -433,9 +516,8 @@ function compileJsonTest(c: FieldCondition): (v: Buffer, negated: boolean) => bo
       case 'regex':
         return re!.test(asText);
       default: {
-        const x = typeof at === 'number' ? at : typeof at === 'string' && at.trim() !== '' ? Number(at) : NaN;
-        if (!Number.isFinite(x)) return false;
-        return c.op === 'gt' ? x > n : c.op === 'gte' ? x >= n : c.op === 'lt' ? x < n : x <= n;
+        const x = typeof at === 'number' ? at : typeof at === 'string' ? decimalValue(at) : undefined;
+        return x !== undefined && compare!(x);
       }
     }
   };

@@ -3,11 +3,18 @@
  * (XPENDING pages and the entries' bodies) and tests each message's raw pairs against a compiled
  * {@link SearchQuery}.
  *
- * **Server budget.** Every call is a small page: stream pages start at 100 entries (a match near
- * the start shows at once) and grow to at most 1,000, and shrink when a page carries more than
- * about 1 MB (big messages), so no single call costs the server more than a few milliseconds,
- * whatever the stream's size. One page is read ahead while the previous one is tested, so the
- * walk is about as fast as a bare XRANGE loop. Cancelling (the signal) stops before the next call.
+ * **Server budget.** Every call is a small page sized by bytes ({@link PagePolicy}): one entry
+ * first, then as many as fit in about 1 MB at the last page's bytes per entry, at most 1,000; the
+ * bodies of pending entries likewise. No single call costs the server more than a few
+ * milliseconds or moves more than about a megabyte (or one entry, when one is larger), whatever
+ * the stream's size. One page is read ahead while the previous one is tested, so the walk is
+ * about as fast as a bare XRANGE loop.
+ *
+ * **The process.** Matching is linear in the values' size (regular expressions run on RE2); the
+ * walk lets the event loop run between pages and after every 10 ms of matching within one, and
+ * checks its budget and the cancel signal there, so the editor or the MCP server answers while a
+ * search runs. **Resume** goes on after an id within the query's bounds (it only moves the start).
+ * A key that does not exist is a {@link NoSuchStreamError}.
  *
  * **Results** are yielded as they are found (hits carry the entry, lossless, and for pending
  * entries their owner, idle time and deliveries). A walk stopped by its limit, its budget or a
@@ -15,11 +22,14 @@
  */
 import type { RedisClient } from '../connection';
 import { toQueueError, WrongTypeError } from '../errors';
-import { idTime, nextId, parseId, previousId } from '../ids';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
+import { PagePolicy, replyBytes } from '../pagePolicy';
+import { NoSuchStreamError } from './errors';
 import { xpendingRange, xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
-import { compileMatcher, idBounds, type SearchQuery } from './query';
+import { checkBounds, compileMatcher, idBounds, type SearchQuery } from './query';
 
 /** Where to search: a stream's entries (a dead-letter stream is a stream), or a group's pending entries. */
 export type SearchSource = { kind: 'stream'; key: string } | { kind: 'pending'; key: string; group: string };
@@ -69,12 +79,12 @@ export interface SearchOptions {
   maxPage?: number;
 }
 
-/** Stream pages: first size (fast first result), largest, and the bytes a page should stay under. */
-const FIRST_PAGE = 100;
+/** The largest stream page (the page policy sizes each page by the bytes of the last). */
 const MAX_PAGE = 1_000;
-const PAGE_BYTES = 1 << 20;
-/** Pending pages (each entry's body is then read: one small XRANGE each, sent together). */
+/** Pending pages (XPENDING: small rows; each entry's body is then read, one XRANGE each, in batches sized by bytes). */
 const PENDING_PAGE = 200;
+/** How long matching may hold the event loop before it lets other work run (ms). */
+const SLICE_MS = 10;
 
 /**
  * A search in progress: iterate it for the hits (as they are found); `summary` holds the outcome
@@ -95,9 +105,11 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<SearchHit> {
     this.started = Date.now();
+    this.sliceStart = this.started;
     let stopped: SearchSummary['stopped'] | undefined;
     const limit = this.query.limit ?? Infinity;
     try {
+      checkBounds(this.query);
       const walk = this.source.kind === 'stream' ? this.streamWalk(this.source.key) : this.pendingWalk(this.source.key, this.source.group);
       for await (const step of walk) {
         if (step === 'cancelled' || step === 'budget') {
@@ -147,27 +159,50 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     throw toQueueError(e, { key, group });
   }
 
+  /**
+   * Within a page: stops for the budget (entries, exact) or a cancel, and lets the event loop run
+   * when matching has held it for a slice, so the editor or the MCP server answers meanwhile.
+   */
+  private async pause(): Promise<'cancelled' | 'budget' | undefined> {
+    if (Date.now() - this.sliceStart >= SLICE_MS) await this.yieldToLoop();
+    return this.stopReason();
+  }
+
+  private async yieldToLoop(): Promise<void> {
+    await nextTurn();
+    this.sliceStart = Date.now();
+  }
+
+  private sliceStart = 0;
+
   private async *streamWalk(key: string): AsyncGenerator<SearchHit | 'cancelled' | 'budget'> {
     const bounds = idBounds(this.query);
     if (!bounds) return;
     const newest = (this.query.order ?? 'newest') === 'newest';
     let [start, end] = bounds;
-    if (this.options.resume) {
-      parseId(this.options.resume);
-      if (newest) end = previousId(this.options.resume);
-      else start = nextId(this.options.resume);
+    if (this.options.resume !== undefined) {
+      // Resume keeps every bound and only moves the start of the walk, in its direction.
+      const r = this.options.resume;
+      parseId(r);
+      if (newest) {
+        if (r === '0-0') return;
+        end = minId(end, previousId(r));
+      } else start = maxId(start, nextId(r));
+      if (start !== '-' && end !== '+' && compareIds(start, end) > 0) return;
     }
     const c = this.client;
+    const pages = new PagePolicy({ max: this.options.maxPage ?? MAX_PAGE });
     const read = (from: string, to: string, count: number): Promise<unknown[]> => {
       this.progress.calls++;
       this.largestPage = Math.max(this.largestPage, count);
       return (newest ? c.xrevrangeBuffer(key, to, from, 'COUNT', count) : c.xrangeBuffer(key, from, to, 'COUNT', count)) as Promise<unknown[]>;
     };
-    // The range's ends (for progress) and, for a whole stream, its length: three small calls together.
-    let first: unknown[], last: unknown[], total: number | undefined;
+    // Does the key exist, the range's ends (for progress) and, for a whole stream, its length: small calls together.
+    let exists: number, first: unknown[], last: unknown[], total: number | undefined;
     try {
-      this.progress.calls += 3;
-      [first, last, total] = await Promise.all([
+      this.progress.calls += 4;
+      [exists, first, last, total] = await Promise.all([
+        c.exists(key),
         c.xrangeBuffer(key, start, end, 'COUNT', 1) as Promise<unknown[]>,
         c.xrevrangeBuffer(key, end, start, 'COUNT', 1) as Promise<unknown[]>,
         start === '-' && end === '+' ? c.xlen(key) : Promise.resolve(undefined),
@@ -175,20 +210,22 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     } catch (e) {
       this.fail(e, key);
     }
+    if (!exists) throw new NoSuchStreamError(key);
     if (total !== undefined) this.progress.total = total;
     const idOf = (item: unknown) => String((item as unknown[])[0]);
     if (!first.length) return;
     const t0 = idTime(idOf(first[0]));
     const t1 = idTime(idOf(last[0]));
+    first = last = []; // (their bodies may be large: not held for the walk)
     const fraction = (id: string) => {
       if (!(t1 > t0)) return undefined;
       const f = (idTime(id) - t0) / (t1 - t0);
       return Math.min(1, Math.max(0, newest ? 1 - f : f));
     };
-    const maxPage = this.options.maxPage ?? MAX_PAGE;
-    let count = Math.min(FIRST_PAGE, maxPage);
+    let count = pages.count;
     let next: Promise<unknown[]> | undefined = read(start, end, count);
     const matches = compileMatcher(this.query);
+    const maxExamined = this.options.maxExamined ?? Infinity;
     while (next) {
       let page: unknown[];
       try {
@@ -199,12 +236,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       next = undefined;
       const full = page.length === count;
       if (full) {
-        let bytes = 0;
-        for (let i = 0; i < page.length; i++) {
-          const r = (page[i] as unknown[])[1] as Buffer[] | null;
-          if (r) for (let j = 1; j < r.length; j += 2) bytes += r[j]!.length;
-        }
-        count = bytes > PAGE_BYTES ? Math.max(10, count >> 1) : Math.min(maxPage, count * 2);
+        count = pages.next(page.length, replyBytes(page));
         const lastId = idOf(page[page.length - 1]);
         const stop = this.stopReason(page.length);
         if (!stop && !(this.query.limit !== undefined && this.progress.matched >= this.query.limit)) {
@@ -214,7 +246,16 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         }
         next?.catch(() => undefined); // (a read-ahead nobody waits for must not be an unhandled rejection)
       }
-      for (const item of page) {
+      for (let i = 0; i < page.length; i++) {
+        if (this.progress.examined >= maxExamined || (i & 31) === 31) {
+          const stop = await this.pause();
+          if (stop) {
+            if (i > 0) this.progress.position = idOf(page[i - 1]);
+            yield stop;
+            return;
+          }
+        }
+        const item = page[i];
         const raw = (item as unknown[])[1] as Buffer[] | null;
         this.progress.examined++;
         if (matches(raw)) {
@@ -236,6 +277,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         }
         if (this.query.limit !== undefined && this.progress.matched >= this.query.limit) return;
       }
+      await this.yieldToLoop();
     }
   }
 
@@ -245,7 +287,12 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     if (!bounds) return;
     let [start] = bounds;
     const end = bounds[1];
-    if (this.options.resume) start = nextId(this.options.resume);
+    if (this.options.resume !== undefined) {
+      // Resume keeps every bound and only moves the start (a pending walk goes oldest first).
+      parseId(this.options.resume);
+      start = maxId(start, nextId(this.options.resume));
+      if (end !== '+' && compareIds(start, end) > 0) return;
+    }
     const c = this.client;
     const caps = await serverCapabilities(c);
     const matches = compileMatcher(q);
@@ -253,9 +300,13 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       this.progress.calls++;
       this.progress.total = (await xpendingSummary(c, key, group)).count;
     } catch (e) {
+      if (/^NOGROUP/.test(String((e as Error)?.message)) && !(await c.exists(key).catch(() => 1))) throw new NoSuchStreamError(key);
       this.fail(e, key, group);
     }
     const [lo, hi] = [start === '-' ? undefined : idTime(start), end === '+' ? undefined : idTime(end)];
+    // The bodies are read one XRANGE each, sent together in batches sized by their bytes.
+    const bodies = new PagePolicy({ max: PENDING_PAGE });
+    const noConditions = !(q.where && q.where.length);
     for (;;) {
       const stop = this.stopReason();
       if (stop) {
@@ -263,32 +314,55 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         return;
       }
       let all: PendingEntry[];
-      let wanted: PendingEntry[];
-      let bodies: (StreamEntry | undefined)[];
       try {
         this.progress.calls++;
         all = await xpendingRange(c, key, group, { start, end, count: PENDING_PAGE, consumer: q.consumer, minIdleMs: caps.pendingIdle ? q.minIdleMs : undefined });
-        wanted = all.filter((e) => (!q.minIdleMs || e.idle >= q.minIdleMs) && (!q.minDeliveries || e.deliveries >= q.minDeliveries));
-        this.progress.calls += wanted.length;
-        const got = await Promise.all(wanted.map((e) => c.xrangeBuffer(key, e.id, e.id) as Promise<unknown[]>));
-        bodies = got.map((r) => (r?.[0] ? parseEntry(r[0]) : undefined));
       } catch (e) {
         this.fail(e, key, group);
       }
-      const noConditions = !(q.where && q.where.length);
-      for (let i = 0; i < wanted.length; i++) {
-        const p = wanted[i]!;
-        const entry: StreamEntry = bodies[i] ?? { id: p.id, raw: null, fields: null };
-        this.progress.examined++;
-        if (entry.raw ? matches(entry.raw) : noConditions) {
-          this.progress.position = p.id;
-          yield { key, entry, pending: p };
+      for (let at = 0; at < all.length; ) {
+        // The next batch: pending entries up to `bodies.count` that pass the idle and delivery filters.
+        const batch: PendingEntry[] = [];
+        let upTo = at;
+        while (upTo < all.length && batch.length < bodies.count) {
+          const e = all[upTo++]!;
+          if ((!q.minIdleMs || e.idle >= q.minIdleMs) && (!q.minDeliveries || e.deliveries >= q.minDeliveries)) batch.push(e);
         }
+        let got: unknown[][];
+        try {
+          this.progress.calls += batch.length;
+          this.largestPage = Math.max(this.largestPage, batch.length);
+          got = await Promise.all(batch.map((e) => c.xrangeBuffer(key, e.id, e.id) as Promise<unknown[]>));
+        } catch (e) {
+          this.fail(e, key, group);
+        }
+        if (batch.length) bodies.next(batch.length, got.reduce((n, r) => n + replyBytes(r ?? []), 0));
+        let b = 0;
+        for (let i = at; i < upTo; i++) {
+          const p = all[i]!;
+          if (this.progress.examined >= (this.options.maxExamined ?? Infinity) || (i & 31) === 31) {
+            const stop = await this.pause();
+            if (stop) {
+              if (i > 0) this.progress.position = all[i - 1]!.id;
+              yield stop;
+              return;
+            }
+          }
+          this.progress.examined++;
+          if (batch[b] !== p) continue;
+          const r = got[b++];
+          const entry: StreamEntry = r?.[0] ? parseEntry(r[0]) : { id: p.id, raw: null, fields: null };
+          if (entry.raw ? matches(entry.raw) : noConditions) {
+            this.progress.position = p.id;
+            yield { key, entry, pending: p };
+          }
+        }
+        at = upTo;
+        this.progress.position = all[upTo - 1]!.id;
+        await this.yieldToLoop();
       }
-      this.progress.examined += all.length - wanted.length;
       const lastId = all[all.length - 1]?.id;
       if (lastId) {
-        this.progress.position = lastId;
         if (lo !== undefined && hi !== undefined && hi > lo) this.progress.fraction = Math.min(1, Math.max(0, (idTime(lastId) - lo) / (hi - lo)));
         else if (this.progress.total) this.progress.fraction = Math.min(1, this.progress.examined / this.progress.total);
       }
@@ -298,6 +372,14 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       if (q.limit !== undefined && this.progress.matched >= q.limit) return;
     }
   }
+}
+
+function minId(a: string, b: string): string {
+  return a === '+' ? b : b === '+' ? a : compareIds(a, b) <= 0 ? a : b;
+}
+
+function maxId(a: string, b: string): string {
+  return a === '-' ? b : b === '-' ? a : compareIds(a, b) >= 0 ? a : b;
 }
 
 /** Runs a search and collects its hits (at most `limit`, default 100). */
