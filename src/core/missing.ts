@@ -4,13 +4,17 @@
  */
 import { QueueError, printable } from './errors';
 
-/** The stream (a dead-letter stream too) does not exist: nothing was read, written or changed. */
+/**
+ * The stream (a dead-letter stream too) does not exist: nothing was read, written or changed. Said
+ * as an error, never as "0 matches" or "exported 0" (a misspelt name or the wrong database would
+ * otherwise look like an empty stream). Search, export, replay and journey all use this one.
+ */
 export class NoStreamError extends QueueError {
   constructor(
     readonly key: string,
     what = 'stream',
   ) {
-    super('REDIS', `No ${what} "${printable(key)}": the key does not exist (check its name and the database)`);
+    super('REDIS', `No ${what} "${printable(key)}": the key does not exist, no such stream on this server (check its name and the database)`);
   }
 }
 

@@ -9,9 +9,10 @@ import type Redis from 'ioredis';
 import { findMessagesTool } from '../../src/agent/tools/read';
 import { open, quit } from '../../src/core/connection';
 import { DEFAULT_THRESHOLDS } from '../../src/core/health';
+import { NoStreamError } from '../../src/core/missing';
 import { Inspector } from '../../src/core/inspect';
 import { replyBytes } from '../../src/core/pagePolicy';
-import { MessageSearch, NoSuchStreamError, parseSearchQuery, type SearchSource } from '../../src/core/search';
+import { MessageSearch, parseSearchQuery, type SearchSource } from '../../src/core/search';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const BASE = 1_700_000_000_000;
@@ -55,8 +56,8 @@ describe('(integration) search limits: resume, missing keys, regex time, the eve
 
   it('a missing stream is an error naming the key, in the core, the CLI (non-zero exit) and the agents\' tool', async () => {
     const missing = `${uniqueKey('missing')}:nope`;
-    await assert.rejects(collect(client, { kind: 'stream', key: missing }, 'status=x'), (e: unknown) => e instanceof NoSuchStreamError && e.key === missing && /no key .*no such stream/i.test(e.message));
-    await assert.rejects(collect(client, { kind: 'pending', key: missing, group: 'g' }, ''), NoSuchStreamError);
+    await assert.rejects(collect(client, { kind: 'stream', key: missing }, 'status=x'), (e: unknown) => e instanceof NoStreamError && e.key === missing && /no such stream/i.test(e.message));
+    await assert.rejects(collect(client, { kind: 'pending', key: missing, group: 'g' }, ''), NoStreamError);
     const { run } = await import('../../src/cli/main');
     let stderr = '';
     const code = await run(['search', missing, 'status=x', '--url', redisUrl()], { stdout: () => undefined, stderr: (t) => void (stderr += t), env: {} });

@@ -1,5 +1,4 @@
 /** Finding messages: the query (text form, model, matcher) and the paged walk that runs it. */
 export * from './query';
 export * from './search';
-export * from './errors';
 export { compileRegex, type ValueRegex } from './regex';

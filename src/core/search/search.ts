@@ -14,7 +14,7 @@
  * walk lets the event loop run between pages and after every 10 ms of matching within one, and
  * checks its budget and the cancel signal there, so the editor or the MCP server answers while a
  * search runs. **Resume** goes on after an id within the query's bounds (it only moves the start).
- * A key that does not exist is a {@link NoSuchStreamError}.
+ * A key that does not exist is a {@link NoStreamError}.
  *
  * **Results** are yielded as they are found (hits carry the entry, lossless, and for pending
  * entries their owner, idle time and deliveries). A walk stopped by its limit, its budget or a
@@ -25,7 +25,7 @@ import { toQueueError, WrongTypeError } from '../errors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
 import { PagePolicy, replyBytes } from '../pagePolicy';
-import { NoSuchStreamError } from './errors';
+import { NoStreamError } from '../missing';
 import { xpendingRange, xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
@@ -210,7 +210,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     } catch (e) {
       this.fail(e, key);
     }
-    if (!exists) throw new NoSuchStreamError(key);
+    if (!exists) throw new NoStreamError(key);
     if (total !== undefined) this.progress.total = total;
     const idOf = (item: unknown) => String((item as unknown[])[0]);
     if (!first.length) return;
@@ -300,7 +300,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       this.progress.calls++;
       this.progress.total = (await xpendingSummary(c, key, group)).count;
     } catch (e) {
-      if (/^NOGROUP/.test(String((e as Error)?.message)) && !(await c.exists(key).catch(() => 1))) throw new NoSuchStreamError(key);
+      if (/^NOGROUP/.test(String((e as Error)?.message)) && !(await c.exists(key).catch(() => 1))) throw new NoStreamError(key);
       this.fail(e, key, group);
     }
     const [lo, hi] = [start === '-' ? undefined : idTime(start), end === '+' ? undefined : idTime(end)];
