@@ -26,6 +26,7 @@ import {
   parseTimeSpec,
   rangeEntries,
   toQueueError,
+  compareIds,
 } from '../core';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, checkIds, onceSignalled, processIo, scrub, withClient } from './common';
@@ -177,8 +178,8 @@ export const exportCommand: Command = {
         throw new UsageError((e as Error).message, 'export');
       }
       // The options narrow the search (both bounds inclusive, as a search's).
-      if (from !== undefined) search.from = from;
-      if (to !== undefined) search.to = to;
+      if (from !== undefined) search.from = search.from !== undefined && compareIds(search.from, from) > 0 ? search.from : from;
+      if (to !== undefined) search.to = search.to !== undefined && compareIds(search.to, to) < 0 ? search.to : to;
       if (since !== undefined) search.since = Math.max(search.since ?? since, since);
       if (until !== undefined) search.until = Math.min(search.until ?? until, until);
       if (count !== undefined) search.limit = count;

@@ -152,6 +152,19 @@ describe('(integration) export and import tell the truth', function () {
     assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).id), [`${t + 1000}-0`, `${t + 2000}-0`, `${t + 2000}-5`]);
   });
 
+  it('export --query with --from/--to: the options narrow the query\'s own bounds, never widen them', async () => {
+    const s = uniqueKey('narrow');
+    for (let i = 1; i <= 6; i++) await client.xadd(s, `${i}-0`, 'status', i % 2 ? 'failed' : 'ok');
+    const ids = async (args: string[]) => {
+      const r = await cli(['export', s, '--no-header', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id as string);
+    };
+    assert.deepEqual(await ids(['--query', 'status=failed from:3-0', '--from', '1-0']), ['3-0', '5-0']);
+    assert.deepEqual(await ids(['--query', 'status=failed to:3-0', '--to', '6-0']), ['1-0', '3-0']);
+    assert.deepEqual(await ids(['--query', 'status=failed from:1-0 to:6-0', '--from', '2-0', '--to', '4-0']), ['3-0']);
+  });
+
   it('export of a stream that does not exist: exit 1, and the output file is left as it was', async () => {
     const out = join(dir, 'keep.ndjson');
     writeFileSync(out, 'precious\n');
