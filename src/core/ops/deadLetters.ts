@@ -63,8 +63,11 @@ export async function deadLetter(
   return { moved, skipped, gone };
 }
 
+/** A dead letter as a replay plan lists it: its bookkeeping, without the message (a plan of 10,000 records of megabytes each must not hold them). */
+export type PlannedDeadLetter = Omit<DeadLetter, 'raw' | 'body' | 'fields'>;
+
 export interface ReplayPlan {
-  entries: DeadLetter[];
+  entries: PlannedDeadLetter[];
   /** Entries per origin stream. */
   byOrigin: Record<string, number>;
   /** Entries without a recorded origin (cannot be replayed without `to`). */
@@ -100,14 +103,18 @@ function dlqRecords(t: OpTarget, dlq: string, o: { ids?: string[]; limit: number
 
 /**
  * Reads up to `limit` DLQ entries (or the given ids) and groups them by origin: the dry run of a
- * replay. Reads in pages sized by bytes; holds the records it returns. A DLQ that does not exist
- * is a {@link NoStreamError}.
+ * replay. Reads in pages sized by bytes and keeps each record's bookkeeping, never its message, so
+ * it holds about one page whatever the messages' size. A DLQ that does not exist is a
+ * {@link NoStreamError}.
  */
 export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000 }: { ids?: string[]; limit?: number } = {}): Promise<ReplayPlan> {
   if (ids?.length) checkIds(ids);
   await dlqMustExist(t, dlq);
-  const letters: DeadLetter[] = [];
-  for await (const e of dlqRecords(t, dlq, { ids, limit, onMissing: () => undefined })) letters.push(splitDeadLetter(e));
+  const letters: PlannedDeadLetter[] = [];
+  for await (const e of dlqRecords(t, dlq, { ids, limit, onMissing: () => undefined })) {
+    const l = splitDeadLetter(e);
+    letters.push({ id: l.id, origin: l.origin, group: l.group, originalId: l.originalId, deliveries: l.deliveries, error: l.error, at: l.at, consumer: l.consumer, replayCount: l.replayCount, replayOf: l.replayOf, hasBody: l.hasBody });
+  }
   const byOrigin: Record<string, number> = {};
   const withoutOrigin: string[] = [];
   const withoutBody: string[] = [];
