@@ -114,9 +114,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await expandRow(page, await reveal(page, 'orders', 'Streams'));
     await expandRow(page, await reveal(page, 'billing', 'Groups'));
     await expandRow(page, 'worker-2');
-    const rows = await waitRows(page, 'the pending entries of worker-2', (rs) => {
+    // The state acted on next: worker-2's six entries drawn, its marks and the roll-up up to the
+    // connection settled (the background check and the page drawn agree on one POISON entry).
+    const rows = await waitRows(page, 'the pending entries of worker-2, its marks rolled up', (rs) => {
       const w = rs.find((r) => r.label === 'worker-2');
-      return !!w && childrenOf(rs, w.index).length > 0;
+      const c = rs.find((r) => r.label === CONN);
+      return !!w && !!c && childrenOf(rs, w.index).length === 6 && /^⚠ STUCK · 1 poison · 6 pending/.test(w.description) && /^⚠ \d+ stuck · \d+ poison · /.test(c.description);
     });
     return childrenOf(rows, rows.find((r) => r.label === 'worker-2')!.index);
   }
@@ -141,18 +144,20 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   it('explorer: orders → billing → worker-2 down to its pending entries (STUCK, POISON), and emails → Processing', async () => {
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
-    // The marks seen under billing roll up into the stream and connection rows as they are drawn.
-    // (Stuck consumers and the poison entry are seen at different moments: wait for both marks.)
+    // The marks of the streams shown (the background check, and the rows drawn) roll up into the
+    // stream and connection rows. (Wait for both marks: the check and the drawing may land apart.)
     const rows = await waitRows(page, 'the marks rolled up to the connection row', (rs) =>
-      [CONN, 'orders'].every((l) => /^⚠ \d+ stuck · 1 poison · /.test(rs.find((r) => r.label === l)?.description ?? '')),
+      [CONN, 'orders'].every((l) => /^⚠ \d+ stuck · 2 poison · /.test(rs.find((r) => r.label === l)?.description ?? '')),
     );
     const find = (label: string) => rows.find((r) => r.label === label);
 
     // Connection, stream and groups as the demo seeded them (no errors anywhere).
     assert.ok(!rows.some((r) => /cannot connect|error|unreachable/i.test(r.text)), `the tree shows an error: ${loggable(rows.map((r) => r.text))}`);
     // Health first: the marks lead each row and roll up (the stuck threshold is 1 s here).
-    assert.match(find(CONN)?.description ?? '', /^⚠ \d+ stuck · 1 poison · Redis \d+\.\d+\.\d+ · standalone$/);
-    assert.match(find('orders')?.description ?? '', /^⚠ \d+ stuck · 1 poison · 500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
+    // (POISON: worker-2's entry in billing and one of checker-2's in fraud-check, found by the
+    // background check without expanding fraud-check.)
+    assert.match(find(CONN)?.description ?? '', /^⚠ \d+ stuck · 2 poison · Redis \d+\.\d+\.\d+ · standalone$/);
+    assert.match(find('orders')?.description ?? '', /^⚠ \d+ stuck · 2 poison · 500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
     // billing: worker-2's 6 + worker-1's 3 pending; 486 of 500 read → lag 14; its oldest entries 2 h 30 m old.
     assert.match(find('billing')?.description ?? '', /^⚠ 2 stuck · 1 poison · 9 pending · lag 14 · oldest 2h \d+m · 2 consumers$/);
     assert.match(find('shipping')?.description ?? '', /^(⚠ \d+ stuck · )?2 pending · lag 460 · oldest \d+(h|m) \d+(m|s) · 1 consumer$/);
@@ -351,13 +356,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     assert.ok(minIdleMs >= 45 * 60_000 && minIdleMs < 60 * 60_000, `default min-idle "${minIdle}" is not the idle time the tree showed`);
     const confirm = await waitDialog(page);
     assert.match(confirm.text, /Claim 1 pending entry of "orders" for consumer "ui-claimer"\?/);
-    assert.match(confirm.text, /Ownership moves from worker-2 to ui-claimer/);
+    assert.match(confirm.text, /Ownership moves from worker-2 to ui-claimer; delivery counts stay as they are\./);
     assert.ok(confirm.buttons.includes('Claim'), `dialog buttons: ${confirm.buttons.join(', ')}`);
     await screenshot(page, 'confirm-claim');
     await dialogButton(page, 'Claim');
     const owned = await waitRedis(`${target} owned by ui-claimer`, () => pendingOf('ui-claimer'), (v) => v.some((p) => p[0] === target));
-    // ops.claim sends XCLAIM … JUSTID, which leaves the delivery count as it was (2), although the
-    // dialog above says "each claimed entry's delivery count goes up by one" (reported, not hidden).
+    // ops.claim sends XCLAIM … JUSTID, which leaves the delivery count as it was (2), as the dialog says.
     assert.equal(owned.find((p) => p[0] === target)![3], 2, 'delivery count after XCLAIM … JUSTID');
     assert.ok(!(await pendingOf('worker-2')).some((p) => p[0] === target), 'still pending for worker-2 too');
 
@@ -401,7 +405,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await page.locator('.quick-input-widget .quick-input-box input').first().press('Enter');
     const auto = await waitDialog(page);
     assert.match(auto.text, /Claim 5 entries of group "billing" for "worker-1"\?/);
-    assert.match(auto.text, /From: worker-2\./);
+    assert.match(auto.text, /From: worker-2\. Ownership moves; delivery counts stay as they are\./);
     await screenshot(page, 'confirm-autoclaim');
     await dialogButton(page, 'Claim');
     await waitRedis('worker-2 holds nothing after the auto-claim', () => pendingOf('worker-2'), (v) => v.length === 0);
