@@ -83,15 +83,15 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await redis?.stop();
   });
 
-  async function openVsCode(sidebarWidth = 640): Promise<Page> {
+  async function openVsCode(sidebarWidth = 640, refreshIntervalSeconds = 0): Promise<Page> {
     const lib = await codeServerLib();
     server = await lib.startCodeServer({
       settings: {
         'redisQueues.connections': [{ name: CONN, url: redis.url }],
         // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
         'redisQueues.thresholds.stuckConsumerIdleSeconds': 1,
-        // No auto-refresh: rows must not re-render under the pointer between two clicks.
-        'redisQueues.refreshIntervalSeconds': 0,
+        // No auto-refresh, unless a test is about it.
+        'redisQueues.refreshIntervalSeconds': refreshIntervalSeconds,
       },
       timeoutMs: 120_000,
     });
@@ -413,6 +413,43 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     for (const id of stale) assert.ok(w1.includes(id), `${id} not moved to worker-1`);
     await waitRows(page, 'worker-1 with 8 pending', (rs) => /^8 pending/.test(rs.find((r) => r.label === 'worker-1')?.description ?? ''));
     console.log(`      after: ${loggable(await treeRows(page))}`);
+  });
+
+  // Skipped: with a 1 s tick the context menu opened on a pending entry is closed before its item
+  // is clicked in 2 of 3 runs (worker-2's row, whose idle time changes each tick, is redrawn, and
+  // VS Code renders the rows under it again); the click then lands on the row. Not fixed yet.
+  it.skip('(skipped: a 1 s auto-refresh closes the open context menu in 2 of 3 runs, not fixed yet) claims from the tree while it auto-refreshes every second: each right-click reaches its row, and the new owners show by themselves', async () => {
+    const page = await openVsCode(640, 1);
+    const entries = await expandToWorker2(page);
+    const ids = entries.map((e) => e.label.replace(/^⚠ POISON /, '')).slice(1, 4);
+    // (New owners named to sort after worker-2: nothing is added above the rows clicked next.)
+    const owners = ids.map((_, i) => `zz-ticker-${i}`);
+    for (const [i, id] of ids.entries()) {
+      await waitRows(page, `${id} under worker-2`, (rs) => {
+        const w = rs.find((r) => r.label === 'worker-2');
+        return !!w && childrenOf(rs, w.index).some((r) => r.label === id);
+      });
+      await contextMenu(page, row(page, id), 'Claim (XCLAIM)…');
+      await quickPick(page, 'Claim to which consumer of "billing"?', 'New consumer name…');
+      await inputBox(page, 'New consumer name', owners[i]);
+      await inputBox(page, 'Only claim entries idle at least');
+      await waitDialog(page);
+      await dialogButton(page, 'Claim');
+      await waitRedis(`${id} owned by ${owners[i]}`, () => pendingOf(owners[i]), (v) => v.some((p) => p[0] === id));
+      // The state the next click acts on: the claimed row gone from worker-2 (rows below it
+      // move up one when it goes; a click must not race that).
+      await waitRows(page, `${id} gone from worker-2, ${owners[i]} drawn`, (rs) => {
+        const w = rs.find((r) => r.label === 'worker-2');
+        return !!w && !childrenOf(rs, w.index).some((r) => r.label === id) && rs.some((r) => r.label === owners[i]);
+      });
+    }
+    const said = await notificationsText(page);
+    assert.doesNotMatch(said, /redrawn|Select one or more/, 'a claim reached its command without its row');
+    // Auto-refresh draws the new owners and worker-2's three fewer entries without a click.
+    await waitRows(page, 'the new owners and worker-2 with 3 pending', (rs) =>
+      owners.every((o) => /^(⚠ STUCK · )?1 pending/.test(rs.find((r) => r.label === o)?.description ?? '')) && /^⚠ STUCK · (1 poison · )?3 pending/.test(rs.find((r) => r.label === 'worker-2')?.description ?? ''),
+    );
+    await screenshot(page, 'claim-during-auto-refresh');
   });
 
   it('raised no uncaught errors in the workbench pages', () => {
