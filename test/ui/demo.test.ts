@@ -415,10 +415,11 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     console.log(`      after: ${loggable(await treeRows(page))}`);
   });
 
-  // Skipped: with a 1 s tick the context menu opened on a pending entry is closed before its item
-  // is clicked in 2 of 3 runs (worker-2's row, whose idle time changes each tick, is redrawn, and
-  // VS Code renders the rows under it again); the click then lands on the row. Not fixed yet.
-  it.skip('(skipped: a 1 s auto-refresh closes the open context menu in 2 of 3 runs, not fixed yet) claims from the tree while it auto-refreshes every second: each right-click reaches its row, and the new owners show by themselves', async () => {
+  // Skipped: with a 1 s tick, 1 or 2 of 3 claims in a run reach the command without their row
+  // (the command says "The tree was being redrawn; try again"): each tick redraws orders (its
+  // "last … ago" changes) and VS Code drops the elements of the rows below it until it has read
+  // them again, one level per round trip between the browser and the extension host.
+  it.skip('(skipped: at a 1 s auto-refresh some right-clicks still land in the redraw gap, not fixed yet) claims from the tree while it auto-refreshes every second: each right-click reaches its row, and the new owners show by themselves', async () => {
     const page = await openVsCode(640, 1);
     const entries = await expandToWorker2(page);
     const ids = entries.map((e) => e.label.replace(/^⚠ POISON /, '')).slice(1, 4);

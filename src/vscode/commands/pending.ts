@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
 import type { Node } from '../tree/node';
 import { required } from './command';
-import { confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selection } from './target';
+import { TREE_REDRAWN, confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selection } from './target';
 
 function refreshAround(s: Services, node: unknown): void {
   const n = node as { parent?: Node } | undefined;
@@ -19,8 +19,13 @@ function refreshAround(s: Services, node: unknown): void {
   void s.provider.refresh(around && (s.provider.current(around) ?? around));
 }
 
-/** The pending-entry rows a command applies to, as drawn now. */
-function pendingRows(s: Services, node: unknown, selected: unknown): PendingEntryNode[] {
+/**
+ * The pending-entry rows a command applies to, as drawn now. A command offered only on rows
+ * (`rowsOnly`: not in the palette) that got no row while the tree was being redrawn says so:
+ * VS Code hands over no row when the menu was opened on a row it was reading again.
+ */
+function pendingRows(s: Services, node: unknown, selected: unknown, rowsOnly = false): PendingEntryNode[] {
+  if (rowsOnly && node === undefined && selected === undefined && s.provider.redrawnWithin()) throw new Error(TREE_REDRAWN);
   return selection(node, selected, PendingEntryNode, (n) => s.provider.current(n));
 }
 
@@ -107,7 +112,7 @@ async function pickConsumer(s: Services, session: Session, stream: string, group
 
 /** Claim the selected pending entries for a chosen (or new) consumer; entries active again are skipped. */
 export async function claimPending(s: Services, node?: unknown, selected?: unknown[], args?: { consumer?: string; minIdleMs?: number }): Promise<ops.ClaimResult> {
-  const entries = pendingRows(s, node, selected);
+  const entries = pendingRows(s, node, selected, true);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to claim them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'XCLAIM');
@@ -197,7 +202,7 @@ export const DEFAULT_DEAD_LETTER_REASON = 'dead-lettered from VS Code';
 
 /** Dead-letter the selected pending entries (atomic per entry: XADD to the DLQ + XACK), asking for the reason recorded as their error. */
 export async function deadLetterPending(s: Services, node?: unknown, selected?: unknown[], args?: { dlq?: string; reason?: string }): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[]; gone: string[] }> {
-  const entries = pendingRows(s, node, selected);
+  const entries = pendingRows(s, node, selected, true);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to dead-letter them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'dead-letter');

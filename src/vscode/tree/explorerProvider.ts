@@ -50,6 +50,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   private readonly reading = new Map<string, Promise<Node[]>>();
   private readonly watched = new WeakSet<object>();
   private marksTimer?: NodeJS.Timeout;
+  /** When rows were last redrawn (a command handed no row in the next moments lost it to that). */
+  private firedAt = 0;
   private rereading?: Promise<void>;
   private rereadAgain?: Node | 'all';
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -66,6 +68,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
         // A session's state changed: its subtree is read again. A set change: everything.
         const node = s ? this.roots.get(s.name) : undefined;
         this.forget(node?.id ?? 'rq', !!node);
+        this.firedAt = Date.now();
         this.changed.fire(node);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -141,6 +144,14 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     this.redraw(parents);
   }
 
+  /**
+   * Whether rows were redrawn in the last `ms`: VS Code hands a command no row when its menu was
+   * opened on a row it was reading again then (the row's element is gone for that moment).
+   */
+  redrawnWithin(ms = 2000): boolean {
+    return Date.now() - this.firedAt < ms;
+  }
+
   /** Redraws the rows whose marks or figures changed since they were drawn (after a health check). */
   marksChanged(): void {
     if (this.marksTimer) return;
@@ -162,7 +173,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     // them is answered from the children just read.
     const top = [...fire.values()].filter((n) => ![...fire.keys()].some((id) => id !== n.id && within(n.id, id)));
     if (!top.length) return;
-    const now = Date.now();
+    const now = (this.firedAt = Date.now());
     // (Only rows VS Code has drawn: it reads those again. Any other reader reads Redis.)
     for (const n of top) for (const id of this.kids.keys()) if (within(id, n.id) && this.drawn.has(id)) this.prepared.set(id, now);
     this.changed.fire(top);

@@ -216,9 +216,18 @@ describe('(extension) commands on queues', function () {
       assert.equal(e.message, 'The tree was being redrawn; try again', command);
     }
     assert.equal(await pel(), 6);
-    // From the palette (no row, no selection) claim still asks for a selection.
-    const e = await commandFailure(api, () => vscode.commands.executeCommand('redisQueues.pending.claim'));
-    assert.match(e.message, /^Select one or more pending entries/);
+    // A single row's menu passes just the row: none at all, right after the tree redrew, is the
+    // same loss (claim and dead-letter are offered only on rows). alice takes a 7th entry: a
+    // refresh redraws her rows.
+    await pendingNodes();
+    await client.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 1, 'STREAMS', s, '>');
+    await api.services.provider.refresh();
+    assert.ok(api.services.provider.redrawnWithin(), 'the refresh redrew alice\'s rows');
+    for (const command of ['redisQueues.pending.claim', 'redisQueues.pending.deadLetter']) {
+      const e = await commandFailure(api, () => vscode.commands.executeCommand(command), command);
+      assert.equal(e.message, 'The tree was being redrawn; try again', command);
+    }
+    assert.equal(await pel(), 7);
   });
 
   it('claim offers the other consumers with their pending count and idle time, never the current owners, and a new consumer', async () => {
