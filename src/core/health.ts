@@ -1,7 +1,8 @@
 /** Health marks shared by the tree and the CLI: what counts as poison, stuck or lagging. */
+import { xinfoConsumers, xinfoGroups, xpendingRange } from './commands';
+import type { RedisClient } from './connection';
 import { BadInputError } from './errors';
-import type { ConsumerInfo, PendingEntry } from './replies';
-import type { GroupSummary } from './inspect';
+import type { ConsumerInfo, GroupInfo, PendingEntry } from './replies';
 
 export interface HealthThresholds {
   /** A pending entry delivered this many times or more is poison. Default 5. */
@@ -22,7 +23,7 @@ export function isStuck(c: ConsumerInfo, t: HealthThresholds = DEFAULT_THRESHOLD
   return c.pending > 0 && c.idle >= t.stuckIdleMs;
 }
 
-export function isLagging(g: GroupSummary, t: HealthThresholds = DEFAULT_THRESHOLDS): boolean {
+export function isLagging(g: Pick<GroupInfo, 'lag'>, t: HealthThresholds = DEFAULT_THRESHOLDS): boolean {
   return typeof g.lag === 'number' && g.lag > t.lagWarning;
 }
 
@@ -174,4 +175,74 @@ export function sumHealth(counts: Iterable<HealthCounts>): HealthCounts {
 /** "2 stuck · 1 poison · 1 lagging" (only what is there; '' when healthy), for row descriptions. */
 export function describeHealth(c: HealthCounts): string {
   return [c.stuck ? `${c.stuck} stuck` : '', c.poison ? `${c.poison} poison` : '', c.lagging ? `${c.lagging} lagging` : ''].filter(Boolean).join(' · ');
+}
+
+/** What {@link checkStreamHealth} found for one consumer group. */
+export interface GroupHealthCheck {
+  name: string;
+  lagging: boolean;
+  /** Consumers holding entries and idle at least the stuck threshold (XINFO CONSUMERS). */
+  stuck: string[];
+  /** Consumers holding pending entries. */
+  holders: string[];
+  /**
+   * POISON entries per consumer among the group's oldest pending entries (XPENDING - + COUNT n):
+   * a lower bound when the group holds more than `sampled` entries.
+   */
+  poison: Record<string, number>;
+  /** How many pending entries were looked at for POISON (the group holds `pending`). */
+  sampled: number;
+  pending: number;
+}
+
+/** One stream's health marks, as {@link checkStreamHealth} read them within its call budget. */
+export interface StreamHealthCheck {
+  stream: string;
+  /** The groups checked (by name); a group left out by the budget is not here. */
+  groups: GroupHealthCheck[];
+  /** Groups of the stream not checked because the call budget ran out. */
+  unchecked: string[];
+  /** Redis calls sent (each a small one: XINFO GROUPS, XINFO CONSUMERS, XPENDING with a small COUNT). */
+  calls: number;
+}
+
+export interface StreamHealthOptions {
+  thresholds?: HealthThresholds;
+  /** At most this many calls for the stream (≥ 1: XINFO GROUPS). Default 9 (4 groups with pending entries). */
+  maxCalls?: number;
+  /** The oldest pending entries of each group looked at for POISON. Default 10. */
+  sample?: number;
+}
+
+/**
+ * The health marks of one stream within a call budget, from small calls only: XINFO GROUPS
+ * (LAGGING), then per group holding pending entries XINFO CONSUMERS (STUCK) and XPENDING - + COUNT
+ * `sample` (POISON among its oldest entries). Groups without pending entries cost nothing more.
+ * Never walks the keyspace nor a whole PEL; the same thresholds as the tree and the CLI.
+ */
+export async function checkStreamHealth(client: RedisClient, stream: string, o: StreamHealthOptions = {}): Promise<StreamHealthCheck> {
+  const t = o.thresholds ?? DEFAULT_THRESHOLDS;
+  const sample = Math.max(1, Math.floor(o.sample ?? 10));
+  let left = Math.max(1, Math.floor(o.maxCalls ?? 9));
+  const groups = await xinfoGroups(client, stream);
+  left--;
+  const out: StreamHealthCheck = { stream, groups: [], unchecked: [], calls: 1 };
+  for (const g of groups) {
+    const check: GroupHealthCheck = { name: g.name, lagging: isLagging(g, t), stuck: [], holders: [], poison: {}, sampled: 0, pending: g.pending };
+    if (g.pending > 0) {
+      if (left < 2) {
+        out.unchecked.push(g.name);
+        continue;
+      }
+      left -= 2;
+      out.calls += 2;
+      const [consumers, oldest] = await Promise.all([xinfoConsumers(client, stream, g.name), xpendingRange(client, stream, g.name, { count: sample })]);
+      check.stuck = consumers.filter((c) => isStuck(c, t)).map((c) => c.name);
+      check.holders = consumers.filter((c) => c.pending > 0).map((c) => c.name);
+      check.sampled = oldest.length;
+      for (const e of oldest) if (isPoison(e, t)) check.poison[e.consumer] = (check.poison[e.consumer] ?? 0) + 1;
+    }
+    out.groups.push(check);
+  }
+  return out;
 }

@@ -83,15 +83,15 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await redis?.stop();
   });
 
-  async function openVsCode(sidebarWidth = 640): Promise<Page> {
+  async function openVsCode(sidebarWidth = 640, refreshIntervalSeconds = 0): Promise<Page> {
     const lib = await codeServerLib();
     server = await lib.startCodeServer({
       settings: {
         'redisQueues.connections': [{ name: CONN, url: redis.url }],
         // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
         'redisQueues.thresholds.stuckConsumerIdleSeconds': 1,
-        // No auto-refresh: rows must not re-render under the pointer between two clicks.
-        'redisQueues.refreshIntervalSeconds': 0,
+        // No auto-refresh, unless a test is about it.
+        'redisQueues.refreshIntervalSeconds': refreshIntervalSeconds,
       },
       timeoutMs: 120_000,
     });
@@ -114,9 +114,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await expandRow(page, await reveal(page, 'orders', 'Streams'));
     await expandRow(page, await reveal(page, 'billing', 'Groups'));
     await expandRow(page, 'worker-2');
-    const rows = await waitRows(page, 'the pending entries of worker-2', (rs) => {
+    // The state acted on next: worker-2's six entries drawn, its marks and the roll-up up to the
+    // connection settled (the background check and the page drawn agree on one POISON entry).
+    const rows = await waitRows(page, 'the pending entries of worker-2, its marks rolled up', (rs) => {
       const w = rs.find((r) => r.label === 'worker-2');
-      return !!w && childrenOf(rs, w.index).length > 0;
+      const c = rs.find((r) => r.label === CONN);
+      return !!w && !!c && childrenOf(rs, w.index).length === 6 && /^⚠ STUCK · 1 poison · 6 pending/.test(w.description) && /^⚠ \d+ stuck · \d+ poison · /.test(c.description);
     });
     return childrenOf(rows, rows.find((r) => r.label === 'worker-2')!.index);
   }
@@ -141,18 +144,20 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   it('explorer: orders → billing → worker-2 down to its pending entries (STUCK, POISON), and emails → Processing', async () => {
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
-    // The marks seen under billing roll up into the stream and connection rows as they are drawn.
-    // (Stuck consumers and the poison entry are seen at different moments: wait for both marks.)
+    // The marks of the streams shown (the background check, and the rows drawn) roll up into the
+    // stream and connection rows. (Wait for both marks: the check and the drawing may land apart.)
     const rows = await waitRows(page, 'the marks rolled up to the connection row', (rs) =>
-      [CONN, 'orders'].every((l) => /^⚠ \d+ stuck · 1 poison · /.test(rs.find((r) => r.label === l)?.description ?? '')),
+      [CONN, 'orders'].every((l) => /^⚠ \d+ stuck · 2 poison · /.test(rs.find((r) => r.label === l)?.description ?? '')),
     );
     const find = (label: string) => rows.find((r) => r.label === label);
 
     // Connection, stream and groups as the demo seeded them (no errors anywhere).
     assert.ok(!rows.some((r) => /cannot connect|error|unreachable/i.test(r.text)), `the tree shows an error: ${loggable(rows.map((r) => r.text))}`);
     // Health first: the marks lead each row and roll up (the stuck threshold is 1 s here).
-    assert.match(find(CONN)?.description ?? '', /^⚠ \d+ stuck · 1 poison · Redis \d+\.\d+\.\d+ · standalone$/);
-    assert.match(find('orders')?.description ?? '', /^⚠ \d+ stuck · 1 poison · 500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
+    // (POISON: worker-2's entry in billing and one of checker-2's in fraud-check, found by the
+    // background check without expanding fraud-check.)
+    assert.match(find(CONN)?.description ?? '', /^⚠ \d+ stuck · 2 poison · Redis \d+\.\d+\.\d+ · standalone$/);
+    assert.match(find('orders')?.description ?? '', /^⚠ \d+ stuck · 2 poison · 500 entries · last \d+(\.\d+)?s ago · 3 groups$/);
     // billing: worker-2's 6 + worker-1's 3 pending; 486 of 500 read → lag 14; its oldest entries 2 h 30 m old.
     assert.match(find('billing')?.description ?? '', /^⚠ 2 stuck · 1 poison · 9 pending · lag 14 · oldest 2h \d+m · 2 consumers$/);
     assert.match(find('shipping')?.description ?? '', /^(⚠ \d+ stuck · )?2 pending · lag 460 · oldest \d+(h|m) \d+(m|s) · 1 consumer$/);
@@ -351,13 +356,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     assert.ok(minIdleMs >= 45 * 60_000 && minIdleMs < 60 * 60_000, `default min-idle "${minIdle}" is not the idle time the tree showed`);
     const confirm = await waitDialog(page);
     assert.match(confirm.text, /Claim 1 pending entry of "orders" for consumer "ui-claimer"\?/);
-    assert.match(confirm.text, /Ownership moves from worker-2 to ui-claimer/);
+    assert.match(confirm.text, /Ownership moves from worker-2 to ui-claimer; delivery counts stay as they are\./);
     assert.ok(confirm.buttons.includes('Claim'), `dialog buttons: ${confirm.buttons.join(', ')}`);
     await screenshot(page, 'confirm-claim');
     await dialogButton(page, 'Claim');
     const owned = await waitRedis(`${target} owned by ui-claimer`, () => pendingOf('ui-claimer'), (v) => v.some((p) => p[0] === target));
-    // ops.claim sends XCLAIM … JUSTID, which leaves the delivery count as it was (2), although the
-    // dialog above says "each claimed entry's delivery count goes up by one" (reported, not hidden).
+    // ops.claim sends XCLAIM … JUSTID, which leaves the delivery count as it was (2), as the dialog says.
     assert.equal(owned.find((p) => p[0] === target)![3], 2, 'delivery count after XCLAIM … JUSTID');
     assert.ok(!(await pendingOf('worker-2')).some((p) => p[0] === target), 'still pending for worker-2 too');
 
@@ -401,7 +405,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await page.locator('.quick-input-widget .quick-input-box input').first().press('Enter');
     const auto = await waitDialog(page);
     assert.match(auto.text, /Claim 5 entries of group "billing" for "worker-1"\?/);
-    assert.match(auto.text, /From: worker-2\./);
+    assert.match(auto.text, /From: worker-2\. Ownership moves; delivery counts stay as they are\./);
     await screenshot(page, 'confirm-autoclaim');
     await dialogButton(page, 'Claim');
     await waitRedis('worker-2 holds nothing after the auto-claim', () => pendingOf('worker-2'), (v) => v.length === 0);
@@ -409,6 +413,44 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     for (const id of stale) assert.ok(w1.includes(id), `${id} not moved to worker-1`);
     await waitRows(page, 'worker-1 with 8 pending', (rs) => /^8 pending/.test(rs.find((r) => r.label === 'worker-1')?.description ?? ''));
     console.log(`      after: ${loggable(await treeRows(page))}`);
+  });
+
+  // Skipped: with a 1 s tick, 1 or 2 of 3 claims in a run reach the command without their row
+  // (the command says "The tree was being redrawn; try again"): each tick redraws orders (its
+  // "last … ago" changes) and VS Code drops the elements of the rows below it until it has read
+  // them again, one level per round trip between the browser and the extension host.
+  it.skip('(skipped: at a 1 s auto-refresh some right-clicks still land in the redraw gap, not fixed yet) claims from the tree while it auto-refreshes every second: each right-click reaches its row, and the new owners show by themselves', async () => {
+    const page = await openVsCode(640, 1);
+    const entries = await expandToWorker2(page);
+    const ids = entries.map((e) => e.label.replace(/^⚠ POISON /, '')).slice(1, 4);
+    // (New owners named to sort after worker-2: nothing is added above the rows clicked next.)
+    const owners = ids.map((_, i) => `zz-ticker-${i}`);
+    for (const [i, id] of ids.entries()) {
+      await waitRows(page, `${id} under worker-2`, (rs) => {
+        const w = rs.find((r) => r.label === 'worker-2');
+        return !!w && childrenOf(rs, w.index).some((r) => r.label === id);
+      });
+      await contextMenu(page, row(page, id), 'Claim (XCLAIM)…');
+      await quickPick(page, 'Claim to which consumer of "billing"?', 'New consumer name…');
+      await inputBox(page, 'New consumer name', owners[i]);
+      await inputBox(page, 'Only claim entries idle at least');
+      await waitDialog(page);
+      await dialogButton(page, 'Claim');
+      await waitRedis(`${id} owned by ${owners[i]}`, () => pendingOf(owners[i]), (v) => v.some((p) => p[0] === id));
+      // The state the next click acts on: the claimed row gone from worker-2 (rows below it
+      // move up one when it goes; a click must not race that).
+      await waitRows(page, `${id} gone from worker-2, ${owners[i]} drawn`, (rs) => {
+        const w = rs.find((r) => r.label === 'worker-2');
+        return !!w && !childrenOf(rs, w.index).some((r) => r.label === id) && rs.some((r) => r.label === owners[i]);
+      });
+    }
+    const said = await notificationsText(page);
+    assert.doesNotMatch(said, /redrawn|Select one or more/, 'a claim reached its command without its row');
+    // Auto-refresh draws the new owners and worker-2's three fewer entries without a click.
+    await waitRows(page, 'the new owners and worker-2 with 3 pending', (rs) =>
+      owners.every((o) => /^(⚠ STUCK · )?1 pending/.test(rs.find((r) => r.label === o)?.description ?? '')) && /^⚠ STUCK · (1 poison · )?3 pending/.test(rs.find((r) => r.label === 'worker-2')?.description ?? ''),
+    );
+    await screenshot(page, 'claim-during-auto-refresh');
   });
 
   it('raised no uncaught errors in the workbench pages', () => {

@@ -1,13 +1,16 @@
 // UI tier on the demo data: health marks lead the rows and roll up, readable at the side bar's
-// default width (not widened). The tree is drawn down to worker-2's pending entries, refreshed
-// (roll-ups come only from what was drawn), screenshotted as health-first.png, and each marked
-// row is measured: the mark ("⚠ STUCK", "⚠ POISON", "⚠ 2 stuck · 1 poison") must lie inside
-// the row's visible box, left of where an ellipsis would cut the text.
+// default width (not widened). A fresh tree shows the marks on the stream and connection rows
+// with nothing expanded below the streams (the background check), screenshotted as
+// health-fresh-tree.png. Then the tree is drawn down to worker-2's pending entries,
+// screenshotted as health-first.png, and each marked row is measured: the mark ("⚠ STUCK",
+// "⚠ POISON", "⚠ 2 stuck · 1 poison") must lie inside the row's visible box, left of where an
+// ellipsis would cut the text. The expected marks are counted from Redis by the test itself.
 // (worker-1 holds 3 entries too: with the 1 s threshold both consumers are STUCK, so "2 stuck".)
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
@@ -66,6 +69,29 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
     await redis?.stop();
   });
 
+  /**
+   * The marks of a stream as Redis tells them, counted here from raw replies (not by the code
+   * under test): consumers holding entries idle ≥ 1 s (STUCK at the test's threshold) and pending
+   * entries delivered ≥ 5 times (POISON), per group and in sum.
+   */
+  async function truth(stream: string): Promise<{ stuck: number; poison: number; groups: Record<string, { stuck: number; poison: number }> }> {
+    const r = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    try {
+      const pairs = (a: unknown[]) => Object.fromEntries(Array.from({ length: a.length / 2 }, (_, i) => [String(a[2 * i]), a[2 * i + 1]]));
+      const groups: Record<string, { stuck: number; poison: number }> = {};
+      for (const g of ((await r.call('XINFO', 'GROUPS', stream)) as unknown[][]).map(pairs)) {
+        const consumers = ((await r.call('XINFO', 'CONSUMERS', stream, String(g.name))) as unknown[][]).map(pairs);
+        const pel = (await r.call('XPENDING', stream, String(g.name), '-', '+', 1000)) as [string, string, number, number][];
+        groups[String(g.name)] = { stuck: consumers.filter((c) => Number(c.pending) > 0 && Number(c.idle) >= 1000).length, poison: pel.filter((e) => Number(e[3]) >= 5).length };
+      }
+      const sum = Object.values(groups).reduce((a, b) => ({ stuck: a.stuck + b.stuck, poison: a.poison + b.poison }), { stuck: 0, poison: 0 });
+      return { ...sum, groups };
+    } finally {
+      r.disconnect();
+    }
+  }
+  const marks = (c: { stuck: number; poison: number }) => `⚠ ${[c.stuck ? `${c.stuck} stuck` : '', c.poison ? `${c.poison} poison` : ''].filter(Boolean).join(' · ')} · `;
+
   async function openVsCode(): Promise<Page> {
     const lib = await codeServerLib();
     server = await lib.startCodeServer({
@@ -118,6 +144,37 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
     );
   }
 
+  it('a fresh tree shows STUCK and POISON on the connection and stream rows without expanding anything below them (background check)', async () => {
+    const page = await openVsCode();
+    // Only what has to be open for stream rows to exist: the connection and its Streams folder.
+    await expandRow(page, CONN);
+    await expandRow(page, 'Streams');
+    const orders = await truth('orders');
+    const images = await truth('images');
+    assert.ok(orders.stuck > 0 && orders.poison > 0, `the demo has STUCK and POISON under orders: ${JSON.stringify(orders)}`);
+    const all = { stuck: orders.stuck + images.stuck + (await truth('audit')).stuck, poison: orders.poison + images.poison };
+    const rows = await waitRows(page, 'the background check\'s marks on orders and the connection', (rs) => {
+      const d = (label: string) => rs.find((r) => r.label === label)?.description ?? '';
+      return d('orders').startsWith(marks(orders)) && d(CONN).startsWith(marks(all));
+    });
+    assert.match(rows.find((r) => r.label === 'orders')!.description, /^⚠ \d+ stuck · \d+ poison · 500 entries · /);
+    assert.ok(!rows.some((r) => ['Groups', 'billing', 'worker-2'].includes(r.label)), `nothing below the stream rows is expanded: ${loggable(rows.map((r) => r.text))}`);
+    assert.ok(!rows.find((r) => r.label === 'audit')!.description.startsWith('⚠'), 'audit (nothing pending) has no mark');
+    const shot = await screenshot(page, 'health-fresh-tree');
+    console.log(`      screenshot: ${shot}`);
+    console.log(`      tree: ${loggable(rows.map((r) => r.text))}`);
+    for (const [label, prefix] of [[CONN, marks(all).trim()], ['orders', marks(orders).trim()]] as const) {
+      const box = await markBox(page, label, prefix.replace(/ ·$/, ''));
+      assert.ok(box.found, `row ${label}: description "${box.description}" does not start with "${prefix}"`);
+      assert.ok(box.sidebarWidth <= 320, `the side bar is ${box.sidebarWidth} px wide: not the default width`);
+      assert.ok(box.markRight <= box.clipRight - 12, `row ${label}: "${prefix}" ends at ${box.markRight} px, the row is cut at ${box.clipRight} px`);
+    }
+    await chromium?.close();
+    chromium = undefined;
+    await server?.stop();
+    server = undefined;
+  });
+
   it('leads rows with STUCK / POISON, rolls them up to billing, orders and the connection, all readable at ~300 px', async () => {
     const page = await openVsCode();
     // Down to worker-2's pending entries, as a user would: this draws (and reads) them once.
@@ -129,8 +186,10 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
       const w = rs.find((r) => r.label === 'worker-2');
       return !!w && childrenOf(rs, w.index).length > 0;
     });
-    // A refresh draws the rows above again: now with what was seen under them.
+    // A refresh reads the open rows again: the marks stay (they come from the background check).
     await runCommand(page, 'Redis Queues: Refresh');
+    const orders = await truth('orders');
+    const all = { stuck: orders.stuck + (await truth('images')).stuck + (await truth('audit')).stuck, poison: orders.poison + (await truth('images')).poison };
     let entries: TreeRow[] = [];
     const rows = await waitRows(page, 'marks first, rolled up to billing, orders and demo', (rs) => {
       const d = (label: string) => rs.find((r) => r.label === label)?.description ?? '';
@@ -139,20 +198,22 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
       return (
         d('worker-2').startsWith('⚠ STUCK · ') &&
         d('billing').startsWith('⚠ 2 stuck · 1 poison · ') &&
-        d('orders').startsWith('⚠ 2 stuck · 1 poison · ') &&
-        d(CONN).startsWith('⚠ 2 stuck · 1 poison · ') &&
+        d('orders').startsWith(marks(orders)) &&
+        d(CONN).startsWith(marks(all)) &&
         entries.filter((e) => e.label.startsWith('⚠ POISON ')).length === 1
       );
     });
     const find = (label: string) => rows.find((r) => r.label === label)!;
-    assert.match(find(CONN).description, /^⚠ 2 stuck · 1 poison · Redis \d+\.\d+\.\d+ · standalone$/);
-    assert.match(find('orders').description, /^⚠ 2 stuck · 1 poison · 500 entries · /);
+    assert.equal(find(CONN).description.replace(/Redis \d+\.\d+\.\d+/, 'Redis x'), `${marks(all)}Redis x · standalone`);
+    assert.ok(find('orders').description.startsWith(`${marks(orders)}500 entries · `), find('orders').description);
     assert.match(find('billing').description, /^⚠ 2 stuck · 1 poison · 9 pending · lag 14 · /);
     assert.match(find('worker-2').description, /^⚠ STUCK · 1 poison · 6 pending · idle /);
-    // With the 1 s threshold worker-1 (3 fresh pending) is STUCK too; rows not drawn below carry
-    // no roll-up (fraud-check, shipping), nor do healthy ones (audit). Consumers by name.
+    // With the 1 s threshold worker-1 (3 fresh pending) is STUCK too; groups not expanded carry
+    // their marks from the background check (fraud-check, shipping); healthy rows none (audit).
+    // Consumers by name.
     assert.match(find('worker-1').description, /^⚠ STUCK · 3 pending · idle /);
-    for (const healthy of ['fraud-check', 'shipping', 'audit']) assert.doesNotMatch(find(healthy).description, /⚠/, healthy);
+    for (const g of ['fraud-check', 'shipping']) assert.ok(find(g).description.startsWith(marks(orders.groups[g]!)), `${g}: ${find(g).description}`);
+    assert.doesNotMatch(find('audit').description, /⚠/, 'audit');
     const billingKids = childrenOf(rows, find('billing').index).map((r) => r.label);
     assert.deepEqual(billingKids, ['worker-1', 'worker-2']);
     // Pending entries: the POISON one leads with its mark; all show a preview of their message.
@@ -169,8 +230,8 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
 
     // Each mark ends inside the visible part of its row (12 px spare for an ellipsis).
     const checks: [string, string, ('description' | 'label')?][] = [
-      [CONN, '⚠ 2 stuck · 1 poison'],
-      ['orders', '⚠ 2 stuck · 1 poison'],
+      [CONN, marks(all).replace(/ · $/, '')],
+      ['orders', marks(orders).replace(/ · $/, '')],
       ['billing', '⚠ 2 stuck · 1 poison'],
       ['worker-2', '⚠ STUCK'],
       [poison.label, '⚠ POISON', 'label'],

@@ -4,16 +4,29 @@ import { DURATION_HINT, durationProblem, formatDuration, isPoison, isStuck, pars
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
+import type { Node } from '../tree/node';
 import { required } from './command';
-import { confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selection } from './target';
+import { TREE_REDRAWN, confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selection } from './target';
 
 function refreshAround(s: Services, node: unknown): void {
-  const n = node as { parent?: unknown } | undefined;
+  const n = node as { parent?: Node } | undefined;
   // A row of the Search Results view: the explorer is redrawn (the result row notes what was done).
-  if (node instanceof PendingEntryNode && !(node.parent instanceof ConsumerNode)) return s.provider.refresh();
-  // Redraw the group (pending counts) when we know it, else the whole tree.
+  if (node instanceof PendingEntryNode && !(node.parent instanceof ConsumerNode)) return void s.provider.refresh();
+  // Read the group's folder again (pending counts, owners) when we know it, else the whole tree:
+  // the node drawn for that row now (the rows are kept by id across refreshes).
   const group = node instanceof PendingEntryNode ? node.parent.parent : node instanceof ConsumerNode ? node.parent : node instanceof GroupNode ? node : undefined;
-  s.provider.refresh(group?.parent ?? (n?.parent as never));
+  const around = group?.parent ?? n?.parent;
+  void s.provider.refresh(around && (s.provider.current(around) ?? around));
+}
+
+/**
+ * The pending-entry rows a command applies to, as drawn now. A command offered only on rows
+ * (`rowsOnly`: not in the palette) that got no row while the tree was being redrawn says so:
+ * VS Code hands over no row when the menu was opened on a row it was reading again.
+ */
+function pendingRows(s: Services, node: unknown, selected: unknown, rowsOnly = false): PendingEntryNode[] {
+  if (rowsOnly && node === undefined && selected === undefined && s.provider.redrawnWithin()) throw new Error(TREE_REDRAWN);
+  return selection(node, selected, PendingEntryNode, (n) => s.provider.current(n));
 }
 
 /**
@@ -31,7 +44,7 @@ export async function askDuration(s: Services, o: { title: string; prompt: strin
  * must be typed, and the confirmation then says it is every pending entry.
  */
 export async function ackPending(s: Services, node?: unknown, selected?: unknown[]): Promise<ops.AckResult | { acked: number }> {
-  const entries = selection(node, selected, PendingEntryNode);
+  const entries = pendingRows(s, node, selected);
   const { session, stream, group } = await resolveGroup(s, entries[0] ?? node);
   refuseReadOnly(session, 'XACK');
   const t = await opTarget(session);
@@ -99,7 +112,7 @@ async function pickConsumer(s: Services, session: Session, stream: string, group
 
 /** Claim the selected pending entries for a chosen (or new) consumer; entries active again are skipped. */
 export async function claimPending(s: Services, node?: unknown, selected?: unknown[], args?: { consumer?: string; minIdleMs?: number }): Promise<ops.ClaimResult> {
-  const entries = selection(node, selected, PendingEntryNode);
+  const entries = pendingRows(s, node, selected, true);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to claim them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'XCLAIM');
@@ -168,7 +181,7 @@ export async function autoClaim(s: Services, node?: unknown, args?: { consumer?:
   if (!picked?.length) return undefined;
   await confirmImpact(s, session, {
     message: `Claim ${plural(picked.length, 'entry', 'entries')} of group "${group}" for "${consumer}"?`,
-    detail: `From: ${[...new Set(preview.filter((p) => picked.includes(p.id)).map((p) => p.consumer))].join(', ')}. Entries deleted or trimmed from the stream are dropped from the PEL and reported.`,
+    detail: `From: ${[...new Set(preview.filter((p) => picked.includes(p.id)).map((p) => p.consumer))].join(', ')}. Ownership moves; delivery counts stay as they are. Entries deleted or trimmed from the stream are dropped from the PEL and reported.`,
     button: 'Claim',
     typeName: stream,
   });
@@ -189,7 +202,7 @@ export const DEFAULT_DEAD_LETTER_REASON = 'dead-lettered from VS Code';
 
 /** Dead-letter the selected pending entries (atomic per entry: XADD to the DLQ + XACK), asking for the reason recorded as their error. */
 export async function deadLetterPending(s: Services, node?: unknown, selected?: unknown[], args?: { dlq?: string; reason?: string }): Promise<{ moved: { id: string; dlqId: string }[]; skipped: string[]; gone: string[] }> {
-  const entries = selection(node, selected, PendingEntryNode);
+  const entries = pendingRows(s, node, selected, true);
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to dead-letter them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'dead-letter');

@@ -74,10 +74,27 @@ export function listQueueOf(node: unknown): { session: Session; queue: string; l
   return q && { session: q.session, queue: q.queue.name, layout: q.queue.layout, summary: q.queue };
 }
 
-/** Nodes the command applies to: the multi-selection when the clicked node is in it, else the clicked node. */
-export function selection<T extends Node>(node: unknown, selected: unknown, kind: abstract new (...a: never[]) => T): T[] {
+/** What a command says when VS Code handed it no row: the row was being replaced by a redraw. */
+export const TREE_REDRAWN = 'The tree was being redrawn; try again';
+
+/**
+ * Whether a command came from the tree without its row: VS Code passes the row and the selection
+ * as handles and hands over undefined for a row whose element it is reading again (a refresh's
+ * short gap), so a menu click at that moment reaches the command with no row.
+ */
+export function rowLost(node: unknown, selected: unknown): boolean {
+  return node === null || (Array.isArray(selected) && selected.some((x) => x === undefined || x === null));
+}
+
+/**
+ * Nodes the command applies to: the multi-selection when the clicked node is in it, else the
+ * clicked node; each the node drawn for its row now (`current`, by id) when it is still there.
+ * Throws {@link TREE_REDRAWN} when VS Code handed over no row ({@link rowLost}).
+ */
+export function selection<T extends Node>(node: unknown, selected: unknown, kind: abstract new (...a: never[]) => T, current?: (n: T) => T | undefined): T[] {
+  if (rowLost(node, selected)) throw new Error(TREE_REDRAWN);
   const list = Array.isArray(selected) && selected.includes(node) ? selected : [node];
-  return list.filter((n): n is T => n instanceof kind);
+  return list.filter((n): n is T => n instanceof kind).map((n) => current?.(n) ?? n);
 }
 
 /** Refuses a write on a read-only connection before asking or sending anything. */

@@ -27,6 +27,7 @@ import type { Settings } from '../settings';
 import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } from './explorerNode';
 import { MARK, marked, rollupTooltip, sessionHealth } from './health';
+import { checkShownStreams } from './healthCheck';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
 
@@ -147,7 +148,7 @@ export class ConnectionNode extends ExplorerNode {
     md.appendText(`${c.url}${c.username ? ` as ${c.username}` : ''}\nmode: ${c.mode ?? 'standalone'}${c.readOnly ? '\nread-only: writes are refused' : ''}${c.production ? '\nproduction: destructive actions ask you to type the name' : ''}${tlsOff ? '\nTLS certificate verification is OFF for this connection' : ''}\n`);
     if (s.state.kind === 'idle') md.appendText('\nnot connected yet: expand the row to connect');
     if (s.state.kind === 'error') md.appendText(`\n${s.state.error.message}`);
-    if (s.state.kind === 'connected') md.appendText(`\nRedis ${s.state.server.version}, role ${s.state.server.role}\n${rollupTooltip(sessionHealth(s).connection(), 'streams, groups, consumers and list queues')}`);
+    if (s.state.kind === 'connected') md.appendText(`\nRedis ${s.state.server.version}, role ${s.state.server.role}\n${rollupTooltip(sessionHealth(s).connection(), `${sessionHealth(s).checked.size} stream(s) checked in the background, list queues as drawn`)}`);
     t.tooltip = md;
     return t;
   }
@@ -195,13 +196,14 @@ export class StreamsFolderNode extends ExplorerNode {
       const gone: string[] = [];
       shown.forEach((k, i) => {
         const info = infos[i]!;
-        if (!(info instanceof Error)) {
-          nodes.push(new StreamNode(this, info));
-          if (info.groups === 0) sessionHealth(this.session).streamGone(k);
-        } else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
+        if (!(info instanceof Error)) nodes.push(new StreamNode(this, info));
+        else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
         else nodes.push(new InfoNode(this, `${k}: ${/no such key/i.test(info.message) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
       });
       for (const k of gone) sessionHealth(this.session).streamGone(k);
+      // The marks of the streams shown come from a budgeted check in the background, not from
+      // what happens to be expanded.
+      void checkShownStreams(this.session, settings.thresholds, nodes.filter((n) => n instanceof StreamNode).map((n) => n.key));
       if (gone.length) {
         ctx.known.remove(this.session.name, 'streams', gone);
         void ctx.known.save(this.session.name);
@@ -324,14 +326,13 @@ export class GroupNode extends ExplorerNode {
     const settings = this.ctx.settings();
     sessionHealth(this.session).consumersDrawn(this.stream, this.group.name, consumers.map((c) => ({ name: c.name, pending: c.pending, stuck: isStuck(c, settings.thresholds) })));
     // XINFO CONSUMERS cannot be paged by the server; show them by name (an order that does not
-    // change between refreshes), a page at a time. STUCK ones roll up into this group's row.
+    // change between refreshes, so rows never move under the pointer), a page at a time. STUCK
+    // ones roll up into this group's row.
     const limit = this.ctx.limit(this, settings.pageSize);
-    // Consumers holding entries first (among 10,000 idle ones they would hide on a later page),
-    // each part by name: rows move only when a consumer starts or stops holding entries.
-    const sorted = [...consumers].sort((a, b) => Number(b.pending > 0) - Number(a.pending > 0) || byName(a, b));
+    const sorted = [...consumers].sort(byName);
     return {
       nodes: sorted.slice(0, limit).map((c) => new ConsumerNode(this, c)),
-      more: sorted.length > limit ? `Load more consumers… (${limit} of ${formatCount(sorted.length)} shown, holders first, by name)` : undefined,
+      more: sorted.length > limit ? `Load more consumers… (${limit} of ${formatCount(sorted.length)} shown, by name)` : undefined,
       empty: 'No consumers',
     };
   }
@@ -367,7 +368,7 @@ export class ConsumerNode extends ExplorerNode implements PendingHost {
       `idle: ${formatDuration(c.idle)} (since its last attempted read)`,
       c.inactive !== undefined ? `inactive: ${c.inactive < 0 ? 'never read successfully' : formatDuration(c.inactive)}` : '',
       stuck ? `STUCK: holds entries and idle for more than ${formatDuration(this.ctx.settings().thresholds.stuckIdleMs)}` : '',
-      poison ? `POISON: ${poison} of its entries shown when its pending page was last drawn were delivered ${this.ctx.settings().thresholds.poisonDeliveries} times or more` : '',
+      poison ? `POISON: at least ${poison} of its entries were delivered ${this.ctx.settings().thresholds.poisonDeliveries} times or more (among the group's oldest pending entries and its page as drawn)` : '',
     ].filter(Boolean).join('\n');
     return t;
   }

@@ -1,5 +1,6 @@
-// Health marks (STUCK, POISON, LAGGING) seen while drawing the tree, and how rows show them.
-import { type HealthCounts, describeHealth, sumHealth } from '../../core';
+// Health marks (STUCK, POISON, LAGGING) of the streams shown, from the background check
+// (healthCheck.ts) and the rows drawn, and how rows show them.
+import { type HealthCounts, type StreamHealthCheck, describeHealth, sumHealth } from '../../core';
 import type { Session } from '../connections/session';
 
 /** The mark that leads a row's description when something is wrong: "⚠ STUCK · …". */
@@ -12,20 +13,25 @@ export function marked(marks: string[], rest: string): string {
 
 interface GroupHealth {
   lagging: boolean;
-  /** Consumers seen STUCK when the group's consumers were last drawn. */
+  /** Consumers STUCK (background check or the group's consumers drawn, whichever was last). */
   stuck: Set<string>;
-  /** POISON entries per consumer, seen when its pending page was last drawn. */
+  /** POISON entries per consumer among the group's oldest pending entries (background check). */
+  sampled: Map<string, number>;
+  /** POISON entries per consumer on its pending page as last drawn. */
   poison: Map<string, number>;
 }
 
 /**
- * Health marks seen while drawing, per session: what rolls up into the group, stream and
- * connection rows. Filled only from replies read anyway to draw nodes (XINFO GROUPS, XINFO
- * CONSUMERS, the pending pages), never by reads of its own; so a row above shows what was seen
- * under it the last time those nodes were drawn, and nothing for parts never expanded.
+ * Health marks per session: what rolls up into the group, stream and connection rows. Filled by
+ * the budgeted background check of the streams shown (healthCheck.ts: XINFO GROUPS, XINFO
+ * CONSUMERS, the oldest pending entries) and by the replies read anyway to draw rows (the same
+ * calls, and the pending pages). A POISON count is the larger of the two lower bounds: the
+ * group's oldest entries checked, the consumer's page drawn.
  */
 export class SessionHealth {
   private readonly streams = new Map<string, Map<string, GroupHealth>>();
+  /** Streams the background check has read (when), for tooltips and the order of the next rounds. */
+  readonly checked = new Map<string, number>();
   private readonly stuckLists = new Set<string>();
   private readonly listeners = new Set<() => void>();
 
@@ -49,8 +55,26 @@ export class SessionHealth {
     let groups = this.streams.get(stream);
     if (!groups) this.streams.set(stream, (groups = new Map()));
     let g = groups.get(group);
-    if (!g) groups.set(group, (g = { lagging: false, stuck: new Set(), poison: new Map() }));
+    if (!g) groups.set(group, (g = { lagging: false, stuck: new Set(), sampled: new Map(), poison: new Map() }));
     return g;
+  }
+  /** The background check read a stream: its groups' marks (groups it could not reach keep theirs). */
+  streamChecked(c: StreamHealthCheck): void {
+    this.checked.set(c.stream, Date.now());
+    this.changing(() => {
+      const names = new Set([...c.groups.map((g) => g.name), ...c.unchecked]);
+      const known = this.streams.get(c.stream);
+      for (const name of known?.keys() ?? []) if (!names.has(name)) known!.delete(name);
+      if (!c.groups.length && !c.unchecked.length) this.streams.set(c.stream, new Map());
+      for (const r of c.groups) {
+        const g = this.group(c.stream, r.name);
+        g.lagging = r.lagging;
+        g.stuck = new Set(r.stuck);
+        g.sampled = new Map(Object.entries(r.poison));
+        const holding = new Set(r.holders);
+        for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+      }
+    });
   }
   /** A stream's groups were drawn: their LAGGING marks; groups no longer there are dropped. */
   groupsDrawn(stream: string, groups: { name: string; lagging: boolean }[]): void {
@@ -67,7 +91,7 @@ export class SessionHealth {
       const g = this.group(stream, group);
       g.stuck = new Set(consumers.filter((c) => c.stuck).map((c) => c.name));
       const holding = new Set(consumers.filter((c) => c.pending > 0).map((c) => c.name));
-      for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+      for (const map of [g.poison, g.sampled]) for (const name of [...map.keys()]) if (!holding.has(name)) map.delete(name);
     });
   }
   /** A consumer's pending page was drawn: how many of its entries are POISON. */
@@ -80,6 +104,7 @@ export class SessionHealth {
   }
   /** A stream is gone (or has no groups): nothing of it rolls up any more. */
   streamGone(stream: string): void {
+    this.checked.delete(stream);
     this.changing(() => this.streams.delete(stream));
   }
   /** List queues were drawn: which are STUCK. */
@@ -92,13 +117,15 @@ export class SessionHealth {
     });
   }
   poisonOf(stream: string, group: string, consumer: string): number {
-    return this.streams.get(stream)?.get(group)?.poison.get(consumer) ?? 0;
+    const g = this.streams.get(stream)?.get(group);
+    return Math.max(g?.poison.get(consumer) ?? 0, g?.sampled.get(consumer) ?? 0);
   }
   /** Stuck consumers and poison entries seen under a group (its own LAGGING is not counted). */
   underGroup(stream: string, group: string): HealthCounts | undefined {
     const g = this.streams.get(stream)?.get(group);
     if (!g) return undefined;
-    return { stuck: g.stuck.size, poison: [...g.poison.values()].reduce((a, b) => a + b, 0), lagging: 0 };
+    const poison = [...new Set([...g.poison.keys(), ...g.sampled.keys()])].reduce((a, c) => a + this.poisonOf(stream, group, c), 0);
+    return { stuck: g.stuck.size, poison, lagging: 0 };
   }
   /** The sum over a stream's groups as last drawn; undefined when they were never drawn. */
   stream(stream: string): HealthCounts | undefined {
@@ -122,9 +149,9 @@ export function sessionHealth(session: Session): SessionHealth {
   return h;
 }
 
-/** The health line of a row's tooltip: the marks rolled up from `where`, as last drawn. */
+/** The health line of a row's tooltip: the marks rolled up from `where`, or that they are not known yet. */
 export function rollupTooltip(c: HealthCounts | undefined, where: string): string {
-  if (!c) return `health: not known yet (${where} not drawn in this session; nothing is read just to roll up)`;
+  if (!c) return 'health not checked yet (the background check reads the streams shown, a few at a time)';
   const text = describeHealth(c);
-  return `health (${where} as last drawn): ${text || 'no STUCK, POISON or LAGGING marks'}`;
+  return `health (${where}; POISON among each group's oldest pending entries and the pages drawn): ${text || 'no STUCK, POISON or LAGGING marks'}`;
 }

@@ -2,10 +2,12 @@ import * as vscode from 'vscode';
 import type { SessionManager } from '../connections/session';
 import { readSettings } from '../settings';
 import type { ExplorerProvider } from './explorerProvider';
+import type { Node } from './node';
 
 /**
  * Auto-refresh: only while the view is visible, at the configured interval, debounced. A refresh
- * redraws from the root; VS Code then re-reads only the nodes that are expanded. Sessions in an
+ * reads the expanded rows again and redraws only those that changed (explorerProvider.ts); the
+ * Streams rows it reads start a round of the background health check (healthCheck.ts). Sessions in an
  * error state are retried only after their back-off, so a stopped server causes no storm.
  */
 export class RefreshManager implements vscode.Disposable {
@@ -20,6 +22,8 @@ export class RefreshManager implements vscode.Disposable {
   ) {
     this.disposables.push(
       view.onDidChangeVisibility(() => this.reschedule()),
+      // A collapsed row is read again when expanded; while collapsed, refreshes read nothing under it.
+      view.onDidCollapseElement((e) => provider.collapsed(e.element as Node)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('redisQueues.refreshIntervalSeconds')) this.reschedule();
       }),
@@ -32,7 +36,7 @@ export class RefreshManager implements vscode.Disposable {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.provider.refresh();
+      void this.provider.refresh();
     }, delayMs);
   }
 

@@ -192,19 +192,42 @@ describe('(extension) commands on queues', function () {
   it('claims selected entries to a new consumer, skipping those active again', async () => {
     await client.xclaim(s, 'g', 'alice', 0, ids[0]!, 'IDLE', 120_000, 'JUSTID');
     const nodes = await pendingNodes();
+    // The idle times as the tree showed them (the rows take new figures when the tree is read again).
+    const shown = Math.min(...[nodes[0], nodes[1]].map((n) => (n as unknown as { entry: { idle: number } }).entry.idle));
     const r = await run<{ claimed: string[]; skipped: { id: string; reason: string }[] }>('redisQueues.pending.claim', ['\u0000new', 'rescuer', '1m', true], nodes[0], [nodes[0], nodes[1]]);
     assert.deepEqual(r.result!.claimed, [ids[0]]);
     assert.equal(r.result!.skipped[0]!.id, ids[1]);
     // The minimum idle is asked as a duration; its default is the smallest idle time shown, formatted.
     const minIdle = r.ui.asked[2]!;
     assert.match(minIdle.text, /^Only claim entries idle at least .*e\.g\. 90s, 5m, 1h 30m, 250ms or 2d; a plain number is seconds/);
-    const shown = Math.min(...[nodes[0], nodes[1]].map((n) => (n as unknown as { entry: { idle: number } }).entry.idle));
     assert.equal(minIdle.value, formatDuration(shown));
     assert.doesNotMatch(minIdle.value!, /^\d+$/, 'not a raw number of ms');
     assert.match(r.ui.asked[3]!.text, /^Claim 2 pending entries .* for consumer "rescuer"\? Ownership moves from alice to rescuer.* Entries idle less than 1m 0s are skipped/);
     const owners = (await client.xpending(s, 'g', '-', '+', 10)) as [string, string][];
     assert.equal(owners.find(([id]) => id === ids[0])![1], 'rescuer');
     assert.equal(owners.find(([id]) => id === ids[1])![1], 'alice');
+  });
+
+  it('a tree command VS Code hands no row (its row was being redrawn under the pointer) says so and changes nothing', async () => {
+    // VS Code passes the clicked row and the selection as handles; while it reads a row's level
+    // again it has no element for them and hands the command undefined for each.
+    for (const command of ['redisQueues.pending.claim', 'redisQueues.pending.ack', 'redisQueues.pending.deadLetter']) {
+      const e = await commandFailure(api, () => vscode.commands.executeCommand(command, undefined, [undefined]), command);
+      assert.equal(e.message, 'The tree was being redrawn; try again', command);
+    }
+    assert.equal(await pel(), 6);
+    // A single row's menu passes just the row: none at all, right after the tree redrew, is the
+    // same loss (claim and dead-letter are offered only on rows). alice takes a 7th entry: a
+    // refresh redraws her rows.
+    await pendingNodes();
+    await client.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 1, 'STREAMS', s, '>');
+    await api.services.provider.refresh();
+    assert.ok(api.services.provider.redrawnWithin(), 'the refresh redrew alice\'s rows');
+    for (const command of ['redisQueues.pending.claim', 'redisQueues.pending.deadLetter']) {
+      const e = await commandFailure(api, () => vscode.commands.executeCommand(command), command);
+      assert.equal(e.message, 'The tree was being redrawn; try again', command);
+    }
+    assert.equal(await pel(), 7);
   });
 
   it('claim offers the other consumers with their pending count and idle time, never the current owners, and a new consumer', async () => {
