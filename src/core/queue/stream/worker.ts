@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { BadInputError, QueueError, printable, toQueueError } from '../../errors';
 import { compareIds, nextId } from '../../ids';
 import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
 import type { RawFields } from '../../message';
@@ -18,6 +18,7 @@ import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from '
 import { AckBatcher, type AckHost } from './ackBatcher';
 import { Reclaimer, type ReclaimHost } from './reclaim';
 import { Failures, type FailureHost } from './failure';
+import { Leases, type LeaseHost } from './lease';
 
 /** What a handler receives. */
 export interface StreamMessage {
@@ -87,8 +88,22 @@ export interface StreamWorkerOptions {
   maxDeliveries?: number;
   /** Retry delays after a failure (see {@link BackoffOptions}; defaults 200 ms ×2 up to 30 s, 20 % jitter). */
   backoff?: BackoffOptions;
-  /** Entries idle longer than this in other consumers' PELs are reclaimed. Default 60 000 ms: well above any sane handler time, so live consumers are not robbed. `0` disables reclaiming. */
+  /**
+   * Entries idle longer than this in a consumer's PEL are reclaimed (their consumer is taken for
+   * dead). Default 60 000 ms. Handlers may run longer: the entries a live worker holds are renewed
+   * (see `leaseIntervalMs`), so they never get this idle. `0` disables this worker's reclaiming.
+   */
   claimMinIdleMs?: number;
+  /**
+   * How often the entries this worker holds (queued, running, waiting for a retry) are renewed:
+   * re-claimed to this consumer with JUSTID (their idle time restarts, their delivery count does
+   * not move), in one script per batch, only those still pending with this consumer. Entries held
+   * for less than this are not renewed (a fast handler costs nothing). Default `claimMinIdleMs / 3`
+   * (20 000 ms when this worker's reclaiming is off: other workers may still reclaim). Keep it well
+   * under the smallest claim idle of anything that reclaims from the group (other workers, the
+   * editor's Claim); at most `claimMinIdleMs / 2`.
+   */
+  leaseIntervalMs?: number;
   /** How often to look for reclaimable entries. Default `min(claimMinIdleMs, 30 000)` ms. */
   claimIntervalMs?: number;
   /** Dead-letter stream. Default `<stream>:dlq` (shares the stream's hash tag). */
@@ -135,6 +150,9 @@ export interface StreamWorkerStats {
  * - `deadLettered` ({ id, deliveries, error, dlqId })
  * - `claimed` (count): entries reclaimed from idle consumers.
  * - `failed` ({ id, deliveries, error }): a handler failed (a retry or a dead-letter follows).
+ * - `lost` ({ id, owner, reason }): a lease renewal or a retry found that an entry this worker held
+ *   is no longer its own (`owner` took it over, also reported as an `error`; owner null: it is no
+ *   longer pending). The worker neither acks nor retries it; a handler running it runs on.
  * - `ready`: the group exists and reading starts.
  * - `stopped`.
  */
@@ -144,6 +162,7 @@ export interface StreamWorkerEvents {
   deadLettered: [{ id: string; deliveries: number; error: string; dlqId: string | null }];
   claimed: [number];
   failed: [{ id: string; deliveries: number; error: Error }];
+  lost: [{ id: string; owner: string | null; reason: string }];
   ready: [];
   stopped: [];
 }
@@ -182,6 +201,11 @@ export function checkStreamWorkerOptions(o: StreamWorkerOptions): void {
   if (o.prefetch !== undefined) nonNegative(o.prefetch, 'prefetch');
   for (const k of ['blockMs', 'ackDelayMs', 'claimMinIdleMs', 'claimIntervalMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
   if (o.claimIntervalMs === 0) throw new BadInputError('claimIntervalMs must be > 0 (set claimMinIdleMs to 0 to disable reclaiming)');
+  if (o.leaseIntervalMs !== undefined) {
+    if (nonNegative(o.leaseIntervalMs, 'leaseIntervalMs') === 0) throw new BadInputError('leaseIntervalMs must be > 0');
+    const idle = o.claimMinIdleMs ?? DEFAULTS.claimMinIdleMs;
+    if (idle > 0 && o.leaseIntervalMs > idle / 2) throw new BadInputError(`leaseIntervalMs must be at most claimMinIdleMs / 2 (${idle / 2} ms): a lease must be renewed well before the entry can be reclaimed`);
+  }
   if (o.scriptedReads !== undefined && typeof o.scriptedReads !== 'boolean') throw new BadInputError('scriptedReads must be true or false');
   if (o.deadLetterStream !== undefined) nonEmpty(o.deadLetterStream, 'deadLetterStream');
   if (o.deadLetterStream === o.stream) throw new BadInputError('deadLetterStream must differ from stream');
@@ -202,11 +226,22 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
 /**
  * A consumer-group member of one stream: reads with XREADGROUP on its own blocking connection,
  * runs `handler` per entry with bounded concurrency, acks successes in batches, retries failures
- * with backoff (XCLAIM to itself, which bumps the delivery count), reclaims entries idle in dead
- * consumers (XAUTOCLAIM, or XPENDING + XCLAIM on servers < 6.2) and dead-letters entries that
- * reach `maxDeliveries` in one atomic script (XADD to the DLQ + XACK [+ XDEL]).
+ * with backoff (XCLAIM to itself, which bumps the delivery count, only if the entry is still its
+ * own and was not delivered since), reclaims entries idle in dead consumers (XAUTOCLAIM, or
+ * XPENDING + XCLAIM on servers < 6.2) and dead-letters entries that reach `maxDeliveries` in one
+ * atomic script (XADD to the DLQ + XACK [+ XDEL]).
  *
- * Delivery is at-least-once: a handler may see an entry again after a crash or a reclaim.
+ * One run at a time: while the worker holds an entry (queued, running, waiting for its retry) it
+ * renews its lease every `leaseIntervalMs` (lease.ts: the entry's idle time restarts, its delivery
+ * count does not move), so no reclaim round, its own or another worker's, takes an entry from a
+ * live worker, however long the handler runs. A delivery count therefore counts handler runs
+ * (`maxDeliveries` runs fail before an entry is dead-lettered), except where a process died
+ * holding it. If the worker cannot renew for about `claimMinIdleMs` (a partition, an event loop
+ * blocked that long), another worker may take the entry over: the renewal reports it (`lost`) and
+ * the worker neither acks nor retries it.
+ *
+ * Delivery is at-least-once: a handler may see an entry again after a crash (its worker's entries
+ * are reclaimed after `claimMinIdleMs`).
  *
  * In a Cluster the stream and its DLQ should share a hash tag (`{orders}` and `{orders}:dlq`, the
  * default). If they do not, dead-lettering falls back to two steps (XADD to the DLQ, then XACK):
@@ -218,23 +253,26 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * (`>`). `stop()` ends it gracefully: stops reading (disconnects the blocking connection, which
  * breaks a BLOCK), drops not-yet-started and backoff-waiting entries (they stay pending for the
  * next start or a reclaim; not-started ones are made reclaimable at once), waits for running
- * handlers up to `stopTimeoutMs` (then releases them: they stay pending and their late results
- * are ignored), flushes acks and closes the connections. Calling it again returns the same promise.
+ * handlers up to `stopTimeoutMs`, renewing their leases meanwhile (then releases them: they stay
+ * pending, reclaimable after `claimMinIdleMs`, and their late results are ignored), flushes acks
+ * and closes the connections. Calling it again returns the same promise.
  *
  * Where things are: this file schedules (concurrency, prefetch, entries that must run alone) and
- * reads; `ackBatcher.ts` sends the acks; `reclaim.ts` takes over idle entries; `failure.ts`
- * retries and dead-letters; `runtime/lifecycle.ts` starts and stops.
+ * reads; `ackBatcher.ts` sends the acks; `lease.ts` renews what it holds; `reclaim.ts` takes over
+ * idle entries; `failure.ts` retries and dead-letters; `runtime/lifecycle.ts` starts and stops.
  */
 export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   readonly stream: string;
   readonly group: string;
   readonly consumer: string;
   readonly deadLetterStream: string;
-  protected readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number };
+  protected readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number; leaseIntervalMs: number };
   private readonly target: string;
   private caps: Capabilities | undefined;
-  /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
+  /** Ids this worker currently owns locally (queued, running, or waiting for a retry; and acked, until the XACK is confirmed). */
   private readonly local = new Set<string>();
+  /** Ids held but found lost (see the `lost` event): not run, acked nor retried. */
+  private readonly lostIds = new Set<string>();
   private readonly queue: Task[] = [];
   /** Entries read or claimed but never started because the worker stopped (released by stop()). */
   private readonly unstarted: Task[] = [];
@@ -255,6 +293,8 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   private readonly acks: AckBatcher;
   private readonly reclaimer: Reclaimer;
   private readonly failures: Failures;
+  /** The leases of the entries held (queued, running, waiting for a retry). */
+  private readonly leases: Leases;
 
   constructor(options: StreamWorkerOptions) {
     super();
@@ -268,6 +308,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       batchSize: options.batchSize ?? concurrency,
       prefetch: options.prefetch ?? 0,
       claimIntervalMs: options.claimIntervalMs ?? Math.max(10, Math.min(claimMinIdleMs, 30_000)),
+      leaseIntervalMs: options.leaseIntervalMs ?? (claimMinIdleMs > 0 ? claimMinIdleMs / 3 : 20_000),
     } as StreamWorker['o'];
     this.stream = options.stream;
     this.group = options.group;
@@ -278,7 +319,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     const ev = resolveEventsOption(options.events, options.stream);
     if (ev) this.events = new EventRecorder(() => this.cmd, ev.key, ev.maxLen, { group: this.group, consumer: this.consumer }, (e) => this.report(e, 'events'));
     // The one host of the parts: each sees only its own interface.
-    const host: AckHost & ReclaimHost & FailureHost = {
+    const host: AckHost & ReclaimHost & FailureHost & LeaseHost = {
       stream: this.stream,
       group: this.group,
       consumer: this.consumer,
@@ -290,13 +331,16 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       room: () => this.o.concurrency * 2 - this.running_.size - this.queue.length,
       owns: (id) => this.local.has(id),
       ack: (id) => this.acks.add(id),
-      release: (id) => void this.local.delete(id),
+      release: (id) => this.letGo(id),
       lost: () => this.markReread(),
       confirmed: (ids) => this.acked(ids),
       abandoned: (ids) => {
         for (const id of ids) this.local.delete(id);
       },
       claimed: (entries, owners) => this.claimed(entries, owners),
+      renewLeases: () => this.leases.renewDue(),
+      claimBack: (id, deliveries) => this.leases.claimBack(id, deliveries),
+      leaseLost: (id, owner, reason) => this.lostLease(id, owner, reason),
       retaken: (entries) => this.retaken(entries),
       deadLettered: (info) => {
         this.s.deadLettered++;
@@ -305,6 +349,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       },
     };
     this.acks = new AckBatcher(host, this.o.ackBatchSize, this.o.ackDelayMs);
+    this.leases = new Leases(host, this.o.leaseIntervalMs);
     this.reclaimer = new Reclaimer(host, { claimMinIdleMs: this.o.claimMinIdleMs, withOwners: this.events !== undefined });
     this.failures = new Failures(host, { maxDeliveries: this.o.maxDeliveries, backoff: this.o.backoff, deadLetterStream: this.deadLetterStream, deleteOnDeadLetter: this.o.deleteOnDeadLetter });
   }
@@ -360,6 +405,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   }
 
   protected async loop(): Promise<void> {
+    this.leases.start(); // stopped at the end of drain(): running handlers keep their leases while stop() waits
     let errors = 0;
     /** A '>' read sent while the previous batch was being queued (prefetch > 0). */
     let ahead: Promise<StreamEntry[]> | undefined;
@@ -529,6 +575,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         continue;
       }
       this.local.add(entry.id);
+      this.leases.hold(entry.id, readAt);
       this.queue.push({ entry, deliveries, alone: suspect && deliveries >= 3, readAt });
     }
     this.pump();
@@ -549,6 +596,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
           continue;
         }
         this.local.add(entry.id);
+        this.leases.hold(entry.id, readAt);
         // Straight to a handler when nothing waits before it (no task object, no queue round trip).
         if (this.queue.length === 0 && !this.stopping && !this.aloneRunning && this.running_.size < this.o.concurrency) this.run(entry, 1, false);
         else this.queue.push({ entry, deliveries: 1, alone: false, readAt });
@@ -571,6 +619,10 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         break;
       }
       const task = this.queue.shift()!;
+      if (this.lostIds.has(task.entry.id)) {
+        this.letGo(task.entry.id);
+        continue;
+      }
       this.run(task.entry, task.deliveries, task.alone);
     }
     if (this.free() > 0) this.wakeLoop();
@@ -589,6 +641,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       // A handler that returned synchronously succeeded: no promise, no running-handler bookkeeping.
       this.s.processed++;
       if (this.running_.size >= this.s.maxInFlight) this.s.maxInFlight = this.running_.size + 1;
+      this.leases.drop(entry.id);
       this.acks.add(entry.id);
       return;
     }
@@ -598,6 +651,9 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         await result;
         if (abort.signal.aborted) return; // released by stop(): left pending
         this.s.processed++;
+        // Lost meanwhile (see the `lost` event): its new owner acks it.
+        if (this.lostIds.has(entry.id)) return this.letGo(entry.id);
+        this.leases.drop(entry.id);
         // Stays in `local` until its XACK is confirmed, so a re-read of our own PEL after a
         // reconnect does not hand a finished entry to the handler again.
         this.acks.add(entry.id);
@@ -607,6 +663,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         const error = e instanceof Error ? e : new Error(String(e));
         this.emit('failed', { id: entry.id, deliveries, error });
         this.events?.record('failed', entry.id, { deliveries, error: error.message });
+        if (this.lostIds.has(entry.id)) return this.letGo(entry.id); // its new owner retries it
         await this.failures.onFailure(entry.id, deliveries, error);
       }
     })().finally(() => {
@@ -616,6 +673,21 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     });
     this.running_.set(entry.id, promise);
     this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size);
+  }
+
+  /** The worker lets go of `id` locally (it may stay pending in Redis). */
+  private letGo(id: string): void {
+    this.local.delete(id);
+    this.leases.drop(id);
+    this.lostIds.delete(id);
+  }
+
+  /** An entry held is no longer this worker's (see the `lost` event). */
+  private lostLease(id: string, owner: string | null, reason: string): void {
+    if (!this.local.has(id)) return;
+    this.lostIds.add(id);
+    if (owner !== null) this.report(new QueueError('REDIS', `Entry ${id} of stream "${printable(this.stream)}" (group "${printable(this.group)}") was lost by consumer "${printable(this.consumer)}" while it held it: ${printable(reason)}; its handler's result is ignored`), 'lease');
+    this.emit('lost', { id, owner, reason });
   }
 
   /** Confirmed acks (counted per id: see stats.acked). */
@@ -652,7 +724,9 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     this.failures.cancelRetries();
     const drop = () => {
       for (const t of this.queue.splice(0)) {
-        this.local.delete(t.entry.id);
+        // Its idle time last restarted at its last renewal (releaseUnstarted's min-idle goes by it).
+        t.readAt = this.leases.since(t.entry.id) ?? t.readAt;
+        this.letGo(t.entry.id);
         this.unstarted.push(t);
       }
     };
@@ -663,6 +737,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     if (await this.waitForRunning([...this.running_.values()])) this.handlerAbort.abort(new Error('worker stopped'));
     // Acks that rode with a read on the (now closed) blocking connection: answered, or put back.
     await this.acks.finish();
+    this.leases.stop();
   }
 }
 
