@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import type { RedisClient } from '../../../src/core/connection';
 import { xpendingRange } from '../../../src/core/commands';
 import { parseEntries } from '../../../src/core/replies';
-import { DLQ_FIELDS } from '../../../src/core/queue';
-import { uniqueKey } from '../../support/integrationHooks';
+import { DLQ_FIELDS, JOB_FIELDS, ListQueueProducer, ListQueueWorker, listQueueKeys, type ListQueueWorkerOptions } from '../../../src/core/queue';
+import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor, workerSuite } from './helpers';
 
 /** Calls of `cmd` the server has answered so far (INFO commandstats). */
@@ -188,5 +188,148 @@ describe('(integration) queue: leases (one run at a time)', () => {
     assert.equal(p.length, 1, 'not acked by the worker that lost it');
     assert.equal(p[0]!.consumer, 'thief');
     assert.equal(w.stats.acked, 0);
+  });
+
+  describe('list queue', () => {
+    const VISIBILITY = 300;
+    const listWorkers: ListQueueWorker[] = [];
+    afterEach(async () => void (await Promise.all(listWorkers.splice(0).map((w) => w.stop()))));
+    const listWorker = (o: Omit<ListQueueWorkerOptions, 'connection'>) => {
+      const w = new ListQueueWorker({ connection: { url: redisUrl() }, blockMs: 200, visibilityTimeoutMs: VISIBILITY, reapIntervalMs: 50, ...o });
+      listWorkers.push(w);
+      return w;
+    };
+    /** Server time, ms. */
+    const serverNow = async () => {
+      const [s, us] = await client.time();
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+
+    it('a handler running three times the visibility timeout keeps its job: one run, attempts 1, one ack, with two workers reaping', async () => {
+      const queue = uniqueKey('lq-lease');
+      const k = listQueueKeys(queue);
+      const release = gate();
+      const t = runTracker();
+      let started: (() => void) | undefined;
+      const running = new Promise<void>((r) => (started = r));
+      const make = (name: string) =>
+        listWorker({
+          queue,
+          handler: async (job) => {
+            t.enter(job.id, job.attempts, name);
+            started!();
+            await release.promise;
+            t.exit(job.id);
+          },
+        });
+      const a = make('a');
+      const b = make('b');
+      const errors: unknown[] = [];
+      const lost: unknown[] = [];
+      for (const w of [a, b]) {
+        w.on('error', (e) => errors.push(e));
+        w.on('lost', (l) => lost.push(l));
+      }
+      await a.start();
+      await b.start();
+      const id = await new ListQueueProducer(client, { queue }).enqueue({ k: 'v' });
+      await running;
+      const since = Date.now();
+      // While it runs: reaper rounds of both workers (besides their timers' own) return nothing,
+      // and the job's stamp stays younger than the visibility timeout.
+      let rounds = 0;
+      await waitFor(async () => {
+        for (const w of [a, b]) {
+          assert.equal((await w.reap()).returned, 0, 'no reaper returns the running job');
+          rounds++;
+        }
+        assert.deepEqual(await client.lrange(k.processing, 0, -1), [id]);
+        const stamp = Number(await client.zscore(k.started, id));
+        assert.ok((await serverNow()) - stamp < VISIBILITY, 'its stamp stays younger than the visibility timeout');
+        return Date.now() - since >= 3 * VISIBILITY && rounds >= 6;
+      }, 20_000, 'three visibility timeouts');
+      assert.equal(await client.hget(k.job(id), JOB_FIELDS.attempts), '1');
+      release.open();
+      await waitFor(async () => (await client.exists(k.job(id))) === 0, 10_000, 'acked');
+      assert.equal(t.runs.length, 1, 'exactly one handler run');
+      assert.equal(a.stats.processed + b.stats.processed, 1);
+      assert.equal(a.stats.reaped + b.stats.reaped, 0);
+      assert.equal(await client.llen(k.processing), 0);
+      assert.equal(await client.llen(k.waiting), 0);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(lost, []);
+    });
+
+    it('a failure backing off longer than the visibility timeout, two workers reaping: never two runs at once, dead after exactly maxAttempts runs', async () => {
+      const queue = uniqueKey('lq-lease-retry');
+      const k = listQueueKeys(queue);
+      const t = runTracker();
+      const make = (name: string) =>
+        listWorker({
+          queue, maxAttempts: 3, backoff: { initialMs: 3 * VISIBILITY, factor: 1, jitter: 0 },
+          handler: async (job) => {
+            t.enter(job.id, job.attempts, name);
+            await client.ping();
+            t.exit(job.id);
+            throw new Error('always fails');
+          },
+        });
+      const a = make('a');
+      const b = make('b');
+      const dead: { attempts: number }[] = [];
+      for (const w of [a, b]) w.on('deadLettered', (d) => dead.push(d));
+      await a.start();
+      await b.start();
+      const id = await new ListQueueProducer(client, { queue }).enqueue({ k: 'v' });
+      await waitFor(() => dead.length === 1, 20_000, 'dead-lettered');
+      assert.equal(t.maxAtOnce, 1);
+      assert.deepEqual(t.runs.map((r) => r.deliveries), [1, 2, 3]);
+      assert.equal(dead[0]!.attempts, 3);
+      assert.deepEqual(await client.lrange(k.dead, 0, -1), [id]);
+      assert.equal(await client.hget(k.job(id), JOB_FIELDS.attempts), '3');
+      assert.equal(a.stats.reaped + b.stats.reaped, 0);
+    });
+
+    it('a job returned by a reaper and taken again while its first run goes on is reported lost, and the first run neither acks nor retries it', async () => {
+      const queue = uniqueKey('lq-lease-lost');
+      const k = listQueueKeys(queue);
+      const gates = [gate(), gate()];
+      let runs = 0;
+      const startedRuns: (() => void)[] = [];
+      const started = [new Promise<void>((r) => startedRuns.push(r)), new Promise<void>((r) => startedRuns.push(r))];
+      const make = () =>
+        listWorker({
+          queue, concurrency: 1, reapIntervalMs: 0, leaseIntervalMs: 50,
+          handler: async () => {
+            const n = runs++;
+            startedRuns[n]!();
+            await gates[n]!.promise;
+            if (n === 0) throw new Error('first run fails late');
+          },
+        });
+      const w = make();
+      const lost: { id: string }[] = [];
+      const errors: Error[] = [];
+      w.on('lost', (l) => lost.push(l));
+      w.on('error', (e) => errors.push(e));
+      await w.start();
+      const id = await new ListQueueProducer(client, { queue }).enqueue({ k: 'v' });
+      await started[0];
+      // An operator requeues it (as a reaper would return it): another worker takes it.
+      await make().start();
+      await client.multi().lrem(k.processing, 1, id).zrem(k.started, id).rpush(k.waiting, id).exec();
+      await started[1];
+      await waitFor(() => lost.length === 1, 5000, 'lost');
+      assert.equal(lost[0]!.id, id);
+      assert.match(errors[0]!.message, /was lost while this worker held it/);
+      gates[0]!.open(); // the first run fails: not retried (the job is not its own any more)
+      await waitFor(() => w.stats.failed === 1, 5000, 'first run failed');
+      gates[1]!.open();
+      await waitFor(async () => (await client.exists(k.job(id))) === 0, 5000, 'acked by the second run');
+      assert.equal(w.stats.retried, 0);
+      assert.equal(runs, 2);
+      assert.equal(await client.llen(k.waiting), 0);
+      assert.equal(await client.llen(k.processing), 0);
+    });
   });
 });
