@@ -1,7 +1,7 @@
 // One run at a time (issue 22): a running handler keeps its message (leases renewed while it is
 // held), retries keep their owner and their count, for stream and list queues.
 import * as assert from 'node:assert/strict';
-import type { RedisClient } from '../../../src/core/connection';
+import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { xpendingRange } from '../../../src/core/commands';
 import { parseEntries } from '../../../src/core/replies';
 import { DLQ_FIELDS, JOB_FIELDS, ListQueueProducer, ListQueueWorker, listQueueKeys, type ListQueueWorkerOptions } from '../../../src/core/queue';
@@ -50,9 +50,18 @@ describe('(integration) queue: leases (one run at a time)', () => {
   before(() => (client = suite.client));
 
   const CLAIM_IDLE = 300;
+  /** A user that may not run scripts: leases and retries fall back to XCLAIM with a min-idle. */
+  const noScriptUser = `noscript${Date.now()}`;
+  before(() => client.call('ACL', 'SETUSER', noScriptUser, 'on', '>pw', '~*', '&*', '+@all', '-eval', '-evalsha'));
+  after(async () => {
+    const c = await open({ url: redisUrl() }); // (the suite's client is closed by now)
+    await c.call('ACL', 'DELUSER', noScriptUser);
+    await quit(c);
+  });
+  const urlFor = (scripts: boolean) => (scripts ? undefined : redisUrl().replace('redis://', `redis://${noScriptUser}:pw@`));
 
-  for (const autoClaim of [true, false]) {
-    it(`stream: a handler running three times the claim idle keeps its entry: one run, delivery count 1, one ack, with a second worker reclaiming (${autoClaim ? 'XAUTOCLAIM' : 'XPENDING + XCLAIM'})`, async () => {
+  for (const [autoClaim, scripts] of [[true, true], [false, true], [true, false]]) {
+    it(`stream: a handler running three times the claim idle keeps its entry: one run, delivery count 1, one ack, with a second worker reclaiming (${autoClaim ? 'XAUTOCLAIM' : 'XPENDING + XCLAIM'}${scripts ? '' : '; scripts refused: XCLAIM min-idle fallback'})`, async () => {
       const stream = uniqueKey('lease');
       const release = gate();
       const t = runTracker();
@@ -60,7 +69,7 @@ describe('(integration) queue: leases (one run at a time)', () => {
       const running = new Promise<void>((r) => (started = r));
       const make = (consumer: string) =>
         worker({
-          stream, group: 'g', consumer, claimMinIdleMs: CLAIM_IDLE, capabilities: { autoClaim },
+          url: urlFor(scripts!), stream, group: 'g', consumer, claimMinIdleMs: CLAIM_IDLE, capabilities: { autoClaim },
           handler: async (m) => {
             t.enter(m.id, m.deliveries, consumer);
             started!();
@@ -103,12 +112,14 @@ describe('(integration) queue: leases (one run at a time)', () => {
     });
   }
 
-  it('stream: a failure backing off longer than the claim idle, a second worker reclaiming: never two runs at once, dead-lettered after exactly maxDeliveries runs', async () => {
+  // (Without scripts the dead-letter step itself is refused (deadLetter.ts has no script-free
+  // form): that variant checks the runs up to the last failure.)
+  for (const scripts of [true, false]) it(`stream: a failure backing off longer than the claim idle, a second worker reclaiming: never two runs at once, ${scripts ? 'dead-lettered after exactly maxDeliveries runs' : 'exactly maxDeliveries runs (scripts refused: XCLAIM min-idle fallback)'}`, async () => {
     const stream = uniqueKey('lease-retry');
     const t = runTracker();
     const make = (consumer: string) =>
       worker({
-        stream, group: 'g', consumer, claimMinIdleMs: CLAIM_IDLE, maxDeliveries: 3, backoff: { initialMs: 3 * CLAIM_IDLE, factor: 1, jitter: 0 },
+        url: urlFor(scripts), stream, group: 'g', consumer, claimMinIdleMs: CLAIM_IDLE, maxDeliveries: 3, backoff: { initialMs: 3 * CLAIM_IDLE, factor: 1, jitter: 0 },
         handler: async (m) => {
           t.enter(m.id, m.deliveries, consumer);
           await client.ping(); // a round trip while "running"
@@ -119,10 +130,21 @@ describe('(integration) queue: leases (one run at a time)', () => {
     const a = make('a');
     const b = make('b');
     const dead: { deliveries: number }[] = [];
-    for (const w of [a, b]) w.on('deadLettered', (d) => dead.push(d));
+    let lastFailed = false;
+    for (const w of [a, b]) {
+      w.on('deadLettered', (d) => dead.push(d));
+      w.on('failed', (f) => (lastFailed ||= f.deliveries === 3));
+    }
     await a.start();
     await b.start();
     const id = (await client.xadd(stream, '*', 'k', 'v'))!;
+    if (!scripts) {
+      await waitFor(() => lastFailed, 20_000, 'the third run failed');
+      assert.equal(t.maxAtOnce, 1, 'never two runs at once');
+      assert.deepEqual(t.runs.map((r) => r.deliveries), [1, 2, 3]);
+      assert.equal(a.stats.claimed + b.stats.claimed, 0);
+      return;
+    }
     await waitFor(() => dead.length === 1, 20_000, 'dead-lettered');
     assert.equal(t.maxAtOnce, 1, 'never two runs at once');
     assert.deepEqual(t.runs.map((r) => r.deliveries), [1, 2, 3], 'three handler runs, counted 1, 2, 3');
