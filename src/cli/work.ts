@@ -23,7 +23,7 @@ const spec: CommandSpec = {
     { name: 'start', type: 'string', value: 'ID', description: 'Where a new group starts: "$" (new messages), "0" (everything) or an id', default: '$' },
     { name: 'backoff', type: 'int', value: 'MS', min: 0, description: 'First retry delay after a failure (doubles each time, up to 30 s)', default: '200' },
     { name: 'timeout', type: 'int', value: 'MS', min: 1, description: 'With --exec: kill the command after MS and count it as a failure' },
-    { name: 'claim-idle', type: 'int', value: 'MS', min: 0, description: 'Take over entries idle this long in other consumers (0: never)', default: '60000' },
+    { name: 'claim-idle', type: 'int', value: 'MS', min: 0, description: 'Take over entries idle this long in other consumers (0: never); live workers renew the entries they hold, so only dead ones\' entries get this idle', default: '60000' },
     { name: 'stop-timeout', type: 'int', value: 'MS', min: 0, description: 'On stop, wait this long for running messages', default: '10000' },
     { name: 'events', type: 'boolean', description: 'Record what happens to each message in STREAM:events (capped at about 10,000 events), shown by "redis-queues journey"' },
     ...GLOBAL_OPTIONS,
@@ -255,6 +255,9 @@ export const workCommand: Command = {
     );
     w.on('deadLettered', ({ id, deliveries, dlqId }) => log(`dead-lettered ${id} after ${deliveries} deliveries to ${safe(w.deadLetterStream)}${dlqId ? ` as ${dlqId}` : ''}`));
     w.on('claimed', (n) => log(`claimed ${n} idle entries from other consumers`));
+    w.on('lost', ({ id, owner, reason }) => {
+      if (owner === null) log(`lost ${id}: ${safe(reason)}; its result is ignored`); // (taken over: already warned as an error)
+    });
 
     const signals = onceSignalled();
     try {

@@ -195,6 +195,47 @@ describe('(faults) stream worker processes', function () {
     throw new Error(`the poison message was not dead-lettered after ${crashes} crashes`);
   }
 
+  it('SIGKILL of a worker holding leased entries (handlers running 20× the claim idle): kept while it lived, then reclaimed after the claim idle and processed once more, none left owned', async () => {
+    const MIN_IDLE = 300;
+    const HOLD = 4;
+    const { stream, logKey } = keys('lease-kill');
+    const pub = new Publisher(t.admin, stream);
+    await t.admin.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+    await pub.publish(HOLD);
+    const env = { REDIS_URL: t.server.url, STREAM: stream, LOG_KEY: logKey, CLAIM_MIN_IDLE_MS: MIN_IDLE, CLAIM_INTERVAL_MS: 50, BLOCK_MS: 500 };
+    // The holder takes the first HOLD entries; its handlers would run 20 claim idles (it is killed first).
+    const holder = await spawnWorker({ ...env, CONSUMER: 'holder', CONCURRENCY: HOLD, HANDLER_MS: `${20 * MIN_IDLE}-${20 * MIN_IDLE}` });
+    await waitFor(async () => (await pendingIds(t.admin, stream, GROUP, 'holder')).length === HOLD, 10_000, 'holder holds its entries');
+    const held = await pendingIds(t.admin, stream, GROUP, 'holder');
+    const survivor = await spawnWorker({ ...env, CONSUMER: 'survivor', CONCURRENCY: 8, HANDLER_MS: '1-4' });
+    await pub.publish(100);
+    // While the holder lives (its handlers still running), the survivor's reclaim rounds leave its
+    // entries alone: still the holder's, delivered once, for more than two claim idles.
+    const since = Date.now();
+    await waitFor(async () => {
+      const p = (await t.admin.call('XPENDING', stream, GROUP, '-', '+', 100, 'holder')) as [string, string, number, number][];
+      assert.deepEqual(p.map((e) => String(e[0])), held, 'the holder keeps its entries while it lives');
+      assert.ok(p.every((e) => Number(e[3]) === 1 && Number(e[2]) < MIN_IDLE), 'renewed: idle under the claim idle, delivered once');
+      return Date.now() - since >= 2.5 * MIN_IDLE;
+    }, 20_000, 'two and a half claim idles with the holder alive');
+    const killedAt = Date.now(); // (before the kill: nothing may reclaim while the holder lives)
+    await holder.kill('SIGKILL');
+    await drained(t.admin, logClient, logKey, stream, GROUP, pub.acked.keys());
+    await survivor.kill('SIGTERM');
+    const records = await readLog(logClient, logKey);
+    const c = check(pub.acked.keys(), records);
+    const heldN = new Set([...pub.acked].filter(([, id]) => held.includes(id)).map(([n]) => n));
+    const heldRuns = records.filter((r) => heldN.has(r.n));
+    const recovery = recoveryMs(heldN, records, killedAt);
+    record({ fault: 'worker SIGKILL while holding leased entries', runs: 1, messages: c.messages, lost: c.lost.length, duplicates: c.duplicates, recovery: `held entries processed ${fmtMs(recovery)} after the kill`, notes: `claim idle ${MIN_IDLE} ms; ${HOLD} entries held, handlers 20× the claim idle` });
+    assert.deepEqual(c.lost, []);
+    assert.equal(c.duplicates, 0, 'the holder never finished a run: each message logged once');
+    assert.equal(heldRuns.length, HOLD);
+    assert.ok(heldRuns.every((r) => r.consumer === 'survivor' && r.deliveries === 2), 'reclaimed by the survivor: its second delivery');
+    assert.ok(heldRuns.every((r) => r.start >= killedAt), 'run again only once the holder was killed');
+    assert.deepEqual(await pendingIds(t.admin, stream, GROUP, 'holder'), [], 'no entry stays owned by the dead worker');
+  });
+
   it('poison message that kills the handler process: dead-lettered after N deliveries with its metadata; others keep flowing', async () => {
     const r = await poisonRun('poison', t.server.url, async () => undefined);
     record({ fault: 'poison message (process.exit in handler)', runs: r.crashes, messages: r.c.messages + r.dlqSize, lost: r.c.lost.length, duplicates: r.c.duplicates, recovery: 'n/a', notes: `maxDeliveries ${r.MAX}: ${r.crashes} crashes, then dead-lettered; ${r.afterDead} handled after it; batch-mates dead-lettered with it: ${r.collateral}` });

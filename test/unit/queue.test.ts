@@ -94,6 +94,10 @@ describe('(unit) queue: input validation', () => {
 describe('(unit) queue: worker and tail options', () => {
   const base: StreamWorkerOptions = { connection: conn, stream: 's', group: 'g', handler: () => undefined };
   it('accepts minimal stream worker options', () => checkStreamWorkerOptions(base));
+  it('accepts a lease interval up to half the claim idle, and with reclaiming off', () => {
+    checkStreamWorkerOptions({ ...base, claimMinIdleMs: 300, leaseIntervalMs: 150 });
+    checkStreamWorkerOptions({ ...base, claimMinIdleMs: 0, leaseIntervalMs: 90_000 });
+  });
   it('refuses bad stream worker options with a reason', () => {
     const cases: [Partial<StreamWorkerOptions>, RegExp][] = [
       [{ stream: '' }, /stream/],
@@ -105,6 +109,9 @@ describe('(unit) queue: worker and tail options', () => {
       [{ startId: 'x' }, /Invalid stream id/],
       [{ deadLetterStream: 's' }, /differ/],
       [{ claimIntervalMs: 0 }, /claimIntervalMs/],
+      [{ leaseIntervalMs: 0 }, /leaseIntervalMs must be > 0/],
+      [{ leaseIntervalMs: 40_000 }, /leaseIntervalMs must be at most claimMinIdleMs \/ 2 \(30000 ms\)/],
+      [{ claimMinIdleMs: 300, leaseIntervalMs: 151 }, /at most claimMinIdleMs \/ 2 \(150 ms\)/],
       [{ backoff: { jitter: 2 } }, /jitter/],
       [{ backoff: { factor: 0.5 } }, /factor/],
       [{ handler: 'x' as unknown as StreamWorkerOptions['handler'] }, /handler/],
@@ -117,6 +124,9 @@ describe('(unit) queue: worker and tail options', () => {
     assert.throws(() => checkListWorkerOptions({ ...ok, queue: '' }), /queue/);
     assert.throws(() => checkListWorkerOptions({ ...ok, visibilityTimeoutMs: 0 }), /visibilityTimeoutMs/);
     assert.throws(() => checkListWorkerOptions({ ...ok, maxAttempts: 0 }), /maxAttempts/);
+    assert.throws(() => checkListWorkerOptions({ ...ok, leaseIntervalMs: 0 }), /leaseIntervalMs must be > 0/);
+    assert.throws(() => checkListWorkerOptions({ ...ok, visibilityTimeoutMs: 1000, leaseIntervalMs: 501 }), /at most visibilityTimeoutMs \/ 2 \(500 ms\)/);
+    checkListWorkerOptions({ ...ok, visibilityTimeoutMs: 1000, leaseIntervalMs: 500 });
   });
   it('refuses bad tail options before connecting', () => {
     assert.throws(() => new StreamTail({ connection: conn, stream: '' }), /stream/);

@@ -8,7 +8,7 @@ import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtim
 import { WorkerLifecycle } from '../runtime/lifecycle';
 import { JOB_FIELDS, listQueueKeys, pickListQueueLayout, type ListQueueKeyOptions, type ListQueueKeys, type ListQueueLayout } from './keys';
 import { checkListQueueLayout } from './layout';
-import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_TAKE } from './scripts';
+import { LIST_ACK, LIST_ENQUEUE, LIST_REAP, LIST_RELEASE, LIST_RENEW, LIST_TAKE } from './scripts';
 import { runScript } from '../lua';
 import { pause } from '../runtime/pause';
 import { checkBackoff, fieldArgs, nonEmpty, nonNegative, positiveInt, type MessageFields } from '../validate';
@@ -132,10 +132,22 @@ export interface ListQueueWorkerOptions extends ListQueueClientKeyOptions {
   concurrency?: number;
   /** Attempts after which a failing job goes to `<queue>:dead`. Default 5. */
   maxAttempts?: number;
-  /** Retry delays (defaults: 200 ms ×2 up to 30 s, 20 % jitter), capped at half the visibility timeout so the reaper does not race a pending retry. */
+  /** Retry delays (defaults: 200 ms ×2 up to 30 s, 20 % jitter). The job stays in processing meanwhile, its lease renewed. */
   backoff?: BackoffOptions;
-  /** A job in processing longer than this is returned to the waiting list by the reaper. Default 60 000 ms (above any sane handler time). */
+  /**
+   * A job whose started-at stamp is older than this is returned to the waiting list by a reaper
+   * (its worker is taken for dead). Default 60 000 ms. Handlers may run longer: a live worker
+   * renews the stamps of the jobs it holds (see `leaseIntervalMs`).
+   */
   visibilityTimeoutMs?: number;
+  /**
+   * How often the started-at stamps of the jobs this worker holds (running, or waiting for a
+   * retry) are renewed, in one script per batch, each only while the job is still this worker's
+   * (stamped, and not taken again since). Jobs held for less than this are not renewed. Default
+   * `visibilityTimeoutMs / 3`; at most `visibilityTimeoutMs / 2`. Keep it well under the visibility
+   * timeout of every worker that reaps the queue.
+   */
+  leaseIntervalMs?: number;
   /** Reaper period. Default `min(visibilityTimeoutMs / 2, 30 000)` ms. `0` disables this worker's reaper. */
   reapIntervalMs?: number;
   /** BLMOVE timeout, ms. Default 5000 (stop() breaks it anyway). */
@@ -168,10 +180,17 @@ export interface ListQueueWorkerEvents {
   acked: [number];
   failed: [{ id: string; attempts: number; error: Error }];
   deadLettered: [{ id: string; attempts: number; error: string }];
+  /** A lease renewal found that a job this worker held is no longer its own (returned by a reaper, requeued, taken again); it is neither acked nor retried. Also reported as an `error`. */
+  lost: [{ id: string; reason: string }];
   reaped: [{ returned: number; stamped: number }];
   ready: [];
   stopped: [];
 }
+
+const DEFAULT_VISIBILITY_MS = 60_000;
+
+/** Jobs per renewal call (one ZSCORE, HGET and ZADD each). */
+const RENEW_BATCH = 100;
 
 /** Validates list worker options (pure). */
 export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
@@ -186,6 +205,11 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
   for (const k of ['concurrency', 'maxAttempts'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
   for (const k of ['visibilityTimeoutMs', 'reapIntervalMs', 'blockMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
   if (o.visibilityTimeoutMs === 0) throw new BadInputError('visibilityTimeoutMs must be > 0');
+  if (o.leaseIntervalMs !== undefined) {
+    if (nonNegative(o.leaseIntervalMs, 'leaseIntervalMs') === 0) throw new BadInputError('leaseIntervalMs must be > 0');
+    const v = o.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_MS;
+    if (o.leaseIntervalMs > v / 2) throw new BadInputError(`leaseIntervalMs must be at most visibilityTimeoutMs / 2 (${v / 2} ms): a stamp must be renewed well before a reaper returns its job`);
+  }
   checkBackoff(o.backoff);
   resolveEventsOption(o.events, o.queue);
 }
@@ -198,7 +222,11 @@ export function checkListWorkerOptions(o: ListQueueWorkerOptions): void {
  * error recorded, or, after `maxAttempts`, to `<queue>:dead` (hash kept, `__lastError` set).
  * Jobs taken more than `maxAttempts` times without completing (crashes) are dead-lettered on
  * receipt without calling the handler. A reaper script returns ids stuck in processing longer
- * than the visibility timeout (and stamps ids that have no started-at yet). At-least-once.
+ * than the visibility timeout (and stamps ids that have no started-at yet). While a worker holds a
+ * job (running, or waiting for a retry) it renews the job's stamp every `leaseIntervalMs`, only
+ * while the job is still its own, so no reaper returns a job whose worker is alive, however long
+ * its handler runs; a job found no longer its own (`lost`) is neither acked nor retried by it.
+ * At-least-once: a job whose worker died is returned after the visibility timeout.
  * All keys of a queue must share a Cluster slot: name the queue with a hash tag.
  *
  * Start and stop are those of every worker (runtime/lifecycle.ts). `stop()` stops taking jobs
@@ -216,13 +244,19 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
   private useBlmove = true;
   private readonly inflight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; fire: () => Promise<void> }>();
+  /** Jobs held (running or waiting for a retry): the attempts they were taken with (their owner token) and when their stamp was last set. */
+  private readonly held = new Map<string, { attempts: number; at: number }>();
+  /** Held jobs found no longer this worker's: neither acked nor retried. */
+  private readonly lostIds = new Set<string>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
   private reaping = false;
   private readonly s: ListQueueWorkerStats = { processed: 0, failed: 0, retried: 0, deadLettered: 0, reaped: 0, inFlight: 0, maxInFlight: 0 };
 
   constructor(options: ListQueueWorkerOptions) {
     super();
     checkListWorkerOptions(options);
-    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 60_000;
+    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_MS;
     this.o = {
       connection: options.connection,
       queue: options.queue,
@@ -232,6 +266,7 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
       backoff: options.backoff ?? {},
       visibilityTimeoutMs,
       reapIntervalMs: options.reapIntervalMs ?? Math.max(10, Math.min(visibilityTimeoutMs / 2, 30_000)),
+      leaseIntervalMs: options.leaseIntervalMs ?? visibilityTimeoutMs / 3,
       blockMs: options.blockMs ?? 5000,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
       capabilities: options.capabilities ?? {},
@@ -260,6 +295,8 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
   }
 
   protected async loop(): Promise<void> {
+    // Renews due stamps every half interval; stopped at the end of drain() (running handlers keep theirs while stop() waits).
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(5, this.o.leaseIntervalMs / 2));
     let errors = 0;
     while (!this.stopping) {
       if (this.inflight.size >= this.o.concurrency) {
@@ -307,7 +344,49 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
       await this.release(id, this.keys.dead, lastError || 'taken more than maxAttempts times without completing', attempts);
       return;
     }
+    this.held.set(id, { attempts, at: Date.now() });
     this.run({ id, payload, attempts });
+  }
+
+  /** Renews the stamps of held jobs not renewed for `leaseIntervalMs` (one pass at a time). */
+  private async renewLeases(): Promise<void> {
+    if (this.renewing || !this.cmd) return;
+    this.renewing = true;
+    try {
+      const now = Date.now();
+      const due = [...this.held].filter(([, h]) => now - h.at >= this.o.leaseIntervalMs);
+      for (let i = 0; i < due.length; i += RENEW_BATCH) {
+        const chunk = due.slice(i, i + RENEW_BATCH);
+        const keys = [this.keys.started, ...chunk.map(([id]) => this.keys.job(id))];
+        const r = (await runScript(this.cmd, LIST_RENEW, keys, [JOB_FIELDS.attempts, ...chunk.flatMap(([id, h]) => [id, h.attempts])])) as unknown[];
+        const lost = new Set(r.map(decodeName));
+        const answered = Date.now();
+        for (const [id, h] of chunk) {
+          if (this.held.get(id) !== h) continue; // let go meanwhile
+          if (lost.has(id)) this.lostJob(id);
+          else h.at = answered;
+        }
+      }
+    } catch (e) {
+      this.report(e, 'lease renewal');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** A held job is no longer this worker's (see the `lost` event). */
+  private lostJob(id: string): void {
+    this.held.delete(id);
+    const retry = this.retryTimers.get(id);
+    if (retry) {
+      clearTimeout(retry.timer);
+      this.retryTimers.delete(id);
+    } else if (this.inflight.has(id)) {
+      this.lostIds.add(id);
+    }
+    const reason = 'no longer in processing with the attempt this worker took (returned by a reaper, requeued or taken again)';
+    this.report(new QueueError('REDIS', `Job "${printable(id)}" of queue "${printable(this.keys.waiting)}" was lost while this worker held it: ${reason}; its handler's result is ignored`), 'lease');
+    this.emit('lost', { id, reason });
   }
 
   private run(job: ListJob): void {
@@ -321,14 +400,18 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
         error = e instanceof Error ? e : new Error(String(e));
       }
       if (abort.signal.aborted) return; // released by stop(): the reaper returns it later
+      // Lost meanwhile (see the `lost` event): whoever holds it now acks or retries it.
+      const lost = this.lostIds.delete(job.id);
       if (error) {
         this.s.failed++;
         this.emit('failed', { id: job.id, attempts: job.attempts, error });
         this.events?.record('failed', job.id, { deliveries: job.attempts, error: error.message });
-        this.onFailure(job, error);
+        if (!lost) this.onFailure(job, error);
         return;
       }
       this.s.processed++;
+      if (lost) return;
+      this.held.delete(job.id);
       try {
         await runScript(this.cmd!, LIST_ACK, this.scriptKeys(job.id), [job.id]);
         this.events?.record('acked', job.id);
@@ -350,7 +433,7 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
       void this.release(job.id, this.keys.dead, error.message, job.attempts);
       return;
     }
-    const delay = Math.min(backoffDelay(job.attempts, this.o.backoff), this.o.visibilityTimeoutMs / 2);
+    const delay = backoffDelay(job.attempts, this.o.backoff);
     const fire = async () => {
       this.retryTimers.delete(job.id);
       this.s.retried++;
@@ -362,8 +445,9 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
   /** Moves a job from processing to `target` (waiting = retry, dead = dead-letter) with its error. */
   private async release(id: string, target: string, error: string, attempts: number): Promise<void> {
     const dead = target === this.keys.dead;
+    this.held.delete(id);
     try {
-      const n = await runScript(this.cmd!, LIST_RELEASE, [...this.scriptKeys(id), target], [id, JOB_FIELDS.lastError, error.slice(0, 2000), dead ? JOB_FIELDS.deadAt : '']);
+      const n = await runScript(this.cmd!, LIST_RELEASE, [...this.scriptKeys(id), target], [id, JOB_FIELDS.lastError, error.slice(0, 2000), dead ? JOB_FIELDS.deadAt : '', JOB_FIELDS.attempts, attempts]);
       if (Number(n) === 1) this.events?.record(dead ? 'dead-lettered' : 'retried', id, dead ? { deliveries: attempts, error } : { deliveries: attempts });
       if (dead && Number(n) === 1) {
         this.s.deadLettered++;
@@ -403,6 +487,7 @@ export class ListQueueWorker extends WorkerLifecycle<ListQueueWorkerEvents> {
     if (await this.waitForRunning([...this.inflight.values()].map((r) => r.promise))) for (const r of this.inflight.values()) r.abort.abort(new Error('worker stopped'));
     // Retries scheduled by handlers that failed during the wait.
     await this.fireRetries();
+    clearInterval(this.leaseTimer);
   }
 
   /** Returns the jobs waiting for a retry to the waiting list now (stop()). */

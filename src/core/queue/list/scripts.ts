@@ -55,12 +55,14 @@ return n`,
  * List queue release (retry or dead-letter): drops the id from processing/started, records the
  * error in the hash and pushes the id on the target list (waiting for a retry, dead for a DLQ).
  * KEYS[1] processing, KEYS[2] started, KEYS[3] job hash, KEYS[4] target list. ARGV[1] id,
- * ARGV[2] error field, ARGV[3] error text, ARGV[4] optional dead-at field.
- * Returns 1, or 0 if the id was no longer in processing (someone else owns it now).
+ * ARGV[2] error field, ARGV[3] error text, ARGV[4] optional dead-at field, ARGV[5] attempts field,
+ * ARGV[6] the attempt the caller ran (the job is the caller's only while its attempts are that).
+ * Returns 1, or 0 if the id was no longer in processing or taken again since (someone else owns it now).
  */
 export const LIST_RELEASE = define(
   'listRelease',
-  `local n = redis.call('LREM', KEYS[1], -1, ARGV[1])
+  `if redis.call('HGET', KEYS[3], ARGV[5]) ~= ARGV[6] then return 0 end
+local n = redis.call('LREM', KEYS[1], -1, ARGV[1])
 if n == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
@@ -98,4 +100,27 @@ for _, id in ipairs(ids) do
   end
 end
 return {returned, stamped}`,
+);
+
+/**
+ * List queue lease renewal: re-stamps started-at (server time) of the jobs a worker holds (running
+ * or waiting for a retry), each only while it is still that worker's: stamped (in processing) and
+ * its attempts still the ones the worker took it with (a job the reaper returned and another
+ * worker took has more). So a reaper never returns a job whose worker is alive.
+ * KEYS[1] started, KEYS[2..] job hashes. ARGV[1] attempts field, then per job (KEYS[i + 1]):
+ * ARGV[2i] id, ARGV[2i + 1] attempts. Returns the ids no longer the worker's.
+ */
+export const LIST_RENEW = define(
+  'listRenew',
+  `${NOW}
+local lost = {}
+for i = 1, #KEYS - 1 do
+  local id, attempts = ARGV[2 * i], ARGV[2 * i + 1]
+  if redis.call('ZSCORE', KEYS[1], id) and redis.call('HGET', KEYS[i + 1], ARGV[1]) == attempts then
+    redis.call('ZADD', KEYS[1], 'XX', now, id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost`,
 );

@@ -1,10 +1,13 @@
 /**
  * What a stream worker does when a handler fails: after `maxDeliveries` deliveries the entry is
  * dead-lettered (deadLetter.ts: one atomic step on one slot); before that it is retried after a
- * back-off, re-taken with XCLAIM to the worker itself (which bumps its delivery count). While
- * stopping a failed entry is left pending (the next start or a reclaim takes it).
+ * back-off: the worker keeps its lease meanwhile (lease.ts: nobody reclaims it), then takes it back
+ * with XCLAIM to itself (which bumps its delivery count), only if it is still its own and was not
+ * delivered since (`Leases.claimBack` in lease.ts). So a delivery count counts handler runs, and
+ * `maxDeliveries` failing runs dead-letter an entry. While stopping a failed entry is left pending
+ * (the next start or a reclaim takes it).
  */
-import { parseEntries, type StreamEntry } from '../../replies';
+import type { StreamEntry } from '../../replies';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { BodyGoneError, deadLetterEntry } from './deadLetter';
 import type { GroupMember } from './member';
@@ -13,6 +16,8 @@ import type { GroupMember } from './member';
 export interface FailureHost extends GroupMember {
   /** The worker lets go of `id` locally (it may stay pending in Redis). */
   release(id: string): void;
+  /** Takes `id` back for a retry of delivery `deliveries` if still this worker's (see `Leases.claimBack` in lease.ts). */
+  claimBack(id: string, deliveries: number): Promise<StreamEntry[]>;
   /** Hands entries re-taken for a retry to the handlers. */
   retaken(entries: StreamEntry[]): Promise<void>;
   /** A retry's XCLAIM failed (its fate unknown): re-read the worker's own PEL before blocking again. */
@@ -54,7 +59,7 @@ export class Failures {
     const delay = backoffDelay(deliveries, this.o.backoff);
     const timer = setTimeout(() => {
       this.retryTimers.delete(id);
-      void this.retry(id);
+      void this.retry(id, deliveries);
     }, delay);
     this.retryTimers.set(id, timer);
   }
@@ -65,18 +70,17 @@ export class Failures {
     this.retryTimers.clear();
   }
 
-  /** Re-takes a failed entry after its backoff: XCLAIM to itself (bumps the delivery count). */
-  private async retry(id: string): Promise<void> {
+  /** Re-takes a failed entry after its backoff: XCLAIM to itself (bumps the delivery count), if still its own. */
+  private async retry(id: string, deliveries: number): Promise<void> {
     const h = this.host;
     if (h.stopping()) {
       h.release(id);
       return;
     }
     try {
-      const raw = await h.command()!.callBuffer('XCLAIM', h.stream, h.group, h.consumer, 0, id);
-      const entries = parseEntries(raw);
+      const entries = await h.claimBack(id, deliveries);
       h.release(id);
-      if (entries.length === 0) return; // acked, deleted or dead-lettered by someone else
+      if (entries.length === 0) return; // acked, deleted, dead-lettered or taken over by someone else
       await h.retaken(entries);
     } catch (e) {
       h.release(id); // stays pending: the next own-PEL re-read or a reclaim picks it up

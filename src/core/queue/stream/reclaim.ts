@@ -2,8 +2,11 @@
  * Reclaiming: the stream worker's periodic round that takes over entries idle too long in other
  * consumers' PELs (dead consumers, in effect), with XAUTOCLAIM, or XPENDING + XCLAIM on servers
  * without it; entries whose message was deleted (Redis < 7.0 keeps their ids pending) are acked
- * instead of claimed forever. And the other way round at stop(): entries read but never started
- * are made reclaimable at once ({@link Reclaimer.releaseUnstarted}).
+ * instead of claimed forever. Live workers renew the entries they hold (lease.ts), so only the
+ * entries of dead (or cut off) consumers get that idle; each round first renews this worker's own
+ * due leases, as XAUTOCLAIM takes from every consumer, this one included. And the other way round
+ * at stop(): entries read but never started are made reclaimable at once
+ * ({@link Reclaimer.releaseUnstarted}).
  */
 import { xpendingRange } from '../../commands';
 import { parseAutoClaim, parseEntries, type Capabilities, type StreamEntry } from '../../replies';
@@ -21,6 +24,12 @@ export interface ReclaimHost extends GroupMember {
   owns(id: string): boolean;
   /** Acks `id` (its message was deleted: nothing to process). */
   ack(id: string): void;
+  /**
+   * Renews the leases due (lease.ts) just before a round, so that the round's XAUTOCLAIM (which
+   * takes from every consumer, this one included) never takes, and counts a delivery of, an entry
+   * this worker holds. False when a renewal failed: no round then.
+   */
+  renewLeases(): Promise<boolean>;
   /** Hands reclaimed entries to the handlers. `owners`: who held each, when `withOwners`. */
   claimed(entries: StreamEntry[], owners: Map<string, string> | undefined): Promise<void>;
 }
@@ -49,6 +58,8 @@ export class Reclaimer {
     if (this.claiming || h.stopping() || !cmd || h.rereading()) return;
     this.claiming = true;
     try {
+      // Entries held here are then idle for less than the lease interval, under claimMinIdleMs.
+      if (!(await h.renewLeases())) return;
       let cursor = '0-0';
       for (let round = 0; round < 100 && !h.stopping(); round++) {
         const room = h.room();

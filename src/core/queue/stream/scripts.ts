@@ -103,3 +103,49 @@ export const ACK_AND_MAYBE_DEL = define(
 if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
 return n`,
 );
+
+/**
+ * Renews the leases of entries a worker holds: for each id still pending with this consumer,
+ * resets its idle time with `XCLAIM … 0 <ids> JUSTID` to the same consumer (JUSTID: the delivery
+ * count stays as it is). Ids pending with another consumer, or no longer pending, are left alone
+ * and reported: the worker has lost them.
+ * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3..] ids (a few hundred at most).
+ * Returns {lost ids and their owner ('' when no longer pending), alternating}.
+ */
+export const RENEW_LEASES = define(
+  'renewLeases',
+  `local keep, lost = {}, {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #p == 0 then
+    lost[#lost + 1] = ARGV[i]
+    lost[#lost + 1] = ''
+  elseif p[1][2] ~= ARGV[2] then
+    lost[#lost + 1] = ARGV[i]
+    lost[#lost + 1] = p[1][2]
+  else
+    keep[#keep + 1] = ARGV[i]
+  end
+end
+if #keep > 0 then
+  keep[#keep + 1] = 'JUSTID'
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(keep))
+end
+return lost`,
+);
+
+/**
+ * Takes back an entry for a retry (a delivery: XCLAIM to the same consumer bumps its count), only
+ * if it is still pending with this consumer and was not delivered since (its count is still the
+ * one the failed run had): an entry another worker took over is never taken back.
+ * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] id, ARGV[4] expected delivery count.
+ * Returns {'claimed', XCLAIM reply} | {'gone', ''} | {'taken', owner} | {'delivered', count}.
+ */
+export const CLAIM_BACK = define(
+  'claimBack',
+  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return {'gone', ''} end
+if p[1][2] ~= ARGV[2] then return {'taken', p[1][2]} end
+if tostring(p[1][4]) ~= ARGV[4] then return {'delivered', tostring(p[1][4])} end
+return {'claimed', redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3])}`,
+);

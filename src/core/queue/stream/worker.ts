@@ -1,152 +1,23 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { describeTarget, type RedisClient } from '../../connection';
+import { QueueError, printable, toQueueError } from '../../errors';
 import { compareIds, nextId } from '../../ids';
-import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type Fields, type StreamEntry } from '../../replies';
-import type { RawFields } from '../../message';
+import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type StreamEntry } from '../../replies';
 import { serverCapabilities } from '../../server';
 import { xpendingRange } from '../../commands';
 import { isPermanentScriptRefusal, runScriptArgv } from '../lua';
 import { READ_NEW } from './scripts';
 import { pause } from '../runtime/pause';
-import type { BackoffOptions } from '../runtime/backoff';
 import { defaultDeadLetterStream } from '../keys';
-import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
+import { EventRecorder, resolveEventsOption } from '../runtime/events';
 import { WorkerLifecycle } from '../runtime/lifecycle';
-import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from '../validate';
+import { groupStartId } from '../validate';
 import { AckBatcher, type AckHost } from './ackBatcher';
 import { Reclaimer, type ReclaimHost } from './reclaim';
 import { Failures, type FailureHost } from './failure';
+import { Leases, type LeaseHost } from './lease';
+import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
 
-/** What a handler receives. */
-export interface StreamMessage {
-  stream: string;
-  id: string;
-  /** The message as Redis holds it: names and values alternating, in order, byte for byte (see message.ts). */
-  raw: RawFields;
-  /** A view of `raw`: name → value (text when valid UTF-8); with duplicate names the last value wins. */
-  fields: Fields;
-  /** Times this entry was delivered in the group, this delivery included (1 on first delivery). */
-  deliveries: number;
-}
-
-/**
- * Processes one message. Resolve = success (the entry is acked); throw/reject = failure (retried).
- * `context` is a fresh object per call (the handler may add to it); its `signal` is shared by
- * every call and aborts when stop() gives up waiting for running handlers.
- */
-export type StreamHandler = (message: StreamMessage, context: { signal: AbortSignal }) => Promise<void> | void;
-
-export interface StreamWorkerOptions {
-  /** Where Redis is. The worker opens two connections: `command` and its own `blocking` one. */
-  connection: ConnectionOptions;
-  stream: string;
-  group: string;
-  /** This member's name in the group. Default `<host>-<pid>-<random>`: unique per process. Reuse a fixed name to re-read your own pending entries after a restart. */
-  consumer?: string;
-  handler: StreamHandler;
-  /** Where a newly created group starts: `$` (default: only new entries, as a queue usually wants), `0` or an id. Ignored when the group exists. */
-  startId?: string;
-  /** Handlers running at once. Default 10. */
-  concurrency?: number;
-  /** COUNT per read. Default: `concurrency` (never reads more than it can start, with the default `prefetch` 0). */
-  batchSize?: number;
-  /**
-   * Entries read ahead beyond `concurrency`, so the next read overlaps running handlers. Default 0:
-   * prefetched entries sit in this consumer's PEL. A graceful stop releases the ones not started
-   * (their idle time is set to `claimMinIdleMs`, so another worker's next reclaim round takes them,
-   * or a worker with the same consumer name re-reads them); after a crash they wait
-   * `claimMinIdleMs`. Raise it (e.g. 100, with `batchSize` 100) for throughput with fast handlers.
-   */
-  prefetch?: number;
-  /** BLOCK of a read, ms. Default 5000: bounds how long a stuck read goes unnoticed; stop() breaks it anyway. */
-  blockMs?: number;
-  /**
-   * Acks sent in one XACK when this many are collected. Default 100. Acks collected while a read's
-   * entries are handed to handlers go with the next read instead, in the same round trip.
-   */
-  ackBatchSize?: number;
-  /** ...or after this many ms. Default 5: keeps ack latency invisible while still batching under load. */
-  ackDelayMs?: number;
-  /**
-   * Read new entries with a Lua script (XACK of the previous acks + XREADGROUP without BLOCK,
-   * entries packed with cmsgpack into one value) while entries keep coming; a plain blocking
-   * XREADGROUP when the stream runs dry. Default false: plain XREADGROUP + XACK, the cheaper
-   * choice for Redis, which all workers share. `true` saves this process about a third of its CPU
-   * per message (one value to decode per read instead of ~7 per entry, one command instead of a
-   * read and an XACK) for 1.5–2.5× the server CPU per message; with fast handlers it drained
-   * 0.8–1.45× as fast as plain reads across six runs (faster in four; BENCHMARKS.md). Worth it when the
-   * worker's CPU, not Redis, is the limit. Large entries pass through Lua strings (more server
-   * memory during a read).
-   * Falls back to plain reads by itself if the server refuses the script (ACL, no cmsgpack).
-   * Delivery is the same either way (the script's XREADGROUP fills the PEL like a plain one).
-   */
-  scriptedReads?: boolean;
-  /** Deliveries after which a failing entry is dead-lettered. Default 5. */
-  maxDeliveries?: number;
-  /** Retry delays after a failure (see {@link BackoffOptions}; defaults 200 ms ×2 up to 30 s, 20 % jitter). */
-  backoff?: BackoffOptions;
-  /** Entries idle longer than this in other consumers' PELs are reclaimed. Default 60 000 ms: well above any sane handler time, so live consumers are not robbed. `0` disables reclaiming. */
-  claimMinIdleMs?: number;
-  /** How often to look for reclaimable entries. Default `min(claimMinIdleMs, 30 000)` ms. */
-  claimIntervalMs?: number;
-  /** Dead-letter stream. Default `<stream>:dlq` (shares the stream's hash tag). */
-  deadLetterStream?: string;
-  /** XDEL an entry from the source stream when dead-lettering it. Default false (keeps the source intact for inspection). */
-  deleteOnDeadLetter?: boolean;
-  /** stop() waits this long for running handlers, then releases them (they stay pending). Default 10 000 ms. */
-  stopTimeoutMs?: number;
-  /** Overrides of the capabilities derived from the server version (tests of the fallbacks, servers that misreport). Default: none. */
-  capabilities?: Partial<Capabilities>;
-  /**
-   * Record what happens to each message (delivered, failed, retried, claimed from whom, acked,
-   * dead-lettered) in a capped events stream, shown by the journey of a message (see
-   * queue/runtime/events.ts): `true` for `<stream>:events` capped at about 10,000 events, or
-   * `{ key, maxLen }`. Written in pipelines without waiting; a failed write never delays or loses
-   * a message. Default false: no event, no extra command.
-   */
-  events?: EventsOption;
-}
-
-export interface StreamWorkerStats {
-  /** Handler calls that succeeded. */
-  processed: number;
-  /** Handler calls that failed. */
-  failed: number;
-  /**
-   * Entries this worker acked: ids in its XACKs that Redis confirmed, each counted once (even when
-   * an earlier XACK of it, whose reply was lost, had already acked it and Redis now counts 0).
-   */
-  acked: number;
-  deadLettered: number;
-  claimed: number;
-  retried: number;
-  inFlight: number;
-  maxInFlight: number;
-  pendingAcks: number;
-}
-
-/**
- * Events:
- * - `error` (QueueError): a read, ack, claim or dead-letter failed; the worker carries on (reads are
- *   retried with backoff). A vanished group (NOGROUP) is reported, never re-created.
- * - `acked` (count): an XACK batch was confirmed (count: its ids, as in stats.acked).
- * - `deadLettered` ({ id, deliveries, error, dlqId })
- * - `claimed` (count): entries reclaimed from idle consumers.
- * - `failed` ({ id, deliveries, error }): a handler failed (a retry or a dead-letter follows).
- * - `ready`: the group exists and reading starts.
- * - `stopped`.
- */
-export interface StreamWorkerEvents {
-  error: [QueueError];
-  acked: [number];
-  deadLettered: [{ id: string; deliveries: number; error: string; dlqId: string | null }];
-  claimed: [number];
-  failed: [{ id: string; deliveries: number; error: Error }];
-  ready: [];
-  stopped: [];
-}
+export { checkStreamWorkerOptions, defaultConsumerName, type StreamHandler, type StreamMessage, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
 
 interface Task {
   entry: StreamEntry;
@@ -159,54 +30,29 @@ interface Task {
   acksFlushed?: boolean;
 }
 
-const DEFAULTS = {
-  concurrency: 10,
-  blockMs: 5000,
-  ackBatchSize: 100,
-  ackDelayMs: 5,
-  maxDeliveries: 5,
-  claimMinIdleMs: 60_000,
-  stopTimeoutMs: 10_000,
-};
-
-/** Validates worker options (pure; exported for tests). Throws BadInputError. */
-export function checkStreamWorkerOptions(o: StreamWorkerOptions): void {
-  if (!o || typeof o !== 'object') throw new BadInputError('worker options are required');
-  if (!o.connection) throw new BadInputError('connection is required');
-  nonEmpty(o.stream, 'stream');
-  nonEmpty(o.group, 'group');
-  if (o.consumer !== undefined) nonEmpty(o.consumer, 'consumer');
-  if (typeof o.handler !== 'function') throw new BadInputError('handler must be a function');
-  groupStartId(o.startId);
-  for (const k of ['concurrency', 'batchSize', 'ackBatchSize', 'maxDeliveries'] as const) if (o[k] !== undefined) positiveInt(o[k], k);
-  if (o.prefetch !== undefined) nonNegative(o.prefetch, 'prefetch');
-  for (const k of ['blockMs', 'ackDelayMs', 'claimMinIdleMs', 'claimIntervalMs', 'stopTimeoutMs'] as const) if (o[k] !== undefined) nonNegative(o[k], k);
-  if (o.claimIntervalMs === 0) throw new BadInputError('claimIntervalMs must be > 0 (set claimMinIdleMs to 0 to disable reclaiming)');
-  if (o.scriptedReads !== undefined && typeof o.scriptedReads !== 'boolean') throw new BadInputError('scriptedReads must be true or false');
-  if (o.deadLetterStream !== undefined) nonEmpty(o.deadLetterStream, 'deadLetterStream');
-  if (o.deadLetterStream === o.stream) throw new BadInputError('deadLetterStream must differ from stream');
-  checkBackoff(o.backoff);
-  resolveEventsOption(o.events, o.stream);
-}
-
-/** A default consumer name unique to this process. */
-export function defaultConsumerName(): string {
-  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
-}
-
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 
-
 /**
  * A consumer-group member of one stream: reads with XREADGROUP on its own blocking connection,
  * runs `handler` per entry with bounded concurrency, acks successes in batches, retries failures
- * with backoff (XCLAIM to itself, which bumps the delivery count), reclaims entries idle in dead
- * consumers (XAUTOCLAIM, or XPENDING + XCLAIM on servers < 6.2) and dead-letters entries that
- * reach `maxDeliveries` in one atomic script (XADD to the DLQ + XACK [+ XDEL]).
+ * with backoff (XCLAIM to itself, which bumps the delivery count, only if the entry is still its
+ * own and was not delivered since), reclaims entries idle in dead consumers (XAUTOCLAIM, or
+ * XPENDING + XCLAIM on servers < 6.2) and dead-letters entries that reach `maxDeliveries` in one
+ * atomic script (XADD to the DLQ + XACK [+ XDEL]).
  *
- * Delivery is at-least-once: a handler may see an entry again after a crash or a reclaim.
+ * One run at a time: while the worker holds an entry (queued, running, waiting for its retry) it
+ * renews its lease every `leaseIntervalMs` (lease.ts: the entry's idle time restarts, its delivery
+ * count does not move), so no reclaim round, its own or another worker's, takes an entry from a
+ * live worker, however long the handler runs. A delivery count therefore counts handler runs
+ * (`maxDeliveries` runs fail before an entry is dead-lettered), except where a process died
+ * holding it. If the worker cannot renew for about `claimMinIdleMs` (a partition, an event loop
+ * blocked that long), another worker may take the entry over: the renewal reports it (`lost`) and
+ * the worker neither acks nor retries it.
+ *
+ * Delivery is at-least-once: a handler may see an entry again after a crash (its worker's entries
+ * are reclaimed after `claimMinIdleMs`).
  *
  * In a Cluster the stream and its DLQ should share a hash tag (`{orders}` and `{orders}:dlq`, the
  * default). If they do not, dead-lettering falls back to two steps (XADD to the DLQ, then XACK):
@@ -218,23 +64,26 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
  * (`>`). `stop()` ends it gracefully: stops reading (disconnects the blocking connection, which
  * breaks a BLOCK), drops not-yet-started and backoff-waiting entries (they stay pending for the
  * next start or a reclaim; not-started ones are made reclaimable at once), waits for running
- * handlers up to `stopTimeoutMs` (then releases them: they stay pending and their late results
- * are ignored), flushes acks and closes the connections. Calling it again returns the same promise.
+ * handlers up to `stopTimeoutMs`, renewing their leases meanwhile (then releases them: they stay
+ * pending, reclaimable after `claimMinIdleMs`, and their late results are ignored), flushes acks
+ * and closes the connections. Calling it again returns the same promise.
  *
  * Where things are: this file schedules (concurrency, prefetch, entries that must run alone) and
- * reads; `ackBatcher.ts` sends the acks; `reclaim.ts` takes over idle entries; `failure.ts`
- * retries and dead-letters; `runtime/lifecycle.ts` starts and stops.
+ * reads; `ackBatcher.ts` sends the acks; `lease.ts` renews what it holds; `reclaim.ts` takes over
+ * idle entries; `failure.ts` retries and dead-letters; `runtime/lifecycle.ts` starts and stops.
  */
 export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   readonly stream: string;
   readonly group: string;
   readonly consumer: string;
   readonly deadLetterStream: string;
-  protected readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number };
+  protected readonly o: StreamWorkerOptions & typeof DEFAULTS & { batchSize: number; prefetch: number; claimIntervalMs: number; leaseIntervalMs: number };
   private readonly target: string;
   private caps: Capabilities | undefined;
-  /** Ids this worker currently owns locally (queued, running, or waiting for a retry). */
+  /** Ids this worker currently owns locally (queued, running, or waiting for a retry; and acked, until the XACK is confirmed). */
   private readonly local = new Set<string>();
+  /** Ids held but found lost (see the `lost` event): not run, acked nor retried. */
+  private readonly lostIds = new Set<string>();
   private readonly queue: Task[] = [];
   /** Entries read or claimed but never started because the worker stopped (released by stop()). */
   private readonly unstarted: Task[] = [];
@@ -255,6 +104,8 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   private readonly acks: AckBatcher;
   private readonly reclaimer: Reclaimer;
   private readonly failures: Failures;
+  /** The leases of the entries held (queued, running, waiting for a retry). */
+  private readonly leases: Leases;
 
   constructor(options: StreamWorkerOptions) {
     super();
@@ -268,6 +119,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       batchSize: options.batchSize ?? concurrency,
       prefetch: options.prefetch ?? 0,
       claimIntervalMs: options.claimIntervalMs ?? Math.max(10, Math.min(claimMinIdleMs, 30_000)),
+      leaseIntervalMs: options.leaseIntervalMs ?? (claimMinIdleMs > 0 ? claimMinIdleMs / 3 : 20_000),
     } as StreamWorker['o'];
     this.stream = options.stream;
     this.group = options.group;
@@ -278,7 +130,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     const ev = resolveEventsOption(options.events, options.stream);
     if (ev) this.events = new EventRecorder(() => this.cmd, ev.key, ev.maxLen, { group: this.group, consumer: this.consumer }, (e) => this.report(e, 'events'));
     // The one host of the parts: each sees only its own interface.
-    const host: AckHost & ReclaimHost & FailureHost = {
+    const host: AckHost & ReclaimHost & FailureHost & LeaseHost = {
       stream: this.stream,
       group: this.group,
       consumer: this.consumer,
@@ -290,13 +142,16 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       room: () => this.o.concurrency * 2 - this.running_.size - this.queue.length,
       owns: (id) => this.local.has(id),
       ack: (id) => this.acks.add(id),
-      release: (id) => void this.local.delete(id),
+      release: (id) => this.letGo(id),
       lost: () => this.markReread(),
       confirmed: (ids) => this.acked(ids),
       abandoned: (ids) => {
         for (const id of ids) this.local.delete(id);
       },
       claimed: (entries, owners) => this.claimed(entries, owners),
+      renewLeases: () => this.leases.renewDue(),
+      claimBack: (id, deliveries) => this.leases.claimBack(id, deliveries),
+      leaseLost: (id, owner, reason) => this.lostLease(id, owner, reason),
       retaken: (entries) => this.retaken(entries),
       deadLettered: (info) => {
         this.s.deadLettered++;
@@ -305,6 +160,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       },
     };
     this.acks = new AckBatcher(host, this.o.ackBatchSize, this.o.ackDelayMs);
+    this.leases = new Leases(host, this.o.leaseIntervalMs);
     this.reclaimer = new Reclaimer(host, { claimMinIdleMs: this.o.claimMinIdleMs, withOwners: this.events !== undefined });
     this.failures = new Failures(host, { maxDeliveries: this.o.maxDeliveries, backoff: this.o.backoff, deadLetterStream: this.deadLetterStream, deleteOnDeadLetter: this.o.deleteOnDeadLetter });
   }
@@ -360,6 +216,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
   }
 
   protected async loop(): Promise<void> {
+    this.leases.start(); // stopped at the end of drain(): running handlers keep their leases while stop() waits
     let errors = 0;
     /** A '>' read sent while the previous batch was being queued (prefetch > 0). */
     let ahead: Promise<StreamEntry[]> | undefined;
@@ -529,6 +386,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         continue;
       }
       this.local.add(entry.id);
+      this.leases.hold(entry.id, readAt);
       this.queue.push({ entry, deliveries, alone: suspect && deliveries >= 3, readAt });
     }
     this.pump();
@@ -549,6 +407,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
           continue;
         }
         this.local.add(entry.id);
+        this.leases.hold(entry.id, readAt);
         // Straight to a handler when nothing waits before it (no task object, no queue round trip).
         if (this.queue.length === 0 && !this.stopping && !this.aloneRunning && this.running_.size < this.o.concurrency) this.run(entry, 1, false);
         else this.queue.push({ entry, deliveries: 1, alone: false, readAt });
@@ -571,6 +430,10 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         break;
       }
       const task = this.queue.shift()!;
+      if (this.lostIds.has(task.entry.id)) {
+        this.letGo(task.entry.id);
+        continue;
+      }
       this.run(task.entry, task.deliveries, task.alone);
     }
     if (this.free() > 0) this.wakeLoop();
@@ -589,6 +452,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
       // A handler that returned synchronously succeeded: no promise, no running-handler bookkeeping.
       this.s.processed++;
       if (this.running_.size >= this.s.maxInFlight) this.s.maxInFlight = this.running_.size + 1;
+      this.leases.drop(entry.id);
       this.acks.add(entry.id);
       return;
     }
@@ -598,6 +462,9 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         await result;
         if (abort.signal.aborted) return; // released by stop(): left pending
         this.s.processed++;
+        // Lost meanwhile (see the `lost` event): its new owner acks it.
+        if (this.lostIds.has(entry.id)) return this.letGo(entry.id);
+        this.leases.drop(entry.id);
         // Stays in `local` until its XACK is confirmed, so a re-read of our own PEL after a
         // reconnect does not hand a finished entry to the handler again.
         this.acks.add(entry.id);
@@ -607,6 +474,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         const error = e instanceof Error ? e : new Error(String(e));
         this.emit('failed', { id: entry.id, deliveries, error });
         this.events?.record('failed', entry.id, { deliveries, error: error.message });
+        if (this.lostIds.has(entry.id)) return this.letGo(entry.id); // its new owner retries it
         await this.failures.onFailure(entry.id, deliveries, error);
       }
     })().finally(() => {
@@ -616,6 +484,21 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     });
     this.running_.set(entry.id, promise);
     this.s.maxInFlight = Math.max(this.s.maxInFlight, this.running_.size);
+  }
+
+  /** The worker lets go of `id` locally (it may stay pending in Redis). */
+  private letGo(id: string): void {
+    this.local.delete(id);
+    this.leases.drop(id);
+    this.lostIds.delete(id);
+  }
+
+  /** An entry held is no longer this worker's (see the `lost` event). */
+  private lostLease(id: string, owner: string | null, reason: string): void {
+    if (!this.local.has(id)) return;
+    this.lostIds.add(id);
+    if (owner !== null) this.report(new QueueError('REDIS', `Entry ${id} of stream "${printable(this.stream)}" (group "${printable(this.group)}") was lost by consumer "${printable(this.consumer)}" while it held it: ${printable(reason)}; its handler's result is ignored`), 'lease');
+    this.emit('lost', { id, owner, reason });
   }
 
   /** Confirmed acks (counted per id: see stats.acked). */
@@ -652,7 +535,9 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     this.failures.cancelRetries();
     const drop = () => {
       for (const t of this.queue.splice(0)) {
-        this.local.delete(t.entry.id);
+        // Its idle time last restarted at its last renewal (releaseUnstarted's min-idle goes by it).
+        t.readAt = this.leases.since(t.entry.id) ?? t.readAt;
+        this.letGo(t.entry.id);
         this.unstarted.push(t);
       }
     };
@@ -663,6 +548,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     if (await this.waitForRunning([...this.running_.values()])) this.handlerAbort.abort(new Error('worker stopped'));
     // Acks that rode with a read on the (now closed) blocking connection: answered, or put back.
     await this.acks.finish();
+    this.leases.stop();
   }
 }
 
