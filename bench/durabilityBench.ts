@@ -4,13 +4,14 @@
  * publish() one at a time, publish() with 64 in flight (concurrent callers share WAITs) and
  * publishBatch() of 1,000, as the ratio durable / plain (median of interleaved rounds).
  *
- * Standalone (not part of BENCHMARKS.md): `node out/bench/durabilityBench.js` after `tsc -p .`;
- * DURABILITY_BENCH_ROUNDS (default 5) and DURABILITY_BENCH_MESSAGES (default 5,000) size it.
+ * Part `durability` of `npm run bench` (a section of BENCHMARKS.md); DURABILITY_BENCH_ROUNDS
+ * (default 5) and DURABILITY_BENCH_MESSAGES (default 5,000) size it.
  */
 import type Redis from 'ioredis';
 import { open, quit } from '../src/core/connection';
 import { StreamProducer } from '../src/core/queue';
 import { startSandbox } from '../src/core/sandbox';
+import type { Row, Section } from './report';
 import { fmt, log, median, nowMs } from './util';
 
 type Mode = 'one at a time' | '64 in flight' | 'batches of 1,000';
@@ -35,7 +36,9 @@ async function run(p: StreamProducer, mode: Mode, n: number): Promise<number> {
   return (n / (nowMs() - t0)) * 1000;
 }
 
-async function main(): Promise<void> {
+/** The durability section: each mode's durable / plain ratio, and the WAITs it took. */
+export async function durabilityBench(): Promise<Section> {
+  const rows: Row[] = [];
   const rounds = Number(process.env.DURABILITY_BENCH_ROUNDS ?? 5);
   const n = Number(process.env.DURABILITY_BENCH_MESSAGES ?? 5000);
   const master = await startSandbox();
@@ -68,6 +71,12 @@ async function main(): Promise<void> {
       const pa = median(a);
       const pb = median(b);
       log(`${mode}: plain ${fmt(pa)} msg/s, durable ${fmt(pb)} msg/s, ratio ${(pb / pa).toFixed(2)}; WAITs ${fmt(waitCalls / rounds)} per ${fmt(n)} messages`);
+      rows.push({
+        figure: `publish ${mode}, durability { replicas: 1 } (${fmt(waitCalls / rounds)} WAITs per ${fmt(n)} messages)`,
+        ours: `${fmt(pb)} msg/s`,
+        reference: `the same producer without durability: ${fmt(pa)} msg/s`,
+        ratio: pb / pa,
+      });
     }
     await plain.close();
     await durable.close();
@@ -77,11 +86,9 @@ async function main(): Promise<void> {
     await replica.stop();
     await master.stop();
   }
-}
-
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  return {
+    title: 'Producer durability (WAIT, group commit)',
+    intro: `One master and one replica on loopback; ${fmt(n)} messages per round, median of ${rounds} interleaved rounds. A durable publish resolves once a replica confirmed it; concurrent publishes share one WAIT (group commit), so the cost falls with concurrency and batching.`,
+    rows,
+  };
 }

@@ -4,7 +4,7 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue explorer discovery search transfer tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue durability explorer discovery search transfer tailview` (default all); BENCH_OUT=path to write elsewhere.
  * discovery fills a server with 10 M keys (about 1 GB; BENCH_DISCOVERY_KEYS=1000000 for a quick run).
  * transfer exports and imports a stream of 1 M entries (BENCH_TRANSFER_ENTRIES=100000 for a quick run).
  * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sandbox';
 import { discoveryBench } from './discoveryBench';
+import { durabilityBench } from './durabilityBench';
 import { explorerBench } from './explorerBench';
 import { queueBench } from './queueBench';
 import { searchBench } from './searchBench';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       await main.stop();
       await bull.stop();
     }
+    if (want('durability')) sections.push(await durabilityBench());
     if (want('explorer')) {
       const ex = await startSandbox({ persistence: 'none' });
       servers.push(ex);
