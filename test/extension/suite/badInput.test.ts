@@ -78,7 +78,7 @@ describe('(extension) bad and huge data', function () {
     assert.match(json.note, /deleted or trimmed/);
   });
 
-  it('pages 10,000 consumers (busiest first) instead of drawing them all', async () => {
+  it('pages 10,000 consumers (by name, an order that does not move under the pointer) instead of drawing them all', async () => {
     const s = `${prefix}:crowd`;
     await client.xadd(s, '*', 'a', '1');
     await client.xgroup('CREATE', s, 'g', '0');
@@ -88,7 +88,7 @@ describe('(extension) bad and huge data', function () {
     await client.xreadgroup('GROUP', 'g', 'c09999', 'STREAMS', s, '>');
     const consumers = await api.services.provider.getChildren(await walk('Streams', s, 'Groups', 'g'));
     assert.equal(consumers.length, 101);
-    assert.equal(label(consumers[0]!), 'c09999', 'the consumer holding entries comes first');
+    assert.deepEqual(consumers.slice(0, 3).map(label), ['c00000', 'c00001', 'c00002'], 'by name, whatever they hold');
     assert.match(label(consumers[100]!), /^Load more consumers… \(100 of 10,000 shown/);
   });
 });

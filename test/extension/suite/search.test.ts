@@ -394,7 +394,7 @@ describe('(extension) find messages and go to time', function () {
     const help = await vscode.commands.executeCommand<vscode.Uri>('redisQueues.search.help');
     const page = await vscode.workspace.openTextDocument(help);
     assert.match(page.getText(), /\| `payload\.sku == "kb"` \| the JSON path `sku` in the field `payload`/);
-    assert.match(page.getText(), /\| `since:14:00 until:14:05` \|/);
+    assert.match(page.getText(), /\| `since:14:00 until:14:05`, `since:1h ago` \|/);
     // From the palette: connection, then a stream picked (or typed).
     const palette = await run<SearchRun>('redisQueues.search', [(items: PickItem<unknown>[]) => items.find((i) => i.label === conn)!.value, S, 'status=failed']);
     assert.deepEqual(palette.ui.asked.map((a) => a.kind), ['pick', 'pick', 'input']);

@@ -195,10 +195,10 @@ describe('(extension) export and import of messages', function () {
     assert.deepEqual(lines(file('selected.ndjson')).slice(1).map((l) => l['id']), [ids[2], ids[5], ids[8]]);
     assert.deepEqual(lines(file('selected.ndjson'))[0]!['query'], { selection: [ids[2], ids[5], ids[8]] });
 
-    // A time range: [since, until).
+    // A time range: [since, until], both ends inclusive (as search's since: and until:).
     const t = await run<ExportSummary>('redisQueues.export', [], await path(conn, 'Streams', s), { file: file('time.ndjson'), range: 'time', since: String(base + 3000), until: String(base + 6000) });
-    assert.equal(t.result!.written, 3);
-    assert.deepEqual(lines(file('time.ndjson')).slice(1).map((l) => l['id']), ids.slice(3, 6));
+    assert.equal(t.result!.written, 4);
+    assert.deepEqual(lines(file('time.ndjson')).slice(1).map((l) => l['id']), ids.slice(3, 7));
     // Asked: the range, then from and until (as typed times).
     const asked = await run<ExportSummary>('redisQueues.export', ['time', String(base + 8000), 'now'], await path(conn, 'Streams', s), { file: file('time2.ndjson') });
     assert.equal(asked.result!.written, 2);
