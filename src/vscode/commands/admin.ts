@@ -81,6 +81,8 @@ export async function replayDeadLetters(s: Services, node?: unknown, selected?: 
     token.onCancellationRequested(() => ac.abort());
     return ops.replay(t, dlq, { ids, to: args?.to, ratePerSecond: rate, signal: ac.signal });
   });
+  const targets = [...new Set(r.replayed.map((x) => x.origin))];
+  if (targets.length) s.provider.known.add(session.name, 'streams', targets); // a replay may create its target
   s.search.noted(picked.filter((e) => r.replayed.some((x) => x.id === e.entry.id)), 'replayed');
   const summary = `Replayed ${plural(r.replayed.length, 'entry', 'entries')}${r.skipped.length ? `; skipped ${r.skipped.length} (${[...new Set(r.skipped.map((x) => x.reason))].join(', ')})` : ''}`;
   if (r.failed.length) s.ui.warn(`${summary}; ${r.failed.length} not replayed, left in the dead-letter stream: ${[...new Set(r.failed.map((x) => x.reason))].join(', ')}.`);

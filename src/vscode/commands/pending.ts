@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { DURATION_HINT, durationProblem, formatDuration, isPoison, isStuck, parseDuration } from '../../core';
+import { DURATION_HINT, defaultDeadLetterStream, durationProblem, formatDuration, isPoison, isStuck, parseDuration } from '../../core';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
@@ -206,7 +206,7 @@ export async function deadLetterPending(s: Services, node?: unknown, selected?: 
   if (!entries.length) throw new Error('Select one or more pending entries in the Redis Queues tree to dead-letter them');
   const { session, stream, group } = await resolveGroup(s, entries[0]);
   refuseReadOnly(session, 'dead-letter');
-  const dlq = args?.dlq ?? `${stream}:dlq`;
+  const dlq = args?.dlq ?? defaultDeadLetterStream(stream);
   // The reason is recorded as each dead letter's error (x-dlq-error), shown when replaying.
   const reason =
     args?.reason ??
@@ -226,6 +226,7 @@ export async function deadLetterPending(s: Services, node?: unknown, selected?: 
   });
   const t = await opTarget(session);
   const r = await ops.deadLetter(t, stream, group, entries.map((e) => e.entry.id), { dlq, reason });
+  if (r.moved.length) s.provider.known.add(session.name, 'streams', [dlq]); // it may be new: shown without a scan
   s.search.noted(entries.filter((e) => r.moved.some((m) => m.id === e.entry.id)), `dead-lettered to ${dlq}`);
   s.ui.info(
     `Moved ${plural(r.moved.length, 'entry', 'entries')} to ${dlq}${r.skipped.length ? `; ${r.skipped.length} no longer pending: ${r.skipped.join(', ')}` : ''}` +
