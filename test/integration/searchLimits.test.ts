@@ -118,9 +118,10 @@ describe('(integration) search limits: resume, missing keys, regex time, the eve
   it('reads 10 MB messages one per reply, in a stream and in a PEL, and does not hold them', async () => {
     const s = `${uniqueKey('big')}:s`;
     const MB10 = 10 * 1024 * 1024;
-    for (let i = 1; i <= 5; i++) await client.xadd(s, `${i}-0`, 'body', Buffer.alloc(MB10, 0x61 + i), 'n', String(i));
+    // Twelve: holding them all (120 MB) stands apart from what one reply costs while it is parsed.
+    for (let i = 1; i <= 12; i++) await client.xadd(s, `${i}-0`, 'body', Buffer.alloc(MB10, 0x61 + i), 'n', String(i));
     await client.xgroup('CREATE', s, 'g', '0');
-    await client.xreadgroup('GROUP', 'g', 'w', 'COUNT', 10, 'STREAMS', s, '>').then(() => undefined);
+    await client.xreadgroup('GROUP', 'g', 'w', 'COUNT', 100, 'STREAMS', s, '>').then(() => undefined);
     // The search's own client, its replies measured as they arrive.
     const c = (await open({ url: redisUrl() })) as Redis;
     let largest = 0;
@@ -150,9 +151,10 @@ describe('(integration) search limits: resume, missing keys, regex time, the eve
       const p = await collect(c, { kind: 'pending', key: s, group: 'g' }, 'n~4', { onProgress });
       assert.deepEqual(p.ids, ['4-0']);
       assert.ok(largest > MB10 && largest < MB10 + 4096, `the largest reply is one message: ${largest} bytes`);
-      // The page being matched, the read ahead (while the client parses it, its chunks and their join): about
-      // four messages at the worst moment, not all five and their copies.
-      assert.ok(peak < 4.5 * MB10, `buffers held at most ${(peak / 1048576).toFixed(0)} MB over the start`);
+      // The page being matched, the read ahead (while the client parses it: the socket's chunks, their
+      // join, the parser's pool) and, measured process-wide, what the test's own client still pools:
+      // a few messages' worth at the worst moment (40–60 MB measured), never all twelve.
+      assert.ok(peak < 8 * MB10, `buffers held at most ${(peak / 1048576).toFixed(0)} MB over the start`);
     } finally {
       await quit(c);
     }
