@@ -160,7 +160,7 @@ describe('(ui) first run: npm start (scripts/start.mjs)', function () {
     // Demo traffic runs (auto-refresh every 5 s): billing's consumers come and go, its pending count moves.
     const rows = await waitRows(page, 'billing with pending entries and its consumers', (rs) => {
       const b = rs.find((r) => r.label === 'billing');
-      return !!b && /^[1-9][\d,]* pending/.test(b.description) && childrenOf(rs, b.index).length > 0;
+      return !!b && /(^|· )[1-9][\d,]* pending/.test(b.description) && childrenOf(rs, b.index).length > 0;
     }, 60_000);
     const find = (label: string) => rows.find((r) => r.label === label);
     assert.match(find('sandbox')?.description ?? '', /^Redis \d+\.\d+\.\d+ · standalone$/);
