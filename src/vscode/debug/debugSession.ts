@@ -381,7 +381,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       const lines = [`// ${this.summary.text}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
       if (this.summary.left) {
         lines.push(`// Left pending: ${this.consumer}'s now. A new session as "${this.consumer}" shows them first,`);
-        lines.push(`// unless a worker of "${this.group}" reclaims them before (workers that reclaim take entries idle longer than their minimum).`);
+        lines.push(`// unless a worker of "${this.group}" reclaims them before (a reclaiming worker`, '// takes entries idle longer than its minimum: nobody renews them now).');
       }
       const outcomes = [...this.outcomes];
       if (outcomes.length) {
@@ -397,7 +397,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       const from = st.source === 'pending' ? `re-read from ${this.consumer}'s pending entries` : 'new';
       lines.push(`// Message ${st.entry.id} · delivered ${st.entry.deliveries}× · ${from}`);
       if (!Number.isNaN(created)) lines.push(`// Created ${clock(created)}`);
-      lines.push(`// Kept for you while shown: its idle time is reset every ${LEASE_MS / 1000} s (XCLAIM JUSTID, no delivery counted), so reclaiming workers leave it.`);
+      lines.push(`// Kept yours while shown: idle reset every ${LEASE_MS / 1000} s (XCLAIM JUSTID,`, '// no delivery counted), so reclaiming workers leave it to you.');
       lines.push(`// ${this.progressLine()}`);
       if (st.kind === 'acting') lines.push(`// ${st.action}`);
       else lines.push(`// Title bar: ✓ Ack & Next · ↷ Leave Pending & Next · Dead-letter · ■ Stop${st.note ? `\n// ${st.note}` : ''}`);
