@@ -48,7 +48,7 @@ export interface DebugSummary {
   deadLettered: number;
   /** Taken by another consumer before you acted (nothing done to them). */
   taken: number;
-  /** "Session ended: 3 messages (1 acked, 1 left pending, 1 dead-lettered)" (and ", 1 taken by others before you acted" when any) */
+  /** "Session ended: 3 messages (1 acked, 1 left pending, 1 dead-lettered)" (and ", 1 taken by others" when any) */
   text: string;
 }
 
@@ -129,7 +129,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       else deadLettered++;
     }
     const messages = this.outcomes.size;
-    const counts = `${acked} acked, ${left} left pending, ${deadLettered} dead-lettered${taken ? `, ${taken} taken by others before you acted` : ''}`;
+    const counts = `${acked} acked, ${left} left pending, ${deadLettered} dead-lettered${taken ? `, ${taken} taken by others` : ''}`;
     return { messages, acked, left, deadLettered, taken, text: `Session ended: ${plural(messages, 'message')} (${counts})` };
   }
 
@@ -378,7 +378,9 @@ export class DebugConsumerSession implements vscode.Disposable {
     // Short lines: the document is read beside the tree, at VS Code's default width.
     const who = `// Debug consumer "${this.consumer}" · ${this.stream} › ${this.group} · connection "${this.session.name}"`;
     if (st.kind === 'ended') {
-      const lines = [`// ${this.summary.text}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
+      // Read beside the tree: a long summary goes on two lines.
+      const head = this.summary.text.length > 80 ? this.summary.text.replace(' (', '\n// (') : this.summary.text;
+      const lines = [`// ${head}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
       if (this.summary.left) {
         lines.push(`// Left pending: ${this.consumer}'s now. A new session as "${this.consumer}" shows them first,`);
         lines.push(`// unless a worker of "${this.group}" reclaims them before (a reclaiming worker`, '// takes entries idle longer than its minimum: nobody renews them now).');
