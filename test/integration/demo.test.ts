@@ -33,6 +33,8 @@ describe('(integration) demo data and traffic', function () {
     // lag is reported from Redis 7.0 on (null/undefined before): the LAGGING mark needs it.
     if ((await insp.caps()).lag) assert.ok((shipping.lag ?? 0) > 400, 'shipping lags');
     else assert.equal(shipping.lag ?? undefined, undefined, 'no lag figure before Redis 7.0');
+    if ((await insp.caps()).lag) assert.equal(billing.lag, 14, 'billing read 486 of 500 (the walkthrough and the UI tests say lag 14)');
+    assert.equal(billing.pending, 9, "worker-2's 6 and worker-1's 3");
     const pel = await insp.pendingPage(DEMO_STREAMS.orders, 'billing', { consumer: 'worker-2' });
     assert.ok(pel.entries.some((e) => isPoison(e, DEFAULT_THRESHOLDS)), 'a poison entry');
     assert.ok(pel.entries.every((e) => e.idle >= 40 * 60_000), 'worker-2 holds old entries');
