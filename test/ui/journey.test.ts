@@ -4,7 +4,8 @@
 // record of orders:dlq (the journey of the message it is a copy of, still in orders: its
 // dead-letter copy with error and deliveries, its timeline ending dead-lettered), then the same
 // panel in a dark theme. At the default sidebar width in a 1280 px window: idle times and times
-// stay on one line. Screenshots: journey-pending, journey-dead-letter, journey-dark
+// stay on one line. Then Replay… from the panel, and the replay's journey. Screenshots:
+// journey-pending, journey-dead-letter, journey-dark, journey-replayed
 // (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,9 @@ import {
   codeServerLib,
   collapseRow,
   contextMenu,
+  dialogButton,
   expandRow,
+  inputBox,
   openRedisQueues,
   reveal,
   root,
@@ -26,6 +29,7 @@ import {
   runCommand,
   screenshot,
   screenshotIfFailed,
+  waitDialog,
   waitRows,
   waitViewContent,
   type ChromiumSession,
@@ -158,6 +162,23 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
       await page.waitForTimeout(200);
     }
     await screenshot(page, 'journey-dark');
+
+    // Replay the record from the panel (confirmed in the dialog): the panel shows the replay; the
+    // replay's own journey says its dead-letter record went with the replay and where to look.
+    const original = (await dlq.evaluate(() => document.querySelector('#msg-id')!.innerText)).trim();
+    await dlq.locator('a[data-action="replay"]').first().click();
+    await inputBox(page, /^Replay rate/);
+    const asked = await waitDialog(page);
+    await dialogButton(page, asked.buttons.find((b) => !/cancel/i.test(b))!);
+    // The panel draws the journey again (a new page): the replay chain of the original.
+    const after = await journeyFrame(page, 'Each replay is the message written again');
+    const chain = await after.evaluate(() => document.querySelector('#replay-chain')!.innerText);
+    const replayId = chain.split('→')[1]!.trim().split(/\s/)[0]!;
+    await after.locator(`#replay-chain a[data-id="${replayId}"]`).click();
+    const replayed = await journeyFrame(page, `Journey of ${replayId}`);
+    const rtext = await replayed.evaluate(() => document.querySelector('#journey')!.innerText);
+    assert.match(rtext, new RegExp(`This message is a replay of ${original}\\. Replaying removed its dead-letter record: why and when it was dead-lettered is in the original's journey`), rtext);
+    await screenshot(page, 'journey-replayed');
     assert.deepEqual(pageErrors, []);
   });
 });
