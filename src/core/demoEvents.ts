@@ -58,8 +58,4 @@ export class SeedHistory {
     }
     return n;
   }
-
-  keys(): string[] {
-    return [...this.byKey.keys()];
-  }
 }
