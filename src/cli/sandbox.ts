@@ -7,6 +7,7 @@ import {
   type Sandbox,
   type SandboxCluster,
   type SandboxSentinel,
+  DEMO_EVENT_STREAMS,
   DEMO_LIST_QUEUE,
   DEMO_STREAMS,
   seedDemo,
@@ -74,7 +75,7 @@ export const sandboxCommand: Command = {
       if (o['seed']) await seedDemo(sandbox.url);
       if (ctx.json) ctx.out(JSON.stringify({ url: sandbox.url, port: sandbox.port, pid: sandbox.pid ?? null, seeded: Boolean(o['seed']) }));
       else ctx.out(sandbox.url);
-      if (o['seed']) ctx.err(`seeded demo queues: streams ${Object.values(DEMO_STREAMS).join(', ')}; list queue ${DEMO_LIST_QUEUE}`);
+      if (o['seed']) ctx.err(`seeded demo queues: streams ${Object.values(DEMO_STREAMS).join(', ')}; list queue ${DEMO_LIST_QUEUE}; their history as worker events in ${DEMO_EVENT_STREAMS.join(', ')}`);
       ctx.err(`redis-server (pid ${sandbox.pid}) listening on ${sandbox.url}; Ctrl-C to stop`);
       const sig = await signals.promise;
       ctx.err(`${sig}: stopping redis-server...`);
@@ -131,7 +132,7 @@ async function runSentinel(ctx: CommandContext, options: { masterName?: string; 
     } else {
       ctx.out(s.url);
     }
-    if (options.seed) ctx.err(`seeded demo queues: streams ${Object.values(DEMO_STREAMS).join(', ')}; list queue ${DEMO_LIST_QUEUE}`);
+    if (options.seed) ctx.err(`seeded demo queues: streams ${Object.values(DEMO_STREAMS).join(', ')}; list queue ${DEMO_LIST_QUEUE}; their history as worker events in ${DEMO_EVENT_STREAMS.join(', ')}`);
     ctx.err(`Sentinel deployment "${s.masterName}": master ${master.url}, replicas ${s.servers.filter((x) => x !== master).map((x) => x.url).join(', ')}; Sentinels ${s.sentinels.join(', ')}`);
     ctx.err(`connect with: --sentinel ${s.sentinels.join(',')} --master-name ${s.masterName}`);
     ctx.err(`  (VS Code: { "url": "${s.url}", "mode": "sentinel", "sentinel": { "masterName": "${s.masterName}", "sentinels": ${JSON.stringify(s.sentinels)} } })`);

@@ -11,20 +11,34 @@
  * `shipping`. Seeded times agree with each other: every entry is older than the idle time of its
  * pending record, a dead-lettered entry's original id is older than its dead-letter time (which is
  * its id in `orders:dlq`), and a job was created before it started or died.
+ *
+ * The dead letters are real: entries of `orders` that worker-2 held, moved to `orders:dlq` by the
+ * core's dead-letter step (so their journeys find them). The seeded history is recorded as worker
+ * events (`orders:events`, `images:events`, `emails:events`; see demoEvents.ts) and demo traffic's
+ * workers record theirs (`events: true`), so every journey has a timeline.
  */
 import type Redis from 'ioredis';
 import { open, quit, type RedisClient } from './connection';
-import { DLQ_FIELDS } from './queue/keys';
+import { SeedHistory } from './demoEvents';
+import { idTime } from './ids';
+import { eventsKeyOf } from './queue/runtime/events';
+import { deadLetterEntry } from './queue/stream/deadLetter';
 import { JOB_FIELDS, listQueueKeys } from './queue/list/keys';
 
 export const DEMO_STREAMS = { orders: 'orders', audit: 'audit', images: 'images', dlq: 'orders:dlq' } as const;
 export const DEMO_LIST_QUEUE = 'emails';
+/** The worker events streams of the demo queues (seeded history, then demo traffic's workers). */
+export const DEMO_EVENT_STREAMS = [DEMO_STREAMS.orders, DEMO_STREAMS.images, DEMO_LIST_QUEUE].map(eventsKeyOf);
 /** The group and consumer the walkthrough shows as stuck: demo traffic never touches that group's pending entries. */
 export const DEMO_STUCK = { stream: 'orders', group: 'billing', consumer: 'worker-2' } as const;
 
 /** The first entries of `orders` (taken by worker-2 and checker-2, never finished) were created this long ago. */
 const EARLY_BATCH = 6;
 const EARLY_BATCH_AGE_MS = 150 * 60_000;
+
+/** The errors of the entries seedDemo dead-letters from `billing` (one entry each). */
+const DEAD_LETTERS = ['payment gateway timeout after 30000 ms', 'TypeError: cannot read properties of undefined (reading "price")', 'payment gateway timeout after 30000 ms'];
+const POISON_ERROR = 'TypeError: cannot read properties of undefined (reading "price")';
 
 const PRODUCTS = ['keyboard', 'monitor', 'mouse', 'laptop', 'headset', 'webcam', 'dock', 'cable'];
 const CITIES = ['Lisbon', 'Oslo', 'Austin', 'Kyoto', 'Nairobi', 'Lima', 'Perth', 'Berlin'];
@@ -37,8 +51,11 @@ function order(i: number): string[] {
 export async function seedDemo(target: string | RedisClient): Promise<void> {
   const client = (typeof target === 'string' ? await open({ url: target }) : target) as Redis;
   try {
-    await client.del(...Object.values(DEMO_STREAMS), ...Object.values(listQueueKeys(DEMO_LIST_QUEUE)).filter((v): v is string => typeof v === 'string'));
+    const lq = Object.values(listQueueKeys(DEMO_LIST_QUEUE)).filter((v): v is string => typeof v === 'string');
+    await client.del(...Object.values(DEMO_STREAMS), ...lq, ...DEMO_EVENT_STREAMS);
     const now = Date.now();
+    const history = new SeedHistory();
+    const O = DEMO_STREAMS.orders;
 
     // orders: an early batch of EARLY_BATCH entries 2 h 30 m ago (the ones worker-2 and checker-2
     // took and never finished), then the rest over the last ~10 minutes.
@@ -52,21 +69,51 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
     const stuck = (await client.xpending(DEMO_STREAMS.orders, 'billing', '-', '+', 6, 'worker-2')) as [string, string, number, number][];
     for (const [id] of stuck) await client.xclaim(DEMO_STREAMS.orders, 'billing', 'worker-2', 0, id, 'IDLE', 45 * 60_000, 'RETRYCOUNT', 2, 'JUSTID');
     if (stuck[0]) await client.xclaim(DEMO_STREAMS.orders, 'billing', 'worker-2', 0, stuck[0][0], 'IDLE', 50 * 60_000, 'RETRYCOUNT', 7, 'JUSTID');
-    const readOk = (await client.xreadgroup('GROUP', 'billing', 'worker-1', 'COUNT', 480, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
+    // Their history: worker-2 took each one, failed the poison one 6 times, and stopped answering.
+    for (const [j, [id]] of stuck.entries()) {
+      const last = now - (j === 0 ? 50 : 45) * 60_000;
+      history.deliveries(O, id, { group: 'billing', consumer: 'worker-2', deliveries: j === 0 ? 7 : 2, from: idTime(id) + 20 * 60_000, last, error: j === 0 ? POISON_ERROR : undefined });
+    }
+    // orders:dlq: DEAD_LETTERS entries worker-2 failed 5 times each, really dead-lettered (moved
+    // to orders:dlq and acked, atomically, as a worker does), ready to replay.
+    const doomed = (await client.xreadgroup('GROUP', 'billing', 'worker-2', 'COUNT', DEAD_LETTERS.length, 'STREAMS', O, '>')) as [string, [string, string[]][]][];
+    for (const [j, [id]] of (doomed[0]?.[1] ?? []).entries()) {
+      const error = DEAD_LETTERS[j]!;
+      await client.xclaim(O, 'billing', 'worker-2', 0, id, 'RETRYCOUNT', 5, 'JUSTID');
+      history.deliveries(O, id, { group: 'billing', consumer: 'worker-2', deliveries: 5, from: idTime(id) + 1000, last: now - 5_000 + j * 100, error });
+      history.add(O, now - 4_950 + j * 100, { type: 'failed', id, group: 'billing', consumer: 'worker-2', deliveries: 5, error });
+      const dlqId = await deadLetterEntry(client, { stream: O, group: 'billing', id, dlq: DEMO_STREAMS.dlq, deliveries: 5, error, consumer: 'worker-2' });
+      if (dlqId) history.add(O, Math.max(idTime(dlqId), now), { type: 'dead-lettered', id, group: 'billing', consumer: 'worker-2', deliveries: 5, error, dlqId });
+    }
+    // worker-1 read the next 477, so billing has read 486 of 500 (lag 14) as before the dead letters were real.
+    const readOk = (await client.xreadgroup('GROUP', 'billing', 'worker-1', 'COUNT', 480 - DEAD_LETTERS.length, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
     const okIds = readOk[0]?.[1].map(([id]) => id) ?? [];
     if (okIds.length > 3) await client.xack(DEMO_STREAMS.orders, 'billing', ...okIds.slice(0, -3));
+    okIds.forEach((id, j) => {
+      history.add(O, Math.min(idTime(id) + 150, now), { type: 'delivered', id, group: 'billing', consumer: 'worker-1', deliveries: 1 });
+      if (j < okIds.length - 3) history.add(O, Math.min(idTime(id) + 300, now), { type: 'acked', id, group: 'billing', consumer: 'worker-1' });
+    });
     // shipping: far behind (lag), one consumer.
     await client.xgroup('CREATE', DEMO_STREAMS.orders, 'shipping', '0');
     const ship = (await client.xreadgroup('GROUP', 'shipping', 'shipper-1', 'COUNT', 40, 'STREAMS', DEMO_STREAMS.orders, '>')) as [string, [string, string[]][]][];
     const shipIds = ship[0]?.[1].map(([id]) => id) ?? [];
     if (shipIds.length) await client.xack(DEMO_STREAMS.orders, 'shipping', ...shipIds.slice(0, -2));
+    shipIds.forEach((id, j) => {
+      const held = j >= shipIds.length - 2;
+      history.add(O, held ? now : idTime(id) + 400, { type: 'delivered', id, group: 'shipping', consumer: 'shipper-1', deliveries: 1 });
+      if (!held) history.add(O, idTime(id) + 900, { type: 'acked', id, group: 'shipping', consumer: 'shipper-1' });
+    });
 
     // fraud-check: no demo worker serves it, so its stuck consumer and poison entry stay (and it
     // lags). Idle 2 h down to 1 h 30 m: all delivered after the entries were created (2 h 30 m ago).
     await client.xgroup('CREATE', DEMO_STREAMS.orders, 'fraud-check', '0');
     await client.xreadgroup('GROUP', 'fraud-check', 'checker-2', 'COUNT', 4, 'STREAMS', DEMO_STREAMS.orders, '>');
     const held = (await client.xpending(DEMO_STREAMS.orders, 'fraud-check', '-', '+', 4, 'checker-2')) as [string][];
-    for (const [j, [id]] of held.entries()) await client.xclaim(DEMO_STREAMS.orders, 'fraud-check', 'checker-2', 0, id, 'IDLE', (2 * 60 - j * 10) * 60_000, 'RETRYCOUNT', j === 0 ? 9 : 1, 'JUSTID');
+    for (const [j, [id]] of held.entries()) {
+      const idle = (2 * 60 - j * 10) * 60_000;
+      await client.xclaim(DEMO_STREAMS.orders, 'fraud-check', 'checker-2', 0, id, 'IDLE', idle, 'RETRYCOUNT', j === 0 ? 9 : 1, 'JUSTID');
+      history.deliveries(O, id, { group: 'fraud-check', consumer: 'checker-2', deliveries: j === 0 ? 9 : 1, from: idTime(id) + 60_000, last: now - idle, error: j === 0 ? POISON_ERROR : undefined });
+    }
 
     // audit: idle for two days, a group that is done.
     const a = client.pipeline();
@@ -80,19 +127,8 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
       await client.xadd(DEMO_STREAMS.images, '*', 'name', `thumb-${i}.png`, 'png', bytes);
     }
     await client.xgroup('CREATE', DEMO_STREAMS.images, 'resizer', '0');
-    await client.xreadgroup('GROUP', 'resizer', 'resizer-1', 'COUNT', 2, 'STREAMS', DEMO_STREAMS.images, '>');
-
-    // orders:dlq: entries dead-lettered from billing, ready to replay. Each was created an hour
-    // before it was dead-lettered (30, 20 and 10 minutes ago); its id in the DLQ is that time.
-    for (let i = 0; i < 3; i++) {
-      const at = now - (3 - i) * 600_000;
-      await client.xadd(
-        DEMO_STREAMS.dlq, `${at}-0`, ...order(900 + i),
-        DLQ_FIELDS.stream, DEMO_STREAMS.orders, DLQ_FIELDS.group, 'billing', DLQ_FIELDS.id, `${at - 3_600_000}-0`,
-        DLQ_FIELDS.deliveries, '5', DLQ_FIELDS.error, i === 1 ? 'TypeError: cannot read properties of undefined (reading "price")' : 'payment gateway timeout after 30000 ms',
-        DLQ_FIELDS.at, String(at), DLQ_FIELDS.consumer, 'worker-2',
-      );
-    }
+    const thumbs = (await client.xreadgroup('GROUP', 'resizer', 'resizer-1', 'COUNT', 2, 'STREAMS', DEMO_STREAMS.images, '>')) as [string, [string, string[]][]][];
+    for (const [id] of thumbs[0]?.[1] ?? []) history.add(DEMO_STREAMS.images, now, { type: 'delivered', id, group: 'resizer', consumer: 'resizer-1', deliveries: 1 });
 
     // emails: a list queue with waiting, processing (one stuck for an hour) and dead jobs. Every job
     // was created before it started (processing) or died (dead): mail-20 was created 65 minutes ago
@@ -115,6 +151,18 @@ export async function seedDemo(target: string | RedisClient): Promise<void> {
       l.hset(k.job(`mail-${i}`), JOB_FIELDS.attempts, '5', JOB_FIELDS.lastError, 'SMTP 550: mailbox unavailable', JOB_FIELDS.deadAt, String(i === 23 ? now - 8 * 60_000 : now - 120_000));
     }
     await l.exec();
+    for (let i = 20; i < 25; i++) {
+      const id = `mail-${i}`;
+      if (i < 23) history.add(DEMO_LIST_QUEUE, i === 20 ? now - 3_600_000 : now - 5_000 * (i - 19), { type: 'delivered', id, deliveries: 1 });
+      else {
+        const deadAt = i === 23 ? now - 8 * 60_000 : now - 120_000;
+        history.deliveries(DEMO_LIST_QUEUE, id, { deliveries: 5, from: created(i) + 60_000, last: deadAt - 1000, error: 'SMTP 550: mailbox unavailable' });
+        history.add(DEMO_LIST_QUEUE, deadAt - 950, { type: 'failed', id, deliveries: 5, error: 'SMTP 550: mailbox unavailable' });
+        history.add(DEMO_LIST_QUEUE, deadAt, { type: 'dead-lettered', id, deliveries: 5, error: 'SMTP 550: mailbox unavailable' });
+      }
+    }
+    // Last: every event is at or before now, so the ids the workers' own events get come after these.
+    await history.write(client);
   } finally {
     if (typeof target === 'string') await quit(client);
   }
@@ -182,11 +230,11 @@ export async function startDemoTraffic(url: string, options: DemoTrafficOptions 
   const jobs = await ListQueueProducer.open(connection, { queue: DEMO_LIST_QUEUE });
   const workers = [
     // billing: claimMinIdleMs 0 turns reclaiming off, so worker-2's seeded entries stay where they are.
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: DEMO_STUCK.group, consumer: 'worker-1', concurrency: 2, claimMinIdleMs: 0, handler: async (_m, c) => { await nap(20 + random() * 150, c.signal); counters.processed++; } }),
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-1', concurrency: 4, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
-    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-2', concurrency: 2, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: DEMO_STUCK.group, consumer: 'worker-1', events: true, concurrency: 2, claimMinIdleMs: 0, handler: async (_m, c) => { await nap(20 + random() * 150, c.signal); counters.processed++; } }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-1', events: true, concurrency: 4, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
+    new StreamWorker({ connection, stream: DEMO_STREAMS.orders, group: 'shipping', consumer: 'shipper-2', events: true, concurrency: 2, maxDeliveries: 4, claimMinIdleMs: 15_000, claimIntervalMs: 5_000, backoff: { initialMs: 1000, maxMs: 8000 }, handler: (_m, c) => handle(c.signal, carrier) }),
   ];
-  const listWorker = new ListQueueWorker({ connection, queue: DEMO_LIST_QUEUE, concurrency: 2, maxAttempts: 3, visibilityTimeoutMs: 15_000, backoff: { initialMs: 1000, maxMs: 5000 }, handler: (_j, c) => handle(c.signal, smtp) });
+  const listWorker = new ListQueueWorker({ connection, queue: DEMO_LIST_QUEUE, events: true, concurrency: 2, maxAttempts: 3, visibilityTimeoutMs: 15_000, backoff: { initialMs: 1000, maxMs: 5000 }, handler: (_j, c) => handle(c.signal, smtp) });
   for (const w of workers) w.on('error', () => undefined);
   listWorker.on('error', () => undefined);
   await Promise.all([...workers.map((w) => w.start()), listWorker.start()]);

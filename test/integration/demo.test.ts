@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { Inspector } from '../../src/core/inspect';
 import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/health';
-import { DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import { DEMO_EVENT_STREAMS, DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
 import { idTime } from '../../src/core/ids';
+import { describeJourney, messageJourney } from '../../src/core/journey';
 import { DLQ_FIELDS } from '../../src/core/queue/keys';
 import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
@@ -24,7 +25,7 @@ describe('(integration) demo data and traffic', function () {
 
   it('seeds every state the explorer shows', async () => {
     const streams = (await insp.scanStreams()).keys.sort();
-    assert.deepEqual(streams, Object.values(DEMO_STREAMS).sort());
+    assert.deepEqual(streams, [...Object.values(DEMO_STREAMS), ...DEMO_EVENT_STREAMS].sort());
     const groups = await insp.groups(DEMO_STREAMS.orders);
     const billing = groups.find((g) => g.name === 'billing')!;
     const shipping = groups.find((g) => g.name === 'shipping')!;
@@ -32,6 +33,8 @@ describe('(integration) demo data and traffic', function () {
     // lag is reported from Redis 7.0 on (null/undefined before): the LAGGING mark needs it.
     if ((await insp.caps()).lag) assert.ok((shipping.lag ?? 0) > 400, 'shipping lags');
     else assert.equal(shipping.lag ?? undefined, undefined, 'no lag figure before Redis 7.0');
+    if ((await insp.caps()).lag) assert.equal(billing.lag, 14, 'billing read 486 of 500 (the walkthrough and the UI tests say lag 14)');
+    assert.equal(billing.pending, 9, "worker-2's 6 and worker-1's 3");
     const pel = await insp.pendingPage(DEMO_STREAMS.orders, 'billing', { consumer: 'worker-2' });
     assert.ok(pel.entries.some((e) => isPoison(e, DEFAULT_THRESHOLDS)), 'a poison entry');
     assert.ok(pel.entries.every((e) => e.idle >= 40 * 60_000), 'worker-2 holds old entries');
@@ -69,7 +72,8 @@ describe('(integration) demo data and traffic', function () {
       const f = (name: string) => flat[flat.indexOf(name) + 1]!;
       const at = Number(f(DLQ_FIELDS.at));
       assert.ok(idTime(f(DLQ_FIELDS.id)) < at, `${dlqId}: origin ${f(DLQ_FIELDS.id)} is not older than its dead-letter time ${at}`);
-      assert.equal(idTime(dlqId), at, `${dlqId}: dead-lettered at ${at}, added to the DLQ at another time`);
+      // Really dead-lettered: `at` is the client's clock, the id the server's, a moment apart.
+      assert.ok(Math.abs(idTime(dlqId) - at) < 1000, `${dlqId}: dead-lettered at ${at}, added to the DLQ at another time`);
       assert.ok(at <= now);
     }
     // emails: created before started (processing) and before dead (dead), nothing in the future.
@@ -88,6 +92,27 @@ describe('(integration) demo data and traffic', function () {
       const deadAt = Number(await c.hget(k.job(id), JOB_FIELDS.deadAt));
       assert.ok((await createdAt(id)) < deadAt && deadAt <= now, `${id}: created ${await createdAt(id)}, dead at ${deadAt}`);
     }
+  });
+
+  it('every seeded dead letter is a real entry of orders: its journey says dead-lettered, why, and has a timeline', async () => {
+    assert.equal(await checkDeadLetterJourneys(insp), 3);
+    // The seeded history of the other states is recorded too: the stuck consumer's poison entry.
+    const [poison] = (await insp.client.call('XPENDING', DEMO_STUCK.stream, DEMO_STUCK.group, '-', '+', 1, DEMO_STUCK.consumer)) as [string, string, number, number][];
+    const j = await messageJourney(insp.client, DEMO_STREAMS.orders, poison![0]);
+    assert.equal(j.events.filter((e) => e.type === 'delivered' && e.group === DEMO_STUCK.group).length, poison![3], describeJourney(j).join('\n'));
+  });
+
+  it('after demo traffic, every dead letter (seeded and the workers\' own) has a journey that says dead-lettered, why, and a timeline', async function () {
+    this.timeout(60_000);
+    await seedDemo(sb.url);
+    const traffic = await startDemoTraffic(sb.url, { ratePerSecond: 40, failureRate: 0.6, stallRate: 0, random: mulberry32(11) });
+    try {
+      // A shipping worker dead-letters after 4 deliveries and its back-offs (1 + 2 + 4 s).
+      await waitFor(async () => (await insp.client.xlen(DEMO_STREAMS.dlq)) > 3, 40_000, 'demo traffic to dead-letter a message');
+    } finally {
+      await traffic.stop();
+    }
+    assert.ok((await checkDeadLetterJourneys(insp)) > 3);
   });
 
   it('runs live traffic (publish, work, fail, dead-letter) and stops cleanly', async () => {
@@ -120,6 +145,28 @@ describe('(integration) demo data and traffic', function () {
     assert.ok(!/name=redis-queues-demo/.test(clients), 'demo connections closed');
   });
 });
+
+/** Every dead letter of orders:dlq: its journey finds the record (reason, deliveries) and a timeline that ends dead-lettered. */
+async function checkDeadLetterJourneys(insp: Inspector): Promise<number> {
+  const dead = (await insp.client.xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
+  for (const [dlqId, flat] of dead) {
+    const f = (name: string) => flat[flat.indexOf(name) + 1]!;
+    const id = f(DLQ_FIELDS.id);
+    const j = await messageJourney(insp.client, DEMO_STREAMS.orders, id);
+    const text = describeJourney(j).join('\n');
+    assert.equal(j.state, 'present', `${id} (dead letter ${dlqId}) is not in orders: ${text}`);
+    const record = j.deadLetters.find((d) => d.id === dlqId);
+    assert.ok(record, `the journey of ${id} does not find its dead letter ${dlqId}:\n${text}`);
+    assert.equal(record.error, f(DLQ_FIELDS.error));
+    assert.ok(text.includes(`dead-lettered to ${DEMO_STREAMS.dlq} as ${dlqId}: ${f(DLQ_FIELDS.error)}`), text);
+    assert.ok(j.events.length > 0, `${id}: empty timeline:\n${text}`);
+    const last = j.events.filter((e) => e.id === id && e.group === f(DLQ_FIELDS.group)).at(-1);
+    assert.equal(last?.type, 'dead-lettered', `${id}: the timeline does not end dead-lettered:\n${text}`);
+    assert.equal(last.dlqId, dlqId);
+    assert.ok(j.events.some((e) => e.type === 'delivered'), `${id}: no delivery in the timeline:\n${text}`);
+  }
+  return dead.length;
+}
 
 function mulberry32(seed: number): () => number {
   return () => {

@@ -2,7 +2,8 @@
 // + headless Chromium at the default size (1280×800, side bar as VS Code opens it). Started from the
 // tree's context menu on group "billing", it shows one read-only document; clicking into it keeps
 // the session, the editor title's "Ack & Next" acks and shows the next message (checked in Redis),
-// and Stop ends it visibly. Screenshots: debug-consumer.png, debug-consumer-ended.png.
+// a message a worker takes meanwhile is counted as taken, never acked, and Stop ends it visibly.
+// Screenshots: debug-consumer.png, debug-consumer-taken.png, debug-consumer-ended.png.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,16 +149,34 @@ describe('(ui) debug consumer session on the demo data', function () {
     const notes = await notifications(page);
     await closeNotifications(page);
     assert.ok(!notes.some((n) => /Session ended|stopped after/.test(n)), `the session ended: ${notes.join(' | ')}`);
+    assert.match(text, /\/\/ Created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d local \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/, 'a time, not an age that goes stale');
+    assert.match(text, /Kept yours while shown: idle reset every 4 s/);
     await screenshot(page, 'debug-consumer');
+
+    // A worker of billing takes the shown message (as a reclaim round would): the document says so
+    // within a lease tick, and Ack & Next counts it as taken, acking nothing under worker-1.
+    await client.xclaim('orders', 'billing', 'worker-1', 0, second!);
+    await waitEditorText(page, /Taken by worker-1 meanwhile: Ack & Next and Dead-letter will not touch it\./);
+    await titleAction(page, 'Ack & Next').click();
+    const [third] = await waitRedis('the next delivered', (ids) => ids.length === 1 && ids[0] !== second);
+    await waitEditorText(page, /So far: 2 messages \(1 acked, 0 left pending, 0 dead-lettered, 1 taken by others\)/);
+    await waitNotification(page, new RegExp(`${second}: taken by worker-1 in "billing" before you acted: not acked\.`));
+    assert.deepEqual(((await client.call('XPENDING', 'orders', 'billing', second, second, 1)) as [string, string][]).map(([id, c]) => [id, c]), [[second, 'worker-1']], 'not acked under worker-1');
+    await screenshot(page, 'debug-consumer-taken');
+    await closeNotifications(page);
 
     // Stop: the document and a message say how it went; the actions and the status bar item go.
     await titleAction(page, 'Stop Debug Consumer').click();
-    await waitEditorText(page, /^\/\/ Session ended: 2 messages \(1 acked, 1 left pending, 0 dead-lettered\)/);
+    const summary = /Session ended: 3 messages \(1 acked, 1 left pending, 0 dead-lettered, 1 taken by others\)/;
+    // (The editor's lines come in DOM order, not always top to bottom: each line is looked for.)
+    const ended = await waitEditorText(page, /^(?=[\s\S]*(^|\n)\/\/ Session ended: 3 messages\n)(?=[\s\S]*\n\/\/ \(1 acked, 1 left pending, 0 dead-lettered, 1 taken by others\)\n)/);
+    assert.match(ended, new RegExp(`${second}  taken by worker-1 before you acted \\(not acked by you\\)`));
+    assert.match(ended, /A new session as "ui-debugger" shows them first,/);
     await statusItem(page).waitFor({ state: 'hidden', timeout: 15_000 });
     await titleAction(page, 'Ack & Next').waitFor({ state: 'hidden', timeout: 15_000 });
-    await waitNotification(page, /Session ended: 2 messages \(1 acked, 1 left pending, 0 dead-lettered\)/);
+    await waitNotification(page, summary);
     await closeNotifications(page);
-    assert.deepEqual(await mine(), [second], 'the shown message stays pending');
+    assert.deepEqual(await mine(), [third], 'the shown message stays pending');
     await screenshot(page, 'debug-consumer-ended');
   });
 

@@ -1,8 +1,11 @@
 // UI tier: the journey panel in a real VS Code (code-server) in Chromium, on the sandbox's demo
 // data. Show Journey from the context menu of worker-2's POISON pending entry (pending in billing
-// and in fraud-check, acknowledged by shipping), then from a record of orders:dlq (the journey of
-// the message it is a copy of: its dead-letter copy with error and deliveries), then the same panel
-// in a dark theme. Screenshots: journey-pending, journey-dead-letter, journey-dark
+// and in fraud-check, acknowledged by shipping; its seeded history as a timeline), then from a
+// record of orders:dlq (the journey of the message it is a copy of, still in orders: its
+// dead-letter copy with error and deliveries, its timeline ending dead-lettered), then the same
+// panel in a dark theme. At the default sidebar width in a 1280 px window: idle times and times
+// stay on one line. Then Replay… from the panel, and the replay's journey. Screenshots:
+// journey-pending, journey-dead-letter, journey-dark, journey-replayed
 // (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +19,9 @@ import {
   codeServerLib,
   collapseRow,
   contextMenu,
+  dialogButton,
   expandRow,
+  inputBox,
   openRedisQueues,
   reveal,
   root,
@@ -24,9 +29,9 @@ import {
   runCommand,
   screenshot,
   screenshotIfFailed,
+  waitDialog,
   waitRows,
   waitViewContent,
-  widenSidebar,
   type ChromiumSession,
   type CodeServer,
 } from './harness';
@@ -34,7 +39,11 @@ import {
 const CONN = 'demo';
 
 /** What the page-side callbacks use of the DOM (the tests compile without the DOM lib). */
-declare const document: { querySelector(s: string): { innerText: string } | null; body: { className: string; innerText: string } };
+declare const document: {
+  querySelector(s: string): { innerText: string } | null;
+  querySelectorAll(s: string): ArrayLike<{ innerText: string; getClientRects(): ArrayLike<unknown> }>;
+  body: { className: string; innerText: string };
+};
 
 describe('(ui) journey panel: a pending entry and a dead-letter record of the demo, light and dark', function () {
   this.timeout(240_000);
@@ -90,14 +99,13 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
   it('draws the journey of a POISON pending entry and of a dead-lettered message, readable in light and dark themes', async () => {
     const lib = await codeServerLib();
     server = await lib.startCodeServer({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, timeoutMs: 120_000 });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
+    chromium = await lib.launchChromium({ viewport: { width: 1280, height: 900 } });
     const { page } = chromium;
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
     await lib.waitWorkbench(page, 120_000);
     await openRedisQueues(page);
     if ((await waitViewContent(page)) !== 'tree') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
-    await widenSidebar(page, 360);
 
     // worker-2's POISON entry: pending in billing (7 deliveries) and fraud-check (checker-2, 9).
     await expandRow(page, CONN);
@@ -116,11 +124,17 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     assert.match(text, /fraud-check\s+Pending\s+checker-2\s+9\s/, text);
     assert.match(text, /shipping\s+Acknowledged/);
     assert.match(text, /orderId\s+ord-1000/);
-    assert.match(text, /No events recorded in orders:events/);
+    assert.match(text, /Group's cursor \(last delivered to the group\)/);
+    // Its seeded history: worker-2 took it 7 times and failed 6 of them.
+    assert.match(text, /delivered \(delivery 7\)\s+billing \/ worker-2/, text);
+    assert.match(text, /failed \(delivery 6\)\s+billing \/ worker-2\s+TypeError/, text);
+    assert.ok(!/No events recorded/.test(text), text);
+    const oneLine = (f: Frame) => f.evaluate(() => Array.from(document.querySelectorAll('span.idle, span.time')).filter((e) => e.getClientRects().length !== 1).map((e) => e.innerText));
+    assert.deepEqual(await oneLine(pending), [], 'idle times and times on one line');
     await screenshot(page, 'journey-pending');
 
-    // A record of orders:dlq: the journey of the message it copies (gone from orders: the demo
-    // seeds the dead-letter stream only), with the copy's error and deliveries.
+    // A record of orders:dlq: the journey of the message it copies (still in orders: the demo
+    // dead-letters real entries), with the copy's error and deliveries, and its timeline.
     await collapseRow(page, 'orders');
     await expandRow(page, 'orders:dlq');
     await expandRow(page, 'Entries');
@@ -129,7 +143,9 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     const dlq = await journeyFrame(page, record.label);
     const dtext = await dlq.evaluate(() => document.querySelector('#journey')!.innerText);
     assert.match(dtext, /stream orders on demo/);
-    assert.match(dtext, /Gone|Deleted|Trimmed/);
+    assert.match(dtext, /In the stream/);
+    assert.match(dtext, /dead-lettered after 5 deliveries\s+billing \/ worker-2\s+payment gateway timeout after 30000 ms · as /, dtext);
+    assert.deepEqual(await oneLine(dlq), [], 'times on one line');
     assert.match(dtext, new RegExp(`${record.label}\\s+in orders:dlq\\s+this message\\s+payment gateway timeout after 30000 ms\\s+5\\s`), dtext);
     assert.match(dtext, /group billing, consumer worker-2/);
     assert.match(dtext, /Replay…/);
@@ -146,6 +162,23 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
       await page.waitForTimeout(200);
     }
     await screenshot(page, 'journey-dark');
+
+    // Replay the record from the panel (confirmed in the dialog): the panel shows the replay; the
+    // replay's own journey says its dead-letter record went with the replay and where to look.
+    const original = (await dlq.evaluate(() => document.querySelector('#msg-id')!.innerText)).trim();
+    await dlq.locator('a[data-action="replay"]').first().click();
+    await inputBox(page, /^Replay rate/);
+    const asked = await waitDialog(page);
+    await dialogButton(page, asked.buttons.find((b) => !/cancel/i.test(b))!);
+    // The panel draws the journey again (a new page): the replay chain of the original.
+    const after = await journeyFrame(page, 'Each replay is the message written again');
+    const chain = await after.evaluate(() => document.querySelector('#replay-chain')!.innerText);
+    const replayId = chain.split('→')[1]!.trim().split(/\s/)[0]!;
+    await after.locator(`#replay-chain a[data-id="${replayId}"]`).click();
+    const replayed = await journeyFrame(page, `Journey of ${replayId}`);
+    const rtext = await replayed.evaluate(() => document.querySelector('#journey')!.innerText);
+    assert.match(rtext, new RegExp(`This message is a replay of ${original}\\. Replaying removed its dead-letter record: why and when it was dead-lettered is in the original's journey`), rtext);
+    await screenshot(page, 'journey-replayed');
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -60,7 +60,10 @@ describe('(unit) journey panel page', () => {
     assert.match(html, /id="state">In the stream</);
     assert.match(html, /0xff00fe<\/span> <span class="dim">\(3 bytes, binary\)/);
     assert.match(html, /<th scope="row">empty<\/th><td><span class="dim">\(empty\)<\/span>/);
-    assert.match(html, />Pending<\/span>.*w&lt;img.*<td class="num">3<\/td><td class="num">1m 5s<\/td>/s);
+    assert.match(html, />Pending<\/span>.*w&lt;img.*<td class="num">3<\/td><td class="num"><span class="idle" title="last delivered [^"]+ local · 2023-11-14 22:13:55\.000 UTC">1m 5s<\/span><\/td>/s);
+    // The cursor column says it is the group's, not this message's delivery.
+    assert.match(html, /<th title="The group&#39;s last-delivered id: [^"]+">Group's cursor <span class="sub">\(last delivered to the group\)<\/span><\/th>/);
+    assert.match(html, /<code class="cursor" title="The group&#39;s last-delivered id[^"]*">1700000000000-0<\/code>/);
     assert.match(html, />Not delivered yet</);
     assert.match(html, />Acknowledged</);
     assert.match(html, /data-action="replay" data-dlq="s&lt;img src=x onerror=&quot;alert\(1\)&quot;&gt;&#39;&amp;:dlq" data-id="1700000050000-0"/);
@@ -81,6 +84,11 @@ describe('(unit) journey panel page', () => {
     assert.match(html, /The message is no longer in the stream: its dead-letter copies below keep it/);
     assert.match(html, /No events recorded in <code>.*:events<\/code>.*<code>events: true<\/code>.*<code>redis-queues work --events<\/code>/);
     assert.ok(!html.includes('id="notes"'));
+  });
+
+  it('a replay says where why and when it was dead-lettered are (its record went with the replay)', () => {
+    const html = renderJourney(message({ id: '1700000060000-0', replayOf: '1700000000000-0', deadLetters: [], replays: [] }), ctx);
+    assert.match(html, /This message is a replay of <a [^>]*data-id="1700000000000-0"[^>]*>1700000000000-0<\/a>\. <span class="dim">Replaying removed its dead-letter record: why and when it was dead-lettered is in the original's journey/);
   });
 
   it('draws a list-queue job', () => {

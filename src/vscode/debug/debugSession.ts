@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { close, entryToJson, formatDuration, idTime, open, toQueueError, type OpTarget, type RedisClient, type StreamEntry } from '../../core';
 import * as ops from '../../core/ops';
+import { ackIfOwned, renewIfOwned } from '../../core/ops/ownEntry';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 
@@ -13,10 +14,18 @@ export const DEBUG_SCHEME = 'redis-queues-debug';
  */
 const BLOCK_MS = 1000;
 
+/**
+ * While a message is shown its lease is renewed this often (XCLAIM to itself, JUSTID: idle back to
+ * 0, no delivery counted), so workers that reclaim entries idle longer than their minimum (15 s in
+ * the demo) leave it to you while you read it.
+ */
+export const LEASE_MS = 4000;
+
 export type DebugEntry = StreamEntry & { deliveries: number };
 /** Where a shown message came from: the consumer's own pending entries, or a new delivery (`>`). */
 export type DebugSource = 'pending' | 'new';
-export type DebugOutcome = 'acked' | 'left' | 'deadLettered';
+/** `taken`: another consumer held it (reclaimed, acked or dead-lettered it) before you acted: nothing was done to it. */
+export type DebugOutcome = 'acked' | 'left' | 'deadLettered' | 'taken';
 
 export type DebugState =
   | { kind: 'reading'; source: DebugSource }
@@ -37,7 +46,9 @@ export interface DebugSummary {
   acked: number;
   left: number;
   deadLettered: number;
-  /** "Session ended: 3 messages (1 acked, 1 left pending, 1 dead-lettered)" */
+  /** Taken by another consumer before you acted (nothing done to them). */
+  taken: number;
+  /** "Session ended: 3 messages (1 acked, 1 left pending, 1 dead-lettered)" (and ", 1 taken by others" when any) */
   text: string;
 }
 
@@ -58,6 +69,10 @@ export class DebugConsumerSession implements vscode.Disposable {
   readonly handled: HandledStep[] = [];
   /** Final outcome per message id (a message left pending and acked later counts as acked). */
   readonly outcomes = new Map<string, DebugOutcome>();
+  /** Who held a `taken` message when you acted (undefined: nobody, it was acked or dead-lettered). */
+  readonly takenBy = new Map<string, string | undefined>();
+  private lease?: NodeJS.Timeout;
+  private renewing = false;
   readonly uri: vscode.Uri;
   readonly startedAt = Date.now();
   private phase: DebugSource = 'pending';
@@ -106,13 +121,16 @@ export class DebugConsumerSession implements vscode.Disposable {
     let acked = 0;
     let left = 0;
     let deadLettered = 0;
+    let taken = 0;
     for (const o of this.outcomes.values()) {
       if (o === 'acked') acked++;
       else if (o === 'left') left++;
+      else if (o === 'taken') taken++;
       else deadLettered++;
     }
     const messages = this.outcomes.size;
-    return { messages, acked, left, deadLettered, text: `Session ended: ${plural(messages, 'message')} (${acked} acked, ${left} left pending, ${deadLettered} dead-lettered)` };
+    const counts = `${acked} acked, ${left} left pending, ${deadLettered} dead-lettered${taken ? `, ${taken} taken by others` : ''}`;
+    return { messages, acked, left, deadLettered, taken, text: `Session ended: ${plural(messages, 'message')} (${counts})` };
   }
 
   /** Resolves once the session shows a message, waits for one, shows an error, or has ended. */
@@ -131,6 +149,35 @@ export class DebugConsumerSession implements vscode.Disposable {
   /** Starts the session's read loop (once). */
   begin(): void {
     this.loop ??= this.run();
+    this.lease ??= setInterval(() => void this.renew(), LEASE_MS);
+  }
+
+  /** Renews the shown message's lease; notes it when another consumer holds it now. */
+  private async renew(): Promise<void> {
+    const st = this.state;
+    if (st.kind !== 'showing' || this.renewing) return;
+    this.renewing = true;
+    try {
+      const r = await renewIfOwned(await this.target(), this.stream, this.group, this.consumer, st.entry.id);
+      const now = this.state;
+      if (r.done || now.kind !== 'showing' || now.entry.id !== st.entry.id) return;
+      this.setState({ ...now, note: `${this.takenWords(r.owner)}: Ack & Next and Dead-letter will not touch it.` });
+    } catch {
+      /* the next tick tries again; an action says what fails */
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private takenWords(owner: string | undefined): string {
+    return owner ? `Taken by ${owner} meanwhile` : 'No longer pending (acked or dead-lettered by another consumer)';
+  }
+
+  /** Records a message another consumer holds (or finished) before you acted, and says so. */
+  private taken(id: string, owner: string | undefined, what: string): void {
+    this.outcomes.set(id, 'taken');
+    this.takenBy.set(id, owner);
+    this.s.ui.warn(`${id}: ${owner ? `taken by ${owner}` : 'no longer pending'} in "${this.group}" before you acted: not ${what}.`);
   }
 
   /** Ack & Next, Leave Pending & Next, Dead-letter (with a reason). False when no message is shown. */
@@ -145,6 +192,8 @@ export class DebugConsumerSession implements vscode.Disposable {
     try {
       done = await work;
     } catch (e) {
+      // Nothing was done to it: it stays pending (and in the summary as such until you act again).
+      if (!this.outcomes.has(entry.id)) this.outcomes.set(entry.id, 'left');
       if (this.live) this.setState({ kind: 'showing', entry, source, note: `Failed: ${toQueueError(e).message}` });
       throw e;
     } finally {
@@ -169,18 +218,25 @@ export class DebugConsumerSession implements vscode.Disposable {
     }
     const t = await this.target();
     if (action === 'ack') {
-      const r = await ops.ack(t, this.stream, this.group, [entry.id]);
-      if (r.notPending.length) this.s.ui.warn(`${entry.id} was no longer pending in "${this.group}" (acked or claimed meanwhile): nothing to ack.`);
-      this.outcomes.set(entry.id, 'acked');
+      // Acked only while this consumer holds it (atomic): acked means XACK returned 1.
+      const r = await ackIfOwned(t, this.stream, this.group, this.consumer, entry.id);
+      if (r.done) this.outcomes.set(entry.id, 'acked');
+      else this.taken(entry.id, r.owner, 'acked');
+      return true;
+    }
+    const owner = (await ops.pendingOf(t, this.stream, this.group, [entry.id])).get(entry.id)?.consumer;
+    if (owner !== this.consumer) {
+      this.taken(entry.id, owner, 'dead-lettered');
       return true;
     }
     const r = await ops.deadLetter(t, this.stream, this.group, [entry.id], { reason: reason ?? DEFAULT_DLQ_REASON, consumer: this.consumer });
     if (r.gone.length) {
       // Its body was deleted from the stream: refused here (the tree's Dead-letter… can force it).
+      this.outcomes.set(entry.id, 'left');
       this.s.ui.warn(`${entry.id} was deleted from "${this.stream}": not dead-lettered, it stays pending.`);
       return false;
     }
-    if (r.skipped.length) this.s.ui.warn(`${entry.id} was no longer pending in "${this.group}" (acked or claimed meanwhile): not dead-lettered.`);
+    if (r.skipped.length) this.taken(entry.id, undefined, 'dead-lettered');
     else this.outcomes.set(entry.id, 'deadLettered');
     return true;
   }
@@ -209,6 +265,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       this.handled.push({ id: st.entry.id, action: 'stop' });
     }
     this.setState({ kind: 'ended', reason });
+    clearInterval(this.lease);
     close(this.blocking);
     this.wakeUp();
     this.status.dispose();
@@ -304,8 +361,15 @@ export class DebugConsumerSession implements vscode.Disposable {
   }
 
   private progressLine(): string {
-    const s = this.summary;
-    return `So far: ${plural(s.messages, 'message')} (${s.acked} acked, ${s.left} left pending, ${s.deadLettered} dead-lettered)`;
+    return this.summary.text.replace(/^Session ended: /, 'So far: ');
+  }
+
+  private outcomeWords(id: string, o: DebugOutcome): string {
+    if (o === 'taken') {
+      const by = this.takenBy.get(id);
+      return by ? `taken by ${by} before you acted (not acked by you)` : 'no longer pending before you acted (acked or dead-lettered by another consumer)';
+    }
+    return o === 'acked' ? 'acked' : o === 'left' ? 'left pending' : 'dead-lettered';
   }
 
   /** The document's text for the current state (JSON with comments). */
@@ -314,21 +378,28 @@ export class DebugConsumerSession implements vscode.Disposable {
     // Short lines: the document is read beside the tree, at VS Code's default width.
     const who = `// Debug consumer "${this.consumer}" · ${this.stream} › ${this.group} · connection "${this.session.name}"`;
     if (st.kind === 'ended') {
-      const lines = [`// ${this.summary.text}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
-      if (this.summary.left) lines.push(`// Left pending: still ${this.consumer}'s; a new session shows them first.`);
+      // Read beside the tree: a long summary goes on two lines.
+      const head = this.summary.text.length > 80 ? this.summary.text.replace(' (', '\n// (') : this.summary.text;
+      const lines = [`// ${head}`, who, `// Ended: ${st.reason}, after ${formatDuration(Date.now() - this.startedAt)}.`];
+      if (this.summary.left) {
+        lines.push(`// Left pending: ${this.consumer}'s now. A new session as "${this.consumer}" shows them first,`);
+        lines.push(`// unless a worker of "${this.group}" reclaims them before (a reclaiming worker`, '// takes entries idle longer than its minimum: nobody renews them now).');
+      }
       const outcomes = [...this.outcomes];
       if (outcomes.length) {
         lines.push('//');
-        for (const [id, o] of outcomes.slice(-50)) lines.push(`//   ${id}  ${o === 'acked' ? 'acked' : o === 'left' ? 'left pending' : 'dead-lettered'}`);
+        for (const [id, o] of outcomes.slice(-50)) lines.push(`//   ${id}  ${this.outcomeWords(id, o)}`);
         if (outcomes.length > 50) lines.push(`//   … and ${outcomes.length - 50} earlier`);
       }
       return `${lines.join('\n')}\n`;
     }
     const lines = [who];
     if (st.kind === 'showing' || st.kind === 'acting') {
-      const age = idTime(st.entry.id);
+      const created = idTime(st.entry.id);
       const from = st.source === 'pending' ? `re-read from ${this.consumer}'s pending entries` : 'new';
-      lines.push(`// Message ${st.entry.id} · delivered ${st.entry.deliveries}× · ${Number.isNaN(age) ? '' : `${formatDuration(Date.now() - age)} old · `}${from}`);
+      lines.push(`// Message ${st.entry.id} · delivered ${st.entry.deliveries}× · ${from}`);
+      if (!Number.isNaN(created)) lines.push(`// Created ${clock(created)}`);
+      lines.push(`// Kept yours while shown: idle reset every ${LEASE_MS / 1000} s (XCLAIM JUSTID,`, '// no delivery counted), so reclaiming workers leave it to you.');
       lines.push(`// ${this.progressLine()}`);
       if (st.kind === 'acting') lines.push(`// ${st.action}`);
       else lines.push(`// Title bar: ✓ Ack & Next · ↷ Leave Pending & Next · Dead-letter · ■ Stop${st.note ? `\n// ${st.note}` : ''}`);
@@ -345,4 +416,15 @@ export class DebugConsumerSession implements vscode.Disposable {
     lines.push(`// ${this.progressLine()}`);
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A time as people read it here: local, then UTC (the document is text: no hover). */
+function clock(ms: number): string {
+  const d = new Date(ms);
+  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${local} local (${d.toISOString().slice(0, 19).replace('T', ' ')} UTC)`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
 }

@@ -165,6 +165,16 @@ function notesSection(complete: boolean, notes: string[]): string {
   return section('notes', 'Notes', `${warn}${list}`);
 }
 
+/** What the group table's cursor column is (it is not this message's delivery). */
+const CURSOR_TITLE = "The group's last-delivered id: the newest message delivered to any consumer of the group, not necessarily this one";
+
+/** A pending message's idle time, on one line; its last delivery (local, and UTC) on hover. */
+function idleCell(idleMs: number | undefined, now: number): string {
+  if (idleMs === undefined || !Number.isFinite(idleMs)) return '<span class="dim">?</span>';
+  const at = now - idleMs;
+  return `<span class="idle" title="${escapeHtml(`last delivered ${localStamp(at)} local · ${utcStamp(at)}`)}">${escapeHtml(formatDuration(idleMs))}</span>`;
+}
+
 function messageBody(j: MessageJourney, ctx: JourneyRenderContext): string {
   const now = ctx.now;
   const state = STATE_TEXT[j.state];
@@ -178,7 +188,10 @@ function messageBody(j: MessageJourney, ctx: JourneyRenderContext): string {
     `<header><div class="titlebar"><h1>Journey of <code id="msg-id">${escapeHtml(j.id)}</code></h1><span class="spacer"></span>${button('refresh', 'Refresh', {}, 'Read the journey again')}</div>` +
       `<div class="where">stream <code>${t(j.stream)}</code> on <b>${t(ctx.connection)}</b> · ${time}</div>` +
       `<div class="state"><span class="badge state-${j.state}" id="state">${state.label}</span> <span class="explain">${escapeHtml(state.explain)}${j.stateNote ? ` ${t(sentence(j.stateNote))}` : ''}</span></div>` +
-      (j.replayOf ? `<div class="replayof" id="replay-of">This message is a replay of ${link('journey', escapeHtml(j.replayOf), { id: j.replayOf }, 'Show the journey of the original')}.</div>` : '') +
+      (j.replayOf
+        ? `<div class="replayof" id="replay-of">This message is a replay of ${link('journey', escapeHtml(j.replayOf), { id: j.replayOf }, 'Show the journey of the original')}. ` +
+          `<span class="dim">Replaying removed its dead-letter record: why and when it was dead-lettered is in the original's journey (its timeline, when workers record events).</span></div>`
+        : '') +
       '</header>',
   );
 
@@ -198,11 +211,11 @@ function messageBody(j: MessageJourney, ctx: JourneyRenderContext): string {
       return (
         `<tr class="group g-${g.state}"><td>${t(g.group)}</td><td><span class="badge g-${g.state}">${GROUP_TEXT[g.state]}</span></td>` +
         `<td>${pending ? t(g.consumer) : '<span class="dim">—</span>'}</td><td class="num">${pending && g.deliveries !== undefined ? g.deliveries : '<span class="dim">—</span>'}</td>` +
-        `<td class="num">${pending ? escapeHtml(formatDuration(g.idleMs)) : '<span class="dim">—</span>'}</td><td><code>${escapeHtml(g.lastDeliveredId)}</code></td>` +
+        `<td class="num">${pending ? idleCell(g.idleMs, now) : '<span class="dim">—</span>'}</td><td><code class="cursor" title="${escapeHtml(CURSOR_TITLE)}">${escapeHtml(g.lastDeliveredId)}</code></td>` +
         `<td class="note">${g.note ? t(g.note) : ''}</td></tr>`
       );
     });
-    groups = `<table class="grid"><thead><tr><th>Group</th><th>State</th><th>Consumer</th><th class="num">Deliveries</th><th class="num">Idle</th><th>Last delivered</th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    groups = `<table class="grid"><thead><tr><th>Group</th><th>State</th><th>Consumer</th><th class="num">Deliveries</th><th class="num" title="Since this message's last delivery to its consumer (hover a value: when, local and UTC)">Idle</th><th title="${escapeHtml(CURSOR_TITLE)}">Group's cursor <span class="sub">(last delivered to the group)</span></th><th>Note</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   }
   out.push(section('groups', 'Consumer groups', groups));
 

@@ -111,7 +111,8 @@ describe('(extension) debug consumer session', function () {
     assert.equal(doc.languageId, 'jsonc');
     let text = doc.getText();
     assert.match(text, new RegExp(`^// Debug consumer "dbg" · ${s} › workers · connection "${conn}"\n`));
-    assert.match(text, new RegExp(`// Message ${ids[0]} · delivered 1× · .+ old · new\n`));
+    assert.match(text, new RegExp(`// Message ${ids[0]} · delivered 1× · new\n// Created \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d local \\(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\)\n`));
+    assert.match(text, /Kept yours while shown: idle reset every 4 s \(XCLAIM JUSTID,\n\/\/ no delivery counted\)/);
     const body = JSON.parse(text.replace(/^\/\/.*\n/gm, '')) as Record<string, unknown>;
     assert.deepEqual(body, { id: ids[0], stream: s, group: 'workers', consumer: 'dbg', deliveries: 1, fields: { job: '0', payload: '{"n":0}' } });
 
@@ -235,5 +236,50 @@ describe('(extension) debug consumer session', function () {
     await until('the blocking connection to close', async () => (await blockedReads()).length === 0);
     const pending = (await client.xpending(s, 'workers', '-', '+', 10)) as [string, string][];
     assert.deepEqual(pending.map(([id, c]) => [id, c]), [[ids[0], 'dbg'], [ids[1], 'dbg']]);
+  });
+
+  it('counts true: a message another worker took before you acted is "taken by", never acked; a failed dead-letter stays in the summary; the shown one is kept (idle reset, no delivery counted)', async () => {
+    const s = `${prefix}:taken`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(String(await client.xadd(s, '*', 'job', String(i))));
+    await client.xgroup('CREATE', s, 'workers', '0');
+    const ui = scripted(['first reason', 'second reason']);
+    api.services.ui = ui;
+    const dbg = (await vscode.commands.executeCommand<DebugConsumerSession>('redisQueues.debug.start', await node('Streams', s, 'Groups', 'workers'), { consumer: 'dbg' }))!;
+    assert.equal(shown(dbg), ids[0]);
+    const pel = async () => ((await client.xpending(s, 'workers', '-', '+', 10)) as [string, string, number, number][]).map(([id, c, idle, n]) => ({ id, c, idle, n }));
+
+    // The lease: made to look idle for a minute, it is renewed (idle back near 0) without a delivery counted.
+    await client.xclaim(s, 'workers', 'dbg', 0, ids[0]!, 'IDLE', 60_000, 'JUSTID');
+    await until('the shown message\'s lease to be renewed', async () => ((await pel()).find((e) => e.id === ids[0])?.idle ?? Infinity) < 10_000);
+    assert.deepEqual((await pel()).map((e) => [e.id, e.c, e.n]), [[ids[0], 'dbg', 1]]);
+
+    // A worker reclaims it while you read it: the document says so; Ack & Next acks nothing.
+    await client.xclaim(s, 'workers', 'worker-x', 0, ids[0]!);
+    await until('the document to say another worker took it', () => textOf(dbg).includes('Taken by worker-x meanwhile'));
+    await vscode.commands.executeCommand('redisQueues.debug.ackNext', dbg.uri);
+    assert.equal(shown(dbg), ids[1]);
+    assert.ok(ui.said.includes(`warn: ${ids[0]}: taken by worker-x in "workers" before you acted: not acked.`), ui.said.join(' | '));
+    assert.equal((await pel()).find((e) => e.id === ids[0])?.c, 'worker-x', 'still pending at worker-x: not acked under it');
+    await until('the count', () => textOf(dbg).includes('So far: 1 message (0 acked, 0 left pending, 0 dead-lettered, 1 taken by others)'));
+
+    // Dead-letter a message a worker took: not dead-lettered, counted as taken.
+    await client.xclaim(s, 'workers', 'worker-x', 0, ids[1]!);
+    await vscode.commands.executeCommand('redisQueues.debug.deadLetter', dbg.uri);
+    assert.equal(shown(dbg), ids[2]);
+    assert.equal(await client.exists(`${s}:dlq`), 0);
+
+    // A dead-letter that fails (its message was deleted): it stays shown, pending and in the summary.
+    await client.xdel(s, ids[2]!);
+    await vscode.commands.executeCommand('redisQueues.debug.deadLetter', dbg.uri);
+    assert.equal(shown(dbg), ids[2]);
+    await vscode.commands.executeCommand('redisQueues.debug.stop', dbg.uri);
+    const summary = 'Session ended: 3 messages (0 acked, 1 left pending, 0 dead-lettered, 2 taken by others)';
+    await until('the document to say the session ended', () => textOf(dbg).startsWith(`// ${summary.replace(' (', '\n// (')}`));
+    const text = textOf(dbg);
+    assert.match(text, new RegExp(`//   ${ids[0]}  taken by worker-x before you acted \\(not acked by you\\)`));
+    assert.match(text, new RegExp(`//   ${ids[2]}  left pending`));
+    assert.match(text, /A new session as "dbg" shows them first,\n\/\/ unless a worker of "workers" reclaims them before/);
+    assert.deepEqual((await pel()).map((e) => [e.id, e.c]), [[ids[0], 'worker-x'], [ids[1], 'worker-x'], [ids[2], 'dbg']]);
   });
 });
