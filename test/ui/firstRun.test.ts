@@ -163,13 +163,15 @@ describe('(ui) first run: npm start (scripts/start.mjs)', function () {
       return !!b && /(^|· )[1-9][\d,]* pending/.test(b.description) && childrenOf(rs, b.index).length > 0;
     }, 60_000);
     const find = (label: string) => rows.find((r) => r.label === label);
-    assert.match(find('sandbox')?.description ?? '', /^Redis \d+\.\d+\.\d+ · standalone$/);
-    assert.match(find('orders')?.description ?? '', /^[\d,]+ entries · last \S+ ago · 3 groups$/);
+    // Rows may lead with their health marks ("⚠ 3 stuck · 2 poison · "), from the background check.
+    const marks = String.raw`(?:⚠ (?:\d+ [a-z]+ · )+)?`;
+    assert.match(find('sandbox')?.description ?? '', new RegExp(String.raw`^${marks}Redis \d+\.\d+\.\d+ · standalone$`));
+    assert.match(find('orders')?.description ?? '', new RegExp(String.raw`^${marks}[\d,]+ entries · last \S+ ago · 3 groups$`));
     assert.match(find('orders:dlq')?.description ?? '', /^\d+ entries · /);
     assert.ok(find('fraud-check') && find('shipping'), `groups of orders: ${loggable(rows.map((r) => r.text))}`);
     assert.ok(!rows.some((r) => /cannot connect|unreachable|error/i.test(r.text)), `the tree shows an error: ${loggable(rows.map((r) => r.text))}`);
     const consumers = childrenOf(rows, find('billing')!.index);
-    assert.ok(consumers.some((c) => /^[1-9]\d* pending/.test(c.description)), `no billing consumer holds pending entries: ${loggable(consumers.map((c) => c.text))}`);
+    assert.ok(consumers.some((c) => /(^|· )[1-9]\d* pending/.test(c.description)), `no billing consumer holds pending entries: ${loggable(consumers.map((c) => c.text))}`);
     await screenshot(page, 'first-run');
     console.log(`      up in ${(upMs / 1000).toFixed(1)} s; tree: ${loggable(await treeRows(page))}`);
     assert.deepEqual(pageErrors, []);
