@@ -109,6 +109,7 @@ describe('(extension) debug consumer session', function () {
     assert.ok(doc, 'the document is open');
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), dbg.uri.toString(), 'and shown');
     assert.equal(doc.languageId, 'jsonc');
+    await until('the document to show the first message', () => textOf(dbg).includes(`"id": "${ids[0]}"`));
     let text = doc.getText();
     assert.match(text, new RegExp(`^// Debug consumer "dbg" · ${s} › workers · connection "${conn}"\n`));
     assert.match(text, new RegExp(`// Message ${ids[0]} · delivered 1× · new\n// Created \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d local \\(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\)\n`));
