@@ -228,6 +228,7 @@ describe('(extension) explorer tree', function () {
     } finally {
       await setting('thresholds.lagWarning', undefined);
       await setting('thresholds.stuckConsumerIdleSeconds', undefined);
+      await setting('thresholds.poisonDeliveries', undefined);
     }
   });
 
@@ -267,15 +268,18 @@ describe('(extension) explorer tree', function () {
     // the claim, which rightly redraws the connection row and everything under it): STUCK off.
     // And the background check has looked at every stream shown (it goes a few streams a round,
     // each round changing the connection's totals): the connection row's look holds still.
+    // POISON off too: an entry moved from w-10 (its marks sampled by the background check) to
+    // alpha (whose page is drawn) would count under both until the next round.
     await setting('thresholds.stuckConsumerIdleSeconds', 1e9);
+    await setting('thresholds.poisonDeliveries', 1_000_000);
     const connRow = g.parent!.parent!.parent!.parent!;
     let seen = '';
     let still = 0;
-    await until('the connection row to hold still (health checked, no STUCK)', async () => {
+    await until('the connection row to hold still (health checked, no STUCK or POISON)', async () => {
       await provider.refresh();
       const t = (provider.current(connRow) ?? connRow).item();
       const now = `${String(t.description)}\n${String(t.tooltip)}`;
-      still = now === seen && !/stuck/i.test(String(t.description)) && !/not checked yet/.test(String(t.tooltip)) ? still + 1 : 0;
+      still = now === seen && !/stuck|poison/i.test(String(t.description)) && !/not checked yet/.test(String(t.tooltip)) ? still + 1 : 0;
       seen = now;
       return still >= 4;
     }, 30_000);
@@ -313,6 +317,7 @@ describe('(extension) explorer tree', function () {
     } finally {
       await client.xclaim(w, 'g', 'w-10', 0, id!, 'JUSTID');
       await setting('thresholds.stuckConsumerIdleSeconds', undefined);
+      await setting('thresholds.poisonDeliveries', undefined);
     }
   });
 
