@@ -306,7 +306,8 @@ describe('(extension) explorer tree', function () {
         await client.xclaim(w, 'g', 'w-10', 0, id!, 'JUSTID');
         await provider.refresh();
       }
-      assert.ok(ids.includes(alpha.id), `alpha's row (a new entry under it) was not redrawn: ${ids.join(', ')}`);
+      const connNow = (provider.current(connRow) ?? connRow).item();
+      assert.ok(ids.includes(alpha.id), `alpha's row (a new entry under it) was not redrawn: ${ids.join(', ')}; the connection row was: ${seen}; now: ${String(connNow.description)}\n${String(connNow.tooltip)}`);
       for (const x of ids) assert.ok(x.startsWith(`${g.id}/`), `${x} redrawn: only rows under the group changed`);
       // alpha's row object is the one drawn before, with its new figures; VS Code's re-read of it is
       // answered with the entries just read.
