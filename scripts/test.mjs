@@ -82,9 +82,35 @@ function runTier(name) {
       const failed = name === 'lint' ? (code === 0 ? 0 : 1) : sumAll(plain, /^ {2}(\d+) failing$/gm);
       const pending = name === 'lint' ? 0 : sumAll(plain, /^ {2}(\d+) pending$/gm);
       void last;
-      resolve({ name, code: code ?? (signal ? 1 : 0), passed, failed, pending, seconds: (Date.now() - started) / 1000 });
+      resolve({ name, code: code ?? (signal ? 1 : 0), passed, failed, pending, failures: failureLines(plain), seconds: (Date.now() - started) / 1000 });
     });
   });
+}
+
+/**
+ * Mocha's failure list, short: after each "  N failing" line, the numbered titles and the first
+ * lines of each error (stack frames dropped), so the end of a CI log names what failed.
+ */
+function failureLines(text) {
+  const out = [];
+  for (const m of text.matchAll(/^ {2}\d+ failing$/gm)) {
+    const rest = text.slice(m.index + m[0].length).split('\n');
+    let inFailure = false;
+    let kept = 0;
+    for (const line of rest) {
+      if (/^ {2}\d+ passing \(|^=== /.test(line)) break;
+      if (/^ {2}\d+\) /.test(line)) {
+        inFailure = true;
+        kept = 0;
+        out.push(line.trimEnd());
+        continue;
+      }
+      if (!inFailure || /^\s+at /.test(line) || !line.trim()) continue;
+      if (kept++ < 4) out.push(`      ${line.trim().slice(0, 300)}`);
+      if (out.length > 60) return out;
+    }
+  }
+  return out;
 }
 
 function sumAll(text, re) {
@@ -110,5 +136,10 @@ for (const r of results) {
 const totalPassed = results.reduce((a, r) => a + r.passed, 0);
 const totalFailed = results.reduce((a, r) => a + r.failed + (r.code !== 0 && r.failed === 0 ? 1 : 0), 0);
 const totalSkipped = results.reduce((a, r) => a + r.pending, 0);
+for (const r of results) {
+  if (r.failures.length === 0 || r.failed === 0) continue;
+  console.log(`\n--- ${r.name}: what failed`);
+  for (const line of r.failures) console.log(line);
+}
 console.log(`${totalPassed} passed, ${totalFailed} failed, ${totalSkipped} skipped`);
 process.exit(ok ? 0 : 1);

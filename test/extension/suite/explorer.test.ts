@@ -17,6 +17,8 @@ import { ctxv, desc, label, tree, until } from '../helpers';
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
 const { kids, child } = tree(() => api);
+/** A row's tooltip as text (a MarkdownString's source). */
+const tip = (t: vscode.TreeItem): string => (t.tooltip instanceof vscode.MarkdownString ? t.tooltip.value : String(t.tooltip ?? ''));
 
 async function setting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('redisQueues').update(key, value, vscode.ConfigurationTarget.Global);
@@ -260,7 +262,7 @@ describe('(extension) explorer tree', function () {
     assert.deepEqual((await consumers()).map(label), ['alpha', 'w-1', 'w-2', 'w-10']);
   });
 
-  it.skip('(skipped: in a whole-tier run the connection row is redrawn too, its description unchanged: cause not found yet) a refresh reads the open rows, then redraws only those that changed: never the whole tree nor the rows above', async () => {
+  it('a refresh reads the open rows, then redraws only those that changed: never the whole tree nor the rows above', async () => {
     const w = `${prefix}:workers`;
     const provider = api.services.provider;
     const g = await child(await child(await child(await child(await child(undefined, conn), 'Streams'), w), 'Groups'), 'g');
@@ -278,7 +280,7 @@ describe('(extension) explorer tree', function () {
     await until('the connection row to hold still (health checked, no STUCK or POISON)', async () => {
       await provider.refresh();
       const t = (provider.current(connRow) ?? connRow).item();
-      const now = `${String(t.description)}\n${String(t.tooltip)}`;
+      const now = `${String(t.description)}\n${tip(t)}`;
       still = now === seen && !/stuck|poison/i.test(String(t.description)) && !/not checked yet/.test(String(t.tooltip)) ? still + 1 : 0;
       seen = now;
       return still >= 4;
@@ -307,7 +309,7 @@ describe('(extension) explorer tree', function () {
         await provider.refresh();
       }
       const connNow = (provider.current(connRow) ?? connRow).item();
-      assert.ok(ids.includes(alpha.id), `alpha's row (a new entry under it) was not redrawn: ${ids.join(', ')}; the connection row was: ${seen}; now: ${String(connNow.description)}\n${String(connNow.tooltip)}`);
+      assert.ok(ids.includes(alpha.id), `alpha's row (a new entry under it) was not redrawn: ${ids.join(', ')}; the connection row was: ${seen}; now: ${String(connNow.description)}\n${tip(connNow)}`);
       for (const x of ids) assert.ok(x.startsWith(`${g.id}/`), `${x} redrawn: only rows under the group changed`);
       // alpha's row object is the one drawn before, with its new figures; VS Code's re-read of it is
       // answered with the entries just read.
