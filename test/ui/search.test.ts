@@ -4,7 +4,7 @@
 // it cannot search, the Search Results view fills while the walk goes on, Stop ends it ("cancelled
 // · Resume"), Resume and Find More go on to the end, a hit's context menu has the entry actions and
 // opens the entry; Go to Time on a stream's Entries shows the entries around a moment.
-// Screenshots: search-box-invalid, search-in-progress, search-cancelled, search-results,
+// Screenshots: search-box-invalid, search-in-progress, search-stopped, search-results,
 // search-hit-menu, go-to-time (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -158,10 +158,11 @@ describe('(ui) find messages and go to time', function () {
     await input.press('Enter');
 
     // In progress: hits arrive while the walk goes on (pages of 10: 30,000 calls).
-    const progress = /^(\d+) match(es)? · ([\d,]+) of ~300 k examined · (\d+) %$/;
+    // The percentage follows the entries examined (of the stream's length), in the same number format.
+    const progress = /^(\d+) match(es)? · ([\d,]+) of 300,000 examined · (\d+) %$/;
     const rows = await waitResults('a search in progress with hits', (r) => {
       const m = progress.exec(r[0]?.description ?? '');
-      return Boolean(m) && Number(m![1]) >= 3 && r.length >= 4;
+      return Boolean(m) && Number(m![1]) >= 3 && r.length >= 4 && Number(m![4]) === Math.floor((Number(m![3]!.replace(/,/g, '')) / 300_000) * 100);
     });
     assert.equal(rows[0]!.label, `status=failed in ${STREAM}`);
     assert.match(rows[1]!.label, /^\d+-\d+$/);
@@ -173,7 +174,8 @@ describe('(ui) find messages and go to time', function () {
     // Stop (the row's inline action): the walk ends before its next call.
     await searchRow().hover();
     await searchRow().locator('.action-label[aria-label^="Stop Search"]').click();
-    await waitResults('the search cancelled', (r) => /^\d+ match(es)? · cancelled at \d+ % · Resume$/.test(r[0]?.description ?? ''));
+    // One word for it, the action's own: Stop Search → "stopped" → Resume.
+    await waitResults('the search stopped', (r) => /^\d+ match(es)? · stopped at \d+ % · Resume$/.test(r[0]?.description ?? ''));
     // Its connection closes: nothing of it calls Redis any more.
     const calls = async () => Number(/cmdstat_xrevrange:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0);
     const before = await calls();
@@ -182,7 +184,7 @@ describe('(ui) find messages and go to time', function () {
     assert.equal(await searching(), false, 'the search connection is still open');
     assert.equal(await calls(), before, 'no XREVRANGE after the cancel');
     await closeNotifications(page);
-    await screenshot(page, 'search-cancelled');
+    await screenshot(page, 'search-stopped');
 
     // Resume (the row's inline action) finishes the batch of 100; the "Find More…" row at the end of the hits goes on to the end.
     await searchRow().hover();

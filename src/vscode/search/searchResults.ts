@@ -134,16 +134,16 @@ function tooltip(r: SearchRun): string {
   const q: SearchQuery = r.query;
   const s = r.target.source;
   const order = s.kind === 'pending' ? 'in PEL order (oldest pending first)' : (q.order ?? 'newest') === 'newest' ? 'newest first' : 'oldest first';
-  const pct = r.fraction !== undefined ? ` (${Math.floor(r.fraction * 100)} %)` : '';
+  const pct = r.percent ? ` (${r.percent}${r.total ? '' : ', by the time in the ids'})` : '';
   const lines = [
     `Search: ${r.text.trim() || '(no conditions: every entry in the range)'}`,
     s.kind === 'stream' ? `in stream ${oneLine(s.key)}` : `in the pending entries of group ${oneLine(s.group)} on ${oneLine(s.key)}${(q.consumer ?? r.target.consumer) !== undefined ? `, consumer ${oneLine(q.consumer ?? r.target.consumer!)}` : ''}`,
     `connection: ${r.session.name}${r.session.readOnly ? ' (read-only)' : ''}`,
-    `${order}, stopping after ${formatCount(r.options.limit)} matches`,
+    `${order}, stopping at ${formatCount(r.stopsAt)} matches${r.stopsAt > r.options.limit ? ` (Find More adds ${formatCount(r.options.limit)} each time)` : ''}`,
     `${formatCount(r.hits.length)} matches · ${formatCount(r.examined)}${r.total !== undefined ? ` of ${formatCount(r.total)}` : ''} entries examined${pct} · ${formatCount(r.calls)} calls to Redis · ${formatDuration(r.elapsedMs)}`,
   ];
   if (r.state === 'limit') lines.push(`Stopped at the limit: "Find More" goes on after ${r.summary?.resume}.`);
-  if (r.state === 'cancelled') lines.push(r.resumable ? `Cancelled: "Resume" goes on after ${r.summary?.resume}.` : 'Cancelled.');
+  if (r.state === 'cancelled') lines.push(r.resumable ? `Stopped: "Resume" goes on after ${r.summary?.resume}.` : 'Stopped.');
   if (r.state === 'budget') lines.push(`Stopped by its budget: "Resume" goes on after ${r.summary?.resume}.`);
   if (r.state === 'error') lines.push(`Failed: ${r.error?.message}`);
   return lines.join('\n');

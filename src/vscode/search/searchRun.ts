@@ -12,7 +12,6 @@ import {
   WrongTypeError,
   close,
   formatCount,
-  formatShort,
   open,
   toQueueError,
 } from '../../core';
@@ -106,10 +105,14 @@ export class SearchRun implements vscode.Disposable {
   get elapsedMs(): number {
     return this.before.elapsedMs + (this.running ? Date.now() - this.walkStarted : (this.summary?.elapsedMs ?? 0));
   }
-  /** How far through the range, 0..1 (about: by the time in the ids, or by the PEL's size). */
+  /**
+   * How far through the range, 0..1: by the entries examined when the range's size is known (a
+   * whole stream's length or a PEL's size, read when the search started), otherwise about, by the
+   * time in the ids (a bounded range; ids are not spread evenly over time, so it is "about").
+   */
   get fraction(): number | undefined {
     if (this.state === 'end') return 1;
-    if (this.target.source.kind === 'pending' && this.total) return Math.min(1, this.examined / this.total);
+    if (this.total) return Math.min(1, this.examined / this.total);
     const f = this.progress.fraction;
     if (f === undefined) return this.before.fraction || undefined;
     return this.before.fraction + (1 - this.before.fraction) * f;
@@ -123,20 +126,35 @@ export class SearchRun implements vscode.Disposable {
     return `${s.key} › ${s.group}${consumer !== undefined ? ` › ${consumer}` : ''} (pending)`;
   }
 
-  /** The figures for the results row: "3 matches · 25,000 of ~1 M examined · 45 %", then how it ended. */
+  /** The percentage shown: by count when the range's size is known, "about" by the ids' times otherwise. */
+  get percent(): string | undefined {
+    const f = this.fraction;
+    if (f === undefined) return undefined;
+    return `${this.total || this.state === 'end' ? '' : 'about '}${Math.floor(f * 100)} %`;
+  }
+
+  /** Where the current batch stops: its matches so far plus what is left of `limit` (Find More adds `limit`). */
+  get stopsAt(): number {
+    return this.batchStart + this.options.limit;
+  }
+
+  /**
+   * The figures for the results row: "3 matches · 25,000 of 1,000,000 examined · 2 %", then how it
+   * ended. One word per state, the same as its action: Stop Search → "stopped" → Resume.
+   */
   describe(): string {
     const n = this.hits.length;
     const matches = `${formatCount(n)} match${n === 1 ? '' : 'es'}`;
-    const pct = this.fraction !== undefined ? `${Math.floor(this.fraction * 100)} %` : undefined;
+    const pct = this.percent;
     switch (this.state) {
       case 'running':
-        return [matches, `${formatCount(this.examined)}${this.total ? ` of ~${formatShort(this.total)}` : ''} examined`, pct].filter(Boolean).join(' · ');
+        return [matches, `${formatCount(this.examined)}${this.total ? ` of ${formatCount(this.total)}` : ''} examined`, pct].filter(Boolean).join(' · ');
       case 'end':
         return `${matches} · ${formatCount(this.examined)} examined · done`;
       case 'limit':
         return `${matches} · stopped at ${formatCount(n)} (limit) · Find More`;
       case 'cancelled':
-        return `${matches} · cancelled${pct ? ` at ${pct}` : ''}${this.resumable ? ' · Resume' : ''}`;
+        return `${matches} · stopped${pct ? ` at ${pct}` : ''}${this.resumable ? ' · Resume' : ''}`;
       case 'budget':
         return `${matches} · stopped (budget)${pct ? ` at ${pct}` : ''}${this.resumable ? ' · Resume' : ''}`;
       case 'error':

@@ -179,7 +179,7 @@ describe('(extension) find messages and go to time', function () {
     assert.equal(r.summary!.stopped, 'cancelled');
     assert.ok(r.examined > 0 && r.examined < N, `examined ${r.examined} of ${N}`);
     assert.ok(r.resumable);
-    assert.match(desc(await rootOf(r)), /^0 matches · cancelled at \d+ % · Resume$/);
+    assert.match(desc(await rootOf(r)), /^0 matches · stopped at \d+ % · Resume$/);
     const after = await statCalls();
     // The walk's connection is closed: nothing of it can call Redis any more.
     await until('the search connection to close', async () => !String(await client.call('CLIENT', 'LIST')).includes('name=redis-queues-vscode-search'));
@@ -240,8 +240,13 @@ describe('(extension) find messages and go to time', function () {
     assert.match(label(shown[100]!), /^Find More…$/);
     assert.match(desc(shown[100]!), new RegExp(`^the next 100 matches, after ${want[99]}$`));
     assert.match(desc(await rootOf(r)), /^100 matches · stopped at 100 \(limit\) · Find More$/);
+    const tipOf = async () => String(((await rootOf(r)).item().tooltip as string | undefined) ?? '');
+    assert.match(await tipOf(), /, stopping at 100 matches\n/);
     await vscode.commands.executeCommand('redisQueues.search.findMore', await rootOf(r));
     assert.deepEqual(hitIds(r), want.slice(0, 200));
+    // The tooltip says where this batch stopped, not the first one's limit.
+    assert.match(await tipOf(), /, stopping at 200 matches \(Find More adds 100 each time\)\n/);
+    assert.match(desc(await rootOf(r)), /^200 matches · stopped at 200 \(limit\) · Find More$/);
     // The view's rows are the same objects as before, plus the new ones.
     const again = await rows(r);
     assert.equal(again[0], shown[0]);
