@@ -237,12 +237,16 @@ describe('(ui) find messages and go to time', function () {
     const entries = row(page, 'Entries');
     assert.match(await entries.locator('.label-description').innerText(), /^around \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · newest first$/);
     for (const label of ['Back to Newest', 'Newer…', 'Older…']) assert.ok(await row(page, label).isVisible(), `no "${label}" row`);
+    // The moment's row is near the top, selected, and says how far the nearest entries are.
+    const momentRow = marker.first();
+    await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: /^\s*── / }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(await momentRow.locator('.label-description').innerText(), /^next .+ later · previous .+ earlier$/);
     await screenshot(page, 'go-to-time');
     const ids = async () => (await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((t) => /^\d+-0$/.test(t.trim())).length;
-    assert.equal(await ids(), 20);
+    assert.equal(await ids(), 15, '5 newer above the moment, 10 older below');
     await row(page, 'Newer…').click();
-    for (const deadline = Date.now() + 30_000; (await ids()) < 30 && Date.now() < deadline; ) await page.waitForTimeout(100);
-    assert.equal(await ids(), 30, 'Newer… shows ten more, towards now');
+    for (const deadline = Date.now() + 30_000; (await ids()) < 25 && Date.now() < deadline; ) await page.waitForTimeout(100);
+    assert.equal(await ids(), 25, 'Newer… shows ten more, towards now');
     await row(page, 'Back to Newest').click();
     await row(page, 'Load more entries… (10 shown)').waitFor({ state: 'visible', timeout: 30_000 });
   });

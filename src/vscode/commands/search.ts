@@ -7,7 +7,7 @@ import type { SearchRun, SearchTarget } from '../search/searchRun';
 import { SEARCH_VIEW, SearchNode } from '../search/searchResults';
 import type { Services } from '../services';
 import type { EntriesWindow } from '../tree/explorerNode';
-import { ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, StreamNode } from '../tree/explorerNodes';
+import { ConsumerNode, EntriesFolderNode, EntryNode, GroupNode, MomentNode, StreamNode } from '../tree/explorerNodes';
 import { required } from './command';
 import { resolveSession, resolveStream, sessionOf } from './target';
 
@@ -206,16 +206,24 @@ function entriesFolderOf(node: unknown): EntriesFolderNode {
   throw new Error('Run "Go to Time…" on the Entries of a stream in the Redis Queues tree');
 }
 
-/** Shows the folder (expanded) after its listing changed. */
-function redrawFolder(s: Services, folder: EntriesFolderNode): void {
-  s.provider.refresh(folder);
+/** Shows the folder (expanded) after its listing changed; with `toMoment`, scrolls to the moment's row and selects it. */
+function redrawFolder(s: Services, folder: EntriesFolderNode, toMoment = false): void {
   // Not awaited: a folder not drawn yet shows the moment when it is expanded.
-  void Promise.resolve(s.view.reveal(folder, { expand: true, focus: false, select: false })).catch(() => undefined);
+  void (async () => {
+    await s.provider.refresh(folder);
+    await s.view.reveal(folder, { expand: true, focus: false, select: false });
+    if (!toMoment) return;
+    const moment = ((await s.provider.getChildren(s.provider.current(folder) ?? folder)) ?? []).find((n) => n instanceof MomentNode);
+    if (moment) await s.view.reveal(moment, { focus: false, select: true });
+  })().catch(() => undefined);
 }
 
+/** Newer entries shown above the moment at first ("Newer…" adds a page). */
+const NEWER_FIRST = 5;
+
 /**
- * Go to Time…: the stream's Entries show the entries around a moment (newer ones above it, older
- * below, newest first like the default), with "Newer…" and "Older…" to page either way and "Back
+ * Go to Time…: the stream's Entries show the entries around a moment (a few newer ones above its
+ * row, older below, newest first like the default; the moment's row scrolled to and selected), with "Newer…" and "Older…" to page either way and "Back
  * to Newest" to return to the default listing.
  */
 export async function goToTime(s: Services, node?: unknown, args?: { at?: string }): Promise<EntriesWindow> {
@@ -233,9 +241,10 @@ export async function goToTime(s: Services, node?: unknown, args?: { at?: string
     );
   const atMs = parseTimeSpec(text, Date.now());
   const page = s.provider.settings().pageSize;
-  const w: EntriesWindow = { atMs, text: text.trim(), older: page, newer: page };
+  // A few newer entries above the moment (its row stays near the top), a page of older ones below.
+  const w: EntriesWindow = { atMs, text: text.trim(), older: page, newer: Math.min(page, NEWER_FIRST) };
   s.provider.entriesWindows.set(folder.id, w);
-  redrawFolder(s, folder);
+  redrawFolder(s, folder, true);
   return w;
 }
 

@@ -83,6 +83,13 @@ export function localTime(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** A moment for a tooltip, in one format everywhere: "2026-12-06 01:51:51 local, 2026-12-06 00:51:51 UTC (3m 2s ago)". */
+export function timeTip(ms: number): string {
+  const utc = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+  const ago = Date.now() - ms;
+  return `${localTime(ms)} local, ${utc} UTC (${ago >= 0 ? `${formatDuration(ago)} ago` : `in ${formatDuration(-ago)}`})`;
+}
+
 /**
  * A connection: the root of its subtree, holding the session and the tree context every node
  * below reaches. Drawing the row never connects; expanding it (or a command on it) does.
@@ -423,7 +430,7 @@ export class PendingEntryNode implements Node {
       `consumer: ${oneLine(e.consumer)}`,
       `idle: ${formatDuration(e.idle)}`,
       `deliveries: ${e.deliveries}`,
-      Number.isNaN(age) ? '' : `created: ${new Date(age).toISOString()} (${formatDuration(Date.now() - age)} ago)`,
+      Number.isNaN(age) ? '' : `created: ${timeTip(age)}`,
       poison ? `POISON: delivered ${e.deliveries} times (threshold ${this.parent.settings().thresholds.poisonDeliveries})` : '',
       this.body === undefined ? '' : `\n${previewRaw(this.body?.raw ?? null, 400)}`,
     ].filter(Boolean).join('\n');
@@ -467,29 +474,61 @@ export class EntriesFolderNode extends ExplorerNode implements EntryHost {
     };
   }
   /**
-   * Go to time: newest first like the default listing, the moment in the middle. "Newer…" on top
-   * pages towards now, "Older…" at the bottom pages back; each grows its side by a page (two
-   * bounded reads: XRANGE from the moment, XREVRANGE before it).
+   * Go to time: newest first like the default listing, the moment's row near the top (a few newer
+   * entries above it, a page of older ones below), saying how far the nearest entries on either
+   * side are from it. "Newer…" on top pages towards now, "Older…" at the bottom pages back; each
+   * grows its side by a page (two bounded reads: XRANGE from the moment, XREVRANGE before it).
    */
   private async around(w: EntriesWindow): Promise<Node[]> {
     const action = (name: string, label: string, description: string, icon: string, command: string) => new ActionNode(this, name, label, description, icon, { command, title: label, arguments: [this] });
     const at = idForTime(w.atMs);
-    const [older, newer] = await this.session.run((insp) => Promise.all([insp.entriesPage(this.parent.key, { before: at, count: w.older }), insp.entriesAfter(this.parent.key, { from: at, count: w.newer })]));
+    // One entry more than shown on each side: "Newer…" / "Older…" only when there is more.
+    const [olderPage, newerPage] = await this.session.run((insp) => Promise.all([insp.entriesPage(this.parent.key, { before: at, count: w.older + 1 }), insp.entriesAfter(this.parent.key, { from: at, count: w.newer + 1 })]));
+    const older = { entries: olderPage.entries.slice(0, w.older), next: olderPage.entries.length > w.older };
+    const newer = { entries: newerPage.entries.slice(0, w.newer), next: newerPage.entries.length > w.newer };
     const nodes: Node[] = [action('newest', 'Back to Newest', 'the newest entries, as before', 'arrow-up', 'redisQueues.entries.backToNewest')];
     if (newer.next) nodes.push(action('newer', 'Newer…', `${formatCount(newer.entries.length)} shown after ${localTime(w.atMs)}; show more towards now`, 'chevron-up', 'redisQueues.entries.newer'));
     nodes.push(...[...newer.entries].reverse().map((e) => new EntryNode(this, e)));
-    const none = !older.entries.length && !newer.entries.length;
-    nodes.push(
-      new InfoNode(
-        this,
-        `${none ? 'No entries around' : '\u2500\u2500'} ${localTime(w.atMs)}${none ? '' : ' \u2500\u2500'}`,
-        `The moment you went to ("${w.text}", local time). Newer entries are above this row, older ones below.`,
-        'history',
-      ),
-    );
+    nodes.push(new MomentNode(this, w, newer.entries[0]?.id, older.entries[0]?.id));
     nodes.push(...older.entries.map((e) => new EntryNode(this, e)));
     if (older.next) nodes.push(action('older', 'Older…', `${formatCount(older.entries.length)} shown before ${localTime(w.atMs)}; show more, further back`, 'chevron-down', 'redisQueues.entries.older'));
     return nodes;
+  }
+}
+
+/**
+ * The moment Go to Time went to, between the newer entries (above) and the older ones (below):
+ * "── 01:08:00 ──", with how far the nearest entry on each side is ("next 43m 51s later ·
+ * previous 2s earlier"), so a gap in the stream is said, not left to be noticed.
+ */
+export class MomentNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: EntriesFolderNode,
+    private readonly w: EntriesWindow,
+    /** The nearest entry at or after the moment, and the nearest before it. */
+    private readonly next: string | undefined,
+    private readonly previous: string | undefined,
+  ) {
+    this.id = childId(parent, '~moment');
+  }
+  item(): vscode.TreeItem {
+    const at = this.w.atMs;
+    const none = this.next === undefined && this.previous === undefined;
+    const t = new vscode.TreeItem(`${none ? 'No entries around' : '\u2500\u2500'} ${localTime(at)}${none ? '' : ' \u2500\u2500'}`, vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon('history');
+    t.contextValue = 'info';
+    const nextMs = this.next !== undefined ? idTime(this.next) : undefined;
+    const prevMs = this.previous !== undefined ? idTime(this.previous) : undefined;
+    if (!none) t.description = [nextMs !== undefined ? `next ${formatDuration(nextMs - at)} later` : 'nothing later', prevMs !== undefined ? `previous ${formatDuration(at - prevMs)} earlier` : 'nothing earlier'].join(' · ');
+    t.tooltip = [
+      `The moment you went to ("${this.w.text}"): ${timeTip(at)}.`,
+      nextMs !== undefined ? `Nearest entry at or after it: ${this.next}, ${timeTip(nextMs)}${nextMs > at ? `: no entries in the ${formatDuration(nextMs - at)} between` : ''}.` : 'No entry at or after it.',
+      prevMs !== undefined ? `Nearest entry before it: ${this.previous}, ${timeTip(prevMs)}.` : 'No entry before it.',
+      'Newer entries are above this row, older ones below (newest first, as everywhere in the tree).',
+    ].join('\n');
+    return t;
   }
 }
 
@@ -513,7 +552,7 @@ export class EntryNode implements Node {
     if (dlq && this.deadLetter(t)) return t;
     t.description = previewRaw(this.entry.raw);
     const age = idTime(this.entry.id);
-    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\n${new Date(age).toISOString()}`}\n${previewRaw(this.entry.raw, 400)}`;
+    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\nadded: ${timeTip(age)}`}\n${previewRaw(this.entry.raw, 400)}`;
     t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
     return t;
   }
@@ -539,7 +578,7 @@ export class EntryNode implements Node {
       d.origin !== undefined ? `from: stream ${oneLine(d.origin)}${d.group ? `, group ${oneLine(d.group)}` : ''}${d.consumer ? `, consumer ${oneLine(d.consumer)}` : ''}` : '',
       d.originalId ? `original id: ${d.originalId}` : '',
       d.deliveries !== undefined ? `deliveries before dead-lettering: ${d.deliveries}` : '',
-      at !== undefined ? `dead-lettered: ${localTime(at)} local, ${new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC (${formatDuration(Date.now() - at)} ago)` : '',
+      at !== undefined ? `dead-lettered: ${timeTip(at)}` : '',
       d.replayCount ? `replayed before: ${d.replayCount}×${d.replayOf ? ` (last as ${d.replayOf})` : ''}` : '',
     ]
       .filter(Boolean)

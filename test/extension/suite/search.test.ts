@@ -430,18 +430,27 @@ describe('(extension) find messages and go to time', function () {
     const entries = await path(conn, 'Streams', G, 'Entries');
     assert.match(desc(entries), /^around \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · newest first$/);
     assert.equal(ctxv(entries), 'entries;at');
+    const rowsNow = async () => kids(await path(conn, 'Streams', G, 'Entries'));
     let shown = (await kids(entries)).map(label);
-    // Newer above the moment (10, the page size), older below (10).
-    assert.deepEqual(shown, ['Back to Newest', 'Newer…', ...range(159, 150), shown[12], ...range(149, 140), 'Older…']);
-    assert.match(shown[12]!, /^── \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ──$/);
-    const action = async (name: string) => (await kids(await path(conn, 'Streams', G, 'Entries'))).find((n) => label(n) === name)!;
+    // A few newer entries above the moment (5: its row stays near the top), older below (10, the page size).
+    assert.deepEqual(shown, ['Back to Newest', 'Newer…', ...range(154, 150), shown[7], ...range(149, 140), 'Older…']);
+    assert.match(shown[7]!, /^── \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ──$/);
+    // The moment's row says how far the nearest entries are (one at the moment itself: "0ms later").
+    const moment = (await rowsNow())[7]!;
+    assert.match(desc(moment), /^next \d+ms later · previous 1s earlier$/);
+    // It is scrolled to and selected.
+    await until('the moment row selected', () => api.services.view.selection.some((n) => n.id === moment.id), 10_000);
+    const action = async (name: string) => (await rowsNow()).find((n) => label(n) === name)!;
     await vscode.commands.executeCommand('redisQueues.entries.newer', (await action('Newer…')).parent);
-    shown = (await kids(await path(conn, 'Streams', G, 'Entries'))).map(label);
-    assert.deepEqual(shown.slice(2, 22), range(169, 150));
+    shown = (await rowsNow()).map(label);
+    assert.deepEqual(shown.slice(2, 17), range(164, 150));
     await vscode.commands.executeCommand('redisQueues.entries.older', (await action('Older…')).parent);
-    shown = (await kids(await path(conn, 'Streams', G, 'Entries'))).map(label);
-    assert.deepEqual(shown.slice(23, 43), range(149, 130));
-    assert.equal(shown.length, 44);
+    shown = (await rowsNow()).map(label);
+    assert.deepEqual(shown.slice(18, 38), range(149, 130));
+    assert.equal(shown.length, 39);
+    // A gap in the stream is said: at T0 + 150.5 s the nearest entries are 0.5 s away on each side.
+    await vscode.commands.executeCommand('redisQueues.entries.goToTime', await path(conn, 'Streams', G, 'Entries'), { at: String(T0 + 150_500) });
+    assert.match(desc((await rowsNow()).find((n) => /^── /.test(label(n)))!), /^next 500ms later · previous 500ms earlier$/);
     // Near the end: no "Newer…" (nothing more towards now).
     await vscode.commands.executeCommand('redisQueues.entries.goToTime', await path(conn, 'Streams', G, 'Entries'), { at: String(T0 + 295_000) });
     shown = (await kids(await path(conn, 'Streams', G, 'Entries'))).map(label);
