@@ -4,6 +4,7 @@ import * as ops from '../../core/ops';
 import { ackIfOwned, renewIfOwned } from '../../core/ops/ownEntry';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
+import { localAndUtc } from '../times';
 
 /** The scheme of the one read-only document each debug consumer session shows (never an Untitled one). */
 export const DEBUG_SCHEME = 'redis-queues-debug';
@@ -398,7 +399,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       const created = idTime(st.entry.id);
       const from = st.source === 'pending' ? `re-read from ${this.consumer}'s pending entries` : 'new';
       lines.push(`// Message ${st.entry.id} · delivered ${st.entry.deliveries}× · ${from}`);
-      if (!Number.isNaN(created)) lines.push(`// Created ${clock(created)}`);
+      if (!Number.isNaN(created)) lines.push(`// Created ${localAndUtc(created)}`);
       lines.push(`// Kept yours while shown: idle reset every ${LEASE_MS / 1000} s (XCLAIM JUSTID,`, '// no delivery counted), so reclaiming workers leave it to you.');
       lines.push(`// ${this.progressLine()}`);
       if (st.kind === 'acting') lines.push(`// ${st.action}`);
@@ -418,13 +419,3 @@ export class DebugConsumerSession implements vscode.Disposable {
   }
 }
 
-/** A time as people read it here: local, then UTC (the document is text: no hover). */
-function clock(ms: number): string {
-  const d = new Date(ms);
-  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return `${local} local (${d.toISOString().slice(0, 19).replace('T', ' ')} UTC)`;
-}
-
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}

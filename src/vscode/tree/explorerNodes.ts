@@ -30,6 +30,9 @@ import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
+import { localTime, timeTip } from '../times';
+
+export { localTime };
 
 /**
  * Where an entry row lives: an Entries folder, or anything else that lists entries of one stream
@@ -77,19 +80,6 @@ export function isDeadLetterName(key: string): boolean {
 }
 
 /** "2024-05-01 14:00:05", local time. */
-export function localTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}
-
-/** A moment for a tooltip, in one format everywhere: "2026-12-06 01:51:51 local, 2026-12-06 00:51:51 UTC (3m 2s ago)". */
-export function timeTip(ms: number): string {
-  const utc = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
-  const ago = Date.now() - ms;
-  return `${localTime(ms)} local, ${utc} UTC (${ago >= 0 ? `${formatDuration(ago)} ago` : `in ${formatDuration(-ago)}`})`;
-}
-
 /**
  * A connection: the root of its subtree, holding the session and the tree context every node
  * below reaches. Drawing the row never connects; expanding it (or a command on it) does.
