@@ -17,6 +17,7 @@ import { RefreshManager } from './tree/refreshManager';
 import { registerSearchHelp } from './search/help';
 import { SearchResults } from './search/searchResults';
 import { JourneyPanels } from './journey/journeyPanel';
+import { registerWalkthroughPulse } from './walkthrough';
 import { vscodePrompter } from './ui';
 
 /** Public surface returned from activate(), used by the extension-host tests. */
@@ -38,6 +39,8 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const journeys = new JourneyPanels(context.extensionUri, sessions);
   const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, ui: vscodePrompter, onDidFailCommand };
   const agent = registerAgent(services);
+  let explored = view.visible;
+  context.subscriptions.push(view.onDidChangeVisibility((e) => (explored ||= e.visible)));
   context.subscriptions.push(
     store,
     sessions,
@@ -53,6 +56,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     registerDebugConsumer(),
     agent,
     ...registerProducerFiles(services),
+    registerWalkthroughPulse({ connected: () => sessions.list().length > 0 || sandbox.running !== undefined, explored: () => explored }),
   );
   void vscode.commands.executeCommand('setContext', 'redisQueues:activated', true);
   void store.migrateUrlPasswords();
