@@ -30,6 +30,7 @@ import {
   row,
   rowAt,
   runCommand,
+  runCommandPick,
   screenshot,
   treeRows,
   waitDialog,
@@ -215,8 +216,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     assert.equal(await tail.locator('#title').innerText(), `orders · ${CONN} · from $`);
 
     // The product's own sample, as a new file in the workspace folder.
-    await runCommand(page, 'Redis Queues: New Producer File');
-    await quickPick(page, 'New producer file', 'New file in');
+    await runCommandPick(page, 'Redis Queues: New Producer File', 'New producer file', 'New file in');
     await page.locator('.tabs-container .tab', { hasText: 'producer.redisq' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await runCommand(page, 'View: Move Editor into Right Group');
     const publish = page.locator('.codelens-decoration a', { hasText: /Publish$/ }).locator('visible=true').first();

@@ -323,6 +323,29 @@ export async function quickPick(page: Page, title: string | RegExp, label: strin
   await item.click();
 }
 
+/**
+ * Runs a command and picks the item whose label contains `label` in the quick pick it opens
+ * (titled `title`). A quick pick closes when focus moves away (a webview that has just loaded
+ * takes it, on a loaded machine a moment later than usual): then the command is run again, once,
+ * and the log says so. A pick that stays open but cannot be clicked still fails.
+ */
+export async function runCommandPick(page: Page, command: string, title: string | RegExp, label: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, command);
+    await waitQuickInput(page, title);
+    const item = page.locator(`${QUICK} .quick-input-list .monaco-list-row`, { hasText: label }).first();
+    try {
+      await item.waitFor({ state: 'visible', timeout: 15_000 });
+      await item.click({ timeout: 10_000 });
+      return;
+    } catch (e) {
+      const open = await page.locator(`${QUICK} .quick-input-list`).first().isVisible().catch(() => false);
+      if (open || attempt >= 2) throw e;
+      console.log(`      (the quick pick of "${command}" closed before "${label}" was picked (focus moved): running it again)`);
+    }
+  }
+}
+
 /** In the open input box titled `title`, types `value` (or keeps the default) and presses Enter. */
 export async function inputBox(page: Page, title: string | RegExp, value?: string): Promise<string> {
   await waitQuickInput(page, title);
