@@ -177,7 +177,15 @@ export async function addConnection(s: Services, arg?: ConnectionInput): Promise
     await s.store.save(config, password);
     return arg.name;
   }
-  let input = await prompt(s);
+  return testThenSave(s, await prompt(s));
+}
+
+/**
+ * Tests a connection before saving it; when the test fails, says why and offers Save anyway,
+ * Edit (the steps again, with what was typed) or Cancel.
+ */
+async function testThenSave(s: Services, first: ConnectionInput): Promise<string> {
+  let input = first;
   for (;;) {
     try {
       const v = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Testing ${input.name}…` }, () => testConnection(s, input));
@@ -244,6 +252,10 @@ export function retryConnection(s: Services, arg?: unknown, force = false): void
 }
 
 /** Adds `redis://127.0.0.1:6379` (offered by the welcome view when something answers there). */
+/** "Connect to 127.0.0.1:6379": tested before it is saved, like Add Connection (nothing may listen there any more). */
 export async function addLocalConnection(s: Services): Promise<string> {
-  return addConnection(s, { name: 'localhost', url: 'redis://127.0.0.1:6379' });
+  const taken = new Set(s.store.list().map((e) => e.config.name));
+  let name = 'localhost';
+  for (let i = 2; taken.has(name); i++) name = `localhost-${i}`;
+  return testThenSave(s, { name, url: 'redis://127.0.0.1:6379' });
 }

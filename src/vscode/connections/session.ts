@@ -26,6 +26,7 @@ export class Session implements vscode.Disposable {
   private current?: Inspector;
   /** Reconnects in a row after transient failures (a failover, a restart): the back-off grows with them. */
   private transientFailures = 0;
+  private connectedOnce = false;
   private reconnectTimer?: NodeJS.Timeout;
   private readonly changed = new vscode.EventEmitter<Session>();
   readonly onDidChange = this.changed.event;
@@ -69,6 +70,7 @@ export class Session implements vscode.Disposable {
           inspector.client.on('end', () => this.onClientEnd(inspector));
           this.current = inspector;
           this.transientFailures = 0;
+          this.connectedOnce = true;
           this.setState({ kind: 'connected', server });
           return inspector;
         } catch (e) {
@@ -100,6 +102,11 @@ export class Session implements vscode.Disposable {
   wantsRefresh(): boolean {
     if (this.state.kind === 'error') return Date.now() - this.state.at >= this.waitAfter(this.state.error);
     return this.state.kind !== 'restricted';
+  }
+
+  /** Whether this session ever connected (a failure before that is "cannot connect", not "connection lost"). */
+  get everConnected(): boolean {
+    return this.connectedOnce;
   }
 
   /** Whether the session is between a transient failure and its own next reconnect ("failing over…"). */

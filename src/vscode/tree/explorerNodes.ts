@@ -127,7 +127,7 @@ export class ConnectionNode extends ExplorerNode {
         const code = s.state.error.code;
         if (s.recovering) {
           // A failover or restart: the session reconnects by itself (no Retry needed).
-          t.description = code === 'UNAVAILABLE' ? 'failing over… reconnecting' : 'connection lost… reconnecting';
+          t.description = !s.everConnected ? 'cannot connect… retrying' : code === 'UNAVAILABLE' ? 'failing over… reconnecting' : 'connection lost… reconnecting';
           t.iconPath = new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('problemsWarningIcon.foreground'));
           break;
         }

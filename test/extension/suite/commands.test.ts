@@ -2,6 +2,7 @@
 // answered by a scripted prompter that records what each confirmation said.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createConnection } from 'node:net';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
@@ -556,6 +557,32 @@ describe('(extension) commands on queues', function () {
     }
   });
 
+  it('"Connect to 127.0.0.1:6379" tests before saving, like Add Connection (Cancel saves nothing when nothing answers)', async () => {
+    const answers = await new Promise<boolean>((resolve) => {
+      const sock = createConnection({ host: '127.0.0.1', port: 6379 });
+      sock.once('connect', () => (sock.destroy(), resolve(true)));
+      sock.once('error', () => resolve(false));
+    });
+    const before = api.services.store.list().map((e) => e.config.name);
+    const r = await run<string>('redisQueues.connection.addLocal', ['cancel']);
+    if (answers) {
+      // Something answers on this machine: it is tested, then saved.
+      try {
+        assert.match(r.result ?? '', /^localhost(-\d+)?$/);
+        assert.equal(r.ui.asked.length, 0, 'nothing asked when the test passes');
+        assert.match(r.ui.infos[0] ?? '', /^Connected to localhost/);
+      } finally {
+        if (r.result) await vscode.commands.executeCommand('redisQueues.connection.remove', r.result, { confirm: false });
+      }
+    } else {
+      assert.equal(r.result, undefined);
+      const offer = r.ui.asked.at(-1)!;
+      assert.deepEqual(offer.items, ['Save anyway', 'Edit', 'Cancel']);
+      assert.match(offer.text, /Nothing listens at 127\.0\.0\.1:6379/);
+      assert.deepEqual(api.services.store.list().map((e) => e.config.name), before, 'Cancel saves nothing');
+    }
+  });
+
   it('add connection tests before saving; a failure offers Save anyway / Edit / Cancel with a hint (ECONNREFUSED: nothing listens)', async () => {
     const name = `failing-${prefix}`;
     const url = process.env.REDIS_URL!;
@@ -587,6 +614,16 @@ describe('(extension) commands on queues', function () {
       assert.equal(saved()!.url, 'redis://127.0.0.1:1', 'Save anyway keeps it as typed');
     } finally {
       await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    }
+    // Saved anyway: the row says it cannot connect (it never did), not that a connection was lost.
+    const never = await run<string>('redisQueues.connection.add', [...refused, 'save']);
+    try {
+      const row = (await api.services.provider.getChildren()).find((n) => n.id.endsWith(`/${name}`))!;
+      await api.services.provider.getChildren(row).catch(() => undefined);
+      await until('the row to say it cannot connect', () => /^cannot connect… retrying$|^unreachable$/.test(String(api.services.provider.current(row)?.item().description ?? row.item().description)), 15_000);
+      assert.doesNotMatch(String((api.services.provider.current(row) ?? row).item().description), /lost/);
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', never.result ?? name, { confirm: false });
     }
     // The other usual causes get their hint too.
     const { connectionHint } = await import('../../../src/vscode/commands/connections');
