@@ -193,3 +193,36 @@ describe('(unit) search query', () => {
     assert.equal(m('x=/é+/', raw('x', 'café')), true, 'the value is read as UTF-8');
   });
 });
+
+describe('(unit) search examples from a message', () => {
+  // The search box's examples are built from the stream's newest message: each must match it.
+  const { exampleQueries } = core;
+  it('builds text, number and JSON-path examples that match the message they came from (random messages)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const word = () => Array.from({ length: 1 + rnd(12) }, () => 'abcdefghijklmnopqrstuvwxyz0123456789_-.@'[rnd(40)]).join('');
+    let built = 0;
+    for (let round = 0; round < 500; round++) {
+      const fields: [string, string][] = [];
+      for (let i = 0, n = 1 + rnd(5); i < n; i++) {
+        const name = `f${rnd(4)}${['', '_x', '.y'][rnd(3)]}`;
+        const kind = rnd(5);
+        const value = kind === 0 ? String(rnd(10_000) / 100 - 20) : kind === 1 ? JSON.stringify({ sku: word(), qty: rnd(9) }) : kind === 2 ? 'x'.repeat(40) : kind === 3 ? 'a b"c' : word();
+        fields.push([name, value]);
+      }
+      const ex = exampleQueries(fields);
+      if (ex === undefined) continue;
+      built++;
+      const text = ex.replace(/^e\.g\. /, '').replace(/\s+since:15m$/, '');
+      const message = raw(...fields.flat());
+      for (const term of text.split(/ {2}/)) assert.ok(m(term, message), `"${term}" (from ${JSON.stringify(fields)}) does not match its own message`);
+    }
+    assert.ok(built > 300, `examples built for ${built} of 500 messages`);
+  });
+
+  it('says nothing when the message has nothing to show (long or odd values only)', () => {
+    assert.equal(exampleQueries([['blob', 'x'.repeat(100)]]), undefined);
+    assert.equal(exampleQueries([['has space', 'v']]), undefined);
+    assert.match(exampleQueries([['orderId', 'ord-1000'], ['total', '9.99'], ['payload', '{"sku":"kb","qty":1}']])!, /^e\.g\. orderId=ord-1000 {2}total>9 {2}payload\.sku == "kb" {2}since:15m$/);
+  });
+});

@@ -88,6 +88,39 @@ export const QUERY_HINT =
   'e.g. status=failed  payload.sku == "kb"  note~timeout  note=/time.?out/i  amount>100  since:14:00 until:14:05  limit:20  order:oldest';
 
 /**
+ * Example searches built from a message of the stream itself (its newest entry), so the examples
+ * in the search box match something: a short text field (`product=keyboard`), a number
+ * (`total>100`), a JSON path when a field holds a JSON object (`payload.sku == "kb"`), then a time.
+ * Undefined when the message offers none (binary or long values only).
+ */
+export function exampleQueries(fields: readonly (readonly [string, string])[]): string | undefined {
+  const plain = (t: string) => /^[A-Za-z_][\w-]{0,30}$/.test(t); // (a dot would read as a JSON path)
+  const terms: string[] = [];
+  const text = fields.find(([k, v]) => plain(k) && /^[\w@.-]{1,24}$/.test(v) && !DECIMAL.test(v));
+  if (text) terms.push(`${text[0]}=${text[1]}`);
+  const num = fields.find(([k, v]) => plain(k) && DECIMAL.test(v) && Math.abs(Number(v)) < 1e15);
+  if (num) {
+    const n = Number(num[1]);
+    terms.push(`${num[0]}>${Number.isInteger(n) ? n - 1 : Math.floor(n)}`);
+  }
+  for (const [k, v] of fields) {
+    if (!plain(k) || !v.startsWith('{') || v.length > 4096) continue;
+    try {
+      const obj = JSON.parse(v) as Record<string, unknown>;
+      const hit = Object.entries(obj).find(([jk, jv]) => plain(jk) && typeof jv === 'string' && jv.length <= 24 && !/["\\]/.test(jv));
+      if (hit) {
+        terms.push(`${k}.${hit[0]} == "${hit[1] as string}"`);
+        break;
+      }
+    } catch {
+      // not JSON: no path example from it
+    }
+  }
+  if (!terms.length) return undefined;
+  return `e.g. ${terms.join('  ')}  since:15m`;
+}
+
+/**
  * Text → query. Throws {@link BadInputError} naming the term that is not understood.
  * `nowMs` anchors times such as `14:00` (today) and `15m` (ago).
  */

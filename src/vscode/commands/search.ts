@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core';
+import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, exampleQueries, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core';
 import type { Session } from '../connections/session';
 import { recentSearches, rememberSearch } from '../search/recent';
 import { showSearchHelp } from '../search/help';
@@ -93,18 +93,19 @@ export async function search(s: Services, node?: unknown, ...rest: unknown[]): P
   const target = await resolveTarget(s, node === args ? undefined : node, args);
   const state = s.context.globalState;
   const name = target.session.name;
+  const hint = args?.query === undefined ? ((await examplesFrom(target)) ?? QUERY_HINT) : QUERY_HINT;
   const text =
     args?.query ??
     required(
       s.ui.query
         ? await s.ui.query({
             title: `Find messages in ${whereOf(target)}`,
-            placeholder: QUERY_HINT,
+            placeholder: `${hint}  (? for the syntax)`,
             recent: recentSearches(state, name),
             validate: (v) => problem(() => queryFor(target, v)),
             help: () => void showSearchHelp(),
           })
-        : await s.ui.input({ title: `Find messages in ${whereOf(target)}`, prompt: QUERY_HINT, validate: (v) => problem(() => queryFor(target, v)) }),
+        : await s.ui.input({ title: `Find messages in ${whereOf(target)}`, prompt: hint, validate: (v) => problem(() => queryFor(target, v)) }),
     );
   const query = queryFor(target, text);
   const settings = searchSettings();
@@ -116,6 +117,25 @@ export async function search(s: Services, node?: unknown, ...rest: unknown[]): P
   args?.token?.onCancellationRequested(() => node2.run.cancel());
   await walkWithProgress(node2.run);
   return node2.run;
+}
+
+/** Search examples that match the stream's own messages (built from its newest entry), or undefined. */
+async function examplesFrom(target: SearchTarget): Promise<string | undefined> {
+  try {
+    const page = await target.session.run((insp) => insp.entriesPage(target.source.key, { count: 1 }));
+    const raw = page.entries[0]?.raw;
+    if (!raw) return undefined;
+    const fields: [string, string][] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const [k, v] = [raw[i]!, raw[i + 1]!];
+      const name = k.toString('utf8');
+      const value = v.length <= 4096 ? v.toString('utf8') : '';
+      if (Buffer.from(name, 'utf8').equals(k) && Buffer.from(value, 'utf8').equals(v)) fields.push([name, value]);
+    }
+    return exampleQueries(fields);
+  } catch {
+    return undefined; // the examples are a help: the box opens with the general ones
+  }
 }
 
 function problem(fn: () => unknown): string | undefined {
