@@ -15,7 +15,11 @@
   const noticeEl = document.getElementById('notice');
   const errorEl = document.getElementById('error');
   const menu = document.getElementById('menu');
-  document.getElementById('title').textContent = `${body.dataset.stream} · ${body.dataset.connection} · from ${body.dataset.from}`;
+  // Where the tail started, in words ("$" and "0" are XREAD's own ids), the id itself on hover.
+  const from = body.dataset.from;
+  const titleEl = document.getElementById('title');
+  titleEl.textContent = `${body.dataset.stream} · ${body.dataset.connection} · ${from === '$' ? 'from now' : from === '0' || from === '0-0' ? 'from the beginning' : `after ${from}`}`;
+  titleEl.title = `Reading with XREAD … STREAMS ${body.dataset.stream} ${from}${from === '$' ? ' ($: only entries added after the tail started)' : ''}`;
 
   let paused = false;
   /** The extension stopped reading (an error, or its connection went): nothing more comes. */

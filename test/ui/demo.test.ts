@@ -188,12 +188,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     });
     const lfind = (label: string) => lrows.find((r) => r.label === label);
     assert.match(lfind('emails')?.description ?? '', /^⚠ STUCK · 20 waiting · 3 processing · 2 dead · oldest running 1h( \d+m)?$/);
-    assert.match(lfind('Processing')?.description ?? '', /^3 · oldest first$/);
+    assert.match(lfind('Processing')?.description ?? '', /^3 · longest-running on top$/);
     const jobs = childrenOf(lrows, lfind('Processing')!.index);
     assert.deepEqual(jobs.map((j) => j.label).sort(), ['mail-20', 'mail-21', 'mail-22']);
     // mail-20 has been running for an hour; with the 1 s threshold every running job is STUCK.
     assert.match(jobs.find((j) => j.label === 'mail-20')!.description, /^⚠ STUCK · running 1h( \d+m)? · attempt 1 · to=user20@example\.com/);
-    assert.match(lfind('Waiting')?.description ?? '', /^20 · next first$/);
+    assert.match(lfind('Waiting')?.description ?? '', /^20 · next job on top$/);
     assert.match(lfind('Dead-letter')?.description ?? '', /^2$/);
     await screenshot(page, 'tree-list-queue');
     console.log(`      list queue: ${loggable(lrows.filter((r) => r.level >= 3).map((r) => r.text))}`);
@@ -204,7 +204,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const page = await openVsCode(420);
     await expandRow(page, CONN);
     await reveal(page, 'orders', 'Streams');
-    await contextMenu(page, row(page, 'orders'), 'Tail Stream…');
+    await contextMenu(page, row(page, 'orders'), 'Tail Stream (XREAD)…');
     await quickPick(page, 'Tail "orders"', 'From now');
     const tail = await webviewFrame(page, '#rows', 30_000);
     await waitText(tail, '#count', /^0 rows$/);
@@ -213,7 +213,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
 
   it('tail + producer file: "Tail Stream…" from now, then ▶ Publish and ×10 from a .redisq file show up as rows', async () => {
     const { page, tail } = await tailOrders();
-    assert.equal(await tail.locator('#title').innerText(), `orders · ${CONN} · from $`);
+    assert.equal(await tail.locator('#title').innerText(), `orders · ${CONN} · from now`);
 
     // The product's own sample, as a new file in the workspace folder.
     await runCommandPick(page, 'Redis Queues: New Producer File', 'New producer file', 'New file in');

@@ -212,7 +212,7 @@ describe('(ui) find messages and go to time', function () {
     const menu = page.locator('.context-view .monaco-menu').first();
     await menu.waitFor({ state: 'visible', timeout: 15_000 });
     const labels = (await menu.locator('.action-item .action-label').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
-    for (const want of ['Open Entry', 'Copy ID', 'Copy as JSON', 'Copy redis-cli Command', 'Delete Entries…']) assert.ok(labels.includes(want), `menu: ${labels.join(' | ')}`);
+    for (const want of ['Open Entry', 'Copy ID', 'Copy as JSON', 'Copy redis-cli Command', 'Delete Entries (XDEL)…']) assert.ok(labels.includes(want), `menu: ${labels.join(' | ')}`);
     await screenshot(page, 'search-hit-menu');
     await menu.locator('.action-item .action-label', { hasText: /^\s*Open Entry\s*$/ }).first().click();
     const editor = page.locator('.editor-instance .monaco-editor .view-lines', { hasText: id }).first();

@@ -101,7 +101,7 @@ describe('(ui) tail view: filter count, sticky header, local times, row actions,
     await widenSidebar(page, 360);
     await expandRow(page, CONN);
     await reveal(page, 'orders', 'Streams');
-    await contextMenu(page, row(page, 'orders'), 'Tail Stream…');
+    await contextMenu(page, row(page, 'orders'), 'Tail Stream (XREAD)…');
     await quickPick(page, 'Tail "orders"', 'From now');
     const tail = await webviewFrame(page, '#rows', 30_000);
     await waitText(tail, '#count', /^0 rows$/);

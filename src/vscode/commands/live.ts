@@ -3,11 +3,12 @@ import * as ops from '../../core/ops';
 import { ListQueueProducer, StreamProducer, parseId } from '../../core';
 import { DebugConsumers } from '../debug/debugConsumers';
 import type { DebugConsumerSession } from '../debug/debugSession';
+import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { TailPanel } from '../tail/tailPanel';
 import { ListQueueNode } from '../tree/listQueueNodes';
 import { required } from './command';
-import { opTarget, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
+import { opTarget, ownConsumerName, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
 
 /** Quick publish: stream (or a new name), fields as JSON or k=v lines; MAXLEN only when asked for. */
 export async function publish(s: Services, node?: unknown, args?: { stream?: string; fields?: string; maxlen?: number; exactTrim?: boolean; trim?: boolean }): Promise<string | undefined> {
@@ -22,7 +23,9 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   }
   const { session, stream } = args?.stream ? { session: await resolveSession(s, node), stream: args.stream } : await resolveStream(s, node, { allowNew: true });
   refuseReadOnly(session, 'XADD');
-  const text = args?.fields ?? required(await s.ui.input({ title: `Publish to "${stream}": fields as a JSON object, [[name, value], …] pairs, or one field=value`, value: '{"orderId": "42", "status": "created"}', validate: validFields }));
+  const text =
+    args?.fields ??
+    required(await s.ui.input({ title: `Publish to "${stream}": fields as a JSON object, [[name, value], …] pairs, or one field=value`, value: (await shapeOfNewest(session, stream)) ?? '{"orderId": "42", "status": "created"}', validate: validFields }));
   let maxlen = args?.maxlen;
   let exact = args?.exactTrim ?? false;
   // Trimming is asked only when wanted: `args.trim`, or "Publish with trimming…" (Publish is the default).
@@ -46,7 +49,38 @@ export async function publish(s: Services, node?: unknown, args?: { stream?: str
   return id;
 }
 
+/** Longest prefill taken from the stream's newest message (a longer one is not a handy start). */
+const PREFILL_MAX = 2000;
+
+/**
+ * The stream's newest message as the JSON object the Publish box starts with (same fields, same
+ * order, so a test message has the shape the stream's consumers expect), or undefined when there
+ * is none or it does not fit an object (binary or repeated names, too long).
+ */
+async function shapeOfNewest(session: Session, stream: string): Promise<string | undefined> {
+  try {
+    const raw = (await session.run((insp) => insp.entriesPage(stream, { count: 1 }))).entries[0]?.raw;
+    if (!raw?.length) return undefined;
+    const obj: Record<string, string> = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const [k, v] = [raw[i]!.toString('utf8'), raw[i + 1]!.toString('utf8')];
+      if (!Buffer.from(k, 'utf8').equals(raw[i]!) || !Buffer.from(v, 'utf8').equals(raw[i + 1]!) || Object.hasOwn(obj, k) || /^\d+$/.test(k)) return undefined;
+      obj[k] = v;
+    }
+    const text = JSON.stringify(obj);
+    return text.length <= PREFILL_MAX ? text : undefined;
+  } catch {
+    return undefined; // a prefill is a help: the example then
+  }
+}
+
 function validFields(v: string): string | undefined {
+  // One line cannot hold field=value lines: "a=1;b=2" would be one field "a" valued "1;b=2".
+  const t = v.trim();
+  if (!t.startsWith('{') && !t.startsWith('[') && /[;,]\s*[^\s=;,]+=/.test(t)) {
+    const eq = t.indexOf('=');
+    return `This is one field "${t.slice(0, eq)}" with the value "${t.slice(eq + 1)}". For several fields write a JSON object, like {"a": "1", "b": "2"}; a value holding ";x=" or ",x=" must be written as JSON too.`;
+  }
   try {
     ops.fieldsFromText(v);
     return undefined;
@@ -92,7 +126,7 @@ type Step = 'ack' | 'leave' | 'deadLetter' | 'next' | 'pending' | 'stop';
 export async function debugConsumer(s: Services, node?: unknown, args?: { consumer?: string; steps?: Step[] }): Promise<DebugConsumerSession> {
   const { session, stream, group } = await resolveGroup(s, node);
   refuseReadOnly(session, 'XREADGROUP (debug consumer)');
-  const consumer = args?.consumer ?? required(await s.ui.input({ title: `Join "${group}" as consumer`, value: `vscode-debug-${process.env.USER ?? 'me'}`, validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
+  const consumer = args?.consumer ?? required(await s.ui.input({ title: `Join "${group}" as consumer`, value: ownConsumerName(), validate: (v) => (v.trim() ? undefined : 'A name is required') })).trim();
   const dbg = await DebugConsumers.of(s).start(session, stream, group, consumer);
   if (!args?.steps) return dbg;
   for (const step of args.steps) {

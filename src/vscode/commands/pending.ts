@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';
 import type { Node } from '../tree/node';
 import { required } from './command';
-import { TREE_REDRAWN, confirmImpact, opTarget, plural, refuseReadOnly, resolveGroup, selection } from './target';
+import { TREE_REDRAWN, confirmImpact, opTarget, ownConsumerName, plural, refuseReadOnly, resolveGroup, selection } from './target';
 
 function refreshAround(s: Services, node: unknown): void {
   const n = node as { parent?: Node } | undefined;
@@ -105,7 +105,7 @@ async function pickConsumer(s: Services, session: Session, stream: string, group
   let name = required(await s.ui.pick(items, { title: `Claim to which consumer of "${group}"?${ownedBy}` }));
   if (name === '\u0000new') {
     const taken = (v: string) => (owners.includes(v.trim()) ? `"${v.trim()}" already owns ${owners.length > 1 ? 'some of ' : ''}these entries: choose another consumer` : undefined);
-    name = required(await s.ui.input({ title: 'New consumer name', value: 'vscode-debug', validate: (v) => (v.trim() ? taken(v) : 'A name is required') })).trim();
+    name = required(await s.ui.input({ title: 'New consumer name', value: ownConsumerName(), validate: (v) => (v.trim() ? taken(v) : 'A name is required') })).trim();
   }
   return name;
 }

@@ -1,4 +1,4 @@
-import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatDuration } from '../../core';
+import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatCount, formatDuration } from '../../core';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { knownKeys } from '../tree/discoveryNodes';
@@ -98,6 +98,11 @@ export function selection<T extends Node>(node: unknown, selected: unknown, kind
 }
 
 /** Refuses a write on a read-only connection before asking or sending anything. */
+/** The consumer name this editor offers when one is needed (the debug consumer, a claim to a new consumer): one default everywhere. */
+export function ownConsumerName(): string {
+  return `vscode-debug-${process.env.USER ?? process.env.USERNAME ?? 'me'}`;
+}
+
 export function refuseReadOnly(session: Session, action: string): void {
   if (session.readOnly) throw new ReadOnlyError(session.name, action);
 }
@@ -125,8 +130,9 @@ export async function confirmImpact(s: Services, session: Session, o: { message:
   if (!(await s.ui.confirm(o.message, o.detail, o.button))) throw new Cancelled();
 }
 
+/** "1 message", "1,341 messages": counts read the same in every message (thousands separated). */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 export { formatDuration };

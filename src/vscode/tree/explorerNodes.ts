@@ -262,9 +262,8 @@ export class GroupsFolderNode extends ExplorerNode {
     this.id = childId(parent, 'groups');
   }
   item(): vscode.TreeItem {
-    const t = item(this, 'Groups', Collapsed, 'organization', 'groups');
-    t.description = String(this.parent.info.groups);
-    return t;
+    // (No count: the stream's row above says how many groups.)
+    return item(this, 'Groups', Collapsed, 'organization', 'groups');
   }
   protected async computeChildren(): Promise<ChildPage> {
     const { groups, lagSupported } = await this.session.run(async (insp) => ({ groups: await insp.groups(this.parent.key), lagSupported: (await insp.caps()).lag }));

@@ -93,7 +93,7 @@ const SECTION_LABEL: Record<ListSection, string> = { waiting: 'Waiting', process
 const SECTION_ICON: Record<ListSection, string> = { waiting: 'watch', processing: 'sync', dead: 'archive' };
 const SECTION_TOOLTIP: Record<ListSection, string> = {
   waiting:
-    'Jobs waiting for a worker, in the order workers will take them: "next first" means the job a worker takes next is on top. ' +
+    'Jobs waiting for a worker, in the order workers will take them: the job a worker takes next is on top. ' +
     'Producers LPUSH onto the left end of the waiting list and workers take from the right end (BLMOVE / BRPOPLPUSH), so the top row is the oldest waiting job.',
   processing:
     'Jobs a worker has taken and not finished (the <queue>:processing list), the longest-running first. With started-at stamps, a job running longer than the STUCK threshold is marked STUCK.',
@@ -114,7 +114,7 @@ export class ListSectionNode extends ExplorerNode {
     const t = new vscode.TreeItem(SECTION_LABEL[this.section], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(SECTION_ICON[this.section]);
-    t.description = `${formatCount(this.count)}${this.section === 'processing' ? ' · oldest first' : this.section === 'waiting' ? ' · next first' : ''}`;
+    t.description = `${formatCount(this.count)}${this.section === 'processing' ? ' · longest-running on top' : this.section === 'waiting' ? ' · next job on top' : ''}`;
     t.tooltip = SECTION_TOOLTIP[this.section];
     t.contextValue = `listSection;${this.section}`;
     return t;

@@ -521,10 +521,20 @@ describe('(extension) commands on queues', function () {
 
   it('Publish Test Message asks only for the fields (stream given), then Publish / Publish with trimming…; trimming only when chosen', async () => {
     const session = { session: api.services.sessions.get(conn) };
+    const [[, newest]] = (await client.xrevrange(s, '+', '-', 'COUNT', 1)) as [string, string[]][];
     const plain = await run<string>('redisQueues.publish', ['x=1', false], session, { stream: s });
     assert.ok(plain.result);
     assert.deepEqual(plain.ui.asked.map((a) => a.kind), ['input', 'pick']);
     assert.match(plain.ui.asked[0]!.text, /^Publish to ".*": fields/);
+    // The box starts with the stream's newest message (its shape), as a JSON object.
+    const shape: Record<string, string> = {};
+    for (let i = 0; i < newest!.length; i += 2) shape[newest![i]!] = newest![i + 1]!;
+    assert.equal(plain.ui.asked[0]!.value, JSON.stringify(shape));
+    // One line holds one field=value: "a=1;b=2" is refused with what it would be and how to write several.
+    const validate = plain.ui.asked[0]!.validate!;
+    assert.match(validate('a=1;b=2')!, /^This is one field "a" with the value "1;b=2"\. For several fields write a JSON object/);
+    assert.equal(validate('a=1'), undefined);
+    assert.equal(validate('{"a": "1;b=2"}'), undefined);
     assert.deepEqual(plain.ui.asked[1]!.items, ['$(send) Publish', '$(filter) Publish with trimming…']);
     assert.ok(!plain.ui.asked.some((a) => /trim/i.test(a.text)), 'no question about trimming');
     assert.equal(await client.xlen(s), 11, 'nothing trimmed');

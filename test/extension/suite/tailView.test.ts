@@ -109,6 +109,12 @@ describe('(extension) tail view: row actions, filtered count, its connection', f
     assert.deepEqual(o.fields.bin, { base64: Buffer.from([0xff, 0x00, 0x80]).toString('base64') });
     assert.equal(o.fields.big, big);
 
+    // Show Journey: the journey panel of that entry (the row menu has it, like the tree's rows).
+    const journey = (await panel.handle({ type: 'journey', id })) as { kind: string; stream: string; id: string } | undefined;
+    assert.equal(journey?.kind, 'message');
+    assert.equal(journey?.stream, s);
+    assert.equal(journey?.id, id);
+
     // An entry deleted since it was shown: nothing copied (the view says why), the clipboard kept.
     await client.xdel(s, gone);
     assert.equal(await panel.handle({ type: 'copyJson', id: gone }), undefined);
