@@ -308,7 +308,7 @@ interface KeyedCommand {
   _iterateKeys?: (transform: (key: unknown) => unknown) => unknown[];
 }
 
-/** Commands whose keys were mapped already (a command may pass through sendCommand more than once). */
+/** Commands whose keys were mapped already (a command may pass through sendCommand more than once: offline queue, pipeline, Cluster node). */
 const named = new WeakSet<object>();
 const hooked = new WeakSet<object>();
 
@@ -365,9 +365,7 @@ function sendKeysAsBytes<T extends object>(target: T): T {
 }
 
 function keysAsBytes(command: KeyedCommand): void {
-  if (!command || typeof command !== 'object' || named.has(command)) return;
-  named.add(command);
-  const args = command.args;
+  const args = command?.args;
   if (!Array.isArray(args)) return;
   let escaped = false;
   for (let i = 0; i < args.length; i++) {
@@ -377,7 +375,9 @@ function keysAsBytes(command: KeyedCommand): void {
       break;
     }
   }
-  if (!escaped || typeof command._iterateKeys !== 'function') return;
+  // Only the rare command with a backslash is remembered (mapping it twice would decode twice).
+  if (!escaped || named.has(command) || typeof command._iterateKeys !== 'function') return;
+  named.add(command);
   // Keys read before (none are, on the paths used here) would be stale: read them again.
   command.keys = undefined;
   command.slot = undefined;

@@ -13,6 +13,7 @@ import { DEFAULT_THRESHOLDS } from '../../src/core/health';
 import { Inspector } from '../../src/core/inspect';
 import { showName } from '../../src/core/names';
 import { keySlot } from '../../src/core/queue/keys';
+import { listQueueKeys } from '../../src/core/queue/list/keys';
 import { startSandboxCluster } from '../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
@@ -209,6 +210,13 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(lines(r.stdout).map((l) => JSON.parse(l).id), [lid]);
     assert.equal(await client.exists(rawName(p)), 0, 'the \\xff bytes key was not created');
+
+    // Job ids are values: a job hash is named by the id's bytes, whatever backslashes it holds.
+    const q = listQueueKeys(`${p}q`);
+    for (const id of ['a\\b', 'a\\\\b', 'j\\xff']) {
+      await client.hset(q.job(id), 'n', '1');
+      assert.equal(await client.exists(Buffer.from(`${p}q:job:${id}`, 'utf8')), 1, id);
+    }
   });
 
   it('Cluster: slots are computed from the bytes, and the CLI reaches the key on its master', async function () {
