@@ -74,7 +74,7 @@ export function sameName(a: string | Buffer, b: string | Buffer): boolean {
 
 /** How the shown form is written, in a sentence (for help texts). */
 export const SHOWN_NAME_RULE =
-  'Key names that are not valid UTF-8 are shown with \\xHH for each byte that is not part of a UTF-8 character, and \\\\ for a backslash; type them the same way (e.g. o\\xffr). A single backslash before anything else stays a backslash.';
+  'Key names are bytes: a name that is not valid UTF-8, or holds a backslash, is shown with \\xHH for each byte that is not part of a UTF-8 character and \\\\ for each backslash (the bytes 6f ff 72: o\\xffr); type it the same way. A single backslash before anything else stays a backslash.';
 
 /** The bytes of a shown form with at least one backslash; null when nothing was escaped. */
 function decodeShown(s: string): Buffer | null {
