@@ -190,7 +190,7 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
     await noLiteral(shown, `${shown}:dlq`);
   });
 
-  it('a UTF-8 name with a backslash round-trips as \\\\, and a single typed backslash still means itself', async () => {
+  it('a UTF-8 name with a backslash round-trips as \\\\, a single typed backslash still means itself; group, consumer and job names that look like escapes are sent as they are', async () => {
     const p = uniqueKey('names-slash');
     const slash = Buffer.from(`${p}C:\\data`, 'utf8');
     const ids = await seed(slash, 2);
@@ -210,6 +210,25 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(lines(r.stdout).map((l) => JSON.parse(l).id), [lid]);
     assert.equal(await client.exists(rawName(p)), 0, 'the \\xff bytes key was not created');
+
+    // Group and consumer names are not keys: one that looks like an escape is sent as it is.
+    const group = 'gr\\x41';
+    const consumer = 'c\\x42';
+    await client.xgroup('CREATE', slash, group, '0');
+    await client.xreadgroup('GROUP', group, consumer, 'COUNT', 1, 'STREAMS', slash, '>');
+    const insp = await cli(['inspect', '--url', url, '--match', `${p}C*`, '--json']);
+    assert.equal(insp.code, 0, insp.stderr);
+    const st = JSON.parse(insp.stdout).streams[0];
+    assert.equal(st.key, shown);
+    const gr = st.groups.find((g: { name: string }) => g.name === group);
+    assert.ok(gr, `group ${group} listed as it is: ${JSON.stringify(st.groups.map((g: { name: string }) => g.name))}`);
+    assert.deepEqual(gr.consumers.map((c: { name: string }) => c.name), [consumer]);
+    const dl = await cli(['dead-letter', shown, group, ids[0]!, '--url', url]);
+    assert.equal(dl.code, 0, dl.stderr);
+    const [record] = await client.xrangeBuffer(Buffer.concat([slash, Buffer.from(':dlq')]), '-', '+');
+    const pairs = record![1].map((b) => b.toString('utf8'));
+    assert.equal(pairs[pairs.indexOf('x-dlq-group') + 1], group);
+    assert.equal(pairs[pairs.indexOf('x-dlq-stream') + 1], `${p}C:\\data`);
 
     // Job ids are values: a job hash is named by the id's bytes, whatever backslashes it holds.
     const q = listQueueKeys(`${p}q`);
