@@ -110,7 +110,7 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
     const inspector = await Inspector.open({ url });
     try {
       const ctx = { inspector, connection: 'test', readOnly: false, thresholds: DEFAULT_THRESHOLDS };
-      const listed = await runAgentTool(agentTool('redisq_list_queues')!, ctx, {});
+      const listed = await runAgentTool(agentTool('redisq_list_queues')!, ctx, { match: `${p}*` });
       assert.ok(JSON.stringify(listed).includes(JSON.stringify(binShown).slice(1, -1)), 'list_queues shows the escaped name');
       const sample = await runAgentTool(agentTool('redisq_sample_entries')!, ctx, { stream: binShown, count: 5 });
       assert.match(JSON.stringify(sample), /3 entries/);

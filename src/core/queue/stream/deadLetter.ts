@@ -32,7 +32,7 @@ import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
 import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
 import { xpendingOne } from '../../commands';
 import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from '../keys';
-import { nameBytes, showName } from '../../names';
+import { nameBytes, sameName, showName } from '../../names';
 import { define, runScript } from '../lua';
 
 /** First name of a dead-letter record (value: the format's version). */
@@ -214,7 +214,7 @@ export class BodyGoneError extends QueueError {
  */
 export async function deadLetterEntry(client: RedisClient, input: DeadLetterInput): Promise<string | null> {
   const dlq = input.dlq ?? `${input.stream}:dlq`;
-  if (dlq === input.stream) throw new BadInputError('The dead-letter stream must differ from the stream');
+  if (sameName(dlq, input.stream)) throw new BadInputError('The dead-letter stream must differ from the stream');
   const header: (string | Buffer)[] = [
     DLQ_MARKER, '1',
     // The stream's real bytes (input.stream is a shown name), so that a replay finds it again.
@@ -412,7 +412,7 @@ export type ReplayOutcome = { newId: string } | { skipped: string };
  */
 export async function replayEntry(client: RedisClient, dlq: string, letter: DeadLetter, target: string, { keep = false }: { keep?: boolean } = {}): Promise<ReplayOutcome> {
   if (!letter.hasBody) return { skipped: 'no message: it was deleted from its stream before it was dead-lettered' };
-  if (target === dlq) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
+  if (sameName(target, dlq)) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
   const body = replayBody(letter);
   const ctx = { key: target, command: 'replay' };
   try {
