@@ -111,9 +111,10 @@ export function splitDeadLetter(e: StreamEntry): DeadLetter {
     raw = [];
     for (let i = 0; i + 1 < all.length; i += 2) {
       const name = all[i]!.toString('utf8');
-      if (META_NAMES.has(name)) meta[name] = all[i + 1]!.toString('utf8');
-      if (name === DLQ_FIELDS.stream) origin = all[i + 1];
-      else raw.push(all[i]!, all[i + 1]!);
+      if (META_NAMES.has(name)) {
+        meta[name] = all[i + 1]!.toString('utf8');
+        if (name === DLQ_FIELDS.stream) origin = all[i + 1];
+      } else raw.push(all[i]!, all[i + 1]!);
     }
   }
   const tail = splitReplayTail(raw);
