@@ -1,3 +1,4 @@
+import { SHOWN_NAME_RULE } from '../core';
 // A small argument parser for the CLI (no dependencies): per-command specs of positionals and
 // options, `--name value` / `--name=value`, `--` to end options, repeatable list options, numbers
 // validated here so that a bad argument becomes a UsageError (exit 2) before anything connects.
@@ -245,6 +246,7 @@ export function commandHelp(spec: CommandSpec, globalOptions: OptionSpec[] = [])
   section('Options', own);
   const help: OptionSpec = { name: 'help', short: 'h', type: 'boolean', description: 'Show this help' };
   section(globalOptions.length ? 'Connection and output' : 'Other', [...spec.options.filter((o) => globalOptions.includes(o)), help]);
+  if (globalOptions.length) lines.push('', SHOWN_NAME_RULE);
   if (spec.details) lines.push('', spec.details);
   if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   return `${lines.join('\n')}\n`;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { BadInputError, CannotConnectError, NoAnswerError, formatWait, mayChangeData, redactUrl, toQueueError } from './errors';
+import { nameBytes } from './names';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
 
@@ -230,6 +231,8 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
  */
 export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): RedisClient {
   const client = createIoredisClient(options, purpose, tweaks);
+  sendKeysAsBytes(client);
+  if (isCluster(client)) client.on('+node', (node: Redis) => sendKeysAsBytes(node));
   if (!isCluster(client) && (options.mode ?? 'standalone') === 'sentinel') watchMasterSwitches(client);
   if (purpose !== 'blocking') {
     const bound: AnswerBound = { ms: commandTimeoutOf(options), target: describeTarget(options), unanswered: false };
@@ -293,6 +296,97 @@ function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose,
     });
   }
   return new Redis({ ...base, host: parsed.host, port: parsed.port });
+}
+
+/** The parts of an ioredis Command that key mapping uses (ioredis 6.0.0). */
+interface KeyedCommand {
+  args: unknown[];
+  keys?: unknown[];
+  slot?: number | null;
+  bufferMode?: boolean;
+  /** ioredis' own walk over a command's key arguments (what applies `keyPrefix`), by @ioredis/commands' key positions. */
+  _iterateKeys?: (transform: (key: unknown) => unknown) => unknown[];
+}
+
+/** Commands whose keys were mapped already (a command may pass through sendCommand more than once: offline queue, pipeline, Cluster node). */
+const named = new WeakSet<object>();
+const hooked = new WeakSet<object>();
+
+/**
+ * Sends the key arguments of every command as their bytes: a key given in the shown form of
+ * `names.ts` (`o\xffr`) goes out as the bytes it stands for, on this client, its pipelines and
+ * transactions, and its duplicates. Key positions are ioredis' own (those it applies `keyPrefix`
+ * to: @ioredis/commands, EVAL/EVALSHA by numkeys), and a Cluster computes the slot from the bytes
+ * (after this). Only a command with a string argument holding a backslash is looked at further.
+ */
+function sendKeysAsBytes<T extends object>(target: T): T {
+  if (hooked.has(target)) return target;
+  hooked.add(target);
+  const t = target as unknown as {
+    sendCommand: (command: KeyedCommand, ...rest: unknown[]) => unknown;
+    pipeline?: (commands?: unknown[]) => object;
+    multi?: (commands?: unknown, options?: { pipeline?: boolean }) => object;
+    duplicate?: (...args: unknown[]) => object;
+  };
+  const send = t.sendCommand.bind(target);
+  t.sendCommand = (command: KeyedCommand, ...rest: unknown[]) => {
+    keysAsBytes(command);
+    return send(command, ...rest);
+  };
+  if (typeof t.pipeline === 'function') {
+    const pipeline = t.pipeline;
+    t.pipeline = function (this: unknown, commands?: unknown[]) {
+      const p = sendKeysAsBytes(pipeline.call(this) as { addBatch(c: unknown[]): unknown });
+      if (Array.isArray(commands)) p.addBatch(commands);
+      return p;
+    };
+  }
+  if (typeof t.multi === 'function') {
+    const multi = t.multi;
+    t.multi = function (this: unknown, commands?: unknown, options?: { pipeline?: boolean }) {
+      if (options === undefined && !Array.isArray(commands)) {
+        options = commands as typeof options;
+        commands = undefined;
+      }
+      const m = multi.call(this, options) as { addBatch?(c: unknown[]): unknown };
+      if (options?.pipeline === false) return m; // MULTI sent at once; the commands go through sendCommand
+      sendKeysAsBytes(m);
+      if (Array.isArray(commands)) m.addBatch!(commands);
+      return m;
+    };
+  }
+  if (typeof t.duplicate === 'function') {
+    const duplicate = t.duplicate;
+    t.duplicate = function (this: unknown, ...args: unknown[]) {
+      return sendKeysAsBytes(duplicate.apply(this, args));
+    };
+  }
+  return target;
+}
+
+function keysAsBytes(command: KeyedCommand): void {
+  const args = command?.args;
+  if (!Array.isArray(args)) return;
+  let escaped = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'string' && a.includes('\\')) {
+      escaped = true;
+      break;
+    }
+  }
+  // Only the rare command with a backslash is remembered (mapping it twice would decode twice).
+  if (!escaped || named.has(command) || typeof command._iterateKeys !== 'function') return;
+  named.add(command);
+  // Keys read before (none are, on the paths used here) would be stale: read them again.
+  command.keys = undefined;
+  command.slot = undefined;
+  command._iterateKeys((key) => {
+    if (typeof key !== 'string' || !key.includes('\\')) return key;
+    const bytes = nameBytes(key);
+    if (Buffer.isBuffer(bytes)) command.bufferMode = true;
+    return bytes;
+  });
 }
 
 /** When the sentinels last told a connected client that the master changed (ms since the epoch). */

@@ -19,7 +19,7 @@
  */
 import type Redis from 'ioredis';
 import { type RedisClient, masters } from './connection';
-import { decodeName } from './replies';
+import { showName } from './names';
 import { waitingListQueues } from './queue/list/layout';
 
 /** Where a walk is: the master (index in address order) and its SCAN cursor. */
@@ -299,7 +299,7 @@ export class Discovery {
       const next = nextCount(count, serverMs, this.recent, target);
       this.state.count = next.count;
       this.state.unitMs = next.unitMs;
-      let names = found.map(decodeName);
+      let names = found.map((k) => showName(k));
       if (this.options.scanType === false && names.length) {
         const types = await Promise.all(names.map((k) => node.type(k)));
         names = names.filter((_, i) => types[i] === this.options.type);

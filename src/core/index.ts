@@ -20,3 +20,4 @@ export * from './producerFile';
 export * from './timeSpec';
 export * from './pagePolicy';
 export * from './transfer';
+export * from './names';

@@ -6,6 +6,7 @@
  * valid UTF-8 stay Buffers so that binary payloads round-trip byte-exact.
  */
 import { isUtf8 } from 'node:buffer';
+import { showName } from './names';
 import type { RawFields } from './message';
 
 export type FieldValue = string | Buffer;
@@ -244,16 +245,16 @@ export function parseRead(raw: unknown): { stream: string; entries: StreamEntry[
     // RESP2: [[name, entries], ...]. RESP3 map flattened by ioredis' legacy mapping: [name, entries, ...].
     if (raw.length && !Array.isArray(raw[0])) {
       const out: { stream: string; entries: StreamEntry[] }[] = [];
-      for (let i = 0; i + 1 < raw.length; i += 2) out.push({ stream: decodeName(raw[i]), entries: parseEntries(raw[i + 1]) });
+      for (let i = 0; i + 1 < raw.length; i += 2) out.push({ stream: showName(raw[i] as Buffer | string), entries: parseEntries(raw[i + 1]) });
       return out;
     }
     return raw.map((s) => {
       const [name, entries] = s as [unknown, unknown];
-      return { stream: decodeName(name), entries: parseEntries(entries) };
+      return { stream: showName(name as Buffer | string), entries: parseEntries(entries) };
     });
   }
   const rec = raw instanceof Map ? [...raw.entries()] : Object.entries(raw as object);
-  return rec.map(([name, entries]) => ({ stream: decodeName(name), entries: parseEntries(entries) }));
+  return rec.map(([name, entries]) => ({ stream: showName(name as Buffer | string), entries: parseEntries(entries) }));
 }
 
 /**

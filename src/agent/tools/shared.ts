@@ -23,7 +23,7 @@ import { type AgentContext } from './model';
 
 // ---- shared schema pieces ----
 
-export const STREAM = { type: 'string', minLength: 1, description: 'The stream key, exactly as listed by redisq_list_queues (e.g. "orders").' } as const;
+export const STREAM = { type: 'string', minLength: 1, description: 'The stream key, exactly as listed by redisq_list_queues (e.g. "orders"; a name that is not UTF-8 is listed with \\xHH escapes and a backslash as \\\\: pass it as listed).' } as const;
 export const GROUP = { type: 'string', minLength: 1, description: 'The consumer group name (e.g. "billing").' } as const;
 export const QUEUE = { type: 'string', minLength: 1, description: 'The list queue name as listed by redisq_list_queues (e.g. "emails"), not one of its lists.' } as const;
 export const MAX_WRITE_IDS = 100;

@@ -1,8 +1,10 @@
 /**
  * Key naming of the stream queues (the dead-letter stream and its bookkeeping fields), plus the
  * Cluster slot computation used to decide whether two keys may be touched by one script. List
- * queues name their keys in list/keys.ts.
+ * queues name their keys in list/keys.ts. Names are in the shown form of `names.ts`; slots are
+ * computed from the bytes they stand for.
  */
+import { nameBuffer } from '../names';
 
 /** Default dead-letter stream of `stream`: `<stream>:dlq` (so `{orders}` → `{orders}:dlq`, same slot). */
 export function defaultDeadLetterStream(stream: string): string {
@@ -23,9 +25,9 @@ export const DLQ_FIELDS = {
   consumer: 'x-dlq-consumer',
 } as const;
 
-/** The part of a key Redis Cluster hashes: the first non-empty `{...}` section, else the whole key. */
+/** The part of a key (bytes, or a shown name) Redis Cluster hashes: the first non-empty `{...}` section, else the whole key. */
 export function hashTagOf(key: string | Buffer): Buffer {
-  const b = Buffer.isBuffer(key) ? key : Buffer.from(key, 'utf8');
+  const b = nameBuffer(key);
   const open = b.indexOf(0x7b);
   if (open >= 0) {
     const close = b.indexOf(0x7d, open + 1);

@@ -1,4 +1,5 @@
 /** Key naming of a list queue: its waiting, processing and dead lists, job hashes and stamps, and the job hash's bookkeeping fields. */
+import { showName } from '../../names';
 
 /** Keys of one list-based queue (the seeds' pattern: a waiting list of ids, one hash per job). */
 export interface ListQueueKeys {
@@ -18,7 +19,10 @@ export interface ListQueueKeys {
   stamps: boolean;
   /** Prefix of the job hashes; `<queue>:job:` by default. */
   jobPrefix: string;
-  /** The hash holding job `id`'s payload and bookkeeping fields. */
+  /**
+   * The hash holding job `id`'s payload and bookkeeping fields. Names are in the shown form of
+   * `names.ts` and `id` is a plain value: a backslash in it is escaped, so it reaches `<prefix><id>`.
+   */
   job(id: string): string;
 }
 
@@ -61,7 +65,7 @@ export function listQueueKeys(queue: string, layout: ListQueueLayout = {}): List
     started: layout.started ?? `${queue}:started`,
     stamps: layout.started !== null,
     jobPrefix,
-    job: (id: string) => `${jobPrefix}${id}`,
+    job: (id: string) => `${jobPrefix}${showName(id)}`,
   };
 }
 

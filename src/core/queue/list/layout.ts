@@ -10,6 +10,7 @@
 import { BadInputError, printable } from '../../errors';
 import type { RedisClient } from '../../connection';
 import { type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './keys';
+import { showName } from '../../names';
 
 /** The job-hash prefix of the seeds' layout. */
 export const PLAIN_JOB_PREFIX = 'job:';
@@ -64,7 +65,7 @@ export async function probeListQueueLayout(client: RedisClient, queue: string, s
     client.exists(own.started),
   ]);
   const sampled = [...new Set([...processing, ...waiting, ...dead].map(String))];
-  const hits = await Promise.all(sampled.flatMap((id) => [client.exists(own.job(id)), client.exists(`${PLAIN_JOB_PREFIX}${id}`)]));
+  const hits = await Promise.all(sampled.flatMap((id) => [client.exists(own.job(id)), client.exists(`${PLAIN_JOB_PREFIX}${showName(id)}`)]));
   let ownHits = 0;
   let plainHits = 0;
   for (let i = 0; i < sampled.length; i++) {
@@ -99,7 +100,7 @@ export async function waitingListQueues(client: RedisClient, lists: string[]): P
       ),
     ),
   );
-  const hashes = (k: string, id: string) => [listQueueKeys(k).job(id), `${PLAIN_JOB_PREFIX}${id}`];
+  const hashes = (k: string, id: string) => [listQueueKeys(k).job(id), `${PLAIN_JOB_PREFIX}${showName(id)}`];
   const types = await Promise.all(
     lists.map((k, i) => {
       const id = oldest[i];

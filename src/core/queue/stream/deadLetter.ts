@@ -32,6 +32,7 @@ import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
 import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
 import { xpendingOne } from '../../commands';
 import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from '../keys';
+import { nameBytes, sameName, showName } from '../../names';
 import { define, runScript } from '../lua';
 
 /** First name of a dead-letter record (value: the format's version). */
@@ -91,6 +92,8 @@ function splitReplayTail(raw: RawFields): { body: RawFields; count: number; of?:
 export function splitDeadLetter(e: StreamEntry): DeadLetter {
   const all = e.raw ?? [];
   const meta: Record<string, string> = {};
+  // The origin stream's name is bytes (written so by deadLetterEntry): kept as read, shown below.
+  let origin: Buffer | undefined;
   let raw: RawFields;
   let declared: number | undefined;
   if (nameIs(all, 0, DLQ_MARKER)) {
@@ -98,6 +101,7 @@ export function splitDeadLetter(e: StreamEntry): DeadLetter {
     const n = pairCount(all);
     while (i < n && !nameIs(all, i, DLQ_BODY_COUNT)) {
       meta[all[2 * i]!.toString('utf8')] = all[2 * i + 1]!.toString('utf8');
+      if (nameIs(all, i, DLQ_FIELDS.stream)) origin = all[2 * i + 1];
       i++;
     }
     declared = num(text(all[2 * i + 1]));
@@ -107,8 +111,10 @@ export function splitDeadLetter(e: StreamEntry): DeadLetter {
     raw = [];
     for (let i = 0; i + 1 < all.length; i += 2) {
       const name = all[i]!.toString('utf8');
-      if (META_NAMES.has(name)) meta[name] = all[i + 1]!.toString('utf8');
-      else raw.push(all[i]!, all[i + 1]!);
+      if (META_NAMES.has(name)) {
+        meta[name] = all[i + 1]!.toString('utf8');
+        if (name === DLQ_FIELDS.stream) origin = all[i + 1];
+      } else raw.push(all[i]!, all[i + 1]!);
     }
   }
   const tail = splitReplayTail(raw);
@@ -124,7 +130,7 @@ export function splitDeadLetter(e: StreamEntry): DeadLetter {
   }
   return {
     id: e.id,
-    origin: meta[DLQ_FIELDS.stream] || undefined,
+    origin: origin?.length ? showName(origin) : undefined,
     group: meta[DLQ_FIELDS.group] || undefined,
     originalId: meta[DLQ_FIELDS.id] || undefined,
     deliveries: num(meta[DLQ_FIELDS.deliveries]),
@@ -209,10 +215,11 @@ export class BodyGoneError extends QueueError {
  */
 export async function deadLetterEntry(client: RedisClient, input: DeadLetterInput): Promise<string | null> {
   const dlq = input.dlq ?? `${input.stream}:dlq`;
-  if (dlq === input.stream) throw new BadInputError('The dead-letter stream must differ from the stream');
-  const header = [
+  if (sameName(dlq, input.stream)) throw new BadInputError('The dead-letter stream must differ from the stream');
+  const header: (string | Buffer)[] = [
     DLQ_MARKER, '1',
-    DLQ_FIELDS.stream, input.stream,
+    // The stream's real bytes (input.stream is a shown name), so that a replay finds it again.
+    DLQ_FIELDS.stream, nameBytes(input.stream),
     DLQ_FIELDS.group, input.group,
     DLQ_FIELDS.id, input.id,
     DLQ_FIELDS.deliveries, String(input.deliveries ?? 0),
@@ -251,7 +258,7 @@ function wrongTypeOr(e: unknown, key: string, what: string, ctx: { key?: string;
  * (2) XACK (+ XDEL) in the stream's slot. A crash between them leaves the entry pending and its
  * record written: the next dead-letter of it (by any worker) only acks it.
  */
-async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq: string, header: string[], del: string, atomic: boolean): Promise<string | null> {
+async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq: string, header: (string | Buffer)[], del: string, atomic: boolean): Promise<string | null> {
   const read = async (c: RedisClient): Promise<RawFields | null | undefined> => {
     if (!(await xpendingOne(c, input.stream, input.group, input.id))) return undefined;
     await assertStreamOrNone(c, dlq, 'the dead-letter stream');
@@ -363,7 +370,7 @@ const MARKER_AFTER_MS = 3600_000;
  * name exists (a key whose braces change its tag): such a move is refused across slots.
  */
 export function markerKey(key: string, what: string): string | undefined {
-  const m = `{${hashTagOf(key).toString('utf8')}}:rq-${what}`;
+  const m = `{${showName(hashTagOf(key))}}:rq-${what}`;
   return keySlot(m) === keySlot(key) ? m : undefined;
 }
 
@@ -406,7 +413,7 @@ export type ReplayOutcome = { newId: string } | { skipped: string };
  */
 export async function replayEntry(client: RedisClient, dlq: string, letter: DeadLetter, target: string, { keep = false }: { keep?: boolean } = {}): Promise<ReplayOutcome> {
   if (!letter.hasBody) return { skipped: 'no message: it was deleted from its stream before it was dead-lettered' };
-  if (target === dlq) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
+  if (sameName(target, dlq)) throw new BadInputError('Replay into the dead-letter stream itself is not possible');
   const body = replayBody(letter);
   const ctx = { key: target, command: 'replay' };
   try {
