@@ -237,7 +237,7 @@ export class StreamNode extends ExplorerNode {
     const t = item(this, oneLine(i.key), Collapsed, dlq ? 'archive' : 'symbol-event', `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}`);
     const age = i.lastEntryAgeMs !== undefined ? ` · last ${formatDuration(i.lastEntryAgeMs)} ago` : '';
     const health = sessionHealth(this.session).stream(i.key);
-    t.description = marked([health ? describeHealth(health) : ''], `${formatCount(i.length)} entries${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);
+    t.description = marked([health ? describeHealth(health) : ''], `${formatCount(i.length)} ${i.length === 1 ? 'entry' : 'entries'}${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);
     t.tooltip = [
       `Stream ${oneLine(i.key)}`,
       `length: ${formatCount(i.length)}`,
