@@ -129,7 +129,12 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     assert.match(text, /delivered \(delivery 7\)\s+billing \/ worker-2/, text);
     assert.match(text, /failed \(delivery 6\)\s+billing \/ worker-2\s+TypeError/, text);
     assert.ok(!/No events recorded/.test(text), text);
-    const oneLine = (f: Frame) => f.evaluate(() => Array.from(document.querySelectorAll('span.idle, span.time')).filter((e) => e.getClientRects().length !== 1).map((e) => e.innerText));
+    // Times that wrap (more than one line box). The page is first waited on to be laid out (every
+    // time has a box): a webview not shown at that moment (busy machine) has none at all.
+    const oneLine = async (f: Frame) => {
+      await f.waitForFunction(() => Array.from(document.querySelectorAll('span.idle, span.time')).every((e) => e.getClientRects().length > 0), undefined, { timeout: 30_000 });
+      return f.evaluate(() => Array.from(document.querySelectorAll('span.idle, span.time')).filter((e) => e.getClientRects().length > 1).map((e) => e.innerText));
+    };
     assert.deepEqual(await oneLine(pending), [], 'idle times and times on one line');
     await screenshot(page, 'journey-pending');
 
