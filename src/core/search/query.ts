@@ -356,6 +356,10 @@ export type Matcher = (raw: RawFields | null) => boolean;
 export function compileMatcher(q: SearchQuery): Matcher {
   const tests = (q.where ?? []).map(compileCondition);
   if (tests.length === 0) return () => true;
+  if (tests.length === 1) {
+    const test = tests[0]!;
+    return (raw) => raw !== null && test(raw);
+  }
   return (raw) => {
     if (!raw) return false;
     for (const t of tests) if (!t(raw)) return false;
