@@ -2,9 +2,10 @@
  * Search benchmark: finding a value that occurs 10 times in a 1,000,000-entry stream, against a
  * raw `XRANGE … COUNT 1000` loop over the same stream in the same run (BENCH_SEARCH_ENTRIES to
  * change the size), run just before each search. Figures: entries examined per second (ours ÷
- * raw, > 1 means ours is faster) with this process's CPU per entry on each side, the largest single call's server time (SLOWLOG, slowlog-log-slower-than 0), the time to the
- * first result when it is near the start, and this process's memory before and after (the search
- * runs in the extension host in the product; here it runs in the bench process).
+ * raw, > 1 means ours is faster) with this process's CPU per entry on each side, the largest
+ * single call's server time (SLOWLOG, slowlog-log-slower-than 0), the time to the first result
+ * when it is near the start, and this process's memory before and after (the search runs in the
+ * extension host in the product; here it runs in the bench process).
  */
 import Redis from 'ioredis';
 import { MessageSearch, parseSearchQuery } from '../src/core/search';
@@ -62,18 +63,18 @@ async function ours(c: Redis, key: string, query: string): Promise<{ ms: number;
   return { ms: nowMs() - t, examined: sum.examined, matched: sum.matched, firstMs, largestPage: sum.largestPage, cpuMs: cpuSince(cpu) };
 }
 
-/** The longest XRANGE/XREVRANGE in SLOWLOG since the last reset, µs. */
-async function longestRangeCall(c: Redis): Promise<{ usec: number; calls: number }> {
+/**
+ * The XRANGE/XREVRANGE calls in SLOWLOG since the last reset: the longest and the median, µs, and
+ * how many took over 1 ms (on a busy machine a call's time includes waits for a core).
+ */
+async function rangeCalls(c: Redis): Promise<{ usec: number; medianUsec: number; over1ms: number; calls: number }> {
   const log = (await c.call('SLOWLOG', 'GET', '-1')) as unknown[][];
-  let usec = 0;
-  let calls = 0;
+  const times: number[] = [];
   for (const e of log) {
     const cmd = String((e[3] as unknown[])[0]).toLowerCase();
-    if (cmd !== 'xrange' && cmd !== 'xrevrange') continue;
-    calls++;
-    usec = Math.max(usec, Number(e[2]));
+    if (cmd === 'xrange' || cmd === 'xrevrange') times.push(Number(e[2]));
   }
-  return { usec, calls };
+  return { usec: Math.max(0, ...times), medianUsec: median(times), over1ms: times.filter((t) => t > 1000).length, calls: times.length };
 }
 
 export async function searchBench(server: { url: string }, sizes: Sizes): Promise<Section> {
@@ -90,7 +91,7 @@ export async function searchBench(server: { url: string }, sizes: Sizes): Promis
   const json: number[] = [];
   const regex: number[] = [];
   let firstMs: number[] = [];
-  let largest = { usec: 0, calls: 0 };
+  let largest = { usec: 0, medianUsec: 0, over1ms: 0, calls: 0 };
   let largestPage = 0;
   await c.config('SET', 'slowlog-log-slower-than', '0');
   await c.config('SET', 'slowlog-max-len', '100000');
@@ -106,7 +107,7 @@ export async function searchBench(server: { url: string }, sizes: Sizes): Promis
     await reference();
     await c.call('SLOWLOG', 'RESET');
     const o = await ours(c, key, 'status=needle');
-    const l = await longestRangeCall(c);
+    const l = await rangeCalls(c);
     if (l.usec > largest.usec) largest = l;
     largestPage = Math.max(largestPage, o.largestPage);
     if (o.matched !== SPOTS || o.examined !== n) throw new Error(`search found ${o.matched} of ${SPOTS} in ${o.examined} of ${n}`);
@@ -154,8 +155,8 @@ export async function searchBench(server: { url: string }, sizes: Sizes): Promis
     met: median(regex) / raw >= 0.8,
   });
   rows.push({
-    figure: `Largest single call's server time during the searches (SLOWLOG, ${fmt(largest.calls)} XRANGE calls of the last measured search; pages of at most ${fmt(largestPage)})`,
-    ours: `${(largest.usec / 1000).toFixed(2)} ms`,
+    figure: `Largest single call's server time during the searches (SLOWLOG, ${fmt(largest.calls)} XRANGE calls of the status=needle search that had the longest; pages of at most ${fmt(largestPage)})`,
+    ours: `${(largest.usec / 1000).toFixed(2)} ms (median ${(largest.medianUsec / 1000).toFixed(2)} ms; ${fmt(largest.over1ms)} over 1 ms)`,
     reference: '-',
     target: `≤ ${CALL_GOAL_MS} ms`,
     met: largest.usec / 1000 <= CALL_GOAL_MS,
