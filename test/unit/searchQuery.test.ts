@@ -95,6 +95,20 @@ describe('(unit) search query', () => {
     // JSON may escape characters: the cheap prefilter must not hide such a value.
     assert.equal(m('payload.sku=kb', raw('payload', '{"sku":"\\u006bb"}')), true);
     assert.equal(m('payload.sku=kb', raw('payload', 'not json kb')), false);
+    // Nor a value whose text at the path is not in its bytes: numbers written another way, spaces between tokens.
+    assert.equal(m('payload.n == 100', raw('payload', '{"n":1e2}')), true);
+    assert.equal(m('payload.n ~ 00', raw('payload', '{"n":1e2}')), true);
+    assert.equal(m('payload.n == null', raw('payload', '{"n":1e400}')), true);
+    assert.equal(m('payload.n ~ "2,3"', raw('payload', '{"n":[2, 3]}')), true);
+    assert.equal(m('payload.n == {"a":"kb"}', raw('payload', '{"n":{ "a" : "kb" }}')), true);
+    assert.equal(m('payload.sku == "\ufffd"', raw('payload', Buffer.from([0x7b, 0x22, 0x73, 0x6b, 0x75, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]))), true, 'bytes that are not UTF-8 read as U+FFFD');
+    // Long values (scanned natively) and short ones (in JavaScript) alike.
+    const long = JSON.stringify({ pad: 'x'.repeat(200), sku: 'kb' });
+    assert.equal(m('payload.sku == kb', raw('payload', long)), true);
+    assert.equal(m('payload.sku == kd', raw('payload', long)), false);
+    assert.equal(m(`note~${'y'.repeat(3)}`, raw('note', `${'x'.repeat(100)}yyy`)), true);
+    assert.equal(m(`note=${'x'.repeat(100)}`, raw('note', 'x'.repeat(100))), true);
+    assert.equal(m(`note=${'x'.repeat(100)}`, raw('note', `${'x'.repeat(99)}y`)), false);
   });
 
   it('describes a query as text that reads back to the same conditions', () => {

@@ -389,6 +389,10 @@ export type Matcher = (raw: RawFields | null) => boolean;
 export function compileMatcher(q: SearchQuery): Matcher {
   const tests = (q.where ?? []).map(compileCondition);
   if (tests.length === 0) return () => true;
+  if (tests.length === 1) {
+    const test = tests[0]!;
+    return (raw) => raw !== null && test(raw);
+  }
   return (raw) => {
     if (!raw) return false;
     for (const t of tests) if (!t(raw)) return false;
@@ -432,9 +436,42 @@ function compileCondition(c: FieldCondition): Test {
   return compileFieldTest(name, c, valueTest);
 }
 
-/** Byte equality, the length compared first (most names and values differ in length: no native call then). */
+/**
+ * Values up to this many bytes are compared and scanned in JavaScript: for the short names and
+ * values of most messages that is several times quicker than a native call (`equals`,
+ * `indexOf`), whose fixed cost is paid per value; longer ones go to the native code.
+ */
+const SHORT = 64;
+
+/** Byte equality, the length compared first (most names and values differ in length). */
 function same(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && a.equals(b);
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > SHORT) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Does `hay` hold the bytes of `needle` (not empty) somewhere? */
+function holds(hay: Buffer, needle: Buffer): boolean {
+  const n = needle.length;
+  const last = hay.length - n;
+  if (last < 0) return false;
+  if (hay.length > SHORT) return hay.indexOf(needle) >= 0;
+  const first = needle[0];
+  next: for (let i = 0; i <= last; i++) {
+    if (hay[i] !== first) continue;
+    for (let j = 1; j < n; j++) if (hay[i + j] !== needle[j]) continue next;
+    return true;
+  }
+  return false;
+}
+
+/** Does `hay` hold the byte `b`? */
+function holdsByte(hay: Buffer, b: number): boolean {
+  if (hay.length > SHORT) return hay.indexOf(b) >= 0;
+  for (let i = 0; i < hay.length; i++) if (hay[i] === b) return true;
+  return false;
 }
 
 function pathText(path: (string | number)[]): string {
@@ -470,7 +507,7 @@ function compileValueTest(c: FieldCondition): (v: Buffer) => boolean {
     case 'not-equals':
       return (v) => same(v, bytes);
     case 'contains':
-      return bytes.length === 0 ? () => true : (v) => v.length >= bytes.length && v.indexOf(bytes) >= 0;
+      return bytes.length === 0 ? () => true : (v) => holds(v, bytes);
     case 'regex': {
       const re = compileRegex(text, c.flags);
       return (v) => re.test(v.toString('utf8'));
@@ -513,22 +550,38 @@ export function jsonAt(doc: unknown, path: (string | number)[]): unknown {
   return at;
 }
 
+const BACKSLASH = 0x5c;
+
+/**
+ * Would the text, found at a JSON path (a string as itself, anything else as `JSON.stringify`
+ * writes it), always be in the value's own bytes, when those hold no backslash? Then a value
+ * without the text's bytes and without a backslash (the start of every escape) cannot match, and
+ * is not parsed. So it is for a text that lies within one string (or `true`, `false`): not for a
+ * text that may span tokens which the value writes with spaces between them (`1,2` of
+ * `[1, 2]`: it holds `{}[],:"`), nor for one that may be a number written another way (`100` of
+ * `1e2`, `null` of `1e400`), nor for one with U+FFFD (which bytes that are not UTF-8 read as).
+ */
+function readVerbatim(want: string): boolean {
+  if (want === '' || /[{}[\],:"]/.test(want)) return false;
+  if (/^[0-9.eE+-]+$/.test(want) || 'null'.includes(want)) return false;
+  return !want.includes('\uFFFD') && Buffer.from(want, 'utf8').toString('utf8') === want;
+}
+
 /**
  * The test of a JSON path in a value. A value that is not JSON, or has nothing at the path, does
  * not match (and for `not-equals` counts as "not equal"). Before parsing, a value that cannot
- * hold the wanted text is skipped cheaply: JSON writes a string either as its characters or with
- * `\u` escapes, so a value holding neither the text's bytes nor a backslash cannot match.
+ * hold the wanted text is skipped cheaply, when the text is one the bytes can rule out
+ * ({@link readVerbatim}): a value holding neither the text's bytes nor a backslash cannot match.
  */
 function compileJsonTest(c: FieldCondition): (v: Buffer, negated: boolean) => boolean {
   const path = c.path!;
   const want = c.value ?? '';
   const needle = Buffer.from(want, 'utf8');
-  const backslash = 0x5c;
-  const prefilter = (c.op === 'equals' || c.op === 'contains') && needle.length > 0;
+  const prefilter = (c.op === 'equals' || c.op === 'contains') && readVerbatim(want);
   const re = c.op === 'regex' ? compileRegex(want, c.flags) : undefined;
   const compare = ['gt', 'gte', 'lt', 'lte'].includes(c.op) ? comparison(c.op, decimalValue(want)!) : undefined;
   return (v, negated) => {
-    if (prefilter && !negated && v.indexOf(needle) < 0 && v.indexOf(backslash) < 0) return false;
+    if (prefilter && !negated && !holds(v, needle) && !holdsByte(v, BACKSLASH)) return false;
     let doc: unknown;
     try {
       doc = JSON.parse(v.toString('utf8'));

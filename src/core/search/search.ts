@@ -160,12 +160,13 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
   }
 
   /**
-   * Within a page: stops for the budget (entries, exact) or a cancel, and lets the event loop run
-   * when matching has held it for a slice, so the editor or the MCP server answers meanwhile.
+   * Within a page (every 32 entries, and at the entry budget): has matching held the event loop
+   * for a slice? Then the walk lets it run ({@link yieldToLoop}) before it checks its budget and
+   * the cancel signal, so the editor or the MCP server answers meanwhile. (A plain test, not an
+   * async step: awaiting at every check would cost a turn of the microtask queue each time.)
    */
-  private async pause(): Promise<'cancelled' | 'budget' | undefined> {
-    if (Date.now() - this.sliceStart >= SLICE_MS) await this.yieldToLoop();
-    return this.stopReason();
+  private sliceUsed(): boolean {
+    return Date.now() - this.sliceStart >= SLICE_MS;
   }
 
   private async yieldToLoop(): Promise<void> {
@@ -248,7 +249,8 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       }
       for (let i = 0; i < page.length; i++) {
         if (this.progress.examined >= maxExamined || (i & 31) === 31) {
-          const stop = await this.pause();
+          if (this.sliceUsed()) await this.yieldToLoop();
+          const stop = this.stopReason();
           if (stop) {
             if (i > 0) this.progress.position = idOf(page[i - 1]);
             yield stop;
@@ -341,7 +343,8 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         for (let i = at; i < upTo; i++) {
           const p = all[i]!;
           if (this.progress.examined >= (this.options.maxExamined ?? Infinity) || (i & 31) === 31) {
-            const stop = await this.pause();
+            if (this.sliceUsed()) await this.yieldToLoop();
+            const stop = this.stopReason();
             if (stop) {
               if (i > 0) this.progress.position = all[i - 1]!.id;
               yield stop;
