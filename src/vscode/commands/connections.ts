@@ -103,9 +103,8 @@ async function prompt(s: Services, base?: ConnectionInput): Promise<ConnectionIn
             { label: 'Read-only', description: 'refuse every write from this connection', picked: was('readOnly', Boolean(base?.readOnly)), value: 'readOnly' },
             { label: 'Production', description: 'destructive actions ask to type the stream name', picked: was('production', Boolean(base?.production)), value: 'production' },
             ...(v.url!.startsWith('rediss://') ? [{ label: 'Skip TLS certificate verification', description: 'insecure; shown on the connection', picked: was('insecure', base?.tls?.rejectUnauthorized === false), value: 'insecure' }] : []),
-            { label: '← Back', description: 'tick alone to go back to the password', picked: false, value: BACK },
           ],
-          { title: step(6, 'Options') },
+          { title: step(6, 'Options'), back: BACK },
         ),
       );
       if (flags.includes(BACK)) {

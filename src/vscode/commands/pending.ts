@@ -169,13 +169,14 @@ export async function autoClaim(s: Services, node?: unknown, args?: { consumer?:
     preview.map((p) => ({
       label: p.id,
       description: `${p.consumer} · idle ${formatDuration(p.idle)} · delivered ${p.deliveries}×${isPoison(p, thresholds) ? ' · POISON' : ''}`,
-      picked: true,
+      // A POISON entry starts unticked: claiming delivers it again, to fail again.
+      picked: !isPoison(p, thresholds),
       value: p.id,
     })),
     {
       title:
         `Auto-claim preview: ${preview.length}${preview.length === 100 ? '+' : ''} entries would move to "${consumer}" (uncheck to leave some)` +
-        (poison ? `; ${poison} POISON (delivered ${thresholds.poisonDeliveries}× or more): consider dead-lettering ${poison === 1 ? 'it' : 'them'} instead` : ''),
+        (poison ? `; ${poison} POISON (delivered ${thresholds.poisonDeliveries}× or more): consider dead-lettering ${poison === 1 ? 'it' : 'them'} instead. POISON entries are unticked; tick to claim them too` : ''),
     },
   );
   if (!picked?.length) return undefined;

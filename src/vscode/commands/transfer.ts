@@ -1,6 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import * as vscode from 'vscode';
 import {
@@ -90,8 +90,22 @@ function fileName(stream: string): string {
   return `${stream.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'stream'}.ndjson`;
 }
 
-function defaultFolder(): vscode.Uri {
-  return vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
+/** Where the last export or import file was (remembered per machine). */
+const LAST_FOLDER = 'redisQueues.transfer.lastFolder';
+
+/**
+ * The folder a file dialog starts in: the last one used for an export or import, else Downloads
+ * (else home). Never the workspace by default: exported messages in a repository get committed.
+ */
+function defaultFolder(s: Services): vscode.Uri {
+  const last = s.context.globalState.get<string>(LAST_FOLDER);
+  if (last && existsSync(last)) return vscode.Uri.file(last);
+  const downloads = join(homedir(), 'Downloads');
+  return vscode.Uri.file(existsSync(downloads) ? downloads : homedir());
+}
+
+function rememberFolder(s: Services, file: string): void {
+  void s.context.globalState.update(LAST_FOLDER, dirname(file));
 }
 
 function bytes(n: number): string {
@@ -210,13 +224,16 @@ export async function exportMessages(s: Services, node?: unknown, selectedOrArgs
 
   let file = args.file;
   if (file === undefined) {
+    // The count first (when known), so the size of what is about to be written is seen before a file is chosen.
+    const count = total !== undefined && !/^\d/.test(what) ? ` (${plural(total, 'message')})` : '';
     const uri = await vscode.window.showSaveDialog({
-      title: `Export ${what} of "${stream}"`,
-      defaultUri: vscode.Uri.joinPath(defaultFolder(), fileName(stream)),
+      title: `Export ${what}${count} of "${stream}"`,
+      defaultUri: vscode.Uri.joinPath(defaultFolder(s), fileName(stream)),
       filters: { 'NDJSON (one message per line)': ['ndjson', 'jsonl'], 'All files': ['*'] },
       saveLabel: 'Export',
     });
     file = required(uri?.fsPath);
+    rememberFolder(s, file);
   }
 
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${what} of "${stream}"`, cancellable: true }, async (progress, token) => {
@@ -298,12 +315,13 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
   if (file === undefined) {
     const uris = await vscode.window.showOpenDialog({
       title: `Import messages into "${stream}"`,
-      defaultUri: defaultFolder(),
+      defaultUri: defaultFolder(s),
       canSelectMany: false,
       filters: { 'NDJSON (one message per line)': ['ndjson', 'jsonl', 'json'], 'All files': ['*'] },
       openLabel: 'Import',
     });
     file = required(uris?.[0]?.fsPath);
+    rememberFolder(s, file);
   }
   const name = basename(file);
 

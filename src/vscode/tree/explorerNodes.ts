@@ -234,7 +234,8 @@ export class StreamNode extends ExplorerNode {
   item(): vscode.TreeItem {
     const i = this.info;
     const dlq = this.dlq;
-    const t = item(this, oneLine(i.key), Collapsed, dlq ? 'archive' : 'symbol-event', `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}`);
+    // The event icon in the plain icon colour: its theme colour (orange) read as a warning on every stream.
+    const t = item(this, oneLine(i.key), Collapsed, dlq ? 'archive' : new vscode.ThemeIcon('symbol-event', new vscode.ThemeColor('icon.foreground')), `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}`);
     const age = i.lastEntryAgeMs !== undefined ? ` · last ${formatDuration(i.lastEntryAgeMs)} ago` : '';
     const health = sessionHealth(this.session).stream(i.key);
     t.description = marked([health ? describeHealth(health) : ''], `${formatCount(i.length)} ${i.length === 1 ? 'entry' : 'entries'}${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);

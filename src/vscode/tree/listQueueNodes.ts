@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
+import { JOB_FIELDS, type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
+import { timeTip } from '../times';
 import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { sessionHealth } from './health';
@@ -130,6 +131,8 @@ export class ListSectionNode extends ExplorerNode {
   }
 }
 
+const clip = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+
 export class JobNode implements Node {
   readonly id: string;
   constructor(
@@ -145,14 +148,36 @@ export class JobNode implements Node {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(stuck ? 'warning' : 'symbol-field', stuck ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `job;${this.parent.section}${stuck ? ';stuck' : ''}`;
+    const dead = this.parent.section === 'dead';
+    const stamp = (name: string) => {
+      const v = j.fields?.[name];
+      const ms = typeof v === 'string' && /^\d{10,16}$/.test(v) ? Number(v) : undefined;
+      return ms;
+    };
+    const deadAt = stamp(JOB_FIELDS.deadAt);
+    const createdAt = stamp(JOB_FIELDS.createdAt);
+    const payload = j.fields ? Object.fromEntries(Object.entries(j.fields).filter(([k]) => !k.startsWith('__'))) : null;
     const parts: string[] = [];
     if (stuck) parts.push('\u26a0 STUCK');
+    // A dead job leads with why it failed, then when (as dead letters of streams do).
+    if (dead) parts.push(j.lastError ? clip(oneLine(j.lastError), 80) : 'no error recorded');
+    if (dead && deadAt !== undefined) parts.push(`${formatDuration(Date.now() - deadAt)} ago`);
     if (j.runningForMs !== undefined) parts.push(describeRunning(j.runningForMs, !j.untimed));
     if (j.attempts !== undefined) parts.push(`attempt ${j.attempts}`);
-    if (!j.fields) parts.push('(job hash missing)');
-    else parts.push(previewFields(Object.fromEntries(Object.entries(j.fields).filter(([k]) => !k.startsWith('__'))), 60));
+    if (!payload) parts.push('(job hash missing)');
+    else parts.push(previewFields(payload, 60));
     t.description = parts.join(' · ');
-    t.tooltip = `Job ${oneLine(j.id)}${j.lastError ? `\nlast error: ${oneLine(j.lastError)}` : ''}\n${previewFields(j.fields, 400)}`;
+    if (dead && j.lastError) t.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    t.tooltip = [
+      `Job ${oneLine(j.id)}`,
+      j.lastError ? `last error: ${oneLine(j.lastError)}` : '',
+      j.attempts !== undefined ? `attempts: ${j.attempts}` : '',
+      createdAt !== undefined ? `created: ${timeTip(createdAt)}` : '',
+      deadAt !== undefined ? `dead-lettered: ${timeTip(deadAt)}` : '',
+      payload ? previewFields(payload, 400) : '(job hash missing)',
+    ]
+      .filter(Boolean)
+      .join('\n');
     t.command = { command: 'redisQueues.entry.open', title: 'Open Job', arguments: [this] };
     return t;
   }

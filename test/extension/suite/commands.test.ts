@@ -19,7 +19,7 @@ const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
 const { kids, path } = tree(() => api);
 
-type Asked = { kind: string; text: string; items?: string[]; value?: string; validate?: (v: string) => string | undefined };
+type Asked = { kind: string; text: string; items?: string[]; ticked?: boolean[]; back?: boolean; value?: string; validate?: (v: string) => string | undefined };
 /** An answer to an input box: keep the default it offers. */
 const DEFAULT = Symbol('keep the default');
 /** Answers prompts from a script, in order; records each question (and an input's default). Runs out → cancel (undefined / false). */
@@ -37,11 +37,12 @@ function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: strin
       if (typeof a === 'function') return (a as (i: PickItem<T>[]) => T)(items);
       return a as T;
     },
-    async pickMany<T>(items: PickItem<T>[], o: { title: string }) {
-      asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`) });
+    async pickMany<T>(items: PickItem<T>[], o: { title: string; back?: T }) {
+      asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`), ticked: items.map((i) => i.picked === true), back: o.back !== undefined });
       const a = next();
       if (a === undefined) return undefined;
-      return a === 'all' ? items.map((i) => i.value) : (a as T[]);
+      // 'all': every item; 'ticked': the items ticked to begin with (Enter without a change).
+      return a === 'all' ? items.map((i) => i.value) : a === 'ticked' ? items.filter((i) => i.picked).map((i) => i.value) : (a as T[]);
     },
     async input(o: { title: string; prompt?: string; value?: string; validate?: (v: string) => string | undefined }) {
       asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}`, value: o.value, validate: o.validate });
@@ -290,6 +291,9 @@ describe('(extension) commands on queues', function () {
     assert.match(preview.items![0]!, /alice · idle 10m \d+s · delivered 7× · POISON$/);
     assert.match(preview.items![1]!, /delivered 5× · POISON$/);
     assert.match(preview.items![2]!, /delivered 4×$/);
+    // POISON entries start unticked: Enter claims only the others.
+    assert.deepEqual(preview.ticked, [false, false, true]);
+    assert.match(preview.text, /POISON entries are unticked/);
     assert.equal(await pel(), 6, 'nothing moved');
   });
 
@@ -560,6 +564,10 @@ describe('(extension) commands on queues', function () {
       assert.deepEqual(steps.map((m) => m![2]), steps.map(() => '6'), 'every step out of 6');
       assert.deepEqual(steps.map((m) => Number(m![1])), [1, 2, 3, 2, 3, 4, 5, 6, 5, 6], 'Back goes one step back');
       assert.ok(r.ui.asked[2]!.items!.includes('← Back'));
+      // The options step ticks flags: its Back is the box's own Back button, not an item to tick.
+      const options = r.ui.asked.find((a) => a.kind === 'pickMany')!;
+      assert.equal(options.back, true);
+      assert.ok(!options.items!.some((i) => i.startsWith('← Back')), options.items!.join(' | '));
       assert.equal(r.ui.asked[3]!.value, 'redis://127.0.0.1:1', 'going back keeps what was typed');
       assert.match(r.ui.infos[0]!, /^Connected to .*: Redis /);
     } finally {

@@ -59,6 +59,7 @@ describe('(extension) explorer tree', function () {
     await client.zadd(k.started, Date.now() - 10_000, 'j3');
     await client.hset(k.job('j3'), 'to', 'a@example.com', '__attempts', '1');
     await client.lpush(k.dead, 'j4');
+    await client.hset(k.job('j4'), 'to', 'b@example.com', '__attempts', '3', '__lastError', 'SMTP 550 mailbox unavailable', '__createdAt', String(Date.now() - 3_600_000), '__deadAt', String(Date.now() - 120_000));
     // Consumers whose pending counts change between refreshes (the order must not), and a group
     // whose lag Redis cannot tell (an entry deleted after its last-delivered id).
     const w = `${prefix}:workers`;
@@ -106,6 +107,11 @@ describe('(extension) explorer tree', function () {
     assert.deepEqual(list.map(label).sort(), [`${prefix}:empty-groups`, `${prefix}:orders`, `${prefix}:payments`, `${prefix}:payments:dlq`, `${prefix}:workers`]);
     const orders = list.find((n) => label(n) === `${prefix}:orders`)!;
     assert.match(desc(orders), /^300 entries · last \S+ ago · 3 groups$/);
+    // A stream's icon is not coloured like a warning (the event icon's own theme colour is orange).
+    const icon = orders.item().iconPath as vscode.ThemeIcon;
+    assert.equal(icon.id, 'symbol-event');
+    assert.equal(icon.color?.id, 'icon.foreground');
+    assert.match(desc(list.find((n) => label(n) === `${prefix}:empty-groups`)!), /^1 entry · /);
   });
 
   it('shows groups with pending and lag, consumers, and pages the PEL by 100 with Load more', async () => {
@@ -189,7 +195,14 @@ describe('(extension) explorer tree', function () {
     assert.deepEqual((await kids(sections[0]!)).map(label), ['j1', 'j2'], 'waiting shows the next job first');
     const [j3] = await kids(sections[1]!);
     assert.match(desc(j3!), /^running \d+s · attempt 1 · to=a@example\.com$/);
-    assert.deepEqual((await kids(sections[2]!)).map(label), ['j4']);
+    const dead = await kids(sections[2]!);
+    assert.deepEqual(dead.map(label), ['j4']);
+    // A dead job leads with its error and when it died; the tooltip gives times, not epoch milliseconds.
+    assert.match(desc(dead[0]!), /^SMTP 550 mailbox unavailable · 2m \d+s ago · attempt 3 · to=b@example\.com$/);
+    const tip = String(dead[0]!.item().tooltip);
+    assert.match(tip, /\ncreated: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d local \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\), 1h 0m ago\n/);
+    assert.match(tip, /\ndead-lettered: .* local \(.* UTC\), 2m \d+s ago\n/);
+    assert.doesNotMatch(tip, /\d{13}/, 'no epoch milliseconds');
   });
 
   it('puts health marks first and rolls them up to the consumer, group, stream and connection rows (from what was drawn)', async () => {
