@@ -190,8 +190,12 @@ export interface GroupHealthCheck {
    * a lower bound when the group holds more than `sampled` entries.
    */
   poison: Record<string, number>;
+  /** The same POISON entries by id, per consumer (so a reader can tell one entry seen twice). */
+  poisonIds: Record<string, string[]>;
   /** How many pending entries were looked at for POISON (the group holds `pending`). */
   sampled: number;
+  /** The last (newest) id looked at: every pending entry up to it was seen. */
+  sampledThrough?: string;
   pending: number;
 }
 
@@ -228,7 +232,7 @@ export async function checkStreamHealth(client: RedisClient, stream: string, o: 
   left--;
   const out: StreamHealthCheck = { stream, groups: [], unchecked: [], calls: 1 };
   for (const g of groups) {
-    const check: GroupHealthCheck = { name: g.name, lagging: isLagging(g, t), stuck: [], holders: [], poison: {}, sampled: 0, pending: g.pending };
+    const check: GroupHealthCheck = { name: g.name, lagging: isLagging(g, t), stuck: [], holders: [], poison: {}, poisonIds: {}, sampled: 0, pending: g.pending };
     if (g.pending > 0) {
       if (left < 2) {
         out.unchecked.push(g.name);
@@ -240,7 +244,12 @@ export async function checkStreamHealth(client: RedisClient, stream: string, o: 
       check.stuck = consumers.filter((c) => isStuck(c, t)).map((c) => c.name);
       check.holders = consumers.filter((c) => c.pending > 0).map((c) => c.name);
       check.sampled = oldest.length;
-      for (const e of oldest) if (isPoison(e, t)) check.poison[e.consumer] = (check.poison[e.consumer] ?? 0) + 1;
+      check.sampledThrough = oldest.at(-1)?.id;
+      for (const e of oldest) {
+        if (!isPoison(e, t)) continue;
+        check.poison[e.consumer] = (check.poison[e.consumer] ?? 0) + 1;
+        (check.poisonIds[e.consumer] ??= []).push(e.id);
+      }
     }
     out.groups.push(check);
   }

@@ -379,7 +379,13 @@ export class ConsumerNode extends ExplorerNode implements PendingHost {
       const bodies = page.entries.length ? await insp.entriesByIds(stream, page.entries.map((e) => e.id)).catch(() => undefined) : undefined;
       return { page, bodies };
     });
-    sessionHealth(this.session).pendingDrawn(stream, this.parent.group.name, this.consumer.name, page.entries.filter((e) => isPoison(e, settings.thresholds)).length);
+    sessionHealth(this.session).pendingDrawn(
+      stream,
+      this.parent.group.name,
+      this.consumer.name,
+      page.entries.filter((e) => isPoison(e, settings.thresholds)).map((e) => e.id),
+      page.next && page.entries.length ? page.entries.at(-1)!.id : undefined,
+    );
     return {
       nodes: page.entries.map((e) => new PendingEntryNode(this, e, bodies ? (bodies.get(e.id) ?? null) : undefined)),
       more: page.next && page.entries.length ? `Load more pending… (${page.entries.length} shown)` : undefined,

@@ -1,6 +1,6 @@
 // Health marks (STUCK, POISON, LAGGING) of the streams shown, from the background check
 // (healthCheck.ts) and the rows drawn, and how rows show them.
-import { type HealthCounts, type StreamHealthCheck, describeHealth, sumHealth } from '../../core';
+import { type HealthCounts, type StreamHealthCheck, compareIds, describeHealth, sumHealth } from '../../core';
 import type { Session } from '../connections/session';
 
 /** The mark that leads a row's description when something is wrong: "⚠ STUCK · …". */
@@ -15,18 +15,25 @@ interface GroupHealth {
   lagging: boolean;
   /** Consumers STUCK (background check or the group's consumers drawn, whichever was last). */
   stuck: Set<string>;
-  /** POISON entries per consumer among the group's oldest pending entries (background check). */
-  sampled: Map<string, number>;
-  /** POISON entries per consumer on its pending page as last drawn. */
-  poison: Map<string, number>;
+  /** POISON entries (ids) per consumer among the group's oldest pending entries (background check). */
+  sampled: Map<string, Set<string>>;
+  /** POISON entries (ids) per consumer on its pending page as last drawn. */
+  poison: Map<string, Set<string>>;
+}
+
+/** Removes `ids` from every consumer's set but `owner`'s (an entry is in one consumer's PEL at a time). */
+function moveTo(owner: string, ids: Iterable<string>, ...maps: Map<string, Set<string>>[]): void {
+  for (const id of ids) for (const m of maps) for (const [c, set] of m) if (c !== owner) set.delete(id);
 }
 
 /**
  * Health marks per session: what rolls up into the group, stream and connection rows. Filled by
  * the budgeted background check of the streams shown (healthCheck.ts: XINFO GROUPS, XINFO
  * CONSUMERS, the oldest pending entries) and by the replies read anyway to draw rows (the same
- * calls, and the pending pages). A POISON count is the larger of the two lower bounds: the
- * group's oldest entries checked, the consumer's page drawn.
+ * calls, and the pending pages). POISON is kept by entry id, from the group's oldest entries
+ * checked and from the consumers' pages drawn: an entry counts once, under the consumer the
+ * freshest read saw holding it, and a read that shows an entry gone (acked, claimed away, no longer
+ * POISON) takes it out.
  */
 export class SessionHealth {
   private readonly streams = new Map<string, Map<string, GroupHealth>>();
@@ -70,9 +77,18 @@ export class SessionHealth {
         const g = this.group(c.stream, r.name);
         g.lagging = r.lagging;
         g.stuck = new Set(r.stuck);
-        g.sampled = new Map(Object.entries(r.poison));
+        g.sampled = new Map(Object.entries(r.poisonIds ?? {}).map(([name, ids]) => [name, new Set(ids)]));
         const holding = new Set(r.holders);
         for (const name of [...g.poison.keys()]) if (!holding.has(name)) g.poison.delete(name);
+        // The check is fresher than the pages drawn: an entry it saw is its owner's now, and an
+        // entry within the range it read that it did not see as POISON is gone from the pages' count.
+        const seen = new Set<string>();
+        for (const [name, ids] of g.sampled) {
+          moveTo(name, ids, g.poison);
+          for (const id of ids) seen.add(id);
+        }
+        const through = r.sampled >= r.pending ? undefined : r.sampledThrough;
+        for (const set of g.poison.values()) for (const id of [...set]) if (!seen.has(id) && (through === undefined || compareIds(id, through) <= 0)) set.delete(id);
       }
     });
   }
@@ -94,12 +110,21 @@ export class SessionHealth {
       for (const map of [g.poison, g.sampled]) for (const name of [...map.keys()]) if (!holding.has(name)) map.delete(name);
     });
   }
-  /** A consumer's pending page was drawn: how many of its entries are POISON. */
-  pendingDrawn(stream: string, group: string, consumer: string, poison: number): void {
+  /**
+   * A consumer's pending page was drawn: its POISON entries (ids), and how far the page reached
+   * (`through`: its last id when more pages follow; undefined when it showed all the consumer holds).
+   */
+  pendingDrawn(stream: string, group: string, consumer: string, poisonIds: readonly string[], through?: string): void {
     this.changing(() => {
       const g = this.group(stream, group);
-      if (poison > 0) g.poison.set(consumer, poison);
+      const ids = new Set(poisonIds);
+      if (ids.size) g.poison.set(consumer, ids);
       else g.poison.delete(consumer);
+      // The page is fresher than the check: these entries are this consumer's now, and what the
+      // check saw of this consumer within the page's reach but the page does not show is gone.
+      moveTo(consumer, ids, g.sampled, g.poison);
+      const sampled = g.sampled.get(consumer);
+      if (sampled) for (const id of [...sampled]) if (!ids.has(id) && (through === undefined || compareIds(id, through) <= 0)) sampled.delete(id);
     });
   }
   /** A stream is gone (or has no groups): nothing of it rolls up any more. */
@@ -116,16 +141,19 @@ export class SessionHealth {
       }
     });
   }
+  /** POISON entries seen held by `consumer` (each entry once). */
   poisonOf(stream: string, group: string, consumer: string): number {
     const g = this.streams.get(stream)?.get(group);
-    return Math.max(g?.poison.get(consumer) ?? 0, g?.sampled.get(consumer) ?? 0);
+    if (!g) return 0;
+    return new Set([...(g.poison.get(consumer) ?? []), ...(g.sampled.get(consumer) ?? [])]).size;
   }
-  /** Stuck consumers and poison entries seen under a group (its own LAGGING is not counted). */
+  /** Stuck consumers and poison entries seen under a group (each entry once; its own LAGGING is not counted). */
   underGroup(stream: string, group: string): HealthCounts | undefined {
     const g = this.streams.get(stream)?.get(group);
     if (!g) return undefined;
-    const poison = [...new Set([...g.poison.keys(), ...g.sampled.keys()])].reduce((a, c) => a + this.poisonOf(stream, group, c), 0);
-    return { stuck: g.stuck.size, poison, lagging: 0 };
+    const ids = new Set<string>();
+    for (const m of [g.poison, g.sampled]) for (const set of m.values()) for (const id of set) ids.add(id);
+    return { stuck: g.stuck.size, poison: ids.size, lagging: 0 };
   }
   /** The sum over a stream's groups as last drawn; undefined when they were never drawn. */
   stream(stream: string): HealthCounts | undefined {
