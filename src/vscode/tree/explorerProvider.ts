@@ -173,6 +173,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     // them is answered from the children just read.
     const top = [...fire.values()].filter((n) => ![...fire.keys()].some((id) => id !== n.id && within(n.id, id)));
     if (!top.length) return;
+    // What is fired is what VS Code will draw: its look is recorded now. (VS Code re-reads a row
+    // only while its view is visible; a look recorded only then would leave a row of a hidden view
+    // "changed" at every later refresh, and each would redraw it and everything below it again.)
+    for (const [id, n] of fire) this.drawn.set(id, looks(n.item()));
     const now = (this.firedAt = Date.now());
     // (Only rows VS Code has drawn: it reads those again. Any other reader reads Redis.)
     for (const n of top) for (const id of this.kids.keys()) if (within(id, n.id) && this.drawn.has(id)) this.prepared.set(id, now);
