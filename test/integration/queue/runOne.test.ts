@@ -215,6 +215,19 @@ describe('(integration) queue: runOneMessage (one given message, the worker\'s p
     assert.deepEqual(await pel(stream), []);
   });
 
+  it('aborted from outside (signal): left pending, not counted towards a dead letter', async () => {
+    const { stream, id } = await delivered('abort');
+    const ctl = new AbortController();
+    const r = await run({ stream, group: 'g', consumer: 'c', id, maxDeliveries: 2, signal: ctl.signal, handler: (_m, { signal }) => new Promise<void>((_, reject) => {
+      signal.addEventListener('abort', () => reject(new Error('stopped')));
+      ctl.abort();
+    }) });
+    assert.equal(r.outcome, 'left-pending');
+    assert.match(r.summary, /^Aborted/);
+    assert.equal(await client.exists(`${stream}:dlq`), 0);
+    assert.deepEqual(await pel(stream), [{ id, consumer: 'c', deliveries: 2 }]);
+  });
+
   it('a handler past timeoutMs is aborted and counts as a failure', async () => {
     const { stream, id } = await delivered('timeout');
     let aborted = false;

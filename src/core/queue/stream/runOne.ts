@@ -43,7 +43,10 @@ export interface RunOneOptions extends StreamWorkerOptions {
   deliver?: boolean;
   /** The handler is aborted (its context's signal) and counted as failed after this long, ms. Default: no limit. */
   timeoutMs?: number;
-  /** Aborts the handler (its context's signal) from outside; the run then counts as failed. */
+  /**
+   * Aborts the handler (its context's signal) from outside. As when a worker's stop() gives up on
+   * a handler, the entry is then left pending (outcome `left-pending`, never dead-lettered for it).
+   */
   signal?: AbortSignal;
 }
 
@@ -77,6 +80,12 @@ export interface RunOneResult {
   deadLetterStream: string;
   /** Who held it before this run (null: not pending in the group). */
   heldBy: string | null;
+  /**
+   * How long it had been idle in the PEL before this run, ms (undefined: not pending). Short on an
+   * entry of this consumer: a live worker running under the same consumer name may hold it (the
+   * same name is the same consumer: nothing tells the two apart).
+   */
+  idleMs?: number;
   /** Taken over from this consumer (`claim`). */
   claimedFrom?: string;
   /** `dry-run`: why nothing was written. */
@@ -206,10 +215,11 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
       throw err(e, 'XRANGE');
     }
     const heldBy = pending?.consumer ?? null;
+    const idleMs = pending?.idle;
     if (!entry || entry.fields === null) {
       if (!pending) throw new BadInputError(`No entry ${id} in stream "${stream}"`);
       const summary = `Entry ${id} is pending at "${pending.consumer}" (delivered ${pending.deliveries} times) but its message was deleted from the stream: not run, nothing written (a worker acks such entries)`;
-      return { ...base, outcome: 'deleted', deliveries: pending.deliveries, ran: false, durationMs: 0, heldBy, summary };
+      return { ...base, outcome: 'deleted', deliveries: pending.deliveries, ran: false, durationMs: 0, heldBy, idleMs: pending.idle, summary };
     }
 
     let dryRunReason: string | undefined;
@@ -224,7 +234,7 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
       const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
       const what = r.error === undefined ? 'succeeded' : `failed (${r.error})`;
       const summary = `Dry run of ${id} (${dryRunReason}): the handler ${what} in ${r.durationMs} ms on delivery ${deliveries}; nothing was written (a worker would have ${wouldBe === 'left-pending' ? 'left it pending for a retry' : wouldBe === 'acked' ? 'acked it' : 'dead-lettered it'})`;
-      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, durationMs: r.durationMs, heldBy, dryRunReason, wouldBe, summary };
+      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, durationMs: r.durationMs, heldBy, idleMs, dryRunReason, wouldBe, summary };
     }
 
     // Take it: XCLAIM to this consumer as the worker re-takes its own PEL (a delivery: the count
@@ -257,7 +267,7 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
       if (!taken) throw new QueueError('REDIS', `Entry ${id} could not be delivered`);
       deliveries = 1;
     }
-    const held = { ...base, heldBy, ...(claimedFrom !== undefined ? { claimedFrom } : {}) };
+    const held = { ...base, heldBy, idleMs, ...(claimedFrom !== undefined ? { claimedFrom } : {}) };
     if (beforeRun(deliveries, maxDeliveries) === 'dead-letter') {
       const step = await failures.deadLetter(id, deliveries, OVER_DELIVERED_REASON);
       return finishDeadLetter(step, { ...held, deliveries, ran: false, error: OVER_DELIVERED_REASON, durationMs: 0 });
@@ -265,13 +275,14 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
     leases.hold(id);
     leases.start();
     events?.record('delivered', id, { deliveries });
-    let r: { error?: string; durationMs: number };
+    let r: { error?: string; durationMs: number; aborted?: boolean };
     try {
       r = await runHandler(options, streamMessage(stream, taken, deliveries));
     } finally {
       leases.stop();
     }
     const ran = { ...held, deliveries, ran: true, error: r.error, durationMs: r.durationMs };
+    if (r.aborted) return { ...ran, outcome: 'left-pending', summary: `Aborted ${id} on delivery ${deliveries} after ${r.durationMs} ms: left pending at "${consumer}", as a stopping worker leaves what it gives up on` };
     if (r.error !== undefined) events?.record('failed', id, { deliveries, error: r.error });
     if (lostReason !== undefined) return { ...ran, outcome: 'lost', summary: `Entry ${id} was lost while the handler ran (${lostReason}): neither acked nor left for a retry by this run` };
     if (r.error === undefined) {
@@ -306,7 +317,7 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
 }
 
 /** Calls the handler as the worker does (a sync throw is a failure), bounded by `timeoutMs`; the error text, if it failed. */
-async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<{ error?: string; durationMs: number }> {
+async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<{ error?: string; durationMs: number; aborted?: boolean }> {
   const abort = new AbortController();
   const onOuter = () => abort.abort(o.signal?.reason ?? new Error('aborted'));
   if (o.signal?.aborted) onOuter();
@@ -332,7 +343,7 @@ async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMes
     return { durationMs: Math.round(performance.now() - started) };
   } catch (e) {
     const error = e instanceof Error ? e : new Error(String(e));
-    return { error: error.message, durationMs: Math.round(performance.now() - started) };
+    return { error: error.message, durationMs: Math.round(performance.now() - started), ...(o.signal?.aborted ? { aborted: true } : {}) };
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);
