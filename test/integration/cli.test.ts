@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
+import { fromJsonPairs, messageObject } from '../../src/core/message';
+import { parseEntries } from '../../src/core/replies';
 import { freePort, startSandboxCluster } from '../../src/core/sandbox';
 import { serverCapabilities } from '../../src/core/server';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
@@ -254,6 +256,69 @@ describe('(integration) cli: node dist/cli.js', function () {
       assert.deepEqual([msg.id, msg.fields, msg.deliveries], [id, { hello: 'world' }, 1]);
       assert.equal(stopped.event, 'stopped');
       assert.equal(stopped.stats.acked, 1);
+    });
+  });
+
+  describe('work --id (one message, the worker\'s path)', () => {
+    it('exits per outcome: 0 acked, 3 left pending, 4 dead-lettered, 1 refused (then --claim: 0), 5 dry run; 2 for bad arguments', async () => {
+      const s = `${uniqueKey('one')}:s`;
+      await client.xgroup('CREATE', s, 'g', '0', 'MKSTREAM');
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push(String(await client.xadd(s, '*', 'n', String(i))));
+      const [ok, fail, dead, other, fresh] = ids as [string, string, string, string, string];
+      await client.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 3, 'STREAMS', s, '>');
+      await client.xreadgroup('GROUP', 'g', 'other', 'COUNT', 1, 'STREAMS', s, '>');
+      const one = (id: string, ...more: string[]) => cli(['work', s, '--group', 'g', '--consumer', 'c1', '--id', id, '--url', url, ...more]);
+      const pel = async () => ((await client.xpending(s, 'g', '-', '+', 10)) as [string, string, number, number][]).map(([id, c, , n]) => [id, c, n]);
+
+      let r = await one(ok, '--exec', 'exit 0');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Acked ${ok}: the handler succeeded .* on delivery 2\\n$`));
+      r = await one(fail, '--exec', 'echo nope >&2; exit 7', '--max-deliveries', '3');
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stdout, /^Left \S+ pending at "c1": the handler failed on delivery 2 of 3 \(command failed \(exit code 7\): nope\)/);
+      r = await one(dead, '--exec', 'exit 1', '--max-deliveries', '2', '--json');
+      assert.equal(r.code, 4, r.stderr);
+      const res = JSON.parse(r.stdout);
+      assert.deepEqual([res.outcome, res.deliveries, res.error], ['dead-lettered', 2, 'command failed (exit code 1)']);
+      const [[dlqId, rec]] = (await client.xrange(`${s}:dlq`, '-', '+')) as [string, string[]][];
+      assert.equal(res.dlqId, dlqId);
+      assert.equal(rec![rec!.indexOf('x-dlq-error') + 1], 'command failed (exit code 1)');
+      r = await one(other, '--exec', 'exit 0');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /pending at consumer "other", not "c1": refused/);
+      assert.deepEqual(await pel(), [[fail, 'c1', 2], [other, 'other', 1]]);
+      r = await one(other, '--exec', 'exit 0', '--claim');
+      assert.equal(r.code, 0, r.stderr);
+      r = await one(fresh, '--exec', 'exit 0');
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stdout, /^Dry run of \S+ \(not pending in group "g" \(never delivered, or acked\)\): the handler succeeded .* nothing was written \(a worker would have acked it\)/);
+      assert.deepEqual(await pel(), [[fail, 'c1', 2]]);
+      assert.equal((await cli(['work', s, '--group', 'g', '--dry-run', '--exec', 'true', '--url', url])).code, 2);
+      assert.equal((await one(fresh)).code, 2);
+      assert.equal((await one('nonsense', '--exec', 'true')).code, 2);
+    });
+
+    it('--exec gets the exact message on stdin (lossless JSON): binary names and values, a 3 MB value, 5,000 fields', async () => {
+      const s = `${uniqueKey('onebytes')}:s`;
+      await client.xgroup('CREATE', s, 'g', '0', 'MKSTREAM');
+      const args: (string | Buffer)[] = [Buffer.from([0xff, 0xfe, 0x00]), Buffer.from([0x80, 0x0a, 0xc3]), 'big', Buffer.alloc(3 * 1024 * 1024, 0xe9)];
+      for (let i = 0; i < 4998; i++) args.push(`f${i}`, i % 7 === 0 ? Buffer.from([i % 256, 0xff]) : String(i));
+      const id = String(await client.xadd(s, '*', ...args));
+      await client.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 1, 'STREAMS', s, '>');
+      const dir = mkdtempSync(join(tmpdir(), 'rq-cli-one-'));
+      try {
+        const r = await cli(['work', s, '--group', 'g', '--consumer', 'c1', '--id', id, '--exec', `cat > "${dir}/in.json"`, '--url', url], {}, 60_000);
+        assert.equal(r.code, 0, r.stderr);
+        const [entry] = parseEntries(await client.xrangeBuffer(s, id, id));
+        assert.equal(entry!.raw!.length, 10_000);
+        const expected = `${JSON.stringify(messageObject({ stream: s, group: 'g', consumer: 'c1', id, deliveries: 2 }, entry!.raw))}\n`;
+        const got = readFileSync(join(dir, 'in.json'), 'utf8');
+        assert.ok(got === expected, `stdin differs (${got.length} against ${expected.length} characters)`);
+        assert.deepEqual(fromJsonPairs(JSON.parse(got).pairs).map((b: Buffer) => b.toString('hex')), entry!.raw!.map((b) => b.toString('hex')));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import { BadIdError, BadInputError } from '../../src/core/errors';
 import {
   backoffDelay, checkListWorkerOptions, checkStreamWorkerOptions, defaultDeadLetterStream, hashTagOf, keySlot, listQueueKeys, sameSlot, StreamTail,
-  type StreamWorkerOptions,
+  runOneMessage, type StreamWorkerOptions,
 } from '../../src/core/queue';
+import { afterFailure, beforeRun } from '../../src/core/queue/stream/failure';
 import { checkIncreasing, fieldArgs, groupStartId, trimArgs, xaddId } from '../../src/core/queue/validate';
 
 const conn = { url: 'redis://127.0.0.1:1' };
@@ -155,5 +156,19 @@ describe('(unit) discovery helpers', () => {
   it('formatShort writes large figures as people read them', async () => {
     const { formatShort } = await import('../../src/core/health');
     assert.deepEqual([950, 12_345, 1_234_567, 10_000_000, 2.5e9].map(formatShort), ['950', '12 k', '1.2 M', '10 M', '2.5 G']);
+  });
+});
+
+describe('(unit) queue: the stream worker\'s rules (shared by runOneMessage)', () => {
+  it('runs up to maxDeliveries, dead-letters unseen beyond; a failure retries below maxDeliveries and dead-letters at it', () => {
+    assert.deepEqual([1, 3, 4].map((d) => beforeRun(d, 3)), ['run', 'run', 'dead-letter']);
+    assert.deepEqual([1, 2, 3, 4].map((d) => afterFailure(d, 3)), ['retry', 'retry', 'dead-letter', 'dead-letter']);
+  });
+
+  it('runOneMessage checks its options before connecting', async () => {
+    const o = { connection: conn, stream: 's', group: 'g', handler: () => undefined };
+    await assert.rejects(runOneMessage({ ...o, id: 'nope' }), BadIdError);
+    await assert.rejects(runOneMessage({ ...o, id: '1-0', timeoutMs: 0 }), BadInputError);
+    await assert.rejects(runOneMessage({ ...o, group: '', id: '1-0' }), BadInputError);
   });
 });

@@ -16,6 +16,7 @@ export { type MessageFields, type TrimOptions } from './validate';
 export * from './stream/producer';
 export * from './stream/worker';
 export * from './stream/tail';
+export { runOneMessage, NotHeldError, type RunOneOptions, type RunOneOutcome, type RunOneResult } from './stream/runOne';
 export { splitDeadLetter, type DeadLetter } from './stream/deadLetter';
 export * from './list/queue';
 export * from './list/layout';

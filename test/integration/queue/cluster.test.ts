@@ -3,7 +3,7 @@ import { open, quit, type ConnectionOptions, type RedisClient } from '../../../s
 import { parseEntries } from '../../../src/core/replies';
 import { serverCapabilities } from '../../../src/core/server';
 import { startSandboxCluster, type SandboxCluster } from '../../../src/core/sandbox';
-import { DLQ_FIELDS, keySlot, ListQueueProducer, ListQueueWorker, listQueueKeys, LiveTail, StreamProducer, StreamWorker, tailStream } from '../../../src/core/queue';
+import { DLQ_FIELDS, keySlot, runOneMessage, ListQueueProducer, ListQueueWorker, listQueueKeys, LiveTail, StreamProducer, StreamWorker, tailStream } from '../../../src/core/queue';
 import { uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor } from './helpers';
 
@@ -69,6 +69,25 @@ describe('(integration) queue: Redis Cluster (3 masters)', function () {
     const [dead2] = parseEntries(await client.xrangeBuffer(otherDlq, '-', '+'));
     assert.equal(dead2!.fields!['poison'], '1');
     assert.equal(dead2!.fields![DLQ_FIELDS.stream], stream2);
+  });
+
+  it('runOneMessage: acks, and dead-letters atomically to {tag}:dlq, with the worker\'s record', async () => {
+    const stream = uniqueKey('cone');
+    await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const good = String(await client.xadd(stream, '*', 'n', '1'));
+    const bad = String(await client.xadd(stream, '*', 'poison', '1'));
+    await client.xreadgroup('GROUP', 'g', 'c', 'COUNT', 2, 'STREAMS', stream, '>');
+    const handler = (m: { fields: Record<string, unknown> }) => {
+      if (m.fields['poison']) throw new Error('poison');
+    };
+    const ok = await runOneMessage({ connection: conn, stream, group: 'g', consumer: 'c', id: good, handler });
+    assert.equal(ok.outcome, 'acked');
+    const dl = await runOneMessage({ connection: conn, stream, group: 'g', consumer: 'c', id: bad, maxDeliveries: 2, handler });
+    assert.equal(dl.outcome, 'dead-lettered');
+    assert.equal(await pendingCount(client, stream, 'g'), 0);
+    const [dead] = parseEntries(await client.xrangeBuffer(`${stream}:dlq`, '-', '+'));
+    assert.equal(dead!.id, dl.dlqId);
+    assert.deepEqual([dead!.fields![DLQ_FIELDS.stream], dead!.fields![DLQ_FIELDS.id], dead!.fields![DLQ_FIELDS.error], dead!.fields!['poison']], [stream, bad, 'poison', '1']);
   });
 
   it('tail: follows from $ on a cluster node', async () => {

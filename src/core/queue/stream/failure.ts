@@ -28,6 +28,25 @@ export interface FailureHost extends GroupMember {
   deadLettered(info: { id: string; deliveries: number; error: string; dlqId: string }): void;
 }
 
+/** Why an entry delivered more than `maxDeliveries` times is dead-lettered without being run (crashes). */
+export const OVER_DELIVERED_REASON = 'delivered more than maxDeliveries times without completing';
+
+/**
+ * The worker's rule for an entry about to run on delivery number `deliveries`: `dead-letter` it
+ * unseen when it was delivered more often than allowed without completing (crashes), else `run`.
+ */
+export function beforeRun(deliveries: number, maxDeliveries: number): 'run' | 'dead-letter' {
+  return deliveries > maxDeliveries ? 'dead-letter' : 'run';
+}
+
+/** The worker's rule after a handler failed on delivery number `deliveries`: `dead-letter` at `maxDeliveries`, else `retry`. */
+export function afterFailure(deliveries: number, maxDeliveries: number): 'retry' | 'dead-letter' {
+  return deliveries >= maxDeliveries ? 'dead-letter' : 'retry';
+}
+
+/** What {@link Failures.deadLetter} did: moved as `dlqId`; `notPending` (someone else acked or moved it); `gone` (its message was deleted: acked); `failed` (reported). */
+export type DeadLetterStep = { dlqId: string } | { notPending: true } | { gone: true } | { failed: unknown };
+
 export interface FailureOptions {
   maxDeliveries: number;
   backoff: BackoffOptions | undefined;
@@ -47,7 +66,7 @@ export class Failures {
 
   /** A handler failed on delivery number `deliveries` of `id`: dead-letter it, or retry it after a back-off. */
   async onFailure(id: string, deliveries: number, error: Error): Promise<void> {
-    if (deliveries >= this.o.maxDeliveries) {
+    if (afterFailure(deliveries, this.o.maxDeliveries) === 'dead-letter') {
       await this.deadLetter(id, deliveries, error.message);
       this.host.release(id);
       return;
@@ -89,8 +108,8 @@ export class Failures {
     }
   }
 
-  /** Dead-letters one entry (atomic script on one slot; two steps across slots). */
-  async deadLetter(id: string, deliveries: number, error: string): Promise<void> {
+  /** Dead-letters one entry (atomic script on one slot; two steps across slots). Says what happened (errors are reported, not thrown). */
+  async deadLetter(id: string, deliveries: number, error: string): Promise<DeadLetterStep> {
     const h = this.host;
     try {
       const dlqId = await deadLetterEntry(h.command()!, {
@@ -103,11 +122,17 @@ export class Failures {
         consumer: h.consumer,
         deleteFromSource: this.o.deleteOnDeadLetter,
       });
-      if (dlqId !== null) h.deadLettered({ id, deliveries, error, dlqId });
+      if (dlqId === null) return { notPending: true };
+      h.deadLettered({ id, deliveries, error, dlqId });
+      return { dlqId };
     } catch (e) {
       // Deleted from the stream while pending: nothing to dead-letter, nothing to process.
-      if (e instanceof BodyGoneError) return h.ack(id);
+      if (e instanceof BodyGoneError) {
+        h.ack(id);
+        return { gone: true };
+      }
       h.report(e, 'dead-letter');
+      return { failed: e };
     }
   }
 }

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from '../../connection';
 import { BadInputError, type QueueError } from '../../errors';
-import type { Capabilities, Fields } from '../../replies';
+import type { Capabilities, Fields, StreamEntry } from '../../replies';
 import type { RawFields } from '../../message';
 import type { BackoffOptions } from '../runtime/backoff';
 import { type EventsOption, resolveEventsOption } from '../runtime/events';
@@ -21,6 +21,11 @@ export interface StreamMessage {
   fields: Fields;
   /** Times this entry was delivered in the group, this delivery included (1 on first delivery). */
   deliveries: number;
+}
+
+/** The message a handler receives for `entry` (read with its body) on delivery number `deliveries`: the one shape the worker and {@link runOneMessage} give. */
+export function streamMessage(stream: string, entry: StreamEntry, deliveries: number): StreamMessage {
+  return { stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries };
 }
 
 /**

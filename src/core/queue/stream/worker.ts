@@ -13,11 +13,11 @@ import { WorkerLifecycle } from '../runtime/lifecycle';
 import { groupStartId } from '../validate';
 import { AckBatcher, type AckHost } from './ackBatcher';
 import { Reclaimer, type ReclaimHost } from './reclaim';
-import { Failures, type FailureHost } from './failure';
+import { Failures, OVER_DELIVERED_REASON, beforeRun, type FailureHost } from './failure';
 import { Leases, type LeaseHost } from './lease';
-import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
+import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, streamMessage, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
 
-export { checkStreamWorkerOptions, defaultConsumerName, type StreamHandler, type StreamMessage, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
+export { checkStreamWorkerOptions, defaultConsumerName, streamMessage, type StreamHandler, type StreamMessage, type StreamWorkerEvents, type StreamWorkerOptions, type StreamWorkerStats } from './options';
 
 interface Task {
   entry: StreamEntry;
@@ -380,9 +380,9 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
         this.acks.add(entry.id);
         continue;
       }
-      if (deliveries > this.o.maxDeliveries) {
+      if (beforeRun(deliveries, this.o.maxDeliveries) === 'dead-letter') {
         // Delivered more often than allowed without completing (crashes): dead-letter unseen.
-        await this.failures.deadLetter(entry.id, deliveries, 'delivered more than maxDeliveries times without completing');
+        await this.failures.deadLetter(entry.id, deliveries, OVER_DELIVERED_REASON);
         continue;
       }
       this.local.add(entry.id);
@@ -444,7 +444,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     this.events?.record('delivered', entry.id, { deliveries });
     let result: unknown;
     try {
-      result = this.o.handler({ stream: this.stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries }, { signal: abort.signal });
+      result = this.o.handler(streamMessage(this.stream, entry, deliveries), { signal: abort.signal });
     } catch (e) {
       result = Promise.reject(e);
     }

@@ -1,0 +1,351 @@
+/**
+ * One given message through a handler exactly as the stream worker would run it (issue 24: "debug
+ * your own handler on a real message"): {@link runOneMessage}.
+ *
+ * The same code path as production: the message object is built by the worker's own
+ * `streamMessage`, the entry is taken with XCLAIM as the worker re-takes its own pending entries
+ * (the delivery count goes up by one), its lease is renewed while the handler runs by the worker's
+ * `Leases`, a success is acked by the worker's `AckBatcher`, a failure goes through the worker's
+ * rules (`beforeRun`, `afterFailure`) and its dead-lettering (`Failures.deadLetter`: the same
+ * record), and the `events` option records the same events. What differs is what a worker does
+ * over time: a failure below `maxDeliveries` is left pending (a worker with this consumer name
+ * re-takes it on start; any worker reclaims it after `claimMinIdleMs`), not retried after a back-off.
+ *
+ * It never takes a message from another consumer silently: an entry pending at another consumer
+ * is refused ({@link NotHeldError}) unless `claim` (taken over with XCLAIM, as a reclaim would) or
+ * `dryRun`. A dry run writes nothing at all (no XCLAIM, XACK, XADD, event): the handler still runs
+ * on the exact message, and the result says what the worker would have done.
+ */
+import { describeTarget, open, quit, type RedisClient } from '../../connection';
+import { xpendingOne } from '../../commands';
+import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { parseId } from '../../ids';
+import { parseEntries, type PendingEntry, type StreamEntry } from '../../replies';
+import { defaultDeadLetterStream } from '../keys';
+import { define, runScript } from '../lua';
+import { EventRecorder, resolveEventsOption } from '../runtime/events';
+import { AckBatcher, type AckHost } from './ackBatcher';
+import { Failures, OVER_DELIVERED_REASON, afterFailure, beforeRun, type FailureHost } from './failure';
+import { Leases, type LeaseHost } from './lease';
+import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, streamMessage, type StreamWorkerOptions } from './options';
+
+export interface RunOneOptions extends StreamWorkerOptions {
+  /** The entry to run. */
+  id: string;
+  /** An entry pending at another consumer is taken over (XCLAIM, a delivery) instead of refused. Default false. */
+  claim?: boolean;
+  /** Writes nothing at all; the handler still runs on the exact message. Default false (forced on a `readOnly` connection). */
+  dryRun?: boolean;
+  /**
+   * An entry not pending in the group is delivered to this consumer first (XREADGROUP, only when
+   * it is the group's next undelivered entry) instead of run as a dry run. Default false.
+   */
+  deliver?: boolean;
+  /** The handler is aborted (its context's signal) and counted as failed after this long, ms. Default: no limit. */
+  timeoutMs?: number;
+  /**
+   * Aborts the handler (its context's signal) from outside. As when a worker's stop() gives up on
+   * a handler, the entry is then left pending (outcome `left-pending`, never dead-lettered for it).
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * - `acked`: the handler succeeded and the entry was acked.
+ * - `left-pending`: the handler failed below `maxDeliveries`: pending with this consumer, retried later.
+ * - `dead-lettered`: moved to the dead-letter stream (failed at `maxDeliveries`, or delivered more
+ *   than `maxDeliveries` times without completing: then not run).
+ * - `dry-run`: nothing was written (see `dryRunReason`, `wouldBe`).
+ * - `deleted`: pending, but its message was deleted from the stream: not run, nothing written.
+ * - `lost`: taken over or acked by someone else while the handler ran: neither acked nor retried.
+ */
+export type RunOneOutcome = 'acked' | 'left-pending' | 'dead-lettered' | 'dry-run' | 'deleted' | 'lost';
+
+export interface RunOneResult {
+  outcome: RunOneOutcome;
+  stream: string;
+  group: string;
+  consumer: string;
+  id: string;
+  /** The delivery count the handler saw (this delivery included); for `deleted`, the count in the PEL. */
+  deliveries: number;
+  /** The handler was called. */
+  ran: boolean;
+  /** The handler's error, or why it was dead-lettered unseen. */
+  error?: string;
+  /** How long the handler ran, ms (0 when it did not run). */
+  durationMs: number;
+  /** `dead-lettered`: its id in the dead-letter stream. */
+  dlqId?: string;
+  deadLetterStream: string;
+  /** Who held it before this run (null: not pending in the group). */
+  heldBy: string | null;
+  /**
+   * How long it had been idle in the PEL before this run, ms (undefined: not pending). Short on an
+   * entry of this consumer: a live worker running under the same consumer name may hold it (the
+   * same name is the same consumer: nothing tells the two apart).
+   */
+  idleMs?: number;
+  /** Taken over from this consumer (`claim`). */
+  claimedFrom?: string;
+  /** `dry-run`: why nothing was written. */
+  dryRunReason?: string;
+  /** `dry-run`: what the worker would have done with this result. */
+  wouldBe?: 'acked' | 'left-pending' | 'dead-lettered';
+  /** One sentence saying what happened. */
+  summary: string;
+}
+
+/** The entry is pending at another consumer: not taken without `claim` (or `dryRun`). */
+export class NotHeldError extends QueueError {
+  constructor(readonly id: string, readonly owner: string, consumer: string) {
+    super('REDIS', `Entry ${id} is pending at consumer "${owner}", not "${consumer}": refused (another worker may be running it). Take it over with claim (--claim), run it as that consumer, or run it as a dry run (--dry-run: nothing is written)`);
+  }
+}
+
+/**
+ * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] id. Delivers the entry to the consumer
+ * (XREADGROUP '>', COUNT 1) only when it is the group's next undelivered entry. Returns the
+ * XREADGROUP reply, or {'not-next', next id or ''} (nothing written).
+ */
+const DELIVER_NEXT = define(
+  'deliverNext',
+  `local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
+local last
+for _, g in ipairs(groups) do
+  local name, lid
+  for j = 1, #g, 2 do
+    if g[j] == 'name' then name = g[j + 1] end
+    if g[j] == 'last-delivered-id' then lid = g[j + 1] end
+  end
+  if name == ARGV[1] then last = lid end
+end
+if not last then return redis.error_reply('NOGROUP no such consumer group') end
+local r = redis.call('XRANGE', KEYS[1], last, '+', 'COUNT', 2)
+local nxt = ''
+for _, e in ipairs(r) do
+  if e[1] ~= last then nxt = e[1]; break end
+end
+if nxt ~= ARGV[3] then return {'not-next', nxt} end
+return redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')`,
+);
+
+/**
+ * Runs the entry `id` through `options.handler` once, as {@link startStreamWorker} with the same
+ * options would (see the file's comment), and says what happened. Rejects (nothing written) when
+ * the entry is pending at another consumer without `claim` ({@link NotHeldError}), when it is not
+ * in the stream, on bad options, and when Redis fails; a handler's failure is an outcome, not a
+ * rejection. Every wait is bounded: commands by the connection's `commandTimeoutMs`, the handler
+ * by `timeoutMs` when given.
+ */
+export async function runOneMessage(options: RunOneOptions): Promise<RunOneResult> {
+  checkStreamWorkerOptions(options);
+  if (typeof options.id !== 'string') throw new BadInputError('id is required');
+  parseId(options.id, { allowMsOnly: false });
+  if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) throw new BadInputError('timeoutMs must be a positive number of ms');
+  const { stream, group, id } = options;
+  const consumer = options.consumer ?? defaultConsumerName();
+  const maxDeliveries = options.maxDeliveries ?? DEFAULTS.maxDeliveries;
+  const claimMinIdleMs = options.claimMinIdleMs ?? DEFAULTS.claimMinIdleMs;
+  const deadLetterStream = options.deadLetterStream ?? defaultDeadLetterStream(stream);
+  const target = describeTarget(options.connection);
+  const err = (e: unknown, command?: string) => (e instanceof QueueError ? e : toQueueError(e, { key: stream, group, command, target, expected: 'stream' }));
+  const base = { stream, group, consumer, id, deadLetterStream };
+
+  let cmd: RedisClient | undefined;
+  try {
+    cmd = await open(options.connection, 'command');
+  } catch (e) {
+    throw err(e);
+  }
+  const c = cmd;
+  /** Errors the worker's parts report (the worker emits them as `error`; here the first one fails the run where it matters). */
+  const reported: QueueError[] = [];
+  let lostReason: string | undefined;
+  let dead: { dlqId: string } | undefined;
+  const ev = resolveEventsOption(options.events, stream);
+  const dry = options.dryRun === true || options.connection.readOnly === true;
+  const events = ev && !dry ? new EventRecorder(() => c, ev.key, ev.maxLen, { group, consumer }, (e) => reported.push(err(e, 'events'))) : undefined;
+  let confirmed = false;
+  const host: AckHost & FailureHost & LeaseHost = {
+    stream,
+    group,
+    consumer,
+    command: () => c,
+    // Nothing is retried in the background: a failed XACK is given up (reported), not put back.
+    stopping: () => true,
+    report: (e, command) => reported.push(err(e, command)),
+    confirmed: (ids) => {
+      confirmed = true;
+      for (const x of ids) events?.record('acked', x);
+    },
+    abandoned: () => undefined,
+    release: () => undefined,
+    claimBack: () => Promise.resolve([]),
+    retaken: () => Promise.resolve(),
+    lost: () => undefined,
+    ack: (x) => acks.add(x),
+    deadLettered: (info) => {
+      dead = { dlqId: info.dlqId };
+      events?.record('dead-lettered', info.id, { deliveries: info.deliveries, error: info.error, dlqId: info.dlqId });
+    },
+    leaseLost: (_x, _owner, why) => {
+      lostReason = why;
+    },
+  };
+  const acks = new AckBatcher(host, 1, 0);
+  const failures = new Failures(host, { maxDeliveries, backoff: options.backoff, deadLetterStream, deleteOnDeadLetter: options.deleteOnDeadLetter });
+  const leases = new Leases(host, options.leaseIntervalMs ?? (claimMinIdleMs > 0 ? claimMinIdleMs / 3 : 20_000));
+
+  try {
+    // What the group holds now (read only).
+    let pending: PendingEntry | null;
+    let noGroup = false;
+    try {
+      pending = await xpendingOne(c, stream, group, id);
+    } catch (e) {
+      if (!/^NOGROUP/.test((e as Error).message)) throw err(e, 'XPENDING');
+      pending = null;
+      noGroup = true;
+    }
+    let entry: StreamEntry | undefined;
+    try {
+      entry = parseEntries(await c.callBuffer('XRANGE', stream, id, id))[0];
+    } catch (e) {
+      throw err(e, 'XRANGE');
+    }
+    const heldBy = pending?.consumer ?? null;
+    const idleMs = pending?.idle;
+    if (!entry || entry.fields === null) {
+      if (!pending) throw new BadInputError(`No entry ${id} in stream "${stream}"`);
+      const summary = `Entry ${id} is pending at "${pending.consumer}" (delivered ${pending.deliveries} times) but its message was deleted from the stream: not run, nothing written (a worker acks such entries)`;
+      return { ...base, outcome: 'deleted', deliveries: pending.deliveries, ran: false, durationMs: 0, heldBy, idleMs: pending.idle, summary };
+    }
+
+    let dryRunReason: string | undefined;
+    if (options.connection.readOnly) dryRunReason = 'the connection is read-only';
+    else if (options.dryRun) dryRunReason = 'asked for a dry run';
+    else if (!pending && !options.deliver) dryRunReason = noGroup ? `group "${group}" does not exist` : `not pending in group "${group}" (never delivered, or acked)`;
+    if (dryRunReason === undefined && pending && pending.consumer !== consumer && !options.claim) throw new NotHeldError(id, pending.consumer, consumer);
+
+    if (dryRunReason !== undefined) {
+      const deliveries = (pending?.deliveries ?? 0) + 1;
+      const r = await runHandler(options, streamMessage(stream, entry, deliveries));
+      const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
+      const what = r.error === undefined ? 'succeeded' : `failed (${r.error})`;
+      const summary = `Dry run of ${id} (${dryRunReason}): the handler ${what} in ${r.durationMs} ms on delivery ${deliveries}; nothing was written (a worker would have ${wouldBe === 'left-pending' ? 'left it pending for a retry' : wouldBe === 'acked' ? 'acked it' : 'dead-lettered it'})`;
+      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, durationMs: r.durationMs, heldBy, idleMs, dryRunReason, wouldBe, summary };
+    }
+
+    // Take it: XCLAIM to this consumer as the worker re-takes its own PEL (a delivery: the count
+    // goes up), skipping it if someone else claimed it since XPENDING; or deliver it first.
+    let taken: StreamEntry | undefined;
+    let deliveries: number;
+    let claimedFrom: string | undefined;
+    if (pending) {
+      const minIdle = Math.max(0, pending.idle - 100);
+      try {
+        taken = parseEntries(await c.callBuffer('XCLAIM', stream, group, consumer, minIdle, id))[0];
+      } catch (e) {
+        throw err(e, 'XCLAIM');
+      }
+      if (!taken) throw new QueueError('REDIS', `Entry ${id} changed while it was being taken (claimed by someone else, acked or deleted meanwhile): nothing was run`);
+      deliveries = pending.deliveries + 1;
+      if (pending.consumer !== consumer) {
+        claimedFrom = pending.consumer;
+        events?.record('claimed', id, { from: pending.consumer });
+      }
+    } else {
+      let r: unknown;
+      try {
+        r = await runScript(c, DELIVER_NEXT, [stream], [group, consumer, id]);
+      } catch (e) {
+        throw err(e, 'XREADGROUP');
+      }
+      if (Array.isArray(r) && String(r[0]) === 'not-next') throw new BadInputError(`Entry ${id} is not the next undelivered entry of group "${group}" (${String(r[1]) ? `that is ${String(r[1])}` : 'none is left'}): it cannot be delivered alone; run it as a dry run`);
+      taken = parseEntries((r as unknown[][])[0]![1])[0];
+      if (!taken) throw new QueueError('REDIS', `Entry ${id} could not be delivered`);
+      deliveries = 1;
+    }
+    const held = { ...base, heldBy, idleMs, ...(claimedFrom !== undefined ? { claimedFrom } : {}) };
+    if (beforeRun(deliveries, maxDeliveries) === 'dead-letter') {
+      const step = await failures.deadLetter(id, deliveries, OVER_DELIVERED_REASON);
+      return finishDeadLetter(step, { ...held, deliveries, ran: false, error: OVER_DELIVERED_REASON, durationMs: 0 });
+    }
+    leases.hold(id);
+    leases.start();
+    events?.record('delivered', id, { deliveries });
+    let r: { error?: string; durationMs: number; aborted?: boolean };
+    try {
+      r = await runHandler(options, streamMessage(stream, taken, deliveries));
+    } finally {
+      leases.stop();
+    }
+    const ran = { ...held, deliveries, ran: true, error: r.error, durationMs: r.durationMs };
+    if (r.aborted) return { ...ran, outcome: 'left-pending', summary: `Aborted ${id} on delivery ${deliveries} after ${r.durationMs} ms: left pending at "${consumer}", as a stopping worker leaves what it gives up on` };
+    if (r.error !== undefined) events?.record('failed', id, { deliveries, error: r.error });
+    if (lostReason !== undefined) return { ...ran, outcome: 'lost', summary: `Entry ${id} was lost while the handler ran (${lostReason}): neither acked nor left for a retry by this run` };
+    if (r.error === undefined) {
+      acks.add(id);
+      await acks.flush();
+      if (!confirmed) throw reported[0] ?? new QueueError('REDIS', `The XACK of ${id} was not confirmed`);
+      return { ...ran, outcome: 'acked', summary: `Acked ${id}: the handler succeeded in ${r.durationMs} ms on delivery ${deliveries}` };
+    }
+    if (afterFailure(deliveries, maxDeliveries) === 'retry') {
+      return {
+        ...ran,
+        outcome: 'left-pending',
+        summary: `Left ${id} pending at "${consumer}": the handler failed on delivery ${deliveries} of ${maxDeliveries} (${r.error}); a worker retries it (this consumer name re-takes it on start, others after ${claimMinIdleMs} ms idle)`,
+      };
+    }
+    return finishDeadLetter(await failures.deadLetter(id, deliveries, r.error), ran);
+  } finally {
+    await events?.close();
+    await quit(c);
+  }
+
+  function finishDeadLetter(step: Awaited<ReturnType<Failures['deadLetter']>>, r: Omit<RunOneResult, 'outcome' | 'summary'>): Promise<RunOneResult> | RunOneResult {
+    if ('dlqId' in step) {
+      return { ...r, outcome: 'dead-lettered', dlqId: dead?.dlqId ?? step.dlqId, summary: `Dead-lettered ${id} to "${deadLetterStream}" as ${step.dlqId} after ${r.deliveries} deliveries: ${r.error}` };
+    }
+    if ('notPending' in step) return { ...r, outcome: 'lost', summary: `Entry ${id} was no longer pending when it was to be dead-lettered (acked or moved by someone else): nothing written` };
+    if ('gone' in step) {
+      return acks.flush().then(() => ({ ...r, outcome: 'deleted' as const, summary: `Entry ${id}'s message was deleted from the stream before it could be dead-lettered: acked, as a worker does` }));
+    }
+    throw err(step.failed, 'dead-letter');
+  }
+}
+
+/** Calls the handler as the worker does (a sync throw is a failure), bounded by `timeoutMs`; the error text, if it failed. */
+async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<{ error?: string; durationMs: number; aborted?: boolean }> {
+  const abort = new AbortController();
+  const onOuter = () => abort.abort(o.signal?.reason ?? new Error('aborted'));
+  if (o.signal?.aborted) onOuter();
+  else o.signal?.addEventListener('abort', onOuter, { once: true });
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = Promise.resolve().then(() => o.handler(message, { signal: abort.signal }));
+    const bounds: Promise<unknown>[] = [result];
+    if (o.timeoutMs !== undefined) {
+      bounds.push(
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            const e = new Error(`timed out after ${o.timeoutMs} ms`);
+            abort.abort(e);
+            reject(e);
+          }, o.timeoutMs);
+        }),
+      );
+    }
+    bounds.push(new Promise((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason instanceof Error ? abort.signal.reason : new Error('aborted')), { once: true })));
+    await Promise.race(bounds);
+    return { durationMs: Math.round(performance.now() - started) };
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    return { error: error.message, durationMs: Math.round(performance.now() - started), ...(o.signal?.aborted ? { aborted: true } : {}) };
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onOuter);
+  }
+}
