@@ -40,8 +40,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   private readonly nodes = new Map<string, Node>();
   /** The children last given to VS Code, per open row. */
   private readonly kids = new Map<string, Node[]>();
-  /** How each row was last drawn ({@link looks}). */
+  /** How each row was last drawn ({@link looks}): rows VS Code has drawn. */
   private readonly drawn = new Map<string, string>();
+  /** How each row looks in what VS Code was last told (drawn, or fired since): what a refresh compares with. */
+  private readonly told = new Map<string, string>();
   /** Rows whose children were read for a redraw just fired (when): VS Code's re-read gets them. */
   private readonly prepared = new Map<string, number>();
   /** Sessions whose connection row's children are being read (the read that connects them). */
@@ -166,17 +168,20 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
     const fire = new Map<string, Node>(parents.map((p) => [p.id, p]));
     for (const [id, look] of this.drawn) {
       const n = this.nodes.get(id);
-      if (!n) this.drawn.delete(id);
-      else if (!fire.has(id) && looks(n.item()) !== look) fire.set(id, n);
+      if (!n) {
+        this.drawn.delete(id);
+        this.told.delete(id);
+      } else if (!fire.has(id) && looks(n.item()) !== (this.told.get(id) ?? look)) fire.set(id, n);
     }
     // A row redrawn redraws what is under it: leave those out; what VS Code reads again under
     // them is answered from the children just read.
     const top = [...fire.values()].filter((n) => ![...fire.keys()].some((id) => id !== n.id && within(n.id, id)));
     if (!top.length) return;
-    // What is fired is what VS Code will draw: its look is recorded now. (VS Code re-reads a row
-    // only while its view is visible; a look recorded only then would leave a row of a hidden view
-    // "changed" at every later refresh, and each would redraw it and everything below it again.)
-    for (const [id, n] of fire) this.drawn.set(id, looks(n.item()));
+    // What is fired is what VS Code will draw: its look is what the next refresh compares with.
+    // (VS Code re-reads a row only while its view is visible; comparing with the look it last read
+    // would leave a row of a hidden view "changed" at every later refresh, and each would redraw it
+    // and everything below it again.)
+    for (const [id, n] of fire) this.told.set(id, looks(n.item()));
     const now = (this.firedAt = Date.now());
     // (Only rows VS Code has drawn: it reads those again. Any other reader reads Redis.)
     for (const n of top) for (const id of this.kids.keys()) if (within(id, n.id) && this.drawn.has(id)) this.prepared.set(id, now);
@@ -186,7 +191,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   /** Drops what is kept of the rows under `top` (and `top` itself unless `keepTop`). */
   private forget(top: string, keepTop = false): void {
     const all = top === 'rq';
-    for (const map of [this.nodes, this.kids, this.drawn, this.prepared] as Map<string, unknown>[]) {
+    for (const map of [this.nodes, this.kids, this.drawn, this.told, this.prepared] as Map<string, unknown>[]) {
       for (const id of [...map.keys()]) if (all || (within(id, top) && !(keepTop && id === top && map === this.nodes))) map.delete(id);
     }
   }
@@ -240,6 +245,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   getTreeItem(node: Node): vscode.TreeItem {
     const t = node.item();
     this.drawn.set(node.id, looks(t));
+    this.told.delete(node.id);
     return t;
   }
 
