@@ -401,17 +401,24 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
       assert.ok(it, `${id} missing from the preview: ${items.join(' | ')}`);
       assert.match(it, /worker-2 · idle (45|50)m( \d+s)? · delivered [27]×/);
     }
+    // The POISON entry (delivered 7×) starts unticked: claiming it would only deliver it again.
+    const unticked = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row[aria-checked="false"]').allInnerTexts();
+    assert.equal(unticked.length, 1, `unticked: ${unticked.join(' | ')}`);
+    assert.match(unticked[0]!, /delivered 7× · POISON/);
+    const poisonId = stale.find((id) => unticked[0]!.includes(id))!;
+    assert.ok(poisonId, `the unticked row is none of worker-2's: ${unticked[0]}`);
+    assert.match(title, /POISON entries are unticked/);
     await screenshot(page, 'claim-preview');
     await page.locator('.quick-input-widget .quick-input-box input').first().press('Enter');
     const auto = await waitDialog(page);
-    assert.match(auto.text, /Claim 5 entries of group "billing" for "worker-1"\?/);
+    assert.match(auto.text, /Claim 4 entries of group "billing" for "worker-1"\?/);
     assert.match(auto.text, /From: worker-2\. Ownership moves; delivery counts stay as they are\./);
     await screenshot(page, 'confirm-autoclaim');
     await dialogButton(page, 'Claim');
-    await waitRedis('worker-2 holds nothing after the auto-claim', () => pendingOf('worker-2'), (v) => v.length === 0);
+    await waitRedis('worker-2 holds only the POISON entry after the auto-claim', () => pendingOf('worker-2'), (v) => v.length === 1 && v[0]![0] === poisonId);
     const w1 = (await pendingOf('worker-1')).map((p) => p[0]);
-    for (const id of stale) assert.ok(w1.includes(id), `${id} not moved to worker-1`);
-    await waitRows(page, 'worker-1 with 8 pending', (rs) => /^8 pending/.test(rs.find((r) => r.label === 'worker-1')?.description ?? ''));
+    for (const id of stale.filter((x) => x !== poisonId)) assert.ok(w1.includes(id), `${id} not moved to worker-1`);
+    await waitRows(page, 'worker-1 with 7 pending', (rs) => /^7 pending/.test(rs.find((r) => r.label === 'worker-1')?.description ?? ''));
     console.log(`      after: ${loggable(await treeRows(page))}`);
   });
 
