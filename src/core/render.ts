@@ -56,11 +56,17 @@ export function previewFields(fields: Fields | null, maxChars = 80): string {
 }
 
 /** One-line preview of a message from its pairs, in order, repeated names included: `a=1 a=2`. */
-export function previewRaw(raw: RawFields | null, maxChars = 80): string {
+export function previewRaw(raw: RawFields | null, maxChars = 80, first: readonly number[] = []): string {
   if (!raw) return '(deleted or trimmed)';
   const parts: string[] = [];
   let len = 0;
-  for (let i = 0; i + 1 < raw.length && len <= maxChars; i += 2) {
+  // The pairs asked for first (by pair index), then the others in message order.
+  const lead = first.filter((p) => p >= 0 && 2 * p + 1 < raw.length);
+  const shown = new Set(lead);
+  const order = lead.map((p) => 2 * p);
+  for (let i = 0; i + 1 < raw.length && order.length < lead.length + Math.ceil(maxChars / 2); i += 2) if (!shown.has(i / 2)) order.push(i);
+  for (const i of order) {
+    if (len > maxChars) break;
     const v = decodeValue(raw[i + 1]);
     const p = `${oneLine(decodeName(raw[i]!))}=${oneLine(Buffer.isBuffer(v) ? `<${v.length} bytes>` : v.slice(0, maxChars))}`;
     parts.push(p);

@@ -19,3 +19,24 @@ export function timeTip(ms: number): string {
   const ago = Date.now() - ms;
   return `${localAndUtc(ms)}, ${ago >= 0 ? `${formatDuration(ago)} ago` : `in ${formatDuration(-ago)}`}`;
 }
+
+/** Ids below this time (2001-09-09) are not read as times: ids given by hand ("1-0", "42-7"). */
+const TIME_IDS_FROM = 1_000_000_000_000;
+
+/**
+ * A stream id as a row's label, readable and short: its time in local time to the second
+ * ("1796539972465-0" → "10:04:31"), the date before it when it is not today ("12-05 10:04:31",
+ * another year "2025-12-05 10:04:31"). The id itself goes elsewhere in the row (entries of one
+ * second share a label). Ids given by hand ("1-0") are shown as they are.
+ */
+export function idLabel(id: string, nowMs = Date.now()): string {
+  const dash = id.indexOf('-');
+  const ms = Number(dash < 0 ? id : id.slice(0, dash));
+  if (id === '' || !Number.isSafeInteger(ms) || ms < TIME_IDS_FROM) return id;
+  const d = new Date(ms);
+  const now = new Date(nowMs);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (d.getFullYear() !== now.getFullYear()) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  if (d.getMonth() !== now.getMonth() || d.getDate() !== now.getDate()) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  return time;
+}

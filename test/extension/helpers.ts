@@ -17,6 +17,11 @@ export function label(n: Node): string {
   const l = n.item().label;
   return typeof l === 'string' ? l : ((l as vscode.TreeItemLabel | undefined)?.label ?? '');
 }
+/** The id of an entry row (its label is the id's time), else the row's label. */
+export function idOf(n: Node): string {
+  const e = (n as { entry?: { id?: unknown } }).entry;
+  return typeof e?.id === 'string' ? e.id : label(n);
+}
 export function desc(n: Node): string {
   return String(n.item().description ?? '');
 }
@@ -28,7 +33,8 @@ export function ctxv(n: Node): string {
 export function tree(api: () => RedisQueuesApi) {
   const kids = (n?: Node): Promise<Node[]> => api().services.provider.getChildren(n);
   const child = async (n: Node | undefined, name: string | RegExp): Promise<Node> => {
-    const is = (c: Node) => (typeof name === 'string' ? label(c) === name : name.test(label(c)));
+    // A row by its label; an entry's row (labelled with its time) by its id too.
+    const is = (c: Node) => (typeof name === 'string' ? label(c) === name || idOf(c) === name : name.test(label(c)));
     // Right after the tree redrew a row, its first read is answered with the children just read
     // (VS Code's re-read): a key the test wrote a moment ago shows from the next read, from Redis.
     let list = await kids(n);

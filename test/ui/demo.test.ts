@@ -33,6 +33,7 @@ import {
   runCommandPick,
   screenshot,
   treeRows,
+  treeRowsInfo,
   waitDialog,
   waitNotification,
   waitQuickInput,
@@ -165,15 +166,16 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     assert.match(find('worker-2')?.description ?? '', /^⚠ STUCK · 1 poison · 6 pending · idle \d+(\.\d+)?s$/);
     assert.equal(entries.length, 6, `worker-2 shows ${entries.length} pending entries`);
     // The demo made one entry idle 50 min / delivered 7× (poison at ≥ 5) and five idle 45 min / 2×.
-    const idOf = (label: string) => label.replace(/^⚠ POISON /, '');
-    const poison = entries.filter((e) => /^⚠ POISON /.test(e.label));
+    // (each row: its time as the label; the mark and figures first, the id last, in the description)
+    const poison = entries.filter((e) => /^⚠ POISON · /.test(e.description));
     assert.equal(poison.length, 1, `POISON rows: ${loggable(entries.map((e) => e.text))}`);
-    assert.match(poison[0]!.description, /^idle 50m( \d+s)? · delivered 7× · orderId=/);
-    for (const e of entries.filter((x) => !/POISON/.test(x.label))) assert.match(e.description, /^idle 45m( \d+s)? · delivered 2× · orderId=/);
+    assert.match(poison[0]!.description, /^⚠ POISON · 7× · idle 50m( \d+s)? · orderId=.* · \d+-0$/);
+    for (const e of entries.filter((x) => !/POISON/.test(x.description))) assert.match(e.description, /^2× · idle 45m( \d+s)? · orderId=.* · \d+-0$/);
+    for (const e of entries) assert.match(e.label, /^(\d\d-\d\d )?\d\d:\d\d:\d\d$/, 'labelled with the id\'s time');
     // The tree shows what Redis holds: same ids, same owner.
     const pel = await pendingOf('worker-2');
-    assert.deepEqual(entries.map((e) => idOf(e.label)).sort(), pel.map((p) => p[0]).sort());
-    assert.equal(idOf(poison[0]!.label), pel.find((p) => p[3] === 7)?.[0]);
+    assert.deepEqual(entries.map((e) => e.id).sort(), pel.map((p) => p[0]).sort());
+    assert.equal(poison[0]!.id, pel.find((p) => p[3] === 7)?.[0]);
     await screenshot(page, 'tree-pending');
     console.log(`      tree: ${loggable(rows.map((r) => r.text))}`);
 
@@ -344,7 +346,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const target = before.find((p) => p[3] === 2)![0];
     const page = await openVsCode();
     const entries = await expandToWorker2(page);
-    const entryRow = entries.find((e) => e.label.replace(/^⚠ POISON /, '') === target);
+    const entryRow = entries.find((e) => e.id === target);
     assert.ok(entryRow, `no row for ${target} under worker-2`);
 
     // Claim it for a new consumer.
@@ -371,12 +373,12 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     const afterClaim = await waitRows(page, `${target} under ui-claimer and not under worker-2`, (rs) => {
       const u = rs.find((r) => r.label === 'ui-claimer');
       const w = rs.find((r) => r.label === 'worker-2');
-      return !!u && !!w && childrenOf(rs, u.index).some((r) => r.label === target) && !childrenOf(rs, w.index).some((r) => r.label === target);
+      return !!u && !!w && childrenOf(rs, u.index).some((r) => r.id === target) && !childrenOf(rs, w.index).some((r) => r.id === target);
     });
     assert.match(afterClaim.find((r) => r.label === 'ui-claimer')!.description, /^(⚠ STUCK · )?1 pending · idle /);
     assert.match(afterClaim.find((r) => r.label === 'worker-2')!.description, /^(⚠ STUCK · (1 poison · )?)?5 pending · /);
-    const claimedRow = childrenOf(afterClaim, afterClaim.find((r) => r.label === 'ui-claimer')!.index).find((r) => r.label === target)!;
-    assert.match(claimedRow.description, /^idle \d+(\.\d+)?m?s · delivered 2× · orderId=/);
+    const claimedRow = childrenOf(afterClaim, afterClaim.find((r) => r.label === 'ui-claimer')!.index).find((r) => r.id === target)!;
+    assert.match(claimedRow.description, /^2× · idle \d+(\.\d+)?m?s · orderId=/);
 
     // Acknowledge it.
     await contextMenu(page, rowAt(page, claimedRow.index), 'Acknowledge (XACK)…');
@@ -429,15 +431,15 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   it.skip('(skipped: at a 1 s auto-refresh some right-clicks still land in the redraw gap, not fixed yet) claims from the tree while it auto-refreshes every second: each right-click reaches its row, and the new owners show by themselves', async () => {
     const page = await openVsCode(640, 1);
     const entries = await expandToWorker2(page);
-    const ids = entries.map((e) => e.label.replace(/^⚠ POISON /, '')).slice(1, 4);
+    const ids = entries.map((e) => e.id).slice(1, 4);
     // (New owners named to sort after worker-2: nothing is added above the rows clicked next.)
     const owners = ids.map((_, i) => `zz-ticker-${i}`);
     for (const [i, id] of ids.entries()) {
       await waitRows(page, `${id} under worker-2`, (rs) => {
         const w = rs.find((r) => r.label === 'worker-2');
-        return !!w && childrenOf(rs, w.index).some((r) => r.label === id);
+        return !!w && childrenOf(rs, w.index).some((r) => r.id === id);
       });
-      await contextMenu(page, row(page, id), 'Claim (XCLAIM)…');
+      await contextMenu(page, rowAt(page, (await treeRowsInfo(page)).find((r) => r.id === id)!.index), 'Claim (XCLAIM)…');
       await quickPick(page, 'Claim to which consumer of "billing"?', 'New consumer name…');
       await inputBox(page, 'New consumer name', owners[i]);
       await inputBox(page, 'Only claim entries idle at least');
@@ -448,7 +450,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
       // move up one when it goes; a click must not race that).
       await waitRows(page, `${id} gone from worker-2, ${owners[i]} drawn`, (rs) => {
         const w = rs.find((r) => r.label === 'worker-2');
-        return !!w && !childrenOf(rs, w.index).some((r) => r.label === id) && rs.some((r) => r.label === owners[i]);
+        return !!w && !childrenOf(rs, w.index).some((r) => r.id === id) && rs.some((r) => r.label === owners[i]);
       });
     }
     const said = await notificationsText(page);

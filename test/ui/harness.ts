@@ -112,6 +112,8 @@ export interface TreeRow {
   description: string;
   expanded: boolean | undefined;
   text: string;
+  /** An entry row's id (its label is the id's time; the id ends its description), else its label. */
+  id: string;
 }
 
 /** The side bar's tree rows in visual order (monaco lists do not keep the DOM in that order). */
@@ -130,7 +132,7 @@ export async function treeRowsInfo(page: Page): Promise<TreeRow[]> {
       };
     }),
   );
-  return rows.sort((a, b) => a.index - b.index);
+  return rows.map((r) => ({ ...r, id: /(?:^| · )(\d+-\d+)$/.exec(r.description)?.[1] ?? r.label })).sort((a, b) => a.index - b.index);
 }
 
 /** The side bar's rows of the Redis Queues tree, as their visible text (visual order). */

@@ -32,6 +32,8 @@ import {
 } from './harness';
 
 const CONN = 'demo';
+/** A pending row's label: its id's time (today, or with the date). */
+const TIME_LABEL = /^(\d\d-\d\d )?\d\d:\d\d:\d\d$/;
 const SIDEBAR_ROWS = '#workbench\\.parts\\.sidebar .monaco-list-row';
 
 /** Where a row's description prefix ends on screen, and where the row's visible text ends. */
@@ -200,7 +202,7 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
         d('billing').startsWith('⚠ 2 stuck · 1 poison · ') &&
         d('orders').startsWith(marks(orders)) &&
         d(CONN).startsWith(marks(all)) &&
-        entries.filter((e) => e.label.startsWith('⚠ POISON ')).length === 1
+        entries.filter((e) => e.description.startsWith('⚠ POISON · ')).length === 1
       );
     });
     const find = (label: string) => rows.find((r) => r.label === label)!;
@@ -218,11 +220,12 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
     assert.deepEqual(billingKids, ['worker-1', 'worker-2']);
     // Pending entries: the POISON one leads with its mark; all show a preview of their message.
     assert.equal(entries.length, 6);
-    // The deepest rows, under long ids: the POISON mark leads the label there.
-    const poison = entries.find((e) => e.label.startsWith('⚠ POISON '))!;
-    assert.match(poison.label, /^⚠ POISON \d+-\d+$/);
-    assert.match(poison.description, /^idle 50m( \d+s)? · delivered 7× · orderId=ord-\d+ product=/);
-    for (const e of entries.filter((x) => x !== poison)) assert.match(e.description, /^idle 45m( \d+s)? · delivered 2× · orderId=ord-\d+ /);
+    // The deepest rows, at the default side bar width: the label is the id's time (short), the
+    // POISON mark and the figures lead the description, the id ends it.
+    const poison = entries.find((e) => e.description.startsWith('⚠ POISON · '))!;
+    for (const e of entries) assert.match(e.label, TIME_LABEL);
+    assert.match(poison.description, /^⚠ POISON · 7× · idle 50m( \d+s)? · orderId=ord-\d+ product=.* · \d+-0$/);
+    for (const e of entries.filter((x) => x !== poison)) assert.match(e.description, /^2× · idle 45m( \d+s)? · orderId=ord-\d+ .* · \d+-0$/);
 
     const shot = await screenshot(page, 'health-first');
     console.log(`      screenshot: ${shot}`);
@@ -234,7 +237,8 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
       ['orders', marks(orders).replace(/ · $/, '')],
       ['billing', '⚠ 2 stuck · 1 poison'],
       ['worker-2', '⚠ STUCK'],
-      [poison.label, '⚠ POISON', 'label'],
+      // The pending rows: the time (label), then the mark and the deliveries.
+      ...entries.map((e): [string, string] => [e.label, e === poison ? '⚠ POISON · 7×' : '2× · idle 45m']),
     ];
     for (const [label, prefix, part] of checks) {
       const box = await markBox(page, label, prefix, part);

@@ -112,9 +112,9 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     await expandRow(page, await reveal(page, 'orders', 'Streams'));
     await expandRow(page, await reveal(page, 'billing', 'Groups'));
     await expandRow(page, 'worker-2');
-    const poison = (await childRows(page, 'worker-2')).find((r) => r.label.startsWith('⚠ POISON '))!;
+    const poison = (await childRows(page, 'worker-2')).find((r) => r.description.startsWith('⚠ POISON · '))!;
     assert.ok(poison, 'a POISON row under worker-2');
-    const id = poison.label.replace('⚠ POISON ', '');
+    const id = poison.id;
     await contextMenu(page, rowAt(page, poison.index), 'Show Journey');
     const pending = await journeyFrame(page, `Journey of ${id}`);
     const text = await pending.evaluate(() => document.querySelector('#journey')!.innerText);
@@ -145,13 +145,13 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     await expandRow(page, 'Entries');
     const record = (await childRows(page, 'Entries'))[0]!;
     await contextMenu(page, rowAt(page, record.index), 'Show Journey');
-    const dlq = await journeyFrame(page, record.label);
+    const dlq = await journeyFrame(page, record.id);
     const dtext = await dlq.evaluate(() => document.querySelector('#journey')!.innerText);
     assert.match(dtext, /stream orders on demo/);
     assert.match(dtext, /In the stream/);
     assert.match(dtext, /dead-lettered after 5 deliveries\s+billing \/ worker-2\s+payment gateway timeout after 30000 ms · as /, dtext);
     assert.deepEqual(await oneLine(dlq), [], 'times on one line');
-    assert.match(dtext, new RegExp(`${record.label}\\s+in orders:dlq\\s+this message\\s+payment gateway timeout after 30000 ms\\s+5\\s`), dtext);
+    assert.match(dtext, new RegExp(`${record.id}\\s+in orders:dlq\\s+this message\\s+payment gateway timeout after 30000 ms\\s+5\\s`), dtext);
     assert.match(dtext, /group billing, consumer worker-2/);
     assert.match(dtext, /Replay…/);
     assert.match(dtext, /billing\s+Acknowledged[\s\S]*acknowledged when dead-lettered to orders:dlq as /);

@@ -165,8 +165,9 @@ describe('(ui) find messages and go to time', function () {
       return Boolean(m) && Number(m![1]) >= 3 && r.length >= 4 && Number(m![4]) === Math.floor((Number(m![3]!.replace(/,/g, '')) / 300_000) * 100);
     });
     assert.equal(rows[0]!.label, `status=failed in ${STREAM}`);
-    assert.match(rows[1]!.label, /^\d+-\d+$/);
-    assert.match(rows[1]!.description, /^orderId=ord-\d+ status=failed /);
+    // A hit: labelled with its id's time; the field it was found by leads (status is second in the message).
+    assert.match(rows[1]!.label, /^(\d{4}-)?(\d\d-\d\d )?\d\d:\d\d:\d\d$/);
+    assert.match(rows[1]!.description, /^status=failed orderId=ord-\d+ .* · \d+-\d+$/);
     // The view's own progress bar runs (the notification with Cancel sits in the bell: the smoke-test driver hides toasts).
     assert.ok(await results().locator('.monaco-progress-container.active').first().isVisible(), "the view's progress bar is not shown");
     await screenshot(page, 'search-in-progress');
@@ -207,7 +208,8 @@ describe('(ui) find messages and go to time', function () {
     // The last hit drawn (the list is scrolled to its end): fully in view, below the sticky search row.
     const last = Math.max(...(await results().locator('.monaco-list-row[aria-level="2"]').evaluateAll((els) => els.map((el) => Number((el as unknown as El).dataset.index)))));
     const hit = results().locator(`.monaco-list-row[data-index="${last}"]`);
-    const id = (await hit.locator('.label-name').innerText()).trim();
+    // (its label is the id's time; the id ends the description)
+    const id = /(\d+-\d+)$/.exec((await hit.locator('.label-description').innerText()).trim())![1]!;
     await hit.click({ button: 'right' });
     const menu = page.locator('.context-view .monaco-menu').first();
     await menu.waitFor({ state: 'visible', timeout: 15_000 });
@@ -242,7 +244,7 @@ describe('(ui) find messages and go to time', function () {
     await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: /^\s*── / }).first().waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(await momentRow.locator('.label-description').innerText(), /^next .+ later · previous .+ earlier$/);
     await screenshot(page, 'go-to-time');
-    const ids = async () => (await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((t) => /^\d+-0$/.test(t.trim())).length;
+    const ids = async () => (await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row .label-description').allInnerTexts()).filter((t) => / · \d+-0$/.test(t.trim())).length;
     assert.equal(await ids(), 15, '5 newer above the moment, 10 older below');
     await row(page, 'Newer…').click();
     for (const deadline = Date.now() + 30_000; (await ids()) < 25 && Date.now() < deadline; ) await page.waitForTimeout(100);

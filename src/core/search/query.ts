@@ -400,6 +400,37 @@ export function compileMatcher(q: SearchQuery): Matcher {
   };
 }
 
+/**
+ * Which pairs of a matching message the query's conditions are about, as pair indexes in
+ * message order: for a hit row to show first what it was found by ("status=failed" for
+ * `status=failed` or `status!=ok`, the field holding the text for a bare word, the JSON field
+ * for `payload.user=7`). Conditions that hold by an absence (`*!=x`, a missing field) name none.
+ */
+export function matchedPairs(q: SearchQuery, raw: RawFields | null): number[] {
+  if (!raw) return [];
+  const hit = new Set<number>();
+  for (const c of q.where ?? []) {
+    if (c.name === undefined) {
+      if (c.op === 'not-equals') continue;
+      const valueTest = compileValueTest(c);
+      for (let i = 1; i < raw.length; i += 2) if (valueTest(raw[i]!)) hit.add((i - 1) / 2);
+      continue;
+    }
+    const name = Buffer.from(c.name, 'utf8');
+    let found = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (same(raw[i]!, name)) {
+        hit.add(i / 2);
+        found = true;
+      }
+    }
+    if (found || !c.path) continue;
+    const base = Buffer.from(c.name.slice(0, c.name.length - pathText(c.path).length), 'utf8');
+    for (let i = 0; i < raw.length; i += 2) if (same(raw[i]!, base)) hit.add(i / 2);
+  }
+  return [...hit].sort((a, b) => a - b);
+}
+
 type Test = (raw: RawFields) => boolean;
 
 function compileCondition(c: FieldCondition): Test {

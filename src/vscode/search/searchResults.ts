@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type SearchHit, type SearchQuery, formatCount, formatDuration, oneLine } from '../../core';
+import { type SearchHit, type SearchQuery, formatCount, formatDuration, matchedPairs, oneLine } from '../../core';
 import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
@@ -23,6 +23,9 @@ export class EntryHitNode extends EntryNode {
   ) {
     super(search, hit.entry);
   }
+  protected leadPairs(): number[] {
+    return matchedPairs(this.search.run.query, this.hit.entry.raw);
+  }
   item(): vscode.TreeItem {
     const t = super.item();
     if (this.note) t.description = `[${this.note}] ${String(t.description ?? '')}`;
@@ -39,6 +42,9 @@ export class PendingHitNode extends PendingEntryNode {
     readonly hit: SearchHit & { pending: NonNullable<SearchHit['pending']> },
   ) {
     super(search, hit.pending, hit.entry.raw ? hit.entry : null);
+  }
+  protected leadPairs(): number[] {
+    return matchedPairs(this.search.run.query, this.hit.entry.raw);
   }
   item(): vscode.TreeItem {
     const t = super.item();

@@ -30,7 +30,7 @@ import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
-import { localTime, timeTip } from '../times';
+import { idLabel, localTime, timeTip } from '../times';
 
 export { localTime };
 
@@ -413,14 +413,20 @@ export class PendingEntryNode implements Node {
   get group(): string {
     return this.parent.pendingOf.group;
   }
+  /** Pairs the row's preview shows first (a search hit: what it was found by). */
+  protected leadPairs(): number[] {
+    return [];
+  }
   item(): vscode.TreeItem {
     const e = this.entry;
     const poison = isPoison(e, this.parent.settings().thresholds);
-    // The deepest row, under a long id: a POISON mark leads the label itself, or it would be cut.
-    const t = item(this, poison ? `${MARK} POISON ${e.id}` : e.id, None, poison ? bad('flame') : 'mail', `pendingEntry${poison ? ';poison' : ''}`);
+    // The deepest row, in a side bar about 290 px wide: the label is the id's time (readable, and
+    // short), the description leads with what tells its health (POISON, deliveries "7×", idle),
+    // then the message; the id itself ends the row (the tooltip and Copy ID have it too).
+    const t = item(this, idLabel(e.id), None, poison ? bad('flame') : 'mail', `pendingEntry${poison ? ';poison' : ''}`);
     const age = idTime(e.id);
-    const preview = this.body === undefined ? '' : ` · ${previewRaw(this.body?.raw ?? null)}`;
-    t.description = `idle ${formatDuration(e.idle)} · delivered ${e.deliveries}×${preview}`;
+    const preview = this.body === undefined ? '' : ` · ${previewRaw(this.body?.raw ?? null, 80, this.leadPairs())}`;
+    t.description = `${poison ? `${MARK} POISON · ` : ''}${e.deliveries}× · idle ${formatDuration(e.idle)}${preview} · ${e.id}`;
     t.tooltip = [
       `Pending entry ${e.id}`,
       `consumer: ${oneLine(e.consumer)}`,
@@ -542,11 +548,16 @@ export class EntryNode implements Node {
   get stream(): string {
     return this.parent.streamKey;
   }
+  /** Pairs the row's preview shows first (a search hit: what it was found by). */
+  protected leadPairs(): number[] {
+    return [];
+  }
   item(): vscode.TreeItem {
     const dlq = this.parent.dlq;
-    const t = item(this, this.entry.id, None, 'mail-read', `streamEntry${dlq ? ';dlq' : ''}`);
+    // The label is the id's time (see the pending row); the id ends the description.
+    const t = item(this, idLabel(this.entry.id), None, 'mail-read', `streamEntry${dlq ? ';dlq' : ''}`);
     if (dlq && this.deadLetter(t)) return t;
-    t.description = previewRaw(this.entry.raw);
+    t.description = `${previewRaw(this.entry.raw, 80, this.leadPairs())} · ${this.entry.id}`;
     const age = idTime(this.entry.id);
     t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\nadded: ${timeTip(age)}`}\n${previewRaw(this.entry.raw, 400)}`;
     t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
@@ -566,7 +577,8 @@ export class EntryNode implements Node {
       error.length > 120 ? `${error.slice(0, 119)}…` : error,
       d.origin !== undefined ? `from ${oneLine(d.origin)}${d.originalId ? ` (${d.originalId})` : ''}` : '',
       d.deliveries !== undefined && Number.isFinite(d.deliveries) ? `${d.deliveries}×` : '',
-      at !== undefined ? localTime(at) : '',
+      at !== undefined ? `dead-lettered ${localTime(at)}` : '',
+      this.entry.id,
     ].filter(Boolean).join(' · ');
     t.tooltip = [
       `Dead letter ${this.entry.id} in ${oneLine(this.stream)}`,

@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import { label, tree } from '../helpers';
+import { idOf, label, tree } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 
@@ -71,7 +71,7 @@ describe('(extension) bad and huge data', function () {
     await client.xreadgroup('GROUP', 'g', 'c', 'STREAMS', s, '>');
     await client.xdel(s, id);
     const pending = await api.services.provider.getChildren(await walk('Streams', s, 'Groups', 'g', 'c'));
-    assert.equal(label(pending[0]!), id);
+    assert.equal(idOf(pending[0]!), id);
     const doc = (await vscode.commands.executeCommand<vscode.TextDocument>('redisQueues.entry.open', pending[0]))!;
     const json = JSON.parse(doc.getText());
     assert.equal(json.fields, null);

@@ -13,7 +13,7 @@ import { parseEntries } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
 import { formatDuration } from '../../../src/core/health';
-import { commandFailure, label, tree, until } from '../helpers';
+import { commandFailure, idOf, label, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
@@ -338,7 +338,7 @@ describe('(extension) commands on queues', function () {
     assert.ok(sameRaw(back.raw, [...want, ...rawOf('x-replay-count', '1', 'x-replay-of', id)]), 'replay writes the message, then its bookkeeping');
     api.services.provider.refresh();
     const entries = await kids(await path(conn, 'Streams', m, 'Entries'));
-    const newest = entries.find((e) => label(e) === back.id)!;
+    const newest = entries.find((e) => idOf(e) === back.id)!;
     assert.ok(newest, `entry ${back.id} in the tree`);
     const json = JSON.parse((await vscode.commands.executeCommand<string>('redisQueues.entry.copyJson', newest))!) as { pairs: unknown };
     assert.ok(sameRaw(fromJsonPairs(json.pairs), back.raw), 'copy-as-JSON of a stream entry is lossless');
@@ -510,7 +510,7 @@ describe('(extension) commands on queues', function () {
     const letters = await deadLetters();
     api.services.provider.refresh();
     const entries = await kids(await path(conn, 'Streams', `${s}:dlq`, 'Entries'));
-    const pick = (id: string) => entries.find((e) => label(e) === id)!;
+    const pick = (id: string) => entries.find((e) => idOf(e) === id)!;
     const sel = [pick(letters[0]!.id), pick(letters[1]!.id)];
     const none = await run('redisQueues.dlq.replay', [[]], sel[0], sel);
     assert.deepEqual(none.ui.asked.map((a) => a.kind), ['pickMany']);

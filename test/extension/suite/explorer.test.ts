@@ -12,7 +12,8 @@ import { compareIds } from '../../../src/core/ids';
 import { parseConsumers } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { Node } from '../../../src/vscode/tree/node';
-import { ctxv, desc, label, tree, until } from '../helpers';
+import { ctxv, desc, idOf, label, tree, until } from '../helpers';
+import { idLabel } from '../../../src/vscode/times';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
@@ -132,15 +133,18 @@ describe('(extension) explorer tree', function () {
     assert.equal(pending.length, 101);
     assert.match(label(pending[100]!), /^Load more pending/);
     // The poison entry (delivered 9 times) is marked; the others are not.
-    // (the deepest rows: the mark leads the label, where a narrow side bar cannot cut it)
+    // (the deepest rows, for a narrow side bar: the label is the id's time, short; the mark and
+    // the figures lead the description, the id ends it)
     assert.match(ctxv(pending[0]!), /pendingEntry;poison/);
-    assert.match(label(pending[0]!), /^⚠ POISON \d+-\d+$/);
-    assert.match(desc(pending[0]!), /^idle \S+ · delivered 9× · n=0 bin=<2 bytes>$/);
+    assert.equal(label(pending[0]!), idLabel(idOf(pending[0]!)));
+    assert.match(label(pending[0]!), /^(\d{4}-)?(\d\d-\d\d )?\d\d:\d\d:\d\d$/);
+    assert.equal(desc(pending[0]!), desc(pending[0]!).replace(/ · \d+-\d+$/, '') + ` · ${idOf(pending[0]!)}`);
+    assert.match(desc(pending[0]!), /^⚠ POISON · 9× · idle [^·]+ · n=0 bin=<2 bytes> · \d+-\d+$/);
     assert.equal(ctxv(pending[1]!), 'pendingEntry');
     await vscode.commands.executeCommand('redisQueues.explorer.loadMore', pending[100]);
     pending = await kids(alice);
     assert.equal(pending.length, 201);
-    const ids = pending.slice(0, 200).map((n) => label(n).replace(/^⚠ POISON /, ''));
+    const ids = pending.slice(0, 200).map(idOf);
     assert.equal(new Set(ids).size, 200);
     assert.deepEqual([...ids].sort(compareIds), ids, 'pending entries are oldest first');
     await vscode.commands.executeCommand('redisQueues.explorer.loadMore', pending[200]);
@@ -177,7 +181,8 @@ describe('(extension) explorer tree', function () {
     const entries = await kids(await child(orders, 'Entries'));
     assert.equal(entries.length, 101);
     const newest = (await client.xrevrange(`${prefix}:orders`, '+', '-', 'COUNT', 1))[0]![0];
-    assert.equal(label(entries[0]!), newest);
+    assert.equal(idOf(entries[0]!), newest);
+    assert.equal(label(entries[0]!), idLabel(newest));
     const doc = (await vscode.commands.executeCommand<vscode.TextDocument>('redisQueues.entry.open', entries[0]))!;
     const json = JSON.parse(doc.getText());
     assert.equal(json.id, newest);
@@ -218,7 +223,7 @@ describe('(extension) explorer tree', function () {
       const billing = await child(groups, 'billing');
       const alice = await child(billing, 'alice');
       const pending = await kids(alice);
-      assert.match(label(pending[0]!), /^⚠ POISON /);
+      assert.match(desc(pending[0]!), /^⚠ POISON · /);
       assert.doesNotMatch(label(pending[1]!) + desc(pending[1]!), /⚠|POISON/);
       // The rows above, as drawn again (a refresh): marks first, counts rolled up.
       assert.match(desc(await child(billing, 'alice')), /^⚠ STUCK · 1 poison · 250 pending · idle \S+$/);
@@ -350,15 +355,16 @@ describe('(extension) explorer tree', function () {
   it('shows a preview of each pending entry\'s message (read per page), "(deleted or trimmed)" when it is gone', async () => {
     const orders = await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:orders`);
     const pending = await kids(await child(await child(await child(orders, 'Groups'), 'billing'), 'alice'));
-    assert.match(desc(pending[1]!), /^idle \S+ · delivered 1× · n=1 bin=<2 bytes>$/);
+    assert.match(desc(pending[1]!), /^1× · idle [^·]+ · n=1 bin=<2 bytes> · \d+-\d+$/);
     assert.match(String(pending[1]!.item().tooltip), /\n\nn=1 bin=<2 bytes>$/);
     const w = await child(await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:workers`), 'Groups');
     const alpha = async () => kids(await child((await kids(w)).find((n) => label(n) === 'g')!, 'alpha'));
     const [first, second] = await alpha();
-    assert.deepEqual([first, second].map((n) => desc(n!).replace(/^idle \S+ · /, '')), ['delivered 1× · job=j-4 who=cust-4', 'delivered 1× · job=j-5 who=cust-5']);
+    const shown = (n: Node) => desc(n).replace(/ · idle [^·]+ · /, ' · ').replace(` · ${idOf(n)}`, '');
+    assert.deepEqual([first, second].map((n) => shown(n!)), ['1× · job=j-4 who=cust-4', '1× · job=j-5 who=cust-5']);
     // Its message deleted while pending: the row says so.
-    await client.xdel(`${prefix}:workers`, label(second!));
-    assert.deepEqual((await alpha()).map((n) => desc(n).replace(/^idle \S+ · /, '')), ['delivered 1× · job=j-4 who=cust-4', 'delivered 1× · (deleted or trimmed)']);
+    await client.xdel(`${prefix}:workers`, idOf(second!));
+    assert.deepEqual((await alpha()).map(shown), ['1× · job=j-4 who=cust-4', '1× · (deleted or trimmed)']);
   });
 
   it('leads dead-letter rows with the error, origin, deliveries and local time (UTC in the tooltip)', async () => {
@@ -371,8 +377,9 @@ describe('(extension) explorer tree', function () {
     const at = new Date(Number(f['x-dlq-at']));
     const p = (n: number) => String(n).padStart(2, '0');
     const local = `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())}`;
-    assert.equal(label(rows[0]!), id);
-    assert.equal(desc(rows[0]!), `gateway timeout after 30000 ms · from ${prefix}:payments (${f['x-dlq-id']}) · 6× · ${local}`);
+    assert.equal(idOf(rows[0]!), id);
+    assert.equal(label(rows[0]!), idLabel(id!));
+    assert.equal(desc(rows[0]!), `gateway timeout after 30000 ms · from ${prefix}:payments (${f['x-dlq-id']}) · 6× · dead-lettered ${local} · ${id}`);
     const tip = String(rows[0]!.item().tooltip);
     assert.ok(tip.includes(`${at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`), tip);
     assert.match(tip, /group pay, consumer bob/);
