@@ -1,5 +1,6 @@
 // Bundles the extension and the CLI. Type-checks first (tsc --noEmit) unless --watch.
-//   node esbuild.js               development build: dist/extension.js, dist/cli.js, dist/core.js (the library)
+//   node esbuild.js               development build: dist/extension.js, dist/cli.js, dist/core.js (the library),
+//                                 dist/handlerRunner.js (runs a workspace's handler on one message)
 //   node esbuild.js --production  minified, no source maps
 //   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
 //   node esbuild.js --no-typecheck bundle only (local iteration; `npm test` always type-checks)
@@ -33,7 +34,7 @@ async function main() {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
   }
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', core: 'src/core/index.ts' },
+    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', core: 'src/core/index.ts', handlerRunner: 'src/vscode/handlers/runner.ts' },
     bundle: true,
     format: 'cjs',
     minify: production,

@@ -6,7 +6,7 @@
 // With --id ID it runs that one message through the same path (core runOneMessage) and exits with
 // a code per outcome (see ONE_EXIT below).
 import { spawn } from 'node:child_process';
-import { type RunOneOutcome, type RunOneResult, type StreamHandler, type StreamMessage, StreamWorker, defaultConsumerName, isValidId, messageObject, runOneMessage, toJsonRecord } from '../core';
+import { type RunOneOutcome, type RunOneResult, type StreamHandler, StreamWorker, defaultConsumerName, execEnv, execInput, isValidId, runOneMessage } from '../core';
 import { type CommandSpec, UsageError, printableArg } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, onceSignalled, preflight } from './common';
 import { entryJson, entryLine, safe } from './format';
@@ -46,20 +46,6 @@ const spec: CommandSpec = {
     'redis-queues work orders --group billing --exec ./handle.sh --concurrency 4 --max-deliveries 3',
   ],
 };
-
-/** Environment variables given to an --exec command. */
-export function execEnv(m: StreamMessage, group: string, consumer: string): Record<string, string> {
-  const fields = JSON.stringify(toJsonRecord(m.raw));
-  return {
-    RQ_ID: m.id,
-    RQ_STREAM: m.stream,
-    RQ_GROUP: group,
-    RQ_CONSUMER: consumer,
-    RQ_DELIVERIES: String(m.deliveries),
-    // Environment strings are limited in size (128 KiB each on Linux): big messages come on stdin only.
-    ...(fields.length <= 100_000 ? { RQ_FIELDS: fields } : {}),
-  };
-}
 
 /** Process groups (POSIX): on Windows the command is killed on its own (child.kill). */
 const GROUPS = process.platform !== 'win32';
@@ -171,7 +157,7 @@ function execHandler(cmd: string, ctx: CommandContext, group: string, consumer: 
         stderrTail = (stderrTail + d.toString()).slice(-1000);
       });
       child.stdin!.on('error', () => undefined); // the command need not read its stdin
-      child.stdin!.end(`${JSON.stringify(messageObject({ stream: m.stream, group, consumer: consumer(), id: m.id, deliveries: m.deliveries }, m.raw))}\n`);
+      child.stdin!.end(execInput(m, group, consumer()));
       let timedOut = false;
       let aborted = false;
       const timer = timeoutMs

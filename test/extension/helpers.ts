@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import type * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../src/vscode/activate';
 import type { Node } from '../../src/vscode/tree/node';
+import type { PickItem, Prompter } from '../../src/vscode/ui';
 
 /** Polls `check` until it holds, or fails naming `what`. */
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -67,4 +68,43 @@ export async function commandFailure(api: RedisQueuesApi, run: () => Thenable<un
   if (!failed[0]) throw new Error(`${what} did not fail (it returned ${JSON.stringify(result)?.slice(0, 200)})`);
   if (result !== undefined) throw new Error(`${what} failed but resolved to ${JSON.stringify(result)?.slice(0, 200)}, not undefined`);
   return failed[0];
+}
+
+export type Asked = { kind: string; text: string; items?: string[]; ticked?: boolean[]; back?: boolean; value?: string; validate?: (v: string) => string | undefined };
+/** An answer to an input box: keep the default it offers. */
+export const DEFAULT = Symbol('keep the default');
+/** Answers prompts from a script, in order; records each question (and an input's default). Runs out → cancel (undefined / false). */
+export function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: string[] } {
+  const asked: Asked[] = [];
+  const infos: string[] = [];
+  const next = () => answers.shift();
+  return {
+    asked,
+    infos,
+    async pick<T>(items: PickItem<T>[], o: { title: string }) {
+      asked.push({ kind: 'pick', text: o.title, items: items.map((i) => i.label) });
+      const a = next();
+      if (a === undefined) return undefined;
+      if (typeof a === 'function') return (a as (i: PickItem<T>[]) => T)(items);
+      return a as T;
+    },
+    async pickMany<T>(items: PickItem<T>[], o: { title: string; back?: T }) {
+      asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`), ticked: items.map((i) => i.picked === true), back: o.back !== undefined });
+      const a = next();
+      if (a === undefined) return undefined;
+      // 'all': every item; 'ticked': the items ticked to begin with (Enter without a change).
+      return a === 'all' ? items.map((i) => i.value) : a === 'ticked' ? items.filter((i) => i.picked).map((i) => i.value) : (a as T[]);
+    },
+    async input(o: { title: string; prompt?: string; value?: string; validate?: (v: string) => string | undefined }) {
+      asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}`, value: o.value, validate: o.validate });
+      const a = next();
+      return a === DEFAULT ? o.value : (a as string | undefined);
+    },
+    async confirm(message: string, detail: string) {
+      asked.push({ kind: 'confirm', text: `${message} ${detail}` });
+      return next() === true;
+    },
+    info: (m: string) => void infos.push(m),
+    warn: (m: string) => void infos.push(m),
+  };
 }

@@ -12,6 +12,7 @@ import * as discovery from './discovery';
 import * as search from './search';
 import * as journey from './journey';
 import * as transfer from './transfer';
+import * as handler from './handler';
 import { allowProductionWrites } from '../agent/productionWrites';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
@@ -68,6 +69,8 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.entries.newer': (s: Services, node?: unknown) => search.pageEntries(s, node, 'newer'),
   'redisQueues.entries.older': (s: Services, node?: unknown) => search.pageEntries(s, node, 'older'),
   'redisQueues.entries.backToNewest': search.backToNewest,
+  'redisQueues.handler.run': handler.runHandlerCommand,
+  'redisQueues.handler.debug': handler.debugHandlerCommand,
   'redisQueues.journey': journey.showJourney,
   'redisQueues.journey.find': journey.showJourney,
   'redisQueues.export': transfer.exportMessages,

@@ -11,52 +11,13 @@ import { splitDeadLetter } from '../../../src/core/queue/stream/deadLetter';
 import { listQueueKeys } from '../../../src/core/queue/list/keys';
 import { parseEntries } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import type { PickItem, Prompter } from '../../../src/vscode/ui';
+import type { PickItem } from '../../../src/vscode/ui';
 import { formatDuration } from '../../../src/core/health';
-import { commandFailure, idOf, label, tree, until } from '../helpers';
+import { DEFAULT, commandFailure, idOf, label, scripted, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
 const { kids, path } = tree(() => api);
-
-type Asked = { kind: string; text: string; items?: string[]; ticked?: boolean[]; back?: boolean; value?: string; validate?: (v: string) => string | undefined };
-/** An answer to an input box: keep the default it offers. */
-const DEFAULT = Symbol('keep the default');
-/** Answers prompts from a script, in order; records each question (and an input's default). Runs out → cancel (undefined / false). */
-function scripted(answers: unknown[]): Prompter & { asked: Asked[]; infos: string[] } {
-  const asked: Asked[] = [];
-  const infos: string[] = [];
-  const next = () => answers.shift();
-  return {
-    asked,
-    infos,
-    async pick<T>(items: PickItem<T>[], o: { title: string }) {
-      asked.push({ kind: 'pick', text: o.title, items: items.map((i) => i.label) });
-      const a = next();
-      if (a === undefined) return undefined;
-      if (typeof a === 'function') return (a as (i: PickItem<T>[]) => T)(items);
-      return a as T;
-    },
-    async pickMany<T>(items: PickItem<T>[], o: { title: string; back?: T }) {
-      asked.push({ kind: 'pickMany', text: o.title, items: items.map((i) => `${i.label} ${i.description ?? ''}`), ticked: items.map((i) => i.picked === true), back: o.back !== undefined });
-      const a = next();
-      if (a === undefined) return undefined;
-      // 'all': every item; 'ticked': the items ticked to begin with (Enter without a change).
-      return a === 'all' ? items.map((i) => i.value) : a === 'ticked' ? items.filter((i) => i.picked).map((i) => i.value) : (a as T[]);
-    },
-    async input(o: { title: string; prompt?: string; value?: string; validate?: (v: string) => string | undefined }) {
-      asked.push({ kind: 'input', text: `${o.title} ${o.prompt ?? ''}`, value: o.value, validate: o.validate });
-      const a = next();
-      return a === DEFAULT ? o.value : (a as string | undefined);
-    },
-    async confirm(message: string, detail: string) {
-      asked.push({ kind: 'confirm', text: `${message} ${detail}` });
-      return next() === true;
-    },
-    info: (m: string) => void infos.push(m),
-    warn: (m: string) => void infos.push(m),
-  };
-}
 
 async function run<T>(command: string, answers: unknown[], ...args: unknown[]): Promise<{ result: T | undefined; ui: ReturnType<typeof scripted> }> {
   const ui = scripted(answers);

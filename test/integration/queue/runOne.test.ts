@@ -236,4 +236,56 @@ describe('(integration) queue: runOneMessage (one given message, the worker\'s p
     assert.match(r.error!, /timed out after 100 ms/);
     assert.equal(aborted, true);
   });
+
+  it('decide: a person chooses the outcome while the entry stays held (lease renewed: a reclaim meanwhile takes nothing); the choice is applied, an over-delivered entry is run', async () => {
+    // A failure acked anyway; a success left pending; a success dead-lettered with a reason.
+    const cases: { fail: boolean; action: 'ack' | 'leave' | 'dead-letter'; want: string }[] = [
+      { fail: true, action: 'ack', want: 'acked' },
+      { fail: false, action: 'leave', want: 'left-pending' },
+      { fail: false, action: 'dead-letter', want: 'dead-lettered' },
+    ];
+    for (const c of cases) {
+      const { stream, id } = await delivered(`decide-${c.action}`);
+      const asked: { error?: string; wouldBe: string; deliveries: number }[] = [];
+      const r = await run({
+        stream,
+        group: 'g',
+        consumer: 'c',
+        id,
+        maxDeliveries: 5,
+        claimMinIdleMs: 300,
+        leaseIntervalMs: 100,
+        handler: () => {
+          if (c.fail) throw new Error('boom');
+        },
+        decide: async (ran) => {
+          asked.push({ error: ran.error, wouldBe: ran.wouldBe, deliveries: ran.deliveries });
+          // While the person thinks (longer than the claim idle), another worker's reclaim finds nothing idle enough.
+          await new Promise((res) => setTimeout(res, 700));
+          const reclaim = (await client.call('XAUTOCLAIM', stream, 'g', 'other', 300, '0-0')) as [string, unknown[]];
+          assert.deepEqual(reclaim[1], [], 'the lease kept it from a reclaim');
+          return c.action === 'dead-letter' ? { action: 'dead-letter', reason: 'chosen by hand' } : { action: c.action };
+        },
+      });
+      assert.equal(r.outcome, c.want, r.summary);
+      assert.equal(r.decided, true);
+      assert.deepEqual(asked, [{ error: c.fail ? 'boom' : undefined, wouldBe: c.fail ? 'left-pending' : 'acked', deliveries: 2 }]);
+      const left = await pel(stream);
+      if (c.action === 'leave') assert.deepEqual(left, [{ id, consumer: 'c', deliveries: 2 }]);
+      else assert.deepEqual(left, []);
+      if (c.action === 'dead-letter') {
+        const [dl] = await entries(`${stream}:dlq`);
+        assert.ok(dl, 'a dead letter');
+        assert.match(dl!.raw!.map((b) => b.toString('latin1')).join(' '), /chosen by hand/);
+      }
+    }
+    // An entry delivered more than maxDeliveries times: a worker dead-letters it unseen; asked for by a person, it runs.
+    const { stream, id } = await delivered('decide-over');
+    for (let i = 0; i < 3; i++) await client.call('XCLAIM', stream, 'g', 'c', '0', id);
+    let ran = 0;
+    const r = await run({ stream, group: 'g', consumer: 'c', id, maxDeliveries: 2, handler: () => void ran++, decide: async () => ({ action: 'ack' }) });
+    assert.equal(ran, 1);
+    assert.equal(r.outcome, 'acked');
+    assert.equal(r.deliveries, 5);
+  });
 });

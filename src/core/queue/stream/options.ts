@@ -21,11 +21,14 @@ export interface StreamMessage {
   fields: Fields;
   /** Times this entry was delivered in the group, this delivery included (1 on first delivery). */
   deliveries: number;
+  /** The consumer group it was delivered in, and the consumer it was delivered to. */
+  group: string;
+  consumer: string;
 }
 
 /** The message a handler receives for `entry` (read with its body) on delivery number `deliveries`: the one shape the worker and {@link runOneMessage} give. */
-export function streamMessage(stream: string, entry: StreamEntry, deliveries: number): StreamMessage {
-  return { stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries };
+export function streamMessage(stream: string, entry: StreamEntry, deliveries: number, group: string, consumer: string): StreamMessage {
+  return { stream, id: entry.id, raw: entry.raw!, fields: entry.fields!, deliveries, group, consumer };
 }
 
 /**

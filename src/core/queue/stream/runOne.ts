@@ -44,11 +44,35 @@ export interface RunOneOptions extends StreamWorkerOptions {
   /** The handler is aborted (its context's signal) and counted as failed after this long, ms. Default: no limit. */
   timeoutMs?: number;
   /**
+   * Asked after the handler ran (not on a dry run), while the entry is still held (its lease
+   * renewed): what to do with it instead of the worker's rule. `ack`; `leave` it pending at this
+   * consumer; `dead-letter` it (with the handler's error as the reason, or `reason`). Without it,
+   * the worker's rule decides (ack on success; on failure left pending, or dead-lettered at
+   * `maxDeliveries`). A rejection (a dismissed prompt) leaves the entry pending. With it, an entry
+   * already delivered more than `maxDeliveries` times is run too (a worker dead-letters it unseen).
+   */
+  decide?: (ran: HandlerRun) => Promise<Decision>;
+  /**
    * Aborts the handler (its context's signal) from outside. As when a worker's stop() gives up on
    * a handler, the entry is then left pending (outcome `left-pending`, never dead-lettered for it).
    */
   signal?: AbortSignal;
 }
+
+/** What one call of the handler did, for {@link RunOneOptions.decide}. */
+export interface HandlerRun {
+  id: string;
+  deliveries: number;
+  /** The handler's error (undefined: it succeeded), and its stack when it had one. */
+  error?: string;
+  stack?: string;
+  durationMs: number;
+  /** What the worker's rule would do now. */
+  wouldBe: 'acked' | 'left-pending' | 'dead-lettered';
+}
+
+/** The choice {@link RunOneOptions.decide} returns. */
+export type Decision = { action: 'ack' } | { action: 'leave' } | { action: 'dead-letter'; reason?: string };
 
 /**
  * - `acked`: the handler succeeded and the entry was acked.
@@ -71,8 +95,11 @@ export interface RunOneResult {
   deliveries: number;
   /** The handler was called. */
   ran: boolean;
-  /** The handler's error, or why it was dead-lettered unseen. */
+  /** The handler's error, or why it was dead-lettered unseen; its stack when the handler threw one. */
   error?: string;
+  stack?: string;
+  /** `decide` chose the outcome (not the worker's rule). */
+  decided?: boolean;
   /** How long the handler ran, ms (0 when it did not run). */
   durationMs: number;
   /** `dead-lettered`: its id in the dead-letter stream. */
@@ -230,11 +257,11 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
 
     if (dryRunReason !== undefined) {
       const deliveries = (pending?.deliveries ?? 0) + 1;
-      const r = await runHandler(options, streamMessage(stream, entry, deliveries));
+      const r = await runHandler(options, streamMessage(stream, entry, deliveries, group, consumer));
       const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
       const what = r.error === undefined ? 'succeeded' : `failed (${r.error})`;
       const summary = `Dry run of ${id} (${dryRunReason}): the handler ${what} in ${r.durationMs} ms on delivery ${deliveries}; nothing was written (a worker would have ${wouldBe === 'left-pending' ? 'left it pending for a retry' : wouldBe === 'acked' ? 'acked it' : 'dead-lettered it'})`;
-      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, durationMs: r.durationMs, heldBy, idleMs, dryRunReason, wouldBe, summary };
+      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, stack: r.stack, durationMs: r.durationMs, heldBy, idleMs, dryRunReason, wouldBe, summary };
     }
 
     // Take it: XCLAIM to this consumer as the worker re-takes its own PEL (a delivery: the count
@@ -268,28 +295,38 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
       deliveries = 1;
     }
     const held = { ...base, heldBy, idleMs, ...(claimedFrom !== undefined ? { claimedFrom } : {}) };
-    if (beforeRun(deliveries, maxDeliveries) === 'dead-letter') {
+    // (With `decide` a person chose to run it: an entry delivered too often is run, not dead-lettered unseen.)
+    if (!options.decide && beforeRun(deliveries, maxDeliveries) === 'dead-letter') {
       const step = await failures.deadLetter(id, deliveries, OVER_DELIVERED_REASON);
       return finishDeadLetter(step, { ...held, deliveries, ran: false, error: OVER_DELIVERED_REASON, durationMs: 0 });
     }
     leases.hold(id);
     leases.start();
     events?.record('delivered', id, { deliveries });
-    let r: { error?: string; durationMs: number; aborted?: boolean };
+    let r: HandlerResult;
+    let decision: Decision | undefined;
     try {
-      r = await runHandler(options, streamMessage(stream, taken, deliveries));
+      r = await runHandler(options, streamMessage(stream, taken, deliveries, group, consumer));
+      if (r.error !== undefined && !r.aborted) events?.record('failed', id, { deliveries, error: r.error });
+      // Asked while the lease still holds the entry: nobody takes it while the user decides.
+      if (options.decide && !r.aborted && lostReason === undefined) {
+        const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
+        decision = await options.decide({ id, deliveries, error: r.error, stack: r.stack, durationMs: r.durationMs, wouldBe }).catch((): Decision => ({ action: 'leave' }));
+      }
     } finally {
       leases.stop();
     }
-    const ran = { ...held, deliveries, ran: true, error: r.error, durationMs: r.durationMs };
+    const ran = { ...held, deliveries, ran: true, error: r.error, stack: r.stack, durationMs: r.durationMs, ...(decision ? { decided: true } : {}) };
     if (r.aborted) return { ...ran, outcome: 'left-pending', summary: `Aborted ${id} on delivery ${deliveries} after ${r.durationMs} ms: left pending at "${consumer}", as a stopping worker leaves what it gives up on` };
-    if (r.error !== undefined) events?.record('failed', id, { deliveries, error: r.error });
     if (lostReason !== undefined) return { ...ran, outcome: 'lost', summary: `Entry ${id} was lost while the handler ran (${lostReason}): neither acked nor left for a retry by this run` };
-    if (r.error === undefined) {
+    const how = r.error === undefined ? `the handler succeeded in ${r.durationMs} ms on delivery ${deliveries}` : `the handler failed on delivery ${deliveries} (${r.error})`;
+    if (decision?.action === 'leave') return { ...ran, outcome: 'left-pending', summary: `Left ${id} pending at "${consumer}" as chosen: ${how}` };
+    if (decision?.action === 'dead-letter') return finishDeadLetter(await failures.deadLetter(id, deliveries, decision.reason ?? r.error ?? 'dead-lettered by hand'), { ...ran, error: decision.reason ?? r.error ?? 'dead-lettered by hand' });
+    if (decision?.action === 'ack' || r.error === undefined) {
       acks.add(id);
       await acks.flush();
       if (!confirmed) throw reported[0] ?? new QueueError('REDIS', `The XACK of ${id} was not confirmed`);
-      return { ...ran, outcome: 'acked', summary: `Acked ${id}: the handler succeeded in ${r.durationMs} ms on delivery ${deliveries}` };
+      return { ...ran, outcome: 'acked', summary: decision ? `Acked ${id} as chosen: ${how}` : `Acked ${id}: ${how}` };
     }
     if (afterFailure(deliveries, maxDeliveries) === 'retry') {
       return {
@@ -316,8 +353,15 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
   }
 }
 
-/** Calls the handler as the worker does (a sync throw is a failure), bounded by `timeoutMs`; the error text, if it failed. */
-async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<{ error?: string; durationMs: number; aborted?: boolean }> {
+interface HandlerResult {
+  error?: string;
+  stack?: string;
+  durationMs: number;
+  aborted?: boolean;
+}
+
+/** Calls the handler as the worker does (a sync throw is a failure), bounded by `timeoutMs`; the error text (and stack), if it failed. */
+async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<HandlerResult> {
   const abort = new AbortController();
   const onOuter = () => abort.abort(o.signal?.reason ?? new Error('aborted'));
   if (o.signal?.aborted) onOuter();
@@ -343,7 +387,7 @@ async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMes
     return { durationMs: Math.round(performance.now() - started) };
   } catch (e) {
     const error = e instanceof Error ? e : new Error(String(e));
-    return { error: error.message, durationMs: Math.round(performance.now() - started), ...(o.signal?.aborted ? { aborted: true } : {}) };
+    return { error: error.message, ...(error.stack ? { stack: error.stack } : {}), durationMs: Math.round(performance.now() - started), ...(o.signal?.aborted ? { aborted: true } : {}) };
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);

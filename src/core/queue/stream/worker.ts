@@ -444,7 +444,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     this.events?.record('delivered', entry.id, { deliveries });
     let result: unknown;
     try {
-      result = this.o.handler(streamMessage(this.stream, entry, deliveries), { signal: abort.signal });
+      result = this.o.handler(streamMessage(this.stream, entry, deliveries, this.group, this.consumer), { signal: abort.signal });
     } catch (e) {
       result = Promise.reject(e);
     }
