@@ -62,6 +62,8 @@ interface Target {
   message?: StreamMessage;
   /** Why only a dry run is possible (undefined: a real run may be chosen). */
   dryOnly?: string;
+  /** The consumer a real run runs as (default: this editor's, {@link ownConsumerName}). */
+  runAs?: string;
 }
 
 /** What a Run/Debug Handler command did: the core's result, and how many runs (Retry now runs again). */
@@ -107,6 +109,21 @@ async function handlerCommand(s: Services, mode: HandlerMode, node: unknown, sel
       ),
     );
   }
+  return runLoop(s, mode, target, handler, how);
+}
+
+/**
+ * The debug consumer's "Run / Debug Handler": its shown message, which it holds as `consumer`,
+ * through the handler as that consumer (no question how: it is its own pending entry), then the
+ * outcome prompt. A read-only connection gets a dry run.
+ */
+export async function runHandlerAsHolder(s: Services, mode: HandlerMode, o: { session: Session; stream: string; group: string; consumer: string; id: string }): Promise<HandlerCommandResult> {
+  const target: Target = { session: o.session, stream: o.stream, id: o.id, group: o.group, runAs: o.consumer, ...(o.session.readOnly ? { dryOnly: `connection "${o.session.name}" is read-only` } : {}) };
+  const handler = findHandler(o.stream, o.group) ?? (await offerDeclare(s, o.stream, o.group));
+  return runLoop(s, mode, target, handler, o.session.readOnly ? 'dry' : 'own');
+}
+
+async function runLoop(s: Services, mode: HandlerMode, target: Target, handler: ResolvedHandler, how: 'dry' | 'own' | 'claim'): Promise<HandlerCommandResult> {
   const out = log();
   let runs = 0;
   for (;;) {
@@ -207,7 +224,7 @@ async function offerDeclare(s: Services, stream: string, group: string | undefin
 /** One run; 'retry' when the user chose Retry now (the entry was left pending for it). */
 async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHandler, how: 'dry' | 'own' | 'claim', out: vscode.OutputChannel): Promise<RunOneResult | 'retry'> {
   const abort = new AbortController();
-  const own = ownConsumerName();
+  const own = t.runAs ?? ownConsumerName();
   const runnerPath = join(s.context.extensionUri.fsPath, 'dist', 'handlerRunner.js');
   out.appendLine(`\n── ${new Date().toISOString()} ${mode === 'debug' ? 'Debug' : 'Run'} ${h.title} on ${t.stream} ${t.id}${how === 'dry' ? ` (dry run${t.dryOnly ? `: ${t.dryOnly}` : ''})` : how === 'claim' ? ` (claimed from ${t.pending!.consumer})` : ''}`);
   const append = { append: (text: string) => out.append(text) };
@@ -297,7 +314,7 @@ async function decide(s: Services, t: Target, h: ResolvedHandler, ran: HandlerRu
     ran.error === undefined
       ? [
           { label: 'Acknowledge (XACK)', description: 'done: it leaves the pending entries list', value: { action: 'ack' } },
-          { label: 'Leave pending', description: `stays pending at ${ownConsumerName()}`, value: { action: 'leave' } },
+          { label: 'Leave pending', description: `stays pending at ${t.runAs ?? ownConsumerName()}`, value: { action: 'leave' } },
         ]
       : [
           { label: 'Leave pending', description: 'a worker retries it later', value: { action: 'leave' } },

@@ -87,6 +87,16 @@ export function registerDebugConsumer(): vscode.Disposable {
       await d.settled();
     }),
     cmd('redisQueues.debug.stop', (d) => d.stop()),
+    cmd('redisQueues.debug.runHandler', async (d, reg) => {
+      if (!needsMessage(d, reg)) return;
+      await d.runHandler('run');
+      await d.settled();
+    }),
+    cmd('redisQueues.debug.debugHandler', async (d, reg) => {
+      if (!needsMessage(d, reg)) return;
+      await d.runHandler('debug');
+      await d.settled();
+    }),
     cmd('redisQueues.debug.actions', (d, reg) => reg.actions(d)),
     cmd('redisQueues.debug.show', (d, reg) => reg.show(d)),
   ];
@@ -190,13 +200,15 @@ export class DebugConsumers implements vscode.Disposable {
 
   /** The status bar item's menu: the actions of the session's state. Dismissing it changes nothing. */
   async actions(d: DebugConsumerSession): Promise<void> {
-    type A = 'ack' | 'leave' | 'deadLetter' | 'next' | 'stop' | 'show';
+    type A = 'ack' | 'leave' | 'deadLetter' | 'runHandler' | 'debugHandler' | 'next' | 'stop' | 'show';
     const items: { label: string; description?: string; value: A }[] = [];
     if (d.state.kind === 'showing') {
       items.push(
         { label: '$(check) Ack & Next', description: `XACK ${d.state.entry.id}, then the next message`, value: 'ack' },
         { label: '$(debug-step-over) Leave Pending & Next', description: `keep it in ${d.consumer}'s pending entries`, value: 'leave' },
         { label: '$(archive) Dead-letter…', description: `to ${d.stream}:dlq, atomically`, value: 'deadLetter' },
+        { label: '$(debug-alt) Debug Handler on This Message', description: 'your handler (redisQueues.handlers) under the debugger, then ack, leave or dead-letter', value: 'debugHandler' },
+        { label: '$(play) Run Handler on This Message', description: 'your handler, then ack, leave or dead-letter', value: 'runHandler' },
       );
     }
     if (d.state.kind === 'waiting' || d.state.kind === 'error') items.push({ label: '$(debug-continue) Next', description: `${d.consumer}'s pending entries first, then new ones`, value: 'next' });
@@ -207,6 +219,8 @@ export class DebugConsumers implements vscode.Disposable {
       ack: 'redisQueues.debug.ackNext',
       leave: 'redisQueues.debug.leaveNext',
       deadLetter: 'redisQueues.debug.deadLetter',
+      runHandler: 'redisQueues.debug.runHandler',
+      debugHandler: 'redisQueues.debug.debugHandler',
       next: 'redisQueues.debug.next',
       stop: 'redisQueues.debug.stop',
       show: 'redisQueues.debug.show',

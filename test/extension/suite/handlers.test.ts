@@ -204,7 +204,7 @@ describe('(extension) run and debug your own handler on a real message', functio
     assert.match(first.ui.asked[1]!.text, new RegExp(`failed on ${id}: bad total for ${id}$`));
     assert.deepEqual(first.ui.asked[1]!.items, ['Leave pending', 'Retry now', 'Dead-letter with this error', 'Acknowledge (XACK) anyway']);
     assert.ok(first.ui.infos.some((m) => m.includes(`bad total for ${id}`)), first.ui.infos.join(' | '));
-    let p = (await pendingOf(S, id))!;
+    const p = (await pendingOf(S, id))!;
     assert.deepEqual([p[1], p[3]], [own, 2], 'pending at this editor\'s consumer, delivered twice');
     // Now held by this editor's consumer: run as it, Retry now once, then dead-letter.
     const second = await run('redisQueues.handler.run', [choose(`Run as ${own}`), choose('Retry now'), choose('Dead-letter with this error'), true], await pendingRow(conn, S, own, id));
