@@ -28,6 +28,9 @@ import {
   streamMessage,
 } from '../../core';
 import { xpendingOne } from '../../core/commands';
+import { rawOf } from '../../core/message';
+import { parseFields } from '../../core/replies';
+import { type PublishArgs, renderForHandler } from '../producerFiles/publish';
 import type { Session } from '../connections/session';
 import { HandlerError, type HandlerMode, HandlerSetupError, type StartedHandler, startHandler } from '../handlers/handlerProcess';
 import { type ResolvedHandler, declareHandler, exportedFunctions, findHandler, resolveHandler } from '../handlers/handlerSpecs';
@@ -52,7 +55,8 @@ export interface MessageRef {
 
 /** What the command is about: a pending entry, an entry, or a dead letter's message. */
 interface Target {
-  session: Session;
+  /** Undefined for a message not in Redis (a producer file's). */
+  session?: Session;
   stream: string;
   id: string;
   group?: string;
@@ -113,22 +117,41 @@ async function handlerCommand(s: Services, mode: HandlerMode, node: unknown, sel
 }
 
 /**
+ * The producer file's "Debug Handler" lens: the handler of the message's stream on the message as
+ * it would be published next, before anything is published (nothing is sent to Redis at all).
+ */
+export async function debugHandlerFromFile(s: Services, args?: PublishArgs): Promise<HandlerCommandResult> {
+  const { name, stream, pairs } = await renderForHandler(s, args);
+  const handler = findHandler(stream, undefined) ?? (await offerDeclare(s, stream, undefined));
+  const raw = rawOf(...pairs.flat());
+  const message = streamMessage(stream, { id: `${Date.now()}-0`, raw, fields: parseFields(raw)! }, 1, handler.spec.group ?? '', ownConsumerName());
+  return runLoop(s, 'debug', { stream, id: `"${name}" (not published)`, message, dryOnly: `"${name}" of a producer file, not published` }, handler, 'dry');
+}
+
+/**
  * The debug consumer's "Run / Debug Handler": its shown message, which it holds as `consumer`,
  * through the handler as that consumer (no question how: it is its own pending entry), then the
  * outcome prompt. A read-only connection gets a dry run.
  */
-export async function runHandlerAsHolder(s: Services, mode: HandlerMode, o: { session: Session; stream: string; group: string; consumer: string; id: string }): Promise<HandlerCommandResult> {
+export async function runHandlerAsHolder(
+  s: Services,
+  mode: HandlerMode,
+  o: { session: Session; stream: string; group: string; consumer: string; id: string; /** Decided without asking, as a worker would: ack on success, leave pending on failure. */ auto?: boolean },
+): Promise<HandlerCommandResult> {
   const target: Target = { session: o.session, stream: o.stream, id: o.id, group: o.group, runAs: o.consumer, ...(o.session.readOnly ? { dryOnly: `connection "${o.session.name}" is read-only` } : {}) };
   const handler = findHandler(o.stream, o.group) ?? (await offerDeclare(s, o.stream, o.group));
-  return runLoop(s, mode, target, handler, o.session.readOnly ? 'dry' : 'own');
+  return runLoop(s, mode, target, handler, o.session.readOnly ? 'dry' : 'own', o.auto ? (ran) => (ran.error === undefined ? { action: 'ack' } : { action: 'leave' }) : undefined);
 }
 
-async function runLoop(s: Services, mode: HandlerMode, target: Target, handler: ResolvedHandler, how: 'dry' | 'own' | 'claim'): Promise<HandlerCommandResult> {
+/** Decides without asking (the debug consumer's Run Handler on Each). */
+type AutoDecide = (ran: HandlerRun) => Decision;
+
+async function runLoop(s: Services, mode: HandlerMode, target: Target, handler: ResolvedHandler, how: 'dry' | 'own' | 'claim', auto?: AutoDecide): Promise<HandlerCommandResult> {
   const out = log();
   let runs = 0;
   for (;;) {
     runs++;
-    const result = await runOnce(s, mode, target, handler, how, out);
+    const result = await runOnce(s, mode, target, handler, how, out, auto);
     if (result !== 'retry') {
       report(s, result, handler);
       void s.provider.refresh();
@@ -222,7 +245,7 @@ async function offerDeclare(s: Services, stream: string, group: string | undefin
 }
 
 /** One run; 'retry' when the user chose Retry now (the entry was left pending for it). */
-async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHandler, how: 'dry' | 'own' | 'claim', out: vscode.OutputChannel): Promise<RunOneResult | 'retry'> {
+async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHandler, how: 'dry' | 'own' | 'claim', out: vscode.OutputChannel, auto?: AutoDecide): Promise<RunOneResult | 'retry'> {
   const abort = new AbortController();
   const own = t.runAs ?? ownConsumerName();
   const runnerPath = join(s.context.extensionUri.fsPath, 'dist', 'handlerRunner.js');
@@ -244,9 +267,9 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
         const handler = (m: StreamMessage) => started!.call(m, abort.signal);
         // A dead letter's message (as it was dead-lettered), or an entry not pending in a group: run it, nothing written.
         if (t.message) return dryRun(t, t.message, handler);
-        const connection = await s.store.resolve(t.session.entry);
+        const connection = await s.store.resolve(t.session!.entry);
         if (how === 'dry' && !t.group) {
-          const entry = (await t.session.run((insp) => insp.entriesByIds(t.stream, [t.id]))).get(t.id);
+          const entry = (await t.session!.run((insp) => insp.entriesByIds(t.stream, [t.id]))).get(t.id);
           if (!entry || !entry.raw) throw new Error(`No entry ${t.id} in stream "${t.stream}" (trimmed or deleted?)`);
           return dryRun(t, streamMessage(t.stream, entry, 1, '', own), handler);
         }
@@ -261,6 +284,7 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
           handler,
           signal: abort.signal,
           decide: async (ran) => {
+            if (auto) return auto(ran);
             const d = await decide(s, t, h, ran);
             if (d === 'retry') {
               retry = true;
@@ -301,7 +325,7 @@ async function dryRun(t: Target, m: StreamMessage, handler: (m: StreamMessage) =
     deadLetterStream: '',
     heldBy: null,
     dryRunReason: t.dryOnly,
-    summary: `Dry run of ${m.id} (${t.dryOnly}): the handler ${error ? `failed (${error.message})` : 'succeeded'} in ${durationMs} ms; nothing was written`,
+    summary: `Dry run of ${t.id} (${t.dryOnly}): the handler ${error ? `failed (${error.message})` : 'succeeded'} in ${durationMs} ms; nothing was written`,
   };
 }
 
@@ -328,7 +352,7 @@ async function decide(s: Services, t: Target, h: ResolvedHandler, ran: HandlerRu
   if (choice === undefined) return { action: 'leave' };
   if (choice !== 'retry' && (choice.action === 'ack' || choice.action === 'dead-letter')) {
     try {
-      await confirmImpact(s, t.session, {
+      await confirmImpact(s, t.session!, {
         message: choice.action === 'ack' ? `Acknowledge ${t.id} in group "${t.group}"?` : `Dead-letter ${t.id} of "${t.stream}"?`,
         detail: choice.action === 'ack' ? 'It leaves the pending entries list and will not be delivered again.' : `It is copied to the dead-letter stream with the error "${ran.error}" and acknowledged.`,
         button: choice.action === 'ack' ? 'Acknowledge' : 'Dead-letter',

@@ -250,14 +250,14 @@ export class DebugConsumerSession implements vscode.Disposable {
    * moves on to the next message; left pending (a failure, or a choice) or a dry run stays shown,
    * with what the handler did beside the message: a failure stops the stepping there.
    */
-  async runHandler(mode: 'run' | 'debug'): Promise<HandlerCommandResult | undefined> {
+  async runHandler(mode: 'run' | 'debug', auto = false): Promise<HandlerCommandResult | undefined> {
     const st = this.state;
     if (st.kind !== 'showing') return undefined;
     const { entry, source } = st;
     this.setState({ kind: 'acting', entry, source, action: mode === 'debug' ? 'Debugging your handler on it…' : 'Running your handler on it…' });
     let r: HandlerCommandResult;
     try {
-      r = await runHandlerAsHolder(this.s, mode, { session: this.session, stream: this.stream, group: this.group, consumer: this.consumer, id: entry.id });
+      r = await runHandlerAsHolder(this.s, mode, { session: this.session, stream: this.stream, group: this.group, consumer: this.consumer, id: entry.id, auto });
     } catch (e) {
       if (this.live) this.setState({ kind: 'showing', entry, source, ...(e instanceof Cancelled ? {} : { note: `The handler did not run: ${toQueueError(e).message}` }) });
       throw e;
@@ -280,6 +280,22 @@ export class DebugConsumerSession implements vscode.Disposable {
         : `Your handler succeeded in ${o.durationMs} ms${o.outcome === 'dry-run' ? ' (dry run: nothing written)' : ' · left pending, as chosen'}`;
     if (this.live) this.setState({ kind: 'showing', entry: { ...entry, deliveries: o.outcome === 'dry-run' ? entry.deliveries : o.deliveries }, source, note });
     return r;
+  }
+
+  /**
+   * Run Handler on Each: the handler on every message as it comes, decided as a worker decides
+   * (a success acked, a failure left pending), until the first failure, which stays shown with
+   * its error beside it, or until no message is waiting. How many ran is returned.
+   */
+  async runHandlerOnEach(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      if ((await this.settled()).kind !== 'showing') return ran;
+      const r = await this.runHandler('run', true);
+      if (!r) return ran;
+      ran += r.runs;
+      if (r.result.error !== undefined || (r.result.outcome !== 'acked' && r.result.outcome !== 'dead-lettered')) return ran;
+    }
   }
 
   /** Next (when no message is shown): re-read the consumer's own pending entries from the oldest, then new ones. */

@@ -54,30 +54,37 @@ export function specProblem(x: unknown): string | undefined {
   return undefined;
 }
 
-/** The workspace's handler specs, each with its folder; malformed entries come back as problems. */
+/**
+ * The handler specs, each with its folder; malformed entries come back as problems. Every level
+ * counts, most specific first: a folder's, the workspace's, then the user's (a list in the
+ * workspace's settings does not hide the user's own, as a plain setting would).
+ */
 export function readHandlers(): { specs: { spec: HandlerSpec; folder?: vscode.WorkspaceFolder }[]; problems: string[] } {
   const specs: { spec: HandlerSpec; folder?: vscode.WorkspaceFolder }[] = [];
   const problems: string[] = [];
-  const scopes: (vscode.WorkspaceFolder | undefined)[] = vscode.workspace.workspaceFolders?.length ? [...vscode.workspace.workspaceFolders] : [undefined];
-  for (const folder of scopes) {
-    const list = vscode.workspace.getConfiguration('redisQueues', folder?.uri).get<unknown>(HANDLERS_SETTING, []);
-    if (!Array.isArray(list)) {
-      problems.push('redisQueues.handlers is a list');
-      continue;
-    }
-    list.forEach((x, i) => {
+  const folders: (vscode.WorkspaceFolder | undefined)[] = vscode.workspace.workspaceFolders?.length ? [...vscode.workspace.workspaceFolders] : [undefined];
+  const add = (list: unknown, level: string, folder: vscode.WorkspaceFolder | undefined) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) return void problems.push(`redisQueues.handlers (${level} settings) is a list`);
+    list.forEach((x, n) => {
       const p = specProblem(x);
-      if (p) problems.push(`redisQueues.handlers[${i}]: ${p}`);
+      if (p) problems.push(`redisQueues.handlers[${n}] (${level} settings): ${p}`);
       else specs.push({ spec: x as HandlerSpec, folder });
     });
-  }
+  };
+  // Each folder's own list; then the workspace's and the user's, once (paths relative to the first folder).
+  // (In a single-folder workspace the folder's settings are the workspace's: read once, below.)
+  if (vscode.workspace.workspaceFile) for (const folder of folders) if (folder) add(vscode.workspace.getConfiguration('redisQueues', folder.uri).inspect<unknown>(HANDLERS_SETTING)?.workspaceFolderValue, `folder ${folder.name}`, folder);
+  const all = vscode.workspace.getConfiguration('redisQueues').inspect<unknown>(HANDLERS_SETTING);
+  add(all?.workspaceValue, 'workspace', folders[0]);
+  add(all?.globalValue, 'user', folders[0]);
   return { specs, problems };
 }
 
-/** The first declared handler for a stream (and group). */
+/** The first declared handler for a stream and group (without a group, for a message not delivered in one: the stream's first). */
 export function findHandler(stream: string, group: string | undefined): ResolvedHandler | undefined {
   const { specs } = readHandlers();
-  const hit = specs.find(({ spec }) => globMatch(spec.stream, stream) && (spec.group === undefined || spec.group === group));
+  const hit = specs.find(({ spec }) => globMatch(spec.stream, stream) && (spec.group === undefined || group === undefined || spec.group === group));
   return hit && resolveHandler(hit.spec, hit.folder);
 }
 
@@ -95,10 +102,12 @@ export function resolveHandler(spec: HandlerSpec, folder?: vscode.WorkspaceFolde
 /** Saves a handler spec in the workspace settings (the folder's, in a multi-root workspace; the user's when no folder is open). */
 export async function declareHandler(spec: HandlerSpec, folder?: vscode.WorkspaceFolder): Promise<void> {
   const config = vscode.workspace.getConfiguration('redisQueues', folder?.uri);
-  const now = config.get<unknown>(HANDLERS_SETTING, []);
+  const target = !folder ? vscode.ConfigurationTarget.Global : vscode.workspace.workspaceFile ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
+  // The list of that level only (the others are read beside it, not copied into it).
+  const i = config.inspect<unknown>(HANDLERS_SETTING);
+  const now = target === vscode.ConfigurationTarget.Global ? i?.globalValue : target === vscode.ConfigurationTarget.WorkspaceFolder ? i?.workspaceFolderValue : i?.workspaceValue;
   const list = Array.isArray(now) ? [...now] : [];
   list.unshift(spec);
-  const target = !folder ? vscode.ConfigurationTarget.Global : (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
   await config.update(HANDLERS_SETTING, list, target);
 }
 

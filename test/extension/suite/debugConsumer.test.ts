@@ -217,7 +217,7 @@ describe('(extension) debug consumer session', function () {
 
     // The status bar item's menu (dismissing it would change nothing).
     await vscode.commands.executeCommand('redisQueues.debug.actions', dbg.uri);
-    assert.match(ui.asked.at(-1)!, /^pick Debug consumer "dbg" · .*: \$\(check\) Ack & Next \| \$\(debug-step-over\) Leave Pending & Next \| \$\(archive\) Dead-letter… \| \$\(debug-alt\) Debug Handler on This Message \| \$\(play\) Run Handler on This Message \| \$\(debug-stop\) Stop \| \$\(go-to-file\) Show the Message$/);
+    assert.match(ui.asked.at(-1)!, /^pick Debug consumer "dbg" · .*: \$\(check\) Ack & Next \| \$\(debug-step-over\) Leave Pending & Next \| \$\(archive\) Dead-letter… \| \$\(debug-alt\) Debug Handler on This Message \| \$\(play\) Run Handler on This Message \| \$\(run-all\) Run Handler on Each \| \$\(debug-stop\) Stop \| \$\(go-to-file\) Show the Message$/);
     await until('the menu\'s Leave Pending & Next to show the new one', () => shown(dbg) === ids[1]);
     await vscode.commands.executeCommand('redisQueues.debug.leaveNext', dbg.uri);
     assert.equal(kind(dbg), 'waiting');
@@ -284,7 +284,7 @@ describe('(extension) debug consumer session', function () {
     assert.deepEqual((await pel()).map((e) => [e.id, e.c]), [[ids[0], 'worker-x'], [ids[1], 'worker-x'], [ids[2], 'dbg']]);
   });
 
-  it('runs your handler on the shown message as its consumer: a failure stays shown with the error beside it, left pending; a success acked moves on', async () => {
+  it('runs your handler on the shown message as its consumer: a failure stays shown with the error beside it, left pending; a success acked moves on; Run on Each stops at the first failure', async () => {
     const s = `${prefix}:handled`;
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) ids.push(String(await client.xadd(s, '*', 'job', String(i))));
@@ -309,8 +309,17 @@ describe('(extension) debug consumer session', function () {
       await vscode.commands.executeCommand('redisQueues.debug.runHandler', dbg.uri);
       assert.notEqual(shown(dbg), ids[1]);
       assert.deepEqual(await pel(), [[ids[0], 'dbg', 2]], 'the second acked');
+      // Run on Each: three more come; the handler acks the first two and stops at the third, which fails.
+      const more: string[] = [];
+      for (let i = 2; i < 5; i++) more.push(String(await client.xadd(s, '*', 'job', String(i))));
+      await cfg.update('handlers', [{ stream: s, command: `test "$RQ_ID" != "${more[2]}" || { echo "bad job $RQ_ID" >&2; exit 3; }` }], vscode.ConfigurationTarget.Global);
+      api.services.ui = scriptedAnswers([true]);
+      await vscode.commands.executeCommand('redisQueues.debug.runHandlerOnEach', dbg.uri);
+      assert.equal(shown(dbg), more[2], 'stopped at the first failure');
+      await until('the error beside it', () => textOf(dbg).includes(`bad job ${more[2]}`));
+      assert.deepEqual(await pel(), [[ids[0], 'dbg', 2], [more[2], 'dbg', 2]], 'the two successes acked, the failure left pending');
       await vscode.commands.executeCommand('redisQueues.debug.stop', dbg.uri);
-      await until('the summary', () => /^\/\/ Session ended: 2 messages\s(\/\/ )?\(1 acked, 1 left pending, 0 dead-lettered\)/.test(textOf(dbg))).catch((e: Error) => {
+      await until('the summary', () => /^\/\/ Session ended: 5 messages\s(\/\/ )?\(3 acked, 2 left pending, 0 dead-lettered\)/.test(textOf(dbg))).catch((e: Error) => {
         throw new Error(`${e.message}: ${textOf(dbg).slice(0, 300)}`);
       });
     } finally {
