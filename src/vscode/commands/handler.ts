@@ -202,12 +202,21 @@ async function offerDeclare(s: Services, stream: string, group: string | undefin
       [
         { label: '$(file-code) A JavaScript or TypeScript function…', description: 'pick a file of the workspace and its export', value: 'module' as const },
         { label: '$(terminal) A command…', description: 'any language: the message as JSON on stdin, RQ_* variables; exit 0 is success', value: 'command' as const },
+        { label: '$(debug) A launch configuration…', description: "any language's debugger: RQ_* variables and RQ_MESSAGE_FILE; exit 0 is success", value: 'launch' as const },
       ],
       { title: `No handler is declared for stream "${stream}"${group ? ` (group "${group}")` : ''}: declare one (saved in redisQueues.handlers)` },
     ),
   );
   const folder = vscode.workspace.workspaceFolders?.[0];
   const pattern = stream;
+  if (kind === 'launch') {
+    const configs = vscode.workspace.getConfiguration('launch', folder?.uri).get<{ name?: string; type?: string }[]>('configurations', []).filter((c) => typeof c.name === 'string');
+    if (!configs.length) throw new Error('The workspace has no launch configurations (.vscode/launch.json): add one that runs your worker for one message, or declare a command');
+    const launch = required(await s.ui.pick(configs.map((c) => ({ label: c.name!, description: c.type, value: c.name! })), { title: `The launch configuration that handles a message of "${stream}" (it gets RQ_MESSAGE_FILE and the RQ_* variables)` }));
+    const spec = { stream: pattern, ...(group ? { group } : {}), launch };
+    await declareHandler(spec, folder);
+    return resolveHandler(spec, folder);
+  }
   if (kind === 'command') {
     const command = required(await s.ui.input({ title: `The command that handles a message of "${stream}"`, prompt: 'Run in the workspace folder with the message as JSON on stdin (as `redis-queues work --exec` gives it); exit 0 is success', validate: (v) => (v.trim() ? undefined : 'A command is required') })).trim();
     const spec = { stream: pattern, ...(group ? { group } : {}), command };

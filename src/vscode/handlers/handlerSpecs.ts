@@ -25,6 +25,13 @@ export interface HandlerSpec {
   module?: string;
   export?: string;
   command?: string;
+  /**
+   * A launch configuration of the workspace (its name in launch.json) that runs the handler for
+   * one message under its own debugger (any language): it gets the `RQ_*` variables and
+   * RQ_MESSAGE_FILE, a file holding the lossless JSON; exit code 0 is success. Debug Handler
+   * starts it; Run Handler runs `command` (when given) instead.
+   */
+  launch?: string;
   /** Node to run a module with (default `node` from the PATH, as VS Code's JavaScript debugger does). */
   runtimeExecutable?: string;
 }
@@ -49,7 +56,10 @@ export function specProblem(x: unknown): string | undefined {
   if (s.group !== undefined && typeof s.group !== 'string') return '"group" is a string';
   const hasModule = typeof s.module === 'string' && s.module !== '';
   const hasCommand = typeof s.command === 'string' && s.command !== '';
-  if (hasModule === hasCommand) return 'give either "module" (with "export") or "command"';
+  const hasLaunch = typeof s.launch === 'string' && s.launch !== '';
+  if (s.launch !== undefined && typeof s.launch !== 'string') return '"launch" is the name of a launch configuration';
+  if (hasModule && (hasCommand || hasLaunch)) return 'give "module" (with "export"), or "command" and/or "launch", not both';
+  if (!hasModule && !hasCommand && !hasLaunch) return 'give "module" (with "export"), "command" or "launch"';
   if (s.export !== undefined && typeof s.export !== 'string') return '"export" is a string';
   return undefined;
 }
@@ -96,7 +106,7 @@ export function resolveHandler(spec: HandlerSpec, folder?: vscode.WorkspaceFolde
     const name = inside ? relative(base, modulePath) : modulePath;
     return { spec, folder, modulePath, cwd: base ?? dirname(modulePath), title: `${name} › ${spec.export || 'default'}` };
   }
-  return { spec, folder, cwd: base ?? process.cwd(), title: spec.command! };
+  return { spec, folder, cwd: base ?? process.cwd(), title: spec.launch ? `launch "${spec.launch}"` : spec.command! };
 }
 
 /** Saves a handler spec in the workspace settings (the folder's, in a multi-root workspace; the user's when no folder is open). */

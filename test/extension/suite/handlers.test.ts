@@ -96,6 +96,20 @@ describe('(extension) run and debug your own handler on a real message', functio
         '',
       ].join('\n'),
     );
+    // A worker program started by a launch configuration (any language could be here): it reads
+    // the message from RQ_MESSAGE_FILE, and fails (exit 3) on a total below 0.
+    writeFileSync(
+      join(dir, 'worker.js'),
+      [
+        "const { readFileSync, writeFileSync } = require('node:fs');",
+        'const text = readFileSync(process.env.RQ_MESSAGE_FILE, "utf8");',
+        `writeFileSync(${JSON.stringify(join(dir, 'launch-got.json'))}, text);`,
+        'const m = JSON.parse(text);',
+        'process.exitCode = Number(m.fields.total) < 0 ? 3 : 0;',
+        '',
+      ].join('\n'),
+    );
+    await vscode.workspace.getConfiguration('launch').update('configurations', [{ type: 'node', request: 'launch', name: `worker ${prefix}`, program: join(dir, 'worker.js') }], vscode.ConfigurationTarget.Workspace);
     writeFileSync(join(dir, 'fail.js'), ['exports.handle = (message) => {', '  throw new Error(`bad total for ${message.id}`);', '};', ''].join('\n'));
     // A TypeScript handler compiled with a source map (as tsc writes it): breakpoints go in the .ts.
     const tsSource = ['interface Message { id: string; fields: Record<string, unknown> }', 'export async function handle(message: Message): Promise<void> {', '  const id: string = message.id;', '  console.log(`ts handler got ${id}`);', '}', ''].join('\n');
@@ -113,6 +127,7 @@ describe('(extension) run and debug your own handler on a real message', functio
         { stream: `${prefix}:ts`, module: join(dir, 'tshandler.js'), export: 'handle' },
         { stream: `${prefix}:fail*`, module: join(dir, 'fail.js'), export: 'handle' },
         { stream: `${prefix}:big`, module: join(dir, 'sizes.js'), export: 'handle' },
+        { stream: `${prefix}:launch`, launch: `worker ${prefix}` },
         { stream: `${prefix}:cmd`, command: `cat > "${join(dir, 'stdin.json')}"; printf %s "$RQ_ID" > "${join(dir, 'rq_id.txt')}"` },
       ],
       vscode.ConfigurationTarget.Global,
@@ -138,6 +153,7 @@ describe('(extension) run and debug your own handler on a real message', functio
     for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     const cfg = vscode.workspace.getConfiguration('redisQueues');
     for (const k of ['streamFilter', 'refreshIntervalSeconds', 'handlers']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('launch').update('configurations', undefined, vscode.ConfigurationTarget.Workspace);
     // (the declared handler went to the workspace's settings)
     await cfg.update('handlers', undefined, vscode.ConfigurationTarget.Workspace);
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
@@ -326,5 +342,21 @@ describe('(extension) run and debug your own handler on a real message', functio
     const want = createHash('sha256');
     for (const b of parts) want.update(`${b.length}:`).update(b);
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'sizes.json'), 'utf8')), { parts: parts.length, sha: want.digest('hex'), fields: 5001 });
+  });
+
+  it("a launch configuration (any language's debugger): Debug Handler starts it with RQ_MESSAGE_FILE; its exit code is the result", async () => {
+    const S = `${prefix}:launch`;
+    const id = await seedPending(S); // total = -3: the worker exits with 3
+    const { result, ui } = await run('redisQueues.handler.debug', [choose('Claim from worker-a'), choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
+    assert.equal(result!.result.outcome, 'left-pending', result!.result.summary);
+    assert.equal(result!.result.error, `"worker ${prefix}" exited with code 3`);
+    assert.match(ui.asked[1]!.text, /failed on .*exited with code 3$/);
+    const got = JSON.parse(readFileSync(join(dir, 'launch-got.json'), 'utf8')) as { id: string; pairs: unknown };
+    assert.equal(got.id, id);
+    assert.ok(sameRaw(fromJsonPairs(got.pairs), parseEntries(await client.xrangeBuffer(S, id, id))[0]!.raw), 'the message file holds the message byte for byte');
+    // Run Handler (no debugger) with only a launch configuration: says how, takes nothing.
+    const plain = await run('redisQueues.handler.run', [choose(`Run as ${own}`)], await pendingRow(conn, S, own, id));
+    assert.equal(plain.result, undefined);
+    assert.deepEqual(((await pendingOf(S, id)) ?? []).slice(1, 2), [own], 'still pending here');
   });
 });
