@@ -26,6 +26,7 @@ export const SCREENSHOTS = [
   { name: 'explorer-welcome.png', source: 'explorer-welcome.png', test: 'test/ui/explorer.test.ts' },
   { name: 'tree-scan-more.png', source: 'tree-scan-more.png', test: 'test/ui/explorer.test.ts (large keyspace)' },
   { name: 'debug-consumer.png', source: 'debug-consumer.png', test: 'test/ui/debugConsumer.test.ts' },
+  { name: 'handler-paused.png', source: 'handler-paused.png', test: 'test/ui/handler.test.ts' },
   { name: 'tail-actions.png', source: 'tail-actions.png', test: 'test/ui/tailView.test.ts' },
   { name: 'journey-pending.png', source: 'journey-pending.png', test: 'test/ui/journey.test.ts' },
   { name: 'search-in-progress.png', source: 'search-in-progress.png', test: 'test/ui/search.test.ts' },

@@ -183,7 +183,7 @@ describe('(ui) tail view: filter count, sticky header, local times, row actions,
     await target.locator('.fields').click({ button: 'right', position: { x: 40, y: 6 } });
     const menu = tail.locator('#menu');
     await menu.waitFor({ state: 'visible', timeout: 10_000 });
-    assert.deepEqual((await menu.locator('button').allInnerTexts()).map((t) => t.trim()), ['Open Entry', 'Copy ID', 'Copy as JSON', 'Show Journey']);
+    assert.deepEqual((await menu.locator('button').allInnerTexts()).map((t) => t.trim()), ['Open Entry', 'Copy ID', 'Copy as JSON', 'Show Journey', 'Debug Handler on This Message', 'Run Handler on This Message']);
     const sticky = await tail.evaluate(() => document.querySelector('#colhead')!.getBoundingClientRect().top);
     assert.ok(sticky > 0 && sticky < 150, `column header at ${sticky}px with the menu open`);
     await screenshot(page, 'tail-actions');

@@ -28,6 +28,9 @@ import {
   streamMessage,
 } from '../../core';
 import { xpendingOne } from '../../core/commands';
+import { rawOf } from '../../core/message';
+import { parseFields } from '../../core/replies';
+import { type PublishArgs, renderForHandler } from '../producerFiles/publish';
 import type { Session } from '../connections/session';
 import { HandlerError, type HandlerMode, HandlerSetupError, type StartedHandler, startHandler } from '../handlers/handlerProcess';
 import { type ResolvedHandler, declareHandler, exportedFunctions, findHandler, resolveHandler } from '../handlers/handlerSpecs';
@@ -52,7 +55,8 @@ export interface MessageRef {
 
 /** What the command is about: a pending entry, an entry, or a dead letter's message. */
 interface Target {
-  session: Session;
+  /** Undefined for a message not in Redis (a producer file's). */
+  session?: Session;
   stream: string;
   id: string;
   group?: string;
@@ -62,6 +66,8 @@ interface Target {
   message?: StreamMessage;
   /** Why only a dry run is possible (undefined: a real run may be chosen). */
   dryOnly?: string;
+  /** The consumer a real run runs as (default: this editor's, {@link ownConsumerName}). */
+  runAs?: string;
 }
 
 /** What a Run/Debug Handler command did: the core's result, and how many runs (Retry now runs again). */
@@ -107,11 +113,45 @@ async function handlerCommand(s: Services, mode: HandlerMode, node: unknown, sel
       ),
     );
   }
+  return runLoop(s, mode, target, handler, how);
+}
+
+/**
+ * The producer file's "Debug Handler" lens: the handler of the message's stream on the message as
+ * it would be published next, before anything is published (nothing is sent to Redis at all).
+ */
+export async function debugHandlerFromFile(s: Services, args?: PublishArgs): Promise<HandlerCommandResult> {
+  const { name, stream, pairs } = await renderForHandler(s, args);
+  const handler = findHandler(stream, undefined) ?? (await offerDeclare(s, stream, undefined));
+  const raw = rawOf(...pairs.flat());
+  const message = streamMessage(stream, { id: `${Date.now()}-0`, raw, fields: parseFields(raw)! }, 1, handler.spec.group ?? '', ownConsumerName());
+  return runLoop(s, 'debug', { stream, id: `"${name}" (not published)`, message, dryOnly: `"${name}" of a producer file, not published` }, handler, 'dry');
+}
+
+/**
+ * The debug consumer's "Run / Debug Handler": its shown message, which it holds as `consumer`,
+ * through the handler as that consumer (no question how: it is its own pending entry), then the
+ * outcome prompt. A read-only connection gets a dry run.
+ */
+export async function runHandlerAsHolder(
+  s: Services,
+  mode: HandlerMode,
+  o: { session: Session; stream: string; group: string; consumer: string; id: string; /** Decided without asking, as a worker would: ack on success, leave pending on failure. */ auto?: boolean },
+): Promise<HandlerCommandResult> {
+  const target: Target = { session: o.session, stream: o.stream, id: o.id, group: o.group, runAs: o.consumer, ...(o.session.readOnly ? { dryOnly: `connection "${o.session.name}" is read-only` } : {}) };
+  const handler = findHandler(o.stream, o.group) ?? (await offerDeclare(s, o.stream, o.group));
+  return runLoop(s, mode, target, handler, o.session.readOnly ? 'dry' : 'own', o.auto ? (ran) => (ran.error === undefined ? { action: 'ack' } : { action: 'leave' }) : undefined);
+}
+
+/** Decides without asking (the debug consumer's Run Handler on Each). */
+type AutoDecide = (ran: HandlerRun) => Decision;
+
+async function runLoop(s: Services, mode: HandlerMode, target: Target, handler: ResolvedHandler, how: 'dry' | 'own' | 'claim', auto?: AutoDecide): Promise<HandlerCommandResult> {
   const out = log();
   let runs = 0;
   for (;;) {
     runs++;
-    const result = await runOnce(s, mode, target, handler, how, out);
+    const result = await runOnce(s, mode, target, handler, how, out, auto);
     if (result !== 'retry') {
       report(s, result, handler);
       void s.provider.refresh();
@@ -162,12 +202,21 @@ async function offerDeclare(s: Services, stream: string, group: string | undefin
       [
         { label: '$(file-code) A JavaScript or TypeScript function…', description: 'pick a file of the workspace and its export', value: 'module' as const },
         { label: '$(terminal) A command…', description: 'any language: the message as JSON on stdin, RQ_* variables; exit 0 is success', value: 'command' as const },
+        { label: '$(debug) A launch configuration…', description: "any language's debugger: RQ_* variables and RQ_MESSAGE_FILE; exit 0 is success", value: 'launch' as const },
       ],
       { title: `No handler is declared for stream "${stream}"${group ? ` (group "${group}")` : ''}: declare one (saved in redisQueues.handlers)` },
     ),
   );
   const folder = vscode.workspace.workspaceFolders?.[0];
   const pattern = stream;
+  if (kind === 'launch') {
+    const configs = vscode.workspace.getConfiguration('launch', folder?.uri).get<{ name?: string; type?: string }[]>('configurations', []).filter((c) => typeof c.name === 'string');
+    if (!configs.length) throw new Error('The workspace has no launch configurations (.vscode/launch.json): add one that runs your worker for one message, or declare a command');
+    const launch = required(await s.ui.pick(configs.map((c) => ({ label: c.name!, description: c.type, value: c.name! })), { title: `The launch configuration that handles a message of "${stream}" (it gets RQ_MESSAGE_FILE and the RQ_* variables)` }));
+    const spec = { stream: pattern, ...(group ? { group } : {}), launch };
+    await declareHandler(spec, folder);
+    return resolveHandler(spec, folder);
+  }
   if (kind === 'command') {
     const command = required(await s.ui.input({ title: `The command that handles a message of "${stream}"`, prompt: 'Run in the workspace folder with the message as JSON on stdin (as `redis-queues work --exec` gives it); exit 0 is success', validate: (v) => (v.trim() ? undefined : 'A command is required') })).trim();
     const spec = { stream: pattern, ...(group ? { group } : {}), command };
@@ -205,9 +254,9 @@ async function offerDeclare(s: Services, stream: string, group: string | undefin
 }
 
 /** One run; 'retry' when the user chose Retry now (the entry was left pending for it). */
-async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHandler, how: 'dry' | 'own' | 'claim', out: vscode.OutputChannel): Promise<RunOneResult | 'retry'> {
+async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHandler, how: 'dry' | 'own' | 'claim', out: vscode.OutputChannel, auto?: AutoDecide): Promise<RunOneResult | 'retry'> {
   const abort = new AbortController();
-  const own = ownConsumerName();
+  const own = t.runAs ?? ownConsumerName();
   const runnerPath = join(s.context.extensionUri.fsPath, 'dist', 'handlerRunner.js');
   out.appendLine(`\n── ${new Date().toISOString()} ${mode === 'debug' ? 'Debug' : 'Run'} ${h.title} on ${t.stream} ${t.id}${how === 'dry' ? ` (dry run${t.dryOnly ? `: ${t.dryOnly}` : ''})` : how === 'claim' ? ` (claimed from ${t.pending!.consumer})` : ''}`);
   const append = { append: (text: string) => out.append(text) };
@@ -227,9 +276,9 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
         const handler = (m: StreamMessage) => started!.call(m, abort.signal);
         // A dead letter's message (as it was dead-lettered), or an entry not pending in a group: run it, nothing written.
         if (t.message) return dryRun(t, t.message, handler);
-        const connection = await s.store.resolve(t.session.entry);
+        const connection = await s.store.resolve(t.session!.entry);
         if (how === 'dry' && !t.group) {
-          const entry = (await t.session.run((insp) => insp.entriesByIds(t.stream, [t.id]))).get(t.id);
+          const entry = (await t.session!.run((insp) => insp.entriesByIds(t.stream, [t.id]))).get(t.id);
           if (!entry || !entry.raw) throw new Error(`No entry ${t.id} in stream "${t.stream}" (trimmed or deleted?)`);
           return dryRun(t, streamMessage(t.stream, entry, 1, '', own), handler);
         }
@@ -244,6 +293,7 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
           handler,
           signal: abort.signal,
           decide: async (ran) => {
+            if (auto) return auto(ran);
             const d = await decide(s, t, h, ran);
             if (d === 'retry') {
               retry = true;
@@ -284,7 +334,7 @@ async function dryRun(t: Target, m: StreamMessage, handler: (m: StreamMessage) =
     deadLetterStream: '',
     heldBy: null,
     dryRunReason: t.dryOnly,
-    summary: `Dry run of ${m.id} (${t.dryOnly}): the handler ${error ? `failed (${error.message})` : 'succeeded'} in ${durationMs} ms; nothing was written`,
+    summary: `Dry run of ${t.id} (${t.dryOnly}): the handler ${error ? `failed (${error.message})` : 'succeeded'} in ${durationMs} ms; nothing was written`,
   };
 }
 
@@ -297,7 +347,7 @@ async function decide(s: Services, t: Target, h: ResolvedHandler, ran: HandlerRu
     ran.error === undefined
       ? [
           { label: 'Acknowledge (XACK)', description: 'done: it leaves the pending entries list', value: { action: 'ack' } },
-          { label: 'Leave pending', description: `stays pending at ${ownConsumerName()}`, value: { action: 'leave' } },
+          { label: 'Leave pending', description: `stays pending at ${t.runAs ?? ownConsumerName()}`, value: { action: 'leave' } },
         ]
       : [
           { label: 'Leave pending', description: 'a worker retries it later', value: { action: 'leave' } },
@@ -311,7 +361,7 @@ async function decide(s: Services, t: Target, h: ResolvedHandler, ran: HandlerRu
   if (choice === undefined) return { action: 'leave' };
   if (choice !== 'retry' && (choice.action === 'ack' || choice.action === 'dead-letter')) {
     try {
-      await confirmImpact(s, t.session, {
+      await confirmImpact(s, t.session!, {
         message: choice.action === 'ack' ? `Acknowledge ${t.id} in group "${t.group}"?` : `Dead-letter ${t.id} of "${t.stream}"?`,
         detail: choice.action === 'ack' ? 'It leaves the pending entries list and will not be delivered again.' : `It is copied to the dead-letter stream with the error "${ran.error}" and acknowledged.`,
         button: choice.action === 'ack' ? 'Acknowledge' : 'Dead-letter',

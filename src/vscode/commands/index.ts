@@ -71,6 +71,7 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.entries.backToNewest': search.backToNewest,
   'redisQueues.handler.run': handler.runHandlerCommand,
   'redisQueues.handler.debug': handler.debugHandlerCommand,
+  'redisQueues.handler.debugFromFile': handler.debugHandlerFromFile,
   'redisQueues.journey': journey.showJourney,
   'redisQueues.journey.find': journey.showJourney,
   'redisQueues.export': transfer.exportMessages,

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { wrap } from '../commands/command';
+import { confirmImpact } from '../commands/target';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { DEBUG_SCHEME, DEFAULT_DLQ_REASON, DebugConsumerSession } from './debugSession';
@@ -87,6 +88,28 @@ export function registerDebugConsumer(): vscode.Disposable {
       await d.settled();
     }),
     cmd('redisQueues.debug.stop', (d) => d.stop()),
+    cmd('redisQueues.debug.runHandler', async (d, reg) => {
+      if (!needsMessage(d, reg)) return;
+      await d.runHandler('run');
+      await d.settled();
+    }),
+    cmd('redisQueues.debug.debugHandler', async (d, reg) => {
+      if (!needsMessage(d, reg)) return;
+      await d.runHandler('debug');
+      await d.settled();
+    }),
+    cmd('redisQueues.debug.runHandlerOnEach', async (d, reg) => {
+      if (!needsMessage(d, reg)) return;
+      // Each success is acked without a question: on a production connection, say so and confirm once.
+      await confirmImpact(reg.s, d.session, {
+        message: `Run your handler on each message of "${d.group}" as ${d.consumer}, acknowledging each success?`,
+        detail: 'It stops at the first failure (left pending, shown with its error) or when no message is waiting.',
+        button: 'Run on Each',
+        typeName: d.stream,
+      });
+      const n = await d.runHandlerOnEach();
+      reg.s.ui.info(`Debug consumer "${d.consumer}": your handler ran ${n} time${n === 1 ? '' : 's'}; ${d.state.kind === 'showing' ? 'stopped at the message shown' : 'no message is waiting'}.`);
+    }),
     cmd('redisQueues.debug.actions', (d, reg) => reg.actions(d)),
     cmd('redisQueues.debug.show', (d, reg) => reg.show(d)),
   ];
@@ -190,13 +213,16 @@ export class DebugConsumers implements vscode.Disposable {
 
   /** The status bar item's menu: the actions of the session's state. Dismissing it changes nothing. */
   async actions(d: DebugConsumerSession): Promise<void> {
-    type A = 'ack' | 'leave' | 'deadLetter' | 'next' | 'stop' | 'show';
+    type A = 'ack' | 'leave' | 'deadLetter' | 'runHandler' | 'debugHandler' | 'runHandlerOnEach' | 'next' | 'stop' | 'show';
     const items: { label: string; description?: string; value: A }[] = [];
     if (d.state.kind === 'showing') {
       items.push(
         { label: '$(check) Ack & Next', description: `XACK ${d.state.entry.id}, then the next message`, value: 'ack' },
         { label: '$(debug-step-over) Leave Pending & Next', description: `keep it in ${d.consumer}'s pending entries`, value: 'leave' },
         { label: '$(archive) Dead-letter…', description: `to ${d.stream}:dlq, atomically`, value: 'deadLetter' },
+        { label: '$(debug-alt) Debug Handler on This Message', description: 'your handler (redisQueues.handlers) under the debugger, then ack, leave or dead-letter', value: 'debugHandler' },
+        { label: '$(play) Run Handler on This Message', description: 'your handler, then ack, leave or dead-letter', value: 'runHandler' },
+        { label: '$(run-all) Run Handler on Each', description: 'ack each success, stop at the first failure', value: 'runHandlerOnEach' },
       );
     }
     if (d.state.kind === 'waiting' || d.state.kind === 'error') items.push({ label: '$(debug-continue) Next', description: `${d.consumer}'s pending entries first, then new ones`, value: 'next' });
@@ -207,6 +233,9 @@ export class DebugConsumers implements vscode.Disposable {
       ack: 'redisQueues.debug.ackNext',
       leave: 'redisQueues.debug.leaveNext',
       deadLetter: 'redisQueues.debug.deadLetter',
+      runHandler: 'redisQueues.debug.runHandler',
+      debugHandler: 'redisQueues.debug.debugHandler',
+      runHandlerOnEach: 'redisQueues.debug.runHandlerOnEach',
       next: 'redisQueues.debug.next',
       stop: 'redisQueues.debug.stop',
       show: 'redisQueues.debug.show',

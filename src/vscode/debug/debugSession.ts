@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { close, entryToJson, formatDuration, idTime, open, toQueueError, type OpTarget, type RedisClient, type StreamEntry } from '../../core';
 import * as ops from '../../core/ops';
 import { ackIfOwned, renewIfOwned } from '../../core/ops/ownEntry';
+import { Cancelled } from '../commands/command';
+import { type HandlerCommandResult, runHandlerAsHolder } from '../commands/handler';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { localAndUtc } from '../times';
@@ -242,6 +244,60 @@ export class DebugConsumerSession implements vscode.Disposable {
     return true;
   }
 
+  /**
+   * Runs the workspace's handler on the shown message as this consumer (it holds it), plainly or
+   * under the debugger. The outcome chosen after it is this session's too: acked or dead-lettered
+   * moves on to the next message; left pending (a failure, or a choice) or a dry run stays shown,
+   * with what the handler did beside the message: a failure stops the stepping there.
+   */
+  async runHandler(mode: 'run' | 'debug', auto = false): Promise<HandlerCommandResult | undefined> {
+    const st = this.state;
+    if (st.kind !== 'showing') return undefined;
+    const { entry, source } = st;
+    this.setState({ kind: 'acting', entry, source, action: mode === 'debug' ? 'Debugging your handler on it…' : 'Running your handler on it…' });
+    let r: HandlerCommandResult;
+    try {
+      r = await runHandlerAsHolder(this.s, mode, { session: this.session, stream: this.stream, group: this.group, consumer: this.consumer, id: entry.id, auto });
+    } catch (e) {
+      if (this.live) this.setState({ kind: 'showing', entry, source, ...(e instanceof Cancelled ? {} : { note: `The handler did not run: ${toQueueError(e).message}` }) });
+      throw e;
+    }
+    const o = r.result;
+    if (o.outcome === 'acked' || o.outcome === 'dead-lettered') {
+      this.outcomes.set(entry.id, o.outcome === 'acked' ? 'acked' : 'deadLettered');
+      this.handled.push({ id: entry.id, action: o.outcome === 'acked' ? 'ack' : 'deadLetter' });
+      this.s.provider.refresh();
+      if (this.live) {
+        this.setState({ kind: 'reading', source: this.phase });
+        this.wakeUp();
+      }
+      return r;
+    }
+    if (o.outcome === 'lost') this.taken(entry.id, undefined, 'handled');
+    const note =
+      o.error !== undefined
+        ? `Your handler failed on delivery ${o.deliveries} after ${o.durationMs} ms: ${o.error}${o.outcome === 'dry-run' ? ' (dry run: nothing written)' : ' · left pending'}`
+        : `Your handler succeeded in ${o.durationMs} ms${o.outcome === 'dry-run' ? ' (dry run: nothing written)' : ' · left pending, as chosen'}`;
+    if (this.live) this.setState({ kind: 'showing', entry: { ...entry, deliveries: o.outcome === 'dry-run' ? entry.deliveries : o.deliveries }, source, note });
+    return r;
+  }
+
+  /**
+   * Run Handler on Each: the handler on every message as it comes, decided as a worker decides
+   * (a success acked, a failure left pending), until the first failure, which stays shown with
+   * its error beside it, or until no message is waiting. How many ran is returned.
+   */
+  async runHandlerOnEach(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      if ((await this.settled()).kind !== 'showing') return ran;
+      const r = await this.runHandler('run', true);
+      if (!r) return ran;
+      ran += r.runs;
+      if (r.result.error !== undefined || (r.result.outcome !== 'acked' && r.result.outcome !== 'dead-lettered')) return ran;
+    }
+  }
+
   /** Next (when no message is shown): re-read the consumer's own pending entries from the oldest, then new ones. */
   next(): boolean {
     const kind = this.state.kind;
@@ -403,7 +459,7 @@ export class DebugConsumerSession implements vscode.Disposable {
       lines.push(`// Kept yours while shown: idle reset every ${LEASE_MS / 1000} s (XCLAIM JUSTID,`, '// no delivery counted), so reclaiming workers leave it to you.');
       lines.push(`// ${this.progressLine()}`);
       if (st.kind === 'acting') lines.push(`// ${st.action}`);
-      else lines.push(`// Title bar: ✓ Ack & Next · ↷ Leave Pending & Next · Dead-letter · ■ Stop${st.note ? `\n// ${st.note}` : ''}`);
+      else lines.push(`// Title bar: Debug Handler (your code on it) · ✓ Ack & Next · ↷ Leave Pending & Next · Dead-letter · ■ Stop${st.note ? `\n${st.note.split('\n').map((l) => `// ${l}`).join('\n')}` : ''}`);
       if (!st.entry.fields) lines.push('// Its message was deleted from the stream: only its pending record remains.');
       return `${lines.join('\n')}\n${entryToJson(st.entry, { stream: this.stream, group: this.group, consumer: this.consumer, deliveries: st.entry.deliveries })}\n`;
     }

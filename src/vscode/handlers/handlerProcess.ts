@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,8 +72,78 @@ export interface StartOptions {
  * it runs. See the file's comment.
  */
 export async function startHandler(h: ResolvedHandler, o: StartOptions): Promise<StartedHandler> {
+  if (h.spec.launch && (o.mode === 'debug' || !h.spec.command)) {
+    if (o.mode !== 'debug') throw new HandlerSetupError(`The handler is the launch configuration "${h.spec.launch}": it runs under the debugger (Debug Handler), or add a "command" to run it plainly`);
+    return startLaunch(h, o);
+  }
   if (h.spec.command) return { call: (m, signal) => callCommand(h, m, { log: o.log, signal }), dispose: () => undefined };
   return startModule(h, o);
+}
+
+/**
+ * A launch configuration of the workspace, started for one message with the `RQ_*` variables
+ * and RQ_MESSAGE_FILE (the lossless JSON, in a file only this user can read, removed after). Its
+ * exit code, as its debugger reports it (the DAP `exited` event; VS Code's JavaScript debugger
+ * sends none and says "Process exited with code N" for a code other than 0), is the result; a
+ * session that ends without one is a failure ("no exit code"), so nothing is acked on a guess:
+ * the outcome prompt then lets the person, who watched it run, decide.
+ */
+function startLaunch(h: ResolvedHandler, o: StartOptions): StartedHandler {
+  const folder = h.folder;
+  const configs = vscode.workspace.getConfiguration('launch', folder?.uri).get<vscode.DebugConfiguration[]>('configurations', []);
+  const config = configs.find((c) => c.name === h.spec.launch);
+  if (!config) throw new HandlerSetupError(`No launch configuration named "${h.spec.launch}" in ${folder ? `${folder.name}'s ` : ''}launch.json (its configurations: ${configs.map((c) => `"${c.name}"`).join(', ') || 'none'})`);
+  let stop: () => void = () => undefined;
+  return {
+    dispose: () => stop(),
+    async call(m, signal) {
+      const dir = mkdtempSync(join(tmpdir(), 'rq-message-'));
+      const file = join(dir, 'message.json');
+      writeFileSync(file, execInput(m, m.group, m.consumer), { mode: 0o600 });
+      const name = `${o.sessionName} (${config.name})`;
+      const sessions = new Set<vscode.DebugSession>();
+      let exitCode: number | undefined;
+      let done: (() => void) | undefined;
+      const ended = new Promise<void>((resolve) => (done = resolve));
+      const belongs = (x: vscode.DebugSession | undefined): boolean => !!x && (sessions.has(x) || belongs(x.parentSession));
+      const subs = [
+        vscode.debug.onDidStartDebugSession((x) => {
+          if ((!x.parentSession && x.configuration.name === name) || belongs(x.parentSession)) sessions.add(x);
+        }),
+        vscode.debug.registerDebugAdapterTrackerFactory('*', {
+          createDebugAdapterTracker: (x) => ({
+            onDidSendMessage: (msg: { type?: string; event?: string; body?: { exitCode?: number; category?: string; output?: string } }) => {
+              if (msg.type !== 'event' || !(sessions.has(x) || belongs(x) || x.configuration.name === name)) return;
+              // The DAP `exited` event; VS Code's JavaScript debugger sends none, but says "Process exited with code N".
+              if (msg.event === 'exited' && typeof msg.body?.exitCode === 'number') exitCode = msg.body.exitCode;
+              const said = msg.event === 'output' && msg.body?.category === 'stderr' ? /^Process exited with code (\d+)\s*$/.exec(msg.body.output ?? '') : null;
+              if (said && exitCode === undefined) exitCode = Number(said[1]);
+            },
+          }),
+        }),
+        vscode.debug.onDidTerminateDebugSession((x) => {
+          if (!x.parentSession && x.configuration.name === name) done?.();
+        }),
+      ];
+      stop = () => {
+        for (const x of sessions) if (!x.parentSession) void vscode.debug.stopDebugging(x);
+      };
+      const onAbort = () => stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const started = await vscode.debug.startDebugging(folder, { ...config, name, env: { ...(config.env as Record<string, string> | undefined), ...execEnv(m, m.group, m.consumer), RQ_MESSAGE_FILE: file } });
+        if (!started) throw new HandlerSetupError(`VS Code could not start the launch configuration "${config.name}"`);
+        await ended;
+        if (signal.aborted) throw new Error('stopped');
+        if (exitCode === 0) return;
+        throw new HandlerError(exitCode === undefined ? `The debug session of "${config.name}" ended without an exit code: its result is unknown` : `"${config.name}" exited with code ${exitCode}`, undefined);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        for (const d of subs) d.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 function socketPath(): string {

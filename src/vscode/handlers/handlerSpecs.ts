@@ -25,6 +25,13 @@ export interface HandlerSpec {
   module?: string;
   export?: string;
   command?: string;
+  /**
+   * A launch configuration of the workspace (its name in launch.json) that runs the handler for
+   * one message under its own debugger (any language): it gets the `RQ_*` variables and
+   * RQ_MESSAGE_FILE, a file holding the lossless JSON; exit code 0 is success. Debug Handler
+   * starts it; Run Handler runs `command` (when given) instead.
+   */
+  launch?: string;
   /** Node to run a module with (default `node` from the PATH, as VS Code's JavaScript debugger does). */
   runtimeExecutable?: string;
 }
@@ -49,35 +56,45 @@ export function specProblem(x: unknown): string | undefined {
   if (s.group !== undefined && typeof s.group !== 'string') return '"group" is a string';
   const hasModule = typeof s.module === 'string' && s.module !== '';
   const hasCommand = typeof s.command === 'string' && s.command !== '';
-  if (hasModule === hasCommand) return 'give either "module" (with "export") or "command"';
+  const hasLaunch = typeof s.launch === 'string' && s.launch !== '';
+  if (s.launch !== undefined && typeof s.launch !== 'string') return '"launch" is the name of a launch configuration';
+  if (hasModule && (hasCommand || hasLaunch)) return 'give "module" (with "export"), or "command" and/or "launch", not both';
+  if (!hasModule && !hasCommand && !hasLaunch) return 'give "module" (with "export"), "command" or "launch"';
   if (s.export !== undefined && typeof s.export !== 'string') return '"export" is a string';
   return undefined;
 }
 
-/** The workspace's handler specs, each with its folder; malformed entries come back as problems. */
+/**
+ * The handler specs, each with its folder; malformed entries come back as problems. Every level
+ * counts, most specific first: a folder's, the workspace's, then the user's (a list in the
+ * workspace's settings does not hide the user's own, as a plain setting would).
+ */
 export function readHandlers(): { specs: { spec: HandlerSpec; folder?: vscode.WorkspaceFolder }[]; problems: string[] } {
   const specs: { spec: HandlerSpec; folder?: vscode.WorkspaceFolder }[] = [];
   const problems: string[] = [];
-  const scopes: (vscode.WorkspaceFolder | undefined)[] = vscode.workspace.workspaceFolders?.length ? [...vscode.workspace.workspaceFolders] : [undefined];
-  for (const folder of scopes) {
-    const list = vscode.workspace.getConfiguration('redisQueues', folder?.uri).get<unknown>(HANDLERS_SETTING, []);
-    if (!Array.isArray(list)) {
-      problems.push('redisQueues.handlers is a list');
-      continue;
-    }
-    list.forEach((x, i) => {
+  const folders: (vscode.WorkspaceFolder | undefined)[] = vscode.workspace.workspaceFolders?.length ? [...vscode.workspace.workspaceFolders] : [undefined];
+  const add = (list: unknown, level: string, folder: vscode.WorkspaceFolder | undefined) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) return void problems.push(`redisQueues.handlers (${level} settings) is a list`);
+    list.forEach((x, n) => {
       const p = specProblem(x);
-      if (p) problems.push(`redisQueues.handlers[${i}]: ${p}`);
+      if (p) problems.push(`redisQueues.handlers[${n}] (${level} settings): ${p}`);
       else specs.push({ spec: x as HandlerSpec, folder });
     });
-  }
+  };
+  // Each folder's own list; then the workspace's and the user's, once (paths relative to the first folder).
+  // (In a single-folder workspace the folder's settings are the workspace's: read once, below.)
+  if (vscode.workspace.workspaceFile) for (const folder of folders) if (folder) add(vscode.workspace.getConfiguration('redisQueues', folder.uri).inspect<unknown>(HANDLERS_SETTING)?.workspaceFolderValue, `folder ${folder.name}`, folder);
+  const all = vscode.workspace.getConfiguration('redisQueues').inspect<unknown>(HANDLERS_SETTING);
+  add(all?.workspaceValue, 'workspace', folders[0]);
+  add(all?.globalValue, 'user', folders[0]);
   return { specs, problems };
 }
 
-/** The first declared handler for a stream (and group). */
+/** The first declared handler for a stream and group (without a group, for a message not delivered in one: the stream's first). */
 export function findHandler(stream: string, group: string | undefined): ResolvedHandler | undefined {
   const { specs } = readHandlers();
-  const hit = specs.find(({ spec }) => globMatch(spec.stream, stream) && (spec.group === undefined || spec.group === group));
+  const hit = specs.find(({ spec }) => globMatch(spec.stream, stream) && (spec.group === undefined || group === undefined || spec.group === group));
   return hit && resolveHandler(hit.spec, hit.folder);
 }
 
@@ -89,16 +106,18 @@ export function resolveHandler(spec: HandlerSpec, folder?: vscode.WorkspaceFolde
     const name = inside ? relative(base, modulePath) : modulePath;
     return { spec, folder, modulePath, cwd: base ?? dirname(modulePath), title: `${name} › ${spec.export || 'default'}` };
   }
-  return { spec, folder, cwd: base ?? process.cwd(), title: spec.command! };
+  return { spec, folder, cwd: base ?? process.cwd(), title: spec.launch ? `launch "${spec.launch}"` : spec.command! };
 }
 
 /** Saves a handler spec in the workspace settings (the folder's, in a multi-root workspace; the user's when no folder is open). */
 export async function declareHandler(spec: HandlerSpec, folder?: vscode.WorkspaceFolder): Promise<void> {
   const config = vscode.workspace.getConfiguration('redisQueues', folder?.uri);
-  const now = config.get<unknown>(HANDLERS_SETTING, []);
+  const target = !folder ? vscode.ConfigurationTarget.Global : vscode.workspace.workspaceFile ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
+  // The list of that level only (the others are read beside it, not copied into it).
+  const i = config.inspect<unknown>(HANDLERS_SETTING);
+  const now = target === vscode.ConfigurationTarget.Global ? i?.globalValue : target === vscode.ConfigurationTarget.WorkspaceFolder ? i?.workspaceFolderValue : i?.workspaceValue;
   const list = Array.isArray(now) ? [...now] : [];
   list.unshift(spec);
-  const target = !folder ? vscode.ConfigurationTarget.Global : (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
   await config.update(HANDLERS_SETTING, list, target);
 }
 

@@ -62,6 +62,8 @@ class Lenses implements vscode.CodeLensProvider {
         new vscode.CodeLens(range, { title: '×N…', tooltip: `Publish "${m.name}" a number of times you choose`, command: PUBLISH_COMMAND, arguments: [{ ...base, times: 'ask' }] }),
         new vscode.CodeLens(range, { title: `→ ${to}${m.trim ? ` (${m.trim.strategy.toLowerCase()} ${m.trim.exact ? '=' : '~'}${m.trim.threshold})` : ''}`, command: '' }),
       );
+      // Your handler on this message before anything is published (stream messages: what a worker gets).
+      if (m.target!.kind === 'stream') lenses.push(new vscode.CodeLens(range, { title: '$(debug-alt) Debug Handler', tooltip: `Run your handler for ${m.target!.key} (redisQueues.handlers) on "${m.name}" under the debugger, without publishing it`, command: 'redisQueues.handler.debugFromFile', arguments: [{ ...base }] }));
     }
     return lenses;
   }

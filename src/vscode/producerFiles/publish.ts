@@ -95,6 +95,22 @@ async function howMany(s: Services, m: MessageSpec, times: PublishArgs['times'])
   return Number(answer.trim());
 }
 
+/**
+ * One message of a producer file rendered as it would be published next (the same templates and
+ * sequence, which is not advanced), for a handler to run on before anything is published.
+ */
+export async function renderForHandler(s: Services, args: PublishArgs = {}): Promise<{ name: string; stream: string; pairs: [string, string][] }> {
+  const doc = await documentFor(args.uri);
+  const m = findMessage(parseDocument(s, doc), args, doc);
+  if (!isPublishable(m)) {
+    const first = m.diagnostics.find((d) => d.severity === 'error')!;
+    throw new BadInputError(`"${m.name}" has ${plural(m.diagnostics.filter((d) => d.severity === 'error').length, 'problem')}; first, line ${first.line + 1}: ${first.message}`);
+  }
+  if (m.target!.kind !== 'stream') throw new BadInputError(`"${m.name}" goes to a list queue: a handler runs on stream messages`);
+  const seqStart = sequences.get(`${doc.uri.toString()}#${m.name}`) ?? 1;
+  return { name: m.name, stream: m.target!.key, pairs: renderMessages(m, 1, { seqStart, env: process.env })[0]! };
+}
+
 /** Publishes one message of a producer file once, ×10 or ×N (the CodeLens command). */
 export async function publishFromFile(s: Services, args: PublishArgs = {}): Promise<PublishResult> {
   const doc = await documentFor(args.uri);

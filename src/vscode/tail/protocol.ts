@@ -31,7 +31,7 @@ export type ToView =
   | { type: 'filter'; text: string };
 
 /** The actions on one row (context menu, or a click on its id for `open`). */
-export type RowAction = 'open' | 'copyId' | 'copyJson' | 'journey';
+export type RowAction = 'open' | 'copyId' | 'copyJson' | 'journey' | 'runHandler' | 'debugHandler';
 
 /** Webview → extension. */
 export type FromView =
@@ -48,4 +48,4 @@ export type FromView =
   | { type: RowAction; id: string };
 
 /** Every message type the view may send (anything else is ignored). */
-export const FROM_VIEW_TYPES: ReadonlySet<string> = new Set<FromView['type']>(['ready', 'pause', 'rendered', 'count', 'open', 'copyId', 'copyJson', 'journey']);
+export const FROM_VIEW_TYPES: ReadonlySet<string> = new Set<FromView['type']>(['ready', 'pause', 'rendered', 'count', 'open', 'copyId', 'copyJson', 'journey', 'runHandler', 'debugHandler']);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { LiveTail, decodeName, decodeValue, entryBytes, parseId, toQueueError, type StreamEntry } from '../../core';
 import type { Journey } from '../journey/journeyPanel';
+import type { HandlerCommandResult } from '../commands/handler';
 import type { Session } from '../connections/session';
 import type { ConnectionStore } from '../connections/connectionStore';
 import { FROM_VIEW_TYPES, type FromView, type RowAction, type TailRow, type ToView } from './protocol';
@@ -77,7 +78,7 @@ export interface TailStats {
 }
 
 /** What a row action did: the document it opened or the text it copied; undefined when it did nothing. */
-export type RowActionResult = vscode.TextDocument | string | Journey | undefined;
+export type RowActionResult = vscode.TextDocument | string | Journey | HandlerCommandResult | undefined;
 
 /**
  * A live view of one stream on its own blocking connection (core LiveTail). It reads only when
@@ -201,7 +202,7 @@ export class TailPanel implements vscode.Disposable {
     if (this.ready) this.post({ type: 'filter', text });
   }
 
-  /** Open (the entry document), Copy id, Copy as JSON (read by id now: lossless, never cut), or Show Journey. */
+  /** Open (the entry document), Copy id, Copy as JSON (read by id now: lossless, never cut), Show Journey, or Run / Debug Handler. */
   private async act(action: RowAction, id: unknown): Promise<RowActionResult> {
     if (typeof id !== 'string' || !isId(id)) return undefined;
     try {
@@ -217,6 +218,8 @@ export class TailPanel implements vscode.Disposable {
       }
       if (action === 'open') return await openStreamEntry({ connection: this.session.name, stream: this.stream, id });
       if (action === 'journey') return await vscode.commands.executeCommand<Journey | undefined>('redisQueues.journey', undefined, { connection: this.session.name, stream: this.stream, id });
+      // The workspace's handler on this message: a dry run (a tail row is not a pending entry).
+      if (action === 'runHandler' || action === 'debugHandler') return await vscode.commands.executeCommand<HandlerCommandResult | undefined>(action === 'runHandler' ? 'redisQueues.handler.run' : 'redisQueues.handler.debug', undefined, undefined, { connection: this.session.name, stream: this.stream, id });
       const json = await streamEntryJson(this.session, this.stream, id);
       if (json === undefined) {
         this.notice(`${id} is no longer in the stream (deleted or trimmed): nothing copied.`, true);
@@ -226,7 +229,7 @@ export class TailPanel implements vscode.Disposable {
       this.notice(`Copied ${id} as JSON.`);
       return json;
     } catch (e) {
-      this.notice(`${action === 'open' ? 'Opening' : action === 'journey' ? 'The journey of' : 'Copying'} ${id} failed: ${toQueueError(e).message}`, true);
+      this.notice(`${action === 'open' ? 'Opening' : action === 'journey' ? 'The journey of' : action === 'runHandler' || action === 'debugHandler' ? 'Running the handler on' : 'Copying'} ${id} failed: ${toQueueError(e).message}`, true);
       return undefined;
     }
   }
@@ -394,6 +397,8 @@ function html(webview: vscode.Webview, media: vscode.Uri, stream: string, connec
   <button type="button" role="menuitem" data-action="copyId">Copy ID</button>
   <button type="button" role="menuitem" data-action="copyJson">Copy as JSON</button>
   <button type="button" role="menuitem" data-action="journey">Show Journey</button>
+  <button type="button" role="menuitem" data-action="debugHandler">Debug Handler on This Message</button>
+  <button type="button" role="menuitem" data-action="runHandler">Run Handler on This Message</button>
 </div>`,
   });
 }

@@ -13,7 +13,7 @@ import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { DebugConsumerSession, DebugState } from '../../../src/vscode/debug/debugSession';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';
-import { tree, until } from '../helpers';
+import { scripted as scriptedAnswers, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 const SCHEME = 'redis-queues-debug';
@@ -217,7 +217,7 @@ describe('(extension) debug consumer session', function () {
 
     // The status bar item's menu (dismissing it would change nothing).
     await vscode.commands.executeCommand('redisQueues.debug.actions', dbg.uri);
-    assert.match(ui.asked.at(-1)!, /^pick Debug consumer "dbg" · .*: \$\(check\) Ack & Next \| \$\(debug-step-over\) Leave Pending & Next \| \$\(archive\) Dead-letter… \| \$\(debug-stop\) Stop \| \$\(go-to-file\) Show the Message$/);
+    assert.match(ui.asked.at(-1)!, /^pick Debug consumer "dbg" · .*: \$\(check\) Ack & Next \| \$\(debug-step-over\) Leave Pending & Next \| \$\(archive\) Dead-letter… \| \$\(debug-alt\) Debug Handler on This Message \| \$\(play\) Run Handler on This Message \| \$\(run-all\) Run Handler on Each \| \$\(debug-stop\) Stop \| \$\(go-to-file\) Show the Message$/);
     await until('the menu\'s Leave Pending & Next to show the new one', () => shown(dbg) === ids[1]);
     await vscode.commands.executeCommand('redisQueues.debug.leaveNext', dbg.uri);
     assert.equal(kind(dbg), 'waiting');
@@ -282,5 +282,48 @@ describe('(extension) debug consumer session', function () {
     assert.match(text, new RegExp(`//   ${ids[2]}  left pending`));
     assert.match(text, /A new session as "dbg" shows them first,\n\/\/ unless a worker of "workers" reclaims them before/);
     assert.deepEqual((await pel()).map((e) => [e.id, e.c]), [[ids[0], 'worker-x'], [ids[1], 'worker-x'], [ids[2], 'dbg']]);
+  });
+
+  it('runs your handler on the shown message as its consumer: a failure stays shown with the error beside it, left pending; a success acked moves on; Run on Each stops at the first failure', async () => {
+    const s = `${prefix}:handled`;
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push(String(await client.xadd(s, '*', 'job', String(i))));
+    await client.xgroup('CREATE', s, 'workers', '0');
+    const cfg = vscode.workspace.getConfiguration('redisQueues');
+    await cfg.update('handlers', [{ stream: s, command: `test "$RQ_ID" != "${ids[0]}" || { echo "bad job $RQ_ID" >&2; exit 3; }` }], vscode.ConfigurationTarget.Global);
+    const choose = (label: string) => <T>(items: PickItem<T>[]) => items.find((i) => i.label.startsWith(label))!.value;
+    try {
+      api.services.ui = scriptedAnswers([choose('Leave pending')]);
+      const dbg = (await vscode.commands.executeCommand<DebugConsumerSession>('redisQueues.debug.start', await node('Streams', s, 'Groups', 'workers'), { consumer: 'dbg' }))!;
+      assert.equal(shown(dbg), ids[0]);
+      await vscode.commands.executeCommand('redisQueues.debug.runHandler', dbg.uri);
+      // It failed: the message stays shown, the error beside it, pending at dbg (one more delivery).
+      assert.equal(shown(dbg), ids[0]);
+      await until('the document to show the failure', () => textOf(dbg).includes(`Your handler failed on delivery 2`) && textOf(dbg).includes(`bad job ${ids[0]}`));
+      const pel = async () => ((await client.xpending(s, 'workers', '-', '+', 10)) as [string, string, number, number][]).map(([id, c, , n]) => [id, c, n]);
+      assert.deepEqual(await pel(), [[ids[0], 'dbg', 2]]);
+      // Leave it, then the next one succeeds and is acked: the session moves on.
+      await vscode.commands.executeCommand('redisQueues.debug.leaveNext', dbg.uri);
+      assert.equal(shown(dbg), ids[1]);
+      api.services.ui = scriptedAnswers([choose('Acknowledge (XACK)'), true]);
+      await vscode.commands.executeCommand('redisQueues.debug.runHandler', dbg.uri);
+      assert.notEqual(shown(dbg), ids[1]);
+      assert.deepEqual(await pel(), [[ids[0], 'dbg', 2]], 'the second acked');
+      // Run on Each: three more come; the handler acks the first two and stops at the third, which fails.
+      const more: string[] = [];
+      for (let i = 2; i < 5; i++) more.push(String(await client.xadd(s, '*', 'job', String(i))));
+      await cfg.update('handlers', [{ stream: s, command: `test "$RQ_ID" != "${more[2]}" || { echo "bad job $RQ_ID" >&2; exit 3; }` }], vscode.ConfigurationTarget.Global);
+      api.services.ui = scriptedAnswers([true]);
+      await vscode.commands.executeCommand('redisQueues.debug.runHandlerOnEach', dbg.uri);
+      assert.equal(shown(dbg), more[2], 'stopped at the first failure');
+      await until('the error beside it', () => textOf(dbg).includes(`bad job ${more[2]}`));
+      assert.deepEqual(await pel(), [[ids[0], 'dbg', 2], [more[2], 'dbg', 2]], 'the two successes acked, the failure left pending');
+      await vscode.commands.executeCommand('redisQueues.debug.stop', dbg.uri);
+      await until('the summary', () => /^\/\/ Session ended: 5 messages\s(\/\/ )?\(3 acked, 2 left pending, 0 dead-lettered\)/.test(textOf(dbg))).catch((e: Error) => {
+        throw new Error(`${e.message}: ${textOf(dbg).slice(0, 300)}`);
+      });
+    } finally {
+      await cfg.update('handlers', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 });

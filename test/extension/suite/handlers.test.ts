@@ -4,7 +4,7 @@
 // the paused frame, byte for byte. What is done to Redis is what was chosen (ack, leave pending,
 // dead-letter with the handler's error), and nothing at all on a dry run.
 import * as assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -82,6 +82,34 @@ describe('(extension) run and debug your own handler on a real message', functio
       join(dir, 'handler.js'),
       ['exports.handle = async function handle(message) {', '  const total = Number(message.fields.total);', "  if (message.fields.fail === 'yes') throw new Error('never');", '  globalThis.lastSeen = { id: message.id, total };', '};', ''].join('\n'),
     );
+    // A handler that reports what it got: how many parts, and a digest of every byte in order.
+    writeFileSync(
+      join(dir, 'sizes.js'),
+      [
+        "const { createHash } = require('node:crypto');",
+        "const { writeFileSync } = require('node:fs');",
+        'exports.handle = (message) => {',
+        "  const h = createHash('sha256');",
+        '  for (const b of message.raw) h.update(String(b.length) + ":").update(b);',
+        `  writeFileSync(${JSON.stringify(join(dir, 'sizes.json'))}, JSON.stringify({ parts: message.raw.length, sha: h.digest('hex'), fields: Object.keys(message.fields).length }));`,
+        '};',
+        '',
+      ].join('\n'),
+    );
+    // A worker program started by a launch configuration (any language could be here): it reads
+    // the message from RQ_MESSAGE_FILE, and fails (exit 3) on a total below 0.
+    writeFileSync(
+      join(dir, 'worker.js'),
+      [
+        "const { readFileSync, writeFileSync } = require('node:fs');",
+        'const text = readFileSync(process.env.RQ_MESSAGE_FILE, "utf8");',
+        `writeFileSync(${JSON.stringify(join(dir, 'launch-got.json'))}, text);`,
+        'const m = JSON.parse(text);',
+        'process.exitCode = Number(m.fields.total) < 0 ? 3 : 0;',
+        '',
+      ].join('\n'),
+    );
+    await vscode.workspace.getConfiguration('launch').update('configurations', [{ type: 'node', request: 'launch', name: `worker ${prefix}`, program: join(dir, 'worker.js') }], vscode.ConfigurationTarget.Workspace);
     writeFileSync(join(dir, 'fail.js'), ['exports.handle = (message) => {', '  throw new Error(`bad total for ${message.id}`);', '};', ''].join('\n'));
     // A TypeScript handler compiled with a source map (as tsc writes it): breakpoints go in the .ts.
     const tsSource = ['interface Message { id: string; fields: Record<string, unknown> }', 'export async function handle(message: Message): Promise<void> {', '  const id: string = message.id;', '  console.log(`ts handler got ${id}`);', '}', ''].join('\n');
@@ -98,6 +126,8 @@ describe('(extension) run and debug your own handler on a real message', functio
         { stream: `${prefix}:js`, group: 'g', module: join(dir, 'handler.js'), export: 'handle' },
         { stream: `${prefix}:ts`, module: join(dir, 'tshandler.js'), export: 'handle' },
         { stream: `${prefix}:fail*`, module: join(dir, 'fail.js'), export: 'handle' },
+        { stream: `${prefix}:big`, module: join(dir, 'sizes.js'), export: 'handle' },
+        { stream: `${prefix}:launch`, launch: `worker ${prefix}` },
         { stream: `${prefix}:cmd`, command: `cat > "${join(dir, 'stdin.json')}"; printf %s "$RQ_ID" > "${join(dir, 'rq_id.txt')}"` },
       ],
       vscode.ConfigurationTarget.Global,
@@ -123,6 +153,9 @@ describe('(extension) run and debug your own handler on a real message', functio
     for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     const cfg = vscode.workspace.getConfiguration('redisQueues');
     for (const k of ['streamFilter', 'refreshIntervalSeconds', 'handlers']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('launch').update('configurations', undefined, vscode.ConfigurationTarget.Workspace);
+    // (the declared handler went to the workspace's settings)
+    await cfg.update('handlers', undefined, vscode.ConfigurationTarget.Workspace);
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
     const keys = await client.keys(`${prefix}:*`);
     if (keys.length) await client.del(...keys);
@@ -265,11 +298,65 @@ describe('(extension) run and debug your own handler on a real message', functio
     assert.match(ui.asked[0]!.text, new RegExp(`^No handler is declared for stream "${S}"`));
     assert.ok(ui.asked[3]!.items!.includes('handle'), `exports offered: ${ui.asked[3]!.items!.join(', ')}`);
     assert.equal(result!.result.outcome, 'dry-run');
-    const saved = vscode.workspace.getConfiguration('redisQueues').get<{ stream: string; module: string; export: string }[]>('handlers')!;
+    // Saved in the workspace's settings (checked in beside the code), the user's own list kept.
+    const saved = vscode.workspace.getConfiguration('redisQueues').inspect<{ stream: string; module: string; export: string }[]>('handlers')!.workspaceValue!;
     assert.deepEqual(saved[0], { stream: S, module: join(dir, 'handler.js'), export: 'handle' });
     // Remembered: the next run asks nothing.
     const again = await run('redisQueues.handler.run', [], entry);
     assert.deepEqual(again.ui.asked, []);
     assert.equal(again.result!.result.outcome, 'dry-run');
+  });
+
+  it('from a producer file, before anything is published: the Debug Handler lens runs the stream\'s handler on the rendered message', async () => {
+    const S = `${prefix}:cmd`;
+    await client.del(S);
+    const file = join(dir, 'orders.redisq');
+    writeFileSync(file, ['### order-created', `stream: ${S}`, 'orderId = ord-{{seq:7}}', 'note = caf\u00e9 \u{1F680}', ''].join('\n'));
+    const uri = vscode.Uri.file(file);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? [];
+    const lens = lenses.find((l) => l.command?.title === '$(debug-alt) Debug Handler');
+    assert.ok(lens, `lenses: ${lenses.map((l) => l.command?.title).join(' | ')}`);
+    const ui = scripted([]);
+    api.services.ui = ui;
+    const result = await vscode.commands.executeCommand<HandlerCommandResult | undefined>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    assert.equal(result!.result.outcome, 'dry-run');
+    assert.match(result!.result.summary, /^Dry run of "order-created" \(not published\)/);
+    const got = JSON.parse(readFileSync(join(dir, 'stdin.json'), 'utf8')) as { stream: string; pairs: unknown };
+    assert.equal(got.stream, S);
+    assert.ok(sameRaw(fromJsonPairs(got.pairs), [Buffer.from('orderId'), Buffer.from('ord-7'), Buffer.from('note'), Buffer.from('caf\u00e9 \u{1F680}')]));
+    assert.equal(await client.exists(S), 0, 'nothing was published');
+  });
+
+  it('the size limits hold: a 3 MB value and 5,000 fields reach the handler whole, byte for byte', async () => {
+    const S = `${prefix}:big`;
+    await client.del(S);
+    const parts: Buffer[] = [Buffer.from('payload'), Buffer.alloc(3 * 1024 * 1024, 0xab)];
+    for (let i = 0; i < 5000; i++) parts.push(Buffer.from(`f${i}`), Buffer.from([i % 256, 0xff, 0x00]));
+    const id = String(await client.xadd(S, '*', ...parts));
+    api.services.provider.refresh();
+    const entry = await path(conn, 'Streams', S, 'Entries', id);
+    const { result } = await run('redisQueues.handler.run', [], entry);
+    assert.equal(result!.result.outcome, 'dry-run', result!.result.summary);
+    assert.equal(result!.result.error, undefined);
+    const want = createHash('sha256');
+    for (const b of parts) want.update(`${b.length}:`).update(b);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'sizes.json'), 'utf8')), { parts: parts.length, sha: want.digest('hex'), fields: 5001 });
+  });
+
+  it("a launch configuration (any language's debugger): Debug Handler starts it with RQ_MESSAGE_FILE; its exit code is the result", async () => {
+    const S = `${prefix}:launch`;
+    const id = await seedPending(S); // total = -3: the worker exits with 3
+    const { result, ui } = await run('redisQueues.handler.debug', [choose('Claim from worker-a'), choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
+    assert.equal(result!.result.outcome, 'left-pending', result!.result.summary);
+    assert.equal(result!.result.error, `"worker ${prefix}" exited with code 3`);
+    assert.match(ui.asked[1]!.text, /failed on .*exited with code 3$/);
+    const got = JSON.parse(readFileSync(join(dir, 'launch-got.json'), 'utf8')) as { id: string; pairs: unknown };
+    assert.equal(got.id, id);
+    assert.ok(sameRaw(fromJsonPairs(got.pairs), parseEntries(await client.xrangeBuffer(S, id, id))[0]!.raw), 'the message file holds the message byte for byte');
+    // Run Handler (no debugger) with only a launch configuration: says how, takes nothing.
+    const plain = await run('redisQueues.handler.run', [choose(`Run as ${own}`)], await pendingRow(conn, S, own, id));
+    assert.equal(plain.result, undefined);
+    assert.deepEqual(((await pendingOf(S, id)) ?? []).slice(1, 2), [own], 'still pending here');
   });
 });

@@ -3,11 +3,14 @@
 // filtered count the view reports, and a tail that stops when its connection is removed or changed.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import { fromJsonPairs, sameRaw } from '../../../src/core/message';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import type { HandlerCommandResult } from '../../../src/vscode/commands/handler';
 import type { TailPanel } from '../../../src/vscode/tail/tailPanel';
 import { tree, until } from '../helpers';
 
@@ -21,6 +24,7 @@ describe('(extension) tail view: row actions, filtered count, its connection', f
   const conn = `tv-${prefix}`;
   const panels: TailPanel[] = [];
   const connections = [conn];
+  const handlerDir = join(__dirname, '..', '..', '..', '..', '.test-output', `tail-handler-${prefix}`);
 
   before(async () => {
     api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
@@ -33,6 +37,8 @@ describe('(extension) tail view: row actions, filtered count, its connection', f
     for (const c of connections) if (api.services.store.get(c)) await vscode.commands.executeCommand('redisQueues.connection.remove', c, { confirm: false });
     await vscode.workspace.getConfiguration('redisQueues').update('tail.maxRows', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('redisQueues').update('handlers', undefined, vscode.ConfigurationTarget.Global);
+    rmSync(handlerDir, { recursive: true, force: true });
     await quit(client);
   });
 
@@ -114,6 +120,14 @@ describe('(extension) tail view: row actions, filtered count, its connection', f
     assert.equal(journey?.kind, 'message');
     assert.equal(journey?.stream, s);
     assert.equal(journey?.id, id);
+
+    // Run Handler: the workspace's handler on the row's message (a dry run: a tail row is no pending entry), byte for byte.
+    mkdirSync(handlerDir, { recursive: true });
+    const got = join(handlerDir, 'stdin.json');
+    await vscode.workspace.getConfiguration('redisQueues').update('handlers', [{ stream: s, command: `cat > "${got}"` }], vscode.ConfigurationTarget.Global);
+    const ran = (await panel.handle({ type: 'runHandler', id })) as HandlerCommandResult | undefined;
+    assert.equal(ran?.result.outcome, 'dry-run');
+    assert.ok(sameRaw(fromJsonPairs((JSON.parse(readFileSync(got, 'utf8')) as { pairs: unknown }).pairs), raw), 'the handler got the message byte for byte');
 
     // An entry deleted since it was shown: nothing copied (the view says why), the clipboard kept.
     await client.xdel(s, gone);
