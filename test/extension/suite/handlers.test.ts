@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import { open, quit } from '../../../src/core/connection';
 import { fromJsonPairs, sameRaw } from '../../../src/core/message';
 import { splitDeadLetter } from '../../../src/core/queue/stream/deadLetter';
+import { deadLetter } from '../../../src/core/ops';
 import { parseEntries } from '../../../src/core/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { HandlerCommandResult } from '../../../src/vscode/commands/handler';
@@ -23,7 +24,7 @@ import type { Node } from '../../../src/vscode/tree/node';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
-const { path } = tree(() => api);
+const { kids, path } = tree(() => api);
 const root = join(__dirname, '..', '..', '..', '..');
 
 /** Picks the item whose label starts with `label`. */
@@ -53,6 +54,7 @@ describe('(extension) run and debug your own handler on a real message', functio
   const prefix = `hd-${randomUUID().slice(0, 8)}`;
   const conn = `hd-${prefix}`;
   const ro = `hd-ro-${prefix}`;
+  const prod = `hd-prod-${prefix}`;
   const dir = join(root, '.test-output', 'handlers', prefix);
   const stops: Stop[] = [];
   let tracker: vscode.Disposable;
@@ -132,7 +134,7 @@ describe('(extension) run and debug your own handler on a real message', functio
       ],
       vscode.ConfigurationTarget.Global,
     );
-    for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }]] as const) {
+    for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }], [prod, { production: true }]] as const) {
       await vscode.commands.executeCommand('redisQueues.connection.add', { name, url: process.env.REDIS_URL!, ...extra });
       await until(name, () => Boolean(api.services.sessions.get(name)));
     }
@@ -150,7 +152,7 @@ describe('(extension) run and debug your own handler on a real message', functio
   after(async () => {
     tracker?.dispose();
     api.services.ui = (await import('../../../src/vscode/ui')).vscodePrompter;
-    for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    for (const name of [conn, ro, prod]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     const cfg = vscode.workspace.getConfiguration('redisQueues');
     for (const k of ['streamFilter', 'refreshIntervalSeconds', 'handlers']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('launch').update('configurations', undefined, vscode.ConfigurationTarget.Workspace);
@@ -358,5 +360,26 @@ describe('(extension) run and debug your own handler on a real message', functio
     const plain = await run('redisQueues.handler.run', [choose(`Run as ${own}`)], await pendingRow(conn, S, own, id));
     assert.equal(plain.result, undefined);
     assert.deepEqual(((await pendingOf(S, id)) ?? []).slice(1, 2), [own], 'still pending here');
+  });
+
+  it('a dead letter: its message, as it was dead-lettered, in a dry run; on a production connection an ack asks for the stream\'s name typed', async () => {
+    const S = `${prefix}:fail-dl`;
+    const id = await seedPending(S);
+    const dl = await deadLetter({ client, name: conn }, S, 'g', [id], { reason: 'first failure' });
+    assert.equal(dl.moved.length, 1);
+    api.services.provider.refresh();
+    const record = (await kids(await path(conn, 'Streams', `${S}:dlq`, 'Entries')))[0]!;
+    const { result, ui } = await run('redisQueues.handler.run', [], record);
+    assert.deepEqual(ui.asked, [], 'a dry run, nothing asked');
+    assert.equal(result!.result.outcome, 'dry-run');
+    assert.equal(result!.result.error, `bad total for ${id}`, 'the handler saw the original id');
+    assert.equal(await client.xlen(`${S}:dlq`), 1, 'nothing written');
+    // Production: the ack is confirmed by typing the stream's name.
+    const P = `${prefix}:js`;
+    const pid = await seedPending(P);
+    const typed = await run('redisQueues.handler.run', [choose('Claim from worker-a'), choose('Acknowledge (XACK)'), P], await pendingRow(prod, P, 'worker-a', pid));
+    assert.equal(typed.result!.result.outcome, 'acked');
+    assert.match(typed.ui.asked[2]!.text, new RegExp(`production connection "${prod}".*Type "${P}" to confirm`));
+    assert.equal(await pendingOf(P, pid), undefined);
   });
 });
