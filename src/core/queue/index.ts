@@ -16,7 +16,7 @@ export { type MessageFields, type TrimOptions } from './validate';
 export * from './stream/producer';
 export * from './stream/worker';
 export * from './stream/tail';
-export { runOneMessage, NotHeldError, type Decision, type HandlerRun, type RunOneOptions, type RunOneOutcome, type RunOneResult } from './stream/runOne';
+export { runOneMessage, runMessageDry, NotHeldError, type Decision, type DryRunOptions, type HandlerRun, type RunOneOptions, type RunOneOutcome, type RunOneResult } from './stream/runOne';
 export { execEnv, execInput } from './stream/execMessage';
 export { splitDeadLetter, type DeadLetter } from './stream/deadLetter';
 export * from './list/queue';
