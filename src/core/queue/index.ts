@@ -18,6 +18,7 @@ export * from './stream/worker';
 export * from './stream/tail';
 export { runOneMessage, runMessageDry, NotHeldError, type Decision, type DryRunOptions, type HandlerRun, type RunOneOptions, type RunOneOutcome, type RunOneResult } from './stream/runOne';
 export { execEnv, execInput } from './stream/execMessage';
+export { execCommand, endAllCommands, type ExecCommandOptions } from './stream/execCommand';
 export { splitDeadLetter, type DeadLetter } from './stream/deadLetter';
 export * from './list/queue';
 export * from './list/layout';
