@@ -442,8 +442,8 @@ export interface OpenOptions {
   /** Side bar width in px; VS Code's own (about 290 px at 1600 × 1000) when not given. */
   sidebarWidth?: number;
   viewport?: { width: number; height: number };
-  /** What the Redis Queues view must show before the test goes on (default 'tree'). */
-  view?: 'tree' | 'welcome' | 'any';
+  /** What the Redis Queues view must show before the test goes on (default 'tree'); 'closed': the view is not opened. */
+  view?: 'tree' | 'welcome' | 'any' | 'closed';
   /** Before the page is opened (browser permissions, page listeners). */
   prepare?(session: ChromiumSession, server: CodeServer): Promise<void> | void;
 }
@@ -454,6 +454,8 @@ export interface UiVsCode {
   readonly page: Page;
   readonly workspace: string;
   readonly server: CodeServer;
+  /** Uncaught errors of the page (the workbench, webviews) since the suite began. */
+  readonly pageErrors: string[];
 }
 
 /** Registers the suite's per-test VS Code (call it inside `describe`). */
@@ -461,27 +463,34 @@ export function uiVsCode(prefix: string): UiVsCode {
   let server: CodeServer | undefined;
   let chromium: ChromiumSession | undefined;
   let workspace: string | undefined;
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
+  const pageErrors: string[] = [];
+  const close = async () => {
     await chromium?.close();
     chromium = undefined;
     await server?.stop();
     server = undefined;
     if (workspace) rmSync(workspace, { recursive: true, force: true });
     workspace = undefined;
+  };
+  afterEach(async function () {
+    await screenshotIfFailed(this.currentTest, chromium?.page);
+    await close();
   });
   return {
     async open(o: OpenOptions = {}) {
+      await close(); // a test may open VS Code again (another start of the extension)
       workspace = mkdtempSync(join(tmpdir(), `rq-ui-${prefix}-`));
       const lib = await codeServerLib();
       server = await lib.startCodeServer({ settings: o.settings ?? {}, timeoutMs: 120_000 });
       chromium = await lib.launchChromium({ viewport: o.viewport ?? { width: 1600, height: 1000 } });
       await o.prepare?.(chromium, server);
       const { page } = chromium;
+      page.on('pageerror', (e) => pageErrors.push(e.message));
       await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
       await lib.waitWorkbench(page, 120_000);
-      await openRedisQueues(page);
       const view = o.view ?? 'tree';
+      if (view === 'closed') return page;
+      await openRedisQueues(page);
       if (view !== 'any') {
         const shown = await waitViewContent(page);
         if (view === 'tree' && shown !== 'tree') await page.locator(SIDEBAR_ROWS).first().waitFor({ state: 'visible', timeout: 60_000 });
@@ -505,5 +514,6 @@ export function uiVsCode(prefix: string): UiVsCode {
       if (!server) throw new Error('no VS Code open: call open() first');
       return server;
     },
+    pageErrors,
   };
 }
