@@ -5,8 +5,7 @@
 // SIGINT/SIGTERM stop it gracefully (running commands finish) and print the stats.
 // With --id ID it runs that one message through the same path (core runOneMessage) and exits with
 // a code per outcome (see ONE_EXIT below).
-import { spawn } from 'node:child_process';
-import { type RunOneOutcome, type RunOneResult, type StreamHandler, StreamWorker, defaultConsumerName, execEnv, execInput, isValidId, runOneMessage } from '../core';
+import { type RunOneOutcome, type RunOneResult, type StreamHandler, StreamWorker, defaultConsumerName, endAllCommands, execCommand, isValidId, runOneMessage } from '../core';
 import { type CommandSpec, UsageError, printableArg } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, onceSignalled, preflight } from './common';
 import { entryJson, entryLine, safe } from './format';
@@ -47,164 +46,10 @@ const spec: CommandSpec = {
   ],
 };
 
-/** Process groups (POSIX): on Windows the command is killed on its own (child.kill). */
-const GROUPS = process.platform !== 'win32';
-
-/** Between SIGTERM and SIGKILL when the process group of an --exec command is ended. */
-const KILL_GRACE_MS = 2000;
-
-/**
- * The process group of one --exec command: the shell runs detached (its own group, pgid = its
- * pid), so that a timeout, a stop or the end of this process reaches everything it started, not
- * only the shell.
- */
-interface ExecGroup {
-  pgid: number;
-  /** SIGTERM was sent; SIGKILL follows after the grace if anything is left. */
-  ending: boolean;
-  /** Resolves once the group is gone (or was sent SIGKILL). */
-  gone: Promise<void>;
-  release(): void;
-}
-
-/** Groups that may still have processes: ended when this process exits (see `exitHook`). */
-const liveGroups = new Set<ExecGroup>();
-let exitHookInstalled = false;
-
-/** process.kill on a whole group; false when nobody is left in it (ESRCH). */
-function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, sig);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** When this process exits (stop, a second signal, a crash) no --exec command may outlive it: SIGKILL what is left (there is no time left for a grace). */
-function exitHook(): void {
-  for (const g of liveGroups) signalGroup(g.pgid, 'SIGKILL');
-  liveGroups.clear();
-}
-
-function trackGroup(pgid: number): ExecGroup {
-  let release!: () => void;
-  const gone = new Promise<void>((r) => (release = r));
-  const g: ExecGroup = {
-    pgid,
-    ending: false,
-    gone,
-    release: () => {
-      liveGroups.delete(g);
-      release();
-    },
-  };
-  liveGroups.add(g);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', exitHook);
-  }
-  return g;
-}
-
-/** Ends a group: SIGTERM now, SIGKILL after {@link KILL_GRACE_MS} to whatever is left. Timers do not keep this process alive. */
-function endGroup(g: ExecGroup): void {
-  if (g.ending || !liveGroups.has(g)) return;
-  g.ending = true;
-  if (!signalGroup(g.pgid, 'SIGTERM')) return g.release();
-  const started = Date.now();
-  const poll = setInterval(() => {
-    if (!signalGroup(g.pgid, 0)) {
-      clearInterval(poll);
-      g.release();
-    } else if (Date.now() - started >= KILL_GRACE_MS) {
-      clearInterval(poll);
-      signalGroup(g.pgid, 'SIGKILL');
-      g.release();
-    }
-  }, 50);
-  poll.unref();
-}
-
-/** Ends every --exec group still running and waits (at most the grace, plus a little) until they are gone. */
-async function endAllGroups(): Promise<void> {
-  const all = [...liveGroups];
-  for (const g of all) endGroup(g);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(all.map((g) => g.gone)), new Promise<void>((r) => (timer = setTimeout(r, KILL_GRACE_MS + 500)))]);
-  clearTimeout(timer);
-}
-
+/** Runs each message through `cmd` (core execCommand: its own process group, a watchdog that ends it if this process dies). */
 function execHandler(cmd: string, ctx: CommandContext, group: string, consumer: () => string, timeoutMs: number | undefined): StreamHandler {
   return (m, { signal }) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(new Error('worker stopped'));
-      const child = spawn(cmd, {
-        shell: true,
-        // Its own process group (and session): signals reach the whole command, a Ctrl-C in the
-        // terminal reaches only the worker (which stops gracefully, letting running commands finish).
-        detached: GROUPS,
-        stdio: ['pipe', 'inherit', 'pipe'],
-        env: { ...ctx.io.env, ...execEnv(m, group, consumer()) },
-      });
-      // A detached child does not hold this process open (a stop ends its group; exitHook the rest).
-      child.unref();
-      const pg = GROUPS && child.pid ? trackGroup(child.pid) : undefined;
-      child.stderr!.on('error', () => undefined);
-      let stderrTail = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        process.stderr.write(d);
-        stderrTail = (stderrTail + d.toString()).slice(-1000);
-      });
-      child.stdin!.on('error', () => undefined); // the command need not read its stdin
-      child.stdin!.end(execInput(m, group, consumer()));
-      let timedOut = false;
-      let aborted = false;
-      const timer = timeoutMs
-        ? setTimeout(() => {
-            timedOut = true;
-            if (pg) endGroup(pg);
-            else child.kill('SIGKILL');
-          }, timeoutMs)
-        : undefined;
-      const onAbort = () => {
-        aborted = true;
-        if (pg) endGroup(pg);
-        else child.kill('SIGKILL');
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      /** After the shell exited: how long its stderr may stay open (held by a process that left its group) before it is closed. */
-      let pipeTimer: NodeJS.Timeout | undefined;
-      let settled = false;
-      const settle = (error?: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        clearTimeout(pipeTimer);
-        signal.removeEventListener('abort', onAbort);
-        if (error) reject(error);
-        else resolve();
-      };
-      child.on('error', (e) => {
-        if (pg) endGroup(pg);
-        settle(new Error(`cannot run the command: ${e.message}`));
-      });
-      child.on('exit', () => {
-        // The shell is gone; whatever it left running in its group (background jobs) goes too.
-        if (pg) endGroup(pg);
-        pipeTimer = setTimeout(() => {
-          child.stdin!.destroy();
-          child.stderr!.destroy();
-        }, KILL_GRACE_MS + 500);
-        pipeTimer.unref();
-      });
-      child.on('close', (code, sig) => {
-        if (code === 0 && !timedOut) return settle();
-        const last = stderrTail.trim().split('\n').pop()?.trim();
-        const why = timedOut ? `timed out after ${timeoutMs} ms` : aborted ? 'stopped with the worker' : sig ? `killed by ${sig}` : `exit code ${code}`;
-        settle(new Error(`command failed (${why})${last ? `: ${last.slice(0, 300)}` : ''}`));
-      });
-    });
+    execCommand(cmd, m, { group, consumer: consumer(), env: ctx.io.env, timeoutMs, signal, abortedWhy: 'stopped with the worker', stdout: 'inherit', stderr: (d) => process.stderr.write(d) });
 }
 
 /** Exit codes of `work --id` per outcome (1 and 2 as everywhere: error or refusal, bad arguments). */
@@ -238,7 +83,7 @@ async function workOne(stream: string, group: string, id: string, cmd: string, a
     });
   } finally {
     signals.dispose();
-    await endAllGroups();
+    await endAllCommands();
   }
   if (ctx.json) ctx.out(JSON.stringify(r));
   else ctx.out(safe(r.summary));
@@ -315,7 +160,7 @@ export const workCommand: Command = {
       const sig = await signals.promise;
       log(`${sig}: stopping (waiting for running messages)...`);
       await w.stop();
-      await endAllGroups(); // commands released by the stop (past --stop-timeout) were sent SIGTERM: give them the grace
+      await endAllCommands(); // commands released by the stop (past --stop-timeout) were sent SIGTERM: give them the grace
       const s = w.stats;
       if (ctx.json) ctx.out(JSON.stringify({ event: 'stopped', stats: s }));
       log(`stopped: processed ${s.processed}, failed ${s.failed}, acked ${s.acked}, retried ${s.retried}, dead-lettered ${s.deadLettered}, claimed ${s.claimed}`);
@@ -323,7 +168,7 @@ export const workCommand: Command = {
     } finally {
       signals.dispose();
       await w.stop().catch(() => undefined);
-      await endAllGroups();
+      await endAllCommands();
     }
   },
 };

@@ -313,6 +313,31 @@ describe('(faults) work --exec: each command in its own process group, none left
     record({ fault: 'work --exec --timeout 1000 on sleep 6', runs: 1, messages: 1, lost: 0, duplicates: 0, recovery: `failed after ${took} ms`, notes: 'process group gone' });
   });
 
+  it('the worker SIGKILLed mid-command (no exit hook runs): the watchdog ends the command\'s group, and the worker that takes the message over never runs it beside the old one', async () => {
+    const log = join(dir, 'kill.log');
+    // Each run logs its start and end with the time (ms) and the consumer; the first one takes 30 s.
+    const exec = `echo "start $RQ_CONSUMER $(date +%s%3N)" >> ${log}; [ "$RQ_CONSUMER" = a ] && sleep 30; echo "end $RQ_CONSUMER $(date +%s%3N)" >> ${log}`;
+    const { r, pgid, stream } = await started('sigkill', exec, ['--consumer', 'a', '--claim-idle', '1000']);
+    const t0 = Date.now();
+    r.child.kill('SIGKILL');
+    await r.exited;
+    await assertGroupGone(pgid, SLACK_MS);
+    const goneAt = Date.now();
+    // The message stays pending at the dead consumer: nothing lost.
+    assert.equal(Number((await admin.xpending(stream, 'g'))[0]), 1);
+    // Another worker takes it over (idle past 1 s) and runs it once.
+    const b = start(['work', stream, '--group', 'g', '--consumer', 'b', '--claim-idle', '1000', '--exec', exec, '--url', server.url]);
+    running.push(b);
+    await waitFor(async () => Number((await admin.xpending(stream, 'g'))[0]) === 0, 15_000, 'the message to be taken over and acked');
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    assert.deepEqual(lines.map(([what, who]) => `${what} ${who}`), ['start a', 'start b', 'end b'], 'a never ended; b ran it once');
+    const bStart = Number(lines[1]![2]);
+    assert.ok(bStart >= goneAt - 50, `b started at ${bStart}, before a's command was gone at ${goneAt}: twice at once`);
+    b.child.kill('SIGTERM');
+    assert.equal((await b.exited).code, 0, b.err());
+    record({ fault: 'work --exec: the worker SIGKILLed mid-command, another takes over', runs: 1, messages: 1, lost: 0, duplicates: 0, recovery: `command ended ${goneAt - t0} ms after the kill; taken over ${bStart - goneAt} ms later`, notes: 'never two runs at once' });
+  });
+
   it('processes a command leaves running in its group are ended when it exits', async () => {
     const { r, pgid } = await started('bg', 'sleep 30 & exit 0', [], false);
     await waitFor(() => liveMembers(pgid).length === 0, 5000, 'the background sleep to be ended');

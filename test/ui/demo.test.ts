@@ -4,9 +4,6 @@
 // seeded data, code-server and Chromium (1600×1000, side bar widened so descriptions are legible).
 // Screenshots go to .test-output/screenshots/ (scripts/update-screenshots.mjs copies the README's).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
@@ -15,18 +12,15 @@ import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
   closeNotifications,
-  codeServerLib,
   collapseRow,
   contextMenu,
   dialogButton,
   expandRow,
   inputBox,
   loggable,
-  openRedisQueues,
   quickPick,
   quickPickItems,
   reveal,
-  root,
   row,
   rowAt,
   runCommand,
@@ -37,14 +31,10 @@ import {
   waitDialog,
   waitNotification,
   waitQuickInput,
+  uiVsCode,
   waitRows,
-  waitViewContent,
   webviewFrame,
-  widenSidebar,
-  type ChromiumSession,
-  type CodeServer,
   type TreeRow,
-  screenshotIfFailed,
 } from './harness';
 
 const CONN = 'demo';
@@ -55,10 +45,7 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   this.timeout(240_000);
   let redis: Sandbox;
   let client: Redis;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
+  const vs = uiVsCode('demo');
 
   before(async () => {
     redis = await startSandbox();
@@ -67,17 +54,6 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
 
   beforeEach(async () => {
     await seedDemo(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-demo-ws-'));
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-    await chromium?.close();
-    chromium = undefined;
-    await server?.stop();
-    server = undefined;
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
-    workspace = undefined;
   });
 
   after(async () => {
@@ -85,9 +61,8 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
     await redis?.stop();
   });
 
-  async function openVsCode(sidebarWidth = 640, refreshIntervalSeconds = 0): Promise<Page> {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
+  const openVsCode = (sidebarWidth = 640, refreshIntervalSeconds = 0): Promise<Page> =>
+    vs.open({
       settings: {
         'redisQueues.connections': [{ name: CONN, url: redis.url }],
         // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
@@ -95,20 +70,8 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
         // No auto-refresh, unless a test is about it.
         'redisQueues.refreshIntervalSeconds': refreshIntervalSeconds,
       },
-      timeoutMs: 120_000,
+      sidebarWidth,
     });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    const { page } = chromium;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    // Until the extension has activated, the view may show its "No Redis connection yet" welcome.
-    await waitTreeRows(page);
-    const w = await widenSidebar(page, sidebarWidth);
-    assert.ok(Math.abs(w - sidebarWidth) < 30, `side bar is ${w} px wide, wanted ${sidebarWidth}`);
-    return page;
-  }
 
   /** connection → Streams → orders → Groups → billing → worker-2, returning worker-2's entry rows. */
   async function expandToWorker2(page: Page): Promise<TreeRow[]> {
@@ -463,20 +426,13 @@ describe('(ui) demo data: explorer, tail + producer file, claim / ack', function
   });
 
   it('raised no uncaught errors in the workbench pages', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });
 
 async function notificationsText(page: Page): Promise<string> {
   const { notifications } = await import('./harness');
   return (await notifications(page)).join(' | ');
-}
-
-/** Waits (up to 60 s) until the Redis Queues view shows tree rows. */
-async function waitTreeRows(page: Page): Promise<void> {
-  const first = await waitViewContent(page);
-  if (first === 'tree') return;
-  await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
 }
 
 /** Waits until the element's text matches `re` (in a webview frame). */

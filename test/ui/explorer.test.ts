@@ -2,13 +2,10 @@
 // development extension, against a real redis-server seeded with a stream, a consumer group and
 // pending (delivered, unacknowledged) entries. Screenshots go to .test-output/screenshots/.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, expandRow, openRedisQueues, reveal, root, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar, type ChromiumSession, type CodeServer, screenshotIfFailed } from './harness';
+import { expandRow, openRedisQueues, reveal, row, screenshot, treeRows, treeRowsInfo, uiVsCode, waitRows, waitViewContent, widenSidebar } from './harness';
 
 const STREAM = 'orders';
 const GROUP = 'billing';
@@ -33,41 +30,19 @@ async function seed(url: string): Promise<void> {
 describe('(ui) Redis Queues view in VS Code', function () {
   this.timeout(240_000);
   let redis: Sandbox | undefined;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string;
-  const pageErrors: string[] = [];
+  const vs = uiVsCode('explorer');
 
   before(async () => {
     redis = await startSandbox();
     await seed(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-ws-'));
-    mkdirSync(join(root, '.test-output', 'screenshots'), { recursive: true });
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-    await chromium?.close();
-    chromium = undefined;
-    await server?.stop();
-    server = undefined;
   });
 
   after(async () => {
     await redis?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
-  async function openVsCode(settings: Record<string, unknown>): Promise<Page> {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({ settings, timeoutMs: 120_000 });
-    chromium = await lib.launchChromium();
-    const { page } = chromium;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    return page;
-  }
+  /** VS Code at 1280 × 800, the Redis Queues view not opened yet (the tests click its icon). */
+  const openVsCode = (settings: Record<string, unknown>): Promise<Page> => vs.open({ settings, viewport: { width: 1280, height: 800 }, view: 'closed' });
 
   it('shows the configured connection (or the welcome view) after a click on the activity-bar icon', async () => {
     const page = await openVsCode({ 'redisQueues.connections': [{ name: 'ui-test', url: redis!.url }] });
@@ -149,6 +124,6 @@ describe('(ui) Redis Queues view in VS Code', function () {
   });
 
   it('raised no uncaught errors in the workbench page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

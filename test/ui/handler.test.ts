@@ -17,6 +17,7 @@ import {
   contextMenu,
   dialogButton,
   expandRow,
+  inputBox,
   openRedisQueues,
   quickPick,
   quickPickItems,
@@ -130,9 +131,11 @@ describe('(ui) debug your own handler on a real message', function () {
     const items = await quickPickItems(page);
     const listed = items.filter(Boolean);
     assert.equal(listed.length, 2, `items: ${listed.join(' | ')}`);
-    assert.match(listed[0]!, /^Dry run\s*nothing is written/);
+    assert.match(listed[0]!, /^Dry run\s*no claim, ack or dead-letter: the entry stays as it is; the handler's own side effects happen/);
     assert.match(listed[1]!, /^Claim from worker-1 and run as vscode-debug-.*idle \d+/);
     await quickPick(page, /^Debug billing\.js/, 'Claim from worker-1');
+    // worker-1 read it moments ago: taking it over wants its name typed.
+    await inputBox(page, /^worker-1 read .* may be running it right now: taking it over runs it twice at once\. Type "worker-1" to take it over anyway$/, 'worker-1');
 
     // Paused at the breakpoint: the debug toolbar, the Variables view with the message.
     await page.locator('.debug-toolbar').first().waitFor({ state: 'visible', timeout: 60_000 });

@@ -4,47 +4,28 @@
 // becomes true while the walkthrough watches, and it starts watching when first opened: see
 // src/vscode/walkthrough.ts). Screenshots: walkthrough-unchecked, walkthrough-connected.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, openRedisQueues, root, runCommand, screenshot, screenshotIfFailed, waitViewContent, type ChromiumSession, type CodeServer } from './harness';
+import { openRedisQueues, runCommand, screenshot, uiVsCode, waitViewContent } from './harness';
 
 const CONNECT = 'Connect, or start a sandbox';
 
 describe('(ui) Get Started walkthrough', function () {
   this.timeout(240_000);
   let redis: Sandbox | undefined;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string;
+  const vs = uiVsCode('walk');
 
   before(async () => {
     redis = await startSandbox();
-  });
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-    await chromium?.close();
-    chromium = undefined;
-    await server?.stop();
-    server = undefined;
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
   after(async () => {
     await redis?.stop();
   });
 
-  async function openVsCode(settings: Record<string, unknown>): Promise<Page> {
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-walk-'));
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({ settings, timeoutMs: 120_000 });
-    chromium = await lib.launchChromium();
-    const { page } = chromium;
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    return page;
-  }
+  /** VS Code at 1280 × 800, the Redis Queues view not opened yet. */
+  const openVsCode = (settings: Record<string, unknown>): Promise<Page> => vs.open({ settings, viewport: { width: 1280, height: 800 }, view: 'closed' });
 
   async function openWalkthrough(page: Page) {
     await runCommand(page, 'Welcome: Open Walkthrough...');
@@ -67,8 +48,8 @@ describe('(ui) Get Started walkthrough', function () {
     assert.equal(await step.locator('.codicon-getting-started-step-unchecked').count(), 1, 'Connect is checked without a connection');
     await screenshot(page, 'walkthrough-unchecked');
     // A connection is added (here in the workspace's settings, as a team would share it).
-    mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: 'team', url: redis!.url }] }));
+    mkdirSync(join(vs.workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(vs.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: 'team', url: redis!.url }] }));
     await checked(step).waitFor({ state: 'attached', timeout: 30_000 });
   });
 

@@ -4,15 +4,19 @@
  * the worker's own path (core `runOneMessage`: the same message object, the same delivery count,
  * ack and dead-letter). What is done to Redis follows the entry's state:
  *
- * - a pending entry: a dry run (nothing written), or run as this editor's consumer, claimed from
- *   its holder when another consumer holds it (said, with its idle time); then the outcome is
+ * - a pending entry: a dry run (this run writes nothing to Redis; the handler's own side effects
+ *   happen), or run as this editor's consumer, claimed from its holder when another consumer holds
+ *   it (said, with its idle time; below the STUCK idle, where its worker may be running it right
+ *   now, only with the holder's name typed); then the outcome is
  *   asked while the entry is still held: ack or leave pending on success; leave pending, retry
  *   now, or dead-letter with the handler's error on failure;
  * - an entry not pending in a group, a dead-letter record (its message, as it was dead-lettered),
  *   a read-only connection: a dry run only.
  *
- * A production connection asks for the typed confirmation before an ack or a dead-letter. The
- * run's console output, timing, error and stack go to the "Redis Queues: Handlers" output.
+ * A production connection asks for the typed confirmation before an ack or a dead-letter. A run
+ * is bounded by the handler's `timeoutSeconds` (default 300; a debug session has no bound but the
+ * Cancel of its notification, as it may stop at breakpoints). The run's console output, timing,
+ * error and stack go to the "Redis Queues: Handlers" output.
  */
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -23,6 +27,7 @@ import {
   type StreamEntry,
   type StreamMessage,
   formatDuration,
+  runMessageDry,
   runOneMessage,
   splitDeadLetter,
   streamMessage,
@@ -32,8 +37,8 @@ import { rawOf } from '../../core/message';
 import { parseFields } from '../../core/replies';
 import { type PublishArgs, renderForHandler } from '../producerFiles/publish';
 import type { Session } from '../connections/session';
-import { HandlerError, type HandlerMode, HandlerSetupError, type StartedHandler, startHandler } from '../handlers/handlerProcess';
-import { type ResolvedHandler, declareHandler, exportedFunctions, findHandler, resolveHandler } from '../handlers/handlerSpecs';
+import { type HandlerMode, HandlerSetupError, type StartedHandler, startHandler } from '../handlers/handlerProcess';
+import { type ResolvedHandler, declareHandler, exportedFunctions, findHandler, handlerTimeoutMs, resolveHandler } from '../handlers/handlerSpecs';
 import type { Services } from '../services';
 import { EntryNode, PendingEntryNode } from '../tree/explorerNodes';
 import { Cancelled, required } from './command';
@@ -99,7 +104,7 @@ async function handlerCommand(s: Services, mode: HandlerMode, node: unknown, sel
     how = required(
       await s.ui.pick(
         [
-          { label: 'Dry run', description: 'nothing is written to Redis; the handler runs on the exact message', value: 'dry' as const },
+          { label: 'Dry run', description: "no claim, ack or dead-letter: the entry stays as it is; the handler's own side effects happen", value: 'dry' as const },
           {
             label: real === 'own' ? `Run as ${own}` : `Claim from ${p.consumer} and run as ${own}`,
             description:
@@ -112,6 +117,15 @@ async function handlerCommand(s: Services, mode: HandlerMode, node: unknown, sel
         { title: `${mode === 'debug' ? 'Debug' : 'Run'} ${handler.title} on ${target.id} (pending at ${p.consumer} in group "${target.group}")` },
       ),
     );
+    // Its worker read it moments ago and may be running it now: taking it over runs it twice at once.
+    if (how === 'claim' && busy) {
+      required(
+        await s.ui.input({
+          title: `${p.consumer} read ${target.id} ${formatDuration(p.idle)} ago and may be running it right now: taking it over runs it twice at once. Type "${p.consumer}" to take it over anyway`,
+          validate: (v) => (v === p.consumer ? undefined : `Type ${p.consumer} to take it over, or press Escape`),
+        }),
+      );
+    }
   }
   return runLoop(s, mode, target, handler, how);
 }
@@ -273,14 +287,17 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
           if (e instanceof HandlerSetupError) throw new Error(`${h.title}: ${e.message}. Nothing was taken from Redis.`);
           throw e;
         }
-        const handler = (m: StreamMessage) => started!.call(m, abort.signal);
-        // A dead letter's message (as it was dead-lettered), or an entry not pending in a group: run it, nothing written.
-        if (t.message) return dryRun(t, t.message, handler);
+        const handler = (m: StreamMessage, ctx: { signal: AbortSignal }) => started!.call(m, ctx.signal);
+        // Paused at breakpoints a debug run takes as long as it takes; a plain run is bounded.
+        const timeoutMs = mode === 'run' ? handlerTimeoutMs(h.spec) : undefined;
+        const dry = (m: StreamMessage) => runMessageDry(m, { handler, name: t.id, reason: t.dryOnly ?? 'asked for a dry run', timeoutMs, signal: abort.signal });
+        // A dead letter's message (as it was dead-lettered), or an entry not pending in a group: a dry run.
+        if (t.message) return dry(t.message);
         const connection = await s.store.resolve(t.session!.entry);
         if (how === 'dry' && !t.group) {
           const entry = (await t.session!.run((insp) => insp.entriesByIds(t.stream, [t.id]))).get(t.id);
           if (!entry || !entry.raw) throw new Error(`No entry ${t.id} in stream "${t.stream}" (trimmed or deleted?)`);
-          return dryRun(t, streamMessage(t.stream, entry, 1, '', own), handler);
+          return dry(streamMessage(t.stream, entry, 1, '', own));
         }
         const result = await runOneMessage({
           connection,
@@ -292,6 +309,7 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
           dryRun: how === 'dry',
           handler,
           signal: abort.signal,
+          timeoutMs,
           decide: async (ran) => {
             if (auto) return auto(ran);
             const d = await decide(s, t, h, ran);
@@ -308,34 +326,6 @@ async function runOnce(s: Services, mode: HandlerMode, t: Target, h: ResolvedHan
   } finally {
     started?.dispose();
   }
-}
-
-/** Runs the handler on a message outside any group (nothing is written), said as the core says a dry run. */
-async function dryRun(t: Target, m: StreamMessage, handler: (m: StreamMessage) => Promise<void>): Promise<RunOneResult> {
-  const r0 = performance.now();
-  let error: Error | undefined;
-  try {
-    await handler(m);
-  } catch (e) {
-    error = e as Error;
-  }
-  const durationMs = Math.round(performance.now() - r0);
-  return {
-    outcome: 'dry-run',
-    stream: m.stream,
-    group: m.group,
-    consumer: m.consumer,
-    id: m.id,
-    deliveries: m.deliveries,
-    ran: true,
-    error: error?.message,
-    stack: error?.stack,
-    durationMs,
-    deadLetterStream: '',
-    heldBy: null,
-    dryRunReason: t.dryOnly,
-    summary: `Dry run of ${t.id} (${t.dryOnly}): the handler ${error ? `failed (${error.message})` : 'succeeded'} in ${durationMs} ms; nothing was written`,
-  };
 }
 
 /** The outcome prompt, asked while the entry is still held. */
@@ -384,4 +374,3 @@ function report(s: Services, r: RunOneResult, h: ResolvedHandler): void {
   else s.ui.info(text);
 }
 
-export { HandlerError };

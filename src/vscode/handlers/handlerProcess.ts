@@ -20,7 +20,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type StreamMessage, execEnv, execInput, messageObject } from '../../core';
+import { type StreamMessage, execCommand, execEnv, execInput, messageObject } from '../../core';
 import { type ResolvedHandler, loaderArgs } from './handlerSpecs';
 
 /** How long a started handler process may take to connect (a debug session starts in about 1.5 s). */
@@ -319,26 +319,12 @@ function typescriptHint(args: string[], stderr: string): string {
   return '. To run a TypeScript handler, add tsx or ts-node to the project (npm i -D tsx), use Node 22.6 or later, or point "module" at the compiled JavaScript (breakpoints in the .ts still bind through source maps)';
 }
 
-/** A command handler: the message on stdin and in `RQ_*`; exit 0 is success, else its stderr is the error. */
-function callCommand(h: ResolvedHandler, m: StreamMessage, o: { log: HandlerLog; signal: AbortSignal }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (o.signal.aborted) return reject(new Error('stopped'));
-    const child = spawn(h.spec.command!, { shell: true, cwd: h.cwd, env: { ...process.env, ...execEnv(m, m.group, m.consumer) }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => o.log.append(d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => {
-      o.log.append(d.toString('utf8'));
-      stderr = (stderr + d.toString('utf8')).slice(-STDERR_TAIL);
-    });
-    child.stdin.on('error', () => undefined); // the command need not read its stdin
-    child.stdin.end(execInput(m, m.group, m.consumer));
-    const onAbort = () => child.kill('SIGKILL');
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => reject(new Error(`Cannot run "${h.spec.command}": ${e.message}`)));
-    child.on('exit', (code, sig) => {
-      o.signal.removeEventListener('abort', onAbort);
-      if (code === 0) return resolve();
-      reject(new HandlerError(`"${h.spec.command}" ${sig ? `was ended by ${sig}` : `exited with code ${code}`}${stderr.trim() ? `: ${lastLines(stderr, 3)}` : ''}`, undefined));
-    });
-  });
+/** A command handler (core execCommand): the message on stdin and in `RQ_*`; exit 0 is success, else its stderr's last line is in the error. */
+async function callCommand(h: ResolvedHandler, m: StreamMessage, o: { log: HandlerLog; signal: AbortSignal }): Promise<void> {
+  const text = (d: Buffer) => o.log.append(d.toString('utf8'));
+  try {
+    await execCommand(h.spec.command!, m, { group: m.group, consumer: m.consumer, cwd: h.cwd, signal: o.signal, stdout: text, stderr: text });
+  } catch (e) {
+    throw new HandlerError(`"${h.spec.command}": ${(e as Error).message}`, undefined);
+  }
 }

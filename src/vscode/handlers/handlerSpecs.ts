@@ -34,6 +34,13 @@ export interface HandlerSpec {
   launch?: string;
   /** Node to run a module with (default `node` from the PATH, as VS Code's JavaScript debugger does). */
   runtimeExecutable?: string;
+  /** Run Handler gives up on the handler after this long (it is stopped and counted as failed). Default 300. */
+  timeoutSeconds?: number;
+}
+
+/** Run Handler's bound on one call of the handler, ms. */
+export function handlerTimeoutMs(spec: HandlerSpec): number {
+  return (spec.timeoutSeconds ?? 300) * 1000;
 }
 
 /** A spec with where its paths are relative to. */
@@ -61,6 +68,7 @@ export function specProblem(x: unknown): string | undefined {
   if (hasModule && (hasCommand || hasLaunch)) return 'give "module" (with "export"), or "command" and/or "launch", not both';
   if (!hasModule && !hasCommand && !hasLaunch) return 'give "module" (with "export"), "command" or "launch"';
   if (s.export !== undefined && typeof s.export !== 'string') return '"export" is a string';
+  if (s.timeoutSeconds !== undefined && !(typeof s.timeoutSeconds === 'number' && Number.isFinite(s.timeoutSeconds) && s.timeoutSeconds > 0)) return '"timeoutSeconds" is a number of seconds above 0';
   return undefined;
 }
 

@@ -12,7 +12,8 @@
  *
  * The handler gets the object the embedded worker gives (`StreamMessage`: stream, id, raw pairs
  * as Buffers byte for byte, fields, deliveries, group, consumer) and a context with a `signal`
- * (aborted when the extension gives up: the run was stopped). It resolves = success; it throws or
+ * (aborted when the extension gives up: the run was stopped; the process exits {@link LOST_GRACE_MS}
+ * later if the handler has not returned, also when the extension's process is gone). It resolves = success; it throws or
  * rejects = failure. The module is loaded the way Node loads it (require, or import for ES
  * modules); a TypeScript module runs through the loader the run was started with (tsx, ts-node,
  * or Node's own type stripping).
@@ -21,6 +22,9 @@ import { type Socket, createConnection } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { fromJsonPairs } from '../../core/message';
 import { parseFields } from '../../core/replies';
+
+/** How long a handler has to return after its run was closed (the signal) before this process exits. */
+export const LOST_GRACE_MS = 1000;
 
 interface Request {
   message: { stream: string; group: string; consumer: string; id: string; deliveries: number; pairs: unknown };
@@ -90,11 +94,26 @@ async function main(): Promise<void> {
   });
   const next = lines(conn);
   const abort = new AbortController();
-  // The extension closing the connection is a stop: it aborts the handler.
-  conn.on('end', () => abort.abort(new Error('the run was stopped')));
-  conn.on('error', () => abort.abort(new Error('the run was stopped')));
+  let finished = false;
+  // The extension closing the connection (a stop, or its process gone) aborts the handler, and
+  // this process ends soon after even if the handler ignores the signal: nobody renews the entry's
+  // claim any more, so a worker may take the message over, and it must not run twice at once.
+  const lost = () => {
+    if (finished || abort.signal.aborted) return;
+    abort.abort(new Error('the run was stopped'));
+    setTimeout(() => {
+      console.error('[redis-queues handler runner] the extension closed the run: the handler is ended');
+      process.exit(3);
+    }, LOST_GRACE_MS);
+  };
+  conn.on('end', lost);
+  conn.on('error', lost);
+  conn.on('close', lost);
   const send = (body: object) => conn.write(`${JSON.stringify(body)}\n`);
-  const finish = (body: object) => new Promise<void>((resolve) => conn.end(`${JSON.stringify(body)}\n`, () => resolve()));
+  const finish = (body: object) => {
+    finished = true;
+    return new Promise<void>((resolve) => conn.end(`${JSON.stringify(body)}\n`, () => resolve()));
+  };
   let fn: (...a: unknown[]) => unknown;
   try {
     const picked = pickExport(await load(file), name);

@@ -112,6 +112,8 @@ describe('(extension) run and debug your own handler on a real message', functio
       ].join('\n'),
     );
     await vscode.workspace.getConfiguration('launch').update('configurations', [{ type: 'node', request: 'launch', name: `worker ${prefix}`, program: join(dir, 'worker.js') }], vscode.ConfigurationTarget.Workspace);
+    // A handler that never returns (and ignores its signal), and marks that it started.
+    writeFileSync(join(dir, 'slow.js'), ['exports.handle = () => {', `  require('node:fs').writeFileSync(${JSON.stringify(join(dir, 'slow-started'))}, String(process.pid));`, '  return new Promise(() => {});', '};', ''].join('\n'));
     writeFileSync(join(dir, 'fail.js'), ['exports.handle = (message) => {', '  throw new Error(`bad total for ${message.id}`);', '};', ''].join('\n'));
     // A TypeScript handler compiled with a source map (as tsc writes it): breakpoints go in the .ts.
     const tsSource = ['interface Message { id: string; fields: Record<string, unknown> }', 'export async function handle(message: Message): Promise<void> {', '  const id: string = message.id;', '  console.log(`ts handler got ${id}`);', '}', ''].join('\n');
@@ -129,6 +131,7 @@ describe('(extension) run and debug your own handler on a real message', functio
         { stream: `${prefix}:ts`, module: join(dir, 'tshandler.js'), export: 'handle' },
         { stream: `${prefix}:fail*`, module: join(dir, 'fail.js'), export: 'handle' },
         { stream: `${prefix}:big`, module: join(dir, 'sizes.js'), export: 'handle' },
+        { stream: `${prefix}:slow`, module: join(dir, 'slow.js'), export: 'handle', timeoutSeconds: 1 },
         { stream: `${prefix}:launch`, launch: `worker ${prefix}` },
         { stream: `${prefix}:cmd`, command: `cat > "${join(dir, 'stdin.json')}"; printf %s "$RQ_ID" > "${join(dir, 'rq_id.txt')}"` },
       ],
@@ -183,7 +186,8 @@ describe('(extension) run and debug your own handler on a real message', functio
     vscode.debug.addBreakpoints([bp]);
     const before = stops.length;
     try {
-      const running = run('redisQueues.handler.debug', [choose('Claim from worker-a'), choose('Acknowledge (XACK)'), true], row);
+      // worker-a read it a moment ago (below the STUCK idle): taking it over wants worker-a's name typed.
+      const running = run('redisQueues.handler.debug', [choose('Claim from worker-a'), 'worker-a', choose('Acknowledge (XACK)'), true], row);
       await until('the debugger stopped at the breakpoint', () => stops.length > before, 60_000);
       const at = await pausedAt(['message.id', "message.raw[3].toString('hex')", 'message.raw.length', 'message.deliveries', 'message.group', 'message.consumer']);
       assert.ok(at.path.endsWith('/handler.js'), at.path);
@@ -194,13 +198,52 @@ describe('(extension) run and debug your own handler on a real message', functio
       await at.stop.session.customRequest('continue', { threadId: at.stop.threadId });
       const { result, ui } = await running;
       assert.match(ui.asked[0]!.text, new RegExp(`^Debug .*handler\\.js › handle on ${id} \\(pending at worker-a in group "g"\\)$`));
-      assert.match(ui.asked[1]!.text, /succeeded on .* in \d+ ms: what now\?$/);
+      assert.match(ui.asked[1]!.text, new RegExp(`^worker-a read ${id} \\S+ ago and may be running it right now: taking it over runs it twice at once\\. Type "worker-a" to take it over anyway`));
+      assert.equal(ui.asked[1]!.validate!('worker-b'), 'Type worker-a to take it over, or press Escape');
+      assert.match(ui.asked[2]!.text, /succeeded on .* in \d+ ms: what now\?$/);
       assert.equal(result!.result.outcome, 'acked');
       assert.equal(result!.result.claimedFrom, 'worker-a');
       assert.equal(await pendingOf(S, id), undefined, 'acked: no longer pending');
     } finally {
       vscode.debug.removeBreakpoints([bp]);
     }
+  });
+
+  it('claiming an entry its worker read moments ago wants the holder\'s name typed: Escape takes nothing', async () => {
+    const S = `${prefix}:js`;
+    const id = await seedPending(S);
+    const { result, ui } = await run('redisQueues.handler.run', [choose('Claim from worker-a'), undefined], await pendingRow(conn, S, 'worker-a', id));
+    assert.equal(result, undefined);
+    assert.deepEqual(ui.asked.map((a) => a.kind), ['pick', 'input']);
+    assert.match(ui.asked[0]!.items![1]!, /^Claim from worker-a and run as /);
+    const p = (await pendingOf(S, id))!;
+    assert.deepEqual([p[1], p[3]], ['worker-a', 1], 'still worker-a\'s, delivered once');
+  });
+
+  it('Run Handler stops a handler that runs past its timeoutSeconds and counts it as failed; the entry stays as it was', async () => {
+    const S = `${prefix}:slow`;
+    const id = await seedPending(S);
+    rmSync(join(dir, 'slow-started'), { force: true });
+    // The entry's row in the stream (not a pending one): a dry run, nothing asked.
+    api.services.provider.refresh();
+    const { result, ui } = await run('redisQueues.handler.run', [], await path(conn, 'Streams', S, 'Entries', id));
+    assert.deepEqual(ui.asked, []);
+    const r = result!.result;
+    assert.equal(r.outcome, 'dry-run');
+    assert.equal(r.error, 'timed out after 1000 ms');
+    assert.match(r.summary, /the handler failed \(timed out after 1000 ms\)/);
+    const pid = Number(readFileSync(join(dir, 'slow-started'), 'utf8'));
+    // Its process is ended with the run.
+    await until('the handler\'s process ended', () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const p = (await pendingOf(S, id))!;
+    assert.deepEqual([p[1], p[3]], ['worker-a', 1]);
   });
 
   it('a TypeScript handler (compiled, with its source map) stops at its breakpoint in the .ts source; a dry run writes nothing', async () => {
@@ -231,13 +274,13 @@ describe('(extension) run and debug your own handler on a real message', functio
   it('a throwing handler: the error and its stack are shown, the entry left pending; asked again, it is dead-lettered with the error as the reason', async () => {
     const S = `${prefix}:fail`;
     const id = await seedPending(S);
-    const first = await run('redisQueues.handler.run', [choose('Claim from worker-a'), choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
+    const first = await run('redisQueues.handler.run', [choose('Claim from worker-a'), 'worker-a', choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
     const r1 = first.result!.result;
     assert.equal(r1.outcome, 'left-pending');
     assert.equal(r1.error, `bad total for ${id}`);
     assert.match(r1.stack ?? '', /fail\.js:2:\d+/, 'the stack points into the handler\'s source');
-    assert.match(first.ui.asked[1]!.text, new RegExp(`failed on ${id}: bad total for ${id}$`));
-    assert.deepEqual(first.ui.asked[1]!.items, ['Leave pending', 'Retry now', 'Dead-letter with this error', 'Acknowledge (XACK) anyway']);
+    assert.match(first.ui.asked[2]!.text, new RegExp(`failed on ${id}: bad total for ${id}$`));
+    assert.deepEqual(first.ui.asked[2]!.items, ['Leave pending', 'Retry now', 'Dead-letter with this error', 'Acknowledge (XACK) anyway']);
     assert.ok(first.ui.infos.some((m) => m.includes(`bad total for ${id}`)), first.ui.infos.join(' | '));
     const p = (await pendingOf(S, id))!;
     assert.deepEqual([p[1], p[3]], [own, 2], 'pending at this editor\'s consumer, delivered twice');
@@ -349,10 +392,10 @@ describe('(extension) run and debug your own handler on a real message', functio
   it("a launch configuration (any language's debugger): Debug Handler starts it with RQ_MESSAGE_FILE; its exit code is the result", async () => {
     const S = `${prefix}:launch`;
     const id = await seedPending(S); // total = -3: the worker exits with 3
-    const { result, ui } = await run('redisQueues.handler.debug', [choose('Claim from worker-a'), choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
+    const { result, ui } = await run('redisQueues.handler.debug', [choose('Claim from worker-a'), 'worker-a', choose('Leave pending')], await pendingRow(conn, S, 'worker-a', id));
     assert.equal(result!.result.outcome, 'left-pending', result!.result.summary);
     assert.equal(result!.result.error, `"worker ${prefix}" exited with code 3`);
-    assert.match(ui.asked[1]!.text, /failed on .*exited with code 3$/);
+    assert.match(ui.asked[2]!.text, /failed on .*exited with code 3$/);
     const got = JSON.parse(readFileSync(join(dir, 'launch-got.json'), 'utf8')) as { id: string; pairs: unknown };
     assert.equal(got.id, id);
     assert.ok(sameRaw(fromJsonPairs(got.pairs), parseEntries(await client.xrangeBuffer(S, id, id))[0]!.raw), 'the message file holds the message byte for byte');
@@ -377,9 +420,9 @@ describe('(extension) run and debug your own handler on a real message', functio
     // Production: the ack is confirmed by typing the stream's name.
     const P = `${prefix}:js`;
     const pid = await seedPending(P);
-    const typed = await run('redisQueues.handler.run', [choose('Claim from worker-a'), choose('Acknowledge (XACK)'), P], await pendingRow(prod, P, 'worker-a', pid));
+    const typed = await run('redisQueues.handler.run', [choose('Claim from worker-a'), 'worker-a', choose('Acknowledge (XACK)'), P], await pendingRow(prod, P, 'worker-a', pid));
     assert.equal(typed.result!.result.outcome, 'acked');
-    assert.match(typed.ui.asked[2]!.text, new RegExp(`production connection "${prod}".*Type "${P}" to confirm`));
+    assert.match(typed.ui.asked[3]!.text, new RegExp(`production connection "${prod}".*Type "${P}" to confirm`));
     assert.equal(await pendingOf(P, pid), undefined);
   });
 });

@@ -27,7 +27,7 @@ import { EventRecorder, resolveEventsOption } from '../runtime/events';
 import { AckBatcher, type AckHost } from './ackBatcher';
 import { Failures, OVER_DELIVERED_REASON, afterFailure, beforeRun, type FailureHost } from './failure';
 import { Leases, type LeaseHost } from './lease';
-import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, streamMessage, type StreamWorkerOptions } from './options';
+import { DEFAULTS, checkStreamWorkerOptions, defaultConsumerName, streamMessage, type StreamMessage, type StreamWorkerOptions } from './options';
 
 export interface RunOneOptions extends StreamWorkerOptions {
   /** The entry to run. */
@@ -256,12 +256,8 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
     if (dryRunReason === undefined && pending && pending.consumer !== consumer && !options.claim) throw new NotHeldError(id, pending.consumer, consumer);
 
     if (dryRunReason !== undefined) {
-      const deliveries = (pending?.deliveries ?? 0) + 1;
-      const r = await runHandler(options, streamMessage(stream, entry, deliveries, group, consumer));
-      const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
-      const what = r.error === undefined ? 'succeeded' : `failed (${r.error})`;
-      const summary = `Dry run of ${id} (${dryRunReason}): the handler ${what} in ${r.durationMs} ms on delivery ${deliveries}; nothing was written (a worker would have ${wouldBe === 'left-pending' ? 'left it pending for a retry' : wouldBe === 'acked' ? 'acked it' : 'dead-lettered it'})`;
-      return { ...base, outcome: 'dry-run', deliveries, ran: true, error: r.error, stack: r.stack, durationMs: r.durationMs, heldBy, idleMs, dryRunReason, wouldBe, summary };
+      const message = streamMessage(stream, entry, (pending?.deliveries ?? 0) + 1, group, consumer);
+      return { ...(await runMessageDry(message, { ...options, reason: dryRunReason, deadLetterStream })), heldBy, idleMs };
     }
 
     // Take it: XCLAIM to this consumer as the worker re-takes its own PEL (a delivery: the count
@@ -353,6 +349,50 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
   }
 }
 
+export interface DryRunOptions {
+  handler: StreamWorkerOptions['handler'];
+  /** Why this is a dry run (said in the summary). */
+  reason: string;
+  /** How the summary names the message (default its id). */
+  name?: string;
+  /** As {@link RunOneOptions}: the handler's time bound, an outside abort, the worker's rule for `wouldBe`. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  maxDeliveries?: number;
+  deadLetterStream?: string;
+}
+
+/**
+ * A dry run of one message, already read (a dead letter's original, a producer file's next
+ * message, an entry outside any group): the handler runs on it as a worker would call it, and
+ * nothing is sent to Redis by this run. What the handler itself does (its own writes and calls)
+ * happens. The result says what a worker would have done (`wouldBe`). Bounded by `timeoutMs`.
+ */
+export async function runMessageDry(message: StreamMessage, o: DryRunOptions): Promise<RunOneResult> {
+  const r = await runHandler(o, message);
+  const deliveries = message.deliveries;
+  const wouldBe = r.error === undefined ? 'acked' : afterFailure(deliveries, o.maxDeliveries ?? DEFAULTS.maxDeliveries) === 'dead-letter' ? 'dead-lettered' : 'left-pending';
+  const what = r.error === undefined ? 'succeeded' : r.aborted ? `was stopped (${r.error})` : `failed (${r.error})`;
+  const would = wouldBe === 'left-pending' ? 'left it pending for a retry' : wouldBe === 'acked' ? 'acked it' : 'dead-lettered it';
+  return {
+    outcome: 'dry-run',
+    stream: message.stream,
+    group: message.group,
+    consumer: message.consumer,
+    id: message.id,
+    deliveries,
+    ran: true,
+    error: r.error,
+    stack: r.stack,
+    durationMs: r.durationMs,
+    deadLetterStream: o.deadLetterStream ?? defaultDeadLetterStream(message.stream),
+    heldBy: null,
+    dryRunReason: o.reason,
+    wouldBe,
+    summary: `Dry run of ${o.name ?? message.id} (${o.reason}): the handler ${what} in ${r.durationMs} ms on delivery ${deliveries}; this run wrote nothing to Redis, the handler's own side effects happened (a worker would have ${would})`,
+  };
+}
+
 interface HandlerResult {
   error?: string;
   stack?: string;
@@ -361,7 +401,7 @@ interface HandlerResult {
 }
 
 /** Calls the handler as the worker does (a sync throw is a failure), bounded by `timeoutMs`; the error text (and stack), if it failed. */
-async function runHandler(o: RunOneOptions, message: ReturnType<typeof streamMessage>): Promise<HandlerResult> {
+async function runHandler(o: Pick<RunOneOptions, 'handler' | 'timeoutMs' | 'signal'>, message: StreamMessage): Promise<HandlerResult> {
   const abort = new AbortController();
   const onOuter = () => abort.abort(o.signal?.reason ?? new Error('aborted'));
   if (o.signal?.aborted) onOuter();
