@@ -5,7 +5,8 @@
  *
  * - a stream's `in` rate: entries added per second (`entries-added` deltas, Redis ≥ 7; before it
  *   the length's growth, "about": trimming hides additions);
- * - a group's `out` rate: entries read per second (`entries-read` deltas, Redis ≥ 7);
+ * - a group's `out` rate: entries read per second (`entries-read` deltas, Redis ≥ 7; 0 where its
+ *   cursor did not move, unknown where it moved and Redis cannot count);
  * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms).
  *
  * A counter that moves back (a stream deleted and recreated, a group reset with SETID or
@@ -195,7 +196,13 @@ export class MetricsHistory {
         this.put(s.key, g.name, 'lag', { t, v: g.lag ?? null });
         this.put(s.key, g.name, 'pending', { t, v: g.pending });
         this.put(s.key, g.name, 'oldestAge', { t, v: g.oldestPendingAgeMs ?? 0 });
-        const out = was && !groupReset && dt > 0 && g.entriesRead != null && was.entriesRead != null ? (g.entriesRead - was.entriesRead) / dt : null;
+        // Read per second: from entries-read (Redis 7); a cursor that did not move read nothing
+        // (also where Redis cannot count entries-read, or before 7.0).
+        let out: number | null = null;
+        if (was && !groupReset && dt > 0) {
+          if (g.entriesRead != null && was.entriesRead != null) out = (g.entriesRead - was.entriesRead) / dt;
+          else if (g.lastDeliveredId === was.lastDeliveredId) out = 0;
+        }
         this.put(s.key, g.name, 'out', { t, v: out });
       }
     }

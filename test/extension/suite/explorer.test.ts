@@ -372,7 +372,7 @@ describe('(extension) explorer tree', function () {
       }, 45_000);
       const t = tip(slow!.item());
       assert.match(t, /\nlag over the last minute: ↑ \+\d+ \(from \d+ to \d+\) [▁▂▃▄▅▆▇█·]+\n/);
-      assert.match(t, /\nin [\d.]+\/s to the stream, out 0\.0\/s read by the group \(last 1 s; Redis 7 counters\)$/);
+      assert.match(t, /\nin [\d.]+\/s to the stream, out 0\.0\/s read by the group \(last 1 s; Redis 7 counters\)\n/);
     } finally {
       stop = true;
       await producing;
