@@ -4,7 +4,7 @@
  * same run, writes BENCHMARKS.md, and stops the servers.
  *
  * Sizes: BENCH_SCALE=0.1 for a quick run; single sizes via BENCH_* (see util.ts).
- * Parts: `node out/bench/main.js queue durability explorer discovery search transfer tailview` (default all); BENCH_OUT=path to write elsewhere.
+ * Parts: `node out/bench/main.js queue durability explorer discovery search transfer metrics tailview` (default all); BENCH_OUT=path to write elsewhere.
  * discovery fills a server with 10 M keys (about 1 GB; BENCH_DISCOVERY_KEYS=1000000 for a quick run).
  * transfer exports and imports a stream of 1 M entries (BENCH_TRANSFER_ENTRIES=100000 for a quick run).
  * A run of some parts only replaces those parts' sections of an existing BENCHMARKS.md.
@@ -15,6 +15,7 @@ import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sand
 import { discoveryBench } from './discoveryBench';
 import { durabilityBench } from './durabilityBench';
 import { explorerBench } from './explorerBench';
+import { metricsBench } from './metricsBench';
 import { queueBench } from './queueBench';
 import { searchBench } from './searchBench';
 import { writeReport, type Section } from './report';
@@ -77,6 +78,13 @@ async function main(): Promise<void> {
       log(`transfer server on port ${xs.port}`);
       sections.push(await transferBench(xs, sizes));
       await xs.stop();
+    }
+    if (want('metrics')) {
+      const ms = await startSandbox({ persistence: 'none' });
+      servers.push(ms);
+      log(`metrics server on port ${ms.port}`);
+      sections.push(await metricsBench(ms));
+      await ms.stop();
     }
     if (want('tailview')) {
       const tv = await startSandbox({ persistence: 'none' });

@@ -14,12 +14,14 @@ import { replayCommand } from './replay';
 import { sandboxCommand } from './sandbox';
 import { searchCommand } from './search';
 import { tailCommand } from './tail';
+import { topCommand } from './top';
 import { exportCommand, importCommand } from './transfer';
 import { workCommand } from './work';
 import { version } from './version';
 
 export const COMMANDS: Command[] = [
   inspectCommand,
+  topCommand,
   publishCommand,
   tailCommand,
   workCommand,

@@ -16,6 +16,7 @@ export * from './queue';
 export * from './ops';
 export * from './journey';
 export * from './search';
+export * from './metrics';
 export * from './producerFile';
 export * from './timeSpec';
 export * from './pagePolicy';

@@ -8,6 +8,7 @@ import { ENTRY_SCHEME, EntryDocumentProvider } from './entryDocument';
 import { SandboxManager } from './sandboxManager';
 import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
+import { saveAllTrends } from './tree/trends';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
 import { registerDebugConsumer } from './debug/debugConsumers';
@@ -31,7 +32,7 @@ export interface RedisQueuesApi {
 export function activateExtension(context: vscode.ExtensionContext): RedisQueuesApi {
   const store = new ConnectionStore(context.secrets);
   const sessions = new SessionManager(store);
-  const provider = new ExplorerProvider(sessions, new KnownKeys(context.globalState));
+  const provider = new ExplorerProvider(sessions, new KnownKeys(context.globalState), context.globalStorageUri.fsPath);
   const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
   const sandbox = new SandboxManager(store);
@@ -41,6 +42,8 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const agent = registerAgent(services);
   let explored = view.visible;
   context.subscriptions.push(view.onDidChangeVisibility((e) => (explored ||= e.visible)));
+  // The health histories are written as VS Code closes (and every minute meanwhile).
+  context.subscriptions.push({ dispose: () => saveAllTrends(sessions.list()) });
   context.subscriptions.push(
     store,
     sessions,

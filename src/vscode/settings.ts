@@ -32,6 +32,8 @@ export interface Settings {
   commandTimeoutMs: number;
   /** What one discovery step (a first expand, or Scan more) may spend: wall time and SCAN calls. */
   discovery: { budgetMs: number; maxScanCalls: number; smallKeyspace: number };
+  /** Health over time: the shown streams sampled every intervalMs (0: off), at most maxStreams. */
+  trends: { intervalMs: number; maxStreams: number };
 }
 
 export function readSettings(): Settings {
@@ -55,6 +57,10 @@ export function readSettings(): Settings {
       budgetMs: clamp(c.get<number>('discovery.budgetMs', 1000), 50, 600_000),
       maxScanCalls: clamp(c.get<number>('discovery.maxScanCalls', 1000), 1, 10_000_000),
       smallKeyspace: clamp(c.get<number>('discovery.smallKeyspace', 10_000), 0, 1_000_000),
+    },
+    trends: {
+      intervalMs: c.get<number>('trends.intervalSeconds', 5) <= 0 ? 0 : clamp(c.get<number>('trends.intervalSeconds', 5), 1, 3600) * 1000,
+      maxStreams: clamp(c.get<number>('trends.maxStreams', 50), 1, 500),
     },
   };
 }

@@ -127,6 +127,39 @@ describe('(integration) cli: node dist/cli.js', function () {
     });
   });
 
+  describe('top', () => {
+    it('--once --json: one table after one interval, with rates from the counters; a live table redraws until SIGINT (exit 0); --json alone is refused (2)', async () => {
+      const { s } = await seeded('top', 10, 4);
+      // Entries arrive while top samples: its in rate is above 0.
+      let stop = false;
+      const producing = (async () => {
+        while (!stop) {
+          await client.xadd(s, '*', 'n', 'x');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const r = await cli(['top', s, '--once', '--json', '--interval', '1000', '--url', url]);
+      stop = true;
+      await producing;
+      assert.equal(r.code, 0, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.intervalMs, 1000);
+      assert.equal(doc.streams.length, 1);
+      const [st] = doc.streams;
+      assert.equal(st.key, s);
+      assert.ok(st.inPerSec > 0, `in ${st.inPerSec}/s`);
+      assert.deepEqual(st.groups.map((g: { name: string; pending: number }) => [g.name, g.pending]), [['g', 4]]);
+      assert.ok(st.groups[0].lag >= 6, `lag ${st.groups[0].lag}`);
+      assert.equal((await cli(['top', '--json', '--url', url])).code, 2);
+      const live = start(['top', s, '--interval', '300', '--url', url]);
+      await until('two tables', async () => (live.out().match(/STREAM › GROUP/g) ?? []).length >= 2);
+      live.child.kill('SIGINT');
+      const { code } = await live.exited;
+      assert.equal(code, 0, live.errText());
+      assert.match(live.out(), new RegExp(`^  › g .* 4 `, 'm'));
+    });
+  });
+
   describe('publish', () => {
     it('field=value, --json, --count with {{i}}, --maxlen (exact and approximate)', async () => {
       const s = `${uniqueKey('pub')}:s`;

@@ -166,7 +166,11 @@ export class Session implements vscode.Disposable {
     this.changed.fire(this);
   }
 
+  /** The connection was removed or replaced: nothing should use this session any more. */
+  disposed = false;
+
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     this.closeClient();

@@ -16,6 +16,8 @@ export interface TreeContext {
   readonly known: KnownKeys;
   /** "Go to time": the Entries folders (by node id) that show the entries around a moment. */
   readonly entriesWindows: Map<string, EntriesWindow>;
+  /** Where the health histories are kept between sessions (the extension's global storage); none: not kept. */
+  readonly storageDir?: string;
 }
 
 /** An Entries folder's "go to time" state: the moment, and how many entries it shows each way. */

@@ -28,6 +28,7 @@ import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } from './explorerNode';
 import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
+import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
 import { idLabel, localTime, timeTip } from '../times';
@@ -201,6 +202,8 @@ export class StreamsFolderNode extends ExplorerNode {
       // The marks of the streams shown come from a budgeted check in the background, not from
       // what happens to be expanded.
       void checkShownStreams(this.session, settings.thresholds, nodes.filter((n) => n instanceof StreamNode).map((n) => n.key));
+      // Their figures over time: sampled in the background for the trends beside their groups' lag.
+      watchShownStreams(this.session, nodes.filter((n) => n instanceof StreamNode).map((n) => n.key), { ...settings.trends, storageDir: ctx.storageDir });
       if (gone.length) {
         ctx.known.remove(this.session.name, 'streams', gone);
         void ctx.known.save(this.session.name);
@@ -299,7 +302,8 @@ export class GroupNode extends ExplorerNode {
     const lagging = this.lagging;
     const t = item(this, oneLine(g.name), Collapsed, lagging ? warn('warning') : 'organization', `group;${g.pending > 0 ? 'hasPending' : 'noPending'}${lagging ? ';lagging' : ''}`);
     const lagUnknown = this.lagSupported && (g.lag === null || g.lag === undefined);
-    const lag = !this.lagSupported ? '' : lagUnknown ? ' · lag unknown' : ` · lag ${formatCount(g.lag)}`;
+    const trend = lagUnknown || !this.lagSupported ? undefined : lagTrend(this.session, this.stream, g.name);
+    const lag = !this.lagSupported ? '' : lagUnknown ? ' · lag unknown' : ` · lag ${formatCount(g.lag)}${trend?.arrow ? ` ${trend.arrow}` : ''}`;
     const oldest = g.oldestPendingAgeMs !== undefined ? ` · oldest ${formatDuration(g.oldestPendingAgeMs)}` : '';
     const under = sessionHealth(this.session).underGroup(this.stream, g.name);
     t.description = marked([under ? describeHealth(under) : '', lagging ? 'LAGGING' : ''], `${formatCount(g.pending)} pending${lag}${oldest} · ${g.consumers} consumer${g.consumers === 1 ? '' : 's'}`);
@@ -314,6 +318,7 @@ export class GroupNode extends ExplorerNode {
       g.oldestPendingId ? `oldest pending: ${g.oldestPendingId} (age ${formatDuration(g.oldestPendingAgeMs)}, idle ${formatDuration(g.oldestPendingIdleMs)})` : 'no pending entries',
       `consumers: ${g.consumers}`,
       lagging ? `LAGGING: more than ${formatCount(this.ctx.settings().thresholds.lagWarning)} entries behind` : '',
+      trend?.tooltip ?? '',
       rollupTooltip(under, 'its consumers and their pending pages'),
     ].filter(Boolean).join('\n');
     return t;

@@ -61,6 +61,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<Node>, TreeCont
   constructor(
     private readonly sessions: SessionManager,
     readonly known: KnownKeys,
+    readonly storageDir?: string,
   ) {
     this.disposables.push(
       sessions.onDidChange((s) => {

@@ -342,6 +342,44 @@ describe('(extension) explorer tree', function () {
     }
   });
 
+  it('a group whose lag keeps growing reads "lag N ↑", its tooltip the trend and the rates, from the background samples of the shown streams (needs Redis 7.0 counters: skipped before)', async function () {
+    const s = `${prefix}:growing`;
+    await client.xgroup('CREATE', s, 'slow', '$', 'MKSTREAM');
+    const info = (await client.call('XINFO', 'STREAM', s)) as unknown[];
+    if (!info.includes('entries-added')) this.skip();
+    await setting('trends.intervalSeconds', 1);
+    let stop = false;
+    // Messages arrive (about 100/s) and nobody reads them: the lag grows.
+    const producing = (async () => {
+      while (!stop) {
+        const p = client.pipeline();
+        for (let i = 0; i < 10; i++) p.xadd(s, '*', 'n', String(i));
+        await p.exec();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      const row = async () => {
+        api.services.provider.refresh();
+        const streams = await child(await child(undefined, conn), 'Streams');
+        return child(await child(await child(streams, s), 'Groups'), 'slow');
+      };
+      await row(); // the stream is shown: it is sampled from now on
+      let slow: Node | undefined;
+      await until('the lag trend ↑ on the group row', async () => {
+        slow = await row();
+        return /^0 pending · lag [\d,]+ ↑ · 0 consumers$/.test(desc(slow));
+      }, 45_000);
+      const t = tip(slow!.item());
+      assert.match(t, /\nlag over the last minute: ↑ \+\d+ \(from \d+ to \d+\) [▁▂▃▄▅▆▇█·]+\n/);
+      assert.match(t, /\nin [\d.]+\/s to the stream, out 0\.0\/s read by the group \(last 1 s; Redis 7 counters\)\n/);
+    } finally {
+      stop = true;
+      await producing;
+      await setting('trends.intervalSeconds', undefined);
+    }
+  });
+
   it('says "lag unknown" (and why, in the tooltip) when XINFO GROUPS has no lag for a group', async function () {
     const fresh = (await kids(await child(await child(await child(await child(undefined, conn), 'Streams'), `${prefix}:workers`), 'Groups'))).find((n) => label(n) === 'fresh')!;
     const info = (await client.call('XINFO', 'GROUPS', `${prefix}:workers`)) as unknown[][];

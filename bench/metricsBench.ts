@@ -1,0 +1,117 @@
+/**
+ * Health-over-time benchmark (issue 25): what one sampling round (core sampleRound) costs the
+ * server on a keyspace of 1,000 streams (two groups each, one holding entries): its total server
+ * time (INFO commandstats) and its largest single call (SLOWLOG at a 0 µs threshold), for the
+ * default watched maximum (50 streams) and, to show the bound is the list and not the keyspace, for
+ * all 1,000. The reference is the same calls sent raw (ioredis, one pipeline) in the same run.
+ */
+import Redis from 'ioredis';
+import { DEFAULT_MAX_STREAMS, sampleRound } from '../src/core/metrics/sampler';
+import { open, quit } from '../src/core/connection';
+import type { Section } from './report';
+import { fmt, log, median, nowMs } from './util';
+
+const STREAMS = 1000;
+const ROUNDS = 20;
+
+interface Server {
+  url: string;
+  port: number;
+}
+
+/** Server time (µs) of XINFO and XPENDING since the last CONFIG RESETSTAT, and their calls. */
+async function serverTime(c: Redis): Promise<{ usec: number; calls: number }> {
+  const stats = String(await c.info('commandstats'));
+  let usec = 0;
+  let calls = 0;
+  for (const m of stats.matchAll(/cmdstat_(xinfo|xpending)(?:\|\w+)?:calls=(\d+),usec=(\d+)/g)) {
+    calls += Number(m[2]);
+    usec += Number(m[3]);
+  }
+  return { usec, calls };
+}
+
+/** The longest call the slow log holds (µs), then the log emptied. */
+async function largestCall(c: Redis): Promise<number> {
+  const entries = (await c.call('SLOWLOG', 'GET', '100000')) as [number, number, number, string[]][];
+  await c.call('SLOWLOG', 'RESET');
+  return Math.max(0, ...entries.filter((e) => /^(XINFO|XPENDING)$/i.test(String(e[3]?.[0]))).map((e) => Number(e[2])));
+}
+
+export async function metricsBench(server: Server): Promise<Section> {
+  const admin = new Redis({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: 3 });
+  log(`metrics: ${STREAMS} streams of 100 entries, 2 groups each`);
+  let p = admin.pipeline();
+  const keys: string[] = [];
+  for (let s = 0; s < STREAMS; s++) {
+    const k = `orders:${s}`;
+    keys.push(k);
+    for (let e = 0; e < 100; e++) p.xadd(k, '*', 'n', String(e), 'kind', 'order.created', 'payload', 'x'.repeat(200));
+    p.xgroup('CREATE', k, 'billing', '0');
+    p.xgroup('CREATE', k, 'audit', '0');
+    p.xreadgroup('GROUP', 'billing', 'w1', 'COUNT', 10, 'STREAMS', k, '>');
+    if (s % 50 === 49) {
+      await p.exec();
+      p = admin.pipeline();
+    }
+  }
+  await p.exec();
+  await admin.config('SET', 'slowlog-log-slower-than', '0');
+  await admin.config('SET', 'slowlog-max-len', '100000');
+  const client = await open({ url: server.url });
+  const rows: Section['rows'] = [];
+  try {
+    for (const watched of [DEFAULT_MAX_STREAMS, STREAMS]) {
+      const list = keys.slice(0, watched);
+      const ours: number[] = [];
+      const raw: number[] = [];
+      let usec = 0;
+      let calls = 0;
+      let largest = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        // Ours, then the raw reference, alternately (the same load for both).
+        await admin.config('RESETSTAT');
+        await admin.call('SLOWLOG', 'RESET');
+        let t = nowMs();
+        await sampleRound(client, list, { maxStreams: watched });
+        ours.push(nowMs() - t);
+        const st = await serverTime(admin);
+        usec += st.usec;
+        calls += st.calls;
+        largest = Math.max(largest, await largestCall(admin));
+        t = nowMs();
+        const rp = admin.pipeline();
+        for (const k of list) {
+          rp.call('XINFO', 'STREAM', k);
+          rp.call('XINFO', 'GROUPS', k);
+          rp.call('XPENDING', k, 'billing');
+        }
+        await rp.exec();
+        raw.push(nowMs() - t);
+      }
+      const m = median(ours);
+      const mr = median(raw);
+      rows.push({
+        figure: `one round over ${fmt(watched)} watched streams (of ${fmt(STREAMS)}): wall time, median of ${ROUNDS}`,
+        ours: `${fmt(m, 2)} ms`,
+        reference: `the same calls raw, one pipeline: ${fmt(mr, 2)} ms`,
+        ratio: mr / m,
+      });
+      rows.push({
+        figure: `one round over ${fmt(watched)} streams: server time in all (${fmt(calls / ROUNDS)} calls), and its largest call`,
+        ours: `${fmt(usec / ROUNDS / 1000, 2)} ms in all; largest call ${fmt(largest)} µs`,
+        reference: 'target: a few ms a round for the default watched list, every call well under 1 ms',
+        target: watched === DEFAULT_MAX_STREAMS ? '≤ 5 ms a round, each call < 1 ms' : 'each call < 1 ms',
+        met: watched === DEFAULT_MAX_STREAMS ? usec / ROUNDS / 1000 <= 5 && largest < 1000 : largest < 1000,
+      });
+    }
+  } finally {
+    await quit(client);
+    admin.disconnect();
+  }
+  return {
+    title: 'Health over time: a sampling round',
+    intro: `A round of core sampleRound (XINFO STREAM and XINFO GROUPS per watched stream, XPENDING per group holding entries, sent together) on a server holding ${fmt(STREAMS)} streams of 100 entries with two groups each. The editor and \`redis-queues top\` watch at most ${DEFAULT_MAX_STREAMS} streams by default: the cost follows that list, not the keyspace.`,
+    rows,
+  };
+}

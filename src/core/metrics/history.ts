@@ -1,0 +1,366 @@
+/**
+ * Queue health over time: the rounds of {@link sampleRound} kept as series per stream and per
+ * group, in two bounded resolutions (by default every round for 1 hour, and one point a minute
+ * for 24 hours), with the rates derived from Redis' counters:
+ *
+ * - a stream's `in` rate: entries added per second (`entries-added` deltas, Redis ≥ 7; before it
+ *   the length's growth, "about": trimming hides additions);
+ * - a group's `out` rate: entries read per second (`entries-read` deltas, Redis ≥ 7; 0 where its
+ *   cursor did not move, unknown where it moved and Redis cannot count);
+ * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms).
+ *
+ * A counter that moves back (a stream deleted and recreated, a group reset with SETID or
+ * recreated, a failover to a replica that was behind) is a reset: no rate is drawn for that
+ * interval (never a spike, never a negative rate) and the reset is recorded as an event. A pause
+ * between rounds longer than {@link GAP_FACTOR} intervals (VS Code closed, the server down) is a
+ * gap: the series break there, and the first rates after it are not averaged over it.
+ *
+ * The store is plain data ({@link MetricsHistory.toJSON}), so the editor can persist it per
+ * connection and show the past, with its gap, after a restart. Its size is bounded whatever runs.
+ */
+import { compareIds } from '../ids';
+import type { GroupSample, Round, StreamSample } from './sampler';
+
+export type StreamMetric = 'length' | 'in';
+export type GroupMetric = 'lag' | 'pending' | 'oldestAge' | 'out';
+export type Metric = StreamMetric | GroupMetric;
+
+/** A value at a time; null where it is unknown (a reset, a gap, a server that cannot tell). */
+export interface Point {
+  t: number;
+  v: number | null;
+}
+
+/** Something that happened, to mark on a chart. */
+export interface HistoryEvent {
+  t: number;
+  kind: 'reset' | 'gap' | 'appeared' | 'gone';
+  /** "orders" or "orders › billing". */
+  where: string;
+  text: string;
+}
+
+export interface HistoryOptions {
+  /** The sampling interval, ms (the fine resolution). Default 5,000. */
+  intervalMs?: number;
+  /** How long the fine points are kept, ms. Default 1 hour. */
+  fineKeepMs?: number;
+  /** The coarse resolution, ms. Default 1 minute. */
+  coarseMs?: number;
+  /** How long the coarse points are kept, ms. Default 24 hours. */
+  coarseKeepMs?: number;
+  /** At most this many events are kept (the oldest go first). Default 500. */
+  maxEvents?: number;
+}
+
+/** A pause longer than this many intervals between two rounds is a gap. */
+export const GAP_FACTOR = 3;
+
+const RATE_METRICS: ReadonlySet<Metric> = new Set(['in', 'out']);
+
+/** A fixed-size ring of points. */
+class Ring {
+  private buf: (Point | undefined)[];
+  private start = 0;
+  size = 0;
+  constructor(readonly capacity: number) {
+    this.buf = new Array<Point | undefined>(capacity);
+  }
+  push(p: Point): void {
+    const at = (this.start + this.size) % this.capacity;
+    this.buf[at] = p;
+    if (this.size < this.capacity) this.size++;
+    else this.start = (this.start + 1) % this.capacity;
+  }
+  last(): Point | undefined {
+    return this.size ? this.buf[(this.start + this.size - 1) % this.capacity] : undefined;
+  }
+  points(fromT = -Infinity): Point[] {
+    const out: Point[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const p = this.buf[(this.start + i) % this.capacity]!;
+      if (p.t >= fromT) out.push(p);
+    }
+    return out;
+  }
+}
+
+/** One metric's two resolutions, and the minute being gathered for the coarse one. */
+class Series {
+  readonly fine: Ring;
+  readonly coarse: Ring;
+  private bucket: { index: number; sum: number; n: number; last: number | null; any: boolean } | undefined;
+  constructor(
+    readonly rate: boolean,
+    fineCap: number,
+    coarseCap: number,
+    private readonly coarseMs: number,
+  ) {
+    this.fine = new Ring(fineCap);
+    this.coarse = new Ring(coarseCap);
+  }
+  add(p: Point): void {
+    this.fine.push(p);
+    const index = Math.floor(p.t / this.coarseMs);
+    if (this.bucket && this.bucket.index !== index) this.flush();
+    this.bucket ??= { index, sum: 0, n: 0, last: null, any: false };
+    this.bucket.any = true;
+    if (p.v !== null) {
+      this.bucket.sum += p.v;
+      this.bucket.n++;
+      this.bucket.last = p.v;
+    }
+  }
+  /** The minute gathered so far goes to the coarse ring: a rate's mean, a gauge's last value. */
+  flush(): void {
+    const b = this.bucket;
+    if (!b?.any) return;
+    this.coarse.push({ t: b.index * this.coarseMs, v: b.n ? (this.rate ? b.sum / b.n : b.last) : null });
+    this.bucket = undefined;
+  }
+}
+
+/** The counters of the previous round, to derive rates and see resets. */
+interface Previous {
+  t: number;
+  streams: Map<string, { s: StreamSample; groups: Map<string, GroupSample> }>;
+}
+
+/** The persisted form (plain JSON). */
+export interface PersistedHistory {
+  v: 1;
+  options: Required<HistoryOptions>;
+  /** The last round's time: the next round after a restart starts a gap from here. */
+  lastAt?: number;
+  series: { key: string; rate: boolean; fine: Point[]; coarse: Point[] }[];
+  events: HistoryEvent[];
+}
+
+/** The series key of a stream's or a group's metric. */
+function seriesKey(stream: string, group: string | undefined, metric: Metric): string {
+  return group === undefined ? `${stream}\u0000\u0000${metric}` : `${stream}\u0000${group}\u0000${metric}`;
+}
+
+function where(stream: string, group?: string): string {
+  return group === undefined ? stream : `${stream} › ${group}`;
+}
+
+export class MetricsHistory {
+  readonly options: Required<HistoryOptions>;
+  private readonly series = new Map<string, Series>();
+  private readonly eventLog: HistoryEvent[] = [];
+  private prev: Previous | undefined;
+  /** The last round's time (also across a restart, from the persisted form). */
+  private lastAt: number | undefined;
+
+  constructor(o: HistoryOptions = {}) {
+    this.options = {
+      intervalMs: o.intervalMs ?? 5_000,
+      fineKeepMs: o.fineKeepMs ?? 60 * 60_000,
+      coarseMs: o.coarseMs ?? 60_000,
+      coarseKeepMs: o.coarseKeepMs ?? 24 * 60 * 60_000,
+      maxEvents: o.maxEvents ?? 500,
+    };
+  }
+
+  /** Takes one round in: gauges as read, rates from the counters since the previous round. */
+  add(round: Round): void {
+    const t = round.at;
+    const gap = this.lastAt !== undefined && t - this.lastAt > GAP_FACTOR * this.options.intervalMs;
+    if (gap) {
+      this.event({ t: this.lastAt! + this.options.intervalMs, kind: 'gap', where: '', text: `no samples for ${Math.round((t - this.lastAt!) / 1000)} s` });
+      // Every series breaks at the gap.
+      for (const s of this.series.values()) s.add({ t: this.lastAt! + this.options.intervalMs, v: null });
+    }
+    const prev = gap ? undefined : this.prev;
+    const dt = prev ? (t - prev.t) / 1000 : 0;
+    const next: Previous = { t, streams: new Map() };
+    for (const s of round.streams) {
+      const before = prev?.streams.get(s.key);
+      next.streams.set(s.key, { s, groups: new Map(s.groups.map((g) => [g.name, g])) });
+      if (prev && !before) this.event({ t, kind: 'appeared', where: s.key, text: `stream ${s.key} seen` });
+      const streamReset = !!before && (compareIds(s.lastGeneratedId, before.s.lastGeneratedId) < 0 || (s.entriesAdded !== undefined && before.s.entriesAdded !== undefined && s.entriesAdded < before.s.entriesAdded));
+      if (streamReset) this.event({ t, kind: 'reset', where: s.key, text: `stream ${s.key} was recreated (its ids or counters moved back): no rate for this interval` });
+      this.put(s.key, undefined, 'length', { t, v: s.length });
+      let rateIn: number | null = null;
+      if (before && !streamReset && dt > 0) {
+        if (s.entriesAdded !== undefined && before.s.entriesAdded !== undefined) rateIn = (s.entriesAdded - before.s.entriesAdded) / dt;
+        else if (s.length >= before.s.length) rateIn = (s.length - before.s.length) / dt;
+      }
+      this.put(s.key, undefined, 'in', { t, v: rateIn });
+      for (const g of s.groups) {
+        const was = streamReset ? undefined : before?.groups.get(g.name);
+        const groupReset =
+          !!was && (compareIds(g.lastDeliveredId, was.lastDeliveredId) < 0 || (g.entriesRead != null && was.entriesRead != null && g.entriesRead < was.entriesRead));
+        if (groupReset) this.event({ t, kind: 'reset', where: where(s.key, g.name), text: `group ${g.name} was reset (its cursor moved back): no rate for this interval` });
+        this.put(s.key, g.name, 'lag', { t, v: g.lag ?? null });
+        this.put(s.key, g.name, 'pending', { t, v: g.pending });
+        this.put(s.key, g.name, 'oldestAge', { t, v: g.oldestPendingAgeMs ?? 0 });
+        // Read per second: from entries-read (Redis 7); a cursor that did not move read nothing
+        // (also where Redis cannot count entries-read, or before 7.0).
+        let out: number | null = null;
+        if (was && !groupReset && dt > 0) {
+          if (g.entriesRead != null && was.entriesRead != null) out = (g.entriesRead - was.entriesRead) / dt;
+          else if (g.lastDeliveredId === was.lastDeliveredId) out = 0;
+        }
+        this.put(s.key, g.name, 'out', { t, v: out });
+      }
+    }
+    for (const key of Object.keys(round.missing)) if (prev?.streams.has(key)) this.event({ t, kind: 'gone', where: key, text: `stream ${key}: ${round.missing[key]}` });
+    this.prev = next;
+    this.lastAt = t;
+    this.prune(t);
+  }
+
+  /** A metric's points over the last `rangeMs` (fine points up to the fine keep, else coarse ones). */
+  points(stream: string, group: string | undefined, metric: Metric, rangeMs: number, now = this.lastAt ?? Date.now()): Point[] {
+    const s = this.series.get(seriesKey(stream, group, metric));
+    if (!s) return [];
+    const from = now - rangeMs;
+    return rangeMs <= this.options.fineKeepMs ? s.fine.points(from) : s.coarse.points(from);
+  }
+
+  /** The newest known value of a metric (undefined: none). */
+  latest(stream: string, group: string | undefined, metric: Metric): number | undefined {
+    const p = this.series.get(seriesKey(stream, group, metric))?.fine.last();
+    return p?.v ?? undefined;
+  }
+
+  /** Events, oldest first (optionally only since `from`). */
+  events(from = -Infinity): HistoryEvent[] {
+    return this.eventLog.filter((e) => e.t >= from);
+  }
+
+  /** How many points are held in all (for the memory bound). */
+  size(): number {
+    let n = 0;
+    for (const s of this.series.values()) n += s.fine.size + s.coarse.size;
+    return n;
+  }
+
+  /** The streams with series, and their groups. */
+  streams(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const key of this.series.keys()) {
+      const [stream, group] = key.split('\u0000') as [string, string];
+      const groups = out.get(stream) ?? new Set<string>();
+      if (group) groups.add(group);
+      out.set(stream, groups);
+    }
+    return out;
+  }
+
+  toJSON(): PersistedHistory {
+    for (const s of this.series.values()) s.flush();
+    return {
+      v: 1,
+      options: this.options,
+      lastAt: this.lastAt,
+      series: [...this.series].map(([key, s]) => ({ key, rate: s.rate, fine: s.fine.points(), coarse: s.coarse.points() })),
+      events: [...this.eventLog],
+    };
+  }
+
+  /** A history from its persisted form; the next round after it starts with a gap if time passed. */
+  static fromJSON(data: PersistedHistory): MetricsHistory {
+    if (data?.v !== 1) throw new Error('not a persisted queue history (version 1)');
+    const h = new MetricsHistory(data.options);
+    for (const x of data.series) {
+      const s = h.seriesFor(x.key, x.rate);
+      for (const p of x.fine) s.fine.push(p);
+      for (const p of x.coarse) s.coarse.push(p);
+    }
+    for (const e of data.events) h.eventLog.push(e);
+    h.lastAt = data.lastAt;
+    return h;
+  }
+
+  private put(stream: string, group: string | undefined, metric: Metric, p: Point): void {
+    this.seriesFor(seriesKey(stream, group, metric), RATE_METRICS.has(metric)).add(p);
+  }
+
+  private seriesFor(key: string, rate: boolean): Series {
+    let s = this.series.get(key);
+    if (!s) {
+      const o = this.options;
+      s = new Series(rate, Math.ceil(o.fineKeepMs / o.intervalMs) + 1, Math.ceil(o.coarseKeepMs / o.coarseMs) + 1, o.coarseMs);
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  private event(e: HistoryEvent): void {
+    this.eventLog.push(e);
+    if (this.eventLog.length > this.options.maxEvents) this.eventLog.splice(0, this.eventLog.length - this.options.maxEvents);
+  }
+
+  /** Series with no point within the coarse keep are dropped (streams not watched for a day). */
+  private prune(now: number): void {
+    const horizon = now - this.options.coarseKeepMs;
+    for (const [key, s] of this.series) {
+      const last = s.fine.last() ?? s.coarse.last();
+      if (!last || last.t < horizon) this.series.delete(key);
+    }
+  }
+}
+
+/** Which way a metric went over a window: ↑, ↓ or → (within `tolerance` of its mean, or too few points). */
+export interface Trend {
+  direction: 'up' | 'down' | 'flat';
+  arrow: '↑' | '↓' | '→';
+  /** The change over the window the fitted line says (units of the metric). */
+  change: number;
+  /** The time the points cover, ms. */
+  overMs: number;
+  points: number;
+}
+
+/**
+ * The trend of `points` (nulls skipped): the least-squares line's change over their span, "flat"
+ * when it is below `tolerance` of the mean (default 5 %) and below 1 unit, or with fewer than 3 points.
+ */
+export function trendOf(points: readonly Point[], tolerance = 0.05): Trend {
+  const known = points.filter((p): p is { t: number; v: number } => p.v !== null);
+  const n = known.length;
+  const flat = (change = 0, overMs = 0): Trend => ({ direction: 'flat', arrow: '→', change, overMs, points: n });
+  if (n < 3) return flat(0, n ? known[n - 1]!.t - known[0]!.t : 0);
+  const t0 = known[0]!.t;
+  let st = 0;
+  let sv = 0;
+  for (const p of known) {
+    st += p.t - t0;
+    sv += p.v;
+  }
+  const mt = st / n;
+  const mv = sv / n;
+  let num = 0;
+  let den = 0;
+  for (const p of known) {
+    num += (p.t - t0 - mt) * (p.v - mv);
+    den += (p.t - t0 - mt) ** 2;
+  }
+  const overMs = known[n - 1]!.t - t0;
+  const change = den > 0 ? (num / den) * overMs : 0;
+  if (Math.abs(change) < Math.max(1, tolerance * Math.abs(mv))) return flat(change, overMs);
+  return change > 0 ? { direction: 'up', arrow: '↑', change, overMs, points: n } : { direction: 'down', arrow: '↓', change, overMs, points: n };
+}
+
+/** Whether the last `n` known values never went down and ended higher than they began (a lag that keeps growing). */
+export function keepsGrowing(points: readonly Point[], n = 6): boolean {
+  const known = points.filter((p) => p.v !== null).slice(-n);
+  if (known.length < n) return false;
+  for (let i = 1; i < known.length; i++) if (known[i]!.v! < known[i - 1]!.v!) return false;
+  return known.at(-1)!.v! > known[0]!.v!;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A text sparkline of the last `width` points ('·' where unknown), scaled to their own range. */
+export function sparkline(points: readonly Point[], width = 12): string {
+  const last = points.slice(-width);
+  const known = last.filter((p) => p.v !== null).map((p) => p.v!);
+  if (!known.length) return '';
+  const lo = Math.min(...known);
+  const hi = Math.max(...known);
+  return last.map((p) => (p.v === null ? '·' : BARS[hi === lo ? 0 : Math.round(((p.v - lo) / (hi - lo)) * (BARS.length - 1))])).join('');
+}

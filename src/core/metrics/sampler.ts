@@ -1,0 +1,118 @@
+/**
+ * One sampling round of queue health (issue 25, "health over time"): for the streams being
+ * watched, what XINFO STREAM and XINFO GROUPS say now (and, for a group holding entries, XPENDING's
+ * summary for its oldest pending entry), as plain numbers a {@link MetricsHistory} turns into rates
+ * and trends. Small calls only, sent together (one round trip), over a bounded list of streams
+ * (`maxStreams`): a round's cost does not grow with the keyspace.
+ *
+ * Counters (`entriesAdded`, a group's `entriesRead`) need Redis 7.0; before it they are undefined
+ * and the rates are "about" (from the stream's length).
+ */
+import { xinfoGroups, xinfoStream, xpendingSummary } from '../commands';
+import type { RedisClient } from '../connection';
+import { idTime } from '../ids';
+
+/** One group in a round. */
+export interface GroupSample {
+  name: string;
+  pending: number;
+  /** Redis ≥ 7: entries the group has read (a counter); null when Redis cannot tell. */
+  entriesRead?: number | null;
+  /** Redis ≥ 7: entries not yet read by the group; null when Redis cannot tell. */
+  lag?: number | null;
+  /** The group's cursor: a counter reset shows as a cursor moving back. */
+  lastDeliveredId: string;
+  consumers: number;
+  /** How long ago the oldest pending entry was added, ms (undefined: nothing pending). */
+  oldestPendingAgeMs?: number;
+}
+
+/** One stream in a round. */
+export interface StreamSample {
+  key: string;
+  length: number;
+  /** Redis ≥ 7: entries ever added (a counter). */
+  entriesAdded?: number;
+  /** The newest id ever generated: a recreated stream shows it moving back. */
+  lastGeneratedId: string;
+  groups: GroupSample[];
+}
+
+/** What one round saw: the streams that answered, and why the others did not. */
+export interface Round {
+  /** When the round was taken (the caller's clock, ms). */
+  at: number;
+  streams: StreamSample[];
+  /** Streams that are gone or not streams now (their error's message). */
+  missing: Record<string, string>;
+  /** Redis calls sent. */
+  calls: number;
+}
+
+export interface SampleOptions {
+  /** At most this many streams per round (the first ones of the list). Default 50. */
+  maxStreams?: number;
+  /** The clock (tests pass a fake one). Default Date.now. */
+  now?: () => number;
+}
+
+export const DEFAULT_MAX_STREAMS = 50;
+
+/**
+ * Samples `keys` once: per stream XINFO STREAM and XINFO GROUPS, per group holding entries
+ * XPENDING (summary form), all sent at once. Rejects only when Redis fails as a whole; a stream
+ * that is gone is listed in `missing`.
+ */
+export async function sampleRound(client: RedisClient, keys: readonly string[], o: SampleOptions = {}): Promise<Round> {
+  const now = o.now ?? Date.now;
+  const watched = keys.slice(0, o.maxStreams ?? DEFAULT_MAX_STREAMS);
+  const at = now();
+  const round: Round = { at, streams: [], missing: {}, calls: 0 };
+  const infos = await Promise.all(
+    watched.map(async (key) => {
+      try {
+        const [info, groups] = await Promise.all([xinfoStream(client, key), xinfoGroups(client, key)]);
+        return { key, info, groups };
+      } catch (e) {
+        return { key, error: e as Error };
+      } finally {
+        round.calls += 2;
+      }
+    }),
+  );
+  const pendingOf = new Map<string, Promise<number | undefined>>();
+  for (const r of infos) {
+    if (!('info' in r) || !r.info) continue;
+    for (const g of r.groups!) {
+      if (g.pending === 0) continue;
+      round.calls++;
+      pendingOf.set(
+        `${r.key}\u0000${g.name}`,
+        xpendingSummary(client, r.key, g.name).then(
+          (s) => (s.smallestId ? Math.max(0, at - idTime(s.smallestId)) : undefined),
+          () => undefined,
+        ),
+      );
+    }
+  }
+  for (const r of infos) {
+    if (!('info' in r) || !r.info) {
+      round.missing[r.key] = r.error?.message ?? 'unknown';
+      continue;
+    }
+    const groups: GroupSample[] = [];
+    for (const g of r.groups!) {
+      groups.push({
+        name: g.name,
+        pending: g.pending,
+        ...(g.entriesRead !== undefined ? { entriesRead: g.entriesRead } : {}),
+        ...(g.lag !== undefined ? { lag: g.lag } : {}),
+        lastDeliveredId: g.lastDeliveredId,
+        consumers: g.consumers,
+        oldestPendingAgeMs: g.pending > 0 ? await pendingOf.get(`${r.key}\u0000${g.name}`) : undefined,
+      });
+    }
+    round.streams.push({ key: r.key, length: r.info.length, ...(r.info.entriesAdded !== undefined ? { entriesAdded: r.info.entriesAdded } : {}), lastGeneratedId: r.info.lastGeneratedId, groups });
+  }
+  return round;
+}

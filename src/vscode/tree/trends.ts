@@ -1,0 +1,153 @@
+// Health over time in the tree: per connection, the streams the tree shows are sampled every few
+// seconds in the background (core sampleRound: two small calls per stream and one per group
+// holding entries, at most `maxStreams` streams), into a MetricsHistory that the group rows read
+// their trend from ("lag 14 ↑") and their tooltips the rates. The history is kept in the
+// extension's storage per connection, so a reopened VS Code shows the past, with the gap marked.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core';
+import type { Session } from '../connections/session';
+
+/** Over what time a row's trend is read. */
+export const TREND_WINDOW_MS = 5 * 60_000;
+/** How often the history is written to storage (and when the connection goes). */
+const SAVE_EVERY_MS = 60_000;
+
+export interface TrendSettings {
+  /** Between rounds; 0 turns sampling off. */
+  intervalMs: number;
+  maxStreams: number;
+  /** Folder of the persisted histories (the extension's global storage). */
+  storageDir?: string;
+}
+
+interface Watch {
+  history: MetricsHistory;
+  shown: string[];
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  savedAt: number;
+  settings: TrendSettings;
+  /** Rounds taken (tests wait on it). */
+  rounds: number;
+}
+
+const watches = new WeakMap<Session, Watch>();
+
+function fileOf(dir: string, session: Session): string {
+  return join(dir, `history-${Buffer.from(session.name, 'utf8').toString('hex').slice(0, 200)}.json`);
+}
+
+function load(session: Session, s: TrendSettings): MetricsHistory {
+  if (s.storageDir) {
+    try {
+      return MetricsHistory.fromJSON(JSON.parse(readFileSync(fileOf(s.storageDir, session), 'utf8')));
+    } catch {
+      // none yet, or unreadable: start afresh
+    }
+  }
+  return new MetricsHistory({ intervalMs: s.intervalMs });
+}
+
+function save(session: Session, w: Watch): void {
+  const dir = w.settings.storageDir;
+  if (!dir) return;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const file = fileOf(dir, session);
+    writeFileSync(`${file}.tmp`, JSON.stringify(w.history.toJSON()));
+    renameSync(`${file}.tmp`, file);
+    w.savedAt = Date.now();
+  } catch {
+    // storage is a convenience: a failed write loses the past, not the present
+  }
+}
+
+/** The session's history (loaded from storage at first use). */
+export function sessionHistory(session: Session, settings?: TrendSettings): MetricsHistory {
+  return watch(session, settings ?? { intervalMs: 5000, maxStreams: 50 }).history;
+}
+
+function watch(session: Session, settings: TrendSettings): Watch {
+  let w = watches.get(session);
+  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], running: false, savedAt: Date.now(), settings, rounds: 0 }));
+  return w;
+}
+
+/** How many rounds the session's sampler has taken (for tests). */
+export function trendRounds(session: Session): number {
+  return watches.get(session)?.rounds ?? 0;
+}
+
+/**
+ * The tree drew these streams: they are the ones sampled (at most `maxStreams`), every
+ * `intervalMs` while the session is connected. Settings changes apply at the next call.
+ */
+export function watchShownStreams(session: Session, keys: string[], settings: TrendSettings): void {
+  const w = watch(session, settings);
+  w.shown = keys.slice(0, settings.maxStreams);
+  const restart = w.settings.intervalMs !== settings.intervalMs;
+  w.settings = settings;
+  if (restart || settings.intervalMs <= 0) {
+    clearInterval(w.timer);
+    w.timer = undefined;
+  }
+  if (settings.intervalMs <= 0 || w.timer) return;
+  w.timer = setInterval(() => void tick(session, w), settings.intervalMs);
+  w.timer.unref?.();
+  void tick(session, w);
+}
+
+async function tick(session: Session, w: Watch): Promise<void> {
+  if (session.disposed) {
+    clearInterval(w.timer);
+    w.timer = undefined;
+    save(session, w);
+    return;
+  }
+  if (w.running || session.state.kind !== 'connected' || !w.shown.length) return;
+  w.running = true;
+  try {
+    const round = await session.run((insp) => sampleRound(insp.client, w.shown, { maxStreams: w.settings.maxStreams }));
+    w.history.add(round);
+    w.rounds++;
+    if (Date.now() - w.savedAt >= SAVE_EVERY_MS) save(session, w);
+  } catch {
+    // the session shows connection failures; a round is simply missed (a gap if it lasts)
+  } finally {
+    w.running = false;
+  }
+}
+
+/** Writes every session's history now (on deactivation). */
+export function saveAllTrends(sessions: Iterable<Session>): void {
+  for (const s of sessions) {
+    const w = watches.get(s);
+    if (w) save(s, w);
+  }
+}
+
+/**
+ * A group's lag trend: `arrow` ↑ or ↓ for its row when the lag moved over the window ('' when it
+ * held steady: a row only says what changed), and the tooltip's lines. Undefined until three
+ * rounds saw the group.
+ */
+export function lagTrend(session: Session, stream: string, group: string): { arrow: string; tooltip: string } | undefined {
+  const w = watches.get(session);
+  if (!w) return undefined;
+  const h = w.history;
+  const lag = h.points(stream, group, 'lag', TREND_WINDOW_MS);
+  const t = trendOf(lag);
+  if (t.points < 3) return undefined;
+  const rate = (m: Metric, g?: string) => {
+    const v = h.latest(stream, g, m);
+    return v === undefined ? '?' : `${v >= 100 ? Math.round(v) : v.toFixed(1)}/s`;
+  };
+  const minutes = Math.max(1, Math.round(t.overMs / 60_000));
+  const known = lag.filter((p): p is Point & { v: number } => p.v !== null);
+  const tooltip = [
+    `lag over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(lag, 20)}`,
+    `in ${rate('in')} to the stream, out ${rate('out', group)} read by the group (last ${Math.round(w.settings.intervalMs / 1000)} s; Redis 7 counters)`,
+  ].join('\n');
+  return { arrow: t.direction === 'flat' ? '' : t.arrow, tooltip };
+}

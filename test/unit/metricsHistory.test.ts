@@ -1,0 +1,176 @@
+// The health history (core/metrics/history.ts) on rounds written here with a fake clock: rates
+// from Redis' counters, resets and gaps never drawn as spikes, the persisted form with its gap,
+// trends against a reference computed in the test, and memory flat over simulated days.
+import * as assert from 'node:assert/strict';
+import { MetricsHistory, keepsGrowing, sparkline, trendOf, type Point } from '../../src/core/metrics/history';
+import type { GroupSample, Round, StreamSample } from '../../src/core/metrics/sampler';
+
+const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+/** A small model of a stream with groups, advanced by producing and consuming, sampled as rounds. */
+class Model {
+  added = 0;
+  seq = 0;
+  length = 0;
+  readonly groups = new Map<string, { read: number; pending: number; cursor: string }>();
+  constructor(readonly key: string, groups: string[]) {
+    for (const g of groups) this.groups.set(g, { read: 0, pending: 0, cursor: '0-0' });
+  }
+  produce(n: number, at: number): void {
+    this.added += n;
+    this.length += n;
+    this.seq = at;
+  }
+  consume(group: string, n: number): void {
+    const g = this.groups.get(group)!;
+    const take = Math.min(n, this.added - g.read);
+    g.read += take;
+    g.cursor = `${this.seq}-${g.read}`;
+  }
+  sample(): StreamSample {
+    const groups: GroupSample[] = [...this.groups].map(([name, g]) => ({ name, pending: g.pending, entriesRead: g.read, lag: this.added - g.read, lastDeliveredId: g.cursor, consumers: 1 }));
+    return { key: this.key, length: this.length, entriesAdded: this.added, lastGeneratedId: `${this.seq}-${this.added}`, groups };
+  }
+}
+
+const round = (at: number, ...streams: StreamSample[]): Round => ({ at, streams, missing: {}, calls: streams.length * 2 });
+const values = (ps: Point[]) => ps.map((p) => p.v);
+
+describe('(unit) health history: rates, resets, gaps, persistence, trends, memory', () => {
+  it('derives the in and out rates from the counters, and the lag grows when production outruns consumption', () => {
+    const h = new MetricsHistory();
+    const m = new Model('orders', ['billing']);
+    let t = T0;
+    for (let i = 0; i < 60; i++, t += 5000) {
+      m.produce(1000, t); // 200/s
+      m.consume('billing', 500); // 100/s
+      h.add(round(t, m.sample()));
+    }
+    const last = t - 5000;
+    const rin = values(h.points('orders', undefined, 'in', 5 * 60_000, last));
+    assert.equal(rin[0], null, 'no rate without a previous round');
+    assert.ok(rin.slice(1).every((v) => v === 200), `in: ${rin.join(',')}`);
+    assert.ok(values(h.points('orders', 'billing', 'out', 5 * 60_000, last)).slice(1).every((v) => v === 100));
+    const lag = h.points('orders', 'billing', 'lag', 5 * 60_000, last);
+    const tr = trendOf(lag);
+    assert.equal(tr.arrow, '↑');
+    // The reference: the lag grows by 500 per round, so by 500 × (rounds - 1) over the window.
+    assert.ok(Math.abs(tr.change - 500 * (lag.length - 1)) < 1e-6, `change ${tr.change}`);
+    assert.ok(keepsGrowing(lag));
+  });
+
+  it('a stream deleted and recreated, and a group reset, are resets: no rate for that interval, no spike, an event each', () => {
+    const h = new MetricsHistory();
+    let m = new Model('orders', ['billing']);
+    let t = T0;
+    const step = () => {
+      m.produce(100, t);
+      m.consume('billing', 100);
+      h.add(round(t, m.sample()));
+      t += 5000;
+    };
+    for (let i = 0; i < 5; i++) step();
+    // Recreated: its counters and ids start again from nothing.
+    m = new Model('orders', ['billing']);
+    t += 0;
+    step();
+    for (let i = 0; i < 3; i++) step();
+    // The group is reset to the start (XGROUP SETID 0): its cursor and entries-read move back.
+    const g = m.groups.get('billing')!;
+    g.read = 0;
+    g.cursor = '0-0';
+    m.produce(100, t);
+    h.add(round(t, m.sample()));
+    t += 5000;
+    step();
+    const rin = values(h.points('orders', undefined, 'in', 60 * 60_000, t));
+    const out = values(h.points('orders', 'billing', 'out', 60 * 60_000, t));
+    assert.ok(rin.every((v) => v === null || v === 20), `in: ${rin.join(',')}`);
+    assert.ok(out.every((v) => v === null || (v >= 0 && v <= 20)), `out: ${out.join(',')}`);
+    assert.equal(rin[5], null, 'the recreation interval has no rate');
+    assert.equal(out[9], null, 'the reset interval has no rate');
+    assert.deepEqual(h.events().map((e) => [e.kind, e.where]), [['reset', 'orders'], ['reset', 'orders › billing']]);
+  });
+
+  it('a pause is a gap (the series break, the first rates after it are not averaged over it); the persisted form keeps the past and the next round after a restart marks the gap', () => {
+    const h = new MetricsHistory();
+    const m = new Model('s', ['g']);
+    let t = T0;
+    for (let i = 0; i < 10; i++, t += 5000) {
+      m.produce(50, t);
+      m.consume('g', 50);
+      h.add(round(t, m.sample()));
+    }
+    // VS Code closed for 10 minutes: 60,000 entries arrive meanwhile.
+    const saved = JSON.parse(JSON.stringify(h.toJSON()));
+    const back = MetricsHistory.fromJSON(saved);
+    assert.deepEqual(back.points('s', undefined, 'in', 60 * 60_000, t), h.points('s', undefined, 'in', 60 * 60_000, t), 'the past survives');
+    t += 10 * 60_000;
+    m.produce(60_000, t);
+    back.add(round(t, m.sample()));
+    t += 5000;
+    m.produce(50, t);
+    back.add(round(t, m.sample()));
+    const pts = back.points('s', undefined, 'in', 60 * 60_000, t);
+    const rin = values(pts);
+    assert.deepEqual(rin.slice(-3), [null, null, 10], 'a break at the gap, no rate across it, then the rate again');
+    assert.ok(!rin.some((v) => v !== null && v > 10), 'no spike from the 60,000 added during the gap');
+    const gap = back.events().find((e) => e.kind === 'gap')!;
+    assert.match(gap.text, /^no samples for 605 s$/);
+  });
+
+  it('trendOf agrees with a reference fit on random noisy lines; sparkline scales to its range', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let k = 0; k < 200; k++) {
+      const slope = (rnd() - 0.5) * 20; // per point
+      const base = rnd() * 1000;
+      const pts: Point[] = Array.from({ length: 20 }, (_, i) => ({ t: T0 + i * 5000, v: base + slope * i + (rnd() - 0.5) * 2 }));
+      // Reference: least squares on the point index (equal spacing), change over 19 steps.
+      const n = pts.length;
+      const mi = (n - 1) / 2;
+      const mv = pts.reduce((a, p) => a + p.v!, 0) / n;
+      let num = 0;
+      let den = 0;
+      pts.forEach((p, i) => {
+        num += (i - mi) * (p.v! - mv);
+        den += (i - mi) ** 2;
+      });
+      const want = (num / den) * (n - 1);
+      const got = trendOf(pts);
+      assert.ok(Math.abs(got.change - want) < 1e-6 * Math.max(1, Math.abs(want)), `change ${got.change} vs ${want}`);
+      const expected = Math.abs(want) < Math.max(1, 0.05 * Math.abs(mv)) ? '→' : want > 0 ? '↑' : '↓';
+      assert.equal(got.arrow, expected);
+    }
+    assert.equal(trendOf([{ t: 1, v: 5 }, { t: 2, v: 9 }]).arrow, '→', 'too few points to tell');
+    assert.equal(sparkline([{ t: 1, v: 0 }, { t: 2, v: null }, { t: 3, v: 7 }, { t: 4, v: 3.5 }]), '▁·█▅');
+  });
+
+  it('memory stays flat over simulated days (fine points for an hour, minutes for a day), and the day view has a point a minute', function () {
+    this.timeout(30_000); // 155,520 rounds
+    const h = new MetricsHistory();
+    const models = [new Model('a', ['g1', 'g2']), new Model('b', ['g1']), new Model('c', [])];
+    let t = T0;
+    const sizes: number[] = [];
+    for (let day = 0; day < 3; day++) {
+      for (let i = 0; i < 17_280; i++, t += 5000) {
+        for (const m of models) {
+          m.produce(10, t);
+          for (const g of m.groups.keys()) m.consume(g, 9);
+        }
+        h.add(round(t, ...models.map((m) => m.sample())));
+      }
+      sizes.push(h.size());
+    }
+    // Full after a day (a coarse point a minute, one more than a day's worth), then flat.
+    assert.equal(sizes[2], sizes[1], `held ${sizes.join(' then ')} points`);
+    // 3 streams × 2 metrics + 3 groups × 4 metrics = 18 series, each at most 721 + 1,441 points.
+    assert.ok(sizes.every((n) => n <= 18 * (721 + 1441)), `${sizes.join(', ')} points`);
+    const day = h.points('a', 'g1', 'out', 24 * 60 * 60_000, t - 5000);
+    assert.ok(day.length >= 1439 && day.length <= 1441, `${day.length} points in the day view`);
+    assert.ok(day.every((p) => p.v === null || Math.abs(p.v - 1.8) < 1e-9), 'a minute\'s rate is the mean of its rounds');
+    // A stream no longer sampled is dropped after a day.
+    for (let i = 0; i < 17_300; i++, t += 5000) h.add(round(t, models[1]!.sample()));
+    assert.deepEqual([...h.streams().keys()], ['b']);
+  });
+});
