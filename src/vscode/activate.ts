@@ -8,6 +8,7 @@ import { ENTRY_SCHEME, EntryDocumentProvider } from './entryDocument';
 import { SandboxManager } from './sandboxManager';
 import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
+import { TrendAlerts } from './tree/trendAlerts';
 import { saveAllTrends } from './tree/trends';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
@@ -38,7 +39,8 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const sandbox = new SandboxManager(store);
   const search = new SearchResults(store, sessions, () => provider.settings());
   const journeys = new JourneyPanels(context.extensionUri, sessions);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, ui: vscodePrompter, onDidFailCommand };
+  const alerts = new TrendAlerts(sessions);
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, alerts, ui: vscodePrompter, onDidFailCommand };
   const agent = registerAgent(services);
   let explored = view.visible;
   context.subscriptions.push(view.onDidChangeVisibility((e) => (explored ||= e.visible)));
@@ -53,6 +55,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     sandbox,
     search,
     journeys,
+    alerts,
     registerSearchHelp(),
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),

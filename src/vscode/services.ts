@@ -7,6 +7,7 @@ import type { SandboxManager } from './sandboxManager';
 import type { Node } from './tree/node';
 import type { Prompter } from './ui';
 import type { SearchResults } from './search/searchResults';
+import type { TrendAlerts } from './tree/trendAlerts';
 import type { JourneyPanels } from './journey/journeyPanel';
 import type { CommandFailure } from './commands/command';
 
@@ -23,6 +24,8 @@ export interface Services {
   search: SearchResults;
   /** The open journey panels (one per message). */
   journeys: JourneyPanels;
+  /** The status bar's alert: lags that keep growing, STUCK consumers. */
+  alerts: TrendAlerts;
   /** Questions and reports; replaced by scripted answers in tests. */
   ui: Prompter;
   /** Fires when a command fails (after its error message is shown); the command resolves to undefined. */

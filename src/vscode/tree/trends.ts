@@ -33,6 +33,13 @@ interface Watch {
 }
 
 const watches = new WeakMap<Session, Watch>();
+const roundListeners = new Set<(session: Session, history: MetricsHistory) => void>();
+
+/** Calls `listener` after each background round of any session (the status bar's alerts); returns its removal. */
+export function onTrendRound(listener: (session: Session, history: MetricsHistory) => void): { dispose(): void } {
+  roundListeners.add(listener);
+  return { dispose: () => void roundListeners.delete(listener) };
+}
 
 function fileOf(dir: string, session: Session): string {
   return join(dir, `history-${Buffer.from(session.name, 'utf8').toString('hex').slice(0, 200)}.json`);
@@ -111,6 +118,7 @@ async function tick(session: Session, w: Watch): Promise<void> {
     const round = await session.run((insp) => sampleRound(insp.client, w.shown, { maxStreams: w.settings.maxStreams }));
     w.history.add(round);
     w.rounds++;
+    for (const l of roundListeners) l(session, w.history);
     if (Date.now() - w.savedAt >= SAVE_EVERY_MS) save(session, w);
   } catch {
     // the session shows connection failures; a round is simply missed (a gap if it lasts)

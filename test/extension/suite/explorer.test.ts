@@ -373,6 +373,9 @@ describe('(extension) explorer tree', function () {
       const t = tip(slow!.item());
       assert.match(t, /\nlag over the last minute: ↑ \+\d+ \(from \d+ to \d+\) [▁▂▃▄▅▆▇█·]+\n/);
       assert.match(t, /\nin [\d.]+\/s to the stream, out 0\.0\/s read by the group \(last 1 s; Redis 7 counters\)\n/);
+      // Six rounds of growth: the status bar says so.
+      await until('the status bar alert', () => /slow lag ↑|lags ↑/.test(api.services.alerts.shown?.text ?? ''), 30_000);
+      assert.match(api.services.alerts.shown!.tooltip, new RegExp(`${s} › slow \\(${conn}\\): lag [\\d,]+, \\+[\\d,]+ over the last 6 samples, never down`));
     } finally {
       stop = true;
       await producing;
