@@ -4,6 +4,8 @@
 //   node esbuild.js --production  minified, no source maps
 //   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
 //   node esbuild.js --no-typecheck bundle only (local iteration; `npm test` always type-checks)
+const fs = require('node:fs');
+const path = require('node:path');
 const esbuild = require('esbuild');
 const { execFileSync } = require('node:child_process');
 
@@ -47,6 +49,10 @@ async function main() {
     logLevel: 'silent',
     plugins: [report],
   });
+  // The dashboard's charting library (uPlot), served to its webview from dist/webview.
+  const webview = path.join(__dirname, 'dist', 'webview');
+  fs.mkdirSync(webview, { recursive: true });
+  for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) fs.copyFileSync(path.join(__dirname, 'node_modules', 'uplot', 'dist', f), path.join(webview, f));
   if (watch) {
     await ctx.watch();
   } else {

@@ -9,6 +9,7 @@ import { SandboxManager } from './sandboxManager';
 import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
 import { TrendAlerts } from './tree/trendAlerts';
+import { DashboardPanels } from './dashboard/dashboardPanel';
 import { saveAllTrends } from './tree/trends';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
@@ -40,7 +41,8 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const search = new SearchResults(store, sessions, () => provider.settings());
   const journeys = new JourneyPanels(context.extensionUri, sessions);
   const alerts = new TrendAlerts(sessions);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, alerts, ui: vscodePrompter, onDidFailCommand };
+  const dashboards = new DashboardPanels(context.extensionUri, sessions, () => provider.settings(), context.globalStorageUri.fsPath);
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, alerts, dashboards, ui: vscodePrompter, onDidFailCommand };
   const agent = registerAgent(services);
   let explored = view.visible;
   context.subscriptions.push(view.onDidChangeVisibility((e) => (explored ||= e.visible)));
@@ -56,6 +58,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     search,
     journeys,
     alerts,
+    dashboards,
     registerSearchHelp(),
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),

@@ -8,6 +8,7 @@ import type { Node } from './tree/node';
 import type { Prompter } from './ui';
 import type { SearchResults } from './search/searchResults';
 import type { TrendAlerts } from './tree/trendAlerts';
+import type { DashboardPanels } from './dashboard/dashboardPanel';
 import type { JourneyPanels } from './journey/journeyPanel';
 import type { CommandFailure } from './commands/command';
 
@@ -26,6 +27,8 @@ export interface Services {
   journeys: JourneyPanels;
   /** The status bar's alert: lags that keep growing, STUCK consumers. */
   alerts: TrendAlerts;
+  /** The open health dashboards. */
+  dashboards: DashboardPanels;
   /** Questions and reports; replaced by scripted answers in tests. */
   ui: Prompter;
   /** Fires when a command fails (after its error message is shown); the command resolves to undefined. */

@@ -13,10 +13,14 @@ export function attr(s: string): string {
 export function webviewPage(
   webview: vscode.Webview,
   media: vscode.Uri,
-  { name, title, data = {}, body }: { name: string; title: string; data?: Record<string, string | number>; body: string },
+  { name, title, data = {}, body, libraries = [] }: { name: string; title: string; data?: Record<string, string | number>; body: string; libraries?: vscode.Uri[] },
 ): string {
   const script = webview.asWebviewUri(vscode.Uri.joinPath(media, `${name}.js`));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(media, `${name}.css`));
+  // Libraries the page's script uses (a .js and its .css), loaded before it.
+  const libs = libraries.map((u) => webview.asWebviewUri(u));
+  const libStyles = libs.filter((u) => u.path.endsWith('.css')).map((u) => `<link rel="stylesheet" href="${u}">\n`).join('');
+  const libScripts = libs.filter((u) => u.path.endsWith('.js')).map((u) => `<script src="${u}"></script>\n`).join('');
   const csp = `default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; script-src ${webview.cspSource}; font-src ${webview.cspSource};`;
   const attrs = Object.entries(data)
     .map(([k, v]) => ` data-${k}="${attr(String(v))}"`)
@@ -27,12 +31,12 @@ export function webviewPage(
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
+${libStyles}<link rel="stylesheet" href="${style}">
 <title>${attr(title)}</title>
 </head>
 <body${attrs}>
 ${body}
-<script src="${script}"></script>
+${libScripts}<script src="${script}"></script>
 </body>
 </html>`;
 }

@@ -56,6 +56,7 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.list.deleteJob': admin.deleteJob,
   'redisQueues.publish': live.publish,
   'redisQueues.tail.open': live.openTail,
+  'redisQueues.dashboard.show': live.showDashboard,
   'redisQueues.debug.start': live.debugConsumer,
   'redisQueues.sandbox.start': sandbox.startSandbox,
   'redisQueues.sandbox.stop': sandbox.stopSandbox,

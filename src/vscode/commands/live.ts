@@ -7,6 +7,8 @@ import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { TailPanel } from '../tail/tailPanel';
 import { ListQueueNode } from '../tree/listQueueNodes';
+import { GroupNode } from '../tree/explorerNodes';
+import type { DashboardPanel } from '../dashboard/dashboardPanel';
 import { required } from './command';
 import { opTarget, ownConsumerName, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
 
@@ -110,6 +112,13 @@ export async function openTail(s: Services, node?: unknown, args?: { from?: stri
   }
   const maxRows = Math.max(100, vscode.workspace.getConfiguration('redisQueues').get<number>('tail.maxRows', 5000));
   return TailPanel.create(s.context.extensionUri, s.store, session, stream, from, maxRows);
+}
+
+/** Show Dashboard: the health charts of a stream (all its groups), or of one group (its row). */
+export async function showDashboard(s: Services, node?: unknown): Promise<DashboardPanel> {
+  if (node instanceof GroupNode) return s.dashboards.show(node.session, node.stream, node.group.name);
+  const { session, stream } = await resolveStream(s, node);
+  return s.dashboards.show(session, stream);
 }
 
 type Step = 'ack' | 'leave' | 'deadLetter' | 'next' | 'pending' | 'stop';

@@ -24,6 +24,8 @@ export interface TrendSettings {
 interface Watch {
   history: MetricsHistory;
   shown: string[];
+  /** Streams sampled besides those shown (an open dashboard's), with how many asked. */
+  pinned: Map<string, number>;
   timer?: NodeJS.Timeout;
   running: boolean;
   savedAt: number;
@@ -77,8 +79,25 @@ export function sessionHistory(session: Session, settings?: TrendSettings): Metr
 
 function watch(session: Session, settings: TrendSettings): Watch {
   let w = watches.get(session);
-  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], running: false, savedAt: Date.now(), settings, rounds: 0 }));
+  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
   return w;
+}
+
+/**
+ * Samples `stream` while the returned handle is not disposed, whether the tree shows it or not
+ * (an open dashboard's stream), and starts the session's sampling if it was not running.
+ */
+export function pinForTrends(session: Session, stream: string, settings: TrendSettings): { dispose(): void } {
+  const w = watch(session, settings);
+  w.pinned.set(stream, (w.pinned.get(stream) ?? 0) + 1);
+  watchShownStreams(session, w.shown, settings);
+  return {
+    dispose: () => {
+      const n = (w.pinned.get(stream) ?? 1) - 1;
+      if (n <= 0) w.pinned.delete(stream);
+      else w.pinned.set(stream, n);
+    },
+  };
 }
 
 /** How many rounds the session's sampler has taken (for tests). */
@@ -112,10 +131,11 @@ async function tick(session: Session, w: Watch): Promise<void> {
     save(session, w);
     return;
   }
-  if (w.running || session.state.kind !== 'connected' || !w.shown.length) return;
+  const keys = [...new Set([...w.pinned.keys(), ...w.shown])].slice(0, w.settings.maxStreams);
+  if (w.running || session.state.kind !== 'connected' || !keys.length) return;
   w.running = true;
   try {
-    const round = await session.run((insp) => sampleRound(insp.client, w.shown, { maxStreams: w.settings.maxStreams }));
+    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams }));
     w.history.add(round);
     w.rounds++;
     for (const l of roundListeners) l(session, w.history);

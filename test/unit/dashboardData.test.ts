@@ -1,0 +1,48 @@
+// The dashboard's data (src/vscode/dashboard/dashboardPanel.ts dashboardData) from a history
+// written here: one time axis for every line, nulls where a line has no point, ages in seconds,
+// only the markers of the stream (or group) shown.
+import * as assert from 'node:assert/strict';
+import { MetricsHistory } from '../../src/core/metrics/history';
+import type { Round } from '../../src/core/metrics/sampler';
+import { dashboardData } from '../../src/vscode/dashboard/dashboardData';
+
+const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+describe('(unit) dashboard data', () => {
+  it('aligns every line on one axis, converts ages to seconds, and keeps the markers of what is shown', () => {
+    const h = new MetricsHistory();
+    const round = (i: number, read: number, withB: boolean): Round => ({
+      at: T0 + i * 5000,
+      missing: {},
+      calls: 0,
+      streams: [
+        {
+          key: 'orders',
+          length: 100 + i * 10,
+          entriesAdded: 100 + i * 10,
+          lastGeneratedId: `${T0 + i}-0`,
+          groups: [
+            { name: 'billing', pending: 2, entriesRead: read, lag: 100 + i * 10 - read, lastDeliveredId: `${T0 + i}-${read}`, consumers: 1, oldestPendingAgeMs: 4000 + i * 5000 },
+            ...(withB ? [{ name: 'audit', pending: 0, entriesRead: 100 + i * 10, lag: 0, lastDeliveredId: `${T0 + i}-9`, consumers: 1 }] : []),
+          ],
+        },
+        { key: 'other', length: 1, entriesAdded: 1, lastGeneratedId: '1-0', groups: [] },
+      ],
+    });
+    for (let i = 0; i < 4; i++) h.add(round(i, 50 + i * 5, i >= 2));
+    // billing reset at round 4 (its cursor moves back): a marker for orders › billing.
+    h.add(round(4, 0, true));
+    const all = dashboardData(h, 'orders', undefined, '5m', T0 + 4 * 5000);
+    assert.deepEqual(all.x, [0, 1, 2, 3, 4].map((i) => (T0 + i * 5000) / 1000));
+    assert.deepEqual(all.charts.map((c) => c.lines.map((l) => l.name)), [['in (added)', 'out: audit', 'out: billing'], ['audit', 'billing'], ['audit', 'billing'], ['audit', 'billing']]);
+    const lag = all.charts[1]!.lines;
+    assert.deepEqual(lag[0]!.values, [null, null, 0, 0, 0], 'audit appeared at round 2: null before');
+    assert.deepEqual(all.charts[3]!.lines[1]!.values, [4, 9, 14, 19, 24], 'ages in seconds');
+    assert.deepEqual(all.charts[0]!.lines[0]!.values, [null, 2, 2, 2, 2], 'in: 10 per 5 s');
+    assert.ok(all.markers.some((m) => m.kind === 'reset'), 'the reset is marked');
+    const audit = dashboardData(h, 'orders', 'audit', '5m', T0 + 4 * 5000);
+    assert.ok(!audit.markers.some((m) => m.kind === 'reset'), "billing's reset is not audit's");
+    assert.deepEqual(audit.charts.map((c) => c.lines.length), [2, 1, 1, 1]);
+    assert.match(dashboardData(new MetricsHistory(), 'orders', undefined, '1h').note!, /^Sampling…/);
+  });
+});
