@@ -130,10 +130,14 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     assert.match(text, /failed \(delivery 6\)\s+billing \/ worker-2\s+TypeError/, text);
     assert.ok(!/No events recorded/.test(text), text);
     // Times that wrap (more than one line box). The page is first waited on to be laid out (every
-    // time has a box): a webview not shown at that moment (busy machine) has none at all.
+    // time has a box): a webview not shown at that moment (busy machine) has none at all. A panel
+    // still settling its width (it opens beside the tree, then takes its size) can wrap for a
+    // moment: the times must be on one line once the layout settled, within 10 s.
     const oneLine = async (f: Frame) => {
       await f.waitForFunction(() => Array.from(document.querySelectorAll('span.idle, span.time')).every((e) => e.getClientRects().length > 0), undefined, { timeout: 30_000 });
-      return f.evaluate(() => Array.from(document.querySelectorAll('span.idle, span.time')).filter((e) => e.getClientRects().length > 1).map((e) => e.innerText));
+      const wrapped = () => f.evaluate(() => Array.from(document.querySelectorAll('span.idle, span.time')).filter((e) => e.getClientRects().length > 1).map((e) => e.innerText));
+      await f.waitForFunction(() => Array.from(document.querySelectorAll('span.idle, span.time')).every((e) => e.getClientRects().length === 1), undefined, { timeout: 10_000 }).catch(() => undefined);
+      return wrapped();
     };
     assert.deepEqual(await oneLine(pending), [], 'idle times and times on one line');
     await screenshot(page, 'journey-pending');
