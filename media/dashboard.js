@@ -14,6 +14,13 @@
   const palette = () => ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((n, i) => css(n, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
   const markerColour = (kind) => (kind === 'gap' ? css('--vscode-charts-red', '#f14c4c') : kind === 'reset' ? css('--vscode-charts-orange', '#d18616') : css('--vscode-descriptionForeground', '#888'));
 
+  /** A tick's label: hours and minutes (with seconds on the 5-minute range), the day on the 24-hour one. */
+  function timeLabel(v, range) {
+    const d = new Date(v * 1000);
+    if (range === '24h') return d.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    return d.toLocaleTimeString([], range === '5m' ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+  }
+
   function draw() {
     const data = last;
     for (const p of plots) p.destroy();
@@ -24,6 +31,7 @@
     document.getElementById('title').textContent = data.title;
     for (const b of document.querySelectorAll('#ranges button')) b.setAttribute('aria-pressed', String(b.dataset.range === data.range));
     noteEl.textContent = data.note || '';
+    chartsEl.dataset.points = String(data.x.length);
     const fg = css('--vscode-foreground', '#ccc');
     const grid = css('--vscode-editorWidget-border', 'rgba(128,128,128,0.25)');
     const colours = palette();
@@ -40,7 +48,8 @@
         scales: { x: { time: true } },
         series: [{}].concat(c.lines.map((l, i) => ({ label: l.name, stroke: colours[i % colours.length], width: 1.5, spanGaps: false, value: (u, v) => (v == null ? '–' : `${Math.round(v * 10) / 10}${c.unit}`) }))),
         axes: [
-          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+          // Local clock times (uPlot's own labels read ":44.500" on a span of seconds).
+          { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, space: 90, values: (u, splits) => splits.map((v) => timeLabel(v, data.range)) },
           { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 56 },
         ],
         hooks: {
