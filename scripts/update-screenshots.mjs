@@ -30,6 +30,7 @@ export const SCREENSHOTS = [
   { name: 'tail-actions.png', source: 'tail-actions.png', test: 'test/ui/tailView.test.ts' },
   { name: 'journey-pending.png', source: 'journey-pending.png', test: 'test/ui/journey.test.ts' },
   { name: 'search-in-progress.png', source: 'search-in-progress.png', test: 'test/ui/search.test.ts' },
+  { name: 'dashboard.png', source: 'dashboard-light.png', test: 'test/ui/dashboard.test.ts' },
 ];
 
 export function updateScreenshots({ since = 0 } = {}) {
