@@ -43,7 +43,8 @@ function manifestPaths(v: unknown, out = new Set<string>()): Set<string> {
 /**
  * The files the extension runs or reads at run time, relative to its folder: what the manifest
  * names, the bundled CLI its MCP server definitions start (src/vscode/agent/mcpServers.ts), the
- * handler runner Run/Debug Handler starts (src/vscode/handlers/handlerProcess.ts), and
+ * handler runner Run/Debug Handler starts (src/vscode/handlers/handlerProcess.ts), the dashboard's
+ * charting library (dist/webview, copied by esbuild.js), and
  * the media (webview scripts and styles, the sample producer file) and grammars it loads.
  */
 function runtimeFiles(): string[] {
@@ -51,7 +52,7 @@ function runtimeFiles(): string[] {
   // What VS Code reads of the manifest (its "exports" and "bin" are the npm package's, not the extension's).
   const m = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
   const named = manifestPaths([m['main'], m['browser'], m['icon'], m['contributes']]);
-  return [...new Set(['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/handlerRunner.js', ...named, ...own('media'), ...own('syntaxes')])].sort();
+  return [...new Set(['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/handlerRunner.js', 'dist/webview/uPlot.iife.min.js', 'dist/webview/uPlot.min.css', ...named, ...own('media'), ...own('syntaxes')])].sort();
 }
 
 describe('(extension) the packaged .vsix', () => {
