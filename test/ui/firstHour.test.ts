@@ -196,6 +196,8 @@ describe('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default
       assert.ok(starts.some((s) => s.startsWith('From now')) && starts.some((s) => s.startsWith('From the beginning')), `the tail's starts: ${starts.join(' | ')}`);
       await page.locator(`${QUICK} .quick-input-list .monaco-list-row`, { hasText: 'From now' }).first().click();
       const tail = await webviewFrame(page, '#rows', 30_000);
+      // (the page's script writes the title: wait for it before reading the header)
+      await tail.locator('#title', { hasText: 'from now' }).waitFor({ state: 'visible', timeout: 30_000 });
       const header = (await tail.locator('body').innerText()).split('\n').slice(0, 3).join(' ');
       assert.match(header, /from now/);
       assert.doesNotMatch(header, /from \$/);

@@ -104,6 +104,8 @@ describe('(ui) tail view: filter count, sticky header, local times, row actions,
     await contextMenu(page, row(page, 'orders'), 'Tail Stream (XREAD)…');
     await quickPick(page, 'Tail "orders"', 'From now');
     const tail = await webviewFrame(page, '#rows', 30_000);
+    // The page's script has run (it writes the title): only then is the count its own.
+    await waitText(tail, '#title', /· from now$/);
     await waitText(tail, '#count', /^0 rows$/);
     return { page, tail };
   }
