@@ -10,6 +10,7 @@ import type { Services } from './services';
 import { registerProducerFiles } from './producerFiles';
 import { TrendAlerts } from './tree/trendAlerts';
 import { DashboardPanels } from './dashboard/dashboardPanel';
+import { TablePanels } from './tables/tablePanel';
 import { saveAllTrends } from './tree/trends';
 import { ExplorerProvider } from './tree/explorerProvider';
 import { KnownKeys } from './tree/knownKeys';
@@ -42,7 +43,8 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const journeys = new JourneyPanels(context.extensionUri, sessions);
   const alerts = new TrendAlerts(sessions);
   const dashboards = new DashboardPanels(context.extensionUri, sessions, () => provider.settings(), context.globalStorageUri.fsPath);
-  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, alerts, dashboards, ui: vscodePrompter, onDidFailCommand };
+  const tables = new TablePanels(context.extensionUri, () => provider.settings(), context.globalStorageUri.fsPath);
+  const services: Services = { context, store, sessions, provider, refresh, sandbox, view, search, journeys, alerts, dashboards, tables, ui: vscodePrompter, onDidFailCommand };
   const agent = registerAgent(services);
   let explored = view.visible;
   context.subscriptions.push(view.onDidChangeVisibility((e) => (explored ||= e.visible)));
@@ -59,6 +61,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
     journeys,
     alerts,
     dashboards,
+    tables,
     registerSearchHelp(),
     vscode.workspace.registerTextDocumentContentProvider(ENTRY_SCHEME, new EntryDocumentProvider(sessions)),
     ...registerCommands(services),

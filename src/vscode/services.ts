@@ -9,6 +9,7 @@ import type { Prompter } from './ui';
 import type { SearchResults } from './search/searchResults';
 import type { TrendAlerts } from './tree/trendAlerts';
 import type { DashboardPanels } from './dashboard/dashboardPanel';
+import type { TablePanels } from './tables/tablePanel';
 import type { JourneyPanels } from './journey/journeyPanel';
 import type { CommandFailure } from './commands/command';
 
@@ -29,6 +30,8 @@ export interface Services {
   alerts: TrendAlerts;
   /** The open health dashboards. */
   dashboards: DashboardPanels;
+  /** The open tables panels (groups, consumers, pending entries of a stream). */
+  tables: TablePanels;
   /** Questions and reports; replaced by scripted answers in tests. */
   ui: Prompter;
   /** Fires when a command fails (after its error message is shown); the command resolves to undefined. */

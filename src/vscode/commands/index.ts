@@ -57,6 +57,7 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.publish': live.publish,
   'redisQueues.tail.open': live.openTail,
   'redisQueues.dashboard.show': live.showDashboard,
+  'redisQueues.tables.show': live.showTables,
   'redisQueues.debug.start': live.debugConsumer,
   'redisQueues.sandbox.start': sandbox.startSandbox,
   'redisQueues.sandbox.stop': sandbox.stopSandbox,

@@ -9,6 +9,7 @@ import { TailPanel } from '../tail/tailPanel';
 import { ListQueueNode } from '../tree/listQueueNodes';
 import { GroupNode } from '../tree/explorerNodes';
 import type { DashboardPanel } from '../dashboard/dashboardPanel';
+import type { TablePanel } from '../tables/tablePanel';
 import { required } from './command';
 import { opTarget, ownConsumerName, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
 
@@ -112,6 +113,13 @@ export async function openTail(s: Services, node?: unknown, args?: { from?: stri
   }
   const maxRows = Math.max(100, vscode.workspace.getConfiguration('redisQueues').get<number>('tail.maxRows', 5000));
   return TailPanel.create(s.context.extensionUri, s.store, session, stream, from, maxRows);
+}
+
+/** Show Tables: a stream's groups, a group's consumers and its pending entries as tables to sort, filter and act on (on a group's row: that group). */
+export async function showTables(s: Services, node?: unknown): Promise<TablePanel> {
+  if (node instanceof GroupNode) return s.tables.show(node.session, node.stream, node.group.name);
+  const { session, stream } = await resolveStream(s, node);
+  return s.tables.show(session, stream);
 }
 
 /** Show Dashboard: the health charts of a stream (all its groups), or of one group (its row). */
