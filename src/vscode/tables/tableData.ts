@@ -99,7 +99,7 @@ export function consumerRows(consumers: ConsumerInfo[], thresholds: HealthThresh
     cells: {
       name: { text: oneLine(c.name), sort: c.name },
       pending: num(c.pending, formatCount),
-      idle: num(c.idle, formatDuration),
+      idle: num(c.idle, (n) => `${formatDuration(n)}${isStuck(c, thresholds) ? ' STUCK' : ''}`),
       inactive: c.inactive === undefined ? { text: 'n/a', sort: null } : c.inactive < 0 ? { text: 'never read', sort: Number.MAX_SAFE_INTEGER } : num(c.inactive, formatDuration),
     },
     marks: isStuck(c, thresholds) ? ['stuck'] : [],
@@ -122,7 +122,7 @@ export function pendingRows(entries: PendingEntry[], bodies: Map<string, StreamE
         id: { text: e.id, sort: e.id },
         consumer: { text: oneLine(e.consumer), sort: e.consumer },
         idle: num(e.idle, formatDuration),
-        deliveries: num(e.deliveries, (n) => `${formatCount(n)}×`),
+        deliveries: num(e.deliveries, (n) => `${formatCount(n)}×${poison ? ' POISON' : ''}`),
         preview: body === undefined ? { text: '', sort: '' } : body === null ? { text: '(deleted from the stream)', sort: '(deleted from the stream)' } : { text: previewRaw(body.raw, 120), sort: previewRaw(body.raw, 120), title: previewRaw(body.raw, 1000) },
       },
       marks: [...(poison ? ['poison'] : []), ...(body === null ? ['gone'] : [])],

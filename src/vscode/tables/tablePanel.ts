@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { ConsumerInfo, GroupSummary, PendingEntry, StreamEntry } from '../../core';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
-import { idLabel } from '../times';
+import { idLabel, localTime } from '../times';
 import { type PendingHost, PendingEntryNode } from '../tree/explorerNodes';
 import { onTrendRound, pinForTrends, sessionHistory } from '../tree/trends';
 import { webviewPage } from '../webviewPage';
@@ -318,7 +318,10 @@ export class TablePanel implements vscode.Disposable {
   }
 
   private table(name: TableName, rows: Row[], note: string): TableOut {
-    return { columns: COLUMNS[name], rows: tableView(rows, this.sorts[name], this.filters[name]), sort: this.sorts[name], filter: this.filters[name], loaded: rows.length, note };
+    // A column the server cannot fill for any row (lag before Redis 7.0, inactive before 7.2) is left out.
+    const unknown = (key: string) => rows.length > 0 && rows.every((r) => r.cells[key]?.text === 'n/a');
+    const columns = COLUMNS[name].filter((c) => !unknown(c.key));
+    return { columns, rows: tableView(rows, this.sorts[name], this.filters[name]), sort: this.sorts[name], filter: this.filters[name], loaded: rows.length, note };
   }
 
   /** The data the page draws now. */
@@ -349,7 +352,7 @@ export class TablePanel implements vscode.Disposable {
       consumers: this.table('consumers', consumerRows(this.consumers, settings.thresholds), this.group === undefined ? '' : `Consumers of "${this.group}" (click one to show its pending entries only).`),
       pending: { ...this.table('pending', pendingRows(this.pending, this.bodies, settings.thresholds, (id) => idLabel(id)), pendingNote), more },
       selected: this.pending.filter((e) => this.selected.has(e.id)).map((e) => e.id),
-      readAt: this.readAt ? `read ${new Date(this.readAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}` : 'reading…',
+      readAt: this.readAt ? `read ${localTime(this.readAt).slice(11)}` : 'reading…',
       error: this.error,
     };
   }
