@@ -31,6 +31,7 @@ export const SCREENSHOTS = [
   { name: 'journey-pending.png', source: 'journey-pending.png', test: 'test/ui/journey.test.ts' },
   { name: 'search-in-progress.png', source: 'search-in-progress.png', test: 'test/ui/search.test.ts' },
   { name: 'dashboard.png', source: 'dashboard-light.png', test: 'test/ui/dashboard.test.ts' },
+  { name: 'tables.png', source: 'tables-light.png', test: 'test/ui/tables.test.ts' },
 ];
 
 export function updateScreenshots({ since = 0 } = {}) {
