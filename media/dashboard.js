@@ -12,7 +12,8 @@
 
   const css = (name, fallback) => getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
   const palette = () => ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'].map((n, i) => css(n, ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'][i]));
-  const markerColour = (kind) => (kind === 'gap' ? css('--vscode-charts-red', '#f14c4c') : kind === 'reset' ? css('--vscode-charts-orange', '#d18616') : css('--vscode-descriptionForeground', '#888'));
+  const MARKER_COLOURS = { gap: ['--vscode-charts-red', '#f14c4c'], reset: ['--vscode-charts-orange', '#d18616'], stuck: ['--vscode-charts-yellow', '#cca700'], deadLetters: ['--vscode-charts-purple', '#b180d7'], failover: ['--vscode-charts-blue', '#3794ff'] };
+  const markerColour = (kind) => (MARKER_COLOURS[kind] ? css(...MARKER_COLOURS[kind]) : css('--vscode-descriptionForeground', '#888'));
 
   /** A tick's label: hours and minutes (with seconds on the 5-minute range), the day on the 24-hour one. */
   function timeLabel(v, range) {

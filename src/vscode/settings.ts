@@ -33,7 +33,7 @@ export interface Settings {
   /** What one discovery step (a first expand, or Scan more) may spend: wall time and SCAN calls. */
   discovery: { budgetMs: number; maxScanCalls: number; smallKeyspace: number };
   /** Health over time: the shown streams sampled every intervalMs (0: off), at most maxStreams. */
-  trends: { intervalMs: number; maxStreams: number };
+  trends: { intervalMs: number; maxStreams: number; stuckIdleMs: number };
 }
 
 export function readSettings(): Settings {
@@ -61,6 +61,7 @@ export function readSettings(): Settings {
     trends: {
       intervalMs: c.get<number>('trends.intervalSeconds', 5) <= 0 ? 0 : clamp(c.get<number>('trends.intervalSeconds', 5), 1, 3600) * 1000,
       maxStreams: clamp(c.get<number>('trends.maxStreams', 50), 1, 500),
+      stuckIdleMs: clamp(c.get<number>('thresholds.stuckConsumerIdleSeconds', 300), 1, 1e9) * 1000,
     },
   };
 }

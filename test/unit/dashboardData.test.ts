@@ -45,4 +45,36 @@ describe('(unit) dashboard data', () => {
     assert.deepEqual(audit.charts.map((c) => c.lines.length), [2, 1, 1, 1]);
     assert.match(dashboardData(new MetricsHistory(), 'orders', undefined, '1h').note!, /^Sampling…/);
   });
+
+  it('draws the dead-lettered rate when the dead-letter stream is sampled, and marks STUCK consumers on their group only, bursts and failovers on every chart of the stream', () => {
+    const h = new MetricsHistory();
+    const sample = (i: number, dead: number, stuck: string[], runId: string): Round => ({
+      at: T0 + i * 5000,
+      missing: {},
+      calls: 0,
+      runId,
+      streams: [
+        {
+          key: 'orders',
+          length: 10 * i,
+          entriesAdded: 10 * i,
+          lastGeneratedId: `${T0 + i}-0`,
+          deadLetters: dead,
+          groups: [
+            { name: 'billing', pending: 2, entriesRead: 10 * i, lag: 0, lastDeliveredId: `${T0 + i}-0`, consumers: 1, oldestPendingAgeMs: 1000, stuck },
+            { name: 'audit', pending: 0, entriesRead: 10 * i, lag: 0, lastDeliveredId: `${T0 + i}-0`, consumers: 1 },
+          ],
+        },
+      ],
+    });
+    h.add(sample(0, 0, [], 'r1'));
+    h.add(sample(1, 10, ['w1'], 'r1'));
+    h.add(sample(2, 10, ['w1'], 'r2'));
+    const all = dashboardData(h, 'orders', undefined, '5m', T0 + 2 * 5000);
+    assert.deepEqual(all.charts[0]!.lines.map((l) => l.name), ['in (added)', 'out: audit', 'out: billing', 'dead-lettered']);
+    assert.deepEqual(all.charts[0]!.lines[3]!.values, [null, 2, 0], '10 dead letters in 5 s');
+    assert.deepEqual(all.markers.map((m) => m.kind).sort(), ['deadLetters', 'failover', 'stuck']);
+    const audit = dashboardData(h, 'orders', 'audit', '5m', T0 + 2 * 5000);
+    assert.deepEqual(audit.markers.map((m) => m.kind).sort(), ['deadLetters', 'failover'], "billing's STUCK consumer is not audit's");
+  });
 });

@@ -119,6 +119,70 @@ describe('(unit) health history: rates, resets, gaps, persistence, trends, memor
     assert.match(gap.text, /^no samples for 605 s$/);
   });
 
+  it('marks what happened: a consumer turning STUCK (once), a dead-letter burst (successive rounds one burst, a trickle none), another server answering (also across a restart); dead-lettered per second from the dead-letter stream', () => {
+    const h = new MetricsHistory();
+    const m = new Model('s', ['g']);
+    let dead = 0;
+    let stuck: string[] = [];
+    let runId = 'a'.repeat(40);
+    let t = T0;
+    const step = (deadAdded: number) => {
+      m.produce(10, t);
+      m.consume('g', 10);
+      dead += deadAdded;
+      const sample = m.sample();
+      sample.deadLetters = dead;
+      sample.groups[0]!.pending = 3;
+      sample.groups[0]!.stuck = stuck;
+      h.add({ ...round(t, sample), runId });
+      t += 5000;
+    };
+    step(0);
+    step(1); // a trickle: no burst
+    step(2);
+    stuck = ['w1'];
+    step(0);
+    step(0); // still STUCK: no second marker
+    stuck = ['w1', 'w2'];
+    step(6); // a burst begins...
+    step(5); // ...and goes on: the same burst
+    step(0);
+    stuck = [];
+    step(7); // another burst
+    runId = 'b'.repeat(40);
+    step(0);
+    const events = h.events().map((e) => [e.kind, e.where, e.text]);
+    assert.deepEqual(
+      events.filter(([k]) => k === 'stuck'),
+      [
+        ['stuck', 's › g', 'consumer w1 of g is STUCK (holds entries, idle past the threshold)'],
+        ['stuck', 's › g', 'consumer w2 of g is STUCK (holds entries, idle past the threshold)'],
+      ],
+    );
+    assert.deepEqual(
+      events.filter(([k]) => k === 'deadLetters'),
+      [
+        ['deadLetters', 's', 'dead-letter burst: 11 to s:dlq in 10 s'],
+        ['deadLetters', 's', 'dead-letter burst: 7 to s:dlq in 5 s'],
+      ],
+    );
+    const burst = h.events().find((e) => e.kind === 'deadLetters')!;
+    assert.equal(burst.t, T0 + 4 * 5000, 'the burst is marked where it began');
+    assert.deepEqual(events.filter(([k]) => k === 'failover'), [['failover', '', `another server answers now (run id aaaaaaaa… → bbbbbbbb…): a failover or a restart`]]);
+    assert.deepEqual(values(h.points('s', undefined, 'dead', 60 * 60_000, t)), [null, 0.2, 0.4, 0, 0, 1.2, 1, 0, 1.4, 0]);
+    // The dead-letter stream shrank (a replay took entries out): no rate for that interval, no marker.
+    dead -= 5;
+    step(0);
+    assert.equal(values(h.points('s', undefined, 'dead', 60 * 60_000, t)).at(-1), null);
+    // The run id survives a restart: a server restarted meanwhile is marked at the first round after it.
+    const back = MetricsHistory.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));
+    t += 60_000;
+    runId = 'c'.repeat(40);
+    const sample = m.sample();
+    back.add({ ...round(t, sample), runId });
+    assert.equal(back.events().filter((e) => e.kind === 'failover').length, 2);
+  });
+
   it('trendOf agrees with a reference fit on random noisy lines; sparkline scales to its range', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -16,7 +16,9 @@ function idCmp(a: string, b: string): number {
   const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
   return am !== bm ? (am < bm ? -1 : 1) : as !== bs ? (as < bs ? -1 : 1) : 0;
 }
-const strCmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+// Names as the tree orders them: natural (worker-9 before worker-10), case and accents second, then code points.
+const natural = new Intl.Collator('en', { numeric: true });
+const strCmp = (a: string, b: string) => natural.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 
 describe('(unit) tables: sorting and filtering', () => {
   it('pending entries: any column, either direction, any filter, as the reference orders and keeps them', () => {

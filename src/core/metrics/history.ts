@@ -7,7 +7,13 @@
  *   the length's growth, "about": trimming hides additions);
  * - a group's `out` rate: entries read per second (`entries-read` deltas, Redis ≥ 7; 0 where its
  *   cursor did not move, unknown where it moved and Redis cannot count);
+ * - a stream's `dead` rate: entries added to its dead-letter stream (`<stream>:dlq`) per second,
+ *   from that stream's length (unknown for an interval where it shrank: a replay or a trim);
  * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms).
+ *
+ * Events mark what happened: resets and gaps (below), a consumer turning STUCK, a dead-letter
+ * burst (at least {@link DEAD_LETTER_BURST} in one round; successive rounds make one burst), and
+ * another server answering (its run id changed: a failover, or a restart).
  *
  * A counter that moves back (a stream deleted and recreated, a group reset with SETID or
  * recreated, a failover to a replica that was behind) is a reset: no rate is drawn for that
@@ -19,9 +25,10 @@
  * connection and show the past, with its gap, after a restart. Its size is bounded whatever runs.
  */
 import { compareIds } from '../ids';
+import { defaultDeadLetterStream } from '../queue/keys';
 import type { GroupSample, Round, StreamSample } from './sampler';
 
-export type StreamMetric = 'length' | 'in';
+export type StreamMetric = 'length' | 'in' | 'dead';
 export type GroupMetric = 'lag' | 'pending' | 'oldestAge' | 'out';
 export type Metric = StreamMetric | GroupMetric;
 
@@ -34,7 +41,7 @@ export interface Point {
 /** Something that happened, to mark on a chart. */
 export interface HistoryEvent {
   t: number;
-  kind: 'reset' | 'gap' | 'appeared' | 'gone';
+  kind: 'reset' | 'gap' | 'appeared' | 'gone' | 'stuck' | 'deadLetters' | 'failover';
   /** "orders" or "orders › billing". */
   where: string;
   text: string;
@@ -56,7 +63,10 @@ export interface HistoryOptions {
 /** A pause longer than this many intervals between two rounds is a gap. */
 export const GAP_FACTOR = 3;
 
-const RATE_METRICS: ReadonlySet<Metric> = new Set(['in', 'out']);
+const RATE_METRICS: ReadonlySet<Metric> = new Set(['in', 'out', 'dead']);
+
+/** Dead letters added in one round that make a burst (a marker). */
+export const DEAD_LETTER_BURST = 5;
 
 /** A fixed-size ring of points. */
 class Ring {
@@ -132,6 +142,8 @@ export interface PersistedHistory {
   options: Required<HistoryOptions>;
   /** The last round's time: the next round after a restart starts a gap from here. */
   lastAt?: number;
+  /** The run id of the server that answered last. */
+  runId?: string;
   series: { key: string; rate: boolean; fine: Point[]; coarse: Point[] }[];
   events: HistoryEvent[];
 }
@@ -152,6 +164,10 @@ export class MetricsHistory {
   private prev: Previous | undefined;
   /** The last round's time (also across a restart, from the persisted form). */
   private lastAt: number | undefined;
+  /** The run id of the server that answered last (also across a restart). */
+  private runId: string | undefined;
+  /** Each stream's dead-letter burst going on (its event, grown while successive rounds add to it). */
+  private readonly bursts = new Map<string, { e: HistoryEvent; n: number; from: number; last: number }>();
 
   constructor(o: HistoryOptions = {}) {
     this.options = {
@@ -174,6 +190,12 @@ export class MetricsHistory {
     }
     const prev = gap ? undefined : this.prev;
     const dt = prev ? (t - prev.t) / 1000 : 0;
+    if (round.runId) {
+      if (this.runId && round.runId !== this.runId) {
+        this.event({ t, kind: 'failover', where: '', text: `another server answers now (run id ${this.runId.slice(0, 8)}… → ${round.runId.slice(0, 8)}…): a failover or a restart` });
+      }
+      this.runId = round.runId;
+    }
     const next: Previous = { t, streams: new Map() };
     for (const s of round.streams) {
       const before = prev?.streams.get(s.key);
@@ -188,6 +210,11 @@ export class MetricsHistory {
         else if (s.length >= before.s.length) rateIn = (s.length - before.s.length) / dt;
       }
       this.put(s.key, undefined, 'in', { t, v: rateIn });
+      if (s.deadLetters !== undefined) {
+        const added = before?.s.deadLetters !== undefined && dt > 0 ? s.deadLetters - before.s.deadLetters : undefined;
+        this.put(s.key, undefined, 'dead', { t, v: added !== undefined && added >= 0 ? added / dt : null });
+        if (added !== undefined && added >= DEAD_LETTER_BURST) this.burst(s.key, added, t, prev!.t);
+      }
       for (const g of s.groups) {
         const was = streamReset ? undefined : before?.groups.get(g.name);
         const groupReset =
@@ -204,6 +231,11 @@ export class MetricsHistory {
           else if (g.lastDeliveredId === was.lastDeliveredId) out = 0;
         }
         this.put(s.key, g.name, 'out', { t, v: out });
+        // A consumer STUCK now and not in the previous round (or the first round that read it).
+        const stuckBefore = before?.groups.get(g.name)?.stuck ?? [];
+        for (const name of g.stuck ?? []) {
+          if (!stuckBefore.includes(name)) this.event({ t, kind: 'stuck', where: where(s.key, g.name), text: `consumer ${name} of ${g.name} is STUCK (holds entries, idle past the threshold)` });
+        }
       }
     }
     for (const key of Object.keys(round.missing)) if (prev?.streams.has(key)) this.event({ t, kind: 'gone', where: key, text: `stream ${key}: ${round.missing[key]}` });
@@ -256,6 +288,7 @@ export class MetricsHistory {
       v: 1,
       options: this.options,
       lastAt: this.lastAt,
+      ...(this.runId ? { runId: this.runId } : {}),
       series: [...this.series].map(([key, s]) => ({ key, rate: s.rate, fine: s.fine.points(), coarse: s.coarse.points() })),
       events: [...this.eventLog],
     };
@@ -272,6 +305,7 @@ export class MetricsHistory {
     }
     for (const e of data.events) h.eventLog.push(e);
     h.lastAt = data.lastAt;
+    h.runId = data.runId;
     return h;
   }
 
@@ -287,6 +321,16 @@ export class MetricsHistory {
       this.series.set(key, s);
     }
     return s;
+  }
+
+  /** `n` dead letters added to `stream`'s dead-letter stream between `from` and `t`: a new burst, or the one of the previous round grown. */
+  private burst(stream: string, n: number, t: number, from: number): void {
+    const b = this.bursts.get(stream);
+    const going = b && b.last === from && this.eventLog.includes(b.e);
+    const cur = going ? { ...b, n: b.n + n, last: t } : { e: { t: from, kind: 'deadLetters' as const, where: stream, text: '' }, n, from, last: t };
+    cur.e.text = `dead-letter burst: ${cur.n} to ${defaultDeadLetterStream(stream)} in ${Math.max(1, Math.round((t - cur.from) / 1000))} s`;
+    if (!going) this.event(cur.e);
+    this.bursts.set(stream, cur);
   }
 
   private event(e: HistoryEvent): void {

@@ -8,9 +8,11 @@
  * Counters (`entriesAdded`, a group's `entriesRead`) need Redis 7.0; before it they are undefined
  * and the rates are "about" (from the stream's length).
  */
-import { xinfoGroups, xinfoStream, xpendingSummary } from '../commands';
-import type { RedisClient } from '../connection';
+import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingSummary } from '../commands';
+import { type RedisClient, isCluster } from '../connection';
+import { DEFAULT_THRESHOLDS, isStuck } from '../health';
 import { idTime } from '../ids';
+import { defaultDeadLetterStream, isDeadLetterName } from '../queue/keys';
 
 /** One group in a round. */
 export interface GroupSample {
@@ -25,6 +27,11 @@ export interface GroupSample {
   consumers: number;
   /** How long ago the oldest pending entry was added, ms (undefined: nothing pending). */
   oldestPendingAgeMs?: number;
+  /**
+   * Its STUCK consumers (holding entries, idle at least `stuckIdleMs`), by name; undefined when not
+   * read (nothing pending, or more than {@link MAX_CONSUMERS_READ} consumers).
+   */
+  stuck?: string[];
 }
 
 /** One stream in a round. */
@@ -36,6 +43,8 @@ export interface StreamSample {
   /** The newest id ever generated: a recreated stream shows it moving back. */
   lastGeneratedId: string;
   groups: GroupSample[];
+  /** Length of its dead-letter stream (`<key>:dlq`; 0 when there is none); undefined when not read. */
+  deadLetters?: number;
 }
 
 /** What one round saw: the streams that answered, and why the others did not. */
@@ -47,6 +56,11 @@ export interface Round {
   missing: Record<string, string>;
   /** Redis calls sent. */
   calls: number;
+  /**
+   * The answering server's run id (INFO server; standalone and Sentinel): another one than the
+   * previous round's means a failover or a restart. Undefined on a Cluster, or when not read.
+   */
+  runId?: string;
 }
 
 export interface SampleOptions {
@@ -54,20 +68,47 @@ export interface SampleOptions {
   maxStreams?: number;
   /** The clock (tests pass a fake one). Default Date.now. */
   now?: () => number;
+  /** A consumer holding entries and idle this long is STUCK. Default 5 minutes. */
+  stuckIdleMs?: number;
 }
 
 export const DEFAULT_MAX_STREAMS = 50;
+/** A group's consumers are read (for STUCK) only up to this many: XINFO CONSUMERS costs one line each. */
+export const MAX_CONSUMERS_READ = 1000;
 
 /**
- * Samples `keys` once: per stream XINFO STREAM and XINFO GROUPS, per group holding entries
- * XPENDING (summary form), all sent at once. Rejects only when Redis fails as a whole; a stream
- * that is gone is listed in `missing`.
+ * Samples `keys` once: per stream XINFO STREAM, XINFO GROUPS and the length of its dead-letter
+ * stream (XLEN `<key>:dlq`), per group holding entries XPENDING (summary form) and XINFO CONSUMERS
+ * (for STUCK; up to {@link MAX_CONSUMERS_READ} consumers), and the server's run id (INFO server),
+ * all sent at once. Rejects only when Redis fails as a whole; a stream that is gone is listed in
+ * `missing`.
  */
 export async function sampleRound(client: RedisClient, keys: readonly string[], o: SampleOptions = {}): Promise<Round> {
   const now = o.now ?? Date.now;
   const watched = keys.slice(0, o.maxStreams ?? DEFAULT_MAX_STREAMS);
   const at = now();
   const round: Round = { at, streams: [], missing: {}, calls: 0 };
+  const stuckIdleMs = o.stuckIdleMs ?? DEFAULT_THRESHOLDS.stuckIdleMs;
+  let runId: Promise<string | undefined> = Promise.resolve(undefined);
+  if (!isCluster(client)) {
+    round.calls++;
+    runId = client.info('server').then(
+      (text) => /^run_id:(\w+)/m.exec(text)?.[1],
+      () => undefined,
+    );
+  }
+  const deadOf = new Map<string, Promise<number | undefined>>();
+  for (const key of watched) {
+    if (isDeadLetterName(key)) continue;
+    round.calls++;
+    deadOf.set(
+      key,
+      client.xlen(defaultDeadLetterStream(key)).then(
+        (n) => n,
+        () => undefined,
+      ),
+    );
+  }
   const infos = await Promise.all(
     watched.map(async (key) => {
       try {
@@ -81,10 +122,21 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
     }),
   );
   const pendingOf = new Map<string, Promise<number | undefined>>();
+  const stuckOf = new Map<string, Promise<string[] | undefined>>();
   for (const r of infos) {
     if (!('info' in r) || !r.info) continue;
     for (const g of r.groups!) {
       if (g.pending === 0) continue;
+      if (g.consumers <= MAX_CONSUMERS_READ) {
+        round.calls++;
+        stuckOf.set(
+          `${r.key}\u0000${g.name}`,
+          xinfoConsumers(client, r.key, g.name).then(
+            (cs) => cs.filter((c) => isStuck(c, { ...DEFAULT_THRESHOLDS, stuckIdleMs })).map((c) => c.name),
+            () => undefined,
+          ),
+        );
+      }
       round.calls++;
       pendingOf.set(
         `${r.key}\u0000${g.name}`,
@@ -110,9 +162,20 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
         lastDeliveredId: g.lastDeliveredId,
         consumers: g.consumers,
         oldestPendingAgeMs: g.pending > 0 ? await pendingOf.get(`${r.key}\u0000${g.name}`) : undefined,
+        ...(g.pending > 0 ? { stuck: await stuckOf.get(`${r.key}\u0000${g.name}`) } : {}),
       });
     }
-    round.streams.push({ key: r.key, length: r.info.length, ...(r.info.entriesAdded !== undefined ? { entriesAdded: r.info.entriesAdded } : {}), lastGeneratedId: r.info.lastGeneratedId, groups });
+    const deadLetters = await deadOf.get(r.key);
+    round.streams.push({
+      key: r.key,
+      length: r.info.length,
+      ...(r.info.entriesAdded !== undefined ? { entriesAdded: r.info.entriesAdded } : {}),
+      lastGeneratedId: r.info.lastGeneratedId,
+      groups,
+      ...(deadLetters !== undefined ? { deadLetters } : {}),
+    });
   }
+  const id = await runId;
+  if (id) round.runId = id;
   return round;
 }

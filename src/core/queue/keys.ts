@@ -11,6 +11,11 @@ export function defaultDeadLetterStream(stream: string): string {
   return `${stream}:dlq`;
 }
 
+/** Whether a key is named like a dead-letter stream (`orders:dlq`, `orders.dead-letters`, `dlq:orders`). */
+export function isDeadLetterName(key: string): boolean {
+  return /(^|[:._-])(dlq|dead[-_]?letters?)($|[:._-])/i.test(key);
+}
+
 /**
  * Bookkeeping fields that the stream worker adds to a dead-lettered entry, beside the original
  * fields. Read them to replay an entry to its origin.

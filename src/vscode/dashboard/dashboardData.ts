@@ -32,6 +32,8 @@ export function dashboardData(h: MetricsHistory, stream: string, group: string |
   const add = (chart: number, name: string, g: string | undefined, m: Metric) => series.push({ chart, name, points: h.points(stream, g, m, span, now) });
   add(0, 'in (added)', undefined, 'in');
   for (const g of groups) add(0, `out: ${g}`, g, 'out');
+  // Dead-lettered per second, when the stream's dead-letter stream is sampled (not for a dead-letter stream itself).
+  if (h.points(stream, undefined, 'dead', span, now).length) add(0, 'dead-lettered', undefined, 'dead');
   for (const g of groups) add(1, g, g, 'lag');
   for (const g of groups) add(2, g, g, 'pending');
   for (const g of groups) add(3, g, g, 'oldestAge');

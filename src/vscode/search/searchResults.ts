@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { type SearchHit, type SearchQuery, formatCount, formatDuration, matchedPairs, oneLine } from '../../core';
+import { type SearchHit, type SearchQuery, formatCount, formatDuration, isDeadLetterName, matchedPairs, oneLine } from '../../core';
 import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
-import { type EntryHost, EntryNode, type PendingHost, PendingEntryNode, isDeadLetterName } from '../tree/explorerNodes';
+import { type EntryHost, EntryNode, type PendingHost, PendingEntryNode } from '../tree/explorerNodes';
 import { ActionNode, ErrorNode, InfoNode, type Node } from '../tree/node';
 import { SearchRun, type SearchRunOptions, type SearchTarget } from './searchRun';
 

@@ -132,10 +132,12 @@ export function pendingRows(entries: PendingEntry[], bodies: Map<string, StreamE
 
 const ID = /^\d+-\d+$/;
 
-/** Ids by their order, other text by code points (no locale: the same order everywhere). */
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Ids by their order, other text as the tree orders names (worker-2 before worker-10), then by code points. */
 function compareText(a: string, b: string): number {
   if (ID.test(a) && ID.test(b)) return compareIds(a, b);
-  return a < b ? -1 : a > b ? 1 : 0;
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 function compareCells(a: Cell, b: Cell): number {

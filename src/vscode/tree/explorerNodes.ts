@@ -15,6 +15,7 @@ import {
   formatDuration,
   idForTime,
   idTime,
+  isDeadLetterName,
   isLagging,
   isPoison,
   isStuck,
@@ -73,11 +74,6 @@ const collator = new Intl.Collator('en', { numeric: true });
 /** A stable order by name (natural: worker-2 before worker-10), the same on every refresh. */
 export function byName(a: { name: string }, b: { name: string }): number {
   return collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-
-/** Whether a stream is named like a dead-letter stream (`orders:dlq`, `jobs.dead-letter`). */
-export function isDeadLetterName(key: string): boolean {
-  return /(^|[:._-])(dlq|dead[-_]?letters?)($|[:._-])/i.test(key);
 }
 
 /** "2024-05-01 14:00:05", local time. */

@@ -17,6 +17,8 @@ export interface TrendSettings {
   /** Between rounds; 0 turns sampling off. */
   intervalMs: number;
   maxStreams: number;
+  /** A consumer holding entries and idle this long is STUCK (a marker). */
+  stuckIdleMs?: number;
   /** Folder of the persisted histories (the extension's global storage). */
   storageDir?: string;
 }
@@ -135,7 +137,7 @@ async function tick(session: Session, w: Watch): Promise<void> {
   if (w.running || session.state.kind !== 'connected' || !keys.length) return;
   w.running = true;
   try {
-    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams }));
+    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs }));
     w.history.add(round);
     w.rounds++;
     for (const l of roundListeners) l(session, w.history);
