@@ -16,6 +16,8 @@ import { COLUMNS, DEFAULT_SORT, type Row, type Sort, type TableName, consumerRow
 
 /** At most this many pending entries are loaded into one panel (Load more stops there). */
 export const MAX_LOADED_PENDING = 5000;
+/** After a sampling round, the pending entries are read again only when no more than this many are loaded (else on Refresh). */
+export const AUTO_PENDING_MAX = 1000;
 
 export type TableAction = 'ack' | 'claim' | 'deadLetter' | 'journey';
 const ACTION_COMMANDS: Record<TableAction, string> = {
@@ -134,6 +136,9 @@ export class TablePanel implements vscode.Disposable {
   private readonly sorts: Record<TableName, Sort> = { ...DEFAULT_SORT };
   private readonly filters: Record<TableName, string> = { groups: '', consumers: '', pending: '' };
   private readAt = 0;
+  /** When the pending entries were last read (they are not read again after each round when many are loaded). */
+  private pendingReadAt = 0;
+  private pendingStale = false;
   private error: string | undefined;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
@@ -165,7 +170,7 @@ export class TablePanel implements vscode.Disposable {
     this.disposables.push(
       pinForTrends(session, stream, { ...s.trends, storageDir: owner.storageDir }),
       onTrendRound((x) => {
-        if (x === session && this.panel.visible && !this.busy) void this.read('reload');
+        if (x === session && this.panel.visible && !this.busy) void this.read('round');
       }),
       this.panel.onDidDispose(() => this.dispose()),
       this.panel.webview.onDidReceiveMessage((m: unknown) => void this.handle(m)),
@@ -257,13 +262,13 @@ export class TablePanel implements vscode.Disposable {
   }
 
   /** Reads the figures (serialised: one read at a time, in the order asked). */
-  read(pending: 'reload' | 'more'): Promise<void> {
+  read(pending: 'reload' | 'more' | 'round'): Promise<void> {
     const next = this.chain.then(() => this.readNow(pending));
     this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private async readNow(mode: 'reload' | 'more'): Promise<void> {
+  private async readNow(mode: 'reload' | 'more' | 'round'): Promise<void> {
     if (this.disposed) return;
     this.busy = true;
     const pageSize = this.owner.settings().pageSize;
@@ -284,7 +289,18 @@ export class TablePanel implements vscode.Disposable {
           return;
         }
         this.consumers = await insp.consumers(this.stream, group);
-        if (this.consumer !== undefined && !this.consumers.some((c) => c.name === this.consumer)) this.consumer = undefined;
+        if (this.consumer !== undefined && !this.consumers.some((c) => c.name === this.consumer)) {
+          this.consumer = undefined;
+          this.resetPending();
+          mode = 'reload';
+        }
+        // Many entries loaded: a round reads the figures above, the entries only on Refresh.
+        if (mode === 'round' && this.pending.length > AUTO_PENDING_MAX) {
+          this.pendingStale = true;
+          return;
+        }
+        this.pendingStale = false;
+        this.pendingReadAt = Date.now();
         if (mode === 'more' && this.pendingNext && this.pending.length < MAX_LOADED_PENDING) {
           const page = await insp.pendingPage(this.stream, group, { after: this.pendingNext, count: Math.min(pageSize, MAX_LOADED_PENDING - this.pending.length), consumer: this.consumer });
           this.pending = [...this.pending, ...page.entries];
@@ -341,6 +357,7 @@ export class TablePanel implements vscode.Disposable {
         : !n
           ? `No pending entries${whose}.`
           : `${complete ? `All ${n.toLocaleString('en-US')}` : `${n.toLocaleString('en-US')} of ${total === undefined ? 'more' : total.toLocaleString('en-US')}`} pending entries${whose} loaded, oldest first${complete ? '' : '; sorting and filtering apply to those loaded'}.`;
+    const stale = n > 0 && this.pendingStale ? ` Entries as read at ${localTime(this.pendingReadAt).slice(11)} (over ${AUTO_PENDING_MAX.toLocaleString('en-US')} loaded: Refresh reads them again).` : '';
     const more = !complete && n < MAX_LOADED_PENDING ? `Load ${Math.min(settings.pageSize, MAX_LOADED_PENDING - n).toLocaleString('en-US')} more` : undefined;
     return {
       title: this.stream,
@@ -350,7 +367,7 @@ export class TablePanel implements vscode.Disposable {
       readOnly: this.session.readOnly,
       groups: this.table('groups', groupRows(this.groups, (g) => ({ in: h.latest(this.stream, undefined, 'in'), out: h.latest(this.stream, g, 'out') })), `${this.groups.length.toLocaleString('en-US')} consumer group${this.groups.length === 1 ? '' : 's'}; rates from the last sampling round.`),
       consumers: this.table('consumers', consumerRows(this.consumers, settings.thresholds), this.group === undefined ? '' : `Consumers of "${this.group}" (click one to show its pending entries only).`),
-      pending: { ...this.table('pending', pendingRows(this.pending, this.bodies, settings.thresholds, (id) => idLabel(id)), pendingNote), more },
+      pending: { ...this.table('pending', pendingRows(this.pending, this.bodies, settings.thresholds, (id) => idLabel(id)), pendingNote + stale), more },
       selected: this.pending.filter((e) => this.selected.has(e.id)).map((e) => e.id),
       readAt: this.readAt ? `read ${localTime(this.readAt).slice(11)}` : 'reading…',
       error: this.error,

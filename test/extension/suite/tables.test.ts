@@ -83,6 +83,9 @@ describe('(extension) tables of groups, consumers and pending entries', function
     // The page drew what it was sent.
     await until('the page drew the tables', () => panel.state.shown?.rows.pending === 100 && panel.state.shown.rows.groups === 2);
     for (const text of ['Groups', 'Consumers', 'Pending entries', 'Claim…', 'Acknowledge…', 'Dead-letter…']) assert.ok(panel.state.shown!.text.includes(text), `no "${text}" in the page`);
+    // While it is visible, each sampling round reads the figures again (the stream is sampled while the panel is open).
+    const reads = panel.state.reads;
+    await until('a read after a sampling round', () => panel.state.reads > reads, 30_000);
   });
 
   it('sorts by a column (numbers as numbers, ties by id) and filters by words in any cell', async () => {
