@@ -202,6 +202,28 @@ describe('(integration) health over time: sampled rates, lag trends, resets', fu
     await admin.del(s, `${s}:dlq`);
   });
 
+  it('a round reads list queues in their layouts (LLEN of each list, the oldest started-at stamp) as Redis reports them; one that is not a list queue is left out', async () => {
+    const q = uniqueKey('jobs');
+    const seeds = uniqueKey('email_queue');
+    for (let i = 0; i < 5; i++) await admin.lpush(q, `w${i}`);
+    await admin.lpush(`${q}:processing`, 'p1', 'p2');
+    const now = Number((await admin.time())[0]) * 1000;
+    await admin.zadd(`${q}:started`, now - 60_000, 'p1', now - 5_000, 'p2');
+    await admin.lpush(`${q}:dead`, 'd1');
+    // The seeds' layout: no started-at stamps, job:<id> hashes.
+    await admin.lpush(seeds, 'a', 'b');
+    await admin.lpush(`${seeds}:processing`, 'c');
+    const notList = uniqueKey('str');
+    await admin.set(notList, 'x');
+    const r = await sampleRound(client, [], { listQueues: [{ name: q }, { name: seeds, layout: { started: null, jobPrefix: 'job:' } }, { name: notList }] });
+    const [a, b] = r.listQueues!;
+    assert.equal(r.listQueues!.length, 2, 'the string key is left out');
+    assert.deepEqual({ ...a, oldestRunningMs: undefined }, { name: q, waiting: 5, processing: 2, dead: 1, oldestRunningMs: undefined });
+    assert.ok(a!.oldestRunningMs! >= 60_000 && a!.oldestRunningMs! < 70_000, `oldest running ${a!.oldestRunningMs} ms`);
+    assert.deepEqual(b, { name: seeds, waiting: 2, processing: 1, dead: 0 }, 'no stamps: how long it runs is not known');
+    await admin.del(q, `${q}:processing`, `${q}:started`, `${q}:dead`, seeds, `${seeds}:processing`, notList);
+  });
+
   it('rates go on across a Sentinel failover (the sampler follows the master): the failover is marked, the rates after it match what was produced, never a spike (needs Redis 7.0 counters)', async function () {
     const probe = uniqueKey('ha-probe');
     await admin.xadd(probe, '*', 'n', '1');

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { MetricsHistory } from '../../src/core/metrics/history';
 import type { Round } from '../../src/core/metrics/sampler';
-import { dashboardData } from '../../src/vscode/dashboard/dashboardData';
+import { dashboardData, listDashboardData } from '../../src/vscode/dashboard/dashboardData';
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
 
@@ -76,5 +76,17 @@ describe('(unit) dashboard data', () => {
     assert.deepEqual(all.markers.map((m) => m.kind).sort(), ['deadLetters', 'failover', 'stuck']);
     const audit = dashboardData(h, 'orders', 'audit', '5m', T0 + 2 * 5000);
     assert.deepEqual(audit.markers.map((m) => m.kind).sort(), ['deadLetters', 'failover'], "billing's STUCK consumer is not audit's");
+  });
+
+  it("a list queue's dashboard: its lists' lengths, dead per second and the oldest running job's age in seconds", () => {
+    const h = new MetricsHistory();
+    for (let i = 0; i < 3; i++) h.add({ at: T0 + i * 5000, streams: [], missing: {}, calls: 0, listQueues: [{ name: 'emails', waiting: 10 - i, processing: 1, dead: i * 5, oldestRunningMs: 2000 + i * 5000 }] });
+    const d = listDashboardData(h, 'emails', '5m', T0 + 2 * 5000);
+    assert.equal(d.title, 'emails (list queue)');
+    assert.deepEqual(d.charts.map((c) => c.lines.map((l) => l.name)), [['waiting', 'processing', 'dead'], ['dead'], ['oldest running']]);
+    assert.deepEqual(d.charts[0]!.lines[0]!.values, [10, 9, 8]);
+    assert.deepEqual(d.charts[1]!.lines[0]!.values, [null, 1, 1]);
+    assert.deepEqual(d.charts[2]!.lines[0]!.values, [2, 7, 12]);
+    assert.deepEqual(d.markers.map((m) => [m.kind, m.text]), [['deadLetters', "dead-letter burst: 10 to emails's dead list in 10 s"]], 'two rounds of 5: one burst');
   });
 });

@@ -183,6 +183,28 @@ describe('(unit) health history: rates, resets, gaps, persistence, trends, memor
     assert.equal(back.events().filter((e) => e.kind === 'failover').length, 2);
   });
 
+  it('list queues: their lists\' lengths as gauges, jobs moved to the dead list per second (unknown where it shrank), a burst marked; kept apart from the streams', () => {
+    const h = new MetricsHistory();
+    const lens = [
+      [10, 2, 0, 1000],
+      [14, 2, 1, 6000],
+      [20, 3, 8, 11000],
+      [5, 0, 2, undefined],
+    ] as const;
+    lens.forEach(([waiting, processing, dead, oldest], i) => {
+      h.add({ at: T0 + i * 5000, streams: [new Model('s', ['g']).sample()], missing: {}, calls: 0, listQueues: [{ name: 'emails', waiting, processing, dead, ...(oldest !== undefined ? { oldestRunningMs: oldest } : {}) }] });
+    });
+    const at = T0 + 3 * 5000;
+    assert.deepEqual(values(h.points('emails', undefined, 'waiting', 60_000, at)), [10, 14, 20, 5]);
+    assert.deepEqual(values(h.points('emails', undefined, 'processing', 60_000, at)), [2, 2, 3, 0]);
+    assert.deepEqual(values(h.points('emails', undefined, 'deadJobs', 60_000, at)), [0, 1, 8, 2]);
+    assert.deepEqual(values(h.points('emails', undefined, 'oldestRunning', 60_000, at)), [1000, 6000, 11000, 0], 'nothing running: 0');
+    assert.deepEqual(values(h.points('emails', undefined, 'dead', 60_000, at)), [null, 0.2, 1.4, null], 'the dead list emptied (a requeue): no rate');
+    assert.deepEqual(h.events().filter((e) => e.kind === 'deadLetters').map((e) => e.text), ["dead-letter burst: 7 to emails's dead list in 5 s"]);
+    assert.deepEqual([...h.listQueues()], ['emails']);
+    assert.deepEqual([...h.streams().keys()], ['s'], 'a list queue is not a stream');
+  });
+
   it('trendOf agrees with a reference fit on random noisy lines; sparkline scales to its range', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -9,7 +9,10 @@
  *   cursor did not move, unknown where it moved and Redis cannot count);
  * - a stream's `dead` rate: entries added to its dead-letter stream (`<stream>:dlq`) per second,
  *   from that stream's length (unknown for an interval where it shrank: a replay or a trim);
- * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms).
+ * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms);
+ * - a list queue's gauges `waiting`, `processing`, `deadJobs`, `oldestRunning` (ms) and its `dead`
+ *   rate (jobs moved to its dead list per second, from that list's length). Lists keep no counters:
+ *   how many jobs a second are done cannot be told from them, and is not guessed.
  *
  * Events mark what happened: resets and gaps (below), a consumer turning STUCK, a dead-letter
  * burst (at least {@link DEAD_LETTER_BURST} in one round; successive rounds make one burst), and
@@ -26,11 +29,14 @@
  */
 import { compareIds } from '../ids';
 import { defaultDeadLetterStream } from '../queue/keys';
-import type { GroupSample, Round, StreamSample } from './sampler';
+import type { GroupSample, ListQueueSample, Round, StreamSample } from './sampler';
 
 export type StreamMetric = 'length' | 'in' | 'dead';
 export type GroupMetric = 'lag' | 'pending' | 'oldestAge' | 'out';
-export type Metric = StreamMetric | GroupMetric;
+export type ListMetric = 'waiting' | 'processing' | 'deadJobs' | 'oldestRunning' | 'dead';
+export type Metric = StreamMetric | GroupMetric | ListMetric;
+/** The metrics only list queues have (a name with these is a list queue's). */
+const LIST_ONLY: ReadonlySet<string> = new Set(['waiting', 'processing', 'deadJobs', 'oldestRunning']);
 
 /** A value at a time; null where it is unknown (a reset, a gap, a server that cannot tell). */
 export interface Point {
@@ -134,6 +140,7 @@ class Series {
 interface Previous {
   t: number;
   streams: Map<string, { s: StreamSample; groups: Map<string, GroupSample> }>;
+  lists: Map<string, ListQueueSample>;
 }
 
 /** The persisted form (plain JSON). */
@@ -196,7 +203,7 @@ export class MetricsHistory {
       }
       this.runId = round.runId;
     }
-    const next: Previous = { t, streams: new Map() };
+    const next: Previous = { t, streams: new Map(), lists: new Map() };
     for (const s of round.streams) {
       const before = prev?.streams.get(s.key);
       next.streams.set(s.key, { s, groups: new Map(s.groups.map((g) => [g.name, g])) });
@@ -238,6 +245,17 @@ export class MetricsHistory {
         }
       }
     }
+    for (const q of round.listQueues ?? []) {
+      next.lists.set(q.name, q);
+      this.put(q.name, undefined, 'waiting', { t, v: q.waiting });
+      this.put(q.name, undefined, 'processing', { t, v: q.processing });
+      this.put(q.name, undefined, 'deadJobs', { t, v: q.dead });
+      this.put(q.name, undefined, 'oldestRunning', { t, v: q.oldestRunningMs ?? (q.processing > 0 ? null : 0) });
+      const was = prev?.lists.get(q.name);
+      const added = was && dt > 0 ? q.dead - was.dead : undefined;
+      this.put(q.name, undefined, 'dead', { t, v: added !== undefined && added >= 0 ? added / dt : null });
+      if (added !== undefined && added >= DEAD_LETTER_BURST) this.burst(q.name, added, t, prev!.t, `${q.name}'s dead list`);
+    }
     for (const key of Object.keys(round.missing)) if (prev?.streams.has(key)) this.event({ t, kind: 'gone', where: key, text: `stream ${key}: ${round.missing[key]}` });
     this.prev = next;
     this.lastAt = t;
@@ -273,11 +291,23 @@ export class MetricsHistory {
   /** The streams with series, and their groups. */
   streams(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
+    const lists = this.listQueues();
     for (const key of this.series.keys()) {
       const [stream, group] = key.split('\u0000') as [string, string];
+      if (lists.has(stream)) continue;
       const groups = out.get(stream) ?? new Set<string>();
       if (group) groups.add(group);
       out.set(stream, groups);
+    }
+    return out;
+  }
+
+  /** The list queues with series. */
+  listQueues(): Set<string> {
+    const out = new Set<string>();
+    for (const key of this.series.keys()) {
+      const [name, , metric] = key.split('\u0000') as [string, string, string];
+      if (LIST_ONLY.has(metric)) out.add(name);
     }
     return out;
   }
@@ -324,11 +354,11 @@ export class MetricsHistory {
   }
 
   /** `n` dead letters added to `stream`'s dead-letter stream between `from` and `t`: a new burst, or the one of the previous round grown. */
-  private burst(stream: string, n: number, t: number, from: number): void {
+  private burst(stream: string, n: number, t: number, from: number, to = defaultDeadLetterStream(stream)): void {
     const b = this.bursts.get(stream);
     const going = b && b.last === from && this.eventLog.includes(b.e);
     const cur = going ? { ...b, n: b.n + n, last: t } : { e: { t: from, kind: 'deadLetters' as const, where: stream, text: '' }, n, from, last: t };
-    cur.e.text = `dead-letter burst: ${cur.n} to ${defaultDeadLetterStream(stream)} in ${Math.max(1, Math.round((t - cur.from) / 1000))} s`;
+    cur.e.text = `dead-letter burst: ${cur.n} to ${to} in ${Math.max(1, Math.round((t - cur.from) / 1000))} s`;
     if (!going) this.event(cur.e);
     this.bursts.set(stream, cur);
   }

@@ -13,6 +13,7 @@ import { type RedisClient, isCluster } from '../connection';
 import { DEFAULT_THRESHOLDS, isStuck } from '../health';
 import { idTime } from '../ids';
 import { defaultDeadLetterStream, isDeadLetterName } from '../queue/keys';
+import { type ListQueueLayout, listQueueKeys } from '../queue/list/keys';
 
 /** One group in a round. */
 export interface GroupSample {
@@ -47,6 +48,16 @@ export interface StreamSample {
   deadLetters?: number;
 }
 
+/** One list queue in a round (LLEN of its three lists, its oldest started-at stamp). */
+export interface ListQueueSample {
+  name: string;
+  waiting: number;
+  processing: number;
+  dead: number;
+  /** How long its oldest processing job has run, ms (undefined: none, or no stamps in its layout). */
+  oldestRunningMs?: number;
+}
+
 /** What one round saw: the streams that answered, and why the others did not. */
 export interface Round {
   /** When the round was taken (the caller's clock, ms). */
@@ -61,6 +72,8 @@ export interface Round {
    * previous round's means a failover or a restart. Undefined on a Cluster, or when not read.
    */
   runId?: string;
+  /** The list queues sampled (those asked for that answered). */
+  listQueues?: ListQueueSample[];
 }
 
 export interface SampleOptions {
@@ -70,6 +83,8 @@ export interface SampleOptions {
   now?: () => number;
   /** A consumer holding entries and idle this long is STUCK. Default 5 minutes. */
   stuckIdleMs?: number;
+  /** List queues to sample too (at most `maxStreams` of them), each in its layout. */
+  listQueues?: readonly { name: string; layout?: ListQueueLayout }[];
 }
 
 export const DEFAULT_MAX_STREAMS = 50;
@@ -109,6 +124,7 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
       ),
     );
   }
+  const lists = sampleListQueues(client, (o.listQueues ?? []).slice(0, o.maxStreams ?? DEFAULT_MAX_STREAMS), round);
   const infos = await Promise.all(
     watched.map(async (key) => {
       try {
@@ -177,5 +193,39 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
   }
   const id = await runId;
   if (id) round.runId = id;
+  const listQueues = await lists;
+  if (listQueues.length) round.listQueues = listQueues;
   return round;
+}
+
+/** LLEN of each queue's waiting, processing and dead lists and its oldest started-at stamp (one TIME for all); a queue that fails is left out. */
+async function sampleListQueues(client: RedisClient, queues: readonly { name: string; layout?: ListQueueLayout }[], round: Round): Promise<ListQueueSample[]> {
+  if (!queues.length) return [];
+  round.calls++;
+  const time = client.time().then(
+    ([s, us]) => Number(s) * 1000 + Math.floor(Number(us) / 1000),
+    () => undefined,
+  );
+  const out = await Promise.all(
+    queues.map(async ({ name, layout }): Promise<ListQueueSample | undefined> => {
+      const k = listQueueKeys(name, layout);
+      round.calls += k.stamps ? 4 : 3;
+      try {
+        const [waiting, processing, dead, oldest] = await Promise.all([
+          client.llen(k.waiting),
+          client.llen(k.processing),
+          client.llen(k.dead),
+          k.stamps ? (client.call('ZRANGE', k.started, 0, 0, 'WITHSCORES') as Promise<unknown[]>) : Promise.resolve([]),
+        ]);
+        // RESP2: [member, score]; RESP3: [[member, score]].
+        const flat = (oldest ?? []).flat() as unknown[];
+        const startedAt = flat.length >= 2 ? Number(String(flat[1])) : NaN;
+        const now = await time;
+        return { name, waiting, processing, dead, ...(processing > 0 && Number.isFinite(startedAt) && now !== undefined ? { oldestRunningMs: Math.max(0, now - startedAt) } : {}) };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return out.filter((x): x is ListQueueSample => x !== undefined);
 }

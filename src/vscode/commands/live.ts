@@ -11,7 +11,7 @@ import { GroupNode } from '../tree/explorerNodes';
 import type { DashboardPanel } from '../dashboard/dashboardPanel';
 import type { TablePanel } from '../tables/tablePanel';
 import { required } from './command';
-import { opTarget, ownConsumerName, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
+import { listQueueOf, opTarget, ownConsumerName, refuseReadOnly, resolveGroup, resolveSession, resolveStream } from './target';
 
 /** Quick publish: stream (or a new name), fields as JSON or k=v lines; MAXLEN only when asked for. */
 export async function publish(s: Services, node?: unknown, args?: { stream?: string; fields?: string; maxlen?: number; exactTrim?: boolean; trim?: boolean }): Promise<string | undefined> {
@@ -125,6 +125,8 @@ export async function showTables(s: Services, node?: unknown): Promise<TablePane
 /** Show Dashboard: the health charts of a stream (all its groups), or of one group (its row). */
 export async function showDashboard(s: Services, node?: unknown): Promise<DashboardPanel> {
   if (node instanceof GroupNode) return s.dashboards.show(node.session, node.stream, node.group.name);
+  const list = listQueueOf(node);
+  if (list) return s.dashboards.showList(list.session, { name: list.queue, layout: list.layout });
   const { session, stream } = await resolveStream(s, node);
   return s.dashboards.show(session, stream);
 }

@@ -66,3 +66,38 @@ export function dashboardData(h: MetricsHistory, stream: string, group: string |
   };
 }
 
+/** The dashboard's data for list queue `name` over `range`, from `h`: its lists' lengths, dead per second, its oldest running job's age. */
+export function listDashboardData(h: MetricsHistory, name: string, range: DashboardRange, now = Date.now()): DashboardData {
+  const span = RANGES[range];
+  const series: { chart: number; name: string; points: Point[]; seconds?: boolean }[] = [
+    { chart: 0, name: 'waiting', points: h.points(name, undefined, 'waiting', span, now) },
+    { chart: 0, name: 'processing', points: h.points(name, undefined, 'processing', span, now) },
+    { chart: 0, name: 'dead', points: h.points(name, undefined, 'deadJobs', span, now) },
+    { chart: 1, name: 'dead', points: h.points(name, undefined, 'dead', span, now) },
+    { chart: 2, name: 'oldest running', points: h.points(name, undefined, 'oldestRunning', span, now), seconds: true },
+  ];
+  const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.t)))].sort((a, b) => a - b);
+  const index = new Map(times.map((t, i) => [t, i]));
+  const charts: ChartLines[] = [
+    { title: 'Jobs (waiting, processing, dead)', unit: '', lines: [] },
+    { title: 'Moved to the dead list per second', unit: '/s', lines: [] },
+    { title: 'Oldest running job, age (s)', unit: 's', lines: [] },
+  ];
+  for (const s of series) {
+    const values = new Array<number | null>(times.length).fill(null);
+    for (const p of s.points) values[index.get(p.t)!] = p.v === null ? null : s.seconds ? p.v / 1000 : p.v;
+    charts[s.chart]!.lines.push({ name: s.name, values });
+  }
+  const markers = h
+    .events(now - span)
+    .filter((e) => e.where === '' || e.where === name)
+    .map((e) => ({ t: e.t / 1000, kind: e.kind, text: e.text }));
+  return {
+    title: `${name} (list queue)`,
+    range,
+    x: times.map((t) => t / 1000),
+    charts,
+    markers,
+    note: times.length < 2 ? 'Sampling… the first points arrive within a few seconds (every redisQueues.trends.intervalSeconds). Lists keep no counters: jobs done per second cannot be told from them.' : undefined,
+  };
+}

@@ -6,9 +6,10 @@
 import * as vscode from 'vscode';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
-import { onTrendRound, pinForTrends, sessionHistory } from '../tree/trends';
+import type { ListQueueLayout } from '../../core';
+import { onTrendRound, pinForTrends, pinListForTrends, sessionHistory } from '../tree/trends';
 import { webviewPage } from '../webviewPage';
-import { type DashboardData, type DashboardRange, RANGES, dashboardData } from './dashboardData';
+import { type DashboardData, type DashboardRange, RANGES, dashboardData, listDashboardData } from './dashboardData';
 
 /** Webview → extension. */
 type FromView = { type: 'range'; range: DashboardRange } | { type: 'rendered'; text: string; charts: number } | { type: 'ready' };
@@ -41,6 +42,18 @@ export class DashboardPanels implements vscode.Disposable {
     return p;
   }
 
+  /** Opens (or reveals) the dashboard of a list queue (in its layout). */
+  showList(session: Session, queue: { name: string; layout?: ListQueueLayout }): DashboardPanel {
+    const key = [session.name, queue.name, '\u0001list'].join('\u0000');
+    let p = this.panels.get(key);
+    if (p) p.panel.reveal(undefined, false);
+    else {
+      p = new DashboardPanel(this, session, queue.name, undefined, key, { layout: queue.layout });
+      this.panels.set(key, p);
+    }
+    return p;
+  }
+
   list(): DashboardPanel[] {
     return [...this.panels.values()];
   }
@@ -68,10 +81,12 @@ export class DashboardPanel implements vscode.Disposable {
     readonly stream: string,
     readonly group: string | undefined,
     readonly key: string,
+    /** Set for a list queue's dashboard (`stream` is then the queue's name). */
+    readonly listQueue?: { layout?: ListQueueLayout },
   ) {
     const media = vscode.Uri.joinPath(owner.extensionUri, 'media');
     const lib = vscode.Uri.joinPath(owner.extensionUri, 'dist', 'webview');
-    const title = `Dashboard: ${group === undefined ? stream : `${stream} › ${group}`}`;
+    const title = `Dashboard: ${listQueue ? `${stream} (list queue)` : group === undefined ? stream : `${stream} › ${group}`}`;
     this.panel = vscode.window.createWebviewPanel('redisQueues.dashboard', title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [media, lib] });
     this.panel.webview.html = webviewPage(this.panel.webview, media, {
       name: 'dashboard',
@@ -81,7 +96,7 @@ export class DashboardPanel implements vscode.Disposable {
     });
     const s = owner.settings();
     this.disposables.push(
-      pinForTrends(session, stream, { ...s.trends, storageDir: owner.storageDir }),
+      listQueue ? pinListForTrends(session, { name: stream, layout: listQueue.layout }, { ...s.trends, storageDir: owner.storageDir }) : pinForTrends(session, stream, { ...s.trends, storageDir: owner.storageDir }),
       onTrendRound((x) => {
         if (x === session) this.post();
       }),
@@ -104,7 +119,8 @@ export class DashboardPanel implements vscode.Disposable {
   /** Sends the current data to the page. */
   post(): void {
     if (this.disposed) return;
-    const data = dashboardData(sessionHistory(this.session), this.stream, this.group, this.range);
+    const h = sessionHistory(this.session);
+    const data = this.listQueue ? listDashboardData(h, this.stream, this.range) : dashboardData(h, this.stream, this.group, this.range);
     if (this.owner.settings().trends.intervalMs <= 0) data.note = 'Sampling is off: set redisQueues.trends.intervalSeconds above 0 to draw this dashboard.';
     this.state.data = data;
     this.state.posts++;

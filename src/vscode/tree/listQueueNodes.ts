@@ -5,6 +5,7 @@ import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { sessionHealth } from './health';
 import { type Node, childId } from './node';
+import { waitingTrend, watchShownListQueues } from './trends';
 
 /** The "List queues" folder of a connection (its parent, the connection row). */
 export class ListQueuesFolderNode extends ExplorerNode {
@@ -40,6 +41,8 @@ export class ListQueuesFolderNode extends ExplorerNode {
       const names = [...new Set([...ctx.listQueueNames(), ...keys])].sort();
       const shown = names.slice(0, limit);
       const queues = await Promise.all(shown.map((n) => insp.listQueue(n)));
+      // Their figures over time: sampled in the background for the trend beside their waiting count.
+      watchShownListQueues(this.session, queues.map((q) => ({ name: q.name, layout: q.layout })), { ...settings.trends, storageDir: ctx.storageDir });
       sessionHealth(this.session).listsDrawn(queues.map((q) => ({ name: q.name, stuck: isListJobStuck(q.oldestProcessingAgeMs, settings.thresholds) })));
       const hint = 'A list queue is found by its <queue>:processing or <queue>:dead list, or by name in the redisQueues.listQueues.names setting.';
       return {
@@ -73,7 +76,8 @@ export class ListQueueNode extends ExplorerNode {
     const untimed = !k.stamps && q.processing > 0;
     const thresholds = this.ctx.settings().thresholds;
     const stuck = isListJobStuck(q.oldestProcessingAgeMs, thresholds);
-    const rest = `${formatCount(q.waiting)} waiting · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
+    const trend = waitingTrend(this.session, q.name);
+    const rest = `${formatCount(q.waiting)} waiting${trend?.arrow ? ` ${trend.arrow}` : ''} · ${formatCount(q.processing)} processing · ${formatCount(q.dead)} dead${oldest}`;
     t.description = stuck ? `\u26a0 STUCK · ${rest}` : rest;
     t.tooltip =
       `List queue ${oneLine(q.name)}\nwaiting: ${q.waiting}\nprocessing: ${q.processing}${oldest ? `\noldest processing job started ${formatDuration(q.oldestProcessingAgeMs)} ago` : ''}` +
@@ -81,7 +85,8 @@ export class ListQueueNode extends ExplorerNode {
       (stuck ? `\nSTUCK: its oldest processing job has run for more than ${formatDuration(thresholds.stuckIdleMs)}` : '') +
       (q.layout && Object.keys(q.layout).length
         ? `\nlayout: waiting ${oneLine(k.waiting)}, processing ${oneLine(k.processing)}, dead ${oneLine(k.dead)}, ${k.stamps ? `started ${oneLine(k.started)}` : 'no started-at stamps'}, jobs ${oneLine(k.jobPrefix)}<id>`
-        : '');
+        : '') +
+      (trend ? `\n${trend.tooltip}` : '');
     return t;
   }
   protected async computeChildren(): Promise<Node[]> {

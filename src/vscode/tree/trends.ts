@@ -5,7 +5,7 @@
 // extension's storage per connection, so a reopened VS Code shows the past, with the gap marked.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core';
+import { type ListQueueLayout, type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core';
 import type { Session } from '../connections/session';
 
 /** Over what time a row's trend is read. */
@@ -28,6 +28,10 @@ interface Watch {
   shown: string[];
   /** Streams sampled besides those shown (an open dashboard's), with how many asked. */
   pinned: Map<string, number>;
+  /** The list queues the tree shows, in their layouts. */
+  shownLists: { name: string; layout?: ListQueueLayout }[];
+  /** List queues sampled besides those shown (an open dashboard's), with how many asked. */
+  pinnedLists: Map<string, { layout?: ListQueueLayout; n: number }>;
   timer?: NodeJS.Timeout;
   running: boolean;
   savedAt: number;
@@ -81,7 +85,7 @@ export function sessionHistory(session: Session, settings?: TrendSettings): Metr
 
 function watch(session: Session, settings: TrendSettings): Watch {
   let w = watches.get(session);
-  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
+  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), shownLists: [], pinnedLists: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
   return w;
 }
 
@@ -100,6 +104,28 @@ export function pinForTrends(session: Session, stream: string, settings: TrendSe
       else w.pinned.set(stream, n);
     },
   };
+}
+
+/** As {@link pinForTrends}, for a list queue (in its layout). */
+export function pinListForTrends(session: Session, queue: { name: string; layout?: ListQueueLayout }, settings: TrendSettings): { dispose(): void } {
+  const w = watch(session, settings);
+  const p = w.pinnedLists.get(queue.name);
+  w.pinnedLists.set(queue.name, { layout: queue.layout, n: (p?.n ?? 0) + 1 });
+  watchShownStreams(session, w.shown, settings);
+  return {
+    dispose: () => {
+      const q = w.pinnedLists.get(queue.name);
+      if (!q || q.n <= 1) w.pinnedLists.delete(queue.name);
+      else q.n--;
+    },
+  };
+}
+
+/** The tree drew these list queues: they are sampled too (at most `maxStreams`), as {@link watchShownStreams}. */
+export function watchShownListQueues(session: Session, queues: { name: string; layout?: ListQueueLayout }[], settings: TrendSettings): void {
+  const w = watch(session, settings);
+  w.shownLists = queues.slice(0, settings.maxStreams);
+  watchShownStreams(session, w.shown, settings);
 }
 
 /** How many rounds the session's sampler has taken (for tests). */
@@ -134,10 +160,13 @@ async function tick(session: Session, w: Watch): Promise<void> {
     return;
   }
   const keys = [...new Set([...w.pinned.keys(), ...w.shown])].slice(0, w.settings.maxStreams);
-  if (w.running || session.state.kind !== 'connected' || !keys.length) return;
+  const lists = new Map(w.shownLists.map((q) => [q.name, q]));
+  for (const [name, q] of w.pinnedLists) if (!lists.has(name)) lists.set(name, { name, layout: q.layout });
+  const listQueues = [...lists.values()].slice(0, w.settings.maxStreams);
+  if (w.running || session.state.kind !== 'connected' || (!keys.length && !listQueues.length)) return;
   w.running = true;
   try {
-    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs }));
+    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs, listQueues }));
     w.history.add(round);
     w.rounds++;
     for (const l of roundListeners) l(session, w.history);
@@ -179,5 +208,26 @@ export function lagTrend(session: Session, stream: string, group: string): { arr
     `lag over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(lag, 20)}`,
     `in ${rate('in')} to the stream, out ${rate('out', group)} read by the group (last ${Math.round(w.settings.intervalMs / 1000)} s; Redis 7 counters)`,
   ].join('\n');
+  return { arrow: t.direction === 'flat' ? '' : t.arrow, tooltip };
+}
+
+/**
+ * A list queue's waiting trend: `arrow` ↑ or ↓ for its row when the waiting count moved over the
+ * window ('' when it held steady), and the tooltip's lines. Undefined until three rounds saw it.
+ */
+export function waitingTrend(session: Session, queue: string): { arrow: string; tooltip: string } | undefined {
+  const w = watches.get(session);
+  if (!w) return undefined;
+  const h = w.history;
+  const waiting = h.points(queue, undefined, 'waiting', TREND_WINDOW_MS);
+  const t = trendOf(waiting);
+  if (t.points < 3) return undefined;
+  const minutes = Math.max(1, Math.round(t.overMs / 60_000));
+  const known = waiting.filter((p): p is Point & { v: number } => p.v !== null);
+  const dead = h.latest(queue, undefined, 'dead');
+  const tooltip = [
+    `waiting over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(waiting, 20)}`,
+    dead === undefined ? '' : `dead ${dead >= 100 ? Math.round(dead) : dead.toFixed(1)}/s (last ${Math.round(w.settings.intervalMs / 1000)} s)`,
+  ].filter(Boolean).join('\n');
   return { arrow: t.direction === 'flat' ? '' : t.arrow, tooltip };
 }

@@ -74,4 +74,41 @@ describe('(extension) health dashboard', function () {
       await producing;
     }
   });
+
+  it("Show Dashboard on a list queue's row draws its lists' lengths from the samples, and its row reads its waiting trend", async () => {
+    const Q = `${prefix}:emails`;
+    await client.lpush(`${Q}:processing`, 'p1');
+    await client.lpush(`${Q}:dead`, 'd1');
+    try {
+      const queue = await child(await child(await child(undefined, conn), 'List queues'), Q);
+      const panel = await vscode.commands.executeCommand<DashboardPanel>('redisQueues.dashboard.show', queue);
+      assert.equal(panel.panel.title, `Dashboard: ${Q} (list queue)`);
+      // Jobs arrive faster than anyone takes them: waiting grows round after round.
+      let stop = false;
+      const producing = (async () => {
+        while (!stop) {
+          await client.lpush(Q, 'job');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      try {
+        await until('three rounds drawn in three charts', () => (panel.state.data?.x.length ?? 0) >= 3 && panel.state.shown?.charts === 3, 45_000);
+      } finally {
+        stop = true;
+        await producing;
+      }
+      const shown = panel.state.shown!.text;
+      for (const title of ['Jobs (waiting, processing, dead)', 'Moved to the dead list per second', 'Oldest running job, age (s)']) assert.ok(shown.includes(title), `no "${title}" in: ${shown}`);
+      const waiting = panel.state.data!.charts[0]!.lines[0]!.values.filter((v): v is number => v !== null);
+      assert.ok(waiting.at(-1)! > waiting[0]!, `waiting grows: ${waiting.join(', ')}`);
+      assert.deepEqual(panel.state.data!.charts[0]!.lines[2]!.values.filter((v) => v !== null).slice(-1), [1], 'one dead job');
+      // The tree's row, read again, says which way its waiting count goes.
+      await api.services.provider.refresh();
+      const row = await child(await child(await child(undefined, conn), 'List queues'), Q);
+      assert.match(String(row.item().description), /^[\d,]+ waiting ↑ · 1 processing · 1 dead/);
+      assert.match(String(row.item().tooltip), /waiting over the last minute: ↑/);
+    } finally {
+      await client.del(Q, `${Q}:processing`, `${Q}:dead`);
+    }
+  });
 });
