@@ -32,11 +32,16 @@ async function serverTime(c: Redis): Promise<{ usec: number; calls: number }> {
   return { usec, calls };
 }
 
-/** The longest call the slow log holds (µs), then the log emptied. */
-async function largestCall(c: Redis): Promise<number> {
+/** The longest call the slow log holds (µs, and which command), then the log emptied. */
+async function largestCall(c: Redis): Promise<{ us: number; command: string }> {
   const entries = (await c.call('SLOWLOG', 'GET', '100000')) as [number, number, number, string[]][];
   await c.call('SLOWLOG', 'RESET');
-  return Math.max(0, ...entries.filter((e) => /^(XINFO|XPENDING|XLEN)$/i.test(String(e[3]?.[0])) || /^INFO server$/i.test(`${e[3]?.[0]} ${e[3]?.[1]}`)).map((e) => Number(e[2])));
+  let best = { us: 0, command: '' };
+  for (const e of entries) {
+    if (!(/^(XINFO|XPENDING|XLEN)$/i.test(String(e[3]?.[0])) || /^INFO server$/i.test(`${e[3]?.[0]} ${e[3]?.[1]}`))) continue;
+    if (Number(e[2]) > best.us) best = { us: Number(e[2]), command: e[3].slice(0, 2).join(' ') };
+  }
+  return best;
 }
 
 export async function metricsBench(server: Server): Promise<Section> {
@@ -68,7 +73,8 @@ export async function metricsBench(server: Server): Promise<Section> {
       const raw: number[] = [];
       let usec = 0;
       let calls = 0;
-      let largest = 0;
+      let largest = { us: 0, command: '' };
+      const overMs: string[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         // Ours, then the raw reference, alternately (the same load for both).
         await admin.config('RESETSTAT');
@@ -79,7 +85,9 @@ export async function metricsBench(server: Server): Promise<Section> {
         const st = await serverTime(admin);
         usec += st.usec;
         calls += st.calls;
-        largest = Math.max(largest, await largestCall(admin));
+        const l = await largestCall(admin);
+        if (l.us >= 1000) overMs.push(`${l.command} ${fmt(l.us)} µs`);
+        if (l.us > largest.us) largest = l;
         t = nowMs();
         const rp = admin.pipeline();
         rp.call('INFO', 'server');
@@ -103,10 +111,10 @@ export async function metricsBench(server: Server): Promise<Section> {
       });
       rows.push({
         figure: `one round over ${fmt(watched)} streams: server time in all (${fmt(calls / ROUNDS)} calls), and its largest call`,
-        ours: `${fmt(usec / ROUNDS / 1000, 2)} ms in all; largest call ${fmt(largest)} µs`,
+        ours: `${fmt(usec / ROUNDS / 1000, 2)} ms in all; largest call ${fmt(largest.us)} µs (${largest.command}); rounds whose largest call took 1 ms or more: ${overMs.length} of ${ROUNDS}${overMs.length ? ` (${overMs.join(', ')})` : ''}`,
         reference: 'target: a few ms a round for the default watched list, every call well under 1 ms',
         target: watched === DEFAULT_MAX_STREAMS ? '≤ 5 ms a round, each call < 1 ms' : 'each call < 1 ms',
-        met: watched === DEFAULT_MAX_STREAMS ? usec / ROUNDS / 1000 <= 5 && largest < 1000 : largest < 1000,
+        met: watched === DEFAULT_MAX_STREAMS ? usec / ROUNDS / 1000 <= 5 && largest.us < 1000 : largest.us < 1000,
       });
     }
   } finally {
