@@ -72,6 +72,21 @@ describe('(ui) health over time: trends in the tree, the dashboard (light and da
     assert.match(text, /Messages per second/);
     assert.match(text, /fraud-check/);
     await screenshot(page, 'dashboard-light');
+    // The connection's dashboard: every sampled stream and group, the demo's list queue too.
+    await contextMenu(page, row(page, CONN), 'Show Dashboard');
+    const conn = await (async () => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        for (const f of page.frames()) if ((await f.locator('#title').innerText({ timeout: 1000 }).catch(() => '')) === `${CONN} (connection)`) return f;
+        await page.waitForTimeout(250);
+      }
+      throw new Error("no connection dashboard within 30 s");
+    })();
+    await conn.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.uplot').length >= 4, undefined, { timeout: 60_000 });
+    const all = await conn.locator('body').innerText();
+    assert.match(all, /Lag, by group/);
+    assert.match(all, /orders › fraud-check/);
+    await screenshot(page, 'dashboard-connection');
   });
 
   it('the dashboard in the dark theme', async () => {

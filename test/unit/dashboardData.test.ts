@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { MetricsHistory } from '../../src/core/metrics/history';
 import type { Round } from '../../src/core/metrics/sampler';
-import { dashboardData, listDashboardData } from '../../src/vscode/dashboard/dashboardData';
+import { CONNECTION_LINES, connectionDashboardData, dashboardData, listDashboardData } from '../../src/vscode/dashboard/dashboardData';
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
 
@@ -88,5 +88,42 @@ describe('(unit) dashboard data', () => {
     assert.deepEqual(d.charts[1]!.lines[0]!.values, [null, 1, 1]);
     assert.deepEqual(d.charts[2]!.lines[0]!.values, [2, 7, 12]);
     assert.deepEqual(d.markers.map((m) => [m.kind, m.text]), [['deadLetters', "dead-letter burst: 10 to emails's dead list in 10 s"]], 'two rounds of 5: one burst');
+  });
+
+  it("a connection's dashboard: in each chart the lines with the largest latest values (the note says how many are left out), list queues' waiting jobs, every marker", () => {
+    const h = new MetricsHistory();
+    const streams = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    for (let r = 0; r < 3; r++) {
+      h.add({
+        at: T0 + r * 5000,
+        missing: {},
+        calls: 0,
+        runId: r < 2 ? 'a' : 'b',
+        streams: streams.map((key, i) => ({
+          key,
+          length: 10 * r * (i + 1),
+          entriesAdded: 10 * r * (i + 1),
+          lastGeneratedId: `${T0 + r}-${i}`,
+          groups: [{ name: 'g', pending: i, entriesRead: 0, lag: 10 * r * (i + 1), lastDeliveredId: '0-0', consumers: 1 }],
+        })),
+        listQueues: [{ name: 'emails', waiting: 3 + r, processing: 0, dead: 0 }],
+      });
+    }
+    const d = connectionDashboardData(h, 'prod', '5m', T0 + 2 * 5000);
+    assert.equal(d.title, 'prod (connection)');
+    const names = d.charts.map((c) => c.lines.map((l) => l.name));
+    // The largest latest lag: s9 › g (lag 200), then s8 … s2.
+    assert.deepEqual(names[1], streams.slice(10 - CONNECTION_LINES).reverse().map((s) => `${s} › g`));
+    assert.deepEqual(names[0], streams.slice(10 - CONNECTION_LINES).reverse(), 'messages in: the busiest streams');
+    assert.deepEqual(names[4], ['emails']);
+    assert.deepEqual(d.charts[4]!.lines[0]!.values, [3, 4, 5]);
+    assert.match(d.note!, /^Shown: Messages added per second: the 8 largest of 10 streams; Lag: the 8 largest of 10 groups; Pending: the 8 largest of 10 groups; Oldest pending entry: the 8 largest of 10 groups \(by their latest value\)/);
+    assert.deepEqual(d.markers.map((m) => m.kind), ['failover']);
+    // An events stream beside a queue is left out, and said; a stream merely named so is kept.
+    h.add({ at: T0 + 3 * 5000, missing: {}, calls: 0, streams: [{ key: 's1:events', length: 5, entriesAdded: 5, lastGeneratedId: `${T0}-9`, groups: [] }, { key: 'user:events', length: 1, entriesAdded: 1, lastGeneratedId: `${T0}-9`, groups: [] }] });
+    const e = connectionDashboardData(h, 'prod', '5m', T0 + 3 * 5000);
+    assert.ok(!e.charts[0]!.lines.some((l) => l.name === 's1:events'));
+    assert.match(e.note!, /Left out, the workers' events streams: s1:events\.$/);
+    assert.ok(e.charts[0]!.lines.some((l) => l.name === 'user:events') || /the 8 largest of 11 streams/.test(e.note!), 'user:events is a stream like any other');
   });
 });

@@ -7,7 +7,7 @@ import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { TailPanel } from '../tail/tailPanel';
 import { ListQueueNode } from '../tree/listQueueNodes';
-import { GroupNode } from '../tree/explorerNodes';
+import { ConnectionNode, GroupNode } from '../tree/explorerNodes';
 import type { DashboardPanel } from '../dashboard/dashboardPanel';
 import type { TablePanel } from '../tables/tablePanel';
 import { required } from './command';
@@ -122,9 +122,10 @@ export async function showTables(s: Services, node?: unknown): Promise<TablePane
   return s.tables.show(session, stream);
 }
 
-/** Show Dashboard: the health charts of a stream (all its groups), or of one group (its row). */
+/** Show Dashboard: the health charts of a connection, a stream (all its groups), one group or a list queue (its row). */
 export async function showDashboard(s: Services, node?: unknown): Promise<DashboardPanel> {
   if (node instanceof GroupNode) return s.dashboards.show(node.session, node.stream, node.group.name);
+  if (node instanceof ConnectionNode) return s.dashboards.showConnection(node.session);
   const list = listQueueOf(node);
   if (list) return s.dashboards.showList(list.session, { name: list.queue, layout: list.layout });
   const { session, stream } = await resolveStream(s, node);

@@ -15,6 +15,7 @@ import {
   formatDuration,
   idForTime,
   idTime,
+  eventsLogOwner,
   isDeadLetterName,
   isLagging,
   isPoison,
@@ -188,9 +189,11 @@ export class StreamsFolderNode extends ExplorerNode {
       const infos = shown.length ? await insp.streams(shown) : [];
       const nodes: Node[] = [];
       const gone: string[] = [];
+      // The workers' events streams (`<queue>:events`, beside a queue shown or known) are marked as such.
+      const known = new Set([...keys, ...ctx.known.get(this.session.name).listQueues.keys, ...ctx.listQueueNames()]);
       shown.forEach((k, i) => {
         const info = infos[i]!;
-        if (!(info instanceof Error)) nodes.push(new StreamNode(this, info));
+        if (!(info instanceof Error)) nodes.push(new StreamNode(this, info, eventsLogOwner(info.key, info.groups, (n) => known.has(n))));
         else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
         else nodes.push(new InfoNode(this, `${k}: ${/no such key/i.test(info.message) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
       });
@@ -219,6 +222,8 @@ export class StreamNode extends ExplorerNode {
   constructor(
     readonly parent: StreamsFolderNode,
     readonly info: StreamSummary,
+    /** The queue whose workers' events this stream holds (`<queue>:events`), if it is one. */
+    readonly eventsOf?: string,
   ) {
     super();
     this.id = childId(parent, info.key);
@@ -234,11 +239,15 @@ export class StreamNode extends ExplorerNode {
     const i = this.info;
     const dlq = this.dlq;
     // The event icon in the plain icon colour: its theme colour (orange) read as a warning on every stream.
-    const t = item(this, oneLine(i.key), Collapsed, dlq ? 'archive' : new vscode.ThemeIcon('symbol-event', new vscode.ThemeColor('icon.foreground')), `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}`);
+    const events = this.eventsOf;
+    const icon = dlq ? 'archive' : new vscode.ThemeIcon(events !== undefined ? 'history' : 'symbol-event', new vscode.ThemeColor('icon.foreground'));
+    const t = item(this, oneLine(i.key), Collapsed, icon, `stream;${i.groups > 0 ? 'hasGroups' : 'noGroups'}${dlq ? ';dlq' : ''}${events !== undefined ? ';events' : ''}`);
     const age = i.lastEntryAgeMs !== undefined ? ` · last ${formatDuration(i.lastEntryAgeMs)} ago` : '';
     const health = sessionHealth(this.session).stream(i.key);
-    t.description = marked([health ? describeHealth(health) : ''], `${formatCount(i.length)} ${i.length === 1 ? 'entry' : 'entries'}${age} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);
+    const figures = `${formatCount(i.length)} ${i.length === 1 ? 'entry' : 'entries'}${age}`;
+    t.description = events !== undefined ? `events of ${oneLine(events)} · ${figures}` : marked([health ? describeHealth(health) : ''], `${figures} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);
     t.tooltip = [
+      events !== undefined ? `Events of ${oneLine(events)}: what its workers did to each message (delivered, failed, retried, claimed, acked, dead-lettered), written by their events option and read by Show Journey. Not a queue: nothing consumes it.` : '',
       `Stream ${oneLine(i.key)}`,
       `length: ${formatCount(i.length)}`,
       `first id: ${i.firstEntryId ?? '—'}`,

@@ -93,12 +93,14 @@ function watch(session: Session, settings: TrendSettings): Watch {
  * Samples `stream` while the returned handle is not disposed, whether the tree shows it or not
  * (an open dashboard's stream), and starts the session's sampling if it was not running.
  */
-export function pinForTrends(session: Session, stream: string, settings: TrendSettings): { dispose(): void } {
+export function pinForTrends(session: Session, stream: string | undefined, settings: TrendSettings): { dispose(): void } {
   const w = watch(session, settings);
-  w.pinned.set(stream, (w.pinned.get(stream) ?? 0) + 1);
+  // (undefined: no stream of its own, the sampling started: a connection's dashboard)
+  if (stream !== undefined) w.pinned.set(stream, (w.pinned.get(stream) ?? 0) + 1);
   watchShownStreams(session, w.shown, settings);
   return {
     dispose: () => {
+      if (stream === undefined) return;
       const n = (w.pinned.get(stream) ?? 1) - 1;
       if (n <= 0) w.pinned.delete(stream);
       else w.pinned.set(stream, n);

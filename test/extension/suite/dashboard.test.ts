@@ -111,4 +111,12 @@ describe('(extension) health dashboard', function () {
       await client.del(Q, `${Q}:processing`, `${Q}:dead`);
     }
   });
+
+  it("Show Dashboard on the connection's row draws what its sampler watches: the streams' rates, the groups' lag, the list queues' waiting jobs", async () => {
+    const panel = await vscode.commands.executeCommand<DashboardPanel>('redisQueues.dashboard.show', await child(undefined, conn));
+    assert.equal(panel.panel.title, `Dashboard: ${conn} (connection)`);
+    await until('the charts drawn with the stream sampled above', () => (panel.state.data?.charts[1]?.lines ?? []).some((l) => l.name === `${S} › billing`) && (panel.state.shown?.charts ?? 0) >= 4, 30_000);
+    assert.ok(panel.state.data!.charts[0]!.lines.some((l) => l.name === S), 'messages in, by stream');
+    assert.ok(panel.state.shown!.text.includes('Lag, by group'), panel.state.shown!.text);
+  });
 });

@@ -165,4 +165,20 @@ describe('(extension) tables of groups, consumers and pending entries', function
     assert.equal(d.group, 'billing');
     assert.equal(d.pending.rows.length, 100);
   });
+
+  it("the workers' events stream beside a queue reads as its events, not as a queue; a stream merely named so is a stream", async () => {
+    await client.xadd(`${S}:events`, '*', 'type', 'delivered', 'id', '1-0', 'group', 'billing');
+    await client.xadd(`${prefix}:user:events`, '*', 'type', 'signup');
+    try {
+      await api.services.provider.refresh();
+      const events = await path(conn, 'Streams', `${S}:events`);
+      assert.match(String(events.item().description), new RegExp(`^events of ${S} · 1 entry`));
+      assert.match(String(events.item().tooltip), /^Events of .*Not a queue: nothing consumes it\./);
+      assert.match(String(events.item().contextValue), /;events$/);
+      const user = await path(conn, 'Streams', `${prefix}:user:events`);
+      assert.match(String(user.item().description), /^1 entry · .* 0 groups$/);
+    } finally {
+      await client.del(`${S}:events`, `${prefix}:user:events`);
+    }
+  });
 });

@@ -52,6 +52,18 @@ export function eventsKeyOf(name: string): string {
   return `${name}:events`;
 }
 
+/**
+ * The stream or list queue whose events stream `key` is, when it looks like one: named
+ * `<name>:events`, with no consumer groups (nothing consumes an events stream), and `<name>` a
+ * stream or list queue the caller knows (`known`). Else undefined: a stream named `user:events`
+ * with no `user` queue beside it is somebody's own stream.
+ */
+export function eventsLogOwner(key: string, groups: number, known: (name: string) => boolean): string | undefined {
+  if (groups > 0 || !key.endsWith(':events')) return undefined;
+  const name = key.slice(0, -':events'.length);
+  return name && known(name) ? name : undefined;
+}
+
 /** One event, as recorded. */
 export interface QueueEvent {
   type: QueueEventType;
