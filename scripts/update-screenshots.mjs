@@ -32,6 +32,7 @@ export const SCREENSHOTS = [
   { name: 'search-in-progress.png', source: 'search-in-progress.png', test: 'test/ui/search.test.ts' },
   { name: 'dashboard.png', source: 'dashboard-light.png', test: 'test/ui/dashboard.test.ts' },
   { name: 'tables.png', source: 'tables-light.png', test: 'test/ui/tables.test.ts' },
+  { name: 'bullmq.png', source: 'bullmq-tree.png', test: 'test/ui/bullmq.test.ts' },
 ];
 
 export function updateScreenshots({ since = 0 } = {}) {

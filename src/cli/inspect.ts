@@ -21,6 +21,7 @@ import {
   isStuck,
   listQueueKeys,
 } from '../core';
+import { type BullState, bullQueuesAmong } from '../core/frameworks/bullmq';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
 import { idIsoTime, safe, table } from './format';
@@ -97,6 +98,8 @@ export interface InspectDocument {
   /** True when more streams match than --limit. */
   truncated: boolean;
   listQueues: ListQueueDoc[];
+  /** BullMQ queues found by their events stream among the streams walked (their counts as BullMQ's getJobCounts() gives them). */
+  bullmq?: { name: string; prefix: string; paused: boolean; counts: Record<BullState, number> }[];
   /** Keys that could not be read (deleted meanwhile, no permission, ...). */
   errors: { key: string; message: string }[];
   /** How far the walks for streams and list queues got (about), within the budget. */
@@ -181,6 +184,8 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
       errors.push({ key: s.key, message: (e as Error).message });
     }
   }
+  // BullMQ queues: their events streams are among the streams the walk found (no walk of their own).
+  const bullmq = (await bullQueuesAmong(inspector.client, keys).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts }));
   const listsFrom = start(o.resume?.listQueues);
   const lists =
     listsFrom === null
@@ -198,6 +203,7 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     streams,
     truncated,
     listQueues: lists.queues.map((l) => listDoc(l, o.thresholds)),
+    bullmq,
     errors,
     scan: { streams: scanDoc(page.progress), listQueues: scanDoc(lists.progress), continue: resumeToken({ streams: page.next, listQueues: lists.next }) },
   };
@@ -322,6 +328,16 @@ export function renderInspection(d: InspectDocument): string[] {
       ...table(
         ['QUEUE', 'WAITING', 'PROCESSING', 'DEAD', 'OLDEST PROCESSING', 'HEALTH'],
         d.listQueues.map((l) => [safe(l.name), l.waiting, l.processing, l.dead, l.oldestProcessingAgeMs === null ? (l.startedAtStamps === false && l.processing > 0 ? 'unknown' : '-') : formatDuration(l.oldestProcessingAgeMs), h(l.health)]),
+        '  ',
+      ),
+    );
+  }
+  if (d.bullmq?.length) {
+    lines.push('', `BullMQ queues (${d.bullmq.length})`);
+    lines.push(
+      ...table(
+        ['QUEUE', 'PREFIX', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED', 'STATE'],
+        d.bullmq.map((q) => [safe(q.name), safe(q.prefix), q.counts.waiting + q.counts.paused + q.counts.prioritized, q.counts.active, q.counts.delayed, q.counts.failed, q.counts.completed, q.paused ? 'PAUSED' : '-']),
         '  ',
       ),
     );

@@ -14,6 +14,7 @@ import {
   messageJourney,
   parseSearchQuery,
 } from '../../core';
+import { bullQueuesAmong } from '../../core/frameworks/bullmq';
 import {
   AGENT_LIMITS,
   abbreviateValue,
@@ -56,6 +57,7 @@ export const listQueues: AgentTool = {
     'Start here. Lists the Redis Streams (with their consumer groups) and the list-based queues of the connection, with health marks: ' +
     'LAGGING (a group far behind the stream), STUCK (a consumer idle for long while holding pending entries; a list job running too long), POISON (a pending entry delivered many times). ' +
     'For each group: pending count, lag (Redis 7+), oldest pending idle time, stuck consumers and poison entries among its oldest pending. Dead-letter streams are listed as streams (named "<stream>:dlq"). ' +
+    'BullMQ queues (found by their "<prefix>:<queue>:events" stream) are listed with their counts per state, as BullMQ counts them. ' +
     'Use "match" (a glob such as "orders*") to narrow. Then use redisq_group_health for one group in depth.',
   inputSchema: {
     type: 'object',
@@ -103,8 +105,14 @@ export const listQueues: AgentTool = {
     }
     const lq = await insp.discoverListQueues({ match, names: ctx.listQueueNames, limit, maxMs: 2_000, maxCalls: 5_000, signal: ctx.signal });
     for (const q of lq.queues) lines.push(`- ${listQueueLine(q, ctx.thresholds)}`);
+    // BullMQ queues: found by their events stream among the streams the walk found.
+    const bull = await bullQueuesAmong(insp.client, page.keys).catch(() => []);
+    for (const q of bull) {
+      const c = q.counts;
+      lines.push(`- BullMQ queue ${t(q.name)} (prefix ${t(q.prefix)})${q.paused ? ', PAUSED' : ''}: ${c.waiting + c.paused + c.prioritized} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed, ${c.completed} completed`);
+    }
     const more = page.next !== null || page.keys.length > limit;
-    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}. ${thresholdsLine(ctx.thresholds)}.`;
+    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}. ${thresholdsLine(ctx.thresholds)}.`;
     return {
       summary: [head, ...lines, ...errors.map((e) => `- ${t(e.key)}: could not be read: ${t(e.error, 200)}`)].join('\n'),
       data: {
@@ -113,6 +121,7 @@ export const listQueues: AgentTool = {
         streams,
         moreStreamsMayMatch: more,
         listQueues: lq.queues.map((q) => listQueueData(q, ctx.thresholds)),
+        ...(bull.length ? { bullmq: bull.map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts })) } : {}),
         ...(errors.length ? { errors } : {}),
       },
     };

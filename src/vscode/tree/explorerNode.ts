@@ -18,6 +18,8 @@ export interface TreeContext {
   readonly entriesWindows: Map<string, EntriesWindow>;
   /** Where the health histories are kept between sessions (the extension's global storage); none: not kept. */
   readonly storageDir?: string;
+  /** Reads the open rows under `node` again (a folder that appeared after a discovery). */
+  refresh(node?: Node): Promise<void>;
 }
 
 /** An Entries folder's "go to time" state: the moment, and how many entries it shows each way. */

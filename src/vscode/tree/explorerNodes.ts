@@ -30,6 +30,8 @@ import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } from './explorerNode';
 import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
+import { bullQueuesAmong } from '../../core/frameworks/bullmq';
+import { BullFolderNode, bullCandidatesChecked, bullEventsStreams, newBullCandidates } from './bullmqNodes';
 import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
@@ -154,8 +156,13 @@ export class ConnectionNode extends ExplorerNode {
       return [new ErrorNode(this, 'Workspace not trusted: not connected automatically', { command: 'redisQueues.connection.connectAnyway', title: 'Connect anyway', arguments: [s.name] })];
     }
     // Expanding the row is what connects (drawing it does not).
-    await s.inspector();
-    return [new StreamsFolderNode(this), new ListQueuesFolderNode(this)];
+    const insp = await s.inspector();
+    // BullMQ queues among the streams discovery found so far (no walk here): their own folder.
+    const streamKeys = this.ctx.known.get(s.name).streams.keys;
+    const bull = await bullQueuesAmong(insp.client, streamKeys).catch(() => []);
+    for (const k of streamKeys) bullCandidatesChecked(s).add(k);
+    for (const q of bull) bullEventsStreams(s).set(`${q.base}events`, `BullMQ queue ${q.name}`);
+    return [new StreamsFolderNode(this), new ListQueuesFolderNode(this), ...(bull.length ? [new BullFolderNode(this, bull)] : [])];
   }
 }
 
@@ -185,6 +192,8 @@ export class StreamsFolderNode extends ExplorerNode {
         (state, small) => insp.discover('streams', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls, maxFound: small ? Infinity : limit }),
         () => insp.keyspaceSize(),
       );
+      // A BullMQ queue's events stream found by this walk: the connection row gets its BullMQ folder.
+      if (newBullCandidates(this.session, keys)) void ctx.refresh(this.parent);
       const shown = keys.slice(0, limit);
       const infos = shown.length ? await insp.streams(shown) : [];
       const nodes: Node[] = [];
@@ -193,7 +202,7 @@ export class StreamsFolderNode extends ExplorerNode {
       const known = new Set([...keys, ...ctx.known.get(this.session.name).listQueues.keys, ...ctx.listQueueNames()]);
       shown.forEach((k, i) => {
         const info = infos[i]!;
-        if (!(info instanceof Error)) nodes.push(new StreamNode(this, info, eventsLogOwner(info.key, info.groups, (n) => known.has(n))));
+        if (!(info instanceof Error)) nodes.push(new StreamNode(this, info, bullEventsStreams(this.session).get(info.key) ?? eventsLogOwner(info.key, info.groups, (n) => known.has(n))));
         else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
         else nodes.push(new InfoNode(this, `${k}: ${/no such key/i.test(info.message) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
       });
@@ -247,7 +256,11 @@ export class StreamNode extends ExplorerNode {
     const figures = `${formatCount(i.length)} ${i.length === 1 ? 'entry' : 'entries'}${age}`;
     t.description = events !== undefined ? `events of ${oneLine(events)} · ${figures}` : marked([health ? describeHealth(health) : ''], `${figures} · ${i.groups} group${i.groups === 1 ? '' : 's'}`);
     t.tooltip = [
-      events !== undefined ? `Events of ${oneLine(events)}: what its workers did to each message (delivered, failed, retried, claimed, acked, dead-lettered), written by their events option and read by Show Journey. Not a queue: nothing consumes it.` : '',
+      events === undefined
+        ? ''
+        : events.startsWith('BullMQ queue ')
+          ? `Events of ${oneLine(events)}: what BullMQ recorded for its jobs (added, waiting, active, progress, completed, failed, delayed…). Not a queue: nothing consumes it.`
+          : `Events of ${oneLine(events)}: what its workers did to each message (delivered, failed, retried, claimed, acked, dead-lettered), written by their events option and read by Show Journey. Not a queue: nothing consumes it.`,
       `Stream ${oneLine(i.key)}`,
       `length: ${formatCount(i.length)}`,
       `first id: ${i.firstEntryId ?? '—'}`,

@@ -1,0 +1,163 @@
+/**
+ * BullMQ queues as BullMQ sees them, read straight from its documented key layout (read-only: no
+ * script of BullMQ's is run, nothing is written):
+ *
+ *     <prefix>:<queue>:meta          hash: paused, version, opts…
+ *     <prefix>:<queue>:events        stream: the queue's events (added, active, completed, failed…)
+ *     <prefix>:<queue>:wait          list: waiting jobs (LPUSH; workers take from the right)
+ *     <prefix>:<queue>:paused        list: waiting jobs while the queue is paused
+ *     <prefix>:<queue>:active        list: jobs a worker holds
+ *     <prefix>:<queue>:prioritized   sorted set: waiting jobs with a priority
+ *     <prefix>:<queue>:delayed       sorted set: jobs waiting for their time
+ *     <prefix>:<queue>:waiting-children, :completed, :failed   sorted sets
+ *     <prefix>:<queue>:<id>          hash: the job (name, data, opts, progress, attemptsMade, …)
+ *
+ * A queue is found by its events stream (which the streams discovery walk already finds, so no
+ * walk of its own) whose `meta` hash exists beside it. Queue names cannot hold `:` in BullMQ, so
+ * the name is the last segment before `:events` and the prefix is what comes before it (`bull`
+ * by default).
+ */
+import type { RedisClient } from '../connection';
+
+/** BullMQ's job states, as its own API names them (`waiting` is the `wait` list). */
+export const BULL_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed', 'failed'] as const;
+export type BullState = (typeof BULL_STATES)[number];
+
+/** The key of a state's list or sorted set (`waiting` → `wait`). */
+function stateKey(q: BullQueueRef, state: BullState): string {
+  return `${q.base}${state === 'waiting' ? 'wait' : state}`;
+}
+const LISTS: ReadonlySet<BullState> = new Set(['waiting', 'active', 'paused']);
+
+export interface BullQueueRef {
+  name: string;
+  prefix: string;
+  /** `<prefix>:<name>:`: every key of the queue starts so. */
+  base: string;
+}
+
+/** The queue a key names as its events stream (`<prefix>:<name>:events`), if it has that shape. */
+export function bullQueueOfEventsKey(key: string): BullQueueRef | undefined {
+  const m = /^(.+):([^:]+):events$/s.exec(key);
+  if (!m) return undefined;
+  return { prefix: m[1]!, name: m[2]!, base: `${m[1]}:${m[2]}:` };
+}
+
+/** The BullMQ queues among stream keys: those shaped as a queue's events stream with its `meta` hash beside it (one pipelined TYPE each). */
+export async function findBullQueues(client: RedisClient, streamKeys: readonly string[]): Promise<BullQueueRef[]> {
+  const candidates = streamKeys.map(bullQueueOfEventsKey).filter((q): q is BullQueueRef => q !== undefined);
+  if (!candidates.length) return [];
+  const types = await Promise.all(candidates.map((q) => client.type(`${q.base}meta`).catch(() => 'none')));
+  return candidates.filter((_, i) => types[i] === 'hash').sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+}
+
+export interface BullQueueSummary extends BullQueueRef {
+  /** Jobs per state, as BullMQ's Queue.getJobCounts() counts them. */
+  counts: Record<BullState, number>;
+  paused: boolean;
+  /** The BullMQ version that last wrote the queue's meta (`bullmq:5.x`), when it says. */
+  version?: string;
+}
+
+/** A waiting or paused list may end with a v4 marker (`0:<ms>`), which is not a job. */
+const isMarker = (v: string | null) => typeof v === 'string' && v.startsWith('0:');
+
+/** A queue's counts per state and whether it is paused: one round trip of LLEN / ZCARD, no script. */
+export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<BullQueueSummary> {
+  const [counts, markers, meta] = await Promise.all([
+    Promise.all(BULL_STATES.map((s) => (LISTS.has(s) ? client.llen(stateKey(q, s)) : client.zcard(stateKey(q, s))))),
+    Promise.all((['waiting', 'paused'] as const).map((s) => client.lindex(stateKey(q, s), -1))),
+    client.hmget(`${q.base}meta`, 'paused', 'version'),
+  ]);
+  const out = Object.fromEntries(BULL_STATES.map((s, i) => [s, counts[i]!])) as Record<BullState, number>;
+  // As BullMQ counts: a trailing marker is not a job.
+  if (isMarker(markers[0]!)) out.waiting = Math.max(0, out.waiting - 1);
+  if (isMarker(markers[1]!)) out.paused = Math.max(0, out.paused - 1);
+  return { ...q, counts: out, paused: meta[0] === '1', ...(meta[1] ? { version: meta[1] } : {}) };
+}
+
+/** One job, as its hash holds it (texts as stored: `data`, `opts` and `returnvalue` are JSON). */
+export interface BullJob {
+  id: string;
+  /** Null when its hash is gone (removed while listed). */
+  name: string | null;
+  data?: string;
+  opts?: string;
+  progress?: string;
+  attemptsMade: number;
+  failedReason?: string;
+  /** Stack traces of its failures, newest last. */
+  stacktrace: string[];
+  returnvalue?: string;
+  /** When it was added, ms. */
+  timestamp?: number;
+  processedOn?: number;
+  finishedOn?: number;
+  delay?: number;
+  priority?: number;
+}
+
+function int(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A job's fields from its hash (HGETALL), BullMQ's names read as Job.fromJSON reads them. */
+export function bullJobOf(id: string, h: Record<string, string>): BullJob {
+  if (!Object.keys(h).length) return { id, name: null, attemptsMade: 0, stacktrace: [] };
+  let stacktrace: string[] = [];
+  try {
+    const t = h['stacktrace'] ? (JSON.parse(h['stacktrace']) as unknown) : [];
+    stacktrace = Array.isArray(t) ? t.map(String) : [];
+  } catch {
+    stacktrace = [h['stacktrace']!];
+  }
+  return {
+    id,
+    name: h['name'] ?? '',
+    data: h['data'],
+    opts: h['opts'],
+    progress: h['progress'],
+    attemptsMade: int(h['attemptsMade'] ?? h['atm']) ?? 0,
+    failedReason: h['failedReason'] || undefined,
+    stacktrace,
+    returnvalue: h['returnvalue'],
+    timestamp: int(h['timestamp']),
+    processedOn: int(h['processedOn']),
+    finishedOn: int(h['finishedOn']),
+    delay: int(h['delay']),
+    priority: int(h['priority']),
+  };
+}
+
+/**
+ * A page of a state's jobs, in the order that tells most: waiting and paused with the job a
+ * worker takes next first, active oldest first, delayed and prioritized soonest first, completed
+ * and failed newest first. Their hashes are read in the same round trip. Bounded by `count`.
+ */
+export async function bullJobs(client: RedisClient, q: BullQueueRef, state: BullState, { start = 0, count = 100 }: { start?: number; count?: number } = {}): Promise<{ jobs: BullJob[]; total: number }> {
+  const key = stateKey(q, state);
+  const end = start + count - 1;
+  let ids: string[];
+  let total: number;
+  if (LISTS.has(state)) {
+    // Workers take from the right end: read from there, next first.
+    [ids, total] = await Promise.all([client.lrange(key, -(end + 1), -(start + 1)).then((x) => x.reverse()), client.llen(key)]);
+    if (state !== 'active' && ids.length && isMarker(ids[0]!)) {
+      ids = ids.slice(1);
+      total = Math.max(0, total - 1);
+    }
+  } else {
+    const newestFirst = state === 'completed' || state === 'failed';
+    [ids, total] = await Promise.all([newestFirst ? client.zrevrange(key, String(start), String(end)) : client.zrange(key, String(start), String(end)), client.zcard(key)]);
+  }
+  const hashes = await Promise.all(ids.map((id) => client.hgetall(`${q.base}${id}`)));
+  return { jobs: ids.map((id, i) => bullJobOf(id, hashes[i] ?? {})), total };
+}
+
+/** The BullMQ queues among stream keys ({@link findBullQueues}), each with its counts ({@link bullQueue}). */
+export async function bullQueuesAmong(client: RedisClient, streamKeys: readonly string[]): Promise<BullQueueSummary[]> {
+  const found = await findBullQueues(client, streamKeys);
+  return Promise.all(found.map((q) => bullQueue(client, q)));
+}

@@ -1,0 +1,204 @@
+// BullMQ in the explorer, in BullMQ's own words: connection → BullMQ → queue (its counts, paused)
+// → state (Waiting, Active, Delayed, Prioritized, Paused, Waiting children, Completed, Failed) →
+// jobs (name and id, failed reason, when, attempts; data, options, stack trace in the tooltip).
+// Read from BullMQ's keys (core frameworks/bullmq.ts); queues are found among the streams
+// discovery already found (a queue's events stream), never by a walk of their own.
+import * as vscode from 'vscode';
+import { formatCount, formatDuration, oneLine } from '../../core';
+import { BULL_STATES, type BullJob, type BullQueueSummary, type BullState, bullJobs, bullQueueOfEventsKey } from '../../core/frameworks/bullmq';
+import type { Session } from '../connections/session';
+import { timeTip } from '../times';
+import { type ChildPage, ExplorerNode } from './explorerNode';
+import { type Node, childId } from './node';
+
+const STATE_LABEL: Record<BullState, string> = {
+  waiting: 'Waiting',
+  active: 'Active',
+  delayed: 'Delayed',
+  prioritized: 'Prioritized',
+  paused: 'Paused',
+  'waiting-children': 'Waiting children',
+  completed: 'Completed',
+  failed: 'Failed',
+};
+const STATE_ICON: Record<BullState, string> = {
+  waiting: 'watch',
+  active: 'sync',
+  delayed: 'clock',
+  prioritized: 'arrow-up',
+  paused: 'debug-pause',
+  'waiting-children': 'type-hierarchy',
+  completed: 'pass',
+  failed: 'error',
+};
+const STATE_ORDER: Record<BullState, string> = {
+  waiting: 'next job on top',
+  active: 'oldest on top',
+  delayed: 'soonest on top',
+  prioritized: 'by priority',
+  paused: 'next job on top',
+  'waiting-children': 'by time',
+  completed: 'newest on top',
+  failed: 'newest on top',
+};
+
+const checked = new WeakMap<Session, Set<string>>();
+
+/** The stream keys already looked at for BullMQ queues (by the connection row), per session. */
+export function bullCandidatesChecked(session: Session): Set<string> {
+  let s = checked.get(session);
+  if (!s) checked.set(session, (s = new Set()));
+  return s;
+}
+
+const eventsKeys = new WeakMap<Session, Map<string, string>>();
+
+/** The events streams of the BullMQ queues found (key → queue name), per session: the Streams folder says whose they are. */
+export function bullEventsStreams(session: Session): Map<string, string> {
+  let m = eventsKeys.get(session);
+  if (!m) eventsKeys.set(session, (m = new Map()));
+  return m;
+}
+
+/** Whether `keys` hold a possible BullMQ events stream the connection row has not looked at yet. */
+export function newBullCandidates(session: Session, keys: readonly string[]): boolean {
+  const seen = bullCandidatesChecked(session);
+  return keys.some((k) => !seen.has(k) && bullQueueOfEventsKey(k) !== undefined);
+}
+
+/** The "BullMQ" folder of a connection: the BullMQ queues found (given by the connection row). */
+export class BullFolderNode extends ExplorerNode {
+  readonly id: string;
+  constructor(
+    readonly parent: ExplorerNode,
+    readonly queues: BullQueueSummary[],
+  ) {
+    super();
+    this.id = childId(parent, 'bullmq');
+  }
+  item(): vscode.TreeItem {
+    const t = new vscode.TreeItem('BullMQ', vscode.TreeItemCollapsibleState.Collapsed);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon('server-process');
+    t.contextValue = 'bullQueues';
+    const failed = this.queues.reduce((n, q) => n + q.counts.failed, 0);
+    t.description = `${this.queues.length} queue${this.queues.length === 1 ? '' : 's'}${failed ? ` · ${formatCount(failed)} failed` : ''}`;
+    t.tooltip = 'BullMQ queues, found by their events stream (<prefix>:<queue>:events, with its meta hash) among the streams discovery found; read from their keys as BullMQ reports them.';
+    return t;
+  }
+  protected async computeChildren(): Promise<ChildPage> {
+    return { nodes: this.queues.map((q) => new BullQueueNode(this, q)), empty: 'No BullMQ queues' };
+  }
+}
+
+export class BullQueueNode extends ExplorerNode {
+  readonly id: string;
+  constructor(
+    readonly parent: BullFolderNode,
+    readonly queue: BullQueueSummary,
+  ) {
+    super();
+    this.id = childId(parent, queue.base);
+  }
+  item(): vscode.TreeItem {
+    const q = this.queue;
+    const c = q.counts;
+    const t = new vscode.TreeItem(oneLine(q.name), vscode.TreeItemCollapsibleState.Collapsed);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(q.paused ? 'debug-pause' : 'layers', c.failed > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    t.contextValue = `bullQueue${q.paused ? ';paused' : ''}${c.failed ? ';hasFailed' : ''}`;
+    const waiting = c.waiting + c.paused + c.prioritized;
+    const parts = [q.paused ? 'PAUSED' : '', `${formatCount(waiting)} waiting`, `${formatCount(c.active)} active`, c.failed ? `${formatCount(c.failed)} failed` : '', c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
+    t.description = parts.filter(Boolean).join(' · ');
+    t.tooltip = [
+      `BullMQ queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
+      ...BULL_STATES.map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
+      q.version ? `written by ${q.version}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return t;
+  }
+  protected async computeChildren(): Promise<Node[]> {
+    return BULL_STATES.filter((s) => s !== 'paused' || this.queue.paused || this.queue.counts.paused > 0).map((s) => new BullStateNode(this, s, this.queue.counts[s]));
+  }
+}
+
+export class BullStateNode extends ExplorerNode {
+  readonly id: string;
+  constructor(
+    readonly parent: BullQueueNode,
+    readonly state: BullState,
+    readonly count: number,
+  ) {
+    super();
+    this.id = childId(parent, state);
+  }
+  item(): vscode.TreeItem {
+    const t = new vscode.TreeItem(STATE_LABEL[this.state], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.iconPath = new vscode.ThemeIcon(STATE_ICON[this.state], this.state === 'failed' && this.count ? new vscode.ThemeColor('errorForeground') : undefined);
+    t.description = `${formatCount(this.count)}${this.count > 1 ? ` · ${STATE_ORDER[this.state]}` : ''}`;
+    t.contextValue = `bullState;${this.state}`;
+    return t;
+  }
+  protected async computeChildren(): Promise<ChildPage> {
+    const limit = this.ctx.limit(this, this.ctx.settings().pageSize);
+    const { jobs, total } = await this.session.run((insp) => bullJobs(insp.client, this.parent.queue, this.state, { count: limit }));
+    return {
+      nodes: jobs.map((j) => new BullJobNode(this, j)),
+      more: jobs.length && total > jobs.length ? `Load more… (${jobs.length} of ${formatCount(total)} shown)` : undefined,
+      empty: 'None',
+    };
+  }
+}
+
+const clip = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+
+export class BullJobNode implements Node {
+  readonly id: string;
+  constructor(
+    readonly parent: BullStateNode,
+    readonly job: BullJob,
+  ) {
+    this.id = childId(parent, job.id);
+  }
+  item(): vscode.TreeItem {
+    const j = this.job;
+    const state = this.parent.state;
+    const now = Date.now();
+    const t = new vscode.TreeItem(j.name === null ? `#${oneLine(j.id)}` : `${oneLine(j.name)} #${oneLine(j.id)}`, vscode.TreeItemCollapsibleState.None);
+    t.id = this.id;
+    t.contextValue = `bullJob;${state}`;
+    t.iconPath = new vscode.ThemeIcon(state === 'failed' ? 'error' : 'symbol-field', state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined);
+    const parts: string[] = [];
+    if (j.name === null) parts.push('(job hash gone)');
+    if (state === 'failed') parts.push(j.failedReason ? clip(oneLine(j.failedReason), 80) : 'no reason recorded');
+    if ((state === 'failed' || state === 'completed') && j.finishedOn) parts.push(`${formatDuration(now - j.finishedOn)} ago`);
+    if (state === 'active' && j.processedOn) parts.push(`running ${formatDuration(now - j.processedOn)}`);
+    if (state === 'delayed' && j.timestamp !== undefined && j.delay !== undefined) {
+      const at = j.timestamp + j.delay;
+      parts.push(at > now ? `runs in ${formatDuration(at - now)}` : `due ${formatDuration(now - at)} ago`);
+    }
+    if (state === 'prioritized' && j.priority) parts.push(`priority ${j.priority}`);
+    if (j.attemptsMade) parts.push(`${j.attemptsMade} attempt${j.attemptsMade === 1 ? '' : 's'}`);
+    if (j.data !== undefined) parts.push(clip(oneLine(j.data), 60));
+    t.description = parts.join(' · ');
+    t.tooltip = [
+      `BullMQ job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${STATE_LABEL[state].toLowerCase()}`,
+      j.failedReason ? `failed: ${j.failedReason}` : '',
+      `attempts made: ${j.attemptsMade}`,
+      j.timestamp ? `added: ${timeTip(j.timestamp)}` : '',
+      j.processedOn ? `processed: ${timeTip(j.processedOn)}` : '',
+      j.finishedOn ? `finished: ${timeTip(j.finishedOn)}` : '',
+      j.progress && j.progress !== '0' ? `progress: ${clip(j.progress, 200)}` : '',
+      j.data !== undefined ? `data: ${clip(j.data, 600)}` : '',
+      j.opts ? `options: ${clip(j.opts, 300)}` : '',
+      j.returnvalue !== undefined && j.returnvalue !== 'null' ? `returned: ${clip(j.returnvalue, 300)}` : '',
+      j.stacktrace.length ? `stack trace (last failure):\n${clip(j.stacktrace.at(-1)!, 1200)}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return t;
+  }
+}
