@@ -122,6 +122,25 @@ describe('(integration) BullMQ queues, read as BullMQ reports them', function ()
     assert.deepEqual(delayed.jobs.map((j) => JSON.parse(j.data!).to), ['r0@example.com', 'r1@example.com']);
   });
 
+  it('an active job whose lock is gone (its worker stopped renewing it) is STALLED: the lock BullMQ\'s stalled checker looks for is gone', async () => {
+    const q = { name, prefix: 'bull', base: `bull:${name}:` };
+    const before = await bullQueue(client, q);
+    assert.deepEqual(before.stalled, [], 'the worker holds its lock');
+    assert.ok(before.oldestActiveAt! <= Date.now() && before.oldestActiveAt! > Date.now() - 60_000);
+    const [active] = (await bullJobs(client, q, 'active')).jobs;
+    assert.equal(active!.stalled, false);
+    // The lock expires (as when a worker dies): stalled.
+    const lock = await client.get(`bull:${name}:${active!.id}:lock`);
+    await client.del(`bull:${name}:${active!.id}:lock`);
+    try {
+      assert.deepEqual((await bullQueue(client, q)).stalled, [active!.id]);
+      assert.equal((await bullJobs(client, q, 'active')).jobs[0]!.stalled, true);
+    } finally {
+      // Given back, so that the worker goes on as if nothing happened.
+      await client.set(`bull:${name}:${active!.id}:lock`, lock!, 'PX', 30_000);
+    }
+  });
+
   it('a paused queue: its waiting jobs in the paused list, the paused flag, as BullMQ reports them; resumed, back', async () => {
     await queue.pause();
     await compare();

@@ -3,6 +3,7 @@
 // leads with its counts, Failed lists the failed jobs with their reason. Screenshot: bullmq-tree.
 import * as assert from 'node:assert/strict';
 import { type Job, Queue, Worker } from 'bullmq';
+import { open, quit } from '../../src/core/connection';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { expandRow, screenshot, uiVsCode, waitRows } from './harness';
 
@@ -12,6 +13,7 @@ describe('(ui) BullMQ queues in the explorer', function () {
   this.timeout(300_000);
   let redis: Sandbox;
   const queues: Queue[] = [];
+  let crashed: Worker | undefined;
   const vs = uiVsCode('bullmq');
 
   before(async () => {
@@ -40,6 +42,33 @@ describe('(ui) BullMQ queues in the explorer', function () {
     await emails.add('reminder', { to: 'user3@example.com' }, { delay: 2 * 60 * 60_000 });
     for (let i = 0; i < 3; i++) await thumbs.add('resize', { image: `img-${i}.jpg`, sizes: [128, 512] });
     await thumbs.pause();
+    // A worker that dies holding a job: its lock (2 s) runs out, the job is stalled.
+    const reports = new Queue('reports', { connection });
+    queues.push(reports);
+    const started = new Promise<string>((resolve) => {
+      const w = new Worker(
+        'reports',
+        async (job: Job) => {
+          resolve(job.id!);
+          await new Promise(() => undefined);
+        },
+        { connection, lockDuration: 2000 },
+      );
+      crashed = w;
+    });
+    await reports.add('monthly', { month: '2026-11' });
+    const held = await started;
+    await crashed!.close(true);
+    const c = await open({ url: redis.url });
+    try {
+      const lockGone = Date.now() + 30_000;
+      while (await c.exists(`bull:reports:${held}:lock`)) {
+        assert.ok(Date.now() < lockGone, 'the dead worker\'s lock ran out');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await quit(c);
+    }
   });
   after(async () => {
     for (const q of queues) {
@@ -58,8 +87,9 @@ describe('(ui) BullMQ queues in the explorer', function () {
     await expandRow(page, 'emails');
     await expandRow(page, 'Failed');
     const rows = await waitRows(page, 'the failed jobs', (rs) => rs.filter((r) => /^welcome #\d+$/.test(r.label)).length === 3);
-    assert.match(rows.find((r) => r.label === 'emails')!.description, /^5 waiting · 0 active · 3 failed · 1 delayed · 9 completed$/);
+    assert.match(rows.find((r) => r.label === 'emails')!.description, /^5 waiting \(oldest [\dms ]+\) · 0 active · 3 failed · 1 delayed · 9 completed$/);
     assert.match(rows.find((r) => r.label === 'thumbnails')!.description, /^PAUSED · 3 waiting/);
+    assert.match(rows.find((r) => r.label === 'reports')!.description, /^⚠ 1 STALLED · 0 waiting · 1 active/);
     assert.ok(rows.filter((r) => /^welcome #\d+$/.test(r.label)).every((r) => /^SMTP 550: mailbox user\d+@old\.example\.com unavailable · /.test(r.description)));
     assert.match(rows.find((r) => r.label === 'bull:emails:events')?.description ?? '', /^events of BullMQ queue emails/);
     await screenshot(page, 'bullmq-tree');

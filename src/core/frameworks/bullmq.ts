@@ -57,23 +57,58 @@ export interface BullQueueSummary extends BullQueueRef {
   paused: boolean;
   /** The BullMQ version that last wrote the queue's meta (`bullmq:5.x`), when it says. */
   version?: string;
+  /**
+   * Active jobs whose lock is gone (`<base><id>:lock` expired: their worker stopped renewing it, it
+   * is gone or stuck), among the {@link STALLED_CHECKED} oldest active ones. BullMQ's stalled
+   * checker (in its workers) moves them back to waiting, or fails them after too many stalls.
+   */
+  stalled: string[];
+  /** When the oldest active job started (processedOn, ms), if any. */
+  oldestActiveAt?: number;
+  /** When the job a worker takes next was added (timestamp, ms), if any waits. */
+  oldestWaitingAt?: number;
 }
+
+/** How many of the oldest active jobs are checked for a lock. */
+export const STALLED_CHECKED = 100;
 
 /** A waiting or paused list may end with a v4 marker (`0:<ms>`), which is not a job. */
 const isMarker = (v: string | null) => typeof v === 'string' && v.startsWith('0:');
 
-/** A queue's counts per state and whether it is paused: one round trip of LLEN / ZCARD, no script. */
+/**
+ * A queue's counts per state, whether it is paused, its stalled active jobs and the times of its
+ * oldest active and waiting jobs: two round trips of small reads (LLEN, ZCARD, LRANGE of the
+ * oldest active ids, EXISTS of their locks, HGET of two stamps), no script.
+ */
 export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<BullQueueSummary> {
-  const [counts, markers, meta] = await Promise.all([
+  const [counts, markers, meta, active] = await Promise.all([
     Promise.all(BULL_STATES.map((s) => (LISTS.has(s) ? client.llen(stateKey(q, s)) : client.zcard(stateKey(q, s))))),
     Promise.all((['waiting', 'paused'] as const).map((s) => client.lindex(stateKey(q, s), -1))),
     client.hmget(`${q.base}meta`, 'paused', 'version'),
+    // The oldest active jobs are at the right end (workers LMOVE from wait's right to active's left).
+    client.lrange(stateKey(q, 'active'), -STALLED_CHECKED, -1),
   ]);
   const out = Object.fromEntries(BULL_STATES.map((s, i) => [s, counts[i]!])) as Record<BullState, number>;
   // As BullMQ counts: a trailing marker is not a job.
   if (isMarker(markers[0]!)) out.waiting = Math.max(0, out.waiting - 1);
   if (isMarker(markers[1]!)) out.paused = Math.max(0, out.paused - 1);
-  return { ...q, counts: out, paused: meta[0] === '1', ...(meta[1] ? { version: meta[1] } : {}) };
+  const next = [markers[0], markers[1]].find((x): x is string => typeof x === 'string' && !isMarker(x));
+  const oldestActive = active.at(-1);
+  const [locks, activeAt, waitingAt] = await Promise.all([
+    Promise.all(active.map((id) => client.exists(`${q.base}${id}:lock`))),
+    oldestActive ? client.hget(`${q.base}${oldestActive}`, 'processedOn') : Promise.resolve(null),
+    next ? client.hget(`${q.base}${next}`, 'timestamp') : Promise.resolve(null),
+  ]);
+  const stalled = active.filter((_, i) => locks[i] === 0).reverse();
+  return {
+    ...q,
+    counts: out,
+    paused: meta[0] === '1',
+    ...(meta[1] ? { version: meta[1] } : {}),
+    stalled,
+    ...(int(activeAt ?? undefined) !== undefined ? { oldestActiveAt: int(activeAt!)! } : {}),
+    ...(int(waitingAt ?? undefined) !== undefined ? { oldestWaitingAt: int(waitingAt!)! } : {}),
+  };
 }
 
 /** One job, as its hash holds it (texts as stored: `data`, `opts` and `returnvalue` are JSON). */
@@ -95,6 +130,8 @@ export interface BullJob {
   finishedOn?: number;
   delay?: number;
   priority?: number;
+  /** An active job whose lock is gone: stalled (see {@link BullQueueSummary.stalled}). */
+  stalled?: boolean;
 }
 
 function int(v: string | undefined): number | undefined {
@@ -152,8 +189,11 @@ export async function bullJobs(client: RedisClient, q: BullQueueRef, state: Bull
     const newestFirst = state === 'completed' || state === 'failed';
     [ids, total] = await Promise.all([newestFirst ? client.zrevrange(key, String(start), String(end)) : client.zrange(key, String(start), String(end)), client.zcard(key)]);
   }
-  const hashes = await Promise.all(ids.map((id) => client.hgetall(`${q.base}${id}`)));
-  return { jobs: ids.map((id, i) => bullJobOf(id, hashes[i] ?? {})), total };
+  const [hashes, locks] = await Promise.all([
+    Promise.all(ids.map((id) => client.hgetall(`${q.base}${id}`))),
+    state === 'active' ? Promise.all(ids.map((id) => client.exists(`${q.base}${id}:lock`))) : Promise.resolve([]),
+  ]);
+  return { jobs: ids.map((id, i) => ({ ...bullJobOf(id, hashes[i] ?? {}), ...(state === 'active' ? { stalled: locks[i] === 0 } : {}) })), total };
 }
 
 /** The BullMQ queues among stream keys ({@link findBullQueues}), each with its counts ({@link bullQueue}). */

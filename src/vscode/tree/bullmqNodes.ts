@@ -108,11 +108,20 @@ export class BullQueueNode extends ExplorerNode {
     t.iconPath = new vscode.ThemeIcon(q.paused ? 'debug-pause' : 'layers', c.failed > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `bullQueue${q.paused ? ';paused' : ''}${c.failed ? ';hasFailed' : ''}`;
     const waiting = c.waiting + c.paused + c.prioritized;
-    const parts = [q.paused ? 'PAUSED' : '', `${formatCount(waiting)} waiting`, `${formatCount(c.active)} active`, c.failed ? `${formatCount(c.failed)} failed` : '', c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
+    const now = Date.now();
+    const thresholds = this.ctx.settings().thresholds;
+    // STUCK as list jobs are: the oldest active job has run longer than the stuck threshold.
+    const stuck = q.oldestActiveAt !== undefined && now - q.oldestActiveAt > thresholds.stuckIdleMs;
+    const marks = [q.stalled.length ? `\u26a0 ${formatCount(q.stalled.length)} STALLED` : '', stuck ? '\u26a0 STUCK' : '', q.paused ? 'PAUSED' : ''].filter(Boolean);
+    const waited = q.oldestWaitingAt !== undefined && waiting ? ` (oldest ${formatDuration(Math.max(0, now - q.oldestWaitingAt))})` : '';
+    const parts = [...marks, `${formatCount(waiting)} waiting${waited}`, `${formatCount(c.active)} active`, c.failed ? `${formatCount(c.failed)} failed` : '', c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
     t.description = parts.filter(Boolean).join(' · ');
     t.tooltip = [
       `BullMQ queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
       ...BULL_STATES.map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
+      q.stalled.length ? `STALLED: ${q.stalled.length} active job${q.stalled.length === 1 ? '' : 's'} whose lock is gone (their worker stopped renewing it: gone or stuck); BullMQ's stalled checker moves them back to waiting, or fails them after too many stalls` : '',
+      stuck ? `STUCK: the oldest active job has run for ${formatDuration(now - q.oldestActiveAt!)} (more than ${formatDuration(thresholds.stuckIdleMs)})` : '',
+      q.oldestWaitingAt !== undefined && waiting ? `the job a worker takes next was added ${formatDuration(Math.max(0, now - q.oldestWaitingAt))} ago` : '',
       q.version ? `written by ${q.version}` : '',
     ]
       .filter(Boolean)
@@ -172,6 +181,7 @@ export class BullJobNode implements Node {
     t.contextValue = `bullJob;${state}`;
     t.iconPath = new vscode.ThemeIcon(state === 'failed' ? 'error' : 'symbol-field', state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined);
     const parts: string[] = [];
+    if (j.stalled) parts.push('\u26a0 STALLED (lock gone)');
     if (j.name === null) parts.push('(job hash gone)');
     if (state === 'failed') parts.push(j.failedReason ? clip(oneLine(j.failedReason), 80) : 'no reason recorded');
     if ((state === 'failed' || state === 'completed') && j.finishedOn) parts.push(`${formatDuration(now - j.finishedOn)} ago`);
@@ -186,6 +196,7 @@ export class BullJobNode implements Node {
     t.description = parts.join(' · ');
     t.tooltip = [
       `BullMQ job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${STATE_LABEL[state].toLowerCase()}`,
+      j.stalled ? 'STALLED: its lock is gone (its worker stopped renewing it); BullMQ\'s stalled checker will move it back to waiting, or fail it after too many stalls' : '',
       j.failedReason ? `failed: ${j.failedReason}` : '',
       `attempts made: ${j.attemptsMade}`,
       j.timestamp ? `added: ${timeTip(j.timestamp)}` : '',
