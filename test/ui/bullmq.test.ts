@@ -1,5 +1,5 @@
 // UI tier: BullMQ in the explorer on realistic data from the real BullMQ (npm), in a real VS Code
-// at VS Code's own side bar width: its folder appears once Streams was read, the queue's row
+// (the side bar widened to 460 px): its folder appears once Streams was read, the queue's row
 // leads with its counts, Failed lists the failed jobs with their reason. Screenshot: bullmq-tree.
 import * as assert from 'node:assert/strict';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -79,7 +79,8 @@ describe('(ui) BullMQ queues in the explorer', function () {
   });
 
   it('the BullMQ folder appears once Streams was read; the queue leads with its counts; Failed jobs lead with their reason', async () => {
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 } });
+    // A side bar widened to 460 px (as users do to read jobs), so that the picture shows whole rows.
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, sidebarWidth: 460 });
     await expandRow(page, CONN);
     await expandRow(page, 'Streams');
     await waitRows(page, 'the BullMQ folder', (rs) => rs.some((r) => r.label === 'BullMQ'));
@@ -87,7 +88,7 @@ describe('(ui) BullMQ queues in the explorer', function () {
     await expandRow(page, 'emails');
     await expandRow(page, 'Failed');
     const rows = await waitRows(page, 'the failed jobs', (rs) => rs.filter((r) => /^welcome #\d+$/.test(r.label)).length === 3);
-    assert.match(rows.find((r) => r.label === 'emails')!.description, /^5 waiting \(oldest [\dms ]+\) · 0 active · 3 failed · 1 delayed · 9 completed$/);
+    assert.match(rows.find((r) => r.label === 'emails')!.description, /^3 failed · 5 waiting \(oldest [\dms ]+\) · 0 active · 1 delayed · 9 completed$/);
     assert.match(rows.find((r) => r.label === 'thumbnails')!.description, /^PAUSED · 3 waiting/);
     assert.match(rows.find((r) => r.label === 'reports')!.description, /^⚠ 1 STALLED · 0 waiting · 1 active/);
     assert.ok(rows.filter((r) => /^welcome #\d+$/.test(r.label)).every((r) => /^SMTP 550: mailbox user\d+@old\.example\.com unavailable · /.test(r.description)));

@@ -105,7 +105,7 @@ export class BullQueueNode extends ExplorerNode {
     const c = q.counts;
     const t = new vscode.TreeItem(oneLine(q.name), vscode.TreeItemCollapsibleState.Collapsed);
     t.id = this.id;
-    t.iconPath = new vscode.ThemeIcon(q.paused ? 'debug-pause' : 'layers', c.failed > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    t.iconPath = new vscode.ThemeIcon(q.paused ? 'debug-pause' : 'layers', c.failed > 0 || q.stalled.length > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `bullQueue${q.paused ? ';paused' : ''}${c.failed ? ';hasFailed' : ''}`;
     const waiting = c.waiting + c.paused + c.prioritized;
     const now = Date.now();
@@ -114,7 +114,8 @@ export class BullQueueNode extends ExplorerNode {
     const stuck = q.oldestActiveAt !== undefined && now - q.oldestActiveAt > thresholds.stuckIdleMs;
     const marks = [q.stalled.length ? `\u26a0 ${formatCount(q.stalled.length)} STALLED` : '', stuck ? '\u26a0 STUCK' : '', q.paused ? 'PAUSED' : ''].filter(Boolean);
     const waited = q.oldestWaitingAt !== undefined && waiting ? ` (oldest ${formatDuration(Math.max(0, now - q.oldestWaitingAt))})` : '';
-    const parts = [...marks, `${formatCount(waiting)} waiting${waited}`, `${formatCount(c.active)} active`, c.failed ? `${formatCount(c.failed)} failed` : '', c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
+    // At the side bar's width the first words are read: the marks, then failures, then the rest.
+    const parts = [...marks, c.failed ? `${formatCount(c.failed)} failed` : '', `${formatCount(waiting)} waiting${waited}`, `${formatCount(c.active)} active`, c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
     t.description = parts.filter(Boolean).join(' · ');
     t.tooltip = [
       `BullMQ queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
