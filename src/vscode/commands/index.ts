@@ -13,6 +13,7 @@ import * as search from './search';
 import * as journey from './journey';
 import * as transfer from './transfer';
 import * as handler from './handler';
+import * as bullmq from './bullmq';
 import { allowProductionWrites } from '../agent/productionWrites';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
@@ -76,6 +77,12 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.handler.debugFromFile': handler.debugHandlerFromFile,
   'redisQueues.journey': journey.showJourney,
   'redisQueues.journey.find': journey.showJourney,
+  'redisQueues.bullmq.retry': bullmq.retryJobs,
+  'redisQueues.bullmq.promote': bullmq.promoteJobs,
+  'redisQueues.bullmq.remove': bullmq.removeJobs,
+  'redisQueues.bullmq.clean': bullmq.cleanJobs,
+  'redisQueues.bullmq.pause': bullmq.pauseQueue,
+  'redisQueues.bullmq.resume': bullmq.resumeQueue,
   'redisQueues.export': transfer.exportMessages,
   'redisQueues.import': transfer.importMessages,
 };

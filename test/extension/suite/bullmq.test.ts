@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
-import { desc, label, tree, until } from '../helpers';
+import { commandFailure, desc, label, scripted, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';
 let api: RedisQueuesApi;
@@ -21,13 +21,15 @@ describe('(extension) BullMQ queues in the explorer', function () {
   this.timeout(90_000);
   const prefix = `bq${randomUUID().slice(0, 8)}`;
   const conn = `bullmq-${prefix}`;
+  const ro = `bullmq-ro-${prefix}`;
+  let connection: { host: string; port: number; maxRetriesPerRequest: null };
   let queue: Queue;
   let worker: Worker | undefined;
 
   before(async () => {
     api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
     const u = new URL(process.env.REDIS_URL!);
-    const connection = { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };
+    connection = { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };
     queue = new Queue('emails', { connection, prefix });
     worker = new Worker(
       'emails',
@@ -45,12 +47,14 @@ describe('(extension) BullMQ queues in the explorer', function () {
     await queue.add('reminder', { to: 'c@example.com' }, { delay: 60 * 60_000 });
     await setting('streamFilter', `${prefix}:*`);
     await setting('refreshIntervalSeconds', 0);
-    await vscode.commands.executeCommand('redisQueues.connection.add', { name: conn, url: process.env.REDIS_URL! });
-    await until(`session ${conn}`, () => Boolean(api.services.sessions.get(conn)));
+    for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }]] as const) {
+      await vscode.commands.executeCommand('redisQueues.connection.add', { name, url: process.env.REDIS_URL!, ...extra });
+      await until(`session ${name}`, () => Boolean(api.services.sessions.get(name)));
+    }
   });
   after(async () => {
     await worker?.close();
-    await vscode.commands.executeCommand('redisQueues.connection.remove', conn, { confirm: false });
+    for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     for (const k of ['streamFilter', 'refreshIntervalSeconds']) await setting(k, undefined);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
@@ -82,5 +86,98 @@ describe('(extension) BullMQ queues in the explorer', function () {
     assert.match(desc(await path(conn, 'Streams', `${prefix}:emails:events`)), /^events of BullMQ queue emails · /);
     const waiting = (await kids(await child(q, 'Waiting'))).map((n) => desc(n));
     assert.deepEqual(waiting.map((d) => /"to":"(\w)@/.exec(d)?.[1]), ['a', 'b'], 'the job a worker takes next on top');
+  });
+
+  /** The BullMQ folder's queue row of a connection, read again. */
+  async function queueRow(name: string) {
+    await api.services.provider.refresh();
+    await kids(await path(name, 'Streams'));
+    let folder: Awaited<ReturnType<typeof child>> | undefined;
+    await until('the BullMQ folder', async () => {
+      folder = (await kids(await child(undefined, name))).find((n) => label(n) === 'BullMQ');
+      return folder !== undefined;
+    });
+    return child(folder!, 'emails');
+  }
+  const jobRows = async (name: string, state: string) => kids(await child(await queueRow(name), state));
+
+  it('on a read-only connection every BullMQ action is refused before anything is asked or sent', async () => {
+    const failed = (await jobRows(ro, 'Failed'))[0]!;
+    const row = await queueRow(ro);
+    const before = await queue.getJobCounts();
+    for (const [cmd, node] of [
+      ['redisQueues.bullmq.retry', failed],
+      ['redisQueues.bullmq.remove', failed],
+      ['redisQueues.bullmq.clean', await child(row, 'Failed')],
+      ['redisQueues.bullmq.pause', row],
+    ] as const) {
+      const ui = scripted([]);
+      api.services.ui = ui;
+      const e = await commandFailure(api, () => vscode.commands.executeCommand(cmd, node, [node]), cmd);
+      assert.match(e.message, /read-only: .* was refused before anything was sent/, cmd);
+      assert.equal(ui.asked.length, 0, `${cmd} asked before refusing`);
+    }
+    assert.deepEqual(await queue.getJobCounts(), before, 'nothing changed');
+    assert.equal(await queue.isPaused(), false);
+  });
+
+  it('Retry on a failed job: BullMQ moves it back to waiting, and its worker then runs it once; Promote runs a delayed job now', async () => {
+    const failed = (await jobRows(conn, 'Failed'))[0]!;
+    const failedId = (failed as unknown as { job: { id: string } }).job.id;
+    let ui = scripted([true]);
+    api.services.ui = ui;
+    const r = await vscode.commands.executeCommand<{ done: string[]; skipped: unknown[] }>('redisQueues.bullmq.retry', failed, [failed]);
+    assert.deepEqual(r, { done: [failedId], skipped: [] });
+    assert.match(ui.asked[0]!.text, /^Retry 1 job of BullMQ queue "emails"\? BullMQ moves them back to waiting/);
+    assert.equal(await (await queue.getJob(failedId))!.getState(), 'waiting');
+    const delayed = (await jobRows(conn, 'Delayed'))[0]!;
+    const delayedId = (delayed as unknown as { job: { id: string } }).job.id;
+    ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.bullmq.promote', delayed, [delayed]), { done: [delayedId], skipped: [] });
+    // BullMQ's own worker: every job runs once, the retried and the promoted among them.
+    const runs = new Map<string, number>();
+    worker = new Worker(
+      'emails',
+      async (job: Job) => {
+        runs.set(job.id!, (runs.get(job.id!) ?? 0) + 1);
+        return 'sent';
+      },
+      { connection, prefix },
+    );
+    await until('4 jobs completed', async () => (await queue.getJobCounts()).completed === 4);
+    await worker.close();
+    worker = undefined;
+    assert.equal(runs.get(failedId), 1, 'the retried job ran once');
+    assert.equal(runs.get(delayedId), 1, 'the promoted job ran now, once');
+    assert.deepEqual([...runs.values()], [1, 1, 1, 1]);
+    // A job that moved meanwhile is skipped, and said so: the failed row is stale now.
+    ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.bullmq.retry', failed, [failed]), { done: [], skipped: [{ id: failedId, reason: 'now completed' }] });
+    assert.match(ui.infos.at(-1)!, /^Retried 0 jobs; left as they were: #\d+ \(now completed\)\.$/);
+  });
+
+  it('Pause and Resume the queue, Clean its completed jobs, Remove a job: as BullMQ reports them after', async () => {
+    api.services.ui = scripted([true]);
+    await vscode.commands.executeCommand('redisQueues.bullmq.pause', await queueRow(conn));
+    assert.equal(await queue.isPaused(), true);
+    const paused = await queueRow(conn);
+    assert.match(desc(paused), /^PAUSED · /);
+    api.services.ui = scripted([true]);
+    await vscode.commands.executeCommand('redisQueues.bullmq.resume', paused);
+    assert.equal(await queue.isPaused(), false);
+    await queue.add('send', { to: 'z@example.com' });
+    const waiting = (await jobRows(conn, 'Waiting'))[0]!;
+    api.services.ui = scripted([true]);
+    const removed = await vscode.commands.executeCommand<{ done: string[] }>('redisQueues.bullmq.remove', waiting, [waiting]);
+    assert.equal(removed!.done.length, 1);
+    assert.equal(await queue.getJob(removed!.done[0]!), undefined);
+    const ui = scripted(['0', true]);
+    api.services.ui = ui;
+    const cleaned = await vscode.commands.executeCommand<string[]>('redisQueues.bullmq.clean', await child(await queueRow(conn), 'Completed'));
+    assert.equal(cleaned!.length, 4);
+    assert.match(ui.asked[1]!.text, /^Remove the completed jobs of BullMQ queue "emails" that finished over 0 s ago \(of 4 completed jobs; at most 10,000 jobs\)\?/);
+    assert.equal((await queue.getJobCounts()).completed, 0);
   });
 });

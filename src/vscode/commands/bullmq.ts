@@ -1,0 +1,99 @@
+// BullMQ actions from the tree, done through BullMQ itself (core frameworks/bullmqActions.ts), with
+// the confirmations, read-only refusals and production rules of the stream commands: retry failed
+// jobs, promote delayed ones, remove jobs, clean completed or failed ones, pause and resume.
+import { open, quit } from '../../core/connection';
+import type { BullQueueRef } from '../../core/frameworks/bullmq';
+import { type BullActionResult, cleanBullJobs, promoteBullJobs, removeBullJobs, retryBullJobs, setBullPaused } from '../../core/frameworks/bullmqActions';
+import type { RedisClient } from '../../core/connection';
+import type { Session } from '../connections/session';
+import type { Services } from '../services';
+import { BullJobNode, BullQueueNode, BullStateNode } from '../tree/bullmqNodes';
+import { askDuration } from './pending';
+import { confirmImpact, plural, refuseReadOnly, selection } from './target';
+
+/** A connection of its own for BullMQ (it adds its scripts to the client it is given), closed after. */
+async function withClient<T>(s: Services, session: Session, fn: (client: RedisClient) => Promise<T>): Promise<T> {
+  const client = await open(await s.store.resolve(session.entry), 'command');
+  try {
+    return await fn(client);
+  } finally {
+    await quit(client);
+  }
+}
+
+function say(s: Services, what: string, r: BullActionResult): void {
+  const skipped = r.skipped.length ? `; left as they were: ${r.skipped.map((x) => `#${x.id} (${x.reason})`).join(', ')}` : '';
+  s.ui.info(`${what} ${plural(r.done.length, 'job')}${skipped}.`);
+}
+
+type JobVerb = 'retry' | 'promote' | 'remove';
+const VERB: Record<JobVerb, { title: string; past: string; detail: string; run: typeof retryBullJobs; state?: string }> = {
+  retry: { title: 'Retry', past: 'Retried', detail: 'BullMQ moves them back to waiting (Job.retry); a worker runs them again. Their failed reason and stack trace stay in the job.', run: retryBullJobs, state: 'failed' },
+  promote: { title: 'Promote', past: 'Promoted', detail: 'BullMQ moves them from delayed to waiting now (Job.promote); a worker runs them without waiting for their time.', run: promoteBullJobs, state: 'delayed' },
+  remove: { title: 'Remove', past: 'Removed', detail: 'BullMQ deletes them with their data and logs (Job.remove). This cannot be undone. An active job (its worker holds it) is refused.', run: removeBullJobs },
+};
+
+async function jobAction(s: Services, verb: JobVerb, node: unknown, selected: unknown): Promise<BullActionResult> {
+  const jobs = selection(node, selected, BullJobNode);
+  if (!jobs.length) throw new Error('Select one or more BullMQ jobs in the Redis Queues tree');
+  const v = VERB[verb];
+  const queue = jobs[0]!.parent.parent;
+  const session = queue.session;
+  refuseReadOnly(session, `${v.title.toLowerCase()} BullMQ jobs`);
+  const ids = jobs.filter((j) => j.parent.parent.queue.base === queue.queue.base).map((j) => j.job.id);
+  await confirmImpact(s, session, {
+    message: `${v.title} ${plural(ids.length, 'job')} of BullMQ queue "${queue.queue.name}"?`,
+    detail: `${v.detail} Jobs no longer ${v.state ?? 'there'} are skipped.`,
+    button: v.title,
+    typeName: queue.queue.name,
+  });
+  const r = await withClient(s, session, (c) => v.run(c, queue.queue, ids));
+  say(s, v.past, r);
+  void s.provider.refresh(s.provider.current(queue) ?? queue);
+  return r;
+}
+
+export const retryJobs = (s: Services, node?: unknown, selected?: unknown[]) => jobAction(s, 'retry', node, selected);
+export const promoteJobs = (s: Services, node?: unknown, selected?: unknown[]) => jobAction(s, 'promote', node, selected);
+export const removeJobs = (s: Services, node?: unknown, selected?: unknown[]) => jobAction(s, 'remove', node, selected);
+
+/** Clean: the completed or failed jobs of a queue older than a duration, through BullMQ's Queue.clean. */
+export async function cleanJobs(s: Services, node?: unknown, args?: { olderThanMs?: number; limit?: number }): Promise<string[]> {
+  if (!(node instanceof BullStateNode) || (node.state !== 'completed' && node.state !== 'failed')) throw new Error('Clean applies to the Completed or Failed row of a BullMQ queue');
+  const queue = node.parent;
+  const state = node.state;
+  refuseReadOnly(queue.session, `clean BullMQ ${state} jobs`);
+  const olderThanMs =
+    args?.olderThanMs ??
+    (await askDuration(s, { title: `Clean ${state} jobs of "${queue.queue.name}" older than`, prompt: 'Jobs that finished at least this long ago are removed; 0 removes them all', defaultMs: 60 * 60_000 }));
+  const limit = args?.limit ?? 10_000;
+  await confirmImpact(s, queue.session, {
+    message: `Remove the ${state} jobs of BullMQ queue "${queue.queue.name}" that finished over ${olderThanMs ? `${Math.round(olderThanMs / 1000)} s` : '0 s'} ago (of ${plural(node.count, `${state} job`)}; at most ${plural(limit, 'job')})?`,
+    detail: 'BullMQ deletes them with their data (Queue.clean). This cannot be undone.',
+    button: 'Clean',
+    typeName: queue.queue.name,
+  });
+  const removed = await withClient(s, queue.session, (c) => cleanBullJobs(c, queue.queue, state, olderThanMs, limit));
+  s.ui.info(`Removed ${plural(removed.length, `${state} job`)} of ${queue.queue.name}.`);
+  void s.provider.refresh(s.provider.current(queue) ?? queue);
+  return removed;
+}
+
+async function pauseOrResume(s: Services, node: unknown, paused: boolean): Promise<BullQueueRef> {
+  if (!(node instanceof BullQueueNode)) throw new Error('Select a BullMQ queue in the Redis Queues tree');
+  const q = node.queue;
+  refuseReadOnly(node.session, `${paused ? 'pause' : 'resume'} a BullMQ queue`);
+  await confirmImpact(s, node.session, {
+    message: `${paused ? 'Pause' : 'Resume'} BullMQ queue "${q.name}"?`,
+    detail: paused ? 'Its workers take no new job until it is resumed (Queue.pause); jobs running now finish. Waiting jobs move to its paused list.' : 'Its workers take jobs again (Queue.resume).',
+    button: paused ? 'Pause' : 'Resume',
+    typeName: q.name,
+  });
+  await withClient(s, node.session, (c) => setBullPaused(c, q, paused));
+  s.ui.info(`${paused ? 'Paused' : 'Resumed'} BullMQ queue ${q.name}.`);
+  void s.provider.refresh(s.provider.current(node) ?? node);
+  return q;
+}
+
+export const pauseQueue = (s: Services, node?: unknown) => pauseOrResume(s, node, true);
+export const resumeQueue = (s: Services, node?: unknown) => pauseOrResume(s, node, false);
