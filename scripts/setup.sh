@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-packages=(redis-server redis-tools chromium libkrb5-dev build-essential pkg-config python3)
+packages=(redis-server redis-tools chromium libkrb5-dev build-essential pkg-config python3 python3-rq ruby-sidekiq python3-celery)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
