@@ -40,3 +40,47 @@ ${libScripts}<script src="${script}"></script>
 </body>
 </html>`;
 }
+
+/** What a {@link PanelRegistry} holds: a webview panel under a key, that forgets itself when disposed. */
+export interface KeyedPanel extends vscode.Disposable {
+  readonly key: string;
+  readonly panel: vscode.WebviewPanel;
+}
+
+/**
+ * The open panels of one kind (journeys, dashboards, tables), one per key: opening a key that is
+ * open reveals its panel instead of making a second; a panel forgets itself when it is closed.
+ */
+export class PanelRegistry<P extends KeyedPanel> implements vscode.Disposable {
+  private readonly panels = new Map<string, P>();
+
+  /** The panel under `key` (revealed), or a new one from `create` (remembered); `fresh` says which. */
+  open(key: string, create: () => P): { panel: P; fresh: boolean } {
+    const open = this.panels.get(key);
+    if (open) {
+      open.panel.reveal(undefined, false);
+      return { panel: open, fresh: false };
+    }
+    const p = create();
+    this.panels.set(key, p);
+    return { panel: p, fresh: true };
+  }
+
+  get(key: string): P | undefined {
+    return this.panels.get(key);
+  }
+
+  list(): P[] {
+    return [...this.panels.values()];
+  }
+
+  /** Called by a panel as it is disposed. */
+  forget(p: P): void {
+    if (this.panels.get(p.key) === p) this.panels.delete(p.key);
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+    this.panels.clear();
+  }
+}

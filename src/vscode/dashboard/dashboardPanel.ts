@@ -10,7 +10,7 @@ import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
 import type { ListQueueLayout } from '../../core';
 import { onTrendRound, pinForTrends, pinListForTrends, sessionHistory } from '../tree/trends';
-import { webviewPage } from '../webviewPage';
+import { PanelRegistry, webviewPage } from '../webviewPage';
 import { type DashboardData, type DashboardRange, RANGES, connectionDashboardData, dashboardData, listDashboardData } from './dashboardData';
 
 /** Webview → extension. */
@@ -35,52 +35,34 @@ export interface DashboardState {
   posts: number;
 }
 
-export class DashboardPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, DashboardPanel>();
+export class DashboardPanels extends PanelRegistry<DashboardPanel> {
   constructor(
     readonly extensionUri: vscode.Uri,
     readonly sessions: SessionManager,
     readonly settings: () => Settings,
     readonly storageDir?: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Opens (or reveals) the dashboard of a stream, or of one of its groups. */
   show(session: Session, stream: string, group?: string): DashboardPanel {
-    return this.open(session, { kind: 'stream', stream, group });
+    return this.openTarget(session, { kind: 'stream', stream, group });
   }
 
   /** Opens (or reveals) the dashboard of a list queue (in its layout). */
   showList(session: Session, queue: { name: string; layout?: ListQueueLayout }): DashboardPanel {
-    return this.open(session, { kind: 'list', name: queue.name, layout: queue.layout });
+    return this.openTarget(session, { kind: 'list', name: queue.name, layout: queue.layout });
   }
 
   /** Opens (or reveals) the dashboard of a whole connection (what its sampler watches). */
   showConnection(session: Session): DashboardPanel {
-    return this.open(session, { kind: 'connection' });
+    return this.openTarget(session, { kind: 'connection' });
   }
 
-  private open(session: Session, target: DashboardTarget): DashboardPanel {
+  private openTarget(session: Session, target: DashboardTarget): DashboardPanel {
     const key = [session.name, target.kind, target.kind === 'stream' ? `${target.stream}\u0000${target.group ?? ''}` : target.kind === 'list' ? target.name : ''].join('\u0000');
-    let p = this.panels.get(key);
-    if (p) p.panel.reveal(undefined, false);
-    else {
-      p = new DashboardPanel(this, session, target, key);
-      this.panels.set(key, p);
-    }
-    return p;
-  }
-
-  list(): DashboardPanel[] {
-    return [...this.panels.values()];
-  }
-
-  /** @internal */
-  forget(p: DashboardPanel): void {
-    if (this.panels.get(p.key) === p) this.panels.delete(p.key);
-  }
-
-  dispose(): void {
-    for (const p of [...this.panels.values()]) p.dispose();
+    return this.open(key, () => new DashboardPanel(this, session, target, key)).panel;
   }
 }
 

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { type JobJourney, type ListQueueLayout, type MessageJourney, jobJourney, messageJourney, toQueueError } from '../../core';
 import type { Session, SessionManager } from '../connections/session';
 import { entryUri } from '../entryDocument';
-import { webviewPage } from '../webviewPage';
+import { PanelRegistry, webviewPage } from '../webviewPage';
 import { EntryNode, type EntryHost } from '../tree/explorerNodes';
 import { renderJourney, renderJourneyError } from './journeyHtml';
 
@@ -37,24 +37,18 @@ function titleOf(target: JourneyTarget): string {
 }
 
 /** The open journey panels, one per message (a second Show Journey of the same message reveals and refreshes it). */
-export class JourneyPanels implements vscode.Disposable {
-  private readonly panels = new Map<string, JourneyPanel>();
-
+export class JourneyPanels extends PanelRegistry<JourneyPanel> {
   constructor(
     private readonly extensionUri: vscode.Uri,
     readonly sessions: SessionManager,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Shows (or reveals and refreshes) the journey of `target` on `session`; resolves to the journey read. Rejects when it cannot be read. */
   async show(session: Session, target: JourneyTarget): Promise<Journey> {
     const key = keyOf(session.name, target);
-    let p = this.panels.get(key);
-    const fresh = !p;
-    if (p) p.panel.reveal(undefined, false);
-    else {
-      p = new JourneyPanel(this, this.extensionUri, session.name, target, key);
-      this.panels.set(key, p);
-    }
+    const { panel: p, fresh } = this.open(key, () => new JourneyPanel(this, this.extensionUri, session.name, target, key));
     await p.load();
     if (p.state.error !== undefined || !p.state.journey) {
       const err = toQueueError(p.lastError ?? new Error(p.state.error ?? 'the journey could not be read'));
@@ -68,21 +62,7 @@ export class JourneyPanels implements vscode.Disposable {
 
   /** The panel of a message (or job), if open. */
   find(connection: string, target: JourneyTarget): JourneyPanel | undefined {
-    return this.panels.get(keyOf(connection, target));
-  }
-
-  list(): JourneyPanel[] {
-    return [...this.panels.values()];
-  }
-
-  /** @internal */
-  forget(p: JourneyPanel): void {
-    if (this.panels.get(p.key) === p) this.panels.delete(p.key);
-  }
-
-  dispose(): void {
-    for (const p of [...this.panels.values()]) p.dispose();
-    this.panels.clear();
+    return this.get(keyOf(connection, target));
   }
 }
 

@@ -11,7 +11,7 @@ import type { Settings } from '../settings';
 import { idLabel, localTime } from '../times';
 import { type PendingHost, PendingEntryNode } from '../tree/explorerNodes';
 import { onTrendRound, pinForTrends, sessionHistory } from '../tree/trends';
-import { webviewPage } from '../webviewPage';
+import { PanelRegistry, webviewPage } from '../webviewPage';
 import { COLUMNS, DEFAULT_SORT, type Row, type Sort, type TableName, consumerRows, groupRows, pendingRows, tableView } from './tableData';
 
 /** At most this many pending entries are loaded into one panel (Load more stops there). */
@@ -68,40 +68,22 @@ export interface TableData {
   error?: string;
 }
 
-export class TablePanels implements vscode.Disposable {
-  private readonly panels = new Map<string, TablePanel>();
+export class TablePanels extends PanelRegistry<TablePanel> {
   constructor(
     readonly extensionUri: vscode.Uri,
     readonly settings: () => Settings,
     readonly storageDir?: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Opens (or reveals) the panel of a stream, on `group` when given. */
   async show(session: Session, stream: string, group?: string): Promise<TablePanel> {
     const key = [session.name, stream].join('\u0000');
-    let p = this.panels.get(key);
-    if (p) {
-      p.panel.reveal(undefined, false);
-      if (group !== undefined && group !== p.group) await p.handle({ type: 'group', group });
-    } else {
-      p = new TablePanel(this, session, stream, group, key);
-      this.panels.set(key, p);
-      await p.loaded();
-    }
+    const { panel: p, fresh } = this.open(key, () => new TablePanel(this, session, stream, group, key));
+    if (fresh) await p.loaded();
+    else if (group !== undefined && group !== p.group) await p.handle({ type: 'group', group });
     return p;
-  }
-
-  list(): TablePanel[] {
-    return [...this.panels.values()];
-  }
-
-  /** @internal */
-  forget(p: TablePanel): void {
-    if (this.panels.get(p.key) === p) this.panels.delete(p.key);
-  }
-
-  dispose(): void {
-    for (const p of [...this.panels.values()]) p.dispose();
   }
 }
 

@@ -27,7 +27,7 @@ interface Watch {
   history: MetricsHistory;
   shown: string[];
   /** Streams sampled besides those shown (an open dashboard's), with how many asked. */
-  pinned: Map<string, number>;
+  pinned: Map<string, { n: number }>;
   /** The list queues the tree shows, in their layouts. */
   shownLists: { name: string; layout?: ListQueueLayout }[];
   /** List queues sampled besides those shown (an open dashboard's), with how many asked. */
@@ -89,38 +89,39 @@ function watch(session: Session, settings: TrendSettings): Watch {
   return w;
 }
 
+/** Adds one holder of `key` to `pins` (with `value`); the handle removes it, and the key with its last holder. */
+function pin<V extends object>(pins: Map<string, V & { n: number }>, key: string, value: V): { dispose(): void } {
+  pins.set(key, { ...value, n: (pins.get(key)?.n ?? 0) + 1 });
+  let done = false;
+  return {
+    dispose: () => {
+      const p = pins.get(key);
+      if (done || !p) return;
+      done = true;
+      if (p.n <= 1) pins.delete(key);
+      else p.n--;
+    },
+  };
+}
+
 /**
  * Samples `stream` while the returned handle is not disposed, whether the tree shows it or not
  * (an open dashboard's stream), and starts the session's sampling if it was not running.
+ * (undefined: no stream of its own, the sampling started: a connection's dashboard.)
  */
 export function pinForTrends(session: Session, stream: string | undefined, settings: TrendSettings): { dispose(): void } {
   const w = watch(session, settings);
-  // (undefined: no stream of its own, the sampling started: a connection's dashboard)
-  if (stream !== undefined) w.pinned.set(stream, (w.pinned.get(stream) ?? 0) + 1);
+  const handle = stream === undefined ? { dispose: () => undefined } : pin(w.pinned, stream, {});
   watchShownStreams(session, w.shown, settings);
-  return {
-    dispose: () => {
-      if (stream === undefined) return;
-      const n = (w.pinned.get(stream) ?? 1) - 1;
-      if (n <= 0) w.pinned.delete(stream);
-      else w.pinned.set(stream, n);
-    },
-  };
+  return handle;
 }
 
 /** As {@link pinForTrends}, for a list queue (in its layout). */
 export function pinListForTrends(session: Session, queue: { name: string; layout?: ListQueueLayout }, settings: TrendSettings): { dispose(): void } {
   const w = watch(session, settings);
-  const p = w.pinnedLists.get(queue.name);
-  w.pinnedLists.set(queue.name, { layout: queue.layout, n: (p?.n ?? 0) + 1 });
+  const handle = pin<{ layout?: ListQueueLayout }>(w.pinnedLists, queue.name, { layout: queue.layout });
   watchShownStreams(session, w.shown, settings);
-  return {
-    dispose: () => {
-      const q = w.pinnedLists.get(queue.name);
-      if (!q || q.n <= 1) w.pinnedLists.delete(queue.name);
-      else q.n--;
-    },
-  };
+  return handle;
 }
 
 /** The tree drew these list queues: they are sampled too (at most `maxStreams`), as {@link watchShownStreams}. */
