@@ -22,6 +22,7 @@ import {
   listQueueKeys,
 } from '../core';
 import { type BullState, bullQueuesAmong } from '../core/frameworks/bullmq';
+import { FRAMEWORK_LABELS, frameworkDoc, readFrameworks } from '../core/frameworks/readers';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
 import { idIsoTime, safe, table } from './format';
@@ -100,6 +101,8 @@ export interface InspectDocument {
   listQueues: ListQueueDoc[];
   /** BullMQ queues found by their events stream among the streams walked (their counts as BullMQ's getJobCounts() gives them). */
   bullmq?: { name: string; prefix: string; paused: boolean; counts: Record<BullState, number> }[];
+  /** RQ and Sidekiq deployments found by their registry keys at their default prefixes: each row's counts by the framework's own state names. */
+  frameworks?: ReturnType<typeof frameworkDoc>[];
   /** Keys that could not be read (deleted meanwhile, no permission, ...). */
   errors: { key: string; message: string }[];
   /** How far the walks for streams and list queues got (about), within the budget. */
@@ -186,6 +189,8 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
   }
   // BullMQ queues: their events streams are among the streams the walk found (no walk of their own).
   const bullmq = (await bullQueuesAmong(inspector.client, keys).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts }));
+  // RQ, Sidekiq: by their registry keys (no walk).
+  const frameworks = (await readFrameworks(inspector.client).catch(() => [])).map(frameworkDoc);
   const listsFrom = start(o.resume?.listQueues);
   const lists =
     listsFrom === null
@@ -204,6 +209,7 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     truncated,
     listQueues: lists.queues.map((l) => listDoc(l, o.thresholds)),
     bullmq,
+    ...(frameworks.length ? { frameworks } : {}),
     errors,
     scan: { streams: scanDoc(page.progress), listQueues: scanDoc(lists.progress), continue: resumeToken({ streams: page.next, listQueues: lists.next }) },
   };
@@ -341,6 +347,12 @@ export function renderInspection(d: InspectDocument): string[] {
         '  ',
       ),
     );
+  }
+  for (const f of d.frameworks ?? []) {
+    const label = FRAMEWORK_LABELS[f.framework];
+    lines.push('', `${label}${f.prefix ? ` (prefix ${safe(f.prefix)})` : ''}${Object.keys(f.figures).length ? `: ${Object.entries(f.figures).map(([k, v]) => `${safe(k)} ${safe(v)}`).join(', ')}` : ''}`);
+    const states = [...new Set(f.rows.flatMap((r) => Object.keys(r.counts)))];
+    lines.push(...table(['QUEUE', ...states.map((x) => x.toUpperCase()), 'MARKS'], f.rows.map((r) => [safe(r.name), ...states.map((x) => r.counts[x] ?? '-'), r.marks.length ? r.marks.map(safe).join(', ') : '-']), '  '));
   }
   const unchecked = d.scan.listQueues.uncheckedLists;
   if (unchecked) lines.push('', `${unchecked} list${unchecked === 1 ? ' was' : 's were'} not checked for a queue with only its waiting list (over the walk's sampling caps).`);

@@ -34,6 +34,8 @@ export interface Settings {
   discovery: { budgetMs: number; maxScanCalls: number; smallKeyspace: number };
   /** Health over time: the shown streams sampled every intervalMs (0: off), at most maxStreams. */
   trends: { intervalMs: number; maxStreams: number; stuckIdleMs: number };
+  /** redisQueues.frameworks.prefixes: where RQ and Sidekiq keep their keys (each framework's default when absent). */
+  frameworkPrefixes: Partial<Record<'rq' | 'sidekiq', string[]>>;
 }
 
 export function readSettings(): Settings {
@@ -63,7 +65,22 @@ export function readSettings(): Settings {
       maxStreams: clamp(c.get<number>('trends.maxStreams', 50), 1, 500),
       stuckIdleMs: clamp(c.get<number>('thresholds.stuckConsumerIdleSeconds', 300), 1, 1e9) * 1000,
     },
+    frameworkPrefixes: readFrameworkPrefixes(c.get<unknown>('frameworks.prefixes', {})),
   };
+}
+
+/** The redisQueues.frameworks.prefixes setting: up to 8 string prefixes per framework; anything else is ignored. */
+export function readFrameworkPrefixes(raw: unknown): Partial<Record<'rq' | 'sidekiq', string[]>> {
+  const out: Partial<Record<'rq' | 'sidekiq', string[]>> = {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  for (const fw of ['rq', 'sidekiq'] as const) {
+    const v = (raw as Record<string, unknown>)[fw];
+    if (Array.isArray(v)) {
+      const prefixes = v.filter((p): p is string => typeof p === 'string').slice(0, 8);
+      if (prefixes.length) out[fw] = prefixes;
+    }
+  }
+  return out;
 }
 
 /** The redisQueues.listQueues.layouts setting: valid entries, and a message per invalid one (never throws). */

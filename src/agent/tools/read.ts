@@ -15,6 +15,7 @@ import {
   parseSearchQuery,
 } from '../../core';
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
+import { frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';
 import {
   AGENT_LIMITS,
   abbreviateValue,
@@ -111,8 +112,11 @@ export const listQueues: AgentTool = {
       const c = q.counts;
       lines.push(`- BullMQ queue ${t(q.name)} (prefix ${t(q.prefix)})${q.paused ? ', PAUSED' : ''}: ${c.waiting + c.paused + c.prioritized} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed, ${c.completed} completed`);
     }
+    // RQ, Sidekiq: by their registry keys (no walk).
+    const frameworks = await readFrameworks(insp.client).catch(() => []);
+    for (const d of frameworks) lines.push(...frameworkLines(d).map((l) => `- ${t(l)}`));
     const more = page.next !== null || page.keys.length > limit;
-    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}. ${thresholdsLine(ctx.thresholds)}.`;
+    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}${frameworks.map((d) => `, ${d.label} (${plural(d.rows.filter((r) => r.kind === 'queue').length, 'queue')})`).join('')}. ${thresholdsLine(ctx.thresholds)}.`;
     return {
       summary: [head, ...lines, ...errors.map((e) => `- ${t(e.key)}: could not be read: ${t(e.error, 200)}`)].join('\n'),
       data: {
@@ -122,6 +126,7 @@ export const listQueues: AgentTool = {
         moreStreamsMayMatch: more,
         listQueues: lq.queues.map((q) => listQueueData(q, ctx.thresholds)),
         ...(bull.length ? { bullmq: bull.map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts })) } : {}),
+        ...(frameworks.length ? { frameworks: frameworks.map(frameworkDoc) } : {}),
         ...(errors.length ? { errors } : {}),
       },
     };

@@ -5,7 +5,8 @@
 // discovery already found (a queue's events stream), never by a walk of their own.
 import * as vscode from 'vscode';
 import { formatCount, formatDuration, oneLine } from '../../core';
-import { BULL_STATES, type BullJob, type BullQueueSummary, type BullState, bullJobs, bullQueueOfEventsKey } from '../../core/frameworks/bullmq';
+import type { RedisClient } from '../../core/connection';
+import { BULL_STATES, type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, findBullQueues } from '../../core/frameworks/bullmq';
 import type { Session } from '../connections/session';
 import { timeTip } from '../times';
 import { type ChildPage, ExplorerNode } from './explorerNode';
@@ -42,13 +43,30 @@ const STATE_ORDER: Record<BullState, string> = {
   failed: 'newest on top',
 };
 
-const checked = new WeakMap<Session, Set<string>>();
+/** Per session: the stream keys looked at for BullMQ queues, and the queue each one is the events stream of (null: not a queue). */
+const checked = new WeakMap<Session, Map<string, BullQueueRef | null>>();
 
-/** The stream keys already looked at for BullMQ queues (by the connection row), per session. */
-export function bullCandidatesChecked(session: Session): Set<string> {
-  let s = checked.get(session);
-  if (!s) checked.set(session, (s = new Set()));
-  return s;
+function checkedOf(session: Session): Map<string, BullQueueRef | null> {
+  let m = checked.get(session);
+  if (!m) checked.set(session, (m = new Map()));
+  return m;
+}
+
+/**
+ * The BullMQ queues among the streams found so far, with their failed counts. Each candidate is
+ * looked at once per session (a TYPE of its meta hash); later calls only count the failed jobs
+ * (one ZCARD a queue), so refreshing the connection row stays cheap whatever the keyspace.
+ */
+export async function bullQueuesOfSession(session: Session, client: RedisClient, streamKeys: readonly string[]): Promise<{ queues: BullQueueRef[]; failed: number }> {
+  const seen = checkedOf(session);
+  const fresh = streamKeys.filter((k) => !seen.has(k));
+  const found = await findBullQueues(client, fresh);
+  for (const k of fresh) seen.set(k, null);
+  for (const q of found) seen.set(`${q.base}events`, q);
+  const queues = [...seen.values()].filter((q): q is BullQueueRef => q !== null).sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+  for (const q of queues) bullEventsStreams(session).set(`${q.base}events`, `BullMQ queue ${q.name}`);
+  const failed = await Promise.all(queues.map((q) => client.zcard(`${q.base}failed`)));
+  return { queues, failed: failed.reduce((a, b) => a + b, 0) };
 }
 
 const eventsKeys = new WeakMap<Session, Map<string, string>>();
@@ -62,7 +80,7 @@ export function bullEventsStreams(session: Session): Map<string, string> {
 
 /** Whether `keys` hold a possible BullMQ events stream the connection row has not looked at yet. */
 export function newBullCandidates(session: Session, keys: readonly string[]): boolean {
-  const seen = bullCandidatesChecked(session);
+  const seen = checkedOf(session);
   return keys.some((k) => !seen.has(k) && bullQueueOfEventsKey(k) !== undefined);
 }
 
@@ -71,7 +89,9 @@ export class BullFolderNode extends ExplorerNode {
   readonly id: string;
   constructor(
     readonly parent: ExplorerNode,
-    readonly queues: BullQueueSummary[],
+    readonly queues: BullQueueRef[],
+    /** Failed jobs in all of them, as counted when the connection row was drawn. */
+    readonly failed: number,
   ) {
     super();
     this.id = childId(parent, 'bullmq');
@@ -81,13 +101,18 @@ export class BullFolderNode extends ExplorerNode {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('server-process');
     t.contextValue = 'bullQueues';
-    const failed = this.queues.reduce((n, q) => n + q.counts.failed, 0);
+    const failed = this.failed;
     t.description = `${this.queues.length} queue${this.queues.length === 1 ? '' : 's'}${failed ? ` · ${formatCount(failed)} failed` : ''}`;
     t.tooltip = 'BullMQ queues, found by their events stream (<prefix>:<queue>:events, with its meta hash) among the streams discovery found; read from their keys as BullMQ reports them.';
     return t;
   }
   protected async computeChildren(): Promise<ChildPage> {
-    return { nodes: this.queues.map((q) => new BullQueueNode(this, q)), empty: 'No BullMQ queues' };
+    // Read when expanded: a queue obliterated meanwhile (its meta hash gone) is left out.
+    const summaries = await this.session.run(async (insp) => {
+      const still = await findBullQueues(insp.client, this.queues.map((q) => `${q.base}events`));
+      return Promise.all(still.map((q) => bullQueue(insp.client, q)));
+    });
+    return { nodes: summaries.map((q) => new BullQueueNode(this, q)), empty: 'No BullMQ queues' };
   }
 }
 

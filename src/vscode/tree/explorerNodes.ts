@@ -30,8 +30,9 @@ import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } from './explorerNode';
 import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
-import { bullQueuesAmong } from '../../core/frameworks/bullmq';
-import { BullFolderNode, bullCandidatesChecked, bullEventsStreams, newBullCandidates } from './bullmqNodes';
+import { presentFrameworks } from '../../core/frameworks/readers';
+import { BullFolderNode, bullEventsStreams, bullQueuesOfSession, newBullCandidates } from './bullmqNodes';
+import { FrameworkFolderNode } from './frameworkNodes';
 import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
@@ -157,12 +158,18 @@ export class ConnectionNode extends ExplorerNode {
     }
     // Expanding the row is what connects (drawing it does not).
     const insp = await s.inspector();
-    // BullMQ queues among the streams discovery found so far (no walk here): their own folder.
-    const streamKeys = this.ctx.known.get(s.name).streams.keys;
-    const bull = await bullQueuesAmong(insp.client, streamKeys).catch(() => []);
-    for (const k of streamKeys) bullCandidatesChecked(s).add(k);
-    for (const q of bull) bullEventsStreams(s).set(`${q.base}events`, `BullMQ queue ${q.name}`);
-    return [new StreamsFolderNode(this), new ListQueuesFolderNode(this), ...(bull.length ? [new BullFolderNode(this, bull)] : [])];
+    // The frameworks, each in its own folder, found without a walk: BullMQ among the streams
+    // discovery found so far (each looked at once per session), the others by their registry keys.
+    const [bull, frameworks] = await Promise.all([
+      bullQueuesOfSession(s, insp.client, this.ctx.known.get(s.name).streams.keys).catch(() => ({ queues: [], failed: 0 })),
+      presentFrameworks(insp.client, this.ctx.settings().frameworkPrefixes).catch(() => []),
+    ]);
+    return [
+      new StreamsFolderNode(this),
+      new ListQueuesFolderNode(this),
+      ...(bull.queues.length ? [new BullFolderNode(this, bull.queues, bull.failed)] : []),
+      ...frameworks.map((f) => new FrameworkFolderNode(this, f.entry.reader, f.prefix, f.entry.defaultPrefix)),
+    ];
   }
 }
 

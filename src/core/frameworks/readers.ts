@@ -1,0 +1,56 @@
+/**
+ * The frameworks read from their key layouts, and the keys that tell each is there under a
+ * prefix (its own registry of queues and sets): one EXISTS of these per prefix finds them,
+ * never a walk.
+ */
+import type { RedisClient } from '../connection';
+import type { FrameworkName, FrameworkReader, FwDeployment } from './framework';
+
+export interface FrameworkEntry {
+  reader: FrameworkReader;
+  /** The prefix the framework uses when not told otherwise. */
+  defaultPrefix: string;
+  /** Keys of which any one existing means the framework is there under `prefix`. */
+  markers(prefix: string): string[];
+}
+
+export const FRAMEWORKS: readonly FrameworkEntry[] = [];
+
+/** The frameworks' names as they write them. */
+export const FRAMEWORK_LABELS: Record<FrameworkName, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery' };
+
+/** The frameworks present under the given prefixes (each framework's default prefix when none is given): one round trip of EXISTS. */
+export async function presentFrameworks(client: RedisClient, prefixes: Partial<Record<FrameworkName, string[]>> = {}): Promise<Array<{ entry: FrameworkEntry; prefix: string }>> {
+  const asked = FRAMEWORKS.flatMap((entry) => [...new Set(prefixes[entry.reader.framework] ?? [entry.defaultPrefix])].map((prefix) => ({ entry, prefix })));
+  const found = await Promise.all(asked.map(({ entry, prefix }) => Promise.all(entry.markers(prefix).map((k) => client.exists(k))).then((n) => n.some((x) => x > 0))));
+  return asked.filter((_, i) => found[i]);
+}
+
+/** Every framework deployment present (see {@link presentFrameworks}), read whole: rows, counts, marks, figures. */
+export async function readFrameworks(client: RedisClient, prefixes: Partial<Record<FrameworkName, string[]>> = {}): Promise<FwDeployment[]> {
+  const present = await presentFrameworks(client, prefixes);
+  const read = await Promise.all(present.map(({ entry, prefix }) => entry.reader.read(client, prefix)));
+  return read.filter((d): d is FwDeployment => d !== undefined);
+}
+
+/** A deployment as plain data (inspect --json, the agent tools): each row's counts by the framework's state names. */
+export function frameworkDoc(d: FwDeployment): { framework: FrameworkName; prefix: string; figures: Record<string, string>; rows: Array<{ name: string; kind: 'queue' | 'set'; key: string; counts: Record<string, number>; marks: string[]; oldestWaitingAt?: string }> } {
+  return {
+    framework: d.framework,
+    prefix: d.prefix,
+    figures: Object.fromEntries(d.figures),
+    rows: d.rows.map((r) => ({
+      name: r.name,
+      kind: r.kind,
+      key: r.key,
+      counts: Object.fromEntries(r.states.map((s) => [s.state, s.count])),
+      marks: r.marks,
+      ...(r.oldestWaitingAt !== undefined ? { oldestWaitingAt: new Date(r.oldestWaitingAt).toISOString() } : {}),
+    })),
+  };
+}
+
+/** One line per row, for text reports: `RQ queue default: 3 failed, 12 queued, 1 started`. */
+export function frameworkLines(d: FwDeployment): string[] {
+  return d.rows.map((r) => `${d.label} ${r.kind === 'queue' ? `queue ${r.name}` : r.name}${r.marks.length ? ` (${r.marks.join(', ')})` : ''}: ${r.states.map((s) => `${s.count} ${s.label.toLowerCase()}`).join(', ')}`);
+}
