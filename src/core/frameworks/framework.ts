@@ -91,3 +91,24 @@ export interface FrameworkReader {
   /** A page of a row's jobs in a state, in the state's order, their records read in the same round trip. */
   jobs(client: RedisClient, row: FwRow, state: string, page?: { start?: number; count?: number }): Promise<{ jobs: FwJob[]; total: number }>;
 }
+
+/** What an action did: the jobs it changed, and those it left as they were, each with why ("now started", "gone"). */
+export interface FwActionResult {
+  done: string[];
+  skipped: Array<{ id: string; reason: string }>;
+}
+
+/** An action the framework's own dashboard offers on jobs (RQ's Requeue, Sidekiq's Retry Now), each job moved by one atomic script. */
+export interface FwAction {
+  /** The command's last word: `redisQueues.<framework>.<name>`. */
+  name: string;
+  /** As the framework's dashboard words it: `Requeue`, `Retry Now`, `Add to Queue`, `Kill`, `Delete`. */
+  title: string;
+  /** `Requeued`, for the message after. */
+  past: string;
+  /** What the framework then does with the jobs, for the confirmation. */
+  detail: string;
+  /** The states (FwState.state) whose jobs it applies to. */
+  states: string[];
+  run(client: RedisClient, row: FwRow, state: string, jobs: FwJob[]): Promise<FwActionResult>;
+}

@@ -4,7 +4,7 @@
  * never a walk.
  */
 import type { RedisClient } from '../connection';
-import type { FrameworkName, FrameworkReader, FwDeployment } from './framework';
+import type { FrameworkName, FrameworkReader, FwAction, FwDeployment } from './framework';
 
 export interface FrameworkEntry {
   reader: FrameworkReader;
@@ -12,6 +12,8 @@ export interface FrameworkEntry {
   defaultPrefix: string;
   /** Keys of which any one existing means the framework is there under `prefix`. */
   markers(prefix: string): string[];
+  /** The actions its own dashboard offers on jobs. */
+  actions: readonly FwAction[];
 }
 
 export const FRAMEWORKS: readonly FrameworkEntry[] = [];
