@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild, target } from './support';
+import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
 
 const JOBS = 60;
 const RUNS = 15;
@@ -64,26 +64,13 @@ describe('(faults) BullMQ actions: client SIGKILLed midway', function () {
     const { queue, ids } = await seeded(op);
     const child = spawnChild('bullmqChild.js', { REDIS_URL: t.server.url, QUEUE: queue.name, OP: op, IDS: ids.join(',') });
     children.push(child);
-    await child.printed(/^ready$/m);
-    const go = performance.now();
-    child.proc.stdin!.write('go\n');
-    let done = -1;
-    void child.printed(/^done /m).then(
-      () => (done = performance.now() - go),
-      () => undefined,
-    );
-    // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-    const code = await child.exited;
-    clearTimeout(timer);
-    if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-    else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
+    const ended = await startThenKill(child, killAfterMs);
     const where = await inspect(queue, ids);
     const from = op === 'retry' ? 'failed' : op === 'promote' ? 'delayed' : 'waiting';
     const lost = op === 'remove' ? [] : ids.filter((id) => where.get(id)!.length === 0);
     const duplicated = ids.filter((id) => where.get(id)!.length > 1);
     const moved = ids.filter((id) => (op === 'remove' ? where.get(id)!.length === 0 : !where.get(id)!.includes(from))).length;
-    return { lost, duplicated, moved, ms: done, queue, completed: /^done /m.test(child.output()) };
+    return { lost, duplicated, moved, ms: ended.ms, queue, completed: ended.completed };
   }
 
   /** BullMQ's own worker runs what waits: each job at most once. */

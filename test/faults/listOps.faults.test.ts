@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/list/keys';
 import { LIST_SCRIPT_BATCH } from '../../src/core/queue/list/admin';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild as spawnShared, target } from './support';
+import { type Child, prng, SEED, spawnChild as spawnShared, startThenKill, target } from './support';
 
 const JOBS = 200;
 const RUNS = 15;
@@ -95,22 +95,9 @@ describe('(faults) list queue repairs: client SIGKILLed midway', function () {
     const { queue, k, ids } = await seeded(op);
     const child = spawnChild({ REDIS_URL: t.server.url, QUEUE: queue, OP: op, FORM: form, IDS: ids.join(',') });
     children.push(child);
-    await child.printed(/^ready$/m);
-    const go = performance.now();
-    child.proc.stdin!.write('go\n');
-    let done = -1;
-    void child.printed(/^done /m).then(
-      () => (done = performance.now() - go),
-      () => undefined,
-    );
-    // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-    const code = await child.exited;
-    clearTimeout(timer);
-    if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-    else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
+    const ended = await startThenKill(child, killAfterMs);
     const state = await inspect(op, k, ids);
-    return { ...state, completed: /^done /m.test(child.output()), ms: done };
+    return { ...state, completed: ended.completed, ms: ended.ms };
   }
 
   for (const op of ['requeue', 'retry'] as const) {

@@ -22,7 +22,7 @@ import { markerKey } from '../../src/core/queue/stream/deadLetter';
 import { parseEntries, parsePendingEntries, type StreamEntry } from '../../src/core/replies';
 import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild as spawnShared, target } from './support';
+import { type Child, prng, SEED, spawnChild as spawnShared, startThenKill, target } from './support';
 
 const N = 200;
 const RUNS = 15;
@@ -52,23 +52,9 @@ interface ChildRun {
 
 /** Runs one child; SIGKILLs it `killAfterMs` after telling it to start (never, if undefined). */
 async function runChild(env: Record<string, string>, killAfterMs?: number): Promise<ChildRun> {
-  const child = spawnChild(env);
-  await child.printed(/^ready$/m);
-  const go = performance.now();
-  child.proc.stdin!.write('go\n');
-  let ms = -1;
-  void child.printed(/^done /m).then(
-    () => (ms = performance.now() - go),
-    () => undefined,
-  );
-  // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-  const code = await child.exited;
-  clearTimeout(timer);
-  if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-  else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
-  const m = /^done (\S+) (\d+) (\d+)$/m.exec(child.output());
-  return { completed: !!m, ms, done: m ? Number(m[2]) : -1, skipped: m ? Number(m[3]) : -1 };
+  const { output, completed, ms } = await startThenKill(spawnChild(env), killAfterMs);
+  const m = /^done (\S+) (\d+) (\d+)$/m.exec(output);
+  return { completed: completed && !!m, ms, done: m ? Number(m[2]) : -1, skipped: m ? Number(m[3]) : -1 };
 }
 
 // ---- seeding ----

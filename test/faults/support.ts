@@ -214,3 +214,34 @@ export function spawnChild(fixture: string, env: Record<string, string>): Child 
     });
   return { proc, output: () => out, printed, exited };
 }
+
+/** How a child run by {@link startThenKill} ended: its output, whether it printed `done`, and how long that took after `go` (-1 if it did not). */
+export interface KilledRun {
+  output: string;
+  completed: boolean;
+  ms: number;
+}
+
+/**
+ * The fault children's protocol: wait for `ready`, send `go`, SIGKILL the child `killAfterMs`
+ * after (never, if undefined), wait for it to end. A run without a kill must exit 0; a killed
+ * one may also have finished first (exit 0).
+ */
+export async function startThenKill(child: Child, killAfterMs?: number): Promise<KilledRun> {
+  await child.printed(/^ready$/m);
+  const go = performance.now();
+  child.proc.stdin!.write('go\n');
+  let ms = -1;
+  void child.printed(/^done /m).then(
+    () => (ms = performance.now() - go),
+    () => undefined,
+  );
+  // The kill delay is the experiment's input (seeded), not a wait for something to happen.
+  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
+  const code = await child.exited;
+  clearTimeout(timer);
+  if (killAfterMs === undefined && code !== 0) throw new Error(`child ended with ${code}: ${child.output()}`);
+  if (killAfterMs !== undefined && code !== 'SIGKILL' && code !== 0) throw new Error(`child ended with ${code}: ${child.output()}`);
+  const output = child.output();
+  return { output, completed: /^done /m.test(output), ms };
+}
