@@ -1,5 +1,5 @@
 // `redis-queues dead-letter STREAM GROUP ID... [--dlq KEY] [--reason TEXT]`
-import { deadLetter } from '../core';
+import { deadLetter, defaultDeadLetterStream } from '../core';
 import type { CommandSpec } from './args';
 import { type Command, GLOBAL_OPTIONS, checkIds, withClient } from './common';
 import { safe } from './format';
@@ -28,7 +28,7 @@ export const deadLetterCommand: Command = {
     const group = args.positionals['GROUP'] as string;
     const ids = args.positionals['ID'] as string[];
     checkIds(ids, 'dead-letter');
-    const dlq = (args.options['dlq'] as string | undefined) ?? `${stream}:dlq`;
+    const dlq = (args.options['dlq'] as string | undefined) ?? defaultDeadLetterStream(stream);
     const reason = args.options['reason'] as string | undefined;
     const r = await withClient(ctx.connection, (client) => deadLetter({ client, name: ctx.connection.url }, stream, group, ids, { dlq, reason, force: Boolean(args.options['force']) }));
     const skipped = [

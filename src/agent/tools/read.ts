@@ -15,6 +15,7 @@ import {
   parseSearchQuery,
 } from '../../core';
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
+import { defaultDeadLetterStream, isDeadLetterName } from '../../core/queue/keys';
 import { frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';
 import {
   AGENT_LIMITS,
@@ -89,12 +90,12 @@ export const listQueues: AgentTool = {
       try {
         const groups = s.groups > 0 ? await insp.groups(s.key) : [];
         const health = await Promise.all(groups.map((g) => groupHealth(ctx, s.key, g, 20)));
-        const dlq = `${s.key}:dlq`;
+        const dlq = defaultDeadLetterStream(s.key);
         const marks = [...new Set(health.flatMap((g) => g.marks))];
         streams.push({
           ...streamData(s),
           ...(lengths.has(dlq) ? { deadLetterStream: { stream: dlq, length: lengths.get(dlq) } } : {}),
-          ...(s.key.endsWith(':dlq') ? { isDeadLetterStream: true } : {}),
+          ...(isDeadLetterName(s.key) ? { isDeadLetterStream: true } : {}),
           marks,
           groups: health.map(publicHealth),
         });
@@ -153,7 +154,7 @@ export const groupHealthTool: AgentTool = {
     const th = ctx.thresholds;
     const stream = str(input, 'stream');
     const only = str(input, 'group', undefined);
-    const dlq = `${stream}:dlq`;
+    const dlq = defaultDeadLetterStream(stream);
     const info = await requireStream(ctx, stream);
     const [groups, dlqInfo, server] = await Promise.all([insp.groups(stream), insp.stream(dlq).catch(() => null), insp.serverSummary()]);
     const chosen = only === undefined ? groups : groups.filter((g) => g.name === only);

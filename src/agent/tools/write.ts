@@ -1,5 +1,6 @@
 /** The write tools, offered only when writes are allowed: ack, claim, dead-letter, replay, requeue. */
 import * as ops from '../../core/ops';
+import { defaultDeadLetterStream } from '../../core/queue/keys';
 import { plural, scrub, t, words } from '../format';
 import { duration, ids, str } from '../input';
 import { type AgentTool } from './model';
@@ -99,13 +100,13 @@ export const deadLetterTool: AgentTool = {
   },
   write: true,
   impact: (i) =>
-    `Dead-letter ${plural(ids(i, 'ids').length, 'pending entry', 'pending entries')} of group ${str(i, 'group')} on ${str(i, 'stream')} to ${str(i, 'dlq', undefined) ?? `${str(i, 'stream')}:dlq`} (${idList(ids(i, 'ids'))}): ` +
+    `Dead-letter ${plural(ids(i, 'ids').length, 'pending entry', 'pending entries')} of group ${str(i, 'group')} on ${str(i, 'stream')} to ${str(i, 'dlq', undefined) ?? defaultDeadLetterStream(str(i, 'stream'))} (${idList(ids(i, 'ids'))}): ` +
     `each is copied to the dead-letter stream with its origin, group, id, delivery count and the reason "${t(str(i, 'reason'), 200)}", and acknowledged, atomically. Replay it later from the dead-letter stream.`,
   confirmName: (i) => str(i, 'stream'),
   async run(ctx, input) {
     const stream = str(input, 'stream');
     const group = str(input, 'group');
-    const dlq = str(input, 'dlq', undefined) ?? `${stream}:dlq`;
+    const dlq = str(input, 'dlq', undefined) ?? defaultDeadLetterStream(stream);
     const r = await ops.deadLetter(opTarget(ctx), stream, group, ids(input, 'ids'), { dlq, reason: str(input, 'reason') });
     return {
       summary:

@@ -31,7 +31,7 @@ import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../../e
 import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
 import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
 import { xpendingOne } from '../../commands';
-import { DLQ_FIELDS, hashTagOf, keySlot, sameSlot } from '../keys';
+import { DLQ_FIELDS, defaultDeadLetterStream, hashTagOf, keySlot, sameSlot } from '../keys';
 import { nameBytes, sameName, showName } from '../../names';
 import { define, runScript } from '../lua';
 
@@ -214,7 +214,7 @@ export class BodyGoneError extends QueueError {
  * `force`, and WRONGTYPE (changing nothing) when the dead-letter key is not a stream.
  */
 export async function deadLetterEntry(client: RedisClient, input: DeadLetterInput): Promise<string | null> {
-  const dlq = input.dlq ?? `${input.stream}:dlq`;
+  const dlq = input.dlq ?? defaultDeadLetterStream(input.stream);
   if (sameName(dlq, input.stream)) throw new BadInputError('The dead-letter stream must differ from the stream');
   const header: (string | Buffer)[] = [
     DLQ_MARKER, '1',
