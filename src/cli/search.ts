@@ -1,5 +1,5 @@
 // `redis-queues search STREAM QUERY [--group G] [--limit N] [--oldest] [--max-entries N]`
-import { MessageSearch, QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core';
+import { MessageSearch, QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT, checkQueryFor, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, GLOBAL_OPTIONS, onceSignalled, withClient } from './common';
 import { entryJson, entryLine, safe } from './format';
@@ -47,8 +47,10 @@ export const searchCommand: Command = {
       throw new UsageError((e as Error).message, 'search');
     }
     const group = args.options['group'] as string | undefined;
-    if (!group && (query.consumer !== undefined || query.minIdleMs !== undefined || query.minDeliveries !== undefined)) {
-      throw new UsageError('consumer:, idle: and deliveries: apply to pending entries: add --group GROUP', 'search');
+    try {
+      checkQueryFor(group ? 'pending' : 'stream', query, 'add --group GROUP');
+    } catch (e) {
+      throw new UsageError((e as Error).message, 'search');
     }
     if (query.limit === undefined) query.limit = (args.options['limit'] as number | undefined) ?? 100;
     if (args.options['oldest']) query.order = 'oldest';

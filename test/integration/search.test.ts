@@ -148,6 +148,13 @@ describe('(integration) search', () => {
     await client.rpush(k, 'x');
     await assert.rejects(run('a=1', { kind: 'stream', key: k }), /WRONGTYPE|not a stream|is a list/i);
   });
+
+  it('refuses pending-only terms (consumer:, idle:, deliveries:) on a stream instead of ignoring them', async () => {
+    for (const text of ['consumer:alice', 'idle:5m status=failed', 'deliveries:3']) {
+      assert.throws(() => new MessageSearch(client, { kind: 'stream', key: stream }, parseSearchQuery(text)), { name: 'BadInputError', message: /consumer:, idle: and deliveries: apply to pending entries/ });
+      await assert.rejects(findMessages(client, { kind: 'stream', key: stream }, parseSearchQuery(text)), /apply to pending entries/);
+    }
+  });
 });
 
 describe('(integration) go to time', () => {

@@ -12,6 +12,7 @@ import {
   isStuck,
   jobJourney,
   messageJourney,
+  checkQueryFor,
   parseSearchQuery,
 } from '../../core';
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
@@ -296,9 +297,7 @@ export const findMessagesTool: AgentTool = {
     const group = str(input, 'group', undefined);
     const text = str(input, 'query', '') ?? '';
     const query = parseSearchQuery(text);
-    if (group === undefined && (query.consumer !== undefined || query.minIdleMs !== undefined || query.minDeliveries !== undefined)) {
-      throw new BadInputError('consumer:, idle: and deliveries: apply to pending entries: give "group" too');
-    }
+    checkQueryFor(group === undefined ? 'stream' : 'pending', query, 'give "group" too');
     const limit = Math.min(query.limit ?? int(input, 'limit', 20), 50);
     const resume = str(input, 'resume', undefined);
     if (resume !== undefined) ids({ resume: [resume] }, 'resume');

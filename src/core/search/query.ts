@@ -235,6 +235,17 @@ function timeGoesOn(value: string, s: string, p: number): { word: string; end: n
  * Refuses bounds that leave no id: `from:` after `to:`, `since:` after `until:`, or id and time
  * bounds that do not overlap (a search that could only ever say "0 matches").
  */
+/**
+ * Refuses terms that only pending entries have (consumer:, idle:, deliveries:) in a search of a
+ * stream's entries, instead of ignoring them: a search that silently drops a term answers a
+ * different question. `how` says what to do instead, in the caller's words ("give \"group\" too").
+ */
+export function checkQueryFor(kind: 'stream' | 'pending', q: SearchQuery, how = 'search the pending entries of a group'): void {
+  if (kind === 'stream' && (q.consumer !== undefined || q.minIdleMs !== undefined || q.minDeliveries !== undefined)) {
+    throw new BadInputError(`consumer:, idle: and deliveries: apply to pending entries: ${how}`);
+  }
+}
+
 export function checkBounds(q: SearchQuery): void {
   const { from, to, since, until } = q;
   for (const v of [from, to]) if (v !== undefined && v !== '-' && v !== '+') parseId(v);

@@ -29,7 +29,7 @@ import { NoStreamError } from '../missing';
 import { xpendingRange, xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
-import { checkBounds, compileMatcher, idBounds, type SearchQuery } from './query';
+import { checkBounds, checkQueryFor, compileMatcher, idBounds, type SearchQuery } from './query';
 
 /** Where to search: a stream's entries (a dead-letter stream is a stream), or a group's pending entries. */
 export type SearchSource = { kind: 'stream'; key: string } | { kind: 'pending'; key: string; group: string };
@@ -101,7 +101,9 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     readonly source: SearchSource,
     readonly query: SearchQuery,
     private readonly options: SearchOptions = {},
-  ) {}
+  ) {
+    checkQueryFor(source.kind, query);
+  }
 
   async *[Symbol.asyncIterator](): AsyncIterator<SearchHit> {
     this.started = Date.now();

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, exampleQueries, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core';
+import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, checkQueryFor, exampleQueries, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core';
 import type { Session } from '../connections/session';
 import { recentSearches, rememberSearch } from '../search/recent';
 import { showSearchHelp } from '../search/help';
@@ -69,9 +69,7 @@ async function resolveTarget(s: Services, node: unknown, args?: SearchArgs): Pro
 /** Parses the text for a target: pending-only terms are refused on a stream. Throws BadInputError. */
 function queryFor(target: SearchTarget, text: string, nowMs = Date.now()): SearchQuery {
   const q = parseSearchQuery(text, nowMs);
-  if (target.source.kind === 'stream' && (q.consumer !== undefined || q.minIdleMs !== undefined || q.minDeliveries !== undefined)) {
-    throw new BadInputError('consumer:, idle: and deliveries: apply to pending entries: search from a group or consumer row');
-  }
+  checkQueryFor(target.source.kind, q, 'search from a group or consumer row');
   if (target.consumer !== undefined && q.consumer === undefined) q.consumer = target.consumer;
   return q;
 }
