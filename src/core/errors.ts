@@ -71,6 +71,30 @@ function sanitizeCause(cause: unknown): unknown {
   return safe;
 }
 
+/**
+ * The error code a Redis server reply starts with (`WRONGTYPE`, `NOGROUP`, `BUSYGROUP`,
+ * `NOSCRIPT`, `ERR`…): Redis's own classification of its errors, read from the reply error (or
+ * the reply error a {@link QueueError} was made from). Undefined for anything that is not a
+ * server's reply (a lost connection, a timeout, a bug). Callers branch on this, never on texts.
+ */
+export function redisErrorCode(e: unknown): string | undefined {
+  for (let x = e, depth = 0; x instanceof Error && depth < 4; x = (x as Error & { cause?: unknown }).cause, depth++) {
+    if (x.name === 'ReplyError') return /^[A-Z][A-Z_-]*(?=\s|$)/.exec(x.message)?.[0];
+  }
+  return undefined;
+}
+
+/**
+ * Whether a server reply says the key is not there: XINFO's `ERR no such key` (the one reply that
+ * has no code of its own, so its text is read here and only here).
+ */
+export function isNoSuchKey(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 4; x = (x as Error & { cause?: unknown }).cause, depth++) {
+    if (x.name === 'ReplyError' || x instanceof QueueError) if (/^(ERR )?no such key/i.test(x.message)) return true;
+  }
+  return false;
+}
+
 /** The server could not be reached (refused, timed out, DNS, TLS handshake). */
 export class CannotConnectError extends QueueError {
   constructor(target: string, reason: string, options?: { cause?: unknown }) {

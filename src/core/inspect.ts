@@ -5,7 +5,7 @@
  */
 import type Redis from 'ioredis';
 import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
-import { toQueueError, WrongTypeError } from './errors';
+import { isNoSuchKey, redisErrorCode, toQueueError, WrongTypeError } from './errors';
 import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingOne, xpendingRange, xpendingSummary } from './commands';
 import { idForTime, idTime, nextId, parseId, previousId } from './ids';
 import {
@@ -250,7 +250,7 @@ export class Inspector {
       const t = info.lastEntryId ? idTime(info.lastEntryId) : NaN;
       return { key, ...info, lastEntryAgeMs: Number.isNaN(t) ? undefined : Math.max(0, Date.now() - t) };
     } catch (e) {
-      if (/no such key/i.test(String((e as Error).message))) this.fail(new Error(`ERR no such key`), { key });
+      if (isNoSuchKey(e)) this.fail(new Error(`ERR no such key`), { key });
       throw await this.typeAware(e, key, 'stream');
     }
   }
@@ -545,8 +545,7 @@ export class Inspector {
   }
 
   private async typeAware(e: unknown, key: string, expected: string, group?: string): Promise<Error> {
-    const msg = String((e as Error)?.message ?? e);
-    if (/^WRONGTYPE/.test(msg)) {
+    if (redisErrorCode(e) === 'WRONGTYPE') {
       let actual: string | undefined;
       try {
         actual = await this.type(key);
@@ -555,7 +554,7 @@ export class Inspector {
       }
       return new WrongTypeError(key, expected, actual, { cause: e });
     }
-    if (/no such key/i.test(msg)) {
+    if (isNoSuchKey(e)) {
       return toQueueError(new Error(`NOGROUP no such key`), { target: this.target, key, group: group ?? '' });
     }
     return toQueueError(e, { target: this.target, key, group, expected });

@@ -12,7 +12,7 @@
  * by the bound is reported (`complete: false` and a note), never walked further unasked.
  */
 import type { RedisClient } from './connection';
-import { BadInputError, WrongTypeError, printable, toQueueError } from './errors';
+import { BadInputError, isNoSuchKey, printable, toQueueError, WrongTypeError } from './errors';
 import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
 import { type RawFields, nameIs, pairCount, text } from './message';
 import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
@@ -170,9 +170,6 @@ function replayTail(raw: RawFields | null): { count: number; of: string } | unde
   return Number.isInteger(count) && count > 0 && of ? { count, of } : undefined;
 }
 
-function isNoSuchKey(e: unknown): boolean {
-  return /no such key/i.test(String((e as Error)?.message ?? ''));
-}
 
 function streamError(e: unknown, key: string, group?: string): Error {
   if (/^WRONGTYPE/.test(String((e as Error)?.message ?? ''))) return new WrongTypeError(key, 'stream');

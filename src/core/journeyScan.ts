@@ -8,7 +8,7 @@
  * {@link JOURNEY_SMALL_STREAM} entries is read whole.
  */
 import { type RedisClient } from './connection';
-import { WrongTypeError, toQueueError } from './errors';
+import { redisErrorCode, toQueueError, WrongTypeError } from './errors';
 import { idForTime, nextId } from './ids';
 import { type StreamEntry, parseEntries } from './replies';
 
@@ -65,7 +65,7 @@ export class ByteScan {
     try {
       raw = await this.client.xrangeBuffer(this.key, this.start, '+', 'COUNT', this.count);
     } catch (e) {
-      if (/^WRONGTYPE/.test((e as Error)?.message ?? '')) throw new WrongTypeError(this.key, 'stream');
+      if (redisErrorCode(e) === 'WRONGTYPE') throw new WrongTypeError(this.key, 'stream');
       throw toQueueError(e, { key: this.key, command: 'XRANGE' });
     }
     const page = parseEntries(raw);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { BadIdError, BadInputError, WrongTypeError } from '../../src/core/errors';
+import { open, quit, type RedisClient } from '../../src/core/connection';
+import { BadIdError, BadInputError, WrongTypeError, isNoSuchKey, redisErrorCode, toQueueError } from '../../src/core/errors';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
@@ -94,5 +94,31 @@ describe('(integration) bad input and large keyspaces', function () {
     assert.equal(mid.entries.length, 100);
     assert.ok(mid.entries.every((e) => e.consumer === 'c2'));
     await client.del(s);
+  });
+});
+
+describe('(integration) Redis errors classified by their code, not their text', () => {
+  let client: RedisClient;
+  before(async () => {
+    client = await open({ url: redisUrl() });
+  });
+  after(async () => quit(client));
+
+  it('redisErrorCode reads the code of real replies, also through a QueueError made from one; isNoSuchKey only for a missing key', async () => {
+    const k = uniqueKey('codes');
+    await client.set(`${k}:string`, 'x');
+    await client.xadd(`${k}:s`, '*', 'a', '1');
+    await client.xgroup('CREATE', `${k}:s`, 'g', '0');
+    const reply = async (p: Promise<unknown>) => p.then(() => assert.fail('expected a reply error'), (e: unknown) => e);
+    const wrong = await reply(client.xlen(`${k}:string`));
+    const nogroup = await reply(client.xreadgroup('GROUP', 'nope', 'c', 'STREAMS', `${k}:s`, '>'));
+    const busy = await reply(client.xgroup('CREATE', `${k}:s`, 'g', '0'));
+    const missing = await reply(client.xinfo('STREAM', `${k}:none`));
+    assert.deepEqual([wrong, nogroup, busy, missing].map(redisErrorCode), ['WRONGTYPE', 'NOGROUP', 'BUSYGROUP', 'ERR']);
+    assert.equal(redisErrorCode(toQueueError(wrong, { key: `${k}:string` })), 'WRONGTYPE');
+    assert.deepEqual([wrong, nogroup, busy, missing, toQueueError(missing)].map(isNoSuchKey), [false, false, false, true, true]);
+    // Not server replies: no code.
+    assert.equal(redisErrorCode(new Error('WRONGTYPE lookalike thrown by code')), undefined);
+    assert.equal(redisErrorCode('WRONGTYPE'), undefined);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from '../../core';
 import { abbreviateValue, entryView, idIso, plural, t, words } from '../format';
 import { type AgentContext } from './model';
+import { isNoSuchKey } from '../../core/errors';
 
 // ---- shared schema pieces ----
 
@@ -109,7 +110,7 @@ export async function requireStream(ctx: AgentContext, key: string): Promise<Str
   try {
     return await ctx.inspector.stream(key);
   } catch (e) {
-    if (/no such key/i.test((e as Error).message)) throw new BadInputError(`No stream "${key}" on connection "${ctx.connection}": redisq_list_queues lists the streams there`);
+    if (isNoSuchKey(e)) throw new BadInputError(`No stream "${key}" on connection "${ctx.connection}": redisq_list_queues lists the streams there`);
     throw e;
   }
 }

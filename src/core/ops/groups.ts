@@ -1,6 +1,6 @@
 /** Consumer groups and consumers: create, set id, destroy, delete a consumer (claiming its entries first), delete entries. */
 import { xinfoConsumers, xinfoGroups, xpendingRange } from '../commands';
-import { BadInputError, NoGroupError } from '../errors';
+import { BadInputError, isNoSuchKey, NoGroupError } from '../errors';
 import { parseId } from '../ids';
 import { NoConsumerError } from '../missing';
 import { type OpTarget, assertWritable, call, checkIds, chunks } from './target';
@@ -50,8 +50,8 @@ export async function deleteConsumer(
 ): Promise<{ deleted: boolean; pendingLost: number; claimed: number }> {
   assertWritable(t, 'XGROUP DELCONSUMER');
   const consumers = await call(t, { key: stream, group, command: 'XINFO' }, () => xinfoConsumers(t.client, stream, group)).catch((e: unknown) => {
-    // No stream: Redis says "no such key"; the group is not there either.
-    throw e instanceof Error && /no such key/i.test(e.message) ? new NoGroupError(stream, group, { cause: e }) : e;
+    // No stream: the group is not there either.
+    throw isNoSuchKey(e) ? new NoGroupError(stream, group, { cause: e }) : e;
   });
   if (!consumers.some((c) => c.name === consumer)) throw new NoConsumerError(stream, group, consumer);
   let claimed = 0;

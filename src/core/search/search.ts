@@ -21,7 +21,7 @@
  * cancel says so, with the id to resume from.
  */
 import type { RedisClient } from '../connection';
-import { toQueueError, WrongTypeError } from '../errors';
+import { redisErrorCode, toQueueError, WrongTypeError } from '../errors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
 import { PagePolicy, replyBytes } from '../pagePolicy';
@@ -157,7 +157,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
   }
 
   private fail(e: unknown, key: string, group?: string): never {
-    if (/^WRONGTYPE/.test(String((e as Error)?.message))) throw new WrongTypeError(key, 'stream', undefined, { cause: e });
+    if (redisErrorCode(e) === 'WRONGTYPE') throw new WrongTypeError(key, 'stream', undefined, { cause: e });
     throw toQueueError(e, { key, group });
   }
 
@@ -304,7 +304,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       this.progress.calls++;
       this.progress.total = (await xpendingSummary(c, key, group)).count;
     } catch (e) {
-      if (/^NOGROUP/.test(String((e as Error)?.message)) && !(await c.exists(key).catch(() => 1))) throw new NoStreamError(key);
+      if (redisErrorCode(e) === 'NOGROUP' && !(await c.exists(key).catch(() => 1))) throw new NoStreamError(key);
       this.fail(e, key, group);
     }
     const [lo, hi] = [start === '-' ? undefined : idTime(start), end === '+' ? undefined : idTime(end)];

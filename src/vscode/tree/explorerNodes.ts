@@ -37,6 +37,7 @@ import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
 import { idLabel, localTime, timeTip } from '../times';
+import { isNoSuchKey } from '../../core/errors';
 
 export { localTime };
 
@@ -210,8 +211,8 @@ export class StreamsFolderNode extends ExplorerNode {
       shown.forEach((k, i) => {
         const info = infos[i]!;
         if (!(info instanceof Error)) nodes.push(new StreamNode(this, info, bullEventsStreams(this.session).get(info.key) ?? eventsLogOwner(info.key, info.groups, (n) => known.has(n))));
-        else if (/no such key/i.test(info.message) && !pinned.has(k)) gone.push(k);
-        else nodes.push(new InfoNode(this, `${k}: ${/no such key/i.test(info.message) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
+        else if (isNoSuchKey(info) && !pinned.has(k)) gone.push(k);
+        else nodes.push(new InfoNode(this, `${k}: ${isNoSuchKey(info) ? 'not there (pinned)' : info.message}`, undefined, 'warning'));
       });
       for (const k of gone) sessionHealth(this.session).streamGone(k);
       // The marks of the streams shown come from a budgeted check in the background, not from

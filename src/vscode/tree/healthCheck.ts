@@ -1,9 +1,10 @@
 // The background health check of the streams the tree shows: a few streams per round, a few
 // small calls per stream (core's checkStreamHealth), never a walk of the keyspace. What it finds
 // goes to the session's SessionHealth, whose change redraws only the rows whose marks changed.
-import { type HealthThresholds, type StreamHealthCheck, checkStreamHealth, toQueueError } from '../../core';
+import { type HealthThresholds, type StreamHealthCheck, checkStreamHealth } from '../../core';
 import type { Session } from '../connections/session';
 import { sessionHealth } from './health';
+import { isNoSuchKey } from '../../core/errors';
 
 /** Streams checked per round (each: XINFO GROUPS, and per group holding entries XINFO CONSUMERS and XPENDING - + COUNT 10). */
 export const STREAMS_PER_ROUND = 8;
@@ -72,7 +73,7 @@ async function round(session: Session, s: Schedule, thresholds: HealthThresholds
     } catch (e) {
       calls++;
       // A stream deleted since it was drawn: nothing of it rolls up. Other failures: next round.
-      if (/no such key/i.test(toQueueError(e).message)) health.streamGone(key);
+      if (isNoSuchKey(e)) health.streamGone(key);
       if (session.state.kind !== 'connected') break;
       continue;
     }

@@ -7,7 +7,7 @@
  * its job hashes under `job:<id>` instead of `email_queue:job:<id>`, and it writes no started-at
  * stamps. {@link detectListQueueLayout} tells the two apart by looking at a few ids.
  */
-import { BadInputError, printable } from '../../errors';
+import { BadInputError, printable, redisErrorCode } from '../../errors';
 import type { RedisClient } from '../../connection';
 import { type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './keys';
 import { showName } from '../../names';
@@ -53,7 +53,7 @@ export async function probeListQueueLayout(client: RedisClient, queue: string, s
   const n = Math.max(1, Math.floor(sample));
   // A key of another type (say, a stream named like the queue) just holds no ids here; the
   // caller's own commands report the WRONGTYPE.
-  const ids = (key: string, from: number, to: number) => client.lrange(key, from, to).catch((e: Error) => (/^WRONGTYPE/.test(String(e?.message)) ? [] : Promise.reject(e)));
+  const ids = (key: string, from: number, to: number) => client.lrange(key, from, to).catch((e: Error) => (redisErrorCode(e) === 'WRONGTYPE' ? [] : Promise.reject(e)));
   // Commands are sent back to back (ioredis writes them without waiting for replies), so this is
   // one round trip; in a Cluster each goes to its own slot's node, which a MULTI-less pipeline
   // of unrelated keys would refuse.

@@ -23,7 +23,7 @@
  * option off nothing is buffered and no command is sent.
  */
 import type { RedisClient } from '../../connection';
-import { BadInputError, WrongTypeError, toQueueError } from '../../errors';
+import { BadInputError, redisErrorCode, toQueueError, WrongTypeError } from '../../errors';
 import { idForTime, idTime, isValidId, nextId } from '../../ids';
 import { type StreamEntry, parseEntries } from '../../replies';
 import { nonEmpty } from '../validate';
@@ -277,7 +277,7 @@ export class RangeScan {
     try {
       raw = await this.client.xrangeBuffer(this.key, this.start, this.end, 'COUNT', this.count);
     } catch (e) {
-      if (/^WRONGTYPE/.test((e as Error)?.message ?? '')) throw new WrongTypeError(this.key, 'stream');
+      if (redisErrorCode(e) === 'WRONGTYPE') throw new WrongTypeError(this.key, 'stream');
       throw toQueueError(e, { key: this.key, command: 'XRANGE' });
     }
     const page = parseEntries(raw);

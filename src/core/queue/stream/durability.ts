@@ -25,7 +25,7 @@
  * planned failover leaves the old master taking writes for a second or two).
  */
 import type { RedisClient } from '../../connection';
-import { QueueError } from '../../errors';
+import { isNoSuchKey, QueueError } from '../../errors';
 import { compareIds, previousId } from '../../ids';
 import { parseStreamInfo } from '../../replies';
 import { positiveInt } from '../validate';
@@ -298,7 +298,7 @@ export class Durability {
       offset = Math.max(offset, Number((role as unknown[])[1]));
       const [infoErr, infoRaw] = r[1]!;
       // No such key: the stream itself is gone from this master (nothing of it to delete from).
-      if (infoErr && !/no such key/i.test(String((infoErr as Error).message))) throw infoErr;
+      if (infoErr && !isNoSuchKey(infoErr)) throw infoErr;
       const info = infoErr ? undefined : parseStreamInfo(infoRaw);
       const floor = info?.maxDeletedEntryId ?? (info?.firstEntryId ? previousIdOrZero(info.firstEntryId) : undefined);
       chunk.forEach((id, j) => {

@@ -18,7 +18,7 @@
  */
 import { describeTarget, open, quit, type RedisClient } from '../../connection';
 import { xpendingOne } from '../../commands';
-import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { BadInputError, QueueError, redisErrorCode, toQueueError } from '../../errors';
 import { parseId } from '../../ids';
 import { parseEntries, type PendingEntry, type StreamEntry } from '../../replies';
 import { defaultDeadLetterStream } from '../keys';
@@ -231,7 +231,7 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
     try {
       pending = await xpendingOne(c, stream, group, id);
     } catch (e) {
-      if (!/^NOGROUP/.test((e as Error).message)) throw err(e, 'XPENDING');
+      if (redisErrorCode(e) !== 'NOGROUP') throw err(e, 'XPENDING');
       pending = null;
       noGroup = true;
     }

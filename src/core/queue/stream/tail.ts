@@ -1,5 +1,5 @@
 import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, QueueError, toQueueError } from '../../errors';
+import { BadInputError, isNoSuchKey, QueueError, toQueueError } from '../../errors';
 import { parseId } from '../../ids';
 import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../../replies';
 import { nonEmpty, nonNegative, positiveInt } from '../validate';
@@ -249,7 +249,7 @@ async function resolveStart(client: RedisClient, stream: string, from: string): 
   try {
     raw = await client.callBuffer('XINFO', 'STREAM', stream);
   } catch (e) {
-    if (!/no such key/i.test((e as Error).message)) throw e;
+    if (!isNoSuchKey(e)) throw e;
     return { lastId: whole ? from : '0-0', addedBefore: 0, lengthBefore: 0 }; // no stream yet: everything added later is new
   }
   const info = parseStreamInfo(raw);

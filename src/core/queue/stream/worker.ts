@@ -1,5 +1,5 @@
 import { describeTarget, type RedisClient } from '../../connection';
-import { QueueError, printable, toQueueError } from '../../errors';
+import { printable, QueueError, redisErrorCode, toQueueError } from '../../errors';
 import { compareIds, nextId } from '../../ids';
 import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type StreamEntry } from '../../replies';
 import { serverCapabilities } from '../../server';
@@ -176,7 +176,7 @@ export class StreamWorker extends WorkerLifecycle<StreamWorkerEvents> {
     try {
       await cmd.xgroup('CREATE', this.stream, this.group, groupStartId(this.o.startId), 'MKSTREAM');
     } catch (e) {
-      if (!/^BUSYGROUP/.test((e as Error).message)) throw e;
+      if (redisErrorCode(e) !== 'BUSYGROUP') throw e;
     }
   }
 
