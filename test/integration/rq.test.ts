@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { readRq, rqJobs, rqReader } from '../../src/core/frameworks/rq';
+import { deleteRqJobs, requeueAllRqFailed, requeueRqFailed } from '../../src/core/frameworks/rqActions';
 import type { FwJob, FwRow } from '../../src/core/frameworks/framework';
 import { redisUrl } from '../support/integrationHooks';
 
@@ -29,6 +30,11 @@ interface Report {
 export async function rqReport(url: string, queue: string, ids: string[] = []): Promise<Report> {
   const { stdout } = await run(PY, [join(FIXTURES, 'report.py'), url, queue, ...ids], { maxBuffer: 16 << 20 });
   return JSON.parse(stdout) as Report;
+}
+/** `n` jobs failed by RQ's own worker (failed.py); they succeed when run again. */
+export async function rqFailed(url: string, queue: string, n: number): Promise<string[]> {
+  const { stdout } = await run(PY, [join(FIXTURES, 'failed.py'), url, queue, String(n)], { maxBuffer: 16 << 20 });
+  return (JSON.parse(stdout) as { ids: string[] }).ids;
 }
 /** A real RQ SimpleWorker in burst mode on `queue`: runs what is queued, then exits. */
 export async function rqBurst(url: string, queue: string): Promise<void> {
@@ -176,5 +182,68 @@ describe('(integration) RQ queues, read as RQ reports them', function () {
       await client.del(`odd-${name}:queues`);
     }
     assert.equal((await rqReader.read(client))?.label, 'RQ');
+  });
+});
+
+describe('(integration) RQ actions: our scripts act, RQ sees the result', function () {
+  this.timeout(60_000);
+  let client: Redis;
+  before(async () => {
+    client = (await open({ url: redisUrl() })) as Redis;
+  });
+  after(async () => {
+    await quit(client);
+  });
+  const rowOf = (q: string) => ({ name: q, key: `rq:queue:${q}` });
+  const where = (ref: Report, id: string) => Object.entries(ref.ids).filter(([, ids]) => ids.includes(id)).map(([s]) => s);
+
+  it("Requeue failed: the job is queued as RQ's requeue leaves it, RQ's burst worker runs it exactly once; requeued again it is skipped and named", async () => {
+    const q = `rq-requeue-${randomUUID().slice(0, 8)}`;
+    const [a, b, c] = await rqFailed(redisUrl(), q, 3);
+    const out = await requeueRqFailed(client, rowOf(q), [a!, b!, b!]);
+    assert.deepEqual(out, [
+      { id: a, outcome: 'requeued' },
+      { id: b, outcome: 'requeued' },
+      { id: b, outcome: 'skipped', now: 'now queued' },
+    ]);
+    const ref = await rqReport(redisUrl(), q, [a!, b!, c!]);
+    assert.deepEqual(ref.ids['queued'], [a, b], 'at the back of the queue, in order');
+    assert.deepEqual(ref.ids['failed'], [c]);
+    assert.deepEqual([ref.jobs[a!]!.status, ref.jobs[a!]!.started_at, ref.jobs[a!]!.ended_at], ['queued', null, null]);
+    assert.ok(ref.jobs[a!]!.enqueued_at! > Date.now() - 60_000);
+    await rqBurst(redisUrl(), q);
+    assert.deepEqual((await client.lrange(`${q}:runs`, 0, -1)).sort(), [a, b].sort(), 'each requeued job ran once');
+    const done = await rqReport(redisUrl(), q, [a!, b!]);
+    assert.deepEqual([done.jobs[a!]!.status, done.jobs[b!]!.status], ['finished', 'finished']);
+    assert.deepEqual(await requeueRqFailed(client, rowOf(q), [a!]), [{ id: a, outcome: 'skipped', now: 'now finished' }]);
+    // Requeue all failed: the rest, then RQ runs it once more.
+    assert.deepEqual(await requeueAllRqFailed(client, rowOf(q)), [{ id: c, outcome: 'requeued' }]);
+    await rqBurst(redisUrl(), q);
+    assert.deepEqual((await client.lrange(`${q}:runs`, 0, -1)).sort(), [a, b, c].sort());
+  });
+
+  it("Delete: RQ's Job.fetch then finds no such job and no registry lists it; deleted again it is gone", async () => {
+    const q = `rq-delete-${randomUUID().slice(0, 8)}`;
+    const [a, b] = await rqFailed(redisUrl(), q, 2);
+    assert.deepEqual(await deleteRqJobs(client, rowOf(q), [a!]), [{ id: a, outcome: 'deleted' }]);
+    const ref = await rqReport(redisUrl(), q, [a!, b!]);
+    assert.equal(ref.jobs[a!], null, 'Job.fetch raises NoSuchJobError');
+    assert.deepEqual(where(ref, a!), []);
+    assert.deepEqual(where(ref, b!), ['failed']);
+    assert.equal(await client.exists(`rq:job:${a}`, `rq:results:${a}`), 0);
+    assert.deepEqual(await deleteRqJobs(client, rowOf(q), [a!]), [{ id: a, outcome: 'skipped', now: 'gone' }]);
+    // A queued job: out of the queue list too.
+    assert.deepEqual(await requeueRqFailed(client, rowOf(q), [b!]), [{ id: b, outcome: 'requeued' }]);
+    assert.deepEqual(await deleteRqJobs(client, rowOf(q), [b!]), [{ id: b, outcome: 'deleted' }]);
+    const after = await rqReport(redisUrl(), q, [b!]);
+    assert.deepEqual([after.jobs[b!], after.counts['queued'], after.counts['failed']], [null, 0, 0]);
+  });
+
+  it('called on no job, nothing is sent (a closed connection is not touched)', async () => {
+    const closed = await open({ url: redisUrl() });
+    await quit(closed);
+    const row = rowOf('nothing');
+    assert.deepEqual(await requeueRqFailed(closed, row, []), []);
+    assert.deepEqual(await deleteRqJobs(closed, row, []), []);
   });
 });
