@@ -5,41 +5,14 @@
 // API reports (report.py), not hand-copied. Then the actions: our scripts act, RQ's worker and
 // API see the result.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { readRq, rqJobs, rqReader } from '../../src/core/frameworks/rq';
 import { deleteRqJobs, requeueAllRqFailed, requeueRqFailed } from '../../src/core/frameworks/rqActions';
 import type { FwJob, FwRow } from '../../src/core/frameworks/framework';
 import { redisUrl } from '../support/integrationHooks';
-
-const run = promisify(execFile);
-const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'frameworks', 'rq');
-const PY = '/usr/bin/python3';
-
-interface Report {
-  counts: Record<string, number>;
-  ids: Record<string, string[]>;
-  jobs: Record<string, null | { description: string; func_name: string; status: string; origin: string; created_at: number; enqueued_at: number | null; started_at: number | null; ended_at: number | null; exc_info: string | null }>;
-  workers: string[];
-}
-/** What RQ's own API reports (report.py): counts, ids per state, jobs. */
-export async function rqReport(url: string, queue: string, ids: string[] = []): Promise<Report> {
-  const { stdout } = await run(PY, [join(FIXTURES, 'report.py'), url, queue, ...ids], { maxBuffer: 16 << 20 });
-  return JSON.parse(stdout) as Report;
-}
-/** `n` jobs failed by RQ's own worker (failed.py); they succeed when run again. */
-export async function rqFailed(url: string, queue: string, n: number): Promise<string[]> {
-  const { stdout } = await run(PY, [join(FIXTURES, 'failed.py'), url, queue, String(n)], { maxBuffer: 16 << 20 });
-  return (JSON.parse(stdout) as { ids: string[] }).ids;
-}
-/** A real RQ SimpleWorker in burst mode on `queue`: runs what is queued, then exits. */
-export async function rqBurst(url: string, queue: string): Promise<void> {
-  await run(PY, [join(FIXTURES, 'worker.py'), url, queue, 'burst'], { maxBuffer: 16 << 20 });
-}
+import { FIXTURES, PY, type Report, rqBurst, rqFailed, rqReport, run } from '../support/rqPython';
 
 const STATES = ['queued', 'started', 'scheduled', 'deferred', 'finished', 'failed', 'canceled'] as const;
 /** Our page order against RQ's get_job_ids order: finished and failed are shown newest first. */
@@ -54,7 +27,7 @@ describe('(integration) RQ queues, read as RQ reports them', function () {
 
   before(async () => {
     client = (await open({ url: redisUrl() })) as Redis;
-    const { stdout } = await run(PY, [join(FIXTURES, 'produce.py'), redisUrl(), name], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(PY, [`${FIXTURES}/produce.py`, redisUrl(), name], { maxBuffer: 16 << 20 });
     produced = JSON.parse(stdout.trim().split('\n').at(-1)!) as typeof produced;
   });
   after(async () => {
