@@ -4,7 +4,9 @@
  * never a walk.
  */
 import type { RedisClient } from '../connection';
-import type { FrameworkName, FrameworkReader, FwAction, FwDeployment } from './framework';
+import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeployment } from './framework';
+import { rqKeys, rqReader } from './rq';
+import { deleteRqJobs, requeueRqFailed } from './rqActions';
 
 export interface FrameworkEntry {
   reader: FrameworkReader;
@@ -16,7 +18,36 @@ export interface FrameworkEntry {
   actions: readonly FwAction[];
 }
 
-export const FRAMEWORKS: readonly FrameworkEntry[] = [];
+/** An action's per-job outcomes as one result: done, and skipped with where each is now. */
+function outcomes(r: ReadonlyArray<{ id: string; outcome: string; now?: string }>): FwActionResult {
+  return { done: r.filter((x) => x.outcome !== 'skipped').map((x) => x.id), skipped: r.filter((x) => x.outcome === 'skipped').map((x) => ({ id: x.id, reason: x.now ?? 'not there' })) };
+}
+
+const RQ: FrameworkEntry = {
+  reader: rqReader,
+  defaultPrefix: 'rq:',
+  markers: (prefix) => [rqKeys(prefix).queues],
+  actions: [
+    {
+      name: 'requeue',
+      title: 'Requeue',
+      past: 'Requeued',
+      detail: "RQ's FailedJobRegistry.requeue: each job leaves the failed registry and goes to the back of its queue, status queued; a worker runs it again.",
+      states: ['failed'],
+      run: async (client, row, _state, jobs) => outcomes(await requeueRqFailed(client, row, jobs.map((j) => j.id))),
+    },
+    {
+      name: 'delete',
+      title: 'Delete',
+      past: 'Deleted',
+      detail: "RQ's Job.delete: each job leaves its queue and every registry, and its record and results are deleted. This cannot be undone.",
+      states: ['queued', 'scheduled', 'deferred', 'finished', 'failed', 'canceled', 'abandoned'],
+      run: async (client, row, _state, jobs) => outcomes(await deleteRqJobs(client, row, jobs.map((j) => j.id))),
+    },
+  ],
+};
+
+export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ];
 
 /** The frameworks' names as they write them. */
 export const FRAMEWORK_LABELS: Record<FrameworkName, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery' };
