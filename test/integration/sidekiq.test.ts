@@ -9,11 +9,14 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import type { FwRow } from '../../src/core/frameworks/framework';
 import { readSidekiq, sidekiqJobs, sidekiqReader } from '../../src/core/frameworks/sidekiq';
+import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from '../../src/core/frameworks/sidekiqActions';
 import { redisUrl } from '../support/integrationHooks';
 import { type ApiRecord, type SidekiqReport, sidekiqReport, sidekiqSeed, startSidekiq, until } from '../support/sidekiq';
 
 const DB = 7;
 const WORK = 'work';
+/** Arguments JS numbers cannot hold or would rewrite, unicode (raw and escaped) and nesting: must survive byte for byte. */
+const BIG = '[12345678901234567890123,1.10,-0.0,1.5e300,"h\\u00e9llo ✓ 😀","\\ud83d\\ude00",{"a":{"b":[1,2,{"c":null}]},"z":9007199254740993}]';
 
 describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
   this.timeout(60_000);
@@ -42,12 +45,12 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
       { via: 'in', seconds: 3600, args: ['ok', 'a'], opts: { queue: WORK } },
       { via: 'in', seconds: 7200, args: ['ok', 'b'], opts: { queue: WORK } },
       { via: 'in', seconds: 1800, args: ['ok', 'c'], opts: { queue: WORK } },
-      ...Array.from({ length: 3 }, (_, i) => ({ via: 'async' as const, args: ['fail', i], opts: { queue: WORK, retry: 3, backtrace: true } })),
+      ...Array.from({ length: 4 }, (_, i) => ({ via: 'async' as const, args: ['fail', i], opts: { queue: WORK, retry: 3, backtrace: true } })),
       ...Array.from({ length: 2 }, (_, i) => ({ via: 'async' as const, args: ['fail', i], opts: { queue: WORK, retry: 0 } })),
       { via: 'async', args: ['hold'], opts: { queue: WORK } },
     ], { '"__BIG__"': '12345678901234567890123' });
     // Busy shows at the process's next heartbeat (every 5 s).
-    await until('3 retries, 2 dead, 1 busy', async () => (await client.zcard('retry')) === 3 && (await client.zcard('dead')) === 2 && Number(await client.hget((await client.smembers('processes'))[0] ?? 'none', 'busy')) === 1, 20_000);
+    await until('4 retries, 2 dead, 1 busy', async () => (await client.zcard('retry')) === 4 && (await client.zcard('dead')) === 2 && Number(await client.hget((await client.smembers('processes'))[0] ?? 'none', 'busy')) === 1, 20_000);
   });
   after(async () => {
     await client?.rpush('sidekiq-test:release', '1');
@@ -122,10 +125,10 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
 
   it('every queue, Scheduled, Retries, Dead and Busy: counts, jobs in order, class, args, error, backtrace, times as Sidekiq\'s API reports them', async () => {
     const report = await sidekiqReport(url);
-    assert.deepEqual([report.sets.schedule.size, report.sets.retry.size, report.sets.dead.size, report.workers.size], [3, 3, 2, 1]);
+    assert.deepEqual([report.sets.schedule.size, report.sets.retry.size, report.sets.dead.size, report.workers.size], [3, 4, 2, 1]);
     await compare(report);
     const d = (await readSidekiq(client))!;
-    assert.deepEqual(d.rows.find((r) => r.name === 'Retries')!.marks, ['3 retrying']);
+    assert.deepEqual(d.rows.find((r) => r.name === 'Retries')!.marks, ['4 retrying']);
     assert.deepEqual(d.rows.find((r) => r.name === 'Dead')!.marks, ['2 dead']);
     // The ActiveJob wrapper unwrapped as Sidekiq Web shows it; args text as stored (a big integer intact).
     const mailers = await sidekiqJobs(client, d.rows.find((r) => r.name === 'mailers')!, 'enqueued');
@@ -165,7 +168,7 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
       assert.equal(d.prefix, 'myapp:');
       assert.deepEqual(d.rows.find((r) => r.name === 'paged')!.key, 'myapp:queue:paged');
       assert.equal(d.rows.find((r) => r.name === 'paged')!.states[0]!.count, 7);
-      assert.equal(d.rows.find((r) => r.name === 'Retries')!.states[0]!.count, 3);
+      assert.equal(d.rows.find((r) => r.name === 'Retries')!.states[0]!.count, 4);
       assert.equal((await sidekiqJobs(client, d.rows.find((r) => r.name === 'Dead')!, 'dead')).total, 2);
     } finally {
       await client.del(...['queues', 'queue:paged', 'schedule', 'retry', 'dead'].map((k) => `myapp:${k}`));
@@ -194,6 +197,92 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
       await client.del(stale, `${stale}:workers`);
     }
   });
+
+  /** The entries of a set as read, by jid. */
+  async function entries(title: string): Promise<Map<string, SidekiqEntryRef>> {
+    const { jobs } = await sidekiqJobs(client, await row(title), '', { count: 100 });
+    return new Map(jobs.map((j) => [j.id, { id: j.id, member: j.entry!.member, score: j.entry!.score! }]));
+  }
+  const runsOf = async (jid: string) => (await client.lrange('sidekiq-test:runs', 0, -1)).filter((x) => x === jid).length;
+
+  it('Retry now keeps every byte of the payload but retry_count (− 1) and enqueued_at (now), as SortedEntry#retry: big integers, 1.10, unicode, nesting intact', async () => {
+    const jid = 'b16b16b16b16b16b16b16b16';
+    const member = `{"retry":5,"queue":"exact","args":${BIG},"class":"TestJob","jid":"${jid}","created_at":1700000000.25,"enqueued_at":1700000000.5,"error_message":"boom ✗","error_class":"RuntimeError","failed_at":1700000001.125,"retry_count":2,"retried_at":1700000002.0}`;
+    await client.zadd('retry', '1800000000.75', member);
+    const e = (await entries('Retries')).get(jid)!;
+    assert.equal(e.member.toString('utf8'), member);
+    const [out] = await sidekiqRetryNow(client, 'retry', [e]);
+    assert.equal(out!.outcome, 'enqueued');
+    assert.equal(out!.now, 'queue exact');
+    const pushed = await client.lrangeBuffer('queue:exact', 0, -1);
+    assert.equal(pushed.length, 1);
+    const m = /"enqueued_at":(\d+\.\d{6}),/.exec(pushed[0]!.toString('utf8'));
+    assert.ok(m, pushed[0]!.toString('utf8'));
+    assert.ok(Math.abs(Number(m[1]) * 1000 - Date.now()) < 5000);
+    assert.deepEqual(pushed[0], Buffer.from(member.replace('"enqueued_at":1700000000.5', `"enqueued_at":${m[1]}`).replace('"retry_count":2', '"retry_count":1')));
+    assert.equal(await client.zscore('retry', member), null);
+    assert.equal(await client.sismember('queues', 'exact'), 1);
+    // Sidekiq's API reads it as a job of that queue.
+    const q = (await sidekiqReport(url)).queues.find((x) => x.name === 'exact')!;
+    assert.deepEqual([q.size, q.jobs[0]!.jid, q.jobs[0]!.retry_count], [1, jid, 1]);
+    const ours = (await sidekiqJobs(client, await row('exact'), 'enqueued')).jobs[0]!;
+    assert.equal(ours.args, BIG);
+    await client.del('queue:exact');
+    await client.srem('queues', 'exact');
+  });
+
+  it('Retry now (Retries and Dead): the real Sidekiq process runs each job exactly once', async () => {
+    const retry = [...(await entries('Retries')).values()][0]!;
+    const dead = [...(await entries('Dead')).values()][0]!;
+    await client.sadd('sidekiq-test:healed', retry.id, dead.id);
+    const before = [await runsOf(retry.id), await runsOf(dead.id)];
+    assert.deepEqual(before, [1, 1], 'each failed once');
+    assert.deepEqual((await sidekiqRetryNow(client, 'retry', [retry])).map((o) => o.outcome), ['enqueued']);
+    assert.deepEqual((await sidekiqRetryNow(client, 'dead', [dead])).map((o) => o.outcome), ['enqueued']);
+    await until('both ran again', async () => (await runsOf(retry.id)) === 2 && (await runsOf(dead.id)) === 2);
+    // Healed, they succeed: in no set and no queue, they cannot run again.
+    await until('the queue drained', async () => (await client.llen(`queue:${WORK}`)) === 0);
+    const report = await sidekiqReport(url);
+    for (const set of ['retry', 'dead', 'schedule'] as const) assert.ok(!report.sets[set].entries.some((x) => x.jid === retry.id || x.jid === dead.id), set);
+    assert.deepEqual([await runsOf(retry.id), await runsOf(dead.id)], [2, 2]);
+  });
+
+  it('Add to queue (Scheduled): the real Sidekiq process runs it now, once', async () => {
+    const [first] = [...(await entries('Scheduled')).values()];
+    const [out] = await sidekiqAddToQueue(client, [first!]);
+    assert.deepEqual(out, { id: first!.id, outcome: 'enqueued', now: `queue ${WORK}` });
+    await until('it ran', async () => (await runsOf(first!.id)) === 1);
+    assert.ok(!(await sidekiqReport(url)).sets.schedule.entries.some((x) => x.jid === first!.id));
+  });
+
+  it('Kill (Retries): in DeadSet as Sidekiq\'s API sees it, bytes unchanged; Delete (Scheduled): gone', async () => {
+    const r = [...(await entries('Retries')).values()][0]!;
+    const s = [...(await entries('Scheduled')).values()][0]!;
+    assert.deepEqual((await sidekiqKill(client, 'retry', [r])).map((o) => [o.outcome, o.now]), [['killed', 'Dead']]);
+    assert.deepEqual(await sidekiqDelete(client, 'schedule', [s]), [{ id: s.id, outcome: 'deleted' }]);
+    const report = await sidekiqReport(url);
+    const dead = report.sets.dead.entries.find((x) => x.jid === r.id);
+    assert.ok(dead, 'in DeadSet');
+    assert.equal(dead.value, r.member.toString('utf8'));
+    assert.ok(Math.abs(dead.score! - report.now) < 5);
+    assert.ok(!report.sets.retry.entries.some((x) => x.jid === r.id));
+    assert.ok(!report.sets.schedule.entries.some((x) => x.jid === s.id));
+    assert.ok(!report.sets.dead.entries.some((x) => x.jid === s.id));
+  });
+
+  it('a job that moved meanwhile is skipped and named: now in Dead, rescheduled, or no longer in the set', async () => {
+    const [a, b] = [...(await entries('Retries')).values()];
+    assert.ok(a && b, 'two retries left');
+    await sidekiqKill(client, 'retry', [a]);
+    await client.zadd('retry', 'XX', '1999999999', b.member.toString('utf8'));
+    const out = await sidekiqRetryNow(client, 'retry', [a, b, { id: 'c', member: Buffer.from('{"jid":"c"}'), score: '1' }]);
+    assert.deepEqual(out, [
+      { id: a.id, outcome: 'skipped', now: 'in Dead' },
+      { id: b.id, outcome: 'skipped', now: 'rescheduled in Retries (score 1999999999)' },
+      { id: 'c', outcome: 'skipped', now: 'not a Sidekiq job (class, args and jid)' },
+    ]);
+    assert.deepEqual(await sidekiqDelete(client, 'schedule', [{ ...a, score: '1' }]), [{ id: a.id, outcome: 'skipped', now: 'in Dead' }]);
+    await client.zrem('retry', b.member);
+    assert.deepEqual(await sidekiqKill(client, 'retry', [b]), [{ id: b.id, outcome: 'skipped', now: 'no longer in Retries' }]);
+  });
 });
-
-
