@@ -66,6 +66,11 @@ export interface FwJob {
   queue?: string;
   /** Further fields for the tooltip, in order: [label, value]. */
   details: Array<[string, string]>;
+  /**
+   * The job's entry exactly as stored, for actions that must find it byte for byte (Sidekiq: the
+   * list element or sorted-set member, and its score as Redis returned it).
+   */
+  entry?: { member: Buffer; score?: string };
 }
 
 export interface FwDeployment {
