@@ -4,16 +4,18 @@
  * never a walk.
  */
 import type { RedisClient } from '../connection';
-import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeployment } from './framework';
+import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeployment, FwJob, FwRow } from './framework';
 import { rqKeys, rqReader } from './rq';
 import { deleteRqJobs, requeueRqFailed } from './rqActions';
+import { SIDEKIQ_SETS, sidekiqKeys, sidekiqReader } from './sidekiq';
+import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from './sidekiqActions';
 
 export interface FrameworkEntry {
   reader: FrameworkReader;
   /** The prefix the framework uses when not told otherwise. */
   defaultPrefix: string;
-  /** Keys of which any one existing means the framework is there under `prefix`. */
-  markers(prefix: string): string[];
+  /** Keys, each with the type the framework gives it, of which any one there with that type means the framework is there under `prefix` (a key merely named `queues` is not Sidekiq's). */
+  markers(prefix: string): Array<[key: string, type: 'set' | 'zset' | 'list' | 'hash']>;
   /** The actions its own dashboard offers on jobs. */
   actions: readonly FwAction[];
 }
@@ -26,7 +28,7 @@ function outcomes(r: ReadonlyArray<{ id: string; outcome: string; now?: string }
 const RQ: FrameworkEntry = {
   reader: rqReader,
   defaultPrefix: 'rq:',
-  markers: (prefix) => [rqKeys(prefix).queues],
+  markers: (prefix) => [[rqKeys(prefix).queues, 'set']],
   actions: [
     {
       name: 'requeue',
@@ -47,15 +49,83 @@ const RQ: FrameworkEntry = {
   ],
 };
 
-export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ];
+/** A Sidekiq job row's sorted-set entry (its exact member and score) and the namespace of its set. */
+function sidekiqEntries(row: FwRow, jobs: FwJob[]): { ns: string; entries: SidekiqEntryRef[] } {
+  const set = (Object.keys(SIDEKIQ_SETS) as Array<keyof typeof SIDEKIQ_SETS>).find((x) => row.key.endsWith(x));
+  if (row.kind !== 'set' || !set) throw new Error(`${row.name} is not one of Sidekiq's sets`);
+  return {
+    ns: row.key.slice(0, row.key.length - set.length),
+    entries: jobs.map((j) => {
+      if (!j.entry?.member || j.entry.score === undefined) throw new Error(`Sidekiq job ${j.id} was listed without its entry: refresh the tree`);
+      return { id: j.id, member: j.entry.member, score: j.entry.score };
+    }),
+  };
+}
+
+const SIDEKIQ: FrameworkEntry = {
+  reader: sidekiqReader,
+  defaultPrefix: '',
+  markers: (ns) => {
+    const k = sidekiqKeys(ns);
+    return [[k.queues, 'set'], [k.schedule, 'zset'], [k.retry, 'zset'], [k.dead, 'zset'], [k.processes, 'set']];
+  },
+  actions: [
+    {
+      name: 'retry',
+      title: 'Retry Now',
+      past: 'Retried',
+      detail: "As Sidekiq Web's Retry Now: each job leaves the set and is pushed to its queue now (its retry count one less, as Sidekiq does); a Sidekiq process runs it next.",
+      states: ['retry', 'dead'],
+      run: async (client, row, state, jobs) => {
+        const { ns, entries } = sidekiqEntries(row, jobs);
+        return outcomes(await sidekiqRetryNow(client, state as 'retry' | 'dead', entries, ns));
+      },
+    },
+    {
+      name: 'addToQueue',
+      title: 'Add to Queue',
+      past: 'Added to their queues',
+      detail: "As Sidekiq Web's Add to Queue: each scheduled job leaves the schedule and is pushed to its queue now, to run without waiting for its time.",
+      states: ['scheduled'],
+      run: async (client, row, _state, jobs) => {
+        const { ns, entries } = sidekiqEntries(row, jobs);
+        return outcomes(await sidekiqAddToQueue(client, entries, ns));
+      },
+    },
+    {
+      name: 'kill',
+      title: 'Kill',
+      past: 'Killed',
+      detail: "As Sidekiq Web's Kill: each job moves to Dead as it is (Sidekiq keeps at most 10,000 dead jobs for 6 months, and drops the oldest beyond that); it is not run again unless retried from there.",
+      states: ['retry', 'scheduled'],
+      run: async (client, row, state, jobs) => {
+        const { ns, entries } = sidekiqEntries(row, jobs);
+        return outcomes(await sidekiqKill(client, state === 'retry' ? 'retry' : 'schedule', entries, ns));
+      },
+    },
+    {
+      name: 'delete',
+      title: 'Delete',
+      past: 'Deleted',
+      detail: "As Sidekiq Web's Delete: each job is removed from the set, and is gone. This cannot be undone.",
+      states: ['retry', 'scheduled', 'dead'],
+      run: async (client, row, state, jobs) => {
+        const { ns, entries } = sidekiqEntries(row, jobs);
+        return outcomes(await sidekiqDelete(client, state === 'scheduled' ? 'schedule' : (state as 'retry' | 'dead'), entries, ns));
+      },
+    },
+  ],
+};
+
+export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ, SIDEKIQ];
 
 /** The frameworks' names as they write them. */
 export const FRAMEWORK_LABELS: Record<FrameworkName, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery' };
 
-/** The frameworks present under the given prefixes (each framework's default prefix when none is given): one round trip of EXISTS. */
+/** The frameworks present under the given prefixes (each framework's default prefix when none is given): one round trip of TYPE. */
 export async function presentFrameworks(client: RedisClient, prefixes: Partial<Record<FrameworkName, string[]>> = {}): Promise<Array<{ entry: FrameworkEntry; prefix: string }>> {
   const asked = FRAMEWORKS.flatMap((entry) => [...new Set(prefixes[entry.reader.framework] ?? [entry.defaultPrefix])].map((prefix) => ({ entry, prefix })));
-  const found = await Promise.all(asked.map(({ entry, prefix }) => Promise.all(entry.markers(prefix).map((k) => client.exists(k))).then((n) => n.some((x) => x > 0))));
+  const found = await Promise.all(asked.map(({ entry, prefix }) => Promise.all(entry.markers(prefix).map(([k, type]) => client.type(k).then((t) => t === type))).then((n) => n.some(Boolean))));
   return asked.filter((_, i) => found[i]);
 }
 
