@@ -1,0 +1,174 @@
+// RQ and Sidekiq in the explorer inside a real VS Code against a real Redis (a database of its
+// own, emptied before and after): the real RQ (Debian's python3-rq) and Sidekiq (ruby-sidekiq)
+// put jobs there with their own APIs; the connection row gets a folder for each, whose rows count
+// as the framework's own API reports; the actions run from the tree with their confirmations and
+// read-only refusals, and the framework's own worker then does the expected thing.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import * as vscode from 'vscode';
+import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import { rqBurst, rqFailed, rqReport } from '../../support/rqPython';
+import { sidekiqReport, sidekiqSeed, startSidekiq } from '../../support/sidekiq';
+import { commandFailure, desc, label, scripted, tree, until } from '../helpers';
+
+const EXT = 'redis-queues.redis-queues';
+let api: RedisQueuesApi;
+const { kids, child } = tree(() => api);
+type TreeNode = Awaited<ReturnType<typeof child>>;
+
+describe('(extension) RQ and Sidekiq in the explorer', function () {
+  this.timeout(120_000);
+  const tag = randomUUID().slice(0, 8);
+  const conn = `frameworks-${tag}`;
+  const ro = `frameworks-ro-${tag}`;
+  let url: string;
+  let redis: Redis;
+  const rqQueue = `mail${tag}`;
+  let failedIds: string[];
+  let sidekiqJids: string[];
+
+  before(async () => {
+    api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
+    const u = new URL(process.env.REDIS_URL!);
+    u.pathname = '/11';
+    url = u.toString();
+    redis = new Redis(url);
+    await redis.flushdb();
+    failedIds = await rqFailed(url, rqQueue, 2);
+    sidekiqJids = await sidekiqSeed(url, [
+      { via: 'async', args: ['ok', { to: 'a@example.com' }] },
+      { via: 'async', args: ['ok', '__BIG__'] },
+      { via: 'in', seconds: 3600, args: ['ok', 'later-1'] },
+      { via: 'in', seconds: 7200, args: ['ok', 'later-2'] },
+    ], { '"__BIG__"': '12345678901234567890' });
+    await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', 0, vscode.ConfigurationTarget.Global);
+    for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }]] as const) {
+      await vscode.commands.executeCommand('redisQueues.connection.add', { name, url, ...extra });
+      await until(`session ${name}`, () => Boolean(api.services.sessions.get(name)));
+    }
+  });
+  after(async () => {
+    for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
+    await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+    await redis.flushdb();
+    redis.disconnect();
+  });
+
+  /** A framework's folder on a connection row, read again. */
+  async function folder(name: string, fw: 'RQ' | 'Sidekiq'): Promise<TreeNode> {
+    await api.services.provider.refresh();
+    const f = (await kids(await child(undefined, name))).find((n) => label(n) === fw);
+    assert.ok(f, `${fw} folder on ${name}`);
+    return f;
+  }
+  const rows = async (name: string, fw: 'RQ' | 'Sidekiq') => kids(await folder(name, fw));
+  const row = async (name: string, fw: 'RQ' | 'Sidekiq', title: string) => {
+    const r = (await rows(name, fw)).find((n) => label(n) === title);
+    assert.ok(r, `${title} under ${fw}`);
+    return r;
+  };
+  const jobOf = (n: TreeNode) => (n as unknown as { job: { id: string } }).job;
+
+  it('the connection row has an RQ and a Sidekiq folder (found by their registry keys), counted as their own APIs count', async () => {
+    const names = (await kids(await child(undefined, conn))).map(label);
+    assert.deepEqual(names, ['Streams', 'List queues', 'RQ', 'Sidekiq']);
+    // RQ: the queue's states as RQ's Queue.count and registries count them; failed jobs lead with their error.
+    const rep = await rqReport(url, rqQueue);
+    const q = await row(conn, 'RQ', rqQueue);
+    assert.match(desc(q), /^2 failed · 0 queued$/);
+    const states = Object.fromEntries((await kids(q)).map((n) => [label(n).toLowerCase(), Number(desc(n).split(' · ')[0])]));
+    for (const s of ['queued', 'started', 'scheduled', 'deferred', 'finished', 'failed', 'canceled']) assert.equal(states[s], rep.counts[s], s);
+    const failed = await kids(await child(q, 'Failed'));
+    assert.deepEqual(failed.map((n) => jobOf(n).id).sort(), [...failedIds].sort());
+    assert.match(label(failed[0]!), /^tasks\.flaky #/);
+    assert.match(desc(failed[0]!), /^ValueError: flaky: .* is set · /);
+    assert.match(String(failed[0]!.item().tooltip), /trace:\nTraceback \(most recent call last\)/);
+    // Sidekiq: the queue and the sets as Sidekiq's API sizes them; args as stored (a big integer intact).
+    const sk = await sidekiqReport(url);
+    const def = await row(conn, 'Sidekiq', 'default');
+    assert.match(desc(def), new RegExp(`^${sk.queues.find((x) => x.name === 'default')!.size} enqueued \\(oldest [\\dms ]+\\)$`));
+    assert.equal(desc(await row(conn, 'Sidekiq', 'Scheduled')), `${sk.sets.schedule.size} jobs`);
+    const enqueued = await kids(def);
+    assert.deepEqual(
+      enqueued.map((n) => jobOf(n).id),
+      sidekiqJids.slice(0, 2),
+      'the job a process takes next on top',
+    );
+    assert.match(desc(enqueued[1]!), /\["ok",12345678901234567890\]/);
+    assert.match(label((await rows(conn, 'Sidekiq'))[0]!), /^Processed 0 · Failed 0 · Processes 0/);
+  });
+
+  it('on a read-only connection every RQ and Sidekiq action is refused before anything is asked or sent', async () => {
+    const failed = (await kids(await child(await row(ro, 'RQ', rqQueue), 'Failed')))[0]!;
+    const scheduled = (await kids(await row(ro, 'Sidekiq', 'Scheduled')))[0]!;
+    const before = await redis.dbsize();
+    for (const [cmd, node] of [
+      ['redisQueues.rq.requeue', failed],
+      ['redisQueues.rq.delete', failed],
+      ['redisQueues.sidekiq.addToQueue', scheduled],
+      ['redisQueues.sidekiq.kill', scheduled],
+      ['redisQueues.sidekiq.delete', scheduled],
+    ] as const) {
+      const ui = scripted([]);
+      api.services.ui = ui;
+      const e = await commandFailure(api, () => vscode.commands.executeCommand(cmd, node, [node]), cmd);
+      assert.match(e.message, /read-only: .* was refused before anything was sent/, cmd);
+      assert.equal(ui.asked.length, 0, `${cmd} asked before refusing`);
+    }
+    assert.equal(await redis.dbsize(), before);
+    assert.equal((await rqReport(url, rqQueue)).counts.failed, 2);
+  });
+
+  it("RQ: Requeue a failed job, RQ's worker then runs it once; Delete another, RQ no longer knows it; a job that moved is skipped and named", async () => {
+    const failed = await kids(await child(await row(conn, 'RQ', rqQueue), 'Failed'));
+    const [a, b] = failed;
+    let ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.rq.requeue', a, [a]), { done: [jobOf(a!).id], skipped: [] });
+    assert.match(ui.asked[0]!.text, /^Requeue 1 job of RQ queue "mail\w+" \(Failed\)\? RQ's FailedJobRegistry\.requeue/);
+    ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.rq.delete', b, [b]), { done: [jobOf(b!).id], skipped: [] });
+    await rqBurst(url, rqQueue);
+    const rep = await rqReport(url, rqQueue, [jobOf(a!).id, jobOf(b!).id]);
+    assert.deepEqual(await redis.lrange(`${rqQueue}:runs`, 0, -1), [jobOf(a!).id], 'the requeued job ran once');
+    assert.equal(rep.jobs[jobOf(a!).id]?.status, 'finished');
+    assert.equal(rep.jobs[jobOf(b!).id], null, 'RQ no longer knows the deleted job');
+    assert.deepEqual([rep.counts.failed, rep.counts.finished, rep.counts.queued], [0, 1, 0]);
+    // The rows are stale now: acting on them again changes nothing and says why.
+    ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.rq.requeue', a, [a]), { done: [], skipped: [{ id: jobOf(a!).id, reason: 'now finished' }] });
+    assert.match(ui.infos.at(-1)!, /^Requeued 0 jobs; left as they were: \S+ \(now finished\)\.$/);
+    assert.match(desc(await row(conn, 'RQ', rqQueue)), /^0 queued · 1 finished$/);
+  });
+
+  it("Sidekiq: Add to Queue a scheduled job, Kill the other, Retry Now it from Dead; a real Sidekiq process then runs the four jobs once each", async () => {
+    const [s1, s2] = await kids(await row(conn, 'Sidekiq', 'Scheduled'));
+    api.services.ui = scripted([true]);
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.sidekiq.addToQueue', s1, [s1]), { done: [sidekiqJids[2]], skipped: [] });
+    const ui = scripted([true]);
+    api.services.ui = ui;
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.sidekiq.kill', s2, [s2]), { done: [sidekiqJids[3]], skipped: [] });
+    assert.match(ui.asked[0]!.text, /^Kill 1 job of Sidekiq Scheduled\? As Sidekiq Web's Kill/);
+    let sk = await sidekiqReport(url);
+    assert.deepEqual([sk.queues.find((x) => x.name === 'default')!.size, sk.sets.schedule.size, sk.sets.dead.size], [3, 0, 1]);
+    assert.deepEqual(sk.sets.dead.entries.map((e) => e.jid), [sidekiqJids[3]]);
+    const dead = (await kids(await row(conn, 'Sidekiq', 'Dead')))[0]!;
+    api.services.ui = scripted([true]);
+    assert.deepEqual(await vscode.commands.executeCommand('redisQueues.sidekiq.retry', dead, [dead]), { done: [sidekiqJids[3]], skipped: [] });
+    const sidekiq = startSidekiq(url, ['default']);
+    try {
+      await until('four runs', async () => (await redis.llen('sidekiq-test:runs')) >= 4, 30_000);
+      await until('the queue drained', async () => (await sidekiqReport(url)).stats.processed >= 4, 30_000);
+    } finally {
+      await sidekiq.stop();
+    }
+    const runs = await redis.lrange('sidekiq-test:runs', 0, -1);
+    assert.deepEqual([...runs].sort(), [...sidekiqJids].sort(), 'each job ran once');
+    sk = await sidekiqReport(url);
+    assert.deepEqual([sk.sets.schedule.size, sk.sets.retry.size, sk.sets.dead.size, sk.queues.find((x) => x.name === 'default')?.size ?? 0], [0, 0, 0, 0]);
+    assert.match(label((await rows(conn, 'Sidekiq'))[0]!), /^Processed 4 · Failed 0/);
+  });
+});
