@@ -66,7 +66,7 @@ export function kombuReport(url: string, queues: string[], ids: string[] = []): 
 
 /** A real Celery worker (threads pool, one thread, so that it keeps prefetching while a task runs). */
 export function startCeleryWorker(url: string, queue: string, prefetch: number, visibilityTimeout = 3600): ChildProcess {
-  const p = spawn(PY, ['-m', 'celery', '-A', 'fxtasks', 'worker', '--pool=threads', '--concurrency=1', '-Q', queue, `--prefetch-multiplier=${prefetch}`, '-l', 'warning', '--without-heartbeat', '--without-gossip', '--without-mingle'], {
+  const p = spawn(PY, ['-m', 'celery', '-A', 'fxtasks', 'worker', '--pool=threads', '--concurrency=1', '-Q', queue, `--prefetch-multiplier=${prefetch}`, '-l', process.env.CELERY_FX_LOG ?? 'warning', '--without-mingle'], {
     cwd: CELERY_FIXTURES,
     env: { ...process.env, CELERY_FX_URL: url, CELERY_FX_VT: String(visibilityTimeout) },
     stdio: ['ignore', 'ignore', 'pipe'],
