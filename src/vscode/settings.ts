@@ -35,7 +35,7 @@ export interface Settings {
   /** Health over time: the shown streams sampled every intervalMs (0: off), at most maxStreams. */
   trends: { intervalMs: number; maxStreams: number; stuckIdleMs: number };
   /** redisQueues.frameworks.prefixes: where RQ and Sidekiq keep their keys (each framework's default when absent). */
-  frameworkPrefixes: Partial<Record<'rq' | 'sidekiq', string[]>>;
+  frameworkPrefixes: Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>>;
 }
 
 export function readSettings(): Settings {
@@ -69,9 +69,12 @@ export function readSettings(): Settings {
   };
 }
 
-/** The redisQueues.frameworks.prefixes setting: up to 8 string prefixes per framework; anything else is ignored. */
-export function readFrameworkPrefixes(raw: unknown): Partial<Record<'rq' | 'sidekiq', string[]>> {
-  const out: Partial<Record<'rq' | 'sidekiq', string[]>> = {};
+/**
+ * The redisQueues.frameworks.prefixes setting: up to 8 string prefixes per framework; anything
+ * else is ignored. Celery's entry lists queue names, read together (one folder).
+ */
+export function readFrameworkPrefixes(raw: unknown): Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>> {
+  const out: Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>> = {};
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
   for (const fw of ['rq', 'sidekiq'] as const) {
     const v = (raw as Record<string, unknown>)[fw];
@@ -79,6 +82,11 @@ export function readFrameworkPrefixes(raw: unknown): Partial<Record<'rq' | 'side
       const prefixes = v.filter((p): p is string => typeof p === 'string').slice(0, 8);
       if (prefixes.length) out[fw] = prefixes;
     }
+  }
+  const celery = (raw as Record<string, unknown>)['celery'];
+  if (Array.isArray(celery)) {
+    const queues = celery.filter((q): q is string => typeof q === 'string' && q !== '' && !q.includes(',')).slice(0, 64);
+    if (queues.length) out.celery = [queues.join(',')];
   }
   return out;
 }

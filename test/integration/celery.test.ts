@@ -95,7 +95,7 @@ describe('(integration) Celery on Redis, read as Celery and kombu report it', fu
       assert.equal(count(row, 'reserved'), rep.unacked.filter((u) => u.routing_key === q).length, `${q} reserved`);
     }
     assert.deepEqual([count(d!.rows.find((r) => r.name === qa)!, 'waiting'), count(d!.rows.find((r) => r.name === qc)!, 'reserved')], [5, 4]);
-    assert.deepEqual(markers(`${qa},${qb}`), [`_kombu.binding.${qa}`, `_kombu.binding.${qb}`, 'unacked', 'unacked_index']);
+    assert.deepEqual(markers(`${qa},${qb}`), [[`_kombu.binding.${qa}`, 'set'], [`_kombu.binding.${qb}`, 'set'], ['unacked', 'hash'], ['unacked_index', 'zset']]);
     assert.deepEqual(priorityLists(qa), [qa, `${qa}\x06\x163`, `${qa}\x06\x166`, `${qa}\x06\x169`]);
   });
 

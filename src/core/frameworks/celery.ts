@@ -70,9 +70,9 @@ export function celeryQueuesOf(prefix: string | undefined): string[] {
 }
 
 /** The keys of which any one existing means Celery is there for the listed queues: their binding sets, and the unacked hash and index. */
-export function markers(prefix: string, options: CeleryOptions = {}): string[] {
+export function markers(prefix: string, options: CeleryOptions = {}): Array<[key: string, type: 'set' | 'zset' | 'hash']> {
   const c = celeryConfig(options);
-  return [...celeryQueuesOf(prefix).map((q) => `_kombu.binding.${q}`), c.unackedKey, c.unackedIndexKey];
+  return [...celeryQueuesOf(prefix).map((q): [string, 'set'] => [`_kombu.binding.${q}`, 'set']), [c.unackedKey, 'hash'], [c.unackedIndexKey, 'zset']];
 }
 
 /**

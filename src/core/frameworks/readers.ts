@@ -7,6 +7,8 @@ import type { RedisClient } from '../connection';
 import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeployment, FwJob, FwRow } from './framework';
 import { rqKeys, rqReader } from './rq';
 import { deleteRqJobs, requeueRqFailed } from './rqActions';
+import { CELERY_DEFAULT_QUEUES, celeryReader, markers as celeryMarkers } from './celery';
+import { celeryActions } from './celeryActions';
 import { SIDEKIQ_SETS, sidekiqKeys, sidekiqReader } from './sidekiq';
 import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from './sidekiqActions';
 
@@ -117,7 +119,9 @@ const SIDEKIQ: FrameworkEntry = {
   ],
 };
 
-export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ, SIDEKIQ];
+const CELERY: FrameworkEntry = { reader: celeryReader, defaultPrefix: CELERY_DEFAULT_QUEUES, markers: (queues) => celeryMarkers(queues), actions: celeryActions };
+
+export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ, SIDEKIQ, CELERY];
 
 /** The frameworks' names as they write them. */
 export const FRAMEWORK_LABELS: Record<FrameworkName, string> = { rq: 'RQ', sidekiq: 'Sidekiq', celery: 'Celery' };

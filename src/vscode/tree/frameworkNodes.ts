@@ -36,7 +36,7 @@ export class FrameworkFolderNode extends ExplorerNode {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('server-process');
     t.contextValue = `fwFolder;${this.reader.framework}`;
-    if (this.prefix !== this.defaultPrefix) t.description = `prefix ${oneLine(this.prefix) || '(none)'}`;
+    if (this.prefix !== this.defaultPrefix) t.description = this.reader.framework === 'celery' ? `queues ${oneLine(this.prefix)}` : `prefix ${oneLine(this.prefix) || '(none)'}`;
     t.tooltip = `${this.reader.label} queues${this.prefix !== this.defaultPrefix ? ` under the prefix "${oneLine(this.prefix)}"` : ''}, found by the keys ${this.reader.label} keeps of its queues; read from its keys as ${this.reader.label} reports them. Expand to read them.`;
     return t;
   }
