@@ -12,6 +12,10 @@ import { readRq, rqJobs, rqReader } from '../../src/core/frameworks/rq';
 import { deleteRqJobs, requeueAllRqFailed, requeueRqFailed } from '../../src/core/frameworks/rqActions';
 import type { FwJob, FwRow } from '../../src/core/frameworks/framework';
 import { redisUrl } from '../support/integrationHooks';
+import { agentTool, runAgentTool } from '../../src/agent/tools';
+import { collect, renderInspection } from '../../src/cli/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/health';
+import { Inspector } from '../../src/core/inspect';
 import { FIXTURES, PY, type Report, rqBurst, rqFailed, rqReport, run } from '../support/rqPython';
 
 const STATES = ['queued', 'started', 'scheduled', 'deferred', 'finished', 'failed', 'canceled'] as const;
@@ -137,6 +141,25 @@ describe('(integration) RQ queues, read as RQ reports them', function () {
     const f = await rqJobs(client, r, 'failed', { start: 1, count: 1 });
     assert.deepEqual({ ids: f.jobs.map((j) => j.id), total: f.total }, { ids: rqOrder('failed', ref.ids['failed']!).slice(1, 2), total: ref.counts['failed'] });
     assert.deepEqual((await rqJobs(client, r, 'queued', { start: 10, count: 5 })).jobs, []);
+  });
+
+  it("`inspect` and the agents' redisq_list_queues report the queue with RQ's own counts", async () => {
+    const inspector = await Inspector.open({ url: redisUrl() });
+    try {
+      const ref = await rqReport(redisUrl(), name);
+      const doc = await collect(inspector, { match: `${name}-none*`, limit: 5, pendingPerGroup: 5, thresholds: DEFAULT_THRESHOLDS });
+      const row = doc.frameworks?.find((f) => f.framework === 'rq')?.rows.find((r) => r.name === name);
+      assert.ok(row, 'the RQ queue in inspect --json');
+      for (const st of STATES) assert.equal(row.counts[st], ref.counts[st], st);
+      // The text table: the queue's line carries its counts in RQ's state order ('-' where a column is another row's).
+      const line = renderInspection(doc).find((l) => l.startsWith(`  ${name} `));
+      assert.deepEqual(line?.trim().split(/\s+/).filter((x) => x !== '-').slice(1, 1 + STATES.length).map(Number), STATES.map((st) => row.counts[st]));
+      const listed = (await runAgentTool(agentTool('redisq_list_queues')!, { inspector, connection: 'test', readOnly: false, thresholds: DEFAULT_THRESHOLDS }, { match: `${name}-none*` })) as { summary: string; data: { frameworks?: Array<{ framework: string; rows: Array<{ name: string; counts: Record<string, number> }> }> } };
+      assert.equal(listed.data.frameworks?.find((f) => f.framework === 'rq')?.rows.find((r) => r.name === name)?.counts.failed, ref.counts.failed);
+      assert.match(listed.summary, new RegExp(`- RQ queue ${name}( \\([^)]*\\))?: ${ref.counts.queued} queued, `));
+    } finally {
+      inspector.close();
+    }
   });
 
   it("the workers figure counts RQ's Worker.all() and its busy ones", async () => {

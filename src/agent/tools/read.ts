@@ -60,7 +60,7 @@ export const listQueues: AgentTool = {
     'Start here. Lists the Redis Streams (with their consumer groups) and the list-based queues of the connection, with health marks: ' +
     'LAGGING (a group far behind the stream), STUCK (a consumer idle for long while holding pending entries; a list job running too long), POISON (a pending entry delivered many times). ' +
     'For each group: pending count, lag (Redis 7+), oldest pending idle time, stuck consumers and poison entries among its oldest pending. Dead-letter streams are listed as streams (named "<stream>:dlq"). ' +
-    'BullMQ queues (found by their "<prefix>:<queue>:events" stream) are listed with their counts per state, as BullMQ counts them. ' +
+    'BullMQ queues (found by their "<prefix>:<queue>:events" stream) are listed with their counts per state, as BullMQ counts them; RQ, Sidekiq and Celery queues and sets (found by their own registry keys at their default names) with their counts per state in the framework\'s words. ' +
     'Use "match" (a glob such as "orders*") to narrow. Then use redisq_group_health for one group in depth.',
   inputSchema: {
     type: 'object',
