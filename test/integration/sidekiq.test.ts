@@ -128,8 +128,8 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
     assert.deepEqual([report.sets.schedule.size, report.sets.retry.size, report.sets.dead.size, report.workers.size], [3, 4, 2, 1]);
     await compare(report);
     const d = (await readSidekiq(client))!;
-    assert.deepEqual(d.rows.find((r) => r.name === 'Retries')!.marks, ['4 retrying']);
-    assert.deepEqual(d.rows.find((r) => r.name === 'Dead')!.marks, ['2 dead']);
+    assert.deepEqual(d.rows.find((r) => r.name === 'Retries')!.states.map((s) => [s.tone, s.count]), [['failed', 4]]);
+    assert.deepEqual(d.rows.find((r) => r.name === 'Dead')!.states.map((s) => [s.tone, s.count]), [['dead', 2]]);
     // The ActiveJob wrapper unwrapped as Sidekiq Web shows it; args text as stored (a big integer intact).
     const mailers = await sidekiqJobs(client, d.rows.find((r) => r.name === 'mailers')!, 'enqueued');
     assert.deepEqual(mailers.jobs.map((j) => j.title), ['TestJob', 'TestJob', 'SignupMailerJob', 'UserMailer#welcome']);

@@ -276,7 +276,8 @@ export async function readSidekiq(client: RedisClient, prefix = ''): Promise<FwD
   for (const set of Object.keys(SIDEKIQ_SETS) as SidekiqSet[]) {
     const d = SIDEKIQ_SETS[set];
     const n = setSizes[set];
-    const marks = set === 'retry' && n ? [`${n} retrying`] : set === 'dead' && n ? [`${n} dead`] : [];
+    // Their count is their figure; the explorer marks a non-empty Retries or Dead by its tone.
+    const marks: string[] = [];
     rows.push({ framework: 'sidekiq', kind: 'set', name: d.title, key: k[set], states: [state(d.state, d.title, d.tone, n, d.order)], marks, notes: [] });
   }
   const busy = processes.reduce((s, p) => s + p.busy, 0);

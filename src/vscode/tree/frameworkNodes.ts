@@ -43,7 +43,8 @@ export class FrameworkFolderNode extends ExplorerNode {
   protected async computeChildren(): Promise<ChildPage> {
     const d = await this.session.run((insp) => this.reader.read(insp.client, this.prefix));
     if (!d) return { nodes: [], empty: `No ${this.reader.label} queues any more` };
-    const figures = d.figures.length ? [new InfoNode(this, d.figures.map(([k, v]) => `${k} ${v}`).join(' · '), `${d.label}, as it counts itself`, 'graph')] : [];
+    const text = d.figures.map(([k, v]) => `${k} ${v}`);
+    const figures = d.figures.length ? [new InfoNode(this, text.join(' · '), `${d.label}, as it counts itself:\n${text.join('\n')}`, 'graph')] : [];
     return { nodes: [...figures, ...d.rows.map((r) => new FrameworkRowNode(this, d, r))], empty: `No ${d.label} queues` };
   }
 }
@@ -69,14 +70,16 @@ export class FrameworkRowNode extends ExplorerNode {
     const now = Date.now();
     const stuck = this.stuck(now);
     const marks = [...r.marks.map((m) => `\u26a0 ${m}`), stuck !== undefined ? '\u26a0 STUCK' : ''].filter(Boolean);
-    const troubled = marks.length > 0 || r.states.some((s) => bad(s.tone) && s.count > 0 && r.kind === 'queue');
+    // A failed job anywhere (a queue's failed registry, Sidekiq's Retries or Dead) colours the row.
+    const troubled = marks.length > 0 || r.states.some((s) => bad(s.tone) && s.count > 0);
     const t = new vscode.TreeItem(oneLine(r.name), vscode.TreeItemCollapsibleState.Collapsed);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(r.kind === 'queue' ? 'layers' : TONE_ICON[r.states[0]?.tone ?? 'waiting'], troubled ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `fwRow;${r.framework};${r.kind};${r.states.map((s) => s.state).join(',')}`;
     const figures = [...r.states]
       .sort((a, b) => TONE_RANK[a.tone] - TONE_RANK[b.tone])
-      .filter((s) => s.count > 0 || s.tone === 'waiting' || r.states.length === 1)
+      // A state a mark already names (RQ's ABANDONED) is not said twice.
+      .filter((s) => (s.count > 0 || s.tone === 'waiting' || r.states.length === 1) && !r.marks.some((m) => m.endsWith(` ${s.label.toUpperCase()}`)))
       .map((s) => `${formatCount(s.count)} ${r.states.length === 1 && r.kind === 'set' ? (s.count === 1 ? 'job' : 'jobs') : s.label.toLowerCase()}${s.tone === 'waiting' && s.count && r.oldestWaitingAt !== undefined ? ` (oldest ${formatDuration(Math.max(0, now - r.oldestWaitingAt))})` : ''}`);
     t.description = [...marks, ...figures].join(' · ');
     t.tooltip = [
@@ -147,7 +150,8 @@ export class FrameworkJobNode implements Node {
     const j = this.job;
     const s = this.state;
     const now = Date.now();
-    const t = new vscode.TreeItem(j.title === null ? `#${oneLine(j.id)}` : `${oneLine(j.title)} #${oneLine(clip(j.id, 12))}`, vscode.TreeItemCollapsibleState.None);
+    // Ids are long (UUIDs, 24-hex jids): their first 8 characters tell jobs apart in a list; the tooltip has the whole.
+    const t = new vscode.TreeItem(j.title === null ? `#${oneLine(clip(j.id, 9))}` : `${oneLine(j.title)} #${oneLine(clip(j.id, 9))}`, vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.contextValue = `fwJob;${this.row.framework};${this.row.kind};${s.state}`;
     t.iconPath = new vscode.ThemeIcon(bad(s.tone) ? 'error' : 'symbol-field', bad(s.tone) ? new vscode.ThemeColor('errorForeground') : undefined);
