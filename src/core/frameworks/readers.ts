@@ -8,7 +8,7 @@ import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeploy
 import { rqKeys, rqReader } from './rq';
 import { deleteRqJobs, requeueRqFailed } from './rqActions';
 import { CELERY_DEFAULT_QUEUES, celeryReader, markers as celeryMarkers } from './celery';
-import { celeryActions } from './celeryActions';
+import { celeryActions, celeryRequeueWith } from './celeryActions';
 import { SIDEKIQ_SETS, sidekiqKeys, sidekiqReader } from './sidekiq';
 import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from './sidekiqActions';
 
@@ -119,7 +119,13 @@ const SIDEKIQ: FrameworkEntry = {
   ],
 };
 
-const CELERY: FrameworkEntry = { reader: celeryReader, defaultPrefix: CELERY_DEFAULT_QUEUES, markers: (queues) => celeryMarkers(queues), actions: celeryActions };
+const CELERY: FrameworkEntry = {
+  reader: celeryReader,
+  defaultPrefix: CELERY_DEFAULT_QUEUES,
+  markers: (queues) => celeryMarkers(queues),
+  // Requeue waits out the visibility timeout, as kombu does; Requeue Anyway is for a worker the user knows is gone.
+  actions: [...celeryActions, { ...celeryRequeueWith({ force: true }), name: 'requeueAnyway', title: 'Requeue Anyway' }],
+};
 
 export const FRAMEWORKS: readonly FrameworkEntry[] = [RQ, SIDEKIQ, CELERY];
 

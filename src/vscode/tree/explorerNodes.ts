@@ -32,7 +32,8 @@ import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
 import { presentFrameworks } from '../../core/frameworks/readers';
 import { BullFolderNode, bullEventsStreams, bullQueuesOfSession, newBullCandidates } from './bullmqNodes';
-import { FrameworkFolderNode } from './frameworkNodes';
+import { FrameworkFolderNode, sessionPrefixes } from './frameworkNodes';
+import { CELERY_DEFAULT_QUEUES } from '../../core/frameworks/celery';
 import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
@@ -163,7 +164,7 @@ export class ConnectionNode extends ExplorerNode {
     // discovery found so far (each looked at once per session), the others by their registry keys.
     const [bull, frameworks] = await Promise.all([
       bullQueuesOfSession(s, insp.client, this.ctx.known.get(s.name).streams.keys).catch(() => ({ queues: [], failed: 0 })),
-      presentFrameworks(insp.client, this.ctx.settings().frameworkPrefixes).catch(() => []),
+      presentFrameworks(insp.client, sessionPrefixes(s, this.ctx.settings().frameworkPrefixes, CELERY_DEFAULT_QUEUES)).catch(() => []),
     ]);
     return [
       new StreamsFolderNode(this),

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { formatCount, formatDuration, oneLine } from '../../core';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow, FwState, StateTone } from '../../core/frameworks/framework';
+import type { Session } from '../connections/session';
 import { timeTip } from '../times';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { type Node, InfoNode, childId } from './node';
@@ -17,6 +18,21 @@ const TONE_RANK: Record<StateTone, number> = { dead: 0, failed: 1, waiting: 2, r
 const bad = (t: StateTone) => t === 'failed' || t === 'dead';
 const clip = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
 const plural = (n: number, one: string) => `${formatCount(n)} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * Celery keeps no list of its queues that can be read without a walk: the reader finds the
+ * configured ones and those named by unacknowledged tasks. The queues it found are remembered per
+ * session, so that a queue stays shown once its tasks were requeued or acknowledged.
+ */
+const celeryQueuesSeen = new WeakMap<Session, Set<string>>();
+
+/** The prefixes to look under: the setting's (or each framework's default), Celery's with the queues seen this session. */
+export function sessionPrefixes(session: Session, configured: Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>>, celeryDefault: string): Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>> {
+  const seen = celeryQueuesSeen.get(session);
+  if (!seen?.size) return configured;
+  const listed = (configured.celery ?? [celeryDefault]).flatMap((p) => p.split(','));
+  return { ...configured, celery: [[...new Set([...listed, ...seen])].join(',')] };
+}
 
 /** A framework's folder on a connection row (one per prefix found): reads the deployment when expanded. */
 export class FrameworkFolderNode extends ExplorerNode {
@@ -29,20 +45,30 @@ export class FrameworkFolderNode extends ExplorerNode {
     readonly defaultPrefix: string,
   ) {
     super();
-    this.id = childId(parent, `fw:${reader.framework}`, prefix);
+    // Celery has one folder whose queue list grows with the queues seen (see sessionPrefixes): its id stays.
+    this.id = reader.framework === 'celery' ? childId(parent, 'fw:celery') : childId(parent, `fw:${reader.framework}`, prefix);
   }
   item(): vscode.TreeItem {
     const t = new vscode.TreeItem(this.reader.label, vscode.TreeItemCollapsibleState.Collapsed);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('server-process');
     t.contextValue = `fwFolder;${this.reader.framework}`;
-    if (this.prefix !== this.defaultPrefix) t.description = this.reader.framework === 'celery' ? `queues ${oneLine(this.prefix)}` : `prefix ${oneLine(this.prefix) || '(none)'}`;
-    t.tooltip = `${this.reader.label} queues${this.prefix !== this.defaultPrefix ? ` under the prefix "${oneLine(this.prefix)}"` : ''}, found by the keys ${this.reader.label} keeps of its queues; read from its keys as ${this.reader.label} reports them. Expand to read them.`;
+    if (this.reader.framework === 'celery') {
+      t.tooltip = `Celery queues (Redis broker): ${oneLine(this.prefix.split(',').join(', '))}, and those named by unacknowledged tasks; read from kombu's keys as Celery reports them. Other queues: the setting redisQueues.frameworks.prefixes.celery. Expand to read them.`;
+    } else {
+      if (this.prefix !== this.defaultPrefix) t.description = `prefix ${oneLine(this.prefix) || '(none)'}`;
+      t.tooltip = `${this.reader.label} queues${this.prefix !== this.defaultPrefix ? ` under the prefix "${oneLine(this.prefix)}"` : ''}, found by the keys ${this.reader.label} keeps of its queues; read from its keys as ${this.reader.label} reports them. Expand to read them.`;
+    }
     return t;
   }
   protected async computeChildren(): Promise<ChildPage> {
     const d = await this.session.run((insp) => this.reader.read(insp.client, this.prefix));
     if (!d) return { nodes: [], empty: `No ${this.reader.label} queues any more` };
+    if (d.framework === 'celery') {
+      let seen = celeryQueuesSeen.get(this.session);
+      if (!seen) celeryQueuesSeen.set(this.session, (seen = new Set()));
+      for (const r of d.rows) if (r.kind === 'queue') seen.add(r.name);
+    }
     const text = d.figures.map(([k, v]) => `${k} ${v}`);
     const figures = d.figures.length ? [new InfoNode(this, text.join(' · '), `${d.label}, as it counts itself:\n${text.join('\n')}`, 'graph')] : [];
     return { nodes: [...figures, ...d.rows.map((r) => new FrameworkRowNode(this, d, r))], empty: `No ${d.label} queues` };

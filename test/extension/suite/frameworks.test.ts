@@ -1,6 +1,6 @@
-// RQ and Sidekiq in the explorer inside a real VS Code against a real Redis (a database of its
-// own, emptied before and after): the real RQ (Debian's python3-rq) and Sidekiq (ruby-sidekiq)
-// put jobs there with their own APIs; the connection row gets a folder for each, whose rows count
+// RQ, Sidekiq and Celery in the explorer inside a real VS Code against a real Redis (a database of
+// its own, emptied before and after): the real RQ (Debian's python3-rq), Sidekiq (ruby-sidekiq)
+// and Celery (python3-celery) put jobs there with their own APIs; the connection row gets a folder for each, whose rows count
 // as the framework's own API reports; the actions run from the tree with their confirmations and
 // read-only refusals, and the framework's own worker then does the expected thing.
 import * as assert from 'node:assert/strict';
@@ -8,6 +8,9 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf } from '../../support/celery';
 import { rqBurst, rqFailed, rqReport } from '../../support/rqPython';
 import { sidekiqReport, sidekiqSeed, startSidekiq } from '../../support/sidekiq';
 import { commandFailure, desc, label, scripted, tree, until } from '../helpers';
@@ -17,7 +20,7 @@ let api: RedisQueuesApi;
 const { kids, child } = tree(() => api);
 type TreeNode = Awaited<ReturnType<typeof child>>;
 
-describe('(extension) RQ and Sidekiq in the explorer', function () {
+describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
   this.timeout(120_000);
   const tag = randomUUID().slice(0, 8);
   const conn = `frameworks-${tag}`;
@@ -27,6 +30,10 @@ describe('(extension) RQ and Sidekiq in the explorer', function () {
   const rqQueue = `mail${tag}`;
   let failedIds: string[];
   let sidekiqJids: string[];
+  const celeryQueue = `exports${tag}`;
+  const gate = `celery-fx-gate:${tag}`;
+  let celeryIds: string[];
+  let celeryWorker: ChildProcess | undefined;
 
   before(async () => {
     api = (await vscode.extensions.getExtension<RedisQueuesApi>(EXT)!.activate())!;
@@ -42,6 +49,13 @@ describe('(extension) RQ and Sidekiq in the explorer', function () {
       { via: 'in', seconds: 3600, args: ['ok', 'later-1'] },
       { via: 'in', seconds: 7200, args: ['ok', 'later-2'] },
     ], { '"__BIG__"': '12345678901234567890' });
+    // Celery: a worker SIGKILLed while it holds three tasks (one running): they stay unacknowledged.
+    celeryIds = (await celerySend(url, [{ task: 'fx.block', queue: celeryQueue, args: [gate] }, { task: 'fx.record', queue: celeryQueue, args: ['export-1', { big: 1 }] }, { task: 'fx.record', queue: celeryQueue, args: ['export-2'] }], join(__dirname, '..', '..', '..', '..', '.test-output', 'ext-celery'))).map((t) => t.id);
+    const client = { hgetall: (k: string) => redis.hgetall(k) } as unknown as Parameters<typeof unackedOf>[0];
+    celeryWorker = startCeleryWorker(url, celeryQueue, 3);
+    await until('the Celery worker holds 3 tasks', async () => (await unackedOf(client, celeryQueue)).length === 3, 30_000);
+    await killWorker(celeryWorker);
+    celeryWorker = undefined;
     await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', 0, vscode.ConfigurationTarget.Global);
     for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }]] as const) {
       await vscode.commands.executeCommand('redisQueues.connection.add', { name, url, ...extra });
@@ -49,6 +63,7 @@ describe('(extension) RQ and Sidekiq in the explorer', function () {
     }
   });
   after(async () => {
+    if (celeryWorker) await killWorker(celeryWorker);
     for (const name of [conn, ro]) await vscode.commands.executeCommand('redisQueues.connection.remove', name, { confirm: false });
     await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
     await redis.flushdb();
@@ -56,23 +71,25 @@ describe('(extension) RQ and Sidekiq in the explorer', function () {
   });
 
   /** A framework's folder on a connection row, read again. */
-  async function folder(name: string, fw: 'RQ' | 'Sidekiq'): Promise<TreeNode> {
+  type Fw = 'RQ' | 'Sidekiq' | 'Celery';
+  async function folder(name: string, fw: Fw): Promise<TreeNode> {
     await api.services.provider.refresh();
-    const f = (await kids(await child(undefined, name))).find((n) => label(n) === fw);
-    assert.ok(f, `${fw} folder on ${name}`);
+    const all = await kids(await child(undefined, name));
+    const f = all.find((n) => label(n) === fw);
+    assert.ok(f, `${fw} folder on ${name}: ${all.map(label).join(', ')}; keys ${(await redis.keys('*')).sort().join(' ')}`);
     return f;
   }
-  const rows = async (name: string, fw: 'RQ' | 'Sidekiq') => kids(await folder(name, fw));
-  const row = async (name: string, fw: 'RQ' | 'Sidekiq', title: string) => {
+  const rows = async (name: string, fw: Fw) => kids(await folder(name, fw));
+  const row = async (name: string, fw: Fw, title: string) => {
     const r = (await rows(name, fw)).find((n) => label(n) === title);
     assert.ok(r, `${title} under ${fw}`);
     return r;
   };
   const jobOf = (n: TreeNode) => (n as unknown as { job: { id: string } }).job;
 
-  it('the connection row has an RQ and a Sidekiq folder (found by their registry keys), counted as their own APIs count', async () => {
+  it('the connection row has an RQ, a Sidekiq and a Celery folder (found by their registry keys), counted as their own APIs count', async () => {
     const names = (await kids(await child(undefined, conn))).map(label);
-    assert.deepEqual(names, ['Streams', 'List queues', 'RQ', 'Sidekiq']);
+    assert.deepEqual(names, ['Streams', 'List queues', 'RQ', 'Sidekiq', 'Celery']);
     // RQ: the queue's states as RQ's Queue.count and registries count them; failed jobs lead with their error.
     const rep = await rqReport(url, rqQueue);
     const q = await row(conn, 'RQ', rqQueue);
@@ -170,5 +187,39 @@ describe('(extension) RQ and Sidekiq in the explorer', function () {
     sk = await sidekiqReport(url);
     assert.deepEqual([sk.sets.schedule.size, sk.sets.retry.size, sk.sets.dead.size, sk.queues.find((x) => x.name === 'default')?.size ?? 0], [0, 0, 0, 0]);
     assert.match(label((await rows(conn, 'Sidekiq'))[0]!), /^Processed 4 · Failed 0/);
+  });
+
+  it('Celery: the tasks a killed worker held are Reserved; Requeue waits out the visibility timeout, Requeue Anyway puts them back and a worker runs each once', async () => {
+    const q = await row(conn, 'Celery', celeryQueue);
+    assert.match(desc(q), /^0 waiting · 3 reserved$/);
+    const reserved = await kids(await child(q, 'Reserved'));
+    assert.deepEqual(reserved.map((n) => jobOf(n).id), celeryIds, 'oldest delivery on top');
+    assert.match(desc(reserved[0]!), /^running \d+(ms|s) · \['celery-fx-gate:/);
+    let ui = scripted([true]);
+    api.services.ui = ui;
+    const kept = await vscode.commands.executeCommand<{ done: string[]; skipped: Array<{ id: string; reason: string }> }>('redisQueues.celery.requeue', reserved[0], reserved);
+    assert.deepEqual(kept.done, []);
+    assert.ok(kept.skipped.every((x) => /^not past the visibility timeout \(3600 s\)/.test(x.reason)), JSON.stringify(kept.skipped));
+    ui = scripted([true]);
+    api.services.ui = ui;
+    const r = await vscode.commands.executeCommand<{ done: string[]; skipped: unknown[] }>('redisQueues.celery.requeueAnyway', reserved[0], reserved);
+    assert.deepEqual(r, { done: celeryIds, skipped: [] });
+    assert.match(ui.asked[0]!.text, /^Requeue Anyway 3 jobs of Celery queue "exports\w+" \(Reserved\)\? .*may then run twice/);
+    // Nothing is unacknowledged now: the queue stays shown (seen this session), its tasks waiting.
+    assert.match(desc(await row(conn, 'Celery', celeryQueue)), /^3 waiting$/);
+    // A worker then runs each once (the blocking task's gate is open).
+    const client = { lrange: (k: string, a: number, b: number) => redis.lrange(k, a, b) } as unknown as Parameters<typeof runsOf>[0];
+    const before = (await runsOf(client, celeryQueue)).length;
+    await redis.rpush(gate, 'go');
+    celeryWorker = startCeleryWorker(url, celeryQueue, 1);
+    try {
+      await until('three runs', async () => (await runsOf(client, celeryQueue)).length >= before + 3, 30_000);
+      await until('acknowledged', async () => (await redis.hlen('unacked')) === 0, 30_000);
+    } finally {
+      await killWorker(celeryWorker);
+      celeryWorker = undefined;
+    }
+    const after = (await runsOf(client, celeryQueue)).slice(before).map((x) => x.id);
+    assert.deepEqual([...after].sort(), [...celeryIds].sort(), 'each requeued task ran once');
   });
 });
