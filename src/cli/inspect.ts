@@ -99,8 +99,8 @@ export interface InspectDocument {
   /** True when more streams match than --limit. */
   truncated: boolean;
   listQueues: ListQueueDoc[];
-  /** BullMQ queues found by their events stream among the streams walked (their counts as BullMQ's getJobCounts() gives them). */
-  bullmq?: { name: string; prefix: string; paused: boolean; counts: Record<BullState, number> }[];
+  /** BullMQ queues found by their events stream among the streams walked (their counts as BullMQ's getJobCounts() gives them; job schedulers as getJobSchedulersCount()). */
+  bullmq?: { name: string; prefix: string; paused: boolean; counts: Record<BullState, number>; schedulers: number }[];
   /** RQ and Sidekiq deployments found by their registry keys at their default prefixes: each row's counts by the framework's own state names. */
   frameworks?: ReturnType<typeof frameworkDoc>[];
   /** Keys that could not be read (deleted meanwhile, no permission, ...). */
@@ -188,7 +188,7 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     }
   }
   // BullMQ queues: their events streams are among the streams the walk found (no walk of their own).
-  const bullmq = (await bullQueuesAmong(inspector.client, keys).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts }));
+  const bullmq = (await bullQueuesAmong(inspector.client, keys).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts, schedulers: q.schedulers }));
   // RQ, Sidekiq: by their registry keys (no walk).
   const frameworks = (await readFrameworks(inspector.client).catch(() => [])).map(frameworkDoc);
   const listsFrom = start(o.resume?.listQueues);

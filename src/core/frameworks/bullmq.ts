@@ -11,6 +11,8 @@
  *     <prefix>:<queue>:delayed       sorted set: jobs waiting for their time
  *     <prefix>:<queue>:waiting-children, :completed, :failed   sorted sets
  *     <prefix>:<queue>:<id>          hash: the job (name, data, opts, progress, attemptsMade, …)
+ *     <prefix>:<queue>:repeat        sorted set: job schedulers (and legacy repeatable jobs) by next run (ms)
+ *     <prefix>:<queue>:repeat:<key>  hash: a scheduler (name, pattern or every, tz, limit, ic, data, opts…)
  *
  * A queue is found by its events stream (which the streams discovery walk already finds, so no
  * walk of its own) whose `meta` hash exists beside it. Queue names cannot hold `:` in BullMQ, so
@@ -67,6 +69,8 @@ export interface BullQueueSummary extends BullQueueRef {
   oldestActiveAt?: number;
   /** When the job a worker takes next was added (timestamp, ms), if any waits. */
   oldestWaitingAt?: number;
+  /** Job schedulers and legacy repeatable jobs (ZCARD of `repeat`), as Queue.getJobSchedulersCount() counts them. */
+  schedulers: number;
 }
 
 /** How many of the oldest active jobs are checked for a lock. */
@@ -77,16 +81,17 @@ const isMarker = (v: string | null) => typeof v === 'string' && v.startsWith('0:
 
 /**
  * A queue's counts per state, whether it is paused, its stalled active jobs and the times of its
- * oldest active and waiting jobs: two round trips of small reads (LLEN, ZCARD, LRANGE of the
- * oldest active ids, EXISTS of their locks, HGET of two stamps), no script.
+ * oldest active and waiting jobs, its job schedulers: two round trips of small reads (LLEN, ZCARD,
+ * LRANGE of the oldest active ids, EXISTS of their locks, HGET of two stamps), no script.
  */
 export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<BullQueueSummary> {
-  const [counts, markers, meta, active] = await Promise.all([
+  const [counts, markers, meta, active, schedulers] = await Promise.all([
     Promise.all(BULL_STATES.map((s) => (LISTS.has(s) ? client.llen(stateKey(q, s)) : client.zcard(stateKey(q, s))))),
     Promise.all((['waiting', 'paused'] as const).map((s) => client.lindex(stateKey(q, s), -1))),
     client.hmget(`${q.base}meta`, 'paused', 'version'),
     // The oldest active jobs are at the right end (workers LMOVE from wait's right to active's left).
     client.lrange(stateKey(q, 'active'), -STALLED_CHECKED, -1),
+    client.zcard(`${q.base}repeat`),
   ]);
   const out = Object.fromEntries(BULL_STATES.map((s, i) => [s, counts[i]!])) as Record<BullState, number>;
   // As BullMQ counts: a trailing marker is not a job.
@@ -106,6 +111,7 @@ export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<B
     paused: meta[0] === '1',
     ...(meta[1] ? { version: meta[1] } : {}),
     stalled,
+    schedulers,
     ...(int(activeAt ?? undefined) !== undefined ? { oldestActiveAt: int(activeAt!)! } : {}),
     ...(int(waitingAt ?? undefined) !== undefined ? { oldestWaitingAt: int(waitingAt!)! } : {}),
   };
@@ -200,4 +206,86 @@ export async function bullJobs(client: RedisClient, q: BullQueueRef, state: Bull
 export async function bullQueuesAmong(client: RedisClient, streamKeys: readonly string[]): Promise<BullQueueSummary[]> {
   const found = await findBullQueues(client, streamKeys);
   return Promise.all(found.map((q) => bullQueue(client, q)));
+}
+
+/**
+ * A job scheduler (Queue.upsertJobScheduler) or a legacy repeatable job (queue.add with `repeat`),
+ * as its `repeat:<key>` hash holds it; the names are those of BullMQ's getJobSchedulers().
+ */
+export interface BullScheduler {
+  /** Its member of the `repeat` set: the scheduler id, or a legacy repeatable job's key (an md5 hash; before BullMQ 3, `name:jobId:endDate:tz:pattern-or-every`). */
+  key: string;
+  /** The name of the jobs it makes; null when its hash is gone (removed while listed). */
+  name: string | null;
+  /** When it runs next (ms): its score in the `repeat` set. */
+  next: number;
+  /** Made by queue.add(…, { repeat }) (deprecated): its hash has no iteration count, BullMQ's own test (isJobScheduler). */
+  legacy: boolean;
+  /** A cron expression. */
+  pattern?: string;
+  /** An interval, ms. */
+  every?: number;
+  tz?: string;
+  /** How many jobs it has made (`ic`). */
+  iterationCount?: number;
+  limit?: number;
+  startDate?: number;
+  endDate?: number;
+  offset?: number;
+  /** The template's data and options, as stored (JSON; options under BullMQ's short names). */
+  data?: string;
+  opts?: string;
+  /** A pre-3.0 key's custom job id. */
+  jobId?: string;
+}
+
+/** The `repeat` member and hash of a scheduler read as BullMQ's transformSchedulerData reads them. */
+export function bullSchedulerOf(key: string, next: number, h: Record<string, string>): BullScheduler {
+  if (!Object.keys(h).length) {
+    if (!key.includes(':')) return { key, name: null, next, legacy: false };
+    // A pre-3.0 repeatable job keeps everything in its key (BullMQ's keyToData); its last part is
+    // a cron pattern, or an interval when only digits (a cron expression never is).
+    const p = key.split(':');
+    const last = p.slice(4).join(':');
+    return {
+      key,
+      name: p[0]!,
+      next,
+      legacy: true,
+      ...(p[1] ? { jobId: p[1] } : {}),
+      ...(int(p[2]) ? { endDate: int(p[2])! } : {}),
+      ...(p[3] ? { tz: p[3] } : {}),
+      ...(/^\d+$/.test(last) ? { every: int(last)! } : last ? { pattern: last } : {}),
+    };
+  }
+  const num = (f: string) => (h[f] ? int(h[f]) : undefined);
+  const s: BullScheduler = { key, name: h['name'] ?? '', next, legacy: h['ic'] === undefined };
+  const fields: [keyof BullScheduler, number | string | undefined][] = [
+    ['pattern', h['pattern'] || undefined],
+    ['every', num('every')],
+    ['tz', h['tz'] || undefined],
+    ['iterationCount', num('ic')],
+    ['limit', num('limit')],
+    ['startDate', num('startDate')],
+    ['endDate', num('endDate')],
+    ['offset', num('offset')],
+    ['data', h['data']],
+    ['opts', h['opts']],
+  ];
+  for (const [f, v] of fields) if (v !== undefined) (s as unknown as Record<string, unknown>)[f] = v;
+  return s;
+}
+
+/**
+ * A page of a queue's job schedulers, the next to run first (Queue.getJobSchedulers(start, end,
+ * true); BullMQ's default order is the reverse): one ZRANGE WITHSCORES, then their hashes in one
+ * round trip. Bounded by `count`.
+ */
+export async function bullSchedulers(client: RedisClient, q: BullQueueRef, { start = 0, count = 100 }: { start?: number; count?: number } = {}): Promise<{ schedulers: BullScheduler[]; total: number }> {
+  const key = `${q.base}repeat`;
+  const [flat, total] = await Promise.all([client.zrange(key, String(start), String(start + count - 1), 'WITHSCORES'), client.zcard(key)]);
+  const members: [string, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) members.push([flat[i]!, Number(flat[i + 1])]);
+  const hashes = await Promise.all(members.map(([m]) => client.hgetall(`${key}:${m}`)));
+  return { schedulers: members.map(([m, next], i) => bullSchedulerOf(m, next, hashes[i] ?? {})), total };
 }

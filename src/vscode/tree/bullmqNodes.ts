@@ -1,6 +1,7 @@
 // BullMQ in the explorer, in BullMQ's own words: connection → BullMQ → queue (its counts, paused)
 // → state (Waiting, Active, Delayed, Prioritized, Paused, Waiting children, Completed, Failed) →
-// jobs (name and id, failed reason, when, attempts; data, options, stack trace in the tooltip).
+// jobs (name and id, failed reason, when, attempts; data, options, stack trace in the tooltip);
+// beside Delayed, Repeatable: its job schedulers (bullmqRepeatNodes.ts).
 // Read from BullMQ's keys (core frameworks/bullmq.ts); queues are found among the streams
 // discovery already found (a queue's events stream), never by a walk of their own.
 import * as vscode from 'vscode';
@@ -8,6 +9,7 @@ import { formatCount, formatDuration, oneLine } from '../../core';
 import type { RedisClient } from '../../core/connection';
 import { BULL_STATES, type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, findBullQueues } from '../../core/frameworks/bullmq';
 import type { Session } from '../connections/session';
+import { BullRepeatNode } from './bullmqRepeatNodes';
 import { timeTip } from '../times';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { type Node, childId } from './node';
@@ -145,6 +147,7 @@ export class BullQueueNode extends ExplorerNode {
     t.tooltip = [
       `BullMQ queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
       ...BULL_STATES.map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
+      q.schedulers ? `repeatable (job schedulers): ${formatCount(q.schedulers)}` : '',
       q.stalled.length ? `STALLED: ${q.stalled.length} active job${q.stalled.length === 1 ? '' : 's'} whose lock is gone (their worker stopped renewing it: gone or stuck); BullMQ's stalled checker moves them back to waiting, or fails them after too many stalls` : '',
       stuck ? `STUCK: the oldest active job has run for ${formatDuration(now - q.oldestActiveAt!)} (more than ${formatDuration(thresholds.stuckIdleMs)})` : '',
       q.oldestWaitingAt !== undefined && waiting ? `the job a worker takes next was added ${formatDuration(Math.max(0, now - q.oldestWaitingAt))} ago` : '',
@@ -155,7 +158,10 @@ export class BullQueueNode extends ExplorerNode {
     return t;
   }
   protected async computeChildren(): Promise<Node[]> {
-    return BULL_STATES.filter((s) => s !== 'paused' || this.queue.paused || this.queue.counts.paused > 0).map((s) => new BullStateNode(this, s, this.queue.counts[s]));
+    const states: Node[] = BULL_STATES.filter((s) => s !== 'paused' || this.queue.paused || this.queue.counts.paused > 0).map((s) => new BullStateNode(this, s, this.queue.counts[s]));
+    // Its schedulers beside Delayed, where the jobs they make wait for their time.
+    if (this.queue.schedulers > 0) states.splice(states.findIndex((n) => (n as BullStateNode).state === 'delayed') + 1, 0, new BullRepeatNode(this, this.queue.schedulers));
+    return states;
   }
 }
 

@@ -1,7 +1,7 @@
 // BullMQ in the explorer inside a real VS Code against a real Redis: the real BullMQ (npm) puts
 // jobs in several states; once the streams walk found the queue's events stream, the connection
 // row gets a BullMQ folder whose queue reads its counts as BullMQ's own getJobCounts() reports
-// them, and whose Failed jobs lead with their failed reason.
+// them, and whose Failed jobs lead with their failed reason; its job schedulers under Repeatable.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
@@ -179,5 +179,26 @@ describe('(extension) BullMQ queues in the explorer', function () {
     assert.equal(cleaned!.length, 4);
     assert.match(ui.asked[1]!.text, /^Remove the completed jobs of BullMQ queue "emails" that finished over 0 s ago \(of 4 completed jobs; at most 10,000 jobs\)\?/);
     assert.equal((await queue.getJobCounts()).completed, 0);
+  });
+
+  // Added last, so that the jobs they make change none of the figures above.
+  it('its job schedulers (upsertJobScheduler) under Repeatable beside Delayed, next run first as getJobSchedulers() lists them', async () => {
+    await queue.upsertJobScheduler('nightly', { pattern: '0 3 * * *', tz: 'Europe/Paris' }, { name: 'digest', data: { kind: 'digest' } });
+    await queue.upsertJobScheduler('every-5m', { every: 5 * 60_000 });
+    const q = await queueRow(conn);
+    assert.doesNotMatch(desc(q), /repeat|schedul/i, 'the queue row stays short');
+    assert.match(String(q.item().tooltip), /\nrepeatable \(job schedulers\): 2\n/);
+    const states = (await kids(q)).map((n) => `${label(n)}: ${desc(n).split(' · ')[0]}`);
+    assert.equal(states[states.findIndex((s) => s.startsWith('Delayed:')) + 1], 'Repeatable: 2');
+    const rows = await kids(await child(q, 'Repeatable'));
+    const theirs = await queue.getJobSchedulers(0, -1, true);
+    assert.deepEqual(rows.map(label), theirs.map((s) => s.key));
+    const by = Object.fromEntries(rows.map((n) => [label(n), n]));
+    assert.match(desc(by['every-5m']!), /^every 5m · (next in|due) [\dms ]+/);
+    assert.match(desc(by.nightly!), /^0 3 \* \* \* · next in [\dhms ]+ · digest$/);
+    const tip = String(by.nightly!.item().tooltip);
+    assert.match(tip, /^BullMQ job scheduler nightly\njobs named: digest\npattern: 0 3 \* \* \*\ntime zone: Europe\/Paris\nnext run: /);
+    assert.match(tip, /\ndata: \{"kind":"digest"\}\n/);
+    assert.ok(tip.includes(`its next job: repeat:nightly:${theirs.find((s) => s.key === 'nightly')!.next}`));
   });
 });
