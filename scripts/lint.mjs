@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The lint tier: ESLint over src, test, scripts and bench, then the import-cycle check of src
-// (scripts/check-cycles.mjs). Both run; exits 1 if either failed. `npm run lint`.
+// The lint tier: ESLint over src, test, scripts and bench, the import-cycle check of src
+// (scripts/check-cycles.mjs), then the public API report of the core library
+// (scripts/api-report.mjs: etc/redis-queues-core.api.md must match src/core's exports; it never
+// rewrites the report, `npm run api:update` does). All run; exits 1 if any failed. `npm run lint`.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const steps = [
   ['eslint', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--no-error-on-unmatched-pattern', 'src', 'test', 'scripts', 'bench']],
   ['import cycles', [join(root, 'scripts', 'check-cycles.mjs'), 'src']],
+  ['api report', [join(root, 'scripts', 'api-report.mjs')]],
 ];
 let failed = 0;
 for (const [title, args] of steps) {
