@@ -3,10 +3,14 @@
 // commands' rules: refused on a read-only connection before asking or sending, confirmed with
 // their impact (typed on production), each job moved by one atomic script, and said after: what
 // moved, and each job left as it was with where it is now.
+import * as vscode from 'vscode';
+import { formatCount } from '../../core';
+import { type FindJobsResult, findJobs } from '../../core/frameworks/findJobs';
 import { FRAMEWORKS } from '../../core/frameworks/readers';
 import type { FrameworkName, FwActionResult } from '../../core/frameworks/framework';
 import type { Services } from '../services';
-import { FrameworkJobNode, FrameworkStateNode } from '../tree/frameworkNodes';
+import { FrameworkJobNode, FrameworkRowNode, FrameworkStateNode } from '../tree/frameworkNodes';
+import { Cancelled } from './command';
 import { confirmImpact, plural, refuseReadOnly, selection } from './target';
 
 /** Runs `redisQueues.<framework>.<action>` on the selected jobs of one row and state. */
@@ -35,5 +39,43 @@ export async function frameworkJobAction(s: Services, framework: FrameworkName, 
   // The folder: every row's counts change (a job moves from Retries to its queue).
   const folder = first.parent instanceof FrameworkStateNode ? first.parent.parent.parent : first.parent.parent;
   void s.provider.refresh(s.provider.current(folder) ?? folder);
+  return r;
+}
+
+/**
+ * Find Jobs…: the jobs of a state (or of a one-state row: a Sidekiq queue, Retries) that hold a
+ * text in their id, name, arguments, error or details, read page by page (at most 10,000 jobs);
+ * the matches in a list, the one picked opened as a document with all it holds.
+ */
+export async function findFrameworkJobs(s: Services, node?: unknown, args?: { text?: string; open?: boolean }): Promise<FindJobsResult> {
+  const rowNode = node instanceof FrameworkStateNode ? node.parent : node instanceof FrameworkRowNode && node.row.states.length === 1 ? node : undefined;
+  if (!rowNode) throw new Error('Select a state of a queue, or a one-state row (Retries, a Sidekiq queue), in the Redis Queues tree');
+  const state = node instanceof FrameworkStateNode ? node.state : rowNode.row.states[0]!;
+  const { row, deployment } = rowNode;
+  const reader = rowNode.parent.reader;
+  const where = `${deployment.label} ${row.kind === 'queue' ? `queue "${row.name}"` : row.name}${row.states.length > 1 ? ` (${state.label})` : ''}`;
+  const text =
+    args?.text ??
+    (await s.ui.input({
+      title: `Find jobs of ${where}`,
+      prompt: "Text in a job's id, name, arguments, error or details (not case-sensitive); at most 10,000 jobs are read",
+      validate: (v) => (v.trim() ? undefined : 'Type the text to find'),
+    }));
+  if (!text?.trim()) throw new Cancelled();
+  const r = await rowNode.session.run((insp) => findJobs(reader, insp.client, row, state.state, text.trim(), { maxJobs: 10_000, pageSize: 200, limit: 100 }));
+  const scope = `${plural(r.examined, 'job')} of ${formatCount(r.total)} read${r.stopped === 'budget' ? ' (the first 10,000)' : r.stopped === 'limit' ? ' (stopped at 100 matches)' : ''}`;
+  if (!r.hits.length) {
+    s.ui.info(`No job of ${where} holds "${text.trim()}" (${scope}).`);
+    return r;
+  }
+  if (args?.open === false) return r;
+  const job = await s.ui.pick(
+    r.hits.map((j) => ({ label: `${j.title ?? '(record gone)'} #${j.id}`, description: [j.error, j.args].filter(Boolean).join(' · ').slice(0, 200), value: j })),
+    { title: `${plural(r.hits.length, 'job')} of ${where} hold "${text.trim()}" (${scope})` },
+  );
+  if (job) {
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: `${JSON.stringify({ framework: deployment.label, [row.kind]: row.name, state: state.label, ...job, entry: undefined }, null, 2)}\n` });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
   return r;
 }

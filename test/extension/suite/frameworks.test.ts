@@ -114,6 +114,14 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     );
     assert.match(desc(enqueued[1]!), /\["ok",12345678901234567890\]/);
     assert.match(label((await rows(conn, 'Sidekiq'))[0]!), /^Processed 0 · Failed 0 · Processes 0/);
+    // Find Jobs: on a one-state row (Scheduled) and on a state (RQ's Failed), by a value in the arguments or the error.
+    const found = await vscode.commands.executeCommand<{ hits: Array<{ id: string }>; examined: number; stopped: string }>('redisQueues.frameworks.findJobs', await row(conn, 'Sidekiq', 'Scheduled'), { text: 'LATER-2', open: false });
+    assert.deepEqual([found.hits.map((h) => h.id), found.examined, found.stopped], [[sidekiqJids[3]], 2, 'end']);
+    const flaky = await vscode.commands.executeCommand<{ hits: Array<{ id: string }> }>('redisQueues.frameworks.findJobs', await child(q, 'Failed'), { text: 'valueerror: flaky', open: false });
+    assert.deepEqual(flaky.hits.map((h) => h.id).sort(), [...failedIds].sort());
+    api.services.ui = scripted([]);
+    await vscode.commands.executeCommand('redisQueues.frameworks.findJobs', await child(q, 'Failed'), { text: 'no such words', open: false });
+    assert.match((api.services.ui as ReturnType<typeof scripted>).infos.at(-1)!, /^No job of RQ queue "mail\w+" \(Failed\) holds "no such words" \(2 jobs of 2 read\)\.$/);
   });
 
   it('on a read-only connection every RQ and Sidekiq action is refused before anything is asked or sent', async () => {
