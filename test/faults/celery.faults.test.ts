@@ -14,7 +14,7 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf, until } from '../support/celery';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild, target } from './support';
+import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
 
 const TASKS = 60;
 const RUNS = 15;
@@ -82,20 +82,7 @@ describe('(faults) Celery Requeue: client SIGKILLed midway', function () {
     await reset();
     const child = spawnChild('celeryChild.js', { REDIS_URL: t.server.url, QUEUE: queue });
     children.push(child);
-    await child.printed(/^ready 60$/m);
-    const go = performance.now();
-    child.proc.stdin!.write('go\n');
-    let done = -1;
-    void child.printed(/^done /m).then(
-      () => (done = performance.now() - go),
-      () => undefined,
-    );
-    // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-    const code = await child.exited;
-    clearTimeout(timer);
-    if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-    else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
+    const ended = await startThenKill(child, killAfterMs, /^ready 60$/m);
     const w = await where();
     const lost = ids.filter((id) => w.places.get(id)!.length === 0);
     const twice = ids.filter((id) => w.places.get(id)!.length > 1);
@@ -116,7 +103,7 @@ describe('(faults) Celery Requeue: client SIGKILLed midway', function () {
       const requeued = new Set(w.waiting);
       ranOther = runs.filter((id) => !requeued.has(id)).length + [...requeued].filter((id) => !runs.includes(id)).length;
     }
-    return { lost, twice, unindexed: w.unindexed, moved: w.waiting.length, ms: done, completed: /^done /m.test(child.output()), ranTwice, ranOther };
+    return { lost, twice, unindexed: w.unindexed, moved: w.waiting.length, ms: ended.ms, completed: ended.completed, ranTwice, ranOther };
   }
 
   it(`Requeue over ${TASKS} unacknowledged tasks, SIGKILL at a seeded random moment, ${RUNS} runs: each task in exactly one place, and a real worker then runs each requeued task once`, async () => {

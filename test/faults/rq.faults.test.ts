@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { open, quit, type RedisClient } from '../../src/core/connection';
 import { rqBurst, rqFailed } from '../support/rqPython';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild, target } from './support';
+import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
 
 const JOBS = 60;
 const RUNS = 15;
@@ -55,20 +55,7 @@ describe('(faults) RQ actions: client SIGKILLed midway', function () {
     const ids = await rqFailed(t.server.url, q, JOBS);
     const child = spawnChild('rqChild.js', { REDIS_URL: t.server.url, QUEUE: q, OP: op, IDS: ids.join(',') });
     children.push(child);
-    await child.printed(/^ready$/m);
-    const go = performance.now();
-    child.proc.stdin!.write('go\n');
-    let done = -1;
-    void child.printed(/^done /m).then(
-      () => (done = performance.now() - go),
-      () => undefined,
-    );
-    // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-    const code = await child.exited;
-    clearTimeout(timer);
-    if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-    else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
+    const ended = await startThenKill(child, killAfterMs);
     const where = await inspect(q, ids);
     const broken: string[] = [];
     let moved = 0;
@@ -80,7 +67,7 @@ describe('(faults) RQ actions: client SIGKILLed midway', function () {
       if (!ok) broken.push(`${id}: in [${places.join(', ')}], status "${status}"`);
       if (op === 'requeue' ? places[0] === 'queued' : places.length === 0) moved++;
     }
-    return { q, ids, broken, moved, ms: done, completed: /^done /m.test(child.output()) };
+    return { q, ids, broken, moved, ms: ended.ms, completed: ended.completed };
   }
 
   /** RQ's own burst worker runs what is queued; the runs each job made (tasks.flaky logs them in <q>:runs). */

@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { record } from './hooks';
-import { type Child, prng, SEED, spawnChild, target } from './support';
+import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
 import { sidekiqSeed, startSidekiq, until } from '../support/sidekiq';
 
 const JOBS = 60;
@@ -85,25 +85,12 @@ describe('(faults) Sidekiq actions: client SIGKILLed midway', function () {
     const jids = entries.map((e) => e[0]);
     const child = spawnChild('sidekiqChild.js', { REDIS_URL: t.server.url, OP: op, FROM: FROM[op], ENTRIES: JSON.stringify(entries) });
     children.push(child);
-    await child.printed(/^ready$/m);
-    const go = performance.now();
-    child.proc.stdin!.write('go\n');
-    let done = -1;
-    void child.printed(/^done /m).then(
-      () => (done = performance.now() - go),
-      () => undefined,
-    );
-    // The kill delay is the experiment's input (seeded), not a wait for something to happen.
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
-    const code = await child.exited;
-    clearTimeout(timer);
-    if (killAfterMs === undefined) assert.equal(code, 0, child.output());
-    else assert.ok(code === 'SIGKILL' || code === 0, `child ended with ${code}: ${child.output()}`);
+    const ended = await startThenKill(child, killAfterMs);
     const at = await where(jids);
     const lost = op === 'delete' ? [] : jids.filter((j) => at.get(j)!.length === 0);
     const duplicated = jids.filter((j) => at.get(j)!.length > 1);
     const moved = jids.filter((j) => (op === 'delete' ? at.get(j)!.length === 0 : !at.get(j)!.includes(FROM[op]))).length;
-    return { jids, lost, duplicated, moved, ms: done, completed: /^done /m.test(child.output()) };
+    return { jids, lost, duplicated, moved, ms: ended.ms, completed: ended.completed };
   }
 
   /** A real Sidekiq process runs what the runs pushed; how many times each jid ran. */

@@ -223,12 +223,12 @@ export interface KilledRun {
 }
 
 /**
- * The fault children's protocol: wait for `ready`, send `go`, SIGKILL the child `killAfterMs`
+ * The fault children's protocol (their side: fixtures/onGo.ts): wait for `ready`, send `go`, SIGKILL the child `killAfterMs`
  * after (never, if undefined), wait for it to end. A run without a kill must exit 0; a killed
  * one may also have finished first (exit 0).
  */
-export async function startThenKill(child: Child, killAfterMs?: number): Promise<KilledRun> {
-  await child.printed(/^ready$/m);
+export async function startThenKill(child: Child, killAfterMs?: number, ready = /^ready$/m): Promise<KilledRun> {
+  await child.printed(ready);
   const go = performance.now();
   child.proc.stdin!.write('go\n');
   let ms = -1;
