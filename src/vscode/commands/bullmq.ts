@@ -1,7 +1,9 @@
 // BullMQ actions from the tree, done through BullMQ itself (core frameworks/bullmqActions.ts), with
 // the confirmations, read-only refusals and production rules of the stream commands: retry failed
 // jobs, promote delayed ones, remove jobs, clean completed or failed ones, pause and resume.
+import * as vscode from 'vscode';
 import { open, quit } from '../../core/connection';
+import { type BullJobHistory, bullJobHistory } from '../../core/frameworks/bullmqHistory';
 import type { BullQueueRef } from '../../core/frameworks/bullmq';
 import { type BullActionResult, cleanBullJobs, promoteBullJobs, removeBullJobs, retryBullJobs, setBullPaused } from '../../core/frameworks/bullmqActions';
 import type { RedisClient } from '../../core/connection';
@@ -97,3 +99,27 @@ async function pauseOrResume(s: Services, node: unknown, paused: boolean): Promi
 
 export const pauseQueue = (s: Services, node?: unknown) => pauseOrResume(s, node, true);
 export const resumeQueue = (s: Services, node?: unknown) => pauseOrResume(s, node, false);
+
+/**
+ * Show Job History: what BullMQ recorded for a job in its queue's events stream (added, waiting,
+ * active, progress, failed with its reason, retried, completed with its return value…), oldest
+ * first, in a document beside the tree. Read-only; at most 20,000 events read, and said so.
+ */
+export async function showJobHistory(_s: Services, node?: unknown): Promise<BullJobHistory> {
+  if (!(node instanceof BullJobNode)) throw new Error('Select a BullMQ job in the Redis Queues tree');
+  const queue = node.parent.parent.queue;
+  const job = node.job;
+  const h = await node.parent.session.run((insp) => bullJobHistory(insp.client, queue, job.id, { addedAt: job.timestamp }));
+  const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  const lines = [
+    `BullMQ job ${job.id}${job.name ? ` (${job.name})` : ''} of queue ${queue.name}: ${h.events.length} event${h.events.length === 1 ? '' : 's'} in ${queue.base}events`,
+    h.complete ? `(the whole events stream read: ${h.examined} entries)` : `(the newest ${h.examined} entries of the events stream read; older events of this job may be beyond them)`,
+    h.trimmed ? 'BullMQ trimmed the stream (it keeps about 10,000 events): its first events are gone.' : '',
+    '',
+    ...h.events.map((e) => `${when(e.at)}  ${e.event.padEnd(18)} ${e.fields.map(([k, v]) => `${k}=${v.length > 300 ? `${v.slice(0, 299)}…` : v}`).join('  ')}`.trimEnd()),
+    h.events.length ? '' : 'No event of this job is in the stream.',
+  ].filter((l, i, all) => l !== '' || (i > 0 && all[i - 1] !== ''));
+  const doc = await vscode.workspace.openTextDocument({ language: 'log', content: `${lines.join('\n')}\n` });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  return h;
+}

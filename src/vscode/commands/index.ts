@@ -85,6 +85,7 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.bullmq.clean': bullmq.cleanJobs,
   'redisQueues.bullmq.pause': bullmq.pauseQueue,
   'redisQueues.bullmq.resume': bullmq.resumeQueue,
+  'redisQueues.bullmq.history': bullmq.showJobHistory,
   'redisQueues.frameworks.findJobs': findFrameworkJobs,
   // The frameworks' job actions: redisQueues.<framework>.<action> (RQ's Requeue and Delete…).
   ...Object.fromEntries(

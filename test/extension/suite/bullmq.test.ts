@@ -79,6 +79,13 @@ describe('(extension) BullMQ queues in the explorer', function () {
     assert.match(label(failed), /^send #\d+$/);
     assert.match(desc(failed), /^SMTP 550: mailbox bad@example\.com unavailable · .* ago · 1 attempt · \{"to":"bad@example\.com"\}$/);
     assert.match(String(failed.item().tooltip), /stack trace \(last failure\):\nError: SMTP 550/);
+    // Its history, from the queue's events stream: added, waiting, active, failed with its reason, its attempts exhausted.
+    const h = await vscode.commands.executeCommand<{ events: Array<{ event: string; fields: [string, string][] }>; complete: boolean }>('redisQueues.bullmq.history', failed);
+    assert.deepEqual(h.events.map((e) => e.event), ['added', 'waiting', 'active', 'failed', 'retries-exhausted']);
+    assert.deepEqual(h.events[3]!.fields.find(([k]) => k === 'failedReason'), ['failedReason', 'SMTP 550: mailbox bad@example.com unavailable']);
+    assert.equal(h.complete, true);
+    assert.match(vscode.window.activeTextEditor!.document.getText(), /^BullMQ job \d+ \(send\) of queue emails: 5 events in .*\n[\s\S]*  failed +.*failedReason=SMTP 550/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     const delayed = (await kids(await child(q, 'Delayed')))[0]!;
     assert.match(desc(delayed), /^runs in (59m|1h)/);
     // Its events stream, under Streams, says whose it is.
