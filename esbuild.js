@@ -1,5 +1,7 @@
 // Bundles the extension and the CLI. Type-checks first (tsc --noEmit) unless --watch.
-//   node esbuild.js               development build: dist/extension.js, dist/cli.js, dist/core.js (the library),
+//   node esbuild.js               development build: dist/extension.js, dist/cli.js, the library: dist/core.js
+//                                 (redis-queues/core) and dist/core-<name>.js (redis-queues/core/<name>,
+//                                 src/core/entries/<name>.ts), one-line files over dist/core-bundle.js,
 //                                 dist/handlerRunner.js (runs a workspace's handler on one message)
 //   node esbuild.js --production  minified, no source maps
 //   node esbuild.js --watch       rebuild on change (run `npx tsc --noEmit --watch` beside it)
@@ -27,6 +29,19 @@ const report = {
   },
 };
 
+/**
+ * The library's entry points (package.json "exports"): redis-queues/core is dist/core.js
+ * (src/core/index.ts), redis-queues/core/<name> is dist/core-<name>.js (src/core/entries/<name>.ts).
+ * All are one bundle, dist/core-bundle.js (src/core/entries/bundle.ts), each entry a file that
+ * takes its namespace from it: one copy of each class (instanceof holds across entries).
+ */
+const coreEntries = { core: 'core', inspect: 'core-inspect', ops: 'core-ops', search: 'core-search', transfer: 'core-transfer', sandbox: 'core-sandbox' };
+function writeCoreEntries() {
+  for (const [namespace, file] of Object.entries(coreEntries)) {
+    fs.writeFileSync(path.join(__dirname, 'dist', `${file}.js`), `'use strict';\nmodule.exports = require('./core-bundle.js').${namespace};\n`);
+  }
+}
+
 async function main() {
   if (typecheck) {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit'], { stdio: 'inherit' });
@@ -36,7 +51,12 @@ async function main() {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
   }
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', core: 'src/core/index.ts', handlerRunner: 'src/vscode/handlers/runner.ts' },
+    entryPoints: {
+      extension: 'src/extension.ts',
+      cli: 'src/cli.ts',
+      'core-bundle': 'src/core/entries/bundle.ts',
+      handlerRunner: 'src/vscode/handlers/runner.ts',
+    },
     bundle: true,
     format: 'cjs',
     minify: production,
@@ -52,6 +72,7 @@ async function main() {
   // The dashboard's charting library (uPlot), served to its webview from dist/webview.
   const webview = path.join(__dirname, 'dist', 'webview');
   fs.mkdirSync(webview, { recursive: true });
+  writeCoreEntries();
   for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) fs.copyFileSync(path.join(__dirname, 'node_modules', 'uplot', 'dist', f), path.join(webview, f));
   if (watch) {
     await ctx.watch();

@@ -8,7 +8,7 @@
  * as it is.
  */
 import { isUtf8 } from 'node:buffer';
-import { type RawFields, decodeName, formatDuration, idTime, oneLine, printable, scrubSecrets, toQueueError } from '../core';
+import { type RawFields, decodeName, formatDuration, idTime, oneLine, printable, scrubSecrets, toQueueError } from '../core/internal';
 
 /** Bounds of what one tool result carries. */
 export const AGENT_LIMITS = {

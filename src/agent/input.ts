@@ -4,7 +4,7 @@
  * every input passes before a tool runs, whoever called it (the editor and the MCP SDK validate
  * too; this is the tool's own guard). A bad input is a {@link BadInputError} naming the field.
  */
-import { BadInputError, parseDuration, parseId } from '../core';
+import { BadInputError, parseDuration, parseId } from '../core/internal';
 
 export interface StringSchema {
   type: 'string';

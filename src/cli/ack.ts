@@ -1,5 +1,5 @@
 // `redis-queues ack STREAM GROUP ID...`
-import { ack } from '../core';
+import { ack } from '../core/internal';
 import type { CommandSpec } from './args';
 import { type Command, GLOBAL_OPTIONS, checkIds, withClient } from './common';
 import { safe } from './format';

@@ -1,4 +1,4 @@
-import { SHOWN_NAME_RULE } from '../core';
+import { SHOWN_NAME_RULE } from '../core/internal';
 // A small argument parser for the CLI (no dependencies): per-command specs of positionals and
 // options, `--name value` / `--name=value`, `--` to end options, repeatable list options, numbers
 // validated here so that a bad argument becomes a UsageError (exit 2) before anything connects.

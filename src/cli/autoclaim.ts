@@ -1,5 +1,5 @@
 // `redis-queues autoclaim STREAM GROUP CONSUMER --min-idle MS [--dry-run]`
-import { Inspector, autoClaim, autoClaimPreview, formatDuration } from '../core';
+import { Inspector, autoClaim, autoClaimPreview, formatDuration } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, GLOBAL_OPTIONS, withClient } from './common';
 import { safe, table } from './format';

@@ -1,5 +1,5 @@
 // `redis-queues claim STREAM GROUP CONSUMER ID... [--min-idle MS]`
-import { claim } from '../core';
+import { claim } from '../core/internal';
 import type { CommandSpec } from './args';
 import { type Command, GLOBAL_OPTIONS, checkIds, withClient } from './common';
 import { safe } from './format';

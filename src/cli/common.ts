@@ -1,7 +1,7 @@
 // What every command shares: connection options (--url, --cluster, --user, --password and their
 // environment variables), --json, the IO a command writes to, and how failures become exit codes.
 import { scrub } from '../agent/format';
-import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core';
+import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core/internal';
 import { type CommandSpec, type OptionSpec, type ParsedArgs, UsageError, printableArg } from './args';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';

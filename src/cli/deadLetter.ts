@@ -1,5 +1,5 @@
 // `redis-queues dead-letter STREAM GROUP ID... [--dlq KEY] [--reason TEXT]`
-import { deadLetter, defaultDeadLetterStream } from '../core';
+import { deadLetter, defaultDeadLetterStream } from '../core/internal';
 import type { CommandSpec } from './args';
 import { type Command, GLOBAL_OPTIONS, checkIds, withClient } from './common';
 import { safe } from './format';

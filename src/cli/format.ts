@@ -1,7 +1,7 @@
 // Output formatting: aligned tables, one-line entries (control characters escaped, binary as hex)
 // and their JSON-lines form. Everything from Redis passes through `oneLine` before it reaches a
 // terminal, so a key or value cannot move the cursor or change colours.
-import { type FieldValue, type RawFields, type StreamEntry, decodeName, decodeValue, idTime, messageObject, oneLine } from '../core';
+import { type FieldValue, type RawFields, type StreamEntry, decodeName, decodeValue, idTime, messageObject, oneLine } from '../core/internal';
 
 /** Text from Redis made safe for one terminal line. */
 export function safe(s: string): string {

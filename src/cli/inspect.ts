@@ -20,7 +20,7 @@ import {
   isListJobStuck,
   isStuck,
   listQueueKeys,
-} from '../core';
+} from '../core/internal';
 import { type BullState, bullQueuesAmong } from '../core/frameworks/bullmq';
 import { FRAMEWORK_LABELS, frameworkDoc, readFrameworks } from '../core/frameworks/readers';
 import { type CommandSpec, UsageError } from './args';

@@ -1,7 +1,7 @@
 // `redis-queues journey STREAM ID [--dlq KEY] [--events KEY] [--max-calls N]` and
 // `redis-queues journey QUEUE JOBID --list`: where one message (or list-queue job) is and what
 // happened to it, in lines, or as one JSON object with --json.
-import { type JobJourney, type MessageJourney, DEFAULT_JOURNEY_CALLS, describeJourney, jobJourney, messageJourney, messageObject } from '../core';
+import { type JobJourney, type MessageJourney, DEFAULT_JOURNEY_CALLS, describeJourney, jobJourney, messageJourney, messageObject } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, GLOBAL_OPTIONS, checkIds, onceSignalled, withClient } from './common';
 import { safe } from './format';

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AGENT_TOOLS, type AgentContext, runAgentTool } from '../agent/tools';
 import { scrub } from '../agent/format';
 import type { ObjectSchema, PropertySchema } from '../agent/input';
-import { type ConnectionOptions, DEFAULT_THRESHOLDS, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core';
+import { type ConnectionOptions, DEFAULT_THRESHOLDS, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, CONNECTION_OPTIONS, onceSignalled } from './common';
 import { LineTransport } from './mcpStdio';

@@ -1,6 +1,6 @@
 // `redis-queues publish STREAM [field=value ...] [--json OBJECT] [--count N] [--maxlen N]`
 import { readFileSync } from 'node:fs';
-import { NotReplicatedError, REPUBLISHED_FROM_FIELD, type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core';
+import { NotReplicatedError, REPUBLISHED_FROM_FIELD, type TrimOptions, StreamProducer, fromJsonBytes, fromJsonPairs } from '../core/internal';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, CONNECTION_OPTIONS } from './common';
 

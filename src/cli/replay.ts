@@ -1,5 +1,5 @@
 // `redis-queues replay DLQ [--id ID ...] [--to STREAM] [--rate N] [--dry-run]`
-import { type ReplayResult, ReplayInterruptedError, planReplay, replay } from '../core';
+import { type ReplayResult, ReplayInterruptedError, planReplay, replay } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, checkIds, onceSignalled, scrub, withClient } from './common';
 import { safe } from './format';

@@ -14,7 +14,7 @@ import {
   startSandbox,
   startSandboxCluster,
   startSandboxSentinel,
-} from '../core';
+} from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, JSON_OPTION, onceSignalled, processIo } from './common';
 

@@ -1,5 +1,5 @@
 // `redis-queues search STREAM QUERY [--group G] [--limit N] [--oldest] [--max-entries N]`
-import { MessageSearch, QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT, checkQueryFor, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core';
+import { MessageSearch, QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT, checkQueryFor, describeQuery, formatCount, parseSearchQuery, type SearchSource } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, GLOBAL_OPTIONS, onceSignalled, withClient } from './common';
 import { entryJson, entryLine, safe } from './format';

@@ -1,6 +1,6 @@
 // `redis-queues tail STREAM [--from ID] [--limit N]`: follows a stream until --limit entries were
 // printed or SIGINT/SIGTERM (which close the tail, breaking its blocking read).
-import { StreamTail, isValidId } from '../core';
+import { StreamTail, isValidId } from '../core/internal';
 import { type CommandSpec, UsageError, printableArg } from './args';
 import { type Command, GLOBAL_OPTIONS, onceSignalled, preflight } from './common';
 import { entryJson, entryLine } from './format';

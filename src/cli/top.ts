@@ -2,7 +2,7 @@
 // and its trend, pending and the oldest pending entry's age, refreshed every few seconds (core
 // metrics: sampleRound into a MetricsHistory). `q` or Ctrl-C quits. `--once` samples twice, one
 // interval apart (so that there are rates), prints one table (or JSON) and exits.
-import { type Inspector, type Metric, type Round, Inspector as InspectorClass, MetricsHistory, formatCount, formatDuration, sampleRound, sparkline, trendOf } from '../core';
+import { type Inspector, type Metric, type Round, Inspector as InspectorClass, MetricsHistory, formatCount, formatDuration, sampleRound, sparkline, trendOf } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
 import { safe, table } from './format';

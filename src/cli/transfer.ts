@@ -27,7 +27,7 @@ import {
   rangeEntries,
   toQueueError,
   compareIds,
-} from '../core';
+} from '../core/internal';
 import { type CommandSpec, type ParsedArgs, UsageError, printableArg } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, checkIds, onceSignalled, processIo, scrub, withClient } from './common';
 import { safe } from './format';

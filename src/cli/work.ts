@@ -5,7 +5,7 @@
 // SIGINT/SIGTERM stop it gracefully (running commands finish) and print the stats.
 // With --id ID it runs that one message through the same path (core runOneMessage) and exits with
 // a code per outcome (see ONE_EXIT below).
-import { type RunOneOutcome, type RunOneResult, type StreamHandler, StreamWorker, defaultConsumerName, endAllCommands, execCommand, isValidId, runOneMessage } from '../core';
+import { type RunOneOutcome, type RunOneResult, type StreamHandler, StreamWorker, defaultConsumerName, endAllCommands, execCommand, isValidId, runOneMessage } from '../core/internal';
 import { type CommandSpec, UsageError, printableArg } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS, onceSignalled, preflight } from './common';
 import { entryJson, entryLine, safe } from './format';

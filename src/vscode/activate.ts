@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Inspector } from '../core';
+import { Inspector } from '../core/internal';
 import { registerCommands } from './commands';
 import { onDidFailCommand } from './commands/command';
 import { ConnectionStore } from './connections/connectionStore';

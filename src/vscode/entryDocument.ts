@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { entryToJson, formatDuration, idTime, renderFields, toQueueError } from '../core';
+import { entryToJson, formatDuration, idTime, renderFields, toQueueError } from '../core/internal';
 import type { SessionManager } from './connections/session';
 
 export const ENTRY_SCHEME = 'redis-queues-entry';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type DemoTraffic, type Sandbox, seedDemo, startDemoTraffic, startSandbox } from '../core';
+import { type DemoTraffic, type Sandbox, seedDemo, startDemoTraffic, startSandbox } from '../core/internal';
 import type { ConnectionStore } from './connections/connectionStore';
 
 export const SANDBOX_CONNECTION = 'Local sandbox';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type HealthThresholds, type ListQueueLayout, checkListQueueLayout } from '../core';
+import { type HealthThresholds, type ListQueueLayout, checkListQueueLayout } from '../core/internal';
 
 export const SECTION = 'redisQueues';
 

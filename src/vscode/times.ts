@@ -1,5 +1,5 @@
 // Times as people read them in the extension: local first, UTC beside it (one format everywhere).
-import { formatDuration } from '../core';
+import { formatDuration } from '../core/internal';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

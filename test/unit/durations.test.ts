@@ -2,7 +2,7 @@
 // with formatDuration (how every default and every figure is shown).
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import * as core from '../../src/core';
+import * as core from '../../src/core/internal';
 import { BadInputError } from '../../src/core/errors';
 import { DURATION_HINT, durationProblem, formatDuration, parseDuration } from '../../src/core/health';
 

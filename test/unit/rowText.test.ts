@@ -2,7 +2,7 @@
 // search hit the pairs the query was about, before the others (core matchedPairs, previewRaw).
 // The matched pairs are checked against a reference written here, on random messages.
 import * as assert from 'node:assert/strict';
-import { compileMatcher, matchedPairs, parseSearchQuery, previewRaw } from '../../src/core';
+import { compileMatcher, matchedPairs, parseSearchQuery, previewRaw } from '../../src/core/internal';
 import { idLabel } from '../../src/vscode/times';
 
 const raw = (...nv: string[]) => nv.map((x) => Buffer.from(x));

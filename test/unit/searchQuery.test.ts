@@ -1,7 +1,7 @@
 // The search's text form and matcher: every kind of term, bad input refused with a reason, and
 // matching on raw pairs (order, repeated and binary names, JSON paths) without decoding by hand.
 import * as assert from 'node:assert/strict';
-import * as core from '../../src/core';
+import * as core from '../../src/core/internal';
 import { BadInputError } from '../../src/core/errors';
 import { compileMatcher, describeQuery, idBounds, parseSearchQuery } from '../../src/core/search';
 

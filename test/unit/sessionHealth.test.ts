@@ -3,7 +3,7 @@
 // only through what it reads (the background check's oldest entries, a consumer's pending page).
 // An entry counts once, under the consumer the freshest read saw holding it.
 import * as assert from 'node:assert/strict';
-import { compareIds, type StreamHealthCheck } from '../../src/core';
+import { compareIds, type StreamHealthCheck } from '../../src/core/internal';
 import { SessionHealth } from '../../src/vscode/tree/health';
 
 const POISON_AT = 5;

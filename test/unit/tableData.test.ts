@@ -2,8 +2,8 @@
 // reference written here, on random pending entries, consumers and groups.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DEFAULT_THRESHOLDS, formatDuration } from '../../src/core';
-import type { PendingEntry, StreamEntry } from '../../src/core';
+import { DEFAULT_THRESHOLDS, formatDuration } from '../../src/core/internal';
+import type { PendingEntry, StreamEntry } from '../../src/core/internal';
 import { COLUMNS, consumerRows, groupRows, pendingRows, tableView } from '../../src/vscode/tables/tableData';
 
 const idArb = fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 5n })).map(([ms, seq]) => `${ms}-${seq}`);

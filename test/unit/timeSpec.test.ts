@@ -2,7 +2,7 @@
 // HH:MM today, a duration ago, "now"; and a clear refusal of anything else.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import * as core from '../../src/core';
+import * as core from '../../src/core/internal';
 import { BadInputError } from '../../src/core/errors';
 import { TIME_SPEC_HINT, parseTimeSpec } from '../../src/core/timeSpec';
 

@@ -14,7 +14,7 @@
  *
  * This layer imports neither `vscode` nor the MCP SDK (an ESLint rule keeps it so).
  */
-import { QueueError, assertWritable, toQueueError } from '../../core';
+import { QueueError, assertWritable, toQueueError } from '../../core/internal';
 import { AGENT_LIMITS, boundData, scrub } from '../format';
 import { checkInput } from '../input';
 import { type AgentContext, type AgentTool, type ToolOutput, type ToolResultText } from './model';

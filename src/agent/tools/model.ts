@@ -1,5 +1,5 @@
 /** What every agent tool is: its context, its output and its definition. */
-import { type HealthThresholds, type Inspector } from '../../core';
+import { type HealthThresholds, type Inspector } from '../../core/internal';
 import { type ObjectSchema, type ToolInput } from '../input';
 
 /** What a tool runs with: one connection, named, never described by its URL. */

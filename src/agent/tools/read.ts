@@ -14,7 +14,7 @@ import {
   messageJourney,
   checkQueryFor,
   parseSearchQuery,
-} from '../../core';
+} from '../../core/internal';
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
 import { defaultDeadLetterStream, isDeadLetterName } from '../../core/queue/keys';
 import { frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';

@@ -17,7 +17,7 @@ import {
   isStuck,
   listQueueKeys,
   splitDeadLetter,
-} from '../../core';
+} from '../../core/internal';
 import { abbreviateValue, entryView, idIso, plural, t, words } from '../format';
 import { type AgentContext } from './model';
 import { isNoSuchKey } from '../../core/errors';

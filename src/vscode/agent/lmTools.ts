@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { AGENT_TOOLS, type AgentTool, type ToolResultText, describeImpact, runAgentTool } from '../../agent/tools';
-import { BadInputError, ReadOnlyError } from '../../core';
+import { BadInputError, ReadOnlyError } from '../../core/internal';
 import { Cancelled } from '../commands/command';
 import { confirmImpact, sessionOf } from '../commands/target';
 import type { Session } from '../connections/session';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
-import { stripPassword } from '../../core';
+import { stripPassword } from '../../core/internal';
 import type { ConnectionEntry } from '../connections/connectionStore';
 import type { Services } from '../services';
 import { SECTION, readSettings } from '../settings';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { ReadOnlyError } from '../../core';
+import { ReadOnlyError } from '../../core/internal';
 import { required } from '../commands/command';
 import { confirmImpact, sessionOf } from '../commands/target';
 import type { Session } from '../connections/session';

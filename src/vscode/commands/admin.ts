@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { formatCount, formatDuration, listQueueKeys, parseId } from '../../core';
+import { formatCount, formatDuration, listQueueKeys, parseId } from '../../core/internal';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, PendingEntryNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode, ListSectionNode } from '../tree/listQueueNodes';

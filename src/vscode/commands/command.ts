@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type QueueError, toQueueError } from '../../core';
+import { type QueueError, toQueueError } from '../../core/internal';
 
 /** Thrown (or rejected) when the user dismissed a prompt: the command ends silently. */
 export class Cancelled extends Error {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Inspector, parseRedisUrl, scrubSecrets, toQueueError } from '../../core';
+import { Inspector, parseRedisUrl, scrubSecrets, toQueueError } from '../../core/internal';
 import type { ConnectionConfig } from '../settings';
 import type { Services } from '../services';
 import { ConnectionNode } from '../tree/explorerNodes';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type Fields, messageObject, toJsonBytes } from '../../core';
+import { type Fields, messageObject, toJsonBytes } from '../../core/internal';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, GroupNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode } from '../tree/listQueueNodes';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatShort } from '../../core';
+import { formatShort } from '../../core/internal';
 import type { Services } from '../services';
 import { ScanMoreNode } from '../tree/discoveryNodes';
 import { StreamNode, StreamsFolderNode } from '../tree/explorerNodes';

@@ -31,7 +31,7 @@ import {
   runOneMessage,
   splitDeadLetter,
   streamMessage,
-} from '../../core';
+} from '../../core/internal';
 import { xpendingOne } from '../../core/commands';
 import { rawOf } from '../../core/message';
 import { parseFields } from '../../core/replies';

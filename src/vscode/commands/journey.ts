@@ -1,4 +1,4 @@
-import { BadInputError, isValidId, parseId, splitDeadLetter } from '../../core';
+import { BadInputError, isValidId, parseId, splitDeadLetter } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Journey, JourneyTarget } from '../journey/journeyPanel';
 import type { Services } from '../services';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { ListQueueProducer, StreamProducer, parseId } from '../../core';
+import { ListQueueProducer, StreamProducer, parseId } from '../../core/internal';
 import { DebugConsumers } from '../debug/debugConsumers';
 import type { DebugConsumerSession } from '../debug/debugSession';
 import type { Session } from '../connections/session';

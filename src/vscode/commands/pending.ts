@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import * as ops from '../../core/ops';
-import { DURATION_HINT, defaultDeadLetterStream, durationProblem, formatDuration, isPoison, isStuck, parseDuration } from '../../core';
+import { DURATION_HINT, defaultDeadLetterStream, durationProblem, formatDuration, isPoison, isStuck, parseDuration } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { ConsumerNode, GroupNode, PendingEntryNode } from '../tree/explorerNodes';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, checkQueryFor, exampleQueries, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core';
+import { BadInputError, QUERY_HINT, TIME_SPEC_HINT, checkQueryFor, exampleQueries, formatCount, parseSearchQuery, parseTimeSpec, type SearchQuery, type SearchSource } from '../../core/internal';
 import type { Session } from '../connections/session';
 import { recentSearches, rememberSearch } from '../search/recent';
 import { showSearchHelp } from '../search/help';

@@ -1,4 +1,4 @@
-import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatCount, formatDuration } from '../../core';
+import { type ListQueueLayout, type ListQueueSummary, type OpTarget, ReadOnlyError, formatCount, formatDuration } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { knownKeys } from '../tree/discoveryNodes';

@@ -23,7 +23,7 @@ import {
   close,
   open,
   toQueueError,
-} from '../../core';
+} from '../../core/internal';
 import type { Session } from '../connections/session';
 import { SearchNode } from '../search/searchResults';
 import type { Services } from '../services';

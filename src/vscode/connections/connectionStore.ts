@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type ConnectionOptions, parseRedisUrl, stripPassword } from '../../core';
+import { type ConnectionOptions, parseRedisUrl, stripPassword } from '../../core/internal';
 import { type ConnectionConfig, type ConnectionOrigin, SECTION } from '../settings';
 
 /** A connection as the extension knows it: its settings, origin, and (lazily) its secrets. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core';
+import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core/internal';
 import type { ConnectionEntry, ConnectionStore } from './connectionStore';
 import { readSettings } from '../settings';
 

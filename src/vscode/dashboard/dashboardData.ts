@@ -1,7 +1,7 @@
 // The dashboard's data, without VS Code: a connection's, a stream's (or a group's) or a list
 // queue's series from the health history, on one time axis (uPlot's shape), with the markers of
 // what happened.
-import { type HistoryEvent, type Metric, type MetricsHistory, type Point, eventsLogOwner } from '../../core';
+import { type HistoryEvent, type Metric, type MetricsHistory, type Point, eventsLogOwner } from '../../core/internal';
 
 export type DashboardRange = '5m' | '1h' | '24h';
 export const RANGES: Record<DashboardRange, number> = { '5m': 5 * 60_000, '1h': 60 * 60_000, '24h': 24 * 60 * 60_000 };

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
-import type { ListQueueLayout } from '../../core';
+import type { ListQueueLayout } from '../../core/internal';
 import { onTrendRound, pinForTrends, pinListForTrends, sessionHistory } from '../tree/trends';
 import { PanelRegistry, webviewPage } from '../webviewPage';
 import { type DashboardData, type DashboardRange, RANGES, connectionDashboardData, dashboardData, listDashboardData } from './dashboardData';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { close, entryToJson, formatDuration, idTime, open, toQueueError, type OpTarget, type RedisClient, type StreamEntry } from '../../core';
+import { close, entryToJson, formatDuration, idTime, open, toQueueError, type OpTarget, type RedisClient, type StreamEntry } from '../../core/internal';
 import * as ops from '../../core/ops';
 import { ackIfOwned, renewIfOwned } from '../../core/ops/ownEntry';
 import { Cancelled } from '../commands/command';

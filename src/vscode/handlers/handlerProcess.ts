@@ -20,7 +20,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type StreamMessage, execCommand, execEnv, execInput, messageObject } from '../../core';
+import { type StreamMessage, execCommand, execEnv, execInput, messageObject } from '../../core/internal';
 import { type ResolvedHandler, loaderArgs } from './handlerSpecs';
 
 /** How long a started handler process may take to connect (a debug session starts in about 1.5 s). */

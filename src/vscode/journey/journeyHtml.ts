@@ -1,7 +1,7 @@
 // The journey panel's page, drawn from a MessageJourney or JobJourney: plain text in escaped HTML
 // (every name, value, error and key comes from Redis and is untrusted), actions as data-
 // attributes that media/journey.js turns into messages. No vscode import: unit-testable.
-import { type JobJourney, type JourneyEvent, type MessageJourney, decodeName, decodeValue, formatDuration, oneLine, pairCount } from '../../core';
+import { type JobJourney, type JourneyEvent, type MessageJourney, decodeName, decodeValue, formatDuration, oneLine, pairCount } from '../../core/internal';
 
 /** What the page needs besides the journey. */
 export interface JourneyRenderContext {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type JobJourney, type ListQueueLayout, type MessageJourney, jobJourney, messageJourney, toQueueError } from '../../core';
+import { type JobJourney, type ListQueueLayout, type MessageJourney, jobJourney, messageJourney, toQueueError } from '../../core/internal';
 import type { Session, SessionManager } from '../connections/session';
 import { entryUri } from '../entryDocument';
 import { PanelRegistry, webviewPage } from '../webviewPage';

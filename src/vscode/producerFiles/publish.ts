@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { BadInputError, ListQueueProducer, StreamProducer } from '../../core';
+import { BadInputError, ListQueueProducer, StreamProducer } from '../../core/internal';
 import { MAX_COUNT, isPublishable, messageAt, parseProducerFile, renderMessages, type MessageSpec, type ProducerFile } from '../../core/producerFile';
 import { required } from '../commands/command';
 import { opTarget, plural, refuseReadOnly } from '../commands/target';

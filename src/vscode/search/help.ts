@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT } from '../../core';
+import { QUERY_HINT, TIME_RANGE_RULE, TIME_SPEC_HINT } from '../../core/internal';
 
 export const HELP_SCHEME = 'redis-queues-help';
 export const SEARCH_HELP_URI = vscode.Uri.from({ scheme: HELP_SCHEME, path: '/Find Messages.md' });

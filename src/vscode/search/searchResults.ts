@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type SearchHit, type SearchQuery, formatCount, formatDuration, isDeadLetterName, matchedPairs, oneLine } from '../../core';
+import { type SearchHit, type SearchQuery, formatCount, formatDuration, isDeadLetterName, matchedPairs, oneLine } from '../../core/internal';
 import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';

@@ -14,7 +14,7 @@ import {
   formatCount,
   open,
   toQueueError,
-} from '../../core';
+} from '../../core/internal';
 import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session } from '../connections/session';
 import { readSettings } from '../settings';

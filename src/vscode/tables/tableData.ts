@@ -2,7 +2,7 @@
 // group's pending entries as rows of cells (text to show, a value to sort by), sorted and filtered
 // the one way the page shows them. Sorting and filtering apply to the rows loaded (all groups,
 // all consumers, the pending pages read so far, oldest first); the panel says so.
-import { type ConsumerInfo, type GroupSummary, type HealthThresholds, type PendingEntry, type StreamEntry, compareIds, formatCount, formatDuration, isPoison, isStuck, oneLine, previewRaw } from '../../core';
+import { type ConsumerInfo, type GroupSummary, type HealthThresholds, type PendingEntry, type StreamEntry, compareIds, formatCount, formatDuration, isPoison, isStuck, oneLine, previewRaw } from '../../core/internal';
 
 export type TableName = 'groups' | 'consumers' | 'pending';
 

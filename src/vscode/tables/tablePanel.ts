@@ -5,7 +5,7 @@
 // Journey). Figures are read again after each sampling round while the panel is visible, and
 // after each action.
 import * as vscode from 'vscode';
-import type { ConsumerInfo, GroupSummary, PendingEntry, StreamEntry } from '../../core';
+import type { ConsumerInfo, GroupSummary, PendingEntry, StreamEntry } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import { idLabel, localTime } from '../times';

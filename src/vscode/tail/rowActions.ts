@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { messageObject, parseId } from '../../core';
+import { messageObject, parseId } from '../../core/internal';
 import type { Session } from '../connections/session';
 import { entryUri } from '../entryDocument';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { LiveTail, decodeName, decodeValue, entryBytes, parseId, toQueueError, type StreamEntry } from '../../core';
+import { LiveTail, decodeName, decodeValue, entryBytes, parseId, toQueueError, type StreamEntry } from '../../core/internal';
 import type { Journey } from '../journey/journeyPanel';
 import type { HandlerCommandResult } from '../commands/handler';
 import type { Session } from '../connections/session';

@@ -5,7 +5,7 @@
 // Read from BullMQ's keys (core frameworks/bullmq.ts); queues are found among the streams
 // discovery already found (a queue's events stream), never by a walk of their own.
 import * as vscode from 'vscode';
-import { formatCount, formatDuration, oneLine } from '../../core';
+import { formatCount, formatDuration, oneLine } from '../../core/internal';
 import type { RedisClient } from '../../core/connection';
 import { BULL_STATES, type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, findBullQueues } from '../../core/frameworks/bullmq';
 import type { Session } from '../connections/session';

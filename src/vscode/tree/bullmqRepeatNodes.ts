@@ -3,7 +3,7 @@
 // when it runs next; everything its hash holds in the tooltip. Read from the queue's `repeat`
 // sorted set and the hash beside each member (core frameworks/bullmq.ts), a page at a time.
 import * as vscode from 'vscode';
-import { formatCount, formatDuration, oneLine } from '../../core';
+import { formatCount, formatDuration, oneLine } from '../../core/internal';
 import { type BullScheduler, bullSchedulers } from '../../core/frameworks/bullmq';
 import { timeTip } from '../times';
 import type { BullQueueNode } from './bullmqNodes';

@@ -1,7 +1,7 @@
 // Discovery in the tree: the keys a Streams or List queues folder shows (remembered, walked in
 // budgets), and the "Scan more" row that goes on with the walk.
 import * as vscode from 'vscode';
-import { type DiscoveryProgress, type DiscoveryState, formatCount, formatShort, globMatch } from '../../core';
+import { type DiscoveryProgress, type DiscoveryState, formatCount, formatShort, globMatch } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { TreeContext } from './explorerNode';
 import type { KnownKind } from './knownKeys';

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { toQueueError } from '../../core';
+import { toQueueError } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import type { KnownKeys } from './knownKeys';

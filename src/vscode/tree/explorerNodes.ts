@@ -23,7 +23,7 @@ import {
   oneLine,
   previewRaw,
   splitDeadLetter,
-} from '../../core';
+} from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import { ScanMoreNode, knownKeys } from './discoveryNodes';

@@ -5,7 +5,7 @@
 // framework's registry keys (one EXISTS round trip, no walk); a folder reads its deployment only
 // when expanded, so drawing or refreshing the connection row costs nothing more.
 import * as vscode from 'vscode';
-import { formatCount, formatDuration, oneLine } from '../../core';
+import { formatCount, formatDuration, oneLine } from '../../core/internal';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow, FwState, StateTone } from '../../core/frameworks/framework';
 import type { Session } from '../connections/session';
 import { timeTip } from '../times';

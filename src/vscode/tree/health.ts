@@ -1,6 +1,6 @@
 // Health marks (STUCK, POISON, LAGGING) of the streams shown, from the background check
 // (healthCheck.ts) and the rows drawn, and how rows show them.
-import { type HealthCounts, type StreamHealthCheck, compareIds, describeHealth, sumHealth } from '../../core';
+import { type HealthCounts, type StreamHealthCheck, compareIds, describeHealth, sumHealth } from '../../core/internal';
 import type { Session } from '../connections/session';
 
 /** The mark that leads a row's description when something is wrong: "⚠ STUCK · …". */

@@ -1,7 +1,7 @@
 // The background health check of the streams the tree shows: a few streams per round, a few
 // small calls per stream (core's checkStreamHealth), never a walk of the keyspace. What it finds
 // goes to the session's SessionHealth, whose change redraws only the rows whose marks changed.
-import { type HealthThresholds, type StreamHealthCheck, checkStreamHealth } from '../../core';
+import { type HealthThresholds, type StreamHealthCheck, checkStreamHealth } from '../../core/internal';
 import type { Session } from '../connections/session';
 import { sessionHealth } from './health';
 import { isNoSuchKey } from '../../core/errors';

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { type DiscoveryState, newDiscoveryState } from '../../core';
+import { type DiscoveryState, newDiscoveryState } from '../../core/internal';
 
 /** What one discovery found so far and where its walk stands. */
 export interface KnownSet {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { JOB_FIELDS, type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core';
+import { JOB_FIELDS, type ListJobView, type ListQueueSummary, type ListSection, UNKNOWN_RUNNING_TIME, describeRunning, formatCount, formatDuration, isListJobStuck, listQueueKeys, oneLine, previewFields } from '../../core/internal';
 import { timeTip } from '../times';
 import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, ExplorerNode } from './explorerNode';

@@ -3,7 +3,7 @@
 // while there is something to say; a notification only with redisQueues.trends.notify, once per
 // group each time it starts growing.
 import * as vscode from 'vscode';
-import { type MetricsHistory, formatCount, keepsGrowing } from '../../core';
+import { type MetricsHistory, formatCount, keepsGrowing } from '../../core/internal';
 import type { Session, SessionManager } from '../connections/session';
 import { sessionHealth } from './health';
 import { TREND_WINDOW_MS, onTrendRound } from './trends';

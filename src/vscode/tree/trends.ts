@@ -5,7 +5,7 @@
 // extension's storage per connection, so a reopened VS Code shows the past, with the gap marked.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ListQueueLayout, type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core';
+import { type ListQueueLayout, type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core/internal';
 import type { Session } from '../connections/session';
 
 /** Over what time a row's trend is read. */
