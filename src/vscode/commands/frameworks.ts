@@ -4,7 +4,7 @@
 // their impact (typed on production), each job moved by one atomic script, and said after: what
 // moved, and each job left as it was with where it is now.
 import * as vscode from 'vscode';
-import { formatCount } from '../../core';
+import { formatCount } from '../../core/internal';
 import { type FindJobsResult, findJobs } from '../../core/frameworks/findJobs';
 import { FRAMEWORKS } from '../../core/frameworks/readers';
 import type { FrameworkName, FwActionResult } from '../../core/frameworks/framework';
