@@ -178,6 +178,10 @@ describe('(integration) sandbox: Sentinel set and Cluster with replicas', functi
           const client = await open(conn);
           clients.push(client);
           await client.set('{k}', '1');
+          // Replication is asynchronous: the key must be on the replica before its master is killed,
+          // or the promoted replica rightly lacks it (WAIT on every master: the cluster client has several).
+          const masters = 'nodes' in client ? client.nodes('master') : [client];
+          for (const m of masters) assert.equal(Number(await m.call('WAIT', 1, 5000)), 1, 'the replica confirms the write');
           child.stdin!.write('kill\n');
           await until('"settled" on stderr', () => /settled .* after the kill/.test(err), 30_000);
           // A command in flight while the client moves to the new master may fail with a transient

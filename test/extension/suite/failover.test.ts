@@ -23,6 +23,8 @@ describe('(extension) failover: the tree on a Sentinel connection', function () 
     ha = await startSandboxSentinel({ downAfterMs: 1000 });
     const c = await open(ha.connection);
     await c.xadd(`${prefix}:orders`, '*', 'n', '1');
+    // Replication is asynchronous: the test kills the master, so the replica must hold the entry first.
+    assert.equal(Number(await c.call('WAIT', 1, 5000)), 1, 'the replica confirms the entry');
     await quit(c);
     await vscode.workspace.getConfiguration('redisQueues').update('streamFilter', `${prefix}:*`, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('redisQueues.connection.add', {
