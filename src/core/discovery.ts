@@ -48,6 +48,12 @@ export interface DiscoveryState {
   unchecked?: number;
   /** List walks: lists met, not yet sampled (sampled in the next calls). */
   backlog?: string[];
+  /**
+   * List walks: lists named like a Bull or BullMQ queue's wait, active or paused list
+   * (`<prefix>:<queue>:wait`), at most {@link QUEUE_LISTS_KEPT}: where Bull 3/4 queues are found
+   * (frameworks/bull.ts). They are not sampled as waiting-only list queues.
+   */
+  queueLists?: string[];
 }
 
 export interface DiscoveryBudget {
@@ -344,6 +350,10 @@ export const SAMPLES_PER_CALL = 32;
 export const SAMPLES_PER_WALK = 5000;
 /** Lists met but not yet sampled that a walk keeps for its next calls, at most. */
 const BACKLOG = 1000;
+/** Lists named like a Bull or BullMQ queue's that a walk keeps, at most (about three per queue). */
+export const QUEUE_LISTS_KEPT = 3000;
+/** A Bull or BullMQ queue's wait, active or paused list: `<prefix>:<queue>:wait`. */
+const QUEUE_LIST = /^.+:[^:]+:(?:wait|active|paused)$/s;
 
 /**
  * What a list-queue walk finds in a page of list keys (see {@link Discovery}'s `select`): the
@@ -352,7 +362,11 @@ const BACKLOG = 1000;
  * of a known layout). At most {@link SAMPLES_PER_CALL} lists are sampled per call: the others wait
  * in the state's `backlog` for the next calls (at the walk's end, the rest are sampled the same
  * number per round trip); at most `perWalk` lists per walk. Lists over those caps are counted in
- * the state's `unchecked`. Names must match `match` (a queue-name glob).
+ * the state's `unchecked`. Names must match `match` (a queue-name glob). Lists named like a Bull
+ * or BullMQ queue's wait, active or paused list are kept in the state's `queueLists` instead of
+ * being sampled: their ids name `<prefix>:<queue>:<id>` hashes, never a list queue's, so a sample
+ * could only match by chance (a `job:<id>` hash of the seeds' layout) and show them as a list
+ * queue; a list queue so named is still found by its processing or dead list, or by settings.
  */
 export function listQueueSelector(client: RedisClient, match = '*', perWalk = SAMPLES_PER_WALK): (keys: string[], state: DiscoveryState, end: boolean) => Promise<string[]> {
   const known = new Set<string>();
@@ -377,12 +391,16 @@ export function listQueueSelector(client: RedisClient, match = '*', perWalk = SA
   return async (keys, state, end) => {
     const out: string[] = [];
     const others: string[] = [];
+    const queueLists = new Set(state.queueLists ?? []);
     for (const k of keys) {
       const name = listQueueNamesOf([k])[0];
       if (name !== undefined) {
         if (matches(name)) out.push(name);
+      } else if (QUEUE_LIST.test(k)) {
+        if (matches(k) && queueLists.size < QUEUE_LISTS_KEPT) queueLists.add(k);
       } else if (matches(k)) others.push(k);
     }
+    if (queueLists.size) state.queueLists = [...queueLists];
     for (const n of out) known.add(n);
     const backlog = [...(state.backlog ?? []), ...others.filter((k) => !known.has(k))];
     state.backlog = backlog.slice(0, BACKLOG);

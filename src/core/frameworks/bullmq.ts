@@ -31,11 +31,21 @@ function stateKey(q: BullQueueRef, state: BullState): string {
 }
 const LISTS: ReadonlySet<BullState> = new Set(['waiting', 'active', 'paused']);
 
+/** The states of a legacy Bull 3/4 queue (npm `bull`), as its Queue.getJobCounts() names them: BullMQ's layout less prioritized (Bull keeps prioritized jobs in `wait`) and waiting-children. */
+export const BULL3_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed', 'paused'] as const satisfies readonly BullState[];
+
 export interface BullQueueRef {
   name: string;
   prefix: string;
   /** `<prefix>:<name>:`: every key of the queue starts so. */
   base: string;
+  /** A legacy Bull 3/4 queue (npm `bull`, read by bull.ts), not a BullMQ one: its states are {@link BULL3_STATES}, its lists hold no markers, `meta-paused` says it is paused. */
+  legacy?: true;
+}
+
+/** The states a queue has: BullMQ's, or a legacy Bull queue's. */
+export function bullStatesOf(q: BullQueueRef): readonly BullState[] {
+  return q.legacy ? BULL3_STATES : BULL_STATES;
 }
 
 /** The queue a key names as its events stream (`<prefix>:<name>:events`), if it has that shape. */
@@ -54,7 +64,7 @@ export async function findBullQueues(client: RedisClient, streamKeys: readonly s
 }
 
 export interface BullQueueSummary extends BullQueueRef {
-  /** Jobs per state, as BullMQ's Queue.getJobCounts() counts them. */
+  /** Jobs per state, as BullMQ's (or Bull's) Queue.getJobCounts() counts them; 0 for a state the queue does not have. */
   counts: Record<BullState, number>;
   paused: boolean;
   /** The BullMQ version that last wrote the queue's meta (`bullmq:5.x`), when it says. */
@@ -76,8 +86,8 @@ export interface BullQueueSummary extends BullQueueRef {
 /** How many of the oldest active jobs are checked for a lock. */
 export const STALLED_CHECKED = 100;
 
-/** A waiting or paused list may end with a v4 marker (`0:<ms>`), which is not a job. */
-const isMarker = (v: string | null) => typeof v === 'string' && v.startsWith('0:');
+/** A BullMQ waiting or paused list may end with a v4 marker (`0:<ms>`), which is not a job (Bull 3/4 writes none: there `0:x` is a custom job id). */
+const isMarker = (q: BullQueueRef, v: string | null) => !q.legacy && typeof v === 'string' && v.startsWith('0:');
 
 /**
  * A queue's counts per state, whether it is paused, its stalled active jobs and the times of its
@@ -85,19 +95,22 @@ const isMarker = (v: string | null) => typeof v === 'string' && v.startsWith('0:
  * LRANGE of the oldest active ids, EXISTS of their locks, HGET of two stamps), no script.
  */
 export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<BullQueueSummary> {
-  const [counts, markers, meta, active, schedulers] = await Promise.all([
-    Promise.all(BULL_STATES.map((s) => (LISTS.has(s) ? client.llen(stateKey(q, s)) : client.zcard(stateKey(q, s))))),
+  const states = bullStatesOf(q);
+  const [counts, markers, meta, active, schedulers, metaPaused] = await Promise.all([
+    Promise.all(states.map((s) => (LISTS.has(s) ? client.llen(stateKey(q, s)) : client.zcard(stateKey(q, s))))),
     Promise.all((['waiting', 'paused'] as const).map((s) => client.lindex(stateKey(q, s), -1))),
     client.hmget(`${q.base}meta`, 'paused', 'version'),
     // The oldest active jobs are at the right end (workers LMOVE from wait's right to active's left).
     client.lrange(stateKey(q, 'active'), -STALLED_CHECKED, -1),
     client.zcard(`${q.base}repeat`),
+    q.legacy ? client.exists(`${q.base}meta-paused`) : Promise.resolve(0),
   ]);
-  const out = Object.fromEntries(BULL_STATES.map((s, i) => [s, counts[i]!])) as Record<BullState, number>;
+  const out = Object.fromEntries(BULL_STATES.map((s) => [s, 0])) as Record<BullState, number>;
+  states.forEach((s, i) => (out[s] = counts[i]!));
   // As BullMQ counts: a trailing marker is not a job.
-  if (isMarker(markers[0]!)) out.waiting = Math.max(0, out.waiting - 1);
-  if (isMarker(markers[1]!)) out.paused = Math.max(0, out.paused - 1);
-  const next = [markers[0], markers[1]].find((x): x is string => typeof x === 'string' && !isMarker(x));
+  if (isMarker(q, markers[0]!)) out.waiting = Math.max(0, out.waiting - 1);
+  if (isMarker(q, markers[1]!)) out.paused = Math.max(0, out.paused - 1);
+  const next = [markers[0], markers[1]].find((x): x is string => typeof x === 'string' && !isMarker(q, x));
   const oldestActive = active.at(-1);
   const [locks, activeAt, waitingAt] = await Promise.all([
     Promise.all(active.map((id) => client.exists(`${q.base}${id}:lock`))),
@@ -108,7 +121,8 @@ export async function bullQueue(client: RedisClient, q: BullQueueRef): Promise<B
   return {
     ...q,
     counts: out,
-    paused: meta[0] === '1',
+    // Bull's isPaused(): its meta-paused key, or (forward compatibility) a paused field in meta.
+    paused: q.legacy ? metaPaused > 0 || meta[0] !== null : meta[0] === '1',
     ...(meta[1] ? { version: meta[1] } : {}),
     stalled,
     schedulers,
@@ -177,7 +191,9 @@ export function bullJobOf(id: string, h: Record<string, string>): BullJob {
 /**
  * A page of a state's jobs, in the order that tells most: waiting and paused with the job a
  * worker takes next first, active oldest first, delayed and prioritized soonest first, completed
- * and failed newest first. Their hashes are read in the same round trip. Bounded by `count`.
+ * and failed newest first (for a legacy Bull queue, the order of Bull's own getWaiting,
+ * getActive, getDelayed, getCompleted, getFailed). Their hashes are read in the same round trip.
+ * Bounded by `count`.
  */
 export async function bullJobs(client: RedisClient, q: BullQueueRef, state: BullState, { start = 0, count = 100 }: { start?: number; count?: number } = {}): Promise<{ jobs: BullJob[]; total: number }> {
   const key = stateKey(q, state);
@@ -187,7 +203,7 @@ export async function bullJobs(client: RedisClient, q: BullQueueRef, state: Bull
   if (LISTS.has(state)) {
     // Workers take from the right end: read from there, next first.
     [ids, total] = await Promise.all([client.lrange(key, -(end + 1), -(start + 1)).then((x) => x.reverse()), client.llen(key)]);
-    if (state !== 'active' && ids.length && isMarker(ids[0]!)) {
+    if (state !== 'active' && ids.length && isMarker(q, ids[0]!)) {
       ids = ids.slice(1);
       total = Math.max(0, total - 1);
     }
