@@ -36,7 +36,8 @@ const VERB: Record<JobVerb, { title: string; past: string; detail: string; run: 
 };
 
 async function jobAction(s: Services, verb: JobVerb, node: unknown, selected: unknown): Promise<BullActionResult> {
-  const jobs = selection(node, selected, BullJobNode);
+  // (Legacy Bull 3/4 jobs share the node classes; BullMQ's scripts must not touch them.)
+  const jobs = selection(node, selected, BullJobNode).filter((j) => !j.parent.parent.queue.legacy);
   if (!jobs.length) throw new Error('Select one or more BullMQ jobs in the Redis Queues tree');
   const v = VERB[verb];
   const queue = jobs[0]!.parent.parent;
@@ -61,7 +62,7 @@ export const removeJobs = (s: Services, node?: unknown, selected?: unknown[]) =>
 
 /** Clean: the completed or failed jobs of a queue older than a duration, through BullMQ's Queue.clean. */
 export async function cleanJobs(s: Services, node?: unknown, args?: { olderThanMs?: number; limit?: number }): Promise<string[]> {
-  if (!(node instanceof BullStateNode) || (node.state !== 'completed' && node.state !== 'failed')) throw new Error('Clean applies to the Completed or Failed row of a BullMQ queue');
+  if (!(node instanceof BullStateNode) || node.parent.queue.legacy || (node.state !== 'completed' && node.state !== 'failed')) throw new Error('Clean applies to the Completed or Failed row of a BullMQ queue');
   const queue = node.parent;
   const state = node.state;
   refuseReadOnly(queue.session, `clean BullMQ ${state} jobs`);
@@ -82,7 +83,7 @@ export async function cleanJobs(s: Services, node?: unknown, args?: { olderThanM
 }
 
 async function pauseOrResume(s: Services, node: unknown, paused: boolean): Promise<BullQueueRef> {
-  if (!(node instanceof BullQueueNode)) throw new Error('Select a BullMQ queue in the Redis Queues tree');
+  if (!(node instanceof BullQueueNode) || node.queue.legacy) throw new Error('Select a BullMQ queue in the Redis Queues tree');
   const q = node.queue;
   refuseReadOnly(node.session, `${paused ? 'pause' : 'resume'} a BullMQ queue`);
   await confirmImpact(s, node.session, {
@@ -106,7 +107,7 @@ export const resumeQueue = (s: Services, node?: unknown) => pauseOrResume(s, nod
  * first, in a document beside the tree. Read-only; at most 20,000 events read, and said so.
  */
 export async function showJobHistory(_s: Services, node?: unknown): Promise<BullJobHistory> {
-  if (!(node instanceof BullJobNode)) throw new Error('Select a BullMQ job in the Redis Queues tree');
+  if (!(node instanceof BullJobNode) || node.parent.parent.queue.legacy) throw new Error('Select a BullMQ job in the Redis Queues tree');
   const queue = node.parent.parent.queue;
   const job = node.job;
   const h = await node.parent.session.run((insp) => bullJobHistory(insp.client, queue, job.id, { addedAt: job.timestamp }));

@@ -4,10 +4,16 @@
 // beside Delayed, Repeatable: its job schedulers (bullmqRepeatNodes.ts).
 // Read from BullMQ's keys (core frameworks/bullmq.ts); queues are found among the streams
 // discovery already found (a queue's events stream), never by a walk of their own.
+// Legacy Bull 3/4 queues (npm `bull`, core frameworks/bull.ts) get a "Bull" folder of their own,
+// drawn by the same nodes in Bull's words and states: a different library, with no prioritized
+// or waiting-children state and no events stream, whose jobs BullMQ's actions must not touch
+// (their context values are `bull3…`, which no BullMQ command's menu matches). They are found
+// among the lists the list-queue walk met (its state's queueLists).
 import * as vscode from 'vscode';
 import { formatCount, formatDuration, oneLine } from '../../core/internal';
 import type { RedisClient } from '../../core/connection';
-import { BULL_STATES, type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, findBullQueues } from '../../core/frameworks/bullmq';
+import { type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, bullStatesOf, findBullQueues } from '../../core/frameworks/bullmq';
+import { bull3QueueOfListKey, findBull3Queues } from '../../core/frameworks/bull';
 import type { Session } from '../connections/session';
 import { BullRepeatNode } from './bullmqRepeatNodes';
 import { timeTip } from '../times';
@@ -45,12 +51,20 @@ const STATE_ORDER: Record<BullState, string> = {
   failed: 'newest on top',
 };
 
+/** The library's name, as the folder and tooltips say it. */
+const libraryOf = (q: BullQueueRef) => (q.legacy ? 'Bull' : 'BullMQ');
+/** Context values: `bull…` for BullMQ (its commands' menus), `bull3…` for legacy Bull (none yet). */
+const ctxOf = (q: BullQueueRef, what: 'Queue' | 'State' | 'Job') => `bull${q.legacy ? '3' : ''}${what}`;
+
 /** Per session: the stream keys looked at for BullMQ queues, and the queue each one is the events stream of (null: not a queue). */
 const checked = new WeakMap<Session, Map<string, BullQueueRef | null>>();
+/** Per session: the list keys looked at for Bull 3/4 queues, and the queue each one is a list of (null: not one). */
+const checked3 = new WeakMap<Session, Map<string, BullQueueRef | null>>();
 
-function checkedOf(session: Session): Map<string, BullQueueRef | null> {
-  let m = checked.get(session);
-  if (!m) checked.set(session, (m = new Map()));
+function checkedOf(session: Session, legacy = false): Map<string, BullQueueRef | null> {
+  const maps = legacy ? checked3 : checked;
+  let m = maps.get(session);
+  if (!m) maps.set(session, (m = new Map()));
   return m;
 }
 
@@ -71,6 +85,27 @@ export async function bullQueuesOfSession(session: Session, client: RedisClient,
   return { queues, failed: failed.reduce((a, b) => a + b, 0) };
 }
 
+/**
+ * The Bull 3/4 queues among the lists the list-queue walk met (its queueLists), with their failed
+ * counts: as {@link bullQueuesOfSession}, each list looked at once per session (three TYPEs of
+ * its queue's keys, all in one round trip), then one ZCARD a queue.
+ */
+export async function bull3QueuesOfSession(session: Session, client: RedisClient, listKeys: readonly string[]): Promise<{ queues: BullQueueRef[]; failed: number }> {
+  const seen = checkedOf(session, true);
+  const fresh = listKeys.filter((k) => !seen.has(k));
+  const found = new Map((await findBull3Queues(client, fresh)).map((q) => [q.base, q]));
+  for (const k of fresh) seen.set(k, found.get(bull3QueueOfListKey(k)?.base ?? '') ?? null);
+  const queues = [...new Map([...seen.values()].filter((q): q is BullQueueRef => q !== null).map((q) => [q.base, q])).values()].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+  const failed = await Promise.all(queues.map((q) => client.zcard(`${q.base}failed`)));
+  return { queues, failed: failed.reduce((a, b) => a + b, 0) };
+}
+
+/** Whether `keys` (a list walk's queueLists) hold a list the connection row has not looked at for Bull 3/4 yet. */
+export function newBull3Candidates(session: Session, keys: readonly string[]): boolean {
+  const seen = checkedOf(session, true);
+  return keys.some((k) => !seen.has(k));
+}
+
 const eventsKeys = new WeakMap<Session, Map<string, string>>();
 
 /** The events streams of the BullMQ queues found (key → queue name), per session: the Streams folder says whose they are. */
@@ -86,7 +121,7 @@ export function newBullCandidates(session: Session, keys: readonly string[]): bo
   return keys.some((k) => !seen.has(k) && bullQueueOfEventsKey(k) !== undefined);
 }
 
-/** The "BullMQ" folder of a connection: the BullMQ queues found (given by the connection row). */
+/** The "BullMQ" folder of a connection, or (`legacy`) the "Bull" one: the queues found (given by the connection row). */
 export class BullFolderNode extends ExplorerNode {
   readonly id: string;
   constructor(
@@ -94,27 +129,31 @@ export class BullFolderNode extends ExplorerNode {
     readonly queues: BullQueueRef[],
     /** Failed jobs in all of them, as counted when the connection row was drawn. */
     readonly failed: number,
+    /** Legacy Bull 3/4 queues (npm `bull`), not BullMQ ones. */
+    readonly legacy = false,
   ) {
     super();
-    this.id = childId(parent, 'bullmq');
+    this.id = childId(parent, legacy ? 'bull' : 'bullmq');
   }
   item(): vscode.TreeItem {
-    const t = new vscode.TreeItem('BullMQ', vscode.TreeItemCollapsibleState.Collapsed);
+    const t = new vscode.TreeItem(this.legacy ? 'Bull' : 'BullMQ', vscode.TreeItemCollapsibleState.Collapsed);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon('server-process');
-    t.contextValue = 'bullQueues';
+    t.contextValue = this.legacy ? 'bull3Queues' : 'bullQueues';
     const failed = this.failed;
     t.description = `${this.queues.length} queue${this.queues.length === 1 ? '' : 's'}${failed ? ` · ${formatCount(failed)} failed` : ''}`;
-    t.tooltip = 'BullMQ queues, found by their events stream (<prefix>:<queue>:events, with its meta hash) among the streams discovery found; read from their keys as BullMQ reports them.';
+    t.tooltip = this.legacy
+      ? 'Bull 3/4 queues (npm bull, the library before BullMQ), found by their wait, active or paused list (<prefix>:<queue>:wait, with its id counter, and no BullMQ events stream) among the lists the list-queue walk met; read from their keys as Bull reports them.'
+      : 'BullMQ queues, found by their events stream (<prefix>:<queue>:events, with its meta hash) among the streams discovery found; read from their keys as BullMQ reports them.';
     return t;
   }
   protected async computeChildren(): Promise<ChildPage> {
-    // Read when expanded: a queue obliterated meanwhile (its meta hash gone) is left out.
+    // Read when expanded: a queue obliterated meanwhile (its meta hash, or Bull's id counter, gone) is left out.
     const summaries = await this.session.run(async (insp) => {
-      const still = await findBullQueues(insp.client, this.queues.map((q) => `${q.base}events`));
+      const still = this.legacy ? await findBull3Queues(insp.client, this.queues.map((q) => `${q.base}wait`)) : await findBullQueues(insp.client, this.queues.map((q) => `${q.base}events`));
       return Promise.all(still.map((q) => bullQueue(insp.client, q)));
     });
-    return { nodes: summaries.map((q) => new BullQueueNode(this, q)), empty: 'No BullMQ queues' };
+    return { nodes: summaries.map((q) => new BullQueueNode(this, q)), empty: this.legacy ? 'No Bull queues' : 'No BullMQ queues' };
   }
 }
 
@@ -133,8 +172,9 @@ export class BullQueueNode extends ExplorerNode {
     const t = new vscode.TreeItem(oneLine(q.name), vscode.TreeItemCollapsibleState.Collapsed);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(q.paused ? 'debug-pause' : 'layers', c.failed > 0 || q.stalled.length > 0 ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
-    t.contextValue = `bullQueue${q.paused ? ';paused' : ''}${c.failed ? ';hasFailed' : ''}`;
+    t.contextValue = `${ctxOf(q, 'Queue')}${q.paused ? ';paused' : ''}${c.failed ? ';hasFailed' : ''}`;
     const waiting = c.waiting + c.paused + c.prioritized;
+    const lib = libraryOf(q);
     const now = Date.now();
     const thresholds = this.ctx.settings().thresholds;
     // STUCK as list jobs are: the oldest active job has run longer than the stuck threshold.
@@ -145,10 +185,10 @@ export class BullQueueNode extends ExplorerNode {
     const parts = [...marks, c.failed ? `${formatCount(c.failed)} failed` : '', `${formatCount(waiting)} waiting${waited}`, `${formatCount(c.active)} active`, c.delayed ? `${formatCount(c.delayed)} delayed` : '', `${formatCount(c.completed)} completed`];
     t.description = parts.filter(Boolean).join(' · ');
     t.tooltip = [
-      `BullMQ queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
-      ...BULL_STATES.map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
+      `${q.legacy ? 'Bull 3/4' : 'BullMQ'} queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
+      ...bullStatesOf(q).map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
       q.schedulers ? `repeatable (job schedulers): ${formatCount(q.schedulers)}` : '',
-      q.stalled.length ? `STALLED: ${q.stalled.length} active job${q.stalled.length === 1 ? '' : 's'} whose lock is gone (their worker stopped renewing it: gone or stuck); BullMQ's stalled checker moves them back to waiting, or fails them after too many stalls` : '',
+      q.stalled.length ? `STALLED: ${q.stalled.length} active job${q.stalled.length === 1 ? '' : 's'} whose lock is gone (their worker stopped renewing it: gone or stuck); ${lib}'s stalled checker moves them back to waiting, or fails them after too many stalls` : '',
       stuck ? `STUCK: the oldest active job has run for ${formatDuration(now - q.oldestActiveAt!)} (more than ${formatDuration(thresholds.stuckIdleMs)})` : '',
       q.oldestWaitingAt !== undefined && waiting ? `the job a worker takes next was added ${formatDuration(Math.max(0, now - q.oldestWaitingAt))} ago` : '',
       q.version ? `written by ${q.version}` : '',
@@ -158,7 +198,9 @@ export class BullQueueNode extends ExplorerNode {
     return t;
   }
   protected async computeChildren(): Promise<Node[]> {
-    const states: Node[] = BULL_STATES.filter((s) => s !== 'paused' || this.queue.paused || this.queue.counts.paused > 0).map((s) => new BullStateNode(this, s, this.queue.counts[s]));
+    const states: Node[] = bullStatesOf(this.queue)
+      .filter((s) => s !== 'paused' || this.queue.paused || this.queue.counts.paused > 0)
+      .map((s) => new BullStateNode(this, s, this.queue.counts[s]));
     // Its schedulers beside Delayed, where the jobs they make wait for their time.
     if (this.queue.schedulers > 0) states.splice(states.findIndex((n) => (n as BullStateNode).state === 'delayed') + 1, 0, new BullRepeatNode(this, this.queue.schedulers));
     return states;
@@ -180,7 +222,7 @@ export class BullStateNode extends ExplorerNode {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(STATE_ICON[this.state], this.state === 'failed' && this.count ? new vscode.ThemeColor('errorForeground') : undefined);
     t.description = `${formatCount(this.count)}${this.count > 1 ? ` · ${STATE_ORDER[this.state]}` : ''}`;
-    t.contextValue = `bullState;${this.state}`;
+    t.contextValue = `${ctxOf(this.parent.queue, 'State')};${this.state}`;
     return t;
   }
   protected async computeChildren(): Promise<ChildPage> {
@@ -207,10 +249,11 @@ export class BullJobNode implements Node {
   item(): vscode.TreeItem {
     const j = this.job;
     const state = this.parent.state;
+    const q = this.parent.parent.queue;
     const now = Date.now();
     const t = new vscode.TreeItem(j.name === null ? `#${oneLine(j.id)}` : `${oneLine(j.name)} #${oneLine(j.id)}`, vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
-    t.contextValue = `bullJob;${state}`;
+    t.contextValue = `${ctxOf(q, 'Job')};${state}`;
     t.iconPath = new vscode.ThemeIcon(state === 'failed' ? 'error' : 'symbol-field', state === 'failed' ? new vscode.ThemeColor('errorForeground') : undefined);
     const parts: string[] = [];
     if (j.stalled) parts.push('\u26a0 STALLED (lock gone)');
@@ -222,13 +265,14 @@ export class BullJobNode implements Node {
       const at = j.timestamp + j.delay;
       parts.push(at > now ? `runs in ${formatDuration(at - now)}` : `due ${formatDuration(now - at)} ago`);
     }
-    if (state === 'prioritized' && j.priority) parts.push(`priority ${j.priority}`);
+    // (Bull 3/4 keeps prioritized jobs in waiting, in priority order.)
+    if ((state === 'prioritized' || q.legacy) && j.priority) parts.push(`priority ${j.priority}`);
     if (j.attemptsMade) parts.push(`${j.attemptsMade} attempt${j.attemptsMade === 1 ? '' : 's'}`);
     if (j.data !== undefined) parts.push(clip(oneLine(j.data), 60));
     t.description = parts.join(' · ');
     t.tooltip = [
-      `BullMQ job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${STATE_LABEL[state].toLowerCase()}`,
-      j.stalled ? 'STALLED: its lock is gone (its worker stopped renewing it); BullMQ\'s stalled checker will move it back to waiting, or fail it after too many stalls' : '',
+      `${libraryOf(q)} job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${STATE_LABEL[state].toLowerCase()}`,
+      j.stalled ? `STALLED: its lock is gone (its worker stopped renewing it); ${libraryOf(q)}'s stalled checker will move it back to waiting, or fail it after too many stalls` : '',
       j.failedReason ? `failed: ${j.failedReason}` : '',
       `attempts made: ${j.attemptsMade}`,
       j.timestamp ? `added: ${timeTip(j.timestamp)}` : '',

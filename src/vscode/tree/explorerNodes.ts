@@ -31,7 +31,7 @@ import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } fr
 import { MARK, marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
 import { presentFrameworks } from '../../core/frameworks/readers';
-import { BullFolderNode, bullEventsStreams, bullQueuesOfSession, newBullCandidates } from './bullmqNodes';
+import { BullFolderNode, bull3QueuesOfSession, bullEventsStreams, bullQueuesOfSession, newBullCandidates } from './bullmqNodes';
 import { FrameworkFolderNode, sessionPrefixes } from './frameworkNodes';
 import { CELERY_DEFAULT_QUEUES } from '../../core/frameworks/celery';
 import { lagTrend, watchShownStreams } from './trends';
@@ -161,15 +161,19 @@ export class ConnectionNode extends ExplorerNode {
     // Expanding the row is what connects (drawing it does not).
     const insp = await s.inspector();
     // The frameworks, each in its own folder, found without a walk: BullMQ among the streams
-    // discovery found so far (each looked at once per session), the others by their registry keys.
-    const [bull, frameworks] = await Promise.all([
-      bullQueuesOfSession(s, insp.client, this.ctx.known.get(s.name).streams.keys).catch(() => ({ queues: [], failed: 0 })),
+    // discovery found so far, Bull 3/4 among the lists the list-queue walk met (each looked at
+    // once per session), the others by their registry keys.
+    const none = { queues: [], failed: 0 };
+    const [bull, bull3, frameworks] = await Promise.all([
+      bullQueuesOfSession(s, insp.client, this.ctx.known.get(s.name).streams.keys).catch(() => none),
+      bull3QueuesOfSession(s, insp.client, this.ctx.known.get(s.name).listQueues.scan?.queueLists ?? []).catch(() => none),
       presentFrameworks(insp.client, sessionPrefixes(s, this.ctx.settings().frameworkPrefixes, CELERY_DEFAULT_QUEUES)).catch(() => []),
     ]);
     return [
       new StreamsFolderNode(this),
       new ListQueuesFolderNode(this),
       ...(bull.queues.length ? [new BullFolderNode(this, bull.queues, bull.failed)] : []),
+      ...(bull3.queues.length ? [new BullFolderNode(this, bull3.queues, bull3.failed, true)] : []),
       ...frameworks.map((f) => new FrameworkFolderNode(this, f.entry.reader, f.prefix, f.entry.defaultPrefix)),
     ];
   }

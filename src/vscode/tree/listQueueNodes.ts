@@ -5,6 +5,7 @@ import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { sessionHealth } from './health';
 import { type Node, childId } from './node';
+import { newBull3Candidates } from './bullmqNodes';
 import { waitingTrend, watchShownListQueues } from './trends';
 
 /** The "List queues" folder of a connection (its parent, the connection row). */
@@ -37,6 +38,8 @@ export class ListQueuesFolderNode extends ExplorerNode {
         (state) => insp.discover('listQueues', state, { match: settings.streamFilter, maxMs: settings.discovery.budgetMs, maxCalls: settings.discovery.maxScanCalls }),
         () => insp.keyspaceSize(),
       );
+      // Lists named like a Bull queue's met by this walk: the connection row looks for its Bull folder.
+      if (newBull3Candidates(this.session, scan.state.queueLists ?? [])) void ctx.refresh(this.parent);
       // Named in settings: always shown. Found ones stay, also when their lists are empty now.
       const names = [...new Set([...ctx.listQueueNames(), ...keys])].sort();
       const shown = names.slice(0, limit);
