@@ -31,8 +31,8 @@ function stateKey(q: BullQueueRef, state: BullState): string {
 }
 const LISTS: ReadonlySet<BullState> = new Set(['waiting', 'active', 'paused']);
 
-/** The states of a legacy Bull 3/4 queue (npm `bull`), as its Queue.getJobCounts() names them: BullMQ's layout less prioritized (Bull keeps prioritized jobs in `wait`) and waiting-children. */
-export const BULL3_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed', 'paused'] as const satisfies readonly BullState[];
+/** The states of a legacy Bull 3/4 queue (npm `bull`), those its Queue.getJobCounts() counts, in BullMQ's order: BullMQ's less prioritized (Bull keeps prioritized jobs in `wait`) and waiting-children. */
+export const BULL3_STATES = ['waiting', 'active', 'delayed', 'paused', 'completed', 'failed'] as const satisfies readonly BullState[];
 
 export interface BullQueueRef {
   name: string;
