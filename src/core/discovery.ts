@@ -397,7 +397,11 @@ export function listQueueSelector(client: RedisClient, match = '*', perWalk = SA
       if (name !== undefined) {
         if (matches(name)) out.push(name);
       } else if (QUEUE_LIST.test(k)) {
-        if (matches(k) && queueLists.size < QUEUE_LISTS_KEPT) queueLists.add(k);
+        // Over the cap: counted as unchecked, so the walk says it did not look at everything.
+        if (matches(k)) {
+          if (queueLists.size < QUEUE_LISTS_KEPT) queueLists.add(k);
+          else if (!queueLists.has(k)) skip(state, 1);
+        }
       } else if (matches(k)) others.push(k);
     }
     if (queueLists.size) state.queueLists = [...queueLists];
