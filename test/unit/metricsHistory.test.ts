@@ -3,7 +3,8 @@
 // trends against a reference computed in the test, and memory flat over simulated days.
 import * as assert from 'node:assert/strict';
 import { MetricsHistory, keepsGrowing, sparkline, trendOf, type Point } from '../../src/core/metrics/history';
-import type { GroupSample, Round, StreamSample } from '../../src/core/metrics/sampler';
+import type { FrameworkSample, GroupSample, Round, StreamSample } from '../../src/core/metrics/sampler';
+import type { StateTone } from '../../src/core/frameworks/framework';
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
 
@@ -258,5 +259,75 @@ describe('(unit) health history: rates, resets, gaps, persistence, trends, memor
     // A stream no longer sampled is dropped after a day.
     for (let i = 0; i < 17_300; i++, t += 5000) h.add(round(t, models[1]!.sample()));
     assert.deepEqual([...h.streams().keys()], ['b']);
+  });
+
+  describe('framework rows (RQ, Sidekiq, Celery counts per state)', () => {
+    /** A tiny PRNG, so a failure can be replayed from its seed. */
+    const prng = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const STATES: Array<[string, string, StateTone]> = [['retry', 'Retries', 'failed'], ['dead', 'Dead', 'dead'], ['enqueued', 'Enqueued', 'waiting']];
+
+    it('each row state keeps the counts as sampled, nulls at gaps, apart from streams of the same name, across a persist and reload (random rounds against a reference)', () => {
+      for (let seed = 1; seed <= 40; seed++) {
+        const rnd = prng(seed);
+        const h = new MetricsHistory({ intervalMs: 1000 });
+        // Reference: per (framework, row, state) the points expected, written plainly.
+        const ref = new Map<string, Array<{ t: number; v: number | null }>>();
+        const rows = ['retry', 'dead', 'queue:mail', 'rq:queue:default'];
+        let t = T0;
+        let last: number | undefined;
+        for (let i = 0; i < 60; i++) {
+          t += rnd() < 0.1 ? 5000 : 1000; // now and then a pause longer than 3 intervals: a gap
+          if (last !== undefined && t - last > 3000) for (const pts of ref.values()) pts.push({ t: last + 1000, v: null });
+          const frameworks: FrameworkSample[] = [];
+          for (const fw of ['sidekiq', 'rq'] as const) {
+            if (rnd() < 0.15) continue; // a deployment that did not answer this round
+            const fwRows = rows.filter(() => rnd() < 0.8).map((key) => ({ key, name: key, states: STATES.filter(() => rnd() < 0.7).map(([state, label, tone]) => ({ state, label, tone, count: Math.floor(rnd() * 50) })) }));
+            frameworks.push({ framework: fw, prefix: '', rows: fwRows });
+            for (const r of fwRows) for (const x of r.states) {
+              const k = `${fw}|${r.key}|${x.state}`;
+              if (!ref.has(k)) ref.set(k, []);
+              ref.get(k)!.push({ t, v: x.count });
+            }
+          }
+          // A stream named like a row, sampled in the same rounds: its series stay its own.
+          h.add({ ...round(t, { key: 'retry', length: i, lastGeneratedId: `${i + 1}-0`, groups: [] }), frameworks });
+          last = t;
+        }
+        const check = (x: MetricsHistory, where: string) => {
+          for (const [k, pts] of ref) {
+            const [fw, row, state] = k.split('|') as ['sidekiq' | 'rq', string, string];
+            assert.deepEqual(x.frameworkPoints(fw, row, state, 60 * 60_000, t), pts, `${where}, seed ${seed}: ${k}`);
+          }
+          assert.deepEqual(x.frameworkStates().map((r) => `${r.framework}|${r.row}|${r.state}`).sort(), [...ref.keys()].sort(), `${where}, seed ${seed}: the states kept`);
+          assert.deepEqual([...x.streams().keys()], ['retry'], `${where}, seed ${seed}: the stream alone among streams`);
+          assert.deepEqual(x.points('retry', undefined, 'length', 60 * 60_000, t).filter((p) => p.v !== null).map((p) => p.v), Array.from({ length: 60 }, (_, i) => i), `${where}: the stream's lengths untouched`);
+        };
+        check(h, 'live');
+        check(MetricsHistory.fromJSON(JSON.parse(JSON.stringify(h.toJSON()))), 'reloaded');
+      }
+    });
+
+    it('a failed or dead state growing by 5 or more in a round is a burst (successive rounds make one); a waiting one is not', () => {
+      const h = new MetricsHistory({ intervalMs: 1000 });
+      const fw = (retry: number, dead: number, enqueued: number): FrameworkSample => ({
+        framework: 'sidekiq',
+        prefix: '',
+        rows: [
+          { key: 'retry', name: 'Retries', states: [{ state: 'retry', label: 'Retries', tone: 'failed', count: retry }] },
+          { key: 'dead', name: 'Dead', states: [{ state: 'dead', label: 'Dead', tone: 'dead', count: dead }] },
+          { key: 'queue:mail', name: 'mail', states: [{ state: 'enqueued', label: 'Enqueued', tone: 'waiting', count: enqueued }] },
+        ],
+      });
+      const counts: Array<[number, number, number]> = [[0, 0, 0], [6, 1, 50], [12, 1, 100], [12, 2, 100], [12, 9, 100]];
+      counts.forEach(([r, d, e], i) => h.add({ ...round(T0 + i * 1000), frameworks: [fw(r, d, e)] }));
+      assert.deepEqual(
+        h.events().map((e) => [e.t - T0, e.where, e.text]),
+        [
+          [0, 'Retries', 'failed-job burst: 12 to Retries (sidekiq) in 2 s'],
+          [3000, 'Dead', 'failed-job burst: 7 to Dead (sidekiq) in 1 s'],
+        ],
+      );
+      assert.ok(keepsGrowing(h.frameworkPoints('sidekiq', 'dead', 'dead', 60_000), 5));
+    });
   });
 });

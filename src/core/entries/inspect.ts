@@ -62,7 +62,8 @@ export {
 } from '../journey';
 export { describeJourney } from '../journeyText';
 export { readEvents, type ReadEventsBounds } from '../queue/runtime/events';
-export { sampleRound, type Round, type SampleOptions, type StreamSample, type GroupSample } from '../metrics/sampler';
+export { sampleRound, type Round, type SampleOptions, type StreamSample, type GroupSample, type ListQueueSample, type FrameworkSample } from '../metrics/sampler';
+export type { FrameworkName, StateTone } from '../frameworks/framework';
 export {
   MetricsHistory,
   trendOf,
@@ -74,4 +75,5 @@ export {
   type Metric,
   type StreamMetric,
   type GroupMetric,
+  type FrameworkStateRef,
 } from '../metrics/history';

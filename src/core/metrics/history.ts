@@ -12,7 +12,10 @@
  * - gauges as read: a stream's `length`, a group's `lag`, `pending`, `oldestAge` (ms);
  * - a list queue's gauges `waiting`, `processing`, `deadJobs`, `oldestRunning` (ms) and its `dead`
  *   rate (jobs moved to its dead list per second, from that list's length). Lists keep no counters:
- *   how many jobs a second are done cannot be told from them, and is not guessed.
+ *   how many jobs a second are done cannot be told from them, and is not guessed;
+ * - a framework row's count per state (RQ's failed registry of `default`, Sidekiq's Retries and
+ *   Dead, Celery's Reserved) as its reader counts it: gauges, kept apart from the streams' series
+ *   (a row is named by its framework and key, never mistaken for a stream).
  *
  * Events mark what happened: resets and gaps (below), a consumer turning STUCK, a dead-letter
  * burst (at least {@link DEAD_LETTER_BURST} in one round; successive rounds make one burst), and
@@ -29,6 +32,7 @@
  */
 import { compareIds } from '../ids';
 import { defaultDeadLetterStream } from '../queue/keys';
+import type { FrameworkName, StateTone } from '../frameworks/framework';
 import type { GroupSample, ListQueueSample, Round, StreamSample } from './sampler';
 
 export type StreamMetric = 'length' | 'in' | 'dead';
@@ -141,7 +145,25 @@ interface Previous {
   t: number;
   streams: Map<string, { s: StreamSample; groups: Map<string, GroupSample> }>;
   lists: Map<string, ListQueueSample>;
+  /** Each framework row state's count, by {@link fwKey}. */
+  frameworkCounts: Map<string, number>;
 }
+
+/** A framework row's state whose counts are kept: what {@link MetricsHistory.frameworkStates} lists. */
+export interface FrameworkStateRef {
+  framework: FrameworkName;
+  /** The row's key (`rq:queue:default`, `retry`). */
+  row: string;
+  /** The row's name as shown (`default`, `Retries`). */
+  name: string;
+  /** The framework's state (`failed`, `retry`). */
+  state: string;
+  /** As its dashboard titles it (`Failed`, `Retries`). */
+  label: string;
+  tone: StateTone;
+}
+
+const fwKey = (framework: string, row: string, state: string) => `${framework}\u0000${row}\u0000${state}`;
 
 /** The persisted form (plain JSON). */
 export interface PersistedHistory {
@@ -152,6 +174,8 @@ export interface PersistedHistory {
   /** The run id of the server that answered last. */
   runId?: string;
   series: { key: string; rate: boolean; fine: Point[]; coarse: Point[] }[];
+  /** The framework rows' counts (absent in files written before they were kept). */
+  frameworks?: { ref: FrameworkStateRef; fine: Point[]; coarse: Point[] }[];
   events: HistoryEvent[];
 }
 
@@ -167,6 +191,8 @@ function where(stream: string, group?: string): string {
 export class MetricsHistory {
   readonly options: Required<HistoryOptions>;
   private readonly series = new Map<string, Series>();
+  /** The framework rows' counts, by {@link fwKey}, with what names them. */
+  private readonly fwSeries = new Map<string, { ref: FrameworkStateRef; s: Series }>();
   private readonly eventLog: HistoryEvent[] = [];
   private prev: Previous | undefined;
   /** The last round's time (also across a restart, from the persisted form). */
@@ -193,7 +219,7 @@ export class MetricsHistory {
     if (gap) {
       this.event({ t: this.lastAt! + this.options.intervalMs, kind: 'gap', where: '', text: `no samples for ${Math.round((t - this.lastAt!) / 1000)} s` });
       // Every series breaks at the gap.
-      for (const s of this.series.values()) s.add({ t: this.lastAt! + this.options.intervalMs, v: null });
+      for (const s of this.allSeries()) s.add({ t: this.lastAt! + this.options.intervalMs, v: null });
     }
     const prev = gap ? undefined : this.prev;
     const dt = prev ? (t - prev.t) / 1000 : 0;
@@ -203,7 +229,7 @@ export class MetricsHistory {
       }
       this.runId = round.runId;
     }
-    const next: Previous = { t, streams: new Map(), lists: new Map() };
+    const next: Previous = { t, streams: new Map(), lists: new Map(), frameworkCounts: new Map() };
     for (const s of round.streams) {
       const before = prev?.streams.get(s.key);
       next.streams.set(s.key, { s, groups: new Map(s.groups.map((g) => [g.name, g])) });
@@ -256,6 +282,23 @@ export class MetricsHistory {
       this.put(q.name, undefined, 'dead', { t, v: added !== undefined && added >= 0 ? added / dt : null });
       if (added !== undefined && added >= DEAD_LETTER_BURST) this.burst(q.name, added, t, prev!.t, `${q.name}'s dead list`);
     }
+    for (const d of round.frameworks ?? []) {
+      for (const r of d.rows) {
+        for (const x of r.states) {
+          const key = fwKey(d.framework, r.key, x.state);
+          next.frameworkCounts.set(key, x.count);
+          const ref: FrameworkStateRef = { framework: d.framework, row: r.key, name: r.name, state: x.state, label: x.label, tone: x.tone };
+          this.fwSeriesFor(key, ref).add({ t, v: x.count });
+          // Failed or dead jobs arriving in a burst: marked as the streams' dead-letter bursts are.
+          const was = prev?.frameworkCounts.get(key);
+          const added = was !== undefined && dt > 0 ? x.count - was : undefined;
+          if ((x.tone === 'failed' || x.tone === 'dead') && added !== undefined && added >= DEAD_LETTER_BURST) {
+            const where = r.name === x.label ? r.name : `${r.name} › ${x.label}`;
+            this.burst(`\u0000${key}`, added, t, prev!.t, `${where} (${d.framework})`, 'failed-job burst', where);
+          }
+        }
+      }
+    }
     for (const key of Object.keys(round.missing)) if (prev?.streams.has(key)) this.event({ t, kind: 'gone', where: key, text: `stream ${key}: ${round.missing[key]}` });
     this.prev = next;
     this.lastAt = t;
@@ -281,10 +324,23 @@ export class MetricsHistory {
     return this.eventLog.filter((e) => e.t >= from);
   }
 
+  /** A framework row's count in a state over the last `rangeMs` (as {@link points}). */
+  frameworkPoints(framework: FrameworkName, row: string, state: string, rangeMs: number, now = this.lastAt ?? Date.now()): Point[] {
+    const s = this.fwSeries.get(fwKey(framework, row, state))?.s;
+    if (!s) return [];
+    const from = now - rangeMs;
+    return rangeMs <= this.options.fineKeepMs ? s.fine.points(from) : s.coarse.points(from);
+  }
+
+  /** The framework row states with counts kept. */
+  frameworkStates(): FrameworkStateRef[] {
+    return [...this.fwSeries.values()].map((x) => x.ref);
+  }
+
   /** How many points are held in all (for the memory bound). */
   size(): number {
     let n = 0;
-    for (const s of this.series.values()) n += s.fine.size + s.coarse.size;
+    for (const s of this.allSeries()) n += s.fine.size + s.coarse.size;
     return n;
   }
 
@@ -313,13 +369,14 @@ export class MetricsHistory {
   }
 
   toJSON(): PersistedHistory {
-    for (const s of this.series.values()) s.flush();
+    for (const s of this.allSeries()) s.flush();
     return {
       v: 1,
       options: this.options,
       lastAt: this.lastAt,
       ...(this.runId ? { runId: this.runId } : {}),
       series: [...this.series].map(([key, s]) => ({ key, rate: s.rate, fine: s.fine.points(), coarse: s.coarse.points() })),
+      ...(this.fwSeries.size ? { frameworks: [...this.fwSeries.values()].map(({ ref, s }) => ({ ref, fine: s.fine.points(), coarse: s.coarse.points() })) } : {}),
       events: [...this.eventLog],
     };
   }
@@ -330,6 +387,11 @@ export class MetricsHistory {
     const h = new MetricsHistory(data.options);
     for (const x of data.series) {
       const s = h.seriesFor(x.key, x.rate);
+      for (const p of x.fine) s.fine.push(p);
+      for (const p of x.coarse) s.coarse.push(p);
+    }
+    for (const x of data.frameworks ?? []) {
+      const s = h.fwSeriesFor(fwKey(x.ref.framework, x.ref.row, x.ref.state), x.ref);
       for (const p of x.fine) s.fine.push(p);
       for (const p of x.coarse) s.coarse.push(p);
     }
@@ -345,20 +407,36 @@ export class MetricsHistory {
 
   private seriesFor(key: string, rate: boolean): Series {
     let s = this.series.get(key);
-    if (!s) {
-      const o = this.options;
-      s = new Series(rate, Math.ceil(o.fineKeepMs / o.intervalMs) + 1, Math.ceil(o.coarseKeepMs / o.coarseMs) + 1, o.coarseMs);
-      this.series.set(key, s);
-    }
+    if (!s) this.series.set(key, (s = this.newSeries(rate)));
     return s;
   }
 
-  /** `n` dead letters added to `stream`'s dead-letter stream between `from` and `t`: a new burst, or the one of the previous round grown. */
-  private burst(stream: string, n: number, t: number, from: number, to = defaultDeadLetterStream(stream)): void {
+  private fwSeriesFor(key: string, ref: FrameworkStateRef): Series {
+    let x = this.fwSeries.get(key);
+    if (!x) this.fwSeries.set(key, (x = { ref, s: this.newSeries(false) }));
+    else x.ref = ref; // the row's name or the state's label as last read
+    return x.s;
+  }
+
+  private newSeries(rate: boolean): Series {
+    const o = this.options;
+    return new Series(rate, Math.ceil(o.fineKeepMs / o.intervalMs) + 1, Math.ceil(o.coarseKeepMs / o.coarseMs) + 1, o.coarseMs);
+  }
+
+  private *allSeries(): Iterable<Series> {
+    yield* this.series.values();
+    for (const x of this.fwSeries.values()) yield x.s;
+  }
+
+  /**
+   * `n` dead letters added to `stream`'s dead-letter stream (or failed jobs to a framework's set)
+   * between `from` and `t`: a new burst, or the one of the previous round grown.
+   */
+  private burst(stream: string, n: number, t: number, from: number, to = defaultDeadLetterStream(stream), what = 'dead-letter burst', at = stream): void {
     const b = this.bursts.get(stream);
     const going = b && b.last === from && this.eventLog.includes(b.e);
-    const cur = going ? { ...b, n: b.n + n, last: t } : { e: { t: from, kind: 'deadLetters' as const, where: stream, text: '' }, n, from, last: t };
-    cur.e.text = `dead-letter burst: ${cur.n} to ${to} in ${Math.max(1, Math.round((t - cur.from) / 1000))} s`;
+    const cur = going ? { ...b, n: b.n + n, last: t } : { e: { t: from, kind: 'deadLetters' as const, where: at, text: '' }, n, from, last: t };
+    cur.e.text = `${what}: ${cur.n} to ${to} in ${Math.max(1, Math.round((t - cur.from) / 1000))} s`;
     if (!going) this.event(cur.e);
     this.bursts.set(stream, cur);
   }
@@ -371,10 +449,12 @@ export class MetricsHistory {
   /** Series with no point within the coarse keep are dropped (streams not watched for a day). */
   private prune(now: number): void {
     const horizon = now - this.options.coarseKeepMs;
-    for (const [key, s] of this.series) {
+    const stale = (s: Series) => {
       const last = s.fine.last() ?? s.coarse.last();
-      if (!last || last.t < horizon) this.series.delete(key);
-    }
+      return !last || last.t < horizon;
+    };
+    for (const [key, s] of this.series) if (stale(s)) this.series.delete(key);
+    for (const [key, x] of this.fwSeries) if (stale(x.s)) this.fwSeries.delete(key);
   }
 }
 

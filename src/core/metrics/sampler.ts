@@ -10,6 +10,8 @@
  */
 import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingSummary } from '../commands';
 import { type RedisClient, isCluster } from '../connection';
+import type { FrameworkName, StateTone } from '../frameworks/framework';
+import { FRAMEWORKS } from '../frameworks/readers';
 import { DEFAULT_THRESHOLDS, isStuck } from '../health';
 import { idTime } from '../ids';
 import { defaultDeadLetterStream, isDeadLetterName } from '../queue/keys';
@@ -58,6 +60,19 @@ export interface ListQueueSample {
   oldestRunningMs?: number;
 }
 
+/** A framework deployment in a round (RQ, Sidekiq, Celery): each row's count per state, as its reader counts them. */
+export interface FrameworkSample {
+  framework: FrameworkName;
+  /** The prefix (RQ, Sidekiq) or the queue names (Celery) it was read under. */
+  prefix: string;
+  rows: Array<{
+    /** The row's key (`rq:queue:default`, `retry`): identifies it. */
+    key: string;
+    name: string;
+    states: Array<{ state: string; label: string; tone: StateTone; count: number }>;
+  }>;
+}
+
 /** What one round saw: the streams that answered, and why the others did not. */
 export interface Round {
   /** When the round was taken (the caller's clock, ms). */
@@ -65,7 +80,7 @@ export interface Round {
   streams: StreamSample[];
   /** Streams that are gone or not streams now (their error's message). */
   missing: Record<string, string>;
-  /** Redis calls sent. */
+  /** Redis calls sent for the streams and list queues (the framework readers' own calls are not counted). */
   calls: number;
   /**
    * The answering server's run id (INFO server; standalone and Sentinel): another one than the
@@ -74,6 +89,8 @@ export interface Round {
   runId?: string;
   /** The list queues sampled (those asked for that answered). */
   listQueues?: ListQueueSample[];
+  /** The framework deployments sampled (those asked for that answered and are still there). */
+  frameworks?: FrameworkSample[];
 }
 
 export interface SampleOptions {
@@ -85,6 +102,11 @@ export interface SampleOptions {
   stuckIdleMs?: number;
   /** List queues to sample too (at most `maxStreams` of them), each in its layout. */
   listQueues?: readonly { name: string; layout?: ListQueueLayout }[];
+  /**
+   * Framework deployments to sample too (at most `maxStreams`), each read as the explorer reads it
+   * (its reader's `read`: the framework's own registry keys and a few calls per queue, no walk).
+   */
+  frameworks?: readonly { framework: FrameworkName; prefix: string }[];
 }
 
 export const DEFAULT_MAX_STREAMS = 50;
@@ -125,6 +147,7 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
     );
   }
   const lists = sampleListQueues(client, (o.listQueues ?? []).slice(0, o.maxStreams ?? DEFAULT_MAX_STREAMS), round);
+  const frameworks = sampleFrameworks(client, (o.frameworks ?? []).slice(0, o.maxStreams ?? DEFAULT_MAX_STREAMS));
   const infos = await Promise.all(
     watched.map(async (key) => {
       try {
@@ -195,7 +218,26 @@ export async function sampleRound(client: RedisClient, keys: readonly string[], 
   if (id) round.runId = id;
   const listQueues = await lists;
   if (listQueues.length) round.listQueues = listQueues;
+  const fws = await frameworks;
+  if (fws.length) round.frameworks = fws;
   return round;
+}
+
+/** Each deployment's rows and counts, read by its framework's reader; one that fails or is gone is left out. */
+async function sampleFrameworks(client: RedisClient, asked: readonly { framework: FrameworkName; prefix: string }[]): Promise<FrameworkSample[]> {
+  const out = await Promise.all(
+    asked.map(async ({ framework, prefix }): Promise<FrameworkSample | undefined> => {
+      const entry = FRAMEWORKS.find((f) => f.reader.framework === framework);
+      try {
+        const d = await entry?.reader.read(client, prefix);
+        if (!d) return undefined;
+        return { framework, prefix, rows: d.rows.map((r) => ({ key: r.key, name: r.name, states: r.states.map((x) => ({ state: x.state, label: x.label, tone: x.tone, count: x.count })) })) };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return out.filter((x): x is FrameworkSample => x !== undefined);
 }
 
 /** LLEN of each queue's waiting, processing and dead lists and its oldest started-at stamp (one TIME for all); a queue that fails is left out. */

@@ -9,6 +9,7 @@ import { formatCount, formatDuration, oneLine } from '../../core/internal';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow, FwState, StateTone } from '../../core/frameworks/framework';
 import type { Session } from '../connections/session';
 import { timeTip } from '../times';
+import { frameworkTrend, watchShownFramework } from './trends';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { type Node, InfoNode, childId } from './node';
 
@@ -16,6 +17,8 @@ const TONE_ICON: Record<StateTone, string> = { waiting: 'watch', running: 'sync'
 /** The order a row's figures are read in at the side bar's width: trouble first. */
 const TONE_RANK: Record<StateTone, number> = { dead: 0, failed: 1, waiting: 2, running: 3, later: 4, done: 5 };
 const bad = (t: StateTone) => t === 'failed' || t === 'dead';
+/** The states whose counts over time a row shows (an arrow beside the figure when they moved). */
+const TRENDED: ReadonlySet<StateTone> = new Set(['failed', 'dead', 'waiting']);
 const clip = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
 const plural = (n: number, one: string) => `${formatCount(n)} ${one}${n === 1 ? '' : 's'}`;
 
@@ -64,6 +67,8 @@ export class FrameworkFolderNode extends ExplorerNode {
   protected async computeChildren(): Promise<ChildPage> {
     const d = await this.session.run((insp) => this.reader.read(insp.client, this.prefix));
     if (!d) return { nodes: [], empty: `No ${this.reader.label} queues any more` };
+    // Their counts over time: sampled in the background for the trends beside the figures (a growing Retries set).
+    watchShownFramework(this.session, { framework: d.framework, prefix: this.prefix }, { ...this.ctx.settings().trends, storageDir: this.ctx.storageDir });
     if (d.framework === 'celery') {
       let seen = celeryQueuesSeen.get(this.session);
       if (!seen) celeryQueuesSeen.set(this.session, (seen = new Set()));
@@ -102,17 +107,23 @@ export class FrameworkRowNode extends ExplorerNode {
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(r.kind === 'queue' ? 'layers' : TONE_ICON[r.states[0]?.tone ?? 'waiting'], troubled ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
     t.contextValue = `fwRow;${r.framework};${r.kind};${r.states.map((s) => s.state).join(',')}`;
+    // Over time (once the background sampler read the row three times): where failed, dead or waiting jobs pile up, or drain.
+    const trends = new Map(r.states.filter((s) => TRENDED.has(s.tone)).map((s) => [s.state, frameworkTrend(this.session, r.framework, r.key, s)]));
     const figures = [...r.states]
       .sort((a, b) => TONE_RANK[a.tone] - TONE_RANK[b.tone])
       // A state a mark already names (RQ's ABANDONED) is not said twice.
       .filter((s) => (s.count > 0 || s.tone === 'waiting' || r.states.length === 1) && !r.marks.some((m) => m.endsWith(` ${s.label.toUpperCase()}`)))
-      .map((s) => `${formatCount(s.count)} ${r.states.length === 1 && r.kind === 'set' ? (s.count === 1 ? 'job' : 'jobs') : s.label.toLowerCase()}${s.tone === 'waiting' && s.count && r.oldestWaitingAt !== undefined ? ` (oldest ${formatDuration(Math.max(0, now - r.oldestWaitingAt))})` : ''}`);
+      .map((s) => {
+        const arrow = trends.get(s.state)?.arrow;
+        return `${formatCount(s.count)} ${r.states.length === 1 && r.kind === 'set' ? (s.count === 1 ? 'job' : 'jobs') : s.label.toLowerCase()}${arrow ? ` ${arrow}` : ''}${s.tone === 'waiting' && s.count && r.oldestWaitingAt !== undefined ? ` (oldest ${formatDuration(Math.max(0, now - r.oldestWaitingAt))})` : ''}`;
+      });
     t.description = [...marks, ...figures].join(' · ');
     t.tooltip = [
       `${this.deployment.label} ${r.kind === 'queue' ? `queue ${oneLine(r.name)}` : oneLine(r.name)} (${oneLine(r.key)})`,
       ...r.states.map((s) => `${s.label}: ${formatCount(s.count)}`),
       stuck !== undefined ? `STUCK: the longest-running job has run for ${formatDuration(stuck)} (more than ${formatDuration(this.ctx.settings().thresholds.stuckIdleMs)})` : '',
       r.oldestWaitingAt !== undefined ? `the job that runs next was enqueued ${formatDuration(Math.max(0, now - r.oldestWaitingAt))} ago` : '',
+      ...[...trends.values()].map((x) => x?.tooltip ?? ''),
       ...r.notes,
     ]
       .filter(Boolean)
@@ -140,7 +151,9 @@ export class FrameworkStateNode extends ExplorerNode {
     const t = new vscode.TreeItem(s.label, s.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(TONE_ICON[s.tone], bad(s.tone) && s.count ? new vscode.ThemeColor('errorForeground') : undefined);
-    t.description = `${formatCount(s.count)}${s.count > 1 ? ` · ${s.order}` : ''}`;
+    const trend = TRENDED.has(s.tone) ? frameworkTrend(this.parent.session, this.parent.row.framework, this.parent.row.key, s) : undefined;
+    t.description = `${formatCount(s.count)}${trend?.arrow ? ` ${trend.arrow}` : ''}${s.count > 1 ? ` · ${s.order}` : ''}`;
+    if (trend) t.tooltip = trend.tooltip;
     t.contextValue = `fwState;${this.parent.row.framework};${s.state}`;
     return t;
   }

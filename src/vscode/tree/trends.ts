@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ListQueueLayout, type Metric, MetricsHistory, type Point, sampleRound, sparkline, trendOf } from '../../core/internal';
+import type { FrameworkName } from '../../core/frameworks/framework';
 import type { Session } from '../connections/session';
 
 /** Over what time a row's trend is read. */
@@ -32,6 +33,8 @@ interface Watch {
   shownLists: { name: string; layout?: ListQueueLayout }[];
   /** List queues sampled besides those shown (an open dashboard's), with how many asked. */
   pinnedLists: Map<string, { layout?: ListQueueLayout; n: number }>;
+  /** The framework deployments the tree read (an expanded RQ, Sidekiq or Celery folder): framework → prefix. */
+  shownFrameworks: Map<FrameworkName, string>;
   timer?: NodeJS.Timeout;
   running: boolean;
   savedAt: number;
@@ -85,7 +88,7 @@ export function sessionHistory(session: Session, settings?: TrendSettings): Metr
 
 function watch(session: Session, settings: TrendSettings): Watch {
   let w = watches.get(session);
-  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), shownLists: [], pinnedLists: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
+  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), shownLists: [], pinnedLists: new Map(), shownFrameworks: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
   return w;
 }
 
@@ -131,6 +134,16 @@ export function watchShownListQueues(session: Session, queues: { name: string; l
   watchShownStreams(session, w.shown, settings);
 }
 
+/**
+ * The tree read this framework deployment (its folder was expanded): its rows' counts are sampled
+ * too, for their trends (a growing Retries or Dead set). One prefix per framework: the latest read.
+ */
+export function watchShownFramework(session: Session, deployment: { framework: FrameworkName; prefix: string }, settings: TrendSettings): void {
+  const w = watch(session, settings);
+  w.shownFrameworks.set(deployment.framework, deployment.prefix);
+  watchShownStreams(session, w.shown, settings);
+}
+
 /** How many rounds the session's sampler has taken (for tests). */
 export function trendRounds(session: Session): number {
   return watches.get(session)?.rounds ?? 0;
@@ -166,10 +179,11 @@ async function tick(session: Session, w: Watch): Promise<void> {
   const lists = new Map(w.shownLists.map((q) => [q.name, q]));
   for (const [name, q] of w.pinnedLists) if (!lists.has(name)) lists.set(name, { name, layout: q.layout });
   const listQueues = [...lists.values()].slice(0, w.settings.maxStreams);
-  if (w.running || session.state.kind !== 'connected' || (!keys.length && !listQueues.length)) return;
+  const frameworks = [...w.shownFrameworks].map(([framework, prefix]) => ({ framework, prefix }));
+  if (w.running || session.state.kind !== 'connected' || (!keys.length && !listQueues.length && !frameworks.length)) return;
   w.running = true;
   try {
-    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs, listQueues }));
+    const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs, listQueues, frameworks }));
     w.history.add(round);
     w.rounds++;
     for (const l of roundListeners) l(session, w.history);
@@ -198,20 +212,24 @@ export function lagTrend(session: Session, stream: string, group: string): { arr
   const w = watches.get(session);
   if (!w) return undefined;
   const h = w.history;
-  const lag = h.points(stream, group, 'lag', TREND_WINDOW_MS);
-  const t = trendOf(lag);
-  if (t.points < 3) return undefined;
-  const rate = (m: Metric, g?: string) => {
-    const v = h.latest(stream, g, m);
+  const g = gaugeTrend('lag', h.points(stream, group, 'lag', TREND_WINDOW_MS));
+  if (!g) return undefined;
+  const rate = (m: Metric, gr?: string) => {
+    const v = h.latest(stream, gr, m);
     return v === undefined ? '?' : `${v >= 100 ? Math.round(v) : v.toFixed(1)}/s`;
   };
+  const tooltip = [g.line, `in ${rate('in')} to the stream, out ${rate('out', group)} read by the group (last ${Math.round(w.settings.intervalMs / 1000)} s; Redis 7 counters)`].join('\n');
+  return { arrow: g.arrow, tooltip };
+}
+
+/** A gauge's trend over the window: the row's arrow ('' when steady) and the tooltip's first line. Undefined under three points. */
+function gaugeTrend(what: string, points: Point[]): { arrow: string; line: string } | undefined {
+  const t = trendOf(points);
+  if (t.points < 3) return undefined;
   const minutes = Math.max(1, Math.round(t.overMs / 60_000));
-  const known = lag.filter((p): p is Point & { v: number } => p.v !== null);
-  const tooltip = [
-    `lag over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(lag, 20)}`,
-    `in ${rate('in')} to the stream, out ${rate('out', group)} read by the group (last ${Math.round(w.settings.intervalMs / 1000)} s; Redis 7 counters)`,
-  ].join('\n');
-  return { arrow: t.direction === 'flat' ? '' : t.arrow, tooltip };
+  const known = points.filter((p): p is Point & { v: number } => p.v !== null);
+  const line = `${what} over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(points, 20)}`;
+  return { arrow: t.direction === 'flat' ? '' : t.arrow, line };
 }
 
 /**
@@ -222,15 +240,20 @@ export function waitingTrend(session: Session, queue: string): { arrow: string; 
   const w = watches.get(session);
   if (!w) return undefined;
   const h = w.history;
-  const waiting = h.points(queue, undefined, 'waiting', TREND_WINDOW_MS);
-  const t = trendOf(waiting);
-  if (t.points < 3) return undefined;
-  const minutes = Math.max(1, Math.round(t.overMs / 60_000));
-  const known = waiting.filter((p): p is Point & { v: number } => p.v !== null);
+  const g = gaugeTrend('waiting', h.points(queue, undefined, 'waiting', TREND_WINDOW_MS));
+  if (!g) return undefined;
   const dead = h.latest(queue, undefined, 'dead');
-  const tooltip = [
-    `waiting over the last ${minutes === 1 ? 'minute' : `${minutes} min`}: ${t.arrow} ${t.direction === 'flat' ? 'steady' : `${t.change > 0 ? '+' : ''}${Math.round(t.change)}`} (from ${known[0]!.v} to ${known.at(-1)!.v}) ${sparkline(waiting, 20)}`,
-    dead === undefined ? '' : `dead ${dead >= 100 ? Math.round(dead) : dead.toFixed(1)}/s (last ${Math.round(w.settings.intervalMs / 1000)} s)`,
-  ].filter(Boolean).join('\n');
-  return { arrow: t.direction === 'flat' ? '' : t.arrow, tooltip };
+  const tooltip = [g.line, dead === undefined ? '' : `dead ${dead >= 100 ? Math.round(dead) : dead.toFixed(1)}/s (last ${Math.round(w.settings.intervalMs / 1000)} s)`].filter(Boolean).join('\n');
+  return { arrow: g.arrow, tooltip };
+}
+
+/**
+ * A framework row's count in a state, over the window (Sidekiq's Retries growing, RQ's failed
+ * registry of a queue): `arrow` for the figure ('' when steady), the tooltip's line. Undefined
+ * until three rounds read the row (its folder was expanded).
+ */
+export function frameworkTrend(session: Session, framework: FrameworkName, row: string, state: { state: string; label: string }): { arrow: string; tooltip: string } | undefined {
+  const h = watches.get(session)?.history;
+  const g = h && gaugeTrend(state.label, h.frameworkPoints(framework, row, state.state, TREND_WINDOW_MS));
+  return g && { arrow: g.arrow, tooltip: g.line };
 }

@@ -230,4 +230,37 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     const after = (await runsOf(client, celeryQueue)).slice(before).map((x) => x.id);
     assert.deepEqual([...after].sort(), [...celeryIds].sort(), 'each requeued task ran once');
   });
+
+  it('while a real Sidekiq fails jobs, Retries reads "N jobs ↑" with its trend in the tooltip, and the status bar says "retries ↑", from the background samples of the expanded folder', async () => {
+    const setting = (k: string, v: unknown) => vscode.workspace.getConfiguration('redisQueues').update(k, v, vscode.ConfigurationTarget.Global);
+    await setting('trends.intervalSeconds', 1);
+    const q = `grow${tag}`;
+    const sidekiq = startSidekiq(url, [q], 2);
+    let stop = false;
+    // About one job a second fails into Retries (retried in an hour: the set only grows).
+    const failing = (async () => {
+      for (let i = 0; !stop; i++) {
+        const n = await redis.zcard('retry');
+        await sidekiqSeed(url, [{ via: 'async', args: ['fail', i], opts: { queue: q, retry: 3 } }]);
+        await until('the failure in Retries', async () => stop || (await redis.zcard('retry')) > n, 30_000);
+      }
+    })();
+    try {
+      await rows(conn, 'Sidekiq'); // the folder was read: its rows are sampled from now on
+      let retries: TreeNode | undefined;
+      await until('the Retries trend ↑', async () => {
+        retries = await row(conn, 'Sidekiq', 'Retries');
+        return /^[\d,]+ jobs ↑$/.test(desc(retries));
+      }, 60_000);
+      assert.match(String(retries!.item().tooltip), /\nRetries over the last minute: ↑ \+\d+ \(from \d+ to \d+\) [▁▂▃▄▅▆▇█·]+/);
+      // The read-only connection to the same database sees the same set grow once its folder was read: "2 failed sets ↑" then.
+      await until('the status bar alert', () => /retries ↑|failed sets ↑/.test(api.services.alerts.shown?.text ?? ''), 30_000);
+      assert.match(api.services.alerts.shown!.tooltip, new RegExp(`Sidekiq Retries \\(${conn}\\): [\\d,]+ jobs, \\+[\\d,]+ over the last 6 samples, never down`));
+    } finally {
+      stop = true;
+      await failing;
+      await sidekiq.stop();
+      await setting('trends.intervalSeconds', undefined);
+    }
+  });
 });
