@@ -22,6 +22,7 @@ import {
   listQueueKeys,
 } from '../core/internal';
 import { type BullState, bullQueuesAmong } from '../core/frameworks/bullmq';
+import { BULL3_STATES, bull3QueuesAmong } from '../core/frameworks/bull';
 import { FRAMEWORK_LABELS, frameworkDoc, readFrameworks } from '../core/frameworks/readers';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
@@ -101,6 +102,8 @@ export interface InspectDocument {
   listQueues: ListQueueDoc[];
   /** BullMQ queues found by their events stream among the streams walked (their counts as BullMQ's getJobCounts() gives them; job schedulers as getJobSchedulersCount()). */
   bullmq?: { name: string; prefix: string; paused: boolean; counts: Record<BullState, number>; schedulers: number }[];
+  /** Legacy Bull 3/4 queues found among the lists the list walk met (counts as Bull's getJobCounts() gives them). */
+  bull?: { name: string; prefix: string; paused: boolean; counts: Partial<Record<BullState, number>> }[];
   /** RQ and Sidekiq deployments found by their registry keys at their default prefixes: each row's counts by the framework's own state names. */
   frameworks?: ReturnType<typeof frameworkDoc>[];
   /** Keys that could not be read (deleted meanwhile, no permission, ...). */
@@ -194,8 +197,10 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
   const listsFrom = start(o.resume?.listQueues);
   const lists =
     listsFrom === null
-      ? { queues: [], next: null, progress: undefined }
+      ? { queues: [], queueLists: [], next: null, progress: undefined }
       : await inspector.discoverListQueues({ match: o.match, limit: o.limit, from: listsFrom, ...budget, onProgress: (p) => o.onProgress?.('list queues', p) });
+  // Bull 3/4 queues: among the lists the list walk met (no walk of their own).
+  const bull = (await bull3QueuesAmong(inspector.client, lists.queueLists ?? []).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: Object.fromEntries(BULL3_STATES.map((st) => [st, q.counts[st]])) }));
   const scanDoc = (p: DiscoveryProgress | undefined): ScanDoc =>
     p ? { scannedKeys: p.scanned, totalKeys: p.total, done: p.done, calls: p.calls, ...(p.unchecked ? { uncheckedLists: p.unchecked } : {}) } : { scannedKeys: 0, totalKeys: 0, done: true, calls: 0 };
   return {
@@ -209,6 +214,7 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
     truncated,
     listQueues: lists.queues.map((l) => listDoc(l, o.thresholds)),
     bullmq,
+    ...(bull.length ? { bull } : {}),
     ...(frameworks.length ? { frameworks } : {}),
     errors,
     scan: { streams: scanDoc(page.progress), listQueues: scanDoc(lists.progress), continue: resumeToken({ streams: page.next, listQueues: lists.next }) },
@@ -344,6 +350,16 @@ export function renderInspection(d: InspectDocument): string[] {
       ...table(
         ['QUEUE', 'PREFIX', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED', 'STATE'],
         d.bullmq.map((q) => [safe(q.name), safe(q.prefix), q.counts.waiting + q.counts.paused + q.counts.prioritized, q.counts.active, q.counts.delayed, q.counts.failed, q.counts.completed, q.paused ? 'PAUSED' : '-']),
+        '  ',
+      ),
+    );
+  }
+  if (d.bull?.length) {
+    lines.push('', `Bull 3/4 queues (${d.bull.length})`);
+    lines.push(
+      ...table(
+        ['QUEUE', 'PREFIX', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED', 'STATE'],
+        d.bull.map((q) => [safe(q.name), safe(q.prefix), (q.counts.waiting ?? 0) + (q.counts.paused ?? 0), q.counts.active ?? 0, q.counts.delayed ?? 0, q.counts.failed ?? 0, q.counts.completed ?? 0, q.paused ? 'PAUSED' : '-']),
         '  ',
       ),
     );

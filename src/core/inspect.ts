@@ -63,6 +63,8 @@ export interface ScanPage {
 /** What a discovery of list queues found. */
 export interface ListQueueDiscovery {
   queues: ListQueueSummary[];
+  /** Lists the walk met named like a Bull or BullMQ queue's wait, active or paused list (where Bull 3/4 queues are found: frameworks/bull.ts). */
+  queueLists: string[];
   next: ScanPosition | null;
   progress: DiscoveryProgress;
 }
@@ -415,7 +417,7 @@ export class Inspector {
     const state = { ...newDiscoveryState(), position: from ?? { node: 0, cursor: '0' } };
     const run = await this.discover('listQueues', state, { match, maxMs, maxCalls, signal, onProgress });
     const found = [...new Set([...names, ...run.keys])].filter(Boolean).sort().slice(0, limit);
-    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), next: state.position, progress: run.progress };
+    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), queueLists: state.queueLists ?? [], next: state.position, progress: run.progress };
   }
 
   /** List queues (a whole walk within the budget): see {@link discoverListQueues}. */

@@ -15,6 +15,9 @@ import { newDiscoveryState } from '../../src/core/discovery';
 import { BULL3_STATES, bull3QueueOfListKey, bull3QueuesAmong, findBull3Queues } from '../../src/core/frameworks/bull';
 import { type BullQueueRef, type BullState, bullJobs, bullQueue, findBullQueues } from '../../src/core/frameworks/bullmq';
 import { Inspector } from '../../src/core/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/health';
+import { agentTool, runAgentTool } from '../../src/agent/tools';
+import { collect, renderInspection } from '../../src/cli/inspect';
 import { redisUrl } from '../support/integrationHooks';
 
 const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
@@ -150,6 +153,27 @@ describe('(integration) Bull 3/4 queues, read as Bull reports them', function ()
     // A page: Bull's own range.
     const page = await bullJobs(client, ref, 'waiting', { start: 2, count: 3 });
     assert.deepEqual(page.jobs.map((j) => j.id), (await queue.getJobs(['waiting'], 2, 4, true)).map((j) => String(j.id)));
+  });
+
+  it("`inspect` and the agents' redisq_list_queues report the Bull queue with Bull's own counts (found by the list walk), not as a list queue nor as BullMQ's", async () => {
+    const inspector = await Inspector.open({ url: redisUrl() });
+    try {
+      const theirs = (await queue.getJobCounts()) as unknown as Record<string, number>;
+      const doc = await collect(inspector, { match: `${prefix}:*`, limit: 50, pendingPerGroup: 5, thresholds: DEFAULT_THRESHOLDS });
+      assert.deepEqual(doc.bull, [{ name, prefix, paused: false, counts: Object.fromEntries(BULL3_STATES.map((s) => [s, theirs[s]])) }]);
+      assert.deepEqual(doc.listQueues, [], 'its lists are not list queues');
+      assert.deepEqual(doc.bullmq!.map((q) => q.name), ['orders'], 'the BullMQ queue beside it stays BullMQ');
+      const text = renderInspection(doc);
+      const at = text.indexOf('Bull 3/4 queues (1)');
+      assert.ok(at >= 0, text.join('\n'));
+      assert.deepEqual(text.slice(at + 2).find((l) => l.trim().startsWith(`${name} `))?.trim().split(/\s+/), [name, prefix, String(theirs.waiting! + theirs.paused!), String(theirs.active), String(theirs.delayed), String(theirs.failed), String(theirs.completed), '-']);
+      const listed = (await runAgentTool(agentTool('redisq_list_queues')!, { inspector, connection: 'test', readOnly: false, thresholds: DEFAULT_THRESHOLDS }, { match: `${prefix}:*` })) as { summary: string; data: { bull?: unknown[] } };
+      assert.deepEqual(listed.data.bull, doc.bull);
+      assert.match(listed.summary, new RegExp(`- Bull queue ${name} \\(prefix ${prefix}, Bull 3/4\\): ${theirs.waiting! + theirs.paused!} waiting, ${theirs.active} active, ${theirs.delayed} delayed, ${theirs.failed} failed, ${theirs.completed} completed`));
+      assert.match(listed.summary, /, 1 BullMQ queue, 1 Bull queue/);
+    } finally {
+      inspector.close();
+    }
   });
 
   it('a paused queue: its waiting jobs in the paused list, paused as Bull\'s isPaused() says (also with the meta hash Bull 4 writes); resumed, back', async () => {

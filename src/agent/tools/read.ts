@@ -16,6 +16,7 @@ import {
   parseSearchQuery,
 } from '../../core/internal';
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
+import { BULL3_STATES, bull3QueuesAmong } from '../../core/frameworks/bull';
 import { defaultDeadLetterStream, isDeadLetterName } from '../../core/queue/keys';
 import { frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';
 import {
@@ -60,7 +61,7 @@ export const listQueues: AgentTool = {
     'Start here. Lists the Redis Streams (with their consumer groups) and the list-based queues of the connection, with health marks: ' +
     'LAGGING (a group far behind the stream), STUCK (a consumer idle for long while holding pending entries; a list job running too long), POISON (a pending entry delivered many times). ' +
     'For each group: pending count, lag (Redis 7+), oldest pending idle time, stuck consumers and poison entries among its oldest pending. Dead-letter streams are listed as streams (named "<stream>:dlq"). ' +
-    'BullMQ queues (found by their "<prefix>:<queue>:events" stream) are listed with their counts per state, as BullMQ counts them; RQ, Sidekiq and Celery queues and sets (found by their own registry keys at their default names) with their counts per state in the framework\'s words. ' +
+    'BullMQ queues (found by their "<prefix>:<queue>:events" stream) are listed with their counts per state, as BullMQ counts them, and Bull 3/4 queues (found among the lists walked) as Bull counts them; RQ, Sidekiq and Celery queues and sets (found by their own registry keys at their default names) with their counts per state in the framework\'s words. ' +
     'Use "match" (a glob such as "orders*") to narrow. Then use redisq_group_health for one group in depth.',
   inputSchema: {
     type: 'object',
@@ -114,11 +115,17 @@ export const listQueues: AgentTool = {
       const c = q.counts;
       lines.push(`- BullMQ queue ${t(q.name)} (prefix ${t(q.prefix)})${q.paused ? ', PAUSED' : ''}: ${c.waiting + c.paused + c.prioritized} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed, ${c.completed} completed`);
     }
+    // Bull 3/4 queues: among the lists the list walk met.
+    const legacy = await bull3QueuesAmong(insp.client, lq.queueLists).catch(() => []);
+    for (const q of legacy) {
+      const c = q.counts;
+      lines.push(`- Bull queue ${t(q.name)} (prefix ${t(q.prefix)}, Bull 3/4)${q.paused ? ', PAUSED' : ''}: ${c.waiting + c.paused} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed, ${c.completed} completed`);
+    }
     // RQ, Sidekiq: by their registry keys (no walk).
     const frameworks = await readFrameworks(insp.client).catch(() => []);
     for (const d of frameworks) lines.push(...frameworkLines(d).map((l) => `- ${t(l)}`));
     const more = page.next !== null || page.keys.length > limit;
-    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}${frameworks.map((d) => `, ${d.label} (${plural(d.rows.filter((r) => r.kind === 'queue').length, 'queue')})`).join('')}. ${thresholdsLine(ctx.thresholds)}.`;
+    const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}${legacy.length ? `, ${plural(legacy.length, 'Bull queue')}` : ''}${frameworks.map((d) => `, ${d.label} (${plural(d.rows.filter((r) => r.kind === 'queue').length, 'queue')})`).join('')}. ${thresholdsLine(ctx.thresholds)}.`;
     return {
       summary: [head, ...lines, ...errors.map((e) => `- ${t(e.key)}: could not be read: ${t(e.error, 200)}`)].join('\n'),
       data: {
@@ -128,6 +135,7 @@ export const listQueues: AgentTool = {
         moreStreamsMayMatch: more,
         listQueues: lq.queues.map((q) => listQueueData(q, ctx.thresholds)),
         ...(bull.length ? { bullmq: bull.map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts })) } : {}),
+        ...(legacy.length ? { bull: legacy.map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: Object.fromEntries(BULL3_STATES.map((st) => [st, q.counts[st]])) })) } : {}),
         ...(frameworks.length ? { frameworks: frameworks.map(frameworkDoc) } : {}),
         ...(errors.length ? { errors } : {}),
       },
