@@ -23,7 +23,7 @@ import {
 } from '../core/internal';
 import { type BullState, bullQueuesAmong } from '../core/frameworks/bullmq';
 import { BULL3_STATES, bull3QueuesAmong } from '../core/frameworks/bull';
-import { FRAMEWORK_LABELS, frameworkDoc, readFrameworks } from '../core/frameworks/readers';
+import { FRAMEWORK_LABELS, celeryPrefixes, frameworkDoc, readFrameworks } from '../core/frameworks/readers';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, type CommandContext, GLOBAL_OPTIONS } from './common';
 import { idIsoTime, safe, table } from './format';
@@ -192,13 +192,13 @@ export async function collect(inspector: Inspector, o: CollectOptions): Promise<
   }
   // BullMQ queues: their events streams are among the streams the walk found (no walk of their own).
   const bullmq = (await bullQueuesAmong(inspector.client, keys).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: q.counts, schedulers: q.schedulers }));
-  // RQ, Sidekiq: by their registry keys (no walk).
-  const frameworks = (await readFrameworks(inspector.client).catch(() => [])).map(frameworkDoc);
   const listsFrom = start(o.resume?.listQueues);
   const lists =
     listsFrom === null
-      ? { queues: [], queueLists: [], next: null, progress: undefined }
+      ? { queues: [], queueLists: [], celeryQueues: [], next: null, progress: undefined }
       : await inspector.discoverListQueues({ match: o.match, limit: o.limit, from: listsFrom, ...budget, onProgress: (p) => o.onProgress?.('list queues', p) });
+  // RQ, Sidekiq, Celery: by their registry keys (no walk); Celery's also the queues whose waiting messages the list walk sampled.
+  const frameworks = (await readFrameworks(inspector.client, celeryPrefixes(lists.celeryQueues ?? [])).catch(() => [])).map(frameworkDoc);
   // Bull 3/4 queues: among the lists the list walk met (no walk of their own).
   const bull = (await bull3QueuesAmong(inspector.client, lists.queueLists ?? []).catch(() => [])).map((q) => ({ name: q.name, prefix: q.prefix, paused: q.paused, counts: Object.fromEntries(BULL3_STATES.map((st) => [st, q.counts[st]])) }));
   const scanDoc = (p: DiscoveryProgress | undefined): ScanDoc =>

@@ -21,6 +21,7 @@ import type Redis from 'ioredis';
 import { type RedisClient, masters } from './connection';
 import { showName } from './names';
 import { waitingListQueues } from './queue/list/layout';
+import { kombuQueueOfList } from './frameworks/celery';
 
 /** Where a walk is: the master (index in address order) and its SCAN cursor. */
 export interface ScanPosition {
@@ -54,6 +55,12 @@ export interface DiscoveryState {
    * (frameworks/bull.ts). They are not sampled as waiting-only list queues.
    */
   queueLists?: string[];
+  /**
+   * List walks: Celery queues whose waiting messages a sampled list holds (kombu envelopes, see
+   * frameworks/celery.ts `kombuQueueOfList`), at most {@link QUEUE_LISTS_KEPT}: Celery keeps no
+   * list of its queues, so a queue not configured is found this way.
+   */
+  celeryQueues?: string[];
 }
 
 export interface DiscoveryBudget {
@@ -383,6 +390,12 @@ export function listQueueSelector(client: RedisClient, match = '*', perWalk = SA
     state.sampled = (state.sampled ?? 0) + lists.length;
     const r = await waitingListQueues(client, lists);
     skip(state, r.unchecked);
+    const celery = new Set(state.celeryQueues ?? []);
+    lists.forEach((k, i) => {
+      const q = r.queues.includes(k) ? undefined : kombuQueueOfList(k, r.oldest[i]);
+      if (q !== undefined && celery.size < QUEUE_LISTS_KEPT) celery.add(q);
+    });
+    if (celery.size) state.celeryQueues = [...celery];
     for (const q of r.queues) {
       known.add(q);
       out.push(q);

@@ -65,6 +65,8 @@ export interface ListQueueDiscovery {
   queues: ListQueueSummary[];
   /** Lists the walk met named like a Bull or BullMQ queue's wait, active or paused list (where Bull 3/4 queues are found: frameworks/bull.ts). */
   queueLists: string[];
+  /** Celery queues whose waiting messages the walk sampled (see discovery's `celeryQueues`). */
+  celeryQueues: string[];
   next: ScanPosition | null;
   progress: DiscoveryProgress;
 }
@@ -417,7 +419,7 @@ export class Inspector {
     const state = { ...newDiscoveryState(), position: from ?? { node: 0, cursor: '0' } };
     const run = await this.discover('listQueues', state, { match, maxMs, maxCalls, signal, onProgress });
     const found = [...new Set([...names, ...run.keys])].filter(Boolean).sort().slice(0, limit);
-    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), queueLists: state.queueLists ?? [], next: state.position, progress: run.progress };
+    return { queues: await Promise.all(found.map((n) => this.listQueue(n))), queueLists: state.queueLists ?? [], celeryQueues: state.celeryQueues ?? [], next: state.position, progress: run.progress };
   }
 
   /** List queues (a whole walk within the budget): see {@link discoverListQueues}. */

@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
-import { celeryReader, celeryReaderWith, markers, PAST_VISIBILITY, priorityLists } from '../../src/core/frameworks/celery';
+import { celeryReader, celeryReaderWith, kombuQueueOfList, markers, PAST_VISIBILITY, priorityLists } from '../../src/core/frameworks/celery';
+import { newDiscoveryState } from '../../src/core/discovery';
+import { Inspector } from '../../src/core/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/health';
+import { agentTool, runAgentTool } from '../../src/agent/tools';
+import { collect } from '../../src/cli/inspect';
 import { celeryRequeue, celeryRequeueWith, requeueCeleryTasks } from '../../src/core/frameworks/celeryActions';
 import type { FwRow } from '../../src/core/frameworks/framework';
 import { startSandbox } from '../../src/core/sandbox';
@@ -97,6 +102,37 @@ describe('(integration) Celery on Redis, read as Celery and kombu report it', fu
     assert.deepEqual([count(d!.rows.find((r) => r.name === qa)!, 'waiting'), count(d!.rows.find((r) => r.name === qc)!, 'reserved')], [5, 4]);
     assert.deepEqual(markers(`${qa},${qb}`), [[`_kombu.binding.${qa}`, 'set'], [`_kombu.binding.${qb}`, 'set'], ['unacked', 'hash'], ['unacked_index', 'zset']]);
     assert.deepEqual(priorityLists(qa), [qa, `${qa}\x06\x163`, `${qa}\x06\x166`, `${qa}\x06\x169`]);
+  });
+
+  it('queues nobody configured are found by the list walk from their waiting messages (priority lists named by their queue), never as list queues; inspect and redisq_list_queues then report them as kombu counts them', async () => {
+    const insp = await Inspector.open({ url });
+    try {
+      const state = newDiscoveryState();
+      const r = await insp.discover('listQueues', state, { match: `*${id}*`, maxMs: 10_000 });
+      assert.equal(r.stopped, 'done');
+      assert.deepEqual(r.keys, [], 'no list queue');
+      // qa waits in its own list and two priority lists, qb in its own; qc's tasks are all held by its (killed) worker: no list.
+      assert.deepEqual([...(state.celeryQueues ?? [])].sort(), [qa, qb].sort());
+      const rep = await kombuReport(url, [qa, qb, qc]);
+      const doc = await collect(insp, { match: `*${id}*`, limit: 50, pendingPerGroup: 5, thresholds: DEFAULT_THRESHOLDS });
+      const rows = doc.frameworks?.find((f) => f.framework === 'celery')?.rows ?? [];
+      for (const q of [qa, qb, qc]) assert.equal(rows.find((x) => x.name === q)?.counts.waiting, rep.sizes[q], `${q} in inspect`);
+      const listed = (await runAgentTool(agentTool('redisq_list_queues')!, { inspector: insp, connection: 'test', readOnly: false, thresholds: DEFAULT_THRESHOLDS }, { match: `*${id}*` })) as { data: { frameworks?: Array<{ framework: string; rows: Array<{ name: string; counts: Record<string, number> }> }> } };
+      const agentRows = listed.data.frameworks?.find((f) => f.framework === 'celery')?.rows ?? [];
+      assert.deepEqual(agentRows.filter((x) => x.name.endsWith(id)).map((x) => [x.name, x.counts.waiting]).sort(), [qa, qb, qc].map((q) => [q, rep.sizes[q]]).sort());
+    } finally {
+      insp.close();
+    }
+  });
+
+  it('a list is a Celery queue only when its message is a kombu envelope', () => {
+    const env = JSON.stringify({ body: 'W10=', 'content-encoding': 'utf-8', 'content-type': 'application/json', headers: {}, properties: { delivery_tag: 'x', delivery_info: { exchange: '', routing_key: 'q' }, priority: 0 } });
+    assert.equal(kombuQueueOfList('mail', env), 'mail');
+    assert.equal(kombuQueueOfList('mail\x06\x163', env), 'mail');
+    assert.equal(kombuQueueOfList('\x06\x163', env), undefined);
+    for (const other of [null, '', '42', 'job-17', '{"body": 1}', '{"properties": {"delivery_tag": "x", "delivery_info": {}}}', '{"body": 1, "properties": {"delivery_tag": 5, "delivery_info": {}}}', '{not json', '[1,2]']) {
+      assert.equal(kombuQueueOfList('mail', other), undefined, String(other));
+    }
   });
 
   it("waiting tasks next-first (kombu BRPOPs the priority lists in order) with the fields kombu decodes and Celery's ids; arguments as Celery shows them", async () => {

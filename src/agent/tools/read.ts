@@ -18,7 +18,7 @@ import {
 import { bullQueuesAmong } from '../../core/frameworks/bullmq';
 import { BULL3_STATES, bull3QueuesAmong } from '../../core/frameworks/bull';
 import { defaultDeadLetterStream, isDeadLetterName } from '../../core/queue/keys';
-import { frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';
+import { celeryPrefixes, frameworkDoc, frameworkLines, readFrameworks } from '../../core/frameworks/readers';
 import {
   AGENT_LIMITS,
   abbreviateValue,
@@ -122,7 +122,7 @@ export const listQueues: AgentTool = {
       lines.push(`- Bull queue ${t(q.name)} (prefix ${t(q.prefix)}, Bull 3/4)${q.paused ? ', PAUSED' : ''}: ${c.waiting + c.paused} waiting, ${c.active} active, ${c.delayed} delayed, ${c.failed} failed, ${c.completed} completed`);
     }
     // RQ, Sidekiq: by their registry keys (no walk).
-    const frameworks = await readFrameworks(insp.client).catch(() => []);
+    const frameworks = await readFrameworks(insp.client, celeryPrefixes(lq.celeryQueues)).catch(() => []);
     for (const d of frameworks) lines.push(...frameworkLines(d).map((l) => `- ${t(l)}`));
     const more = page.next !== null || page.keys.length > limit;
     const head = `Connection "${t(ctx.connection)}" (Redis ${server.version}${server.mode !== 'standalone' ? `, ${server.mode}` : ''}): ${plural(streams.length, 'stream')}${more ? ' (more may match: narrow "match" or raise "limit")' : ''}, ${plural(lq.queues.length, 'list queue')}${bull.length ? `, ${plural(bull.length, 'BullMQ queue')}` : ''}${legacy.length ? `, ${plural(legacy.length, 'Bull queue')}` : ''}${frameworks.map((d) => `, ${d.label} (${plural(d.rows.filter((r) => r.kind === 'queue').length, 'queue')})`).join('')}. ${thresholdsLine(ctx.thresholds)}.`;

@@ -83,6 +83,28 @@ export function priorityLists(queue: string, steps: readonly number[] = [0, 3, 6
   return [...new Set(steps.map((s) => (s ? `${queue}${KOMBU_SEP}${s}` : queue)))];
 }
 
+/** Messages longer than this are not parsed to tell whether a list is a Celery queue (16 MiB). */
+const MAX_SNIFFED = 16 * 2 ** 20;
+
+/**
+ * The Celery queue a list holds the waiting messages of, told by one of its messages (the list
+ * walk's sample, its oldest): a kombu envelope, JSON with a `body` and `properties` holding a
+ * `delivery_tag` and `delivery_info`. A priority list (`<queue>\x06\x16<n>`) names its queue
+ * before the separator. Undefined for anything else.
+ */
+export function kombuQueueOfList(key: string, message: string | null | undefined): string | undefined {
+  if (typeof message !== 'string' || !message.startsWith('{') || message.length > MAX_SNIFFED) return undefined;
+  try {
+    const m = JSON.parse(message) as { body?: unknown; properties?: { delivery_tag?: unknown; delivery_info?: unknown } } | null;
+    const p = m?.properties;
+    if (!m || typeof m !== 'object' || !('body' in m) || !p || typeof p !== 'object' || typeof p.delivery_tag !== 'string' || !p.delivery_info || typeof p.delivery_info !== 'object') return undefined;
+  } catch {
+    return undefined;
+  }
+  const at = key.indexOf(KOMBU_SEP);
+  return at > 0 ? key.slice(0, at) : at === 0 ? undefined : key;
+}
+
 /** An unacknowledged message as the `unacked` hash holds it. */
 export interface Unacked {
   tag: string;

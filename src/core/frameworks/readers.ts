@@ -146,6 +146,11 @@ export async function readFrameworks(client: RedisClient, prefixes: Partial<Reco
   return read.filter((d): d is FwDeployment => d !== undefined);
 }
 
+/** The prefixes asking for Celery's default queue and `walked` ones (the list walk's `celeryQueues`); none for the others (their defaults). */
+export function celeryPrefixes(walked: readonly string[]): Partial<Record<FrameworkName, string[]>> {
+  return walked.length ? { celery: [[...new Set([CELERY_DEFAULT_QUEUES, ...walked])].join(',')] } : {};
+}
+
 /** A deployment as plain data (inspect --json, the agent tools): each row's counts by the framework's state names. */
 export function frameworkDoc(d: FwDeployment): { framework: FrameworkName; prefix: string; figures: Record<string, string>; rows: Array<{ name: string; kind: 'queue' | 'set'; key: string; counts: Record<string, number>; marks: string[]; oldestWaitingAt?: string }> } {
   return {

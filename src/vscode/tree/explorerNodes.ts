@@ -167,7 +167,7 @@ export class ConnectionNode extends ExplorerNode {
     const [bull, bull3, frameworks] = await Promise.all([
       bullQueuesOfSession(s, insp.client, this.ctx.known.get(s.name).streams.keys).catch(() => none),
       bull3QueuesOfSession(s, insp.client, this.ctx.known.get(s.name).listQueues.scan?.queueLists ?? []).catch(() => none),
-      presentFrameworks(insp.client, sessionPrefixes(s, this.ctx.settings().frameworkPrefixes, CELERY_DEFAULT_QUEUES)).catch(() => []),
+      presentFrameworks(insp.client, sessionPrefixes(s, this.ctx.settings().frameworkPrefixes, CELERY_DEFAULT_QUEUES, this.ctx.known.get(s.name).listQueues.scan?.celeryQueues)).catch(() => []),
     ]);
     return [
       new StreamsFolderNode(this),

@@ -29,8 +29,24 @@ const plural = (n: number, one: string) => `${formatCount(n)} ${one}${n === 1 ? 
  */
 const celeryQueuesSeen = new WeakMap<Session, Set<string>>();
 
-/** The prefixes to look under: the setting's (or each framework's default), Celery's with the queues seen this session. */
-export function sessionPrefixes(session: Session, configured: Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>>, celeryDefault: string): Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>> {
+/**
+ * Celery queues the list walk found holding waiting messages (discovery's `celeryQueues`): seen
+ * from now on. True when one of them is new (the connection row then looks for Celery again).
+ */
+export function noteCeleryQueues(session: Session, queues: readonly string[]): boolean {
+  let seen = celeryQueuesSeen.get(session);
+  if (!seen) celeryQueuesSeen.set(session, (seen = new Set()));
+  const before = seen.size;
+  for (const q of queues) seen.add(q);
+  return seen.size > before;
+}
+
+/**
+ * The prefixes to look under: the setting's (or each framework's default), Celery's with the
+ * queues seen this session and those the list walk found (`walked`, remembered across restarts).
+ */
+export function sessionPrefixes(session: Session, configured: Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>>, celeryDefault: string, walked: readonly string[] = []): Partial<Record<'rq' | 'sidekiq' | 'celery', string[]>> {
+  if (walked.length) noteCeleryQueues(session, walked);
   const seen = celeryQueuesSeen.get(session);
   if (!seen?.size) return configured;
   const listed = (configured.celery ?? [celeryDefault]).flatMap((p) => p.split(','));

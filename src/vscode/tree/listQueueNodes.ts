@@ -6,6 +6,7 @@ import { type ChildPage, ExplorerNode } from './explorerNode';
 import { sessionHealth } from './health';
 import { type Node, childId } from './node';
 import { newBull3Candidates } from './bullmqNodes';
+import { noteCeleryQueues } from './frameworkNodes';
 import { waitingTrend, watchShownListQueues } from './trends';
 
 /** The "List queues" folder of a connection (its parent, the connection row). */
@@ -39,7 +40,9 @@ export class ListQueuesFolderNode extends ExplorerNode {
         () => insp.keyspaceSize(),
       );
       // Lists named like a Bull queue's met by this walk: the connection row looks for its Bull folder.
-      if (newBull3Candidates(this.session, scan.state.queueLists ?? [])) void ctx.refresh(this.parent);
+      // …and Celery queues whose waiting messages it sampled: the connection row looks for the Celery folder again.
+      const celeryNew = noteCeleryQueues(this.session, scan.state.celeryQueues ?? []);
+      if (newBull3Candidates(this.session, scan.state.queueLists ?? []) || celeryNew) void ctx.refresh(this.parent);
       // Named in settings: always shown. Found ones stay, also when their lists are empty now.
       const names = [...new Set([...ctx.listQueueNames(), ...keys])].sort();
       const shown = names.slice(0, limit);

@@ -231,6 +231,24 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     assert.deepEqual([...after].sort(), [...celeryIds].sort(), 'each requeued task ran once');
   });
 
+  it('a Celery queue nobody configured and no worker holds is found once the List queues walk sampled its waiting task', async () => {
+    const q = `walk${tag}`;
+    const walker = `frameworks-walk-${tag}`;
+    const [sent] = await celerySend(url, [{ task: 'fx.record', queue: q, args: ['found by the walk'] }], join(__dirname, '..', '..', '..', '..', '.test-output', 'ext-celery'));
+    await vscode.commands.executeCommand('redisQueues.connection.add', { name: walker, url });
+    try {
+      await until(`session ${walker}`, () => Boolean(api.services.sessions.get(walker)));
+      const celeryRow = async () => (await rows(walker, 'Celery')).find((n) => label(n) === q);
+      await kids(await child(await child(undefined, walker), 'List queues')); // the walk samples the queue's list
+      await until('the walked queue under Celery', async () => Boolean(await celeryRow().catch(() => undefined)), 30_000);
+      assert.match(desc((await celeryRow())!), /^1 waiting/);
+      assert.deepEqual((await kids(await child((await celeryRow())!, 'Waiting'))).map((n) => jobOf(n).id), [sent!.id]);
+    } finally {
+      await vscode.commands.executeCommand('redisQueues.connection.remove', walker, { confirm: false });
+      await redis.del(q, '_kombu.binding.' + q);
+    }
+  });
+
   it('while a real Sidekiq fails jobs, Retries reads "N jobs ↑" with its trend in the tooltip, and the status bar says "retries ↑", from the background samples of the expanded folder', async () => {
     const setting = (k: string, v: unknown) => vscode.workspace.getConfiguration('redisQueues').update(k, v, vscode.ConfigurationTarget.Global);
     await setting('trends.intervalSeconds', 1);

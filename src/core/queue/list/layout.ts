@@ -85,9 +85,10 @@ const MAX_SAMPLED_ID = 200;
  * tell (no processing or dead list yet): the oldest element (`LINDEX list -1`, where workers take
  * from) names a job hash, `<list>:job:<id>` (this project's layout) or `job:<id>` (the seeds').
  * Bounded: one LINDEX per list, then at most two TYPEs per list, each round sent back to back.
- * Lists that could not be read (an ACL refusal, say) are counted in `unchecked`.
+ * Lists that could not be read (an ACL refusal, say) are counted in `unchecked`. `oldest`: each
+ * list's sampled element (null where none), for other readers of the same sample (Celery's queues).
  */
-export async function waitingListQueues(client: RedisClient, lists: string[]): Promise<{ queues: string[]; unchecked: number }> {
+export async function waitingListQueues(client: RedisClient, lists: string[]): Promise<{ queues: string[]; unchecked: number; oldest: Array<string | null> }> {
   let unchecked = 0;
   const oldest = await Promise.all(
     lists.map((k) =>
@@ -110,7 +111,7 @@ export async function waitingListQueues(client: RedisClient, lists: string[]): P
   );
   const queues = lists.filter((_, i) => types[i]!.includes('hash'));
   unchecked += types.filter((t) => t.includes('unknown') && !t.includes('hash')).length;
-  return { queues, unchecked };
+  return { queues, unchecked, oldest: oldest.map((v) => (typeof v === 'string' ? v : null)) };
 }
 
 /**
