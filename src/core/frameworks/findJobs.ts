@@ -38,34 +38,59 @@ export function jobMatches(j: FwJob, text: string): boolean {
   return jobTexts(j).some((x) => x.toLowerCase().includes(t));
 }
 
+/** How a walk over a state's jobs ended (see {@link walkJobs}). */
+export interface JobWalk {
+  /** Jobs looked at (those read twice included). */
+  examined: number;
+  /** Jobs in the state when the walk started (its first page's total). */
+  total: number;
+  /** Jobs read again on a later page (the state moved under the walk): handed over once. */
+  repeated: number;
+  stopped: 'end' | 'stop' | 'budget' | 'cancelled';
+}
+
 /**
- * The jobs of `row` in `state` that hold `text`, in the state's order. Jobs that move while the
- * walk goes (a page boundary shifting as a queue is consumed) may be seen twice or missed: the
- * result is what the pages held when read, deduplicated by id.
+ * Each job of `row` in `state`, in the state's order, page by page through the framework's reader,
+ * handed to `onJob` once (by id) until it returns `'stop'`, at most `maxJobs` examined. Jobs that
+ * move while the walk goes (a page boundary shifting as a queue is consumed) may be read twice
+ * (handed over once, counted in `repeated`) or missed: the walk is what the pages held when read.
  */
-export async function findJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, text: string, o: FindJobsOptions = {}): Promise<FindJobsResult> {
+export async function walkJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, o: { maxJobs?: number; pageSize?: number; signal?: AbortSignal }, onJob: (j: FwJob) => 'stop' | void | Promise<'stop' | void>): Promise<JobWalk> {
   const maxJobs = Math.max(1, o.maxJobs ?? 10_000);
   const pageSize = Math.max(1, Math.min(o.pageSize ?? 200, 1000));
-  const limit = Math.max(1, o.limit ?? 100);
   const seen = new Set<string>();
-  const hits: FwJob[] = [];
-  let examined = 0;
-  let total = -1;
+  const w: JobWalk = { examined: 0, total: -1, repeated: 0, stopped: 'end' };
+  const done = (stopped: JobWalk['stopped']) => ({ ...w, total: Math.max(w.total, 0), stopped });
   for (let start = 0; ; start += pageSize) {
-    if (o.signal?.aborted) return { hits, examined, total: Math.max(total, 0), stopped: 'cancelled' };
-    const count = Math.min(pageSize, maxJobs - examined);
+    if (o.signal?.aborted) return done('cancelled');
+    const count = Math.min(pageSize, maxJobs - w.examined);
     const page = await reader.jobs(client, row, state, { start, count });
-    if (total < 0) total = page.total;
+    if (w.total < 0) w.total = page.total;
     for (const j of page.jobs) {
-      examined++;
-      if (seen.has(j.id)) continue;
-      seen.add(j.id);
-      if (jobMatches(j, text)) {
-        hits.push(j);
-        if (hits.length >= limit) return { hits, examined, total, stopped: 'limit' };
+      w.examined++;
+      if (seen.has(j.id)) {
+        w.repeated++;
+        continue;
       }
+      seen.add(j.id);
+      if ((await onJob(j)) === 'stop') return done('stop');
     }
-    if (page.jobs.length < count || start + page.jobs.length >= page.total) return { hits, examined, total, stopped: 'end' };
-    if (examined >= maxJobs) return { hits, examined, total, stopped: 'budget' };
+    if (page.jobs.length < count || start + page.jobs.length >= page.total) return done('end');
+    if (w.examined >= maxJobs) return done('budget');
   }
+}
+
+/**
+ * The jobs of `row` in `state` that hold `text`, in the state's order ({@link walkJobs}: read
+ * twice, handed over once).
+ */
+export async function findJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, text: string, o: FindJobsOptions = {}): Promise<FindJobsResult> {
+  const limit = Math.max(1, o.limit ?? 100);
+  const hits: FwJob[] = [];
+  const w = await walkJobs(reader, client, row, state, o, (j) => {
+    if (!jobMatches(j, text)) return;
+    hits.push(j);
+    return hits.length >= limit ? 'stop' : undefined;
+  });
+  return { hits, examined: w.examined, total: w.total, stopped: w.stopped === 'stop' ? 'limit' : w.stopped };
 }

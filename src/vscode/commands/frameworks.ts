@@ -5,13 +5,18 @@
 // moved, and each job left as it was with where it is now.
 import * as vscode from 'vscode';
 import { formatCount } from '../../core/internal';
+import { createWriteStream } from 'node:fs';
+import { basename } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { type FindJobsResult, findJobs } from '../../core/frameworks/findJobs';
+import { type ExportJobsResult, exportJobs } from '../../core/frameworks/exportJobs';
 import { FRAMEWORKS } from '../../core/frameworks/readers';
 import type { FrameworkName, FwActionResult } from '../../core/frameworks/framework';
 import type { Services } from '../services';
 import { FrameworkJobNode, FrameworkRowNode, FrameworkStateNode } from '../tree/frameworkNodes';
 import { Cancelled } from './command';
 import { confirmImpact, plural, refuseReadOnly, selection } from './target';
+import { bytes, defaultFolder, fileName, rememberFolder, withOwnClient } from './transfer';
 
 /** Runs `redisQueues.<framework>.<action>` on the selected jobs of one row and state. */
 export async function frameworkJobAction(s: Services, framework: FrameworkName, name: string, node?: unknown, selected?: unknown[]): Promise<FwActionResult> {
@@ -47,13 +52,18 @@ export async function frameworkJobAction(s: Services, framework: FrameworkName, 
  * text in their id, name, arguments, error or details, read page by page (at most 10,000 jobs);
  * the matches in a list, the one picked opened as a document with all it holds.
  */
-export async function findFrameworkJobs(s: Services, node?: unknown, args?: { text?: string; open?: boolean }): Promise<FindJobsResult> {
+/** The row and state a job command runs on: a state row, or a one-state row (Retries, a Sidekiq queue). */
+function stateOf(node: unknown) {
   const rowNode = node instanceof FrameworkStateNode ? node.parent : node instanceof FrameworkRowNode && node.row.states.length === 1 ? node : undefined;
   if (!rowNode) throw new Error('Select a state of a queue, or a one-state row (Retries, a Sidekiq queue), in the Redis Queues tree');
   const state = node instanceof FrameworkStateNode ? node.state : rowNode.row.states[0]!;
   const { row, deployment } = rowNode;
-  const reader = rowNode.parent.reader;
   const where = `${deployment.label} ${row.kind === 'queue' ? `queue "${row.name}"` : row.name}${row.states.length > 1 ? ` (${state.label})` : ''}`;
+  return { rowNode, state, row, deployment, reader: rowNode.parent.reader, where };
+}
+
+export async function findFrameworkJobs(s: Services, node?: unknown, args?: { text?: string; open?: boolean }): Promise<FindJobsResult> {
+  const { rowNode, state, row, deployment, reader, where } = stateOf(node);
   const text =
     args?.text ??
     (await s.ui.input({
@@ -78,4 +88,58 @@ export async function findFrameworkJobs(s: Services, node?: unknown, args?: { te
     await vscode.window.showTextDocument(doc, { preview: true });
   }
   return r;
+}
+
+/**
+ * Export Jobs…: the jobs of a state (or of a one-state row) to an NDJSON file, one job per line as
+ * the tree reads it, with its entry exactly as stored where the framework keeps one (core
+ * frameworks/exportJobs.ts). The count first, then a save dialog (never the workspace by
+ * default), a progress notification with cancel, and what was written. Only reads: allowed on
+ * read-only connections.
+ */
+export async function exportFrameworkJobs(s: Services, node?: unknown, args?: { file?: string }): Promise<ExportJobsResult & { file: string }> {
+  const { rowNode, state, row, deployment, reader, where } = stateOf(node);
+  const session = rowNode.session;
+  let file = args?.file;
+  if (file === undefined) {
+    const uri = await vscode.window.showSaveDialog({
+      title: `Export ${plural(state.count, 'job')} of ${where}`,
+      defaultUri: vscode.Uri.joinPath(defaultFolder(s), fileName(`${deployment.label}-${row.name}${row.states.length > 1 ? `-${state.state}` : ''}`)),
+      filters: { 'NDJSON (one job per line)': ['ndjson', 'jsonl'], 'All files': ['*'] },
+      saveLabel: 'Export',
+    });
+    if (!uri) throw new Cancelled();
+    file = uri.fsPath;
+    rememberFolder(s, file);
+  }
+  const target = file;
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting the jobs of ${where}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return withOwnClient(s, session, 'export', async (client) => {
+      const out = createWriteStream(target);
+      await new Promise<void>((resolve, reject) => {
+        out.once('open', () => resolve());
+        out.once('error', reject);
+      });
+      try {
+        const result = await exportJobs(reader, client, row, state.state, out, {
+          signal: abort.signal,
+          header: { connection: session.name },
+          onProgress: (p) => progress.report({ message: `${formatCount(p.written)} of about ${formatCount(state.count)} jobs · ${bytes(p.bytes)}` }),
+        });
+        out.end();
+        await finished(out);
+        return result;
+      } catch (e) {
+        out.destroy();
+        throw e;
+      }
+    });
+  });
+  const parts = [`Exported ${plural(r.written, 'job')} of ${where} to ${basename(target)} (${bytes(r.bytes)})`];
+  if (r.repeated) parts.push(`${plural(r.repeated, 'job')} read twice as the jobs moved meanwhile, written once`);
+  if (r.stopped === 'cancelled') parts.push('cancelled: the file holds what was written before');
+  s.ui.info(`${parts.join('; ')}. ${target}`);
+  return { ...r, file: target };
 }

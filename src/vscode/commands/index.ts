@@ -15,7 +15,7 @@ import * as transfer from './transfer';
 import * as handler from './handler';
 import * as bullmq from './bullmq';
 import { FRAMEWORKS } from '../../core/frameworks/readers';
-import { findFrameworkJobs, frameworkJobAction } from './frameworks';
+import { findFrameworkJobs, exportFrameworkJobs, frameworkJobAction } from './frameworks';
 import { allowProductionWrites } from '../agent/productionWrites';
 
 type Handler = (s: Services, ...args: never[]) => unknown;
@@ -87,6 +87,7 @@ export const COMMANDS: Record<string, Handler> = {
   'redisQueues.bullmq.resume': bullmq.resumeQueue,
   'redisQueues.bullmq.history': bullmq.showJobHistory,
   'redisQueues.frameworks.findJobs': findFrameworkJobs,
+  'redisQueues.frameworks.exportJobs': exportFrameworkJobs,
   // The frameworks' job actions: redisQueues.<framework>.<action> (RQ's Requeue and Delete…).
   ...Object.fromEntries(
     FRAMEWORKS.flatMap((f) => f.actions.map((a) => [`redisQueues.${f.reader.framework}.${a.name}`, (s: Services, node?: unknown, selected?: unknown[]) => frameworkJobAction(s, f.reader.framework, a.name, node, selected)])),

@@ -76,7 +76,7 @@ export interface ImportSummary extends ImportResult {
  * queues the tree's reads behind its pages; the session is asked first, so Restricted Mode and a
  * server that is down read as they do in the tree.
  */
-async function withOwnClient<T>(s: Services, session: Session, what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
+export async function withOwnClient<T>(s: Services, session: Session, what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
   await session.inspector();
   const client = await open({ ...(await s.store.resolve(session.entry)), commandTimeoutMs: readSettings().commandTimeoutMs, clientName: `redis-queues-vscode-${what}` }, 'inspect');
   try {
@@ -86,7 +86,8 @@ async function withOwnClient<T>(s: Services, session: Session, what: string, fn:
   }
 }
 
-function fileName(stream: string): string {
+/** A file name for what is exported (`orders.ndjson`), safe on every system. */
+export function fileName(stream: string): string {
   return `${stream.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'stream'}.ndjson`;
 }
 
@@ -97,18 +98,18 @@ const LAST_FOLDER = 'redisQueues.transfer.lastFolder';
  * The folder a file dialog starts in: the last one used for an export or import, else Downloads
  * (else home). Never the workspace by default: exported messages in a repository get committed.
  */
-function defaultFolder(s: Services): vscode.Uri {
+export function defaultFolder(s: Services): vscode.Uri {
   const last = s.context.globalState.get<string>(LAST_FOLDER);
   if (last && existsSync(last)) return vscode.Uri.file(last);
   const downloads = join(homedir(), 'Downloads');
   return vscode.Uri.file(existsSync(downloads) ? downloads : homedir());
 }
 
-function rememberFolder(s: Services, file: string): void {
+export function rememberFolder(s: Services, file: string): void {
   void s.context.globalState.update(LAST_FOLDER, dirname(file));
 }
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf } from '../../support/celery';
 import { rqBurst, rqFailed, rqReport } from '../../support/rqPython';
@@ -143,6 +144,23 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     }
     assert.equal(await redis.dbsize(), before);
     assert.equal((await rqReport(url, rqQueue)).counts.failed, 2);
+  });
+
+  it('Export Jobs (also on a read-only connection): RQ\'s failed jobs and Sidekiq\'s Scheduled to NDJSON, a header then one line per job, the Sidekiq entries byte for byte', async () => {
+    const dir = join(__dirname, '..', '..', '..', '..', '.test-output', 'ext-export');
+    mkdirSync(dir, { recursive: true });
+    const read = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rqFile = join(dir, `rq-failed-${tag}.ndjson`);
+    const r = await vscode.commands.executeCommand<{ written: number; stopped: string }>('redisQueues.frameworks.exportJobs', await child(await row(ro, 'RQ', rqQueue), 'Failed'), { file: rqFile });
+    assert.deepEqual([r.written, r.stopped], [2, 'end']);
+    const [head, ...jobs] = read(rqFile);
+    assert.deepEqual(head, { 'redis-queues-jobs': { ...(head!['redis-queues-jobs'] as object), connection: ro, framework: 'rq', queue: rqQueue, state: 'failed', stateLabel: 'Failed' } });
+    assert.deepEqual(jobs.map((j) => j.id).sort(), [...failedIds].sort());
+    assert.match(String(jobs[0]!.error), /^ValueError: flaky/);
+    const skFile = join(dir, `sidekiq-scheduled-${tag}.ndjson`);
+    await vscode.commands.executeCommand('redisQueues.frameworks.exportJobs', await row(conn, 'Sidekiq', 'Scheduled'), { file: skFile });
+    const members = (await redis.zrange('schedule', '0', '-1')).sort();
+    assert.deepEqual(read(skFile).slice(1).map((j) => (j.entry as { member: string }).member).sort(), members, 'the members as Sidekiq stored them');
   });
 
   it("RQ: Requeue a failed job, RQ's worker then runs it once; Delete another, RQ no longer knows it; a job that moved is skipped and named", async () => {
