@@ -11,7 +11,7 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { PassThrough } from 'node:stream';
 import { findJobs } from '../../src/core/frameworks/findJobs';
-import { exportJobs } from '../../src/core/frameworks/exportJobs';
+import { exportJobs, frameworkJobSource } from '../../src/core/frameworks/exportJobs';
 import type { FwRow } from '../../src/core/frameworks/framework';
 import { sidekiqReader } from '../../src/core/frameworks/sidekiq';
 import { redisUrl } from '../support/integrationHooks';
@@ -77,7 +77,7 @@ describe('(integration) Find Jobs of a framework, against a reference', function
         const out = new PassThrough();
         const chunks: Buffer[] = [];
         out.on('data', (c: Buffer) => chunks.push(c));
-        const r = await exportJobs(sidekiqReader, client, row, 'dead', out, { pageSize, header: { connection: 't' } });
+        const r = await exportJobs(frameworkJobSource(sidekiqReader, client, row, 'dead'), out, { pageSize, header: { connection: 't' } });
         const lines = Buffer.concat(chunks).toString('utf8').split('\n');
         assert.equal(lines.pop(), '', 'each line ends with a newline');
         const header = JSON.parse(lines.shift()!) as Record<string, Record<string, unknown>>;
@@ -114,7 +114,7 @@ describe('(integration) Find Jobs of a framework, against a reference', function
       if (pages++ === 0) await client.rpush(`queue:${q}`, payload(-1));
       return page;
     } };
-    const r = await exportJobs(reader, client, row, 'enqueued', out, { pageSize: 4 });
+    const r = await exportJobs(frameworkJobSource(reader, client, row, 'enqueued'), out, { pageSize: 4 });
     const ids = Buffer.concat(chunks).toString('utf8').trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { id: string }).id);
     assert.deepEqual([...new Set(ids)].length, ids.length, 'no job written twice');
     assert.equal(r.repeated, 1);

@@ -20,6 +20,7 @@
  * by default).
  */
 import type { RedisClient } from '../connection';
+import type { FwJob } from './framework';
 
 /** BullMQ's job states, as its own API names them (`waiting` is the `wait` list). */
 export const BULL_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed', 'failed'] as const;
@@ -216,6 +217,42 @@ export async function bullJobs(client: RedisClient, q: BullQueueRef, state: Bull
     state === 'active' ? Promise.all(ids.map((id) => client.exists(`${q.base}${id}:lock`))) : Promise.resolve([]),
   ]);
   return { jobs: ids.map((id, i) => ({ ...bullJobOf(id, hashes[i] ?? {}), ...(state === 'active' ? { stalled: locks[i] === 0 } : {}) })), total };
+}
+
+/**
+ * A BullMQ (or Bull) job in the frameworks' one job shape (what Find Jobs and Export Jobs read):
+ * its name, data as stored, failed reason and last stack trace, times, attempts, and the rest
+ * (options, progress, return value, priority) as details.
+ */
+export function bullFwJob(j: BullJob, state: BullState): FwJob {
+  const details: Array<[string, string]> = [];
+  if (j.opts !== undefined) details.push(['options', j.opts]);
+  if (j.progress !== undefined) details.push(['progress', j.progress]);
+  if (j.returnvalue !== undefined) details.push(['returned', j.returnvalue]);
+  if (j.priority) details.push(['priority', String(j.priority)]);
+  if (j.stalled) details.push(['stalled', 'its lock is gone']);
+  if (j.stacktrace.length > 1) details.push(['earlier stack traces', j.stacktrace.slice(0, -1).join('\n---\n')]);
+  return {
+    id: j.id,
+    title: j.name,
+    ...(j.data !== undefined ? { args: j.data } : {}),
+    ...(j.failedReason !== undefined ? { error: j.failedReason } : {}),
+    ...(j.stacktrace.length ? { trace: j.stacktrace.at(-1)! } : {}),
+    ...(j.timestamp !== undefined ? { enqueuedAt: j.timestamp } : {}),
+    ...(j.processedOn !== undefined ? { startedAt: j.processedOn } : {}),
+    ...(j.finishedOn !== undefined ? { endedAt: j.finishedOn } : {}),
+    ...(state === 'delayed' && j.timestamp !== undefined && j.delay !== undefined ? { dueAt: j.timestamp + j.delay } : {}),
+    ...(j.attemptsMade ? { failures: j.attemptsMade } : {}),
+    details,
+  };
+}
+
+/** The pages of a BullMQ (or Bull) queue's jobs in `state`, in the frameworks' job shape. */
+export function bullJobPages(client: RedisClient, q: BullQueueRef, state: BullState): (start: number, count: number) => Promise<{ jobs: FwJob[]; total: number }> {
+  return async (start, count) => {
+    const { jobs, total } = await bullJobs(client, q, state, { start, count });
+    return { jobs: jobs.map((j) => bullFwJob(j, state)), total };
+  };
 }
 
 /** The BullMQ queues among stream keys ({@link findBullQueues}), each with its counts ({@link bullQueue}). */

@@ -12,7 +12,7 @@
 import type { Writable } from 'node:stream';
 import type { RedisClient } from '../connection';
 import type { FrameworkReader, FwJob, FwRow } from './framework';
-import { type JobWalk, walkJobs } from './findJobs';
+import { type JobPage, type JobWalk, readerPages, walkJobs } from './findJobs';
 
 /** The header line's key: `{"redis-queues-jobs": {...}}`. */
 export const JOBS_EXPORT_HEADER_KEY = 'redis-queues-jobs';
@@ -50,8 +50,25 @@ export interface ExportJobsResult extends JobWalk {
   bytes: number;
 }
 
-/** Writes the jobs of `row` in `state` to `out` (NDJSON: the header line, then a line per job). Does not end `out`. */
-export async function exportJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, out: Writable, o: ExportJobsOptions = {}): Promise<ExportJobsResult> {
+/** What an export reads: the pages of one state's jobs, and what the header line says of them. */
+export interface JobSource {
+  page: JobPage;
+  /** The framework, the queue or set, the state: said in the header line. */
+  describe: Record<string, unknown>;
+}
+
+/** A framework row's state as an export's source (RQ, Sidekiq, Celery). */
+export function frameworkJobSource(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string): JobSource {
+  return { page: readerPages(reader, client, row, state), describe: describeState(row, state) };
+}
+
+/** What an export's header says of a framework row's state. */
+export function describeState(row: FwRow, state: string): Record<string, unknown> {
+  return { framework: row.framework, [row.kind]: row.name, key: row.key, state, stateLabel: row.states.find((s) => s.state === state)?.label ?? state };
+}
+
+/** Writes the jobs of `source` to `out` (NDJSON: the header line, then a line per job). Does not end `out`. */
+export async function exportJobs(source: JobSource, out: Writable, o: ExportJobsOptions = {}): Promise<ExportJobsResult> {
   let bytes = 0;
   let written = 0;
   const write = async (line: string) => {
@@ -67,10 +84,9 @@ export async function exportJobs(reader: FrameworkReader, client: RedisClient, r
       out.once('error', done);
     });
   };
-  const label = row.states.find((s) => s.state === state)?.label ?? state;
-  await write(`${JSON.stringify({ [JOBS_EXPORT_HEADER_KEY]: { ...o.header, framework: row.framework, [row.kind]: row.name, key: row.key, state, stateLabel: label, exportedAt: new Date().toISOString() } })}\n`);
+  await write(`${JSON.stringify({ [JOBS_EXPORT_HEADER_KEY]: { ...o.header, ...source.describe, exportedAt: new Date().toISOString() } })}\n`);
   const pageSize = o.pageSize ?? 500;
-  const w = await walkJobs(reader, client, row, state, { maxJobs: o.maxJobs ?? Number.MAX_SAFE_INTEGER, pageSize, signal: o.signal }, async (j) => {
+  const w = await walkJobs(source.page, { maxJobs: o.maxJobs ?? Number.MAX_SAFE_INTEGER, pageSize, signal: o.signal }, async (j) => {
     await write(`${JSON.stringify(jobLine(j))}\n`);
     written++;
     if (written % pageSize === 0) o.onProgress?.({ written, bytes });

@@ -49,13 +49,21 @@ export interface JobWalk {
   stopped: 'end' | 'stop' | 'budget' | 'cancelled';
 }
 
+/** A page of a state's jobs in its order, from `start` (a framework's reader, BullMQ's). */
+export type JobPage = (start: number, count: number) => Promise<{ jobs: FwJob[]; total: number }>;
+
+/** The pages of `row`'s jobs in `state`, through the framework's reader. */
+export function readerPages(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string): JobPage {
+  return (start, count) => reader.jobs(client, row, state, { start, count });
+}
+
 /**
- * Each job of `row` in `state`, in the state's order, page by page through the framework's reader,
+ * Each job of a state, in the state's order, page by page (a framework's reader: {@link readerPages}),
  * handed to `onJob` once (by id) until it returns `'stop'`, at most `maxJobs` examined. Jobs that
  * move while the walk goes (a page boundary shifting as a queue is consumed) may be read twice
  * (handed over once, counted in `repeated`) or missed: the walk is what the pages held when read.
  */
-export async function walkJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, o: { maxJobs?: number; pageSize?: number; signal?: AbortSignal }, onJob: (j: FwJob) => 'stop' | void | Promise<'stop' | void>): Promise<JobWalk> {
+export async function walkJobs(page: JobPage, o: { maxJobs?: number; pageSize?: number; signal?: AbortSignal }, onJob: (j: FwJob) => 'stop' | void | Promise<'stop' | void>): Promise<JobWalk> {
   const maxJobs = Math.max(1, o.maxJobs ?? 10_000);
   const pageSize = Math.max(1, Math.min(o.pageSize ?? 200, 1000));
   const seen = new Set<string>();
@@ -64,9 +72,9 @@ export async function walkJobs(reader: FrameworkReader, client: RedisClient, row
   for (let start = 0; ; start += pageSize) {
     if (o.signal?.aborted) return done('cancelled');
     const count = Math.min(pageSize, maxJobs - w.examined);
-    const page = await reader.jobs(client, row, state, { start, count });
-    if (w.total < 0) w.total = page.total;
-    for (const j of page.jobs) {
+    const p = await page(start, count);
+    if (w.total < 0) w.total = p.total;
+    for (const j of p.jobs) {
       w.examined++;
       if (seen.has(j.id)) {
         w.repeated++;
@@ -75,7 +83,7 @@ export async function walkJobs(reader: FrameworkReader, client: RedisClient, row
       seen.add(j.id);
       if ((await onJob(j)) === 'stop') return done('stop');
     }
-    if (page.jobs.length < count || start + page.jobs.length >= page.total) return done('end');
+    if (p.jobs.length < count || start + p.jobs.length >= p.total) return done('end');
     if (w.examined >= maxJobs) return done('budget');
   }
 }
@@ -85,9 +93,14 @@ export async function walkJobs(reader: FrameworkReader, client: RedisClient, row
  * twice, handed over once).
  */
 export async function findJobs(reader: FrameworkReader, client: RedisClient, row: FwRow, state: string, text: string, o: FindJobsOptions = {}): Promise<FindJobsResult> {
+  return findJobsIn(readerPages(reader, client, row, state), text, o);
+}
+
+/** As {@link findJobs}, over any state's pages (BullMQ's: `bullJobPages`). */
+export async function findJobsIn(page: JobPage, text: string, o: FindJobsOptions = {}): Promise<FindJobsResult> {
   const limit = Math.max(1, o.limit ?? 100);
   const hits: FwJob[] = [];
-  const w = await walkJobs(reader, client, row, state, o, (j) => {
+  const w = await walkJobs(page, o, (j) => {
     if (!jobMatches(j, text)) return;
     hits.push(j);
     return hits.length >= limit ? 'stop' : undefined;

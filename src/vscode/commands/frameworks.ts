@@ -8,8 +8,12 @@ import { formatCount } from '../../core/internal';
 import { createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { type FindJobsResult, findJobs } from '../../core/frameworks/findJobs';
-import { type ExportJobsResult, exportJobs } from '../../core/frameworks/exportJobs';
+import { type FindJobsResult, type JobPage, findJobsIn, readerPages } from '../../core/frameworks/findJobs';
+import { bullJobPages } from '../../core/frameworks/bullmq';
+import type { RedisClient } from '../../core/connection';
+import type { Session } from '../connections/session';
+import { BULL_STATE_LABEL, BullStateNode } from '../tree/bullmqNodes';
+import { type ExportJobsResult, describeState, exportJobs } from '../../core/frameworks/exportJobs';
 import { FRAMEWORKS } from '../../core/frameworks/readers';
 import type { FrameworkName, FwActionResult } from '../../core/frameworks/framework';
 import type { Services } from '../services';
@@ -52,18 +56,43 @@ export async function frameworkJobAction(s: Services, framework: FrameworkName, 
  * text in their id, name, arguments, error or details, read page by page (at most 10,000 jobs);
  * the matches in a list, the one picked opened as a document with all it holds.
  */
-/** The row and state a job command runs on: a state row, or a one-state row (Retries, a Sidekiq queue). */
-function stateOf(node: unknown) {
+/**
+ * The state a job command (Find Jobs, Export Jobs) runs on: a framework's state row or one-state
+ * row (Retries, a Sidekiq queue), or a BullMQ (or Bull) queue's state.
+ */
+function stateOf(node: unknown): { session: Session; where: string; count: number; title: string; page(client: RedisClient): JobPage; describe: Record<string, unknown>; fileStem: string } {
+  if (node instanceof BullStateNode) {
+    const q = node.parent.queue;
+    const lib = q.legacy ? 'Bull' : 'BullMQ';
+    const label = BULL_STATE_LABEL[node.state];
+    return {
+      session: node.session,
+      where: `${lib} queue "${q.name}" (${label})`,
+      count: node.count,
+      title: lib,
+      page: (client) => bullJobPages(client, q, node.state),
+      describe: { framework: q.legacy ? 'bull' : 'bullmq', queue: q.name, prefix: q.prefix, state: node.state, stateLabel: label },
+      fileStem: `${lib}-${q.name}-${node.state}`,
+    };
+  }
   const rowNode = node instanceof FrameworkStateNode ? node.parent : node instanceof FrameworkRowNode && node.row.states.length === 1 ? node : undefined;
   if (!rowNode) throw new Error('Select a state of a queue, or a one-state row (Retries, a Sidekiq queue), in the Redis Queues tree');
   const state = node instanceof FrameworkStateNode ? node.state : rowNode.row.states[0]!;
   const { row, deployment } = rowNode;
-  const where = `${deployment.label} ${row.kind === 'queue' ? `queue "${row.name}"` : row.name}${row.states.length > 1 ? ` (${state.label})` : ''}`;
-  return { rowNode, state, row, deployment, reader: rowNode.parent.reader, where };
+  const reader = rowNode.parent.reader;
+  return {
+    session: rowNode.session,
+    where: `${deployment.label} ${row.kind === 'queue' ? `queue "${row.name}"` : row.name}${row.states.length > 1 ? ` (${state.label})` : ''}`,
+    count: state.count,
+    title: deployment.label,
+    page: (client) => readerPages(reader, client, row, state.state),
+    describe: describeState(row, state.state),
+    fileStem: `${deployment.label}-${row.name}${row.states.length > 1 ? `-${state.state}` : ''}`,
+  };
 }
 
 export async function findFrameworkJobs(s: Services, node?: unknown, args?: { text?: string; open?: boolean }): Promise<FindJobsResult> {
-  const { rowNode, state, row, deployment, reader, where } = stateOf(node);
+  const { session, where, page, describe } = stateOf(node);
   const text =
     args?.text ??
     (await s.ui.input({
@@ -72,7 +101,7 @@ export async function findFrameworkJobs(s: Services, node?: unknown, args?: { te
       validate: (v) => (v.trim() ? undefined : 'Type the text to find'),
     }));
   if (!text?.trim()) throw new Cancelled();
-  const r = await rowNode.session.run((insp) => findJobs(reader, insp.client, row, state.state, text.trim(), { maxJobs: 10_000, pageSize: 200, limit: 100 }));
+  const r = await session.run((insp) => findJobsIn(page(insp.client), text.trim(), { maxJobs: 10_000, pageSize: 200, limit: 100 }));
   const scope = `${plural(r.examined, 'job')} of ${formatCount(r.total)} read${r.stopped === 'budget' ? ' (the first 10,000)' : r.stopped === 'limit' ? ' (stopped at 100 matches)' : ''}`;
   if (!r.hits.length) {
     s.ui.info(`No job of ${where} holds "${text.trim()}" (${scope}).`);
@@ -84,7 +113,7 @@ export async function findFrameworkJobs(s: Services, node?: unknown, args?: { te
     { title: `${plural(r.hits.length, 'job')} of ${where} hold "${text.trim()}" (${scope})` },
   );
   if (job) {
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: `${JSON.stringify({ framework: deployment.label, [row.kind]: row.name, state: state.label, ...job, entry: undefined }, null, 2)}\n` });
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: `${JSON.stringify({ ...describe, ...job, entry: undefined }, null, 2)}\n` });
     await vscode.window.showTextDocument(doc, { preview: true });
   }
   return r;
@@ -98,13 +127,12 @@ export async function findFrameworkJobs(s: Services, node?: unknown, args?: { te
  * read-only connections.
  */
 export async function exportFrameworkJobs(s: Services, node?: unknown, args?: { file?: string }): Promise<ExportJobsResult & { file: string }> {
-  const { rowNode, state, row, deployment, reader, where } = stateOf(node);
-  const session = rowNode.session;
+  const { session, where, count, page, describe, fileStem } = stateOf(node);
   let file = args?.file;
   if (file === undefined) {
     const uri = await vscode.window.showSaveDialog({
-      title: `Export ${plural(state.count, 'job')} of ${where}`,
-      defaultUri: vscode.Uri.joinPath(defaultFolder(s), fileName(`${deployment.label}-${row.name}${row.states.length > 1 ? `-${state.state}` : ''}`)),
+      title: `Export ${plural(count, 'job')} of ${where}`,
+      defaultUri: vscode.Uri.joinPath(defaultFolder(s), fileName(fileStem)),
       filters: { 'NDJSON (one job per line)': ['ndjson', 'jsonl'], 'All files': ['*'] },
       saveLabel: 'Export',
     });
@@ -123,10 +151,10 @@ export async function exportFrameworkJobs(s: Services, node?: unknown, args?: { 
         out.once('error', reject);
       });
       try {
-        const result = await exportJobs(reader, client, row, state.state, out, {
+        const result = await exportJobs({ page: page(client), describe }, out, {
           signal: abort.signal,
           header: { connection: session.name },
-          onProgress: (p) => progress.report({ message: `${formatCount(p.written)} of about ${formatCount(state.count)} jobs · ${bytes(p.bytes)}` }),
+          onProgress: (p) => progress.report({ message: `${formatCount(p.written)} of about ${formatCount(count)} jobs · ${bytes(p.bytes)}` }),
         });
         out.end();
         await finished(out);

@@ -20,7 +20,8 @@ import { timeTip } from '../times';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { type Node, childId } from './node';
 
-const STATE_LABEL: Record<BullState, string> = {
+/** A state as BullMQ's dashboards title it. */
+export const BULL_STATE_LABEL: Record<BullState, string> = {
   waiting: 'Waiting',
   active: 'Active',
   delayed: 'Delayed',
@@ -186,7 +187,7 @@ export class BullQueueNode extends ExplorerNode {
     t.description = parts.filter(Boolean).join(' · ');
     t.tooltip = [
       `${q.legacy ? 'Bull 3/4' : 'BullMQ'} queue ${oneLine(q.name)} (prefix ${oneLine(q.prefix)})${q.paused ? ': PAUSED' : ''}`,
-      ...bullStatesOf(q).map((s) => `${STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
+      ...bullStatesOf(q).map((s) => `${BULL_STATE_LABEL[s].toLowerCase()}: ${formatCount(c[s])}`),
       q.schedulers ? `repeatable (job schedulers): ${formatCount(q.schedulers)}` : '',
       q.stalled.length ? `STALLED: ${q.stalled.length} active job${q.stalled.length === 1 ? '' : 's'} whose lock is gone (their worker stopped renewing it: gone or stuck); ${lib}'s stalled checker moves them back to waiting, or fails them after too many stalls` : '',
       stuck ? `STUCK: the oldest active job has run for ${formatDuration(now - q.oldestActiveAt!)} (more than ${formatDuration(thresholds.stuckIdleMs)})` : '',
@@ -218,7 +219,7 @@ export class BullStateNode extends ExplorerNode {
     this.id = childId(parent, state);
   }
   item(): vscode.TreeItem {
-    const t = new vscode.TreeItem(STATE_LABEL[this.state], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const t = new vscode.TreeItem(BULL_STATE_LABEL[this.state], this.count > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     t.id = this.id;
     t.iconPath = new vscode.ThemeIcon(STATE_ICON[this.state], this.state === 'failed' && this.count ? new vscode.ThemeColor('errorForeground') : undefined);
     t.description = `${formatCount(this.count)}${this.count > 1 ? ` · ${STATE_ORDER[this.state]}` : ''}`;
@@ -271,7 +272,7 @@ export class BullJobNode implements Node {
     if (j.data !== undefined) parts.push(clip(oneLine(j.data), 60));
     t.description = parts.join(' · ');
     t.tooltip = [
-      `${libraryOf(q)} job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${STATE_LABEL[state].toLowerCase()}`,
+      `${libraryOf(q)} job ${oneLine(j.id)}${j.name ? ` (${oneLine(j.name)})` : ''}: ${BULL_STATE_LABEL[state].toLowerCase()}`,
       j.stalled ? `STALLED: its lock is gone (its worker stopped renewing it); ${libraryOf(q)}'s stalled checker will move it back to waiting, or fail it after too many stalls` : '',
       j.failedReason ? `failed: ${j.failedReason}` : '',
       `attempts made: ${j.attemptsMade}`,

@@ -4,6 +4,8 @@
 // them, and whose Failed jobs lead with their failed reason; its job schedulers under Repeatable.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Job, Queue, Worker } from 'bullmq';
 import * as vscode from 'vscode';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
@@ -126,6 +128,27 @@ describe('(extension) BullMQ queues in the explorer', function () {
     }
     assert.deepEqual(await queue.getJobCounts(), before, 'nothing changed');
     assert.equal(await queue.isPaused(), false);
+  });
+
+  it("Find Jobs by a value in a job's data, and Export Jobs of a state (on the read-only connection), as BullMQ's getJobs() lists them", async () => {
+    const waiting = await child(await queueRow(ro), 'Waiting');
+    const found = await vscode.commands.executeCommand<{ hits: Array<{ id: string; args?: string }>; stopped: string }>('redisQueues.frameworks.findJobs', waiting, { text: 'B@EXAMPLE', open: false });
+    const theirs = await queue.getJobs(['waiting'], 0, -1, true);
+    assert.deepEqual(found.hits.map((h) => h.id), theirs.filter((j) => j.data.to === 'b@example.com').map((j) => j.id));
+    assert.equal(found.stopped, 'end');
+    const failed = await child(await queueRow(ro), 'Failed');
+    const dir = join(__dirname, '..', '..', '..', '..', '.test-output', 'ext-export');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bullmq-failed-${prefix}.ndjson`);
+    const r = await vscode.commands.executeCommand<{ written: number }>('redisQueues.frameworks.exportJobs', failed, { file });
+    const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual((head!['redis-queues-jobs'] as Record<string, unknown>).framework, 'bullmq');
+    const failedJobs = await queue.getJobs(['failed'], 0, -1, false);
+    assert.equal(r.written, failedJobs.length);
+    assert.deepEqual(
+      lines.map((j) => [j.id, j.title, JSON.parse(String(j.args)), j.error]),
+      failedJobs.map((j) => [j.id, j.name, j.data, j.failedReason]),
+    );
   });
 
   it('Retry on a failed job: BullMQ moves it back to waiting, and its worker then runs it once; Promote runs a delayed job now', async () => {
