@@ -5,14 +5,7 @@ import type { RedisQueuesApi } from '../../src/vscode/activate';
 import type { Node } from '../../src/vscode/tree/node';
 import type { PickItem, Prompter } from '../../src/vscode/ui';
 
-/** Polls `check` until it holds, or fails naming `what`. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until } from '../support/until';
 
 export function label(n: Node): string {
   const l = n.item().label;

@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
-import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf, until } from '../support/celery';
+import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf } from '../support/celery';
+import { until } from '../support/until';
 import { record } from './hooks';
 import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
 

@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { record } from './hooks';
 import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';
-import { sidekiqSeed, startSidekiq, until } from '../support/sidekiq';
+import { sidekiqSeed, startSidekiq } from '../support/sidekiq';
+import { until } from '../support/until';
 
 const JOBS = 60;
 const RUNS = 15;

@@ -19,14 +19,7 @@ import { DEFAULT_THRESHOLDS } from '../../src/core/health';
 import { agentTool, runAgentTool } from '../../src/agent/tools';
 import { collect, renderInspection } from '../../src/cli/inspect';
 import { redisUrl } from '../support/integrationHooks';
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from '../support/until';
 
 /** Bull's own getter per state, and whether it reads ascending (getWaiting, getActive, getDelayed: yes; getCompleted, getFailed: no). */
 const ASC: Record<string, boolean> = { waiting: true, paused: true, active: true, delayed: true, completed: false, failed: false };
@@ -67,9 +60,9 @@ describe('(integration) Bull 3/4 queues, read as Bull reports them', function ()
     await until('3 completed, 2 failed', async () => {
       const c = await queue.getJobCounts();
       return c.completed === 3 && c.failed === 2;
-    });
+    }, 20_000);
     await queue.add('hold', { to: 'slow@example.com' });
-    await until('the hold job active', async () => (await queue.getJobCounts()).active === 1);
+    await until('the hold job active', async () => (await queue.getJobCounts()).active === 1, 20_000);
     // The worker is busy (concurrency 1): these wait; the prioritized ones wait in `wait` too, by priority.
     for (let i = 0; i < 4; i++) await queue.add('later', { to: `later${i}@example.com`, n: i });
     for (let i = 0; i < 2; i++) await queue.add('reminder', { to: `r${i}@example.com` }, { delay: 60 * 60_000 + i });

@@ -13,14 +13,7 @@ import { BULL_STATES, type BullState, bullJobs, bullQueue, findBullQueues } from
 import { DEFAULT_THRESHOLDS } from '../../src/core/health';
 import { Inspector } from '../../src/core/inspect';
 import { redisUrl } from '../support/integrationHooks';
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from '../support/until';
 
 describe('(integration) BullMQ queues, read as BullMQ reports them', function () {
   this.timeout(60_000);
@@ -51,9 +44,9 @@ describe('(integration) BullMQ queues, read as BullMQ reports them', function ()
     await until('3 completed, 2 failed', async () => {
       const c = await queue.getJobCounts();
       return c.completed === 3 && c.failed === 2;
-    });
+    }, 20_000);
     await queue.add('hold', { to: 'slow@example.com' });
-    await until('the hold job active', async () => (await queue.getJobCounts()).active === 1);
+    await until('the hold job active', async () => (await queue.getJobCounts()).active === 1, 20_000);
     // The worker is busy (concurrency 1): these wait.
     for (let i = 0; i < 4; i++) await queue.add('later', { to: `later${i}@example.com`, n: i });
     for (let i = 0; i < 2; i++) await queue.add('reminder', { to: `r${i}@example.com` }, { delay: 60 * 60_000 + i });

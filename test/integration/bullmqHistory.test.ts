@@ -10,16 +10,9 @@ import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
 import { bullJobHistory } from '../../src/core/frameworks/bullmqHistory';
 import { redisUrl } from '../support/integrationHooks';
+import { until } from '../support/until';
 
 const EVENTS = ['added', 'waiting', 'active', 'progress', 'completed', 'failed', 'delayed', 'retries-exhausted', 'removed', 'waiting-children', 'stalled', 'duplicated', 'deduplicated', 'paused', 'resumed', 'cleaned', 'drained'] as const;
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('(integration) a BullMQ job\'s history, as BullMQ\'s QueueEvents sees it', function () {
   this.timeout(60_000);
@@ -72,11 +65,11 @@ describe('(integration) a BullMQ job\'s history, as BullMQ\'s QueueEvents sees i
     await until('6 jobs completed, 1 failed', async () => {
       const c = await queue.getJobCounts('completed', 'failed');
       return c.completed === 6 && c.failed === 1;
-    });
+    }, 20_000);
     await worker.close();
     await gone.remove();
     const ids = [flaky, ...ok, later, gone, dead].map((j) => j.id!);
-    await until('QueueEvents saw every job end where it is', () => seen.get(flaky.id!)?.includes('completed') === true && seen.get(gone.id!)?.includes('removed') === true && seen.get(dead.id!)?.includes('failed') === true && ok.every((j) => seen.get(j.id!)?.includes('completed')));
+    await until('QueueEvents saw every job end where it is', () => seen.get(flaky.id!)?.includes('completed') === true && seen.get(gone.id!)?.includes('removed') === true && seen.get(dead.id!)?.includes('failed') === true && ok.every((j) => seen.get(j.id!)?.includes('completed')), 20_000);
     const total = await client.xlen(`bull:${name}:events`);
     for (const pageSize of [1, 3, 1000]) {
       for (const id of ids) {

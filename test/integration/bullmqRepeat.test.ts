@@ -14,14 +14,7 @@ import { type BullScheduler, bullJobs, bullQueue, bullSchedulers } from '../../s
 import { DEFAULT_THRESHOLDS } from '../../src/core/health';
 import { Inspector } from '../../src/core/inspect';
 import { redisUrl } from '../support/integrationHooks';
-
-const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from '../support/until';
 
 describe('(integration) BullMQ job schedulers and repeatable jobs, read as BullMQ reports them', function () {
   this.timeout(60_000);
@@ -52,7 +45,7 @@ describe('(integration) BullMQ job schedulers and repeatable jobs, read as BullM
         if (all.length !== 5 || ran.length < 2) return false;
         const states = await Promise.all(all.map((s) => queue.getJobState(`repeat:${s.key}:${s.next}`)));
         return states.every((s) => s === 'delayed');
-      });
+      }, 20_000);
     } finally {
       await worker.close();
     }

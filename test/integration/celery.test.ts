@@ -19,7 +19,8 @@ import { collect } from '../../src/cli/inspect';
 import { celeryRequeue, celeryRequeueWith, requeueCeleryTasks } from '../../src/core/frameworks/celeryActions';
 import type { FwRow } from '../../src/core/frameworks/framework';
 import { startSandbox } from '../../src/core/sandbox';
-import { celeryPy, celerySend, kombuReport, killWorker, runsOf, startCeleryWorker, unackedOf, until } from '../support/celery';
+import { celeryPy, celerySend, kombuReport, killWorker, runsOf, startCeleryWorker, unackedOf } from '../support/celery';
+import { until } from '../support/until';
 import { redisUrl } from '../support/integrationHooks';
 
 const TMP = join(__dirname, '..', '..', '..', '.test-output', 'celery');
@@ -189,7 +190,7 @@ describe('(integration) Celery on Redis, read as Celery and kombu report it', fu
     assert.equal(block.details.find(([k]) => k === 'result status')?.[1], rep.results[sentC[1]!.id]!.status);
     assert.equal(rep.results[sentC[1]!.id]!.status, 'STARTED');
     // A 1 s visibility timeout: all four are past it once a second has gone by since delivery.
-    await until('a second past the last delivery', async () => Date.now() / 1000 > Math.max(...mine.map((u) => u.delivered)) + 1.05);
+    await until('a second past the last delivery', async () => Date.now() / 1000 > Math.max(...mine.map((u) => u.delivered)) + 1.05, 20_000);
     const short = await rowOf(qc, 1);
     assert.deepEqual(short.marks, [`4 ${PAST_VISIBILITY}`]);
     const page = await celeryReaderWith({ visibilityTimeout: 1 }).jobs(client, short, 'reserved', { start: 1, count: 2 });

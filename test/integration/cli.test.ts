@@ -11,6 +11,7 @@ import { parseEntries } from '../../src/core/replies';
 import { freePort, startSandboxCluster } from '../../src/core/sandbox';
 import { serverCapabilities } from '../../src/core/server';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
+import { until } from '../support/until';
 
 const root = join(__dirname, '..', '..', '..');
 const CLI = join(root, 'dist', 'cli.js');
@@ -41,16 +42,6 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_0
   const { code } = await r.exited;
   clearTimeout(t);
   return { code, stdout: r.out(), stderr: r.errText() };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function lines(s: string): string[] {
@@ -152,7 +143,7 @@ describe('(integration) cli: node dist/cli.js', function () {
       assert.ok(st.groups[0].lag >= 6, `lag ${st.groups[0].lag}`);
       assert.equal((await cli(['top', '--json', '--url', url])).code, 2);
       const live = start(['top', s, '--interval', '300', '--url', url]);
-      await until('two tables', async () => (live.out().match(/STREAM › GROUP/g) ?? []).length >= 2);
+      await until('two tables', async () => (live.out().match(/STREAM › GROUP/g) ?? []).length >= 2, 10_000);
       live.child.kill('SIGINT');
       const { code } = await live.exited;
       assert.equal(code, 0, live.errText());
@@ -225,7 +216,7 @@ describe('(integration) cli: node dist/cli.js', function () {
       const blockedReaders = async () => String(await client.client('LIST')).split('\n').filter((l) => l.includes('cmd=xread ') || l.includes('cmd=xread\r')).length;
       const before = await blockedReaders();
       const t = start(['tail', s, '--limit', '2', '--url', url]);
-      await until('the tail to block', async () => (await blockedReaders()) > before);
+      await until('the tail to block', async () => (await blockedReaders()) > before, 10_000);
       await client.xadd(s, '*', 'new', '1');
       await client.xadd(s, '*', 'new', '2');
       const { code } = await t.exited;
@@ -233,7 +224,7 @@ describe('(integration) cli: node dist/cli.js', function () {
       assert.deepEqual(lines(t.out()).map((l) => l.split(' ').slice(2).join(' ')), ['new=1', 'new=2']);
 
       const t2 = start(['tail', s, '--url', url]);
-      await until('the tail to block', async () => (await blockedReaders()) > before);
+      await until('the tail to block', async () => (await blockedReaders()) > before, 10_000);
       const sent = Date.now();
       t2.child.kill('SIGTERM');
       const r2 = await t2.exited;
@@ -254,7 +245,7 @@ describe('(integration) cli: node dist/cli.js', function () {
         const script = `cat > "${dir}/$RQ_ID.json"; echo "$RQ_STREAM $RQ_GROUP $RQ_DELIVERIES" > "${dir}/$RQ_ID.env"; if grep -q '"bad"' "${dir}/$RQ_ID.json"; then echo "cannot handle $RQ_ID" >&2; exit 3; fi`;
         const w = start(['work', s, '--group', 'g', '--consumer', 'c1', '--start', '0', '--max-deliveries', '3', '--backoff', '20', '--exec', script, '--url', url]);
         await until('the bad message in the DLQ', async () => (await client.xlen(`${s}:dlq`)) === 1, 15_000);
-        await until('the good ones acked', async () => ((await client.xpending(s, 'g')) as [number])[0] === 0);
+        await until('the good ones acked', async () => ((await client.xpending(s, 'g')) as [number])[0] === 0, 10_000);
         w.child.kill('SIGTERM');
         const { code } = await w.exited;
         assert.equal(code, 0, w.errText());
@@ -280,8 +271,8 @@ describe('(integration) cli: node dist/cli.js', function () {
       const s = `${uniqueKey('work2')}:s`;
       const id = String(await client.xadd(s, '*', 'hello', 'world'));
       const w = start(['work', s, '--group', 'g', '--start', '0', '--json', '--url', url]);
-      await until('the message printed', async () => w.out().includes(id));
-      await until('the message acked', async () => ((await client.xpending(s, 'g')) as [number])[0] === 0);
+      await until('the message printed', async () => w.out().includes(id), 10_000);
+      await until('the message acked', async () => ((await client.xpending(s, 'g')) as [number])[0] === 0, 10_000);
       w.child.kill('SIGINT');
       const { code } = await w.exited;
       assert.equal(code, 0, w.errText());

@@ -10,7 +10,8 @@ import { MetricsHistory, keepsGrowing, trendOf } from '../../src/core/metrics/hi
 import { type FrameworkSample, type Round, sampleRound } from '../../src/core/metrics/sampler';
 import { redisUrl } from '../support/integrationHooks';
 import { rqFailed, rqReport } from '../support/rqPython';
-import { sidekiqReport, sidekiqSeed, startSidekiq, until } from '../support/sidekiq';
+import { sidekiqReport, sidekiqSeed, startSidekiq } from '../support/sidekiq';
+import { until } from '../support/until';
 
 const DB = 9;
 const WORK = 'trend-work';

@@ -16,6 +16,7 @@ import { keySlot } from '../../src/core/queue/keys';
 import { listQueueKeys } from '../../src/core/queue/list/keys';
 import { startSandboxCluster } from '../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
+import { until } from '../support/until';
 
 const root = join(__dirname, '..', '..', '..');
 const CLI = join(root, 'dist', 'cli.js');
@@ -44,16 +45,6 @@ async function cli(args: string[], timeoutMs = 15_000): Promise<{ code: number |
   const { code } = await r.exited;
   clearTimeout(t);
   return { code, stdout: r.out(), stderr: r.errText() };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
@@ -143,7 +134,7 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
 
     // A tail from $ sees a message added to the real key.
     const t = start(['tail', shown, '--limit', '1', '--json', '--url', url]);
-    await until('the tail to block on the real key', async () => String(await client.client('LIST')).includes('cmd=xread'));
+    await until('the tail to block on the real key', async () => String(await client.client('LIST')).includes('cmd=xread'), 10_000);
     const added = String(await client.xadd(bin, '*', 'late', '1'));
     assert.equal((await t.exited).code, 0, t.errText());
     assert.deepEqual(lines(t.out()).map((l) => JSON.parse(l).id), [added]);
@@ -157,7 +148,7 @@ describe('(integration) names are bytes: keys that are not UTF-8, or hold a back
     const shown = showName(bin);
 
     const w = start(['work', shown, '--group', 'w', '--start', '0', '--json', '--url', url]);
-    await until('both messages printed', async () => lines(w.out()).length >= 2);
+    await until('both messages printed', async () => lines(w.out()).length >= 2, 10_000);
     w.child.kill('SIGTERM');
     assert.equal((await w.exited).code, 0, w.errText());
     const printed = lines(w.out()).map((l) => JSON.parse(l));

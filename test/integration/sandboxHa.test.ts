@@ -9,6 +9,7 @@ import { open, quit, type RedisClient } from '../../src/core/connection';
 import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
 import { startSandboxSentinel, type SandboxSentinel } from '../../src/core/sandboxHa';
 import { uniqueKey } from '../support/integrationHooks';
+import { until } from '../support/until';
 
 const root = join(__dirname, '..', '..', '..');
 const CLI = join(root, 'dist', 'cli.js');
@@ -22,16 +23,6 @@ const alive = (pid: number | undefined | null) => {
     return false;
   }
 };
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('(integration) sandbox: Sentinel set and Cluster with replicas', function () {
   this.timeout(60_000);

@@ -11,7 +11,8 @@ import type { FwRow } from '../../src/core/frameworks/framework';
 import { readSidekiq, sidekiqJobs, sidekiqReader } from '../../src/core/frameworks/sidekiq';
 import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from '../../src/core/frameworks/sidekiqActions';
 import { redisUrl } from '../support/integrationHooks';
-import { type ApiRecord, type SidekiqReport, sidekiqReport, sidekiqSeed, startSidekiq, until } from '../support/sidekiq';
+import { type ApiRecord, type SidekiqReport, sidekiqReport, sidekiqSeed, startSidekiq } from '../support/sidekiq';
+import { until } from '../support/until';
 
 const DB = 7;
 const WORK = 'work';
@@ -239,9 +240,9 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
     assert.deepEqual(before, [1, 1], 'each failed once');
     assert.deepEqual((await sidekiqRetryNow(client, 'retry', [retry])).map((o) => o.outcome), ['enqueued']);
     assert.deepEqual((await sidekiqRetryNow(client, 'dead', [dead])).map((o) => o.outcome), ['enqueued']);
-    await until('both ran again', async () => (await runsOf(retry.id)) === 2 && (await runsOf(dead.id)) === 2);
+    await until('both ran again', async () => (await runsOf(retry.id)) === 2 && (await runsOf(dead.id)) === 2, 20_000);
     // Healed, they succeed: in no set and no queue, they cannot run again.
-    await until('the queue drained', async () => (await client.llen(`queue:${WORK}`)) === 0);
+    await until('the queue drained', async () => (await client.llen(`queue:${WORK}`)) === 0, 20_000);
     const report = await sidekiqReport(url);
     for (const set of ['retry', 'dead', 'schedule'] as const) assert.ok(!report.sets[set].entries.some((x) => x.jid === retry.id || x.jid === dead.id), set);
     assert.deepEqual([await runsOf(retry.id), await runsOf(dead.id)], [2, 2]);
@@ -251,7 +252,7 @@ describe('(integration) Sidekiq, read as Sidekiq reports it', function () {
     const [first] = [...(await entries('Scheduled')).values()];
     const [out] = await sidekiqAddToQueue(client, [first!]);
     assert.deepEqual(out, { id: first!.id, outcome: 'enqueued', now: `queue ${WORK}` });
-    await until('it ran', async () => (await runsOf(first!.id)) === 1);
+    await until('it ran', async () => (await runsOf(first!.id)) === 1, 20_000);
     assert.ok(!(await sidekiqReport(url)).sets.schedule.entries.some((x) => x.jid === first!.id));
   });
 

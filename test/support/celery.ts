@@ -85,15 +85,6 @@ export async function killWorker(p: ChildProcess): Promise<void> {
   await gone;
 }
 
-/** Polls `check` every 50 ms until true, at most `ms`. */
-export async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** The task ids of the unacked entries whose routing key is `queue`. */
 export async function unackedOf(client: RedisClient, queue: string): Promise<string[]> {
   const h = await client.hgetall('unacked');

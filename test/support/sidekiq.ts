@@ -86,12 +86,3 @@ export function startSidekiq(url: string, queues: string[], concurrency = 5): { 
     },
   };
 }
-
-/** Polls `check` until true, at most `ms`. */
-export async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -38,6 +38,7 @@ import {
   waitRows,
   webviewFrame,
 } from './harness';
+import { until } from '../support/until';
 
 declare function getComputedStyle(el: unknown): { color: string };
 
@@ -173,7 +174,10 @@ describe('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default
       const box = page.locator(`${QUICK} .quick-input-box input`).first();
       assert.deepEqual(JSON.parse(await box.inputValue()), shape, 'the box starts with the newest message');
       await box.fill('a=1;b=2');
-      const refusal = await waitFor(() => quickMessage(page), (m) => /one field "a"/.test(m));
+      const refusal = await until('the refusal under the publish box', async () => {
+        const m = await quickMessage(page);
+        return /one field "a"/.test(m) && m;
+      }, 10_000);
       assert.match(refusal, /This is one field "a" with the value "1;b=2"\. For several fields write a JSON object/);
       await screenshot(page, 'words-publish-refused');
       await box.press('Escape');
@@ -229,7 +233,10 @@ describe('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default
       assert.match(dialogTitle, /^Export the whole stream \(1,341 messages\) of "clicks"/);
       const path = page.locator(`${QUICK} .quick-input-box input`).first();
       // The simple file dialog fills its input once it has read the folder.
-      const suggested = await waitFor(() => path.inputValue(), (v) => /clicks[^/]*\.ndjson$/.test(v));
+      const suggested = await until('the suggested file name', async () => {
+        const v = await path.inputValue();
+        return /clicks[^/]*\.ndjson$/.test(v) && v;
+      }, 10_000);
       assert.match(suggested, /clicks[^/]*\.ndjson$/);
       assert.ok(!suggested.startsWith(vs.workspace), `the dialog suggests the workspace folder: ${suggested}`);
       await screenshot(page, 'words-export-dialog');
@@ -292,14 +299,3 @@ describe('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default
     });
   });
 });
-
-/** Polls `get` until `ok` holds (10 s); returns the last value. */
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await get();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await get();
-  }
-  return v;
-}

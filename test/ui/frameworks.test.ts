@@ -10,18 +10,10 @@ import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { celerySend, killWorker, startCeleryWorker, unackedOf } from '../support/celery';
 import { rqFailed, run, FIXTURES as RQ_FIXTURES, PY } from '../support/rqPython';
 import { sidekiqSeed, startSidekiq } from '../support/sidekiq';
+import { until } from '../support/until';
 import { expandRow, screenshot, uiVsCode, waitRows } from './harness';
 
 const CONN = 'shop';
-
-/** Polls `check` until true, at most `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
   this.timeout(300_000);
@@ -51,7 +43,7 @@ describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
       ...Array.from({ length: 3 }, (_, i) => ({ via: 'async' as const, args: ['fail', { order_id: 7700 + i }], opts: { queue: 'critical', retry: 5, backtrace: true } })),
       { via: 'async', args: ['fail', { order_id: 7799 }], opts: { queue: 'critical', retry: 0 } },
     ]);
-    await until('3 retries and 1 dead', async () => (await client.zcard('retry')) === 3 && (await client.zcard('dead')) === 1);
+    await until('3 retries and 1 dead', async () => (await client.zcard('retry')) === 3 && (await client.zcard('dead')) === 1, 30_000);
     await sidekiq.stop();
     sidekiq = undefined;
     // Celery: tasks waiting, and a worker SIGKILLed while it held 3 (reserved, unacknowledged).
@@ -59,7 +51,7 @@ describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
     await celerySend(redis.url, Array.from({ length: 4 }, (_, i) => ({ task: 'fx.record', queue: 'reports', args: [`2026-11-${10 + i}`, { format: 'pdf' }] })), tmp);
     const held = await celerySend(redis.url, [{ task: 'fx.block', queue: 'exports', args: ['celery-fx-gate:ui'] }, ...Array.from({ length: 2 }, (_, i) => ({ task: 'fx.record', queue: 'exports', args: [`export-${i}`] }))], tmp);
     celeryWorker = startCeleryWorker(redis.url, 'exports', 3);
-    await until('the Celery worker holds 3 tasks', async () => (await unackedOf(client, 'exports')).length === held.length);
+    await until('the Celery worker holds 3 tasks', async () => (await unackedOf(client, 'exports')).length === held.length, 30_000);
     await killWorker(celeryWorker);
     celeryWorker = undefined;
   });

@@ -103,6 +103,11 @@ export interface FwActionResult {
   skipped: Array<{ id: string; reason: string }>;
 }
 
+/** Per-job outcomes (RQ's, Sidekiq's) as one result: every job not skipped is done; a skipped one's reason is where it is now. */
+export function fwActionResult(outcomes: ReadonlyArray<{ id: string; outcome: string; now?: string }>): FwActionResult {
+  return { done: outcomes.filter((x) => x.outcome !== 'skipped').map((x) => x.id), skipped: outcomes.filter((x) => x.outcome === 'skipped').map((x) => ({ id: x.id, reason: x.now ?? 'not there' })) };
+}
+
 /** An action the framework's own dashboard offers on jobs (RQ's Requeue, Sidekiq's Retry Now), each job moved by one atomic script. */
 export interface FwAction {
   /** The command's last word: `redisQueues.<framework>.<name>`. */

@@ -4,13 +4,13 @@
  * never a walk.
  */
 import type { RedisClient } from '../connection';
-import type { FrameworkName, FrameworkReader, FwAction, FwActionResult, FwDeployment, FwJob, FwRow } from './framework';
+import type { FrameworkName, FrameworkReader, FwAction, FwDeployment } from './framework';
 import { rqKeys, rqReader } from './rq';
-import { deleteRqJobs, requeueRqFailed } from './rqActions';
+import { rqActions } from './rqActions';
 import { CELERY_DEFAULT_QUEUES, celeryReader, markers as celeryMarkers } from './celery';
 import { celeryActions, celeryRequeueWith } from './celeryActions';
-import { SIDEKIQ_SETS, sidekiqKeys, sidekiqReader } from './sidekiq';
-import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from './sidekiqActions';
+import { sidekiqKeys, sidekiqReader } from './sidekiq';
+import { sidekiqActions } from './sidekiqActions';
 
 export interface FrameworkEntry {
   reader: FrameworkReader;
@@ -22,47 +22,12 @@ export interface FrameworkEntry {
   actions: readonly FwAction[];
 }
 
-/** An action's per-job outcomes as one result: done, and skipped with where each is now. */
-function outcomes(r: ReadonlyArray<{ id: string; outcome: string; now?: string }>): FwActionResult {
-  return { done: r.filter((x) => x.outcome !== 'skipped').map((x) => x.id), skipped: r.filter((x) => x.outcome === 'skipped').map((x) => ({ id: x.id, reason: x.now ?? 'not there' })) };
-}
-
 const RQ: FrameworkEntry = {
   reader: rqReader,
   defaultPrefix: 'rq:',
   markers: (prefix) => [[rqKeys(prefix).queues, 'set']],
-  actions: [
-    {
-      name: 'requeue',
-      title: 'Requeue',
-      past: 'Requeued',
-      detail: "RQ's FailedJobRegistry.requeue: each job leaves the failed registry and goes to the back of its queue, status queued; a worker runs it again.",
-      states: ['failed'],
-      run: async (client, row, _state, jobs) => outcomes(await requeueRqFailed(client, row, jobs.map((j) => j.id))),
-    },
-    {
-      name: 'delete',
-      title: 'Delete',
-      past: 'Deleted',
-      detail: "RQ's Job.delete: each job leaves its queue and every registry, and its record and results are deleted. This cannot be undone.",
-      states: ['queued', 'scheduled', 'deferred', 'finished', 'failed', 'canceled', 'abandoned'],
-      run: async (client, row, _state, jobs) => outcomes(await deleteRqJobs(client, row, jobs.map((j) => j.id))),
-    },
-  ],
+  actions: rqActions,
 };
-
-/** A Sidekiq job row's sorted-set entry (its exact member and score) and the namespace of its set. */
-function sidekiqEntries(row: FwRow, jobs: FwJob[]): { ns: string; entries: SidekiqEntryRef[] } {
-  const set = (Object.keys(SIDEKIQ_SETS) as Array<keyof typeof SIDEKIQ_SETS>).find((x) => row.key.endsWith(x));
-  if (row.kind !== 'set' || !set) throw new Error(`${row.name} is not one of Sidekiq's sets`);
-  return {
-    ns: row.key.slice(0, row.key.length - set.length),
-    entries: jobs.map((j) => {
-      if (!j.entry?.member || j.entry.score === undefined) throw new Error(`Sidekiq job ${j.id} was listed without its entry: refresh the tree`);
-      return { id: j.id, member: j.entry.member, score: j.entry.score };
-    }),
-  };
-}
 
 const SIDEKIQ: FrameworkEntry = {
   reader: sidekiqReader,
@@ -71,52 +36,7 @@ const SIDEKIQ: FrameworkEntry = {
     const k = sidekiqKeys(ns);
     return [[k.queues, 'set'], [k.schedule, 'zset'], [k.retry, 'zset'], [k.dead, 'zset'], [k.processes, 'set']];
   },
-  actions: [
-    {
-      name: 'retry',
-      title: 'Retry Now',
-      past: 'Retried',
-      detail: "As Sidekiq Web's Retry Now: each job leaves the set and is pushed to its queue now (its retry count one less, as Sidekiq does); a Sidekiq process runs it next.",
-      states: ['retry', 'dead'],
-      run: async (client, row, state, jobs) => {
-        const { ns, entries } = sidekiqEntries(row, jobs);
-        return outcomes(await sidekiqRetryNow(client, state as 'retry' | 'dead', entries, ns));
-      },
-    },
-    {
-      name: 'addToQueue',
-      title: 'Add to Queue',
-      past: 'Added to their queues',
-      detail: "As Sidekiq Web's Add to Queue: each scheduled job leaves the schedule and is pushed to its queue now, to run without waiting for its time.",
-      states: ['scheduled'],
-      run: async (client, row, _state, jobs) => {
-        const { ns, entries } = sidekiqEntries(row, jobs);
-        return outcomes(await sidekiqAddToQueue(client, entries, ns));
-      },
-    },
-    {
-      name: 'kill',
-      title: 'Kill',
-      past: 'Killed',
-      detail: "As Sidekiq Web's Kill: each job moves to Dead as it is (Sidekiq keeps at most 10,000 dead jobs for 6 months, and drops the oldest beyond that); it is not run again unless retried from there.",
-      states: ['retry', 'scheduled'],
-      run: async (client, row, state, jobs) => {
-        const { ns, entries } = sidekiqEntries(row, jobs);
-        return outcomes(await sidekiqKill(client, state === 'retry' ? 'retry' : 'schedule', entries, ns));
-      },
-    },
-    {
-      name: 'delete',
-      title: 'Delete',
-      past: 'Deleted',
-      detail: "As Sidekiq Web's Delete: each job is removed from the set, and is gone. This cannot be undone.",
-      states: ['retry', 'scheduled', 'dead'],
-      run: async (client, row, state, jobs) => {
-        const { ns, entries } = sidekiqEntries(row, jobs);
-        return outcomes(await sidekiqDelete(client, state === 'scheduled' ? 'schedule' : (state as 'retry' | 'dead'), entries, ns));
-      },
-    },
-  ],
+  actions: sidekiqActions,
 };
 
 const CELERY: FrameworkEntry = {

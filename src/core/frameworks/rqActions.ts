@@ -8,7 +8,7 @@
 import { deflateSync } from 'node:zlib';
 import type { RedisClient } from '../connection';
 import { define, runScript } from '../queue/lua';
-import type { FwRow } from './framework';
+import { type FwAction, fwActionResult, type FwRow } from './framework';
 import { rqJobs, rqKeys } from './rq';
 
 /** What an action did to one job. */
@@ -115,3 +115,32 @@ export async function requeueAllRqFailed(client: RedisClient, row: RowRef, limit
     jobs.map((j) => j.id),
   );
 }
+
+/** An rq-dashboard action on the listed jobs: `act` on their ids, its outcomes as one result. */
+function rqAction(a: Omit<FwAction, 'run'>, act: (client: RedisClient, row: RowRef, ids: readonly string[]) => Promise<RqOutcome[]>): FwAction {
+  return { ...a, run: async (client, row, _state, jobs) => fwActionResult(await act(client, row, jobs.map((j) => j.id))) };
+}
+
+/** The actions to register for RQ: rq-dashboard's Requeue (failed jobs) and Delete. */
+export const rqActions: readonly FwAction[] = [
+  rqAction(
+    {
+      name: 'requeue',
+      title: 'Requeue',
+      past: 'Requeued',
+      detail: "RQ's FailedJobRegistry.requeue: each job leaves the failed registry and goes to the back of its queue, status queued; a worker runs it again.",
+      states: ['failed'],
+    },
+    requeueRqFailed,
+  ),
+  rqAction(
+    {
+      name: 'delete',
+      title: 'Delete',
+      past: 'Deleted',
+      detail: "RQ's Job.delete: each job leaves its queue and every registry, and its record and results are deleted. This cannot be undone.",
+      states: ['queued', 'scheduled', 'deferred', 'finished', 'failed', 'canceled', 'abandoned'],
+    },
+    deleteRqJobs,
+  ),
+];

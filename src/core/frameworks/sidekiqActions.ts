@@ -19,6 +19,7 @@
  */
 import type { RedisClient } from '../connection';
 import { define, runScript } from '../queue/lua';
+import { type FwAction, fwActionResult, type FwJob, type FwRow } from './framework';
 import { SIDEKIQ_SETS, type SidekiqSet, sidekiqKeys } from './sidekiq';
 import { objectMembers } from './sidekiqJson';
 
@@ -217,3 +218,71 @@ export async function sidekiqDelete(client: RedisClient, from: SidekiqSet, entri
   }
   return out;
 }
+
+/** A Sidekiq job row's sorted-set entry (its exact member and score) and the namespace of its set. */
+function sidekiqEntries(row: FwRow, jobs: FwJob[]): { ns: string; entries: SidekiqEntryRef[] } {
+  const set = SET_NAMES.find((x) => row.key.endsWith(x));
+  if (row.kind !== 'set' || !set) throw new Error(`${row.name} is not one of Sidekiq's sets`);
+  return {
+    ns: row.key.slice(0, row.key.length - set.length),
+    entries: jobs.map((j) => {
+      if (!j.entry?.member || j.entry.score === undefined) throw new Error(`Sidekiq job ${j.id} was listed without its entry: refresh the tree`);
+      return { id: j.id, member: j.entry.member, score: j.entry.score };
+    }),
+  };
+}
+
+/** A Sidekiq Web action on the listed jobs of a set: `act` on their entries in the row's namespace, its outcomes as one result. */
+function sidekiqAction(a: Omit<FwAction, 'run'>, act: (client: RedisClient, state: string, entries: Entries, ns: string) => Promise<SidekiqOutcome[]>): FwAction {
+  return {
+    ...a,
+    run: async (client, row, state, jobs) => {
+      const { ns, entries } = sidekiqEntries(row, jobs);
+      return fwActionResult(await act(client, state, entries, ns));
+    },
+  };
+}
+
+/** The actions to register for Sidekiq: Sidekiq Web's Retry Now, Add to Queue, Kill and Delete. */
+export const sidekiqActions: readonly FwAction[] = [
+  sidekiqAction(
+    {
+      name: 'retry',
+      title: 'Retry Now',
+      past: 'Retried',
+      detail: "As Sidekiq Web's Retry Now: each job leaves the set and is pushed to its queue now (its retry count one less, as Sidekiq does); a Sidekiq process runs it next.",
+      states: ['retry', 'dead'],
+    },
+    (client, state, entries, ns) => sidekiqRetryNow(client, state as 'retry' | 'dead', entries, ns),
+  ),
+  sidekiqAction(
+    {
+      name: 'addToQueue',
+      title: 'Add to Queue',
+      past: 'Added to their queues',
+      detail: "As Sidekiq Web's Add to Queue: each scheduled job leaves the schedule and is pushed to its queue now, to run without waiting for its time.",
+      states: ['scheduled'],
+    },
+    (client, _state, entries, ns) => sidekiqAddToQueue(client, entries, ns),
+  ),
+  sidekiqAction(
+    {
+      name: 'kill',
+      title: 'Kill',
+      past: 'Killed',
+      detail: "As Sidekiq Web's Kill: each job moves to Dead as it is (Sidekiq keeps at most 10,000 dead jobs for 6 months, and drops the oldest beyond that); it is not run again unless retried from there.",
+      states: ['retry', 'scheduled'],
+    },
+    (client, state, entries, ns) => sidekiqKill(client, state === 'retry' ? 'retry' : 'schedule', entries, ns),
+  ),
+  sidekiqAction(
+    {
+      name: 'delete',
+      title: 'Delete',
+      past: 'Deleted',
+      detail: "As Sidekiq Web's Delete: each job is removed from the set, and is gone. This cannot be undone.",
+      states: ['retry', 'scheduled', 'dead'],
+    },
+    (client, state, entries, ns) => sidekiqDelete(client, state === 'scheduled' ? 'schedule' : (state as 'retry' | 'dead'), entries, ns),
+  ),
+];

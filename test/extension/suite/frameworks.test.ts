@@ -52,9 +52,8 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     ], { '"__BIG__"': '12345678901234567890' });
     // Celery: a worker SIGKILLed while it holds three tasks (one running): they stay unacknowledged.
     celeryIds = (await celerySend(url, [{ task: 'fx.block', queue: celeryQueue, args: [gate] }, { task: 'fx.record', queue: celeryQueue, args: ['export-1', { big: 1 }] }, { task: 'fx.record', queue: celeryQueue, args: ['export-2'] }], join(__dirname, '..', '..', '..', '..', '.test-output', 'ext-celery'))).map((t) => t.id);
-    const client = { hgetall: (k: string) => redis.hgetall(k) } as unknown as Parameters<typeof unackedOf>[0];
     celeryWorker = startCeleryWorker(url, celeryQueue, 3);
-    await until('the Celery worker holds 3 tasks', async () => (await unackedOf(client, celeryQueue)).length === 3, 30_000);
+    await until('the Celery worker holds 3 tasks', async () => (await unackedOf(redis, celeryQueue)).length === 3, 30_000);
     await killWorker(celeryWorker);
     celeryWorker = undefined;
     await vscode.workspace.getConfiguration('redisQueues').update('refreshIntervalSeconds', 0, vscode.ConfigurationTarget.Global);
@@ -234,18 +233,17 @@ describe('(extension) RQ, Sidekiq and Celery in the explorer', function () {
     // Nothing is unacknowledged now: the queue stays shown (seen this session), its tasks waiting.
     assert.match(desc(await row(conn, 'Celery', celeryQueue)), /^3 waiting$/);
     // A worker then runs each once (the blocking task's gate is open).
-    const client = { lrange: (k: string, a: number, b: number) => redis.lrange(k, a, b) } as unknown as Parameters<typeof runsOf>[0];
-    const before = (await runsOf(client, celeryQueue)).length;
+    const before = (await runsOf(redis, celeryQueue)).length;
     await redis.rpush(gate, 'go');
     celeryWorker = startCeleryWorker(url, celeryQueue, 1);
     try {
-      await until('three runs', async () => (await runsOf(client, celeryQueue)).length >= before + 3, 30_000);
+      await until('three runs', async () => (await runsOf(redis, celeryQueue)).length >= before + 3, 30_000);
       await until('acknowledged', async () => (await redis.hlen('unacked')) === 0, 30_000);
     } finally {
       await killWorker(celeryWorker);
       celeryWorker = undefined;
     }
-    const after = (await runsOf(client, celeryQueue)).slice(before).map((x) => x.id);
+    const after = (await runsOf(redis, celeryQueue)).slice(before).map((x) => x.id);
     assert.deepEqual([...after].sort(), [...celeryIds].sort(), 'each requeued task ran once');
   });
 

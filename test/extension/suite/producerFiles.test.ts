@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { commandFailure } from '../helpers';
+import { commandFailure, until } from '../helpers';
 import { open, quit } from '../../../src/core/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PublishResult } from '../../../src/vscode/producerFiles/publish';
@@ -42,16 +42,6 @@ function scripted(answers: unknown[]): Prompter & { asked: string[]; infos: stri
   };
 }
 
-async function until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function openDoc(content: string): Promise<vscode.TextDocument> {
   const doc = await vscode.workspace.openTextDocument({ language: 'redisq', content });
   await vscode.window.showTextDocument(doc);
@@ -62,7 +52,7 @@ async function lenses(doc: vscode.TextDocument, atLeast = 1): Promise<vscode.Cod
   return until('code lenses', async () => {
     const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
     return l && l.length >= atLeast ? l : undefined;
-  });
+  }, 10_000);
 }
 
 /** Runs the command of the lens on `line` whose title matches. */
@@ -92,7 +82,7 @@ describe('(extension) producer files', function () {
     client = (await open({ url: process.env.REDIS_URL! })) as Redis;
     for (const [name, extra] of [[conn, {}], [ro, { readOnly: true }]] as const) {
       await vscode.commands.executeCommand('redisQueues.connection.add', { name, url: process.env.REDIS_URL!, ...extra });
-      await until(name, () => api.services.sessions.get(name));
+      await until(name, () => api.services.sessions.get(name), 10_000);
     }
   });
   after(async () => {
@@ -165,7 +155,7 @@ describe('(extension) producer files', function () {
     const diags = await until('diagnostics', () => {
       const d = vscode.languages.getDiagnostics(doc.uri);
       return d.length ? d : undefined;
-    });
+    }, 10_000);
     const byCode = Object.fromEntries(diags.map((d) => [String(d.code), d.range.start.line]));
     assert.deepEqual(byCode, { 'missing-target': 0, 'bad-maxlen': 1, 'unknown-key': 2, 'duplicate-field': 4, 'unknown-template': 5, 'bad-json': 6 });
     assert.ok(diags.every((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source === 'redisq'));
@@ -183,7 +173,7 @@ describe('(extension) producer files', function () {
     const edit = new vscode.WorkspaceEdit();
     edit.replace(doc.uri, new vscode.Range(0, 0, 6, 11), `### broken\nstream: ${prefix}:x\na = 1`);
     await vscode.workspace.applyEdit(edit);
-    await until('no diagnostics', () => vscode.languages.getDiagnostics(doc.uri).length === 0);
+    await until('no diagnostics', () => vscode.languages.getDiagnostics(doc.uri).length === 0, 10_000);
   });
 
   it('refuses a read-only connection before sending anything', async () => {

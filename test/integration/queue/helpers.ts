@@ -3,15 +3,11 @@ import { open, quit, type RedisClient } from '../../../src/core/connection';
 import { StreamWorker, type StreamWorkerOptions } from '../../../src/core/queue';
 import { parsePendingSummary } from '../../../src/core/replies';
 import { redisUrl } from '../../support/integrationHooks';
+import { until } from '../../support/until';
 
-/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+/** {@link until} with the timeout first and `what` optional, as the queue suites call it. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(what, check, timeoutMs);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
