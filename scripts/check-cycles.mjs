@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails (exit 1) when the relative imports of `src/**/*.ts` form a cycle, printing each one as a
 // chain of files: `node scripts/check-cycles.mjs [--types] [dir ...]` (default: src). Part of the
-// lint tier (without --types).
+// lint tier, with --types, on src and test: not even declarations go round in a circle.
 //
 // What counts as an edge: a static `import ... from`, `import '...'`, `export ... from`,
 // `import x = require(...)` and `require('...')` of a relative path. What does not: type-only
@@ -9,7 +9,8 @@
 // type), because TypeScript and esbuild erase them, so they cannot make a load-order cycle; and
 // dynamic `import('...')`, which loads later. An import used only as a type but not written as
 // `import type` still counts: mark it `type` to say so. Package imports are not followed.
-// `--types` counts type-only imports too, to show cycles between declarations (informational).
+// `--types` counts type-only imports too: a cycle between declarations is a layering knot even
+// when nothing loads in a circle (the lint tier asks for none).
 // No dependency beyond the TypeScript parser the build already uses.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

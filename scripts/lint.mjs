@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const steps = [
   ['eslint', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--no-error-on-unmatched-pattern', 'src', 'test', 'scripts', 'bench']],
-  ['import cycles', [join(root, 'scripts', 'check-cycles.mjs'), 'src']],
+  ['import cycles', [join(root, 'scripts', 'check-cycles.mjs'), '--types', 'src', 'test']],
   ['api report', [join(root, 'scripts', 'api-report.mjs')]],
 ];
 let failed = 0;

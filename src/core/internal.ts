@@ -22,6 +22,7 @@ export * from './demo';
 export * from './queue';
 export * from './ops';
 export * from './journey';
+export * from './journeyText';
 export * from './search';
 export * from './metrics';
 export * from './producerFile';

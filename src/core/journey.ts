@@ -529,5 +529,3 @@ export async function jobJourney(client: RedisClient, queue: string, jobId: stri
   if (notes.some((n) => /^(processing|waiting|dead): not found among/.test(n))) j.complete = false;
   return j;
 }
-
-export { describeJourney } from './journeyText';

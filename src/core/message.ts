@@ -14,10 +14,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { BadInputError } from './errors';
-import { decodeName } from './replies';
+import { type RawFields, decodeName } from './replies';
 
 /** A message body as Redis holds it: `[name0, value0, name1, value1, ...]`, byte for byte. */
-export type RawFields = Buffer[];
+export type { RawFields } from './replies';
 
 /** One name or value in the lossless JSON form. */
 export type JsonBytes = string | { base64: string };

@@ -7,7 +7,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { showName } from './names';
-import type { RawFields } from './message';
+
+/** A message's fields as Redis sends them: names and values alternating, as Buffers (see message.ts). */
+export type RawFields = Buffer[];
 
 export type FieldValue = string | Buffer;
 export type Fields = Record<string, FieldValue>;

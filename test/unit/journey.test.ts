@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { type JobJourney, type MessageJourney, classifyMissing, describeJourney } from '../../src/core/journey';
+import { type JobJourney, type MessageJourney, classifyMissing } from '../../src/core/journey';
+import { describeJourney } from '../../src/core/journeyText';
 import { EventRecorder, eventPairs, parseEvent, resolveEventsOption } from '../../src/core/queue/runtime/events';
 import { BadInputError } from '../../src/core/errors';
 import { rawOf } from '../../src/core/message';

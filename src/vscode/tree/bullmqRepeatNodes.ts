@@ -4,9 +4,8 @@
 // sorted set and the hash beside each member (core frameworks/bullmq.ts), a page at a time.
 import * as vscode from 'vscode';
 import { formatCount, formatDuration, oneLine } from '../../core/internal';
-import { type BullScheduler, bullSchedulers } from '../../core/frameworks/bullmq';
+import { type BullQueueRef, type BullScheduler, bullSchedulers } from '../../core/frameworks/bullmq';
 import { timeTip } from '../times';
-import type { BullQueueNode } from './bullmqNodes';
 import { type ChildPage, ExplorerNode } from './explorerNode';
 import { type Node, childId } from './node';
 
@@ -21,7 +20,8 @@ export function intervalText(ms: number): string {
 export class BullRepeatNode extends ExplorerNode {
   readonly id: string;
   constructor(
-    readonly parent: BullQueueNode,
+    /** The queue's row (bullmqNodes.ts' BullQueueNode). */
+    readonly parent: ExplorerNode & { readonly queue: BullQueueRef },
     readonly count: number,
   ) {
     super();
