@@ -201,8 +201,8 @@ describe('(extension) secrets stay secret', function () {
     for (const e of errors) noSecret(`a thrown error (${(e as Error).message})`, errorText(e));
   });
 
-  // Fails (a finding, kept on purpose): toQueueError keeps ioredis's ReplyError as `cause`, and
-  // ioredis attaches the failed command to it: { name: 'hello', args: ['3', 'AUTH', user, password] }.
+  // A past finding, fixed: ioredis attaches the failed command to its ReplyError ({ name: 'hello',
+  // args: ['3', 'AUTH', user, password] }), which an error kept as `cause` would carry along.
   it('errors thrown to callers (and the session\'s error) carry neither password anywhere, as util.inspect shows them (properties of their causes too)', () => {
     for (const e of errors) noSecret(`util.inspect of a thrown error (${(e as Error).message})`, inspect(e, { depth: 8, showHidden: true }));
   });
