@@ -1,5 +1,5 @@
 // `redis-queues mcp`: an MCP server over stdio (the official MCP SDK) exposing the agent tools of
-// src/agent/tools.ts on one connection, given like every command's (--url, REDIS_PASSWORD, ...).
+// src/agent/tools/ on one connection, given like every command's (--url, REDIS_PASSWORD, ...).
 // Read tools only, unless started with --allow-writes; never writes on a --read-only connection.
 // stdout is the protocol (mcpStdio.ts: every line answered): every log line goes to stderr.
 // Calls run concurrently (a ping is answered during a long find); a client's

@@ -44,7 +44,7 @@ export function sessionFor(s: Services, input: QueueToolInput | undefined): Sess
 }
 
 /**
- * One agent tool (src/agent/tools.ts) as a VS Code language-model tool. Reads run on the
+ * One agent tool (src/agent/tools/) as a VS Code language-model tool. Reads run on the
  * connection's session. Writes exist only while redisQueues.agent.allowWrites is on; their
  * prepareInvocation states the impact as a confirmation (the chat asks "Continue?"), they are
  * refused on read-only connections before anything is sent, and on production connections

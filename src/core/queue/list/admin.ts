@@ -8,7 +8,7 @@
  * (each id costs an LREM, which scans the list from its head until it finds the id). The caller
  * sends bigger sets in several calls, one after the other.
  *
- * Keys come from `listQueueKeys` (with the queue's layout: see keys.ts and listLayout.ts); the job
+ * Keys come from `listQueueKeys` (with the queue's layout: see keys.ts and layout.ts); the job
  * hashes are computed by the caller and passed as KEYS. In a Cluster they all share a slot when
  * the queue name carries a hash tag (`{emails}`, with the default names and job prefix
  * `{emails}:job:`), as the queue client requires anyway; on a standalone server any names work.
