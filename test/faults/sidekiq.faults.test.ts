@@ -1,5 +1,5 @@
-// Fault suite: the Sidekiq actions (src/core/frameworks/sidekiqActions.ts: Retry now, Kill, Add
-// to queue, Delete) run in a child process over 60 jobs and the child is SIGKILLed at a seeded
+// Fault suite: the Sidekiq actions (src/core/frameworks/sidekiqActions.ts: Retry now, Kill (from
+// Retries and from Scheduled), Add to queue, Delete) run in a child process over 60 jobs and the child is SIGKILLed at a seeded
 // random moment, 15 runs per action. The jobs are put in Retries and Scheduled once by the real
 // Sidekiq (its client, and a real `sidekiq` process failing them); each run copies those exact
 // members with fresh jids (a jid is 24 hex digits wherever it appears). After each run every jid
@@ -16,8 +16,9 @@ import { until } from '../support/until';
 
 const JOBS = 60;
 const RUNS = 15;
-type Op = 'retry' | 'kill' | 'add' | 'delete';
-const FROM: Record<Op, 'retry' | 'schedule'> = { retry: 'retry', kill: 'retry', add: 'schedule', delete: 'retry' };
+type Op = 'retry' | 'kill' | 'killScheduled' | 'add' | 'delete';
+const FROM: Record<Op, 'retry' | 'schedule'> = { retry: 'retry', kill: 'retry', killScheduled: 'schedule', add: 'schedule', delete: 'retry' };
+const OPS: readonly Op[] = ['retry', 'kill', 'add', 'delete', 'killScheduled'];
 const QUEUES = ['fq-src', 'fq'];
 
 describe('(faults) Sidekiq actions: client SIGKILLed midway', function () {
@@ -84,7 +85,7 @@ describe('(faults) Sidekiq actions: client SIGKILLed midway', function () {
   async function run(op: Op, killAfterMs?: number): Promise<{ jids: string[]; lost: string[]; duplicated: string[]; moved: number; ms: number; completed: boolean }> {
     const entries = await seeded(FROM[op]);
     const jids = entries.map((e) => e[0]);
-    const child = spawnChild('sidekiqChild.js', { REDIS_URL: t.server.url, OP: op, FROM: FROM[op], ENTRIES: JSON.stringify(entries) });
+    const child = spawnChild('sidekiqChild.js', { REDIS_URL: t.server.url, OP: op === 'killScheduled' ? 'kill' : op, FROM: FROM[op], ENTRIES: JSON.stringify(entries) });
     children.push(child);
     const ended = await startThenKill(child, killAfterMs);
     const at = await where(jids);
@@ -112,17 +113,18 @@ describe('(faults) Sidekiq actions: client SIGKILLed midway', function () {
   const claims: Record<Op, string> = {
     retry: "each job in its queue or still in Retries, never both nor neither; Sidekiq then runs each at most once",
     kill: 'each job in Retries or Dead, never both nor neither',
+    killScheduled: 'Kill from Scheduled: each job in Scheduled or Dead, never both nor neither',
     add: "each job in its queue or still in Scheduled, never both nor neither; Sidekiq then runs each at most once",
     delete: 'each job in Retries or gone, never anywhere else',
   };
-  for (const op of ['retry', 'kill', 'add', 'delete'] as const) {
+  for (const op of OPS) {
     it(`${op} over ${JOBS} jobs, SIGKILL at a seeded random moment, ${RUNS} runs: ${claims[op]}`, async () => {
       // Calibration: one run without a kill moves every job; the kill moments are then drawn over
       // 1.25 times the time it took, so that they fall before, during and after the work.
       const cal = await run(op);
       assert.deepEqual({ lost: cal.lost, duplicated: cal.duplicated, moved: cal.moved }, { lost: [], duplicated: [], moved: JOBS });
       const windowMs = Math.max(3, Math.ceil(cal.ms * 1.25));
-      const rnd = prng(SEED + 90 + ['retry', 'kill', 'add', 'delete'].indexOf(op));
+      const rnd = prng(SEED + 90 + OPS.indexOf(op));
       const phases = { none: 0, partial: 0, all: 0 };
       let lost = 0;
       let duplicated = 0;
@@ -146,7 +148,7 @@ describe('(faults) Sidekiq actions: client SIGKILLed midway', function () {
         assert.ok(queuedJids.length >= JOBS, 'at least the calibration run\'s jobs ran');
       }
       record({
-        fault: `Sidekiq ${op}: client SIGKILL midway`,
+        fault: `Sidekiq ${op === 'killScheduled' ? 'kill from Scheduled' : op}: client SIGKILL midway`,
         runs: RUNS,
         messages: RUNS * JOBS,
         lost,
