@@ -33,6 +33,7 @@ export const SCREENSHOTS = [
   { name: 'dashboard.png', source: 'dashboard-light.png', test: 'test/ui/dashboard.test.ts' },
   { name: 'tables.png', source: 'tables-light.png', test: 'test/ui/tables.test.ts' },
   { name: 'bullmq.png', source: 'bullmq-tree.png', test: 'test/ui/bullmq.test.ts' },
+  { name: 'bull.png', source: 'bull-tree.png', test: 'test/ui/bullmq.test.ts (Bull 3/4)' },
   { name: 'rq.png', source: 'rq-tree.png', test: 'test/ui/frameworks.test.ts' },
   { name: 'sidekiq.png', source: 'sidekiq-tree.png', test: 'test/ui/frameworks.test.ts' },
   { name: 'celery.png', source: 'celery-tree.png', test: 'test/ui/frameworks.test.ts' },

@@ -1,11 +1,15 @@
 // UI tier: BullMQ in the explorer on realistic data from the real BullMQ (npm), in a real VS Code
 // (the side bar widened to 460 px): its folder appears once Streams was read, the queue's row
 // leads with its counts, Failed lists the failed jobs with their reason. Screenshot: bullmq-tree.
+// And a legacy Bull 3/4 queue (npm `bull`) beside them: its Bull folder appears once the List
+// queues walk met its lists, in Bull's states. Screenshot: bull-tree.
 import * as assert from 'node:assert/strict';
 import { type Job, Queue, Worker } from 'bullmq';
+import Bull from 'bull';
 import { open, quit } from '../../src/core/connection';
 import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { expandRow, screenshot, uiVsCode, waitRows } from './harness';
+import { collapseRow, expandRow, screenshot, uiVsCode, waitRows } from './harness';
+import { until } from '../support/until';
 
 const CONN = 'shop';
 
@@ -14,6 +18,7 @@ describe('(ui) BullMQ queues in the explorer', function () {
   let redis: Sandbox;
   const queues: Queue[] = [];
   let crashed: Worker | undefined;
+  let legacy: Bull.Queue | undefined;
   const vs = uiVsCode('bullmq');
 
   before(async () => {
@@ -57,6 +62,19 @@ describe('(ui) BullMQ queues in the explorer', function () {
       crashed = w;
     });
     await reports.add('monthly', { month: '2026-11' });
+    // A legacy Bull queue (another app of the same shop, on Bull 4): invoices failed and done, some waiting.
+    legacy = new Bull('invoices', { redis: { host: u.hostname, port: Number(u.port) } });
+    void legacy.process('*', 2, async (job: Bull.Job) => {
+      if (job.data.customer === 'acme') throw new Error('PDF renderer timed out after 30000 ms');
+      return { pages: 2 };
+    });
+    for (let i = 0; i < 6; i++) await legacy.add('render', { customer: i % 3 === 0 ? 'acme' : `c${i}`, invoice: `INV-${1040 + i}` }, { attempts: 1 });
+    await until('Bull processed the 6 invoices', async () => {
+      const n = await legacy!.getJobCounts();
+      return n.completed + n.failed === 6;
+    }, 30_000);
+    await legacy.pause(true);
+    for (let i = 0; i < 3; i++) await legacy.add('render', { customer: `c${10 + i}`, invoice: `INV-${1050 + i}` });
     const held = await started;
     await crashed!.close(true);
     const c = await open({ url: redis.url });
@@ -71,6 +89,8 @@ describe('(ui) BullMQ queues in the explorer', function () {
     }
   });
   after(async () => {
+    await legacy?.obliterate({ force: true }).catch(() => undefined);
+    await legacy?.close().catch(() => undefined);
     for (const q of queues) {
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
@@ -94,5 +114,19 @@ describe('(ui) BullMQ queues in the explorer', function () {
     assert.ok(rows.filter((r) => /^welcome #\d+$/.test(r.label)).every((r) => /^SMTP 550: mailbox user\d+@old\.example\.com unavailable · /.test(r.description)));
     assert.match(rows.find((r) => r.label === 'bull:emails:events')?.description ?? '', /^events of BullMQ queue emails/);
     await screenshot(page, 'bullmq-tree');
+    // Bull 3/4: found among the lists the List queues walk meets.
+    await collapseRow(page, 'BullMQ');
+    await collapseRow(page, 'Streams');
+    await expandRow(page, 'List queues');
+    await waitRows(page, 'the Bull folder', (rs) => rs.some((r) => r.label === 'Bull'));
+    await collapseRow(page, 'List queues');
+    await expandRow(page, 'Bull');
+    await expandRow(page, 'invoices');
+    await expandRow(page, 'Failed');
+    const bull = await waitRows(page, 'the failed invoices', (rs) => rs.filter((r) => /^render #\d+$/.test(r.label)).length === 2);
+    const counts = (await legacy!.getJobCounts()) as unknown as Record<string, number>;
+    assert.match(bull.find((r) => r.label === 'invoices')!.description, new RegExp(`${counts.failed} failed · ${counts.waiting! + (counts.paused ?? 0)} waiting`));
+    assert.ok(bull.filter((r) => /^render #\d+$/.test(r.label)).every((r) => /^PDF renderer timed out after 30000 ms · /.test(r.description)));
+    await screenshot(page, 'bull-tree');
   });
 });
