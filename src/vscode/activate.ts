@@ -39,7 +39,7 @@ export function activateExtension(context: vscode.ExtensionContext): RedisQueues
   const view = vscode.window.createTreeView<Node>('redisQueues.explorer', { treeDataProvider: provider, showCollapseAll: true, canSelectMany: true });
   const refresh = new RefreshManager(view as vscode.TreeView<unknown>, provider, sessions);
   const sandbox = new SandboxManager(store);
-  const search = new SearchResults(store, sessions, () => provider.settings());
+  const search = new SearchResults(sessions, () => provider.settings());
   const journeys = new JourneyPanels(context.extensionUri, sessions);
   const alerts = new TrendAlerts(sessions);
   const dashboards = new DashboardPanels(context.extensionUri, sessions, () => provider.settings(), context.globalStorageUri.fsPath);

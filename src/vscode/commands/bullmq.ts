@@ -2,26 +2,13 @@
 // the confirmations, read-only refusals and production rules of the stream commands: retry failed
 // jobs, promote delayed ones, remove jobs, clean completed or failed ones, pause and resume.
 import * as vscode from 'vscode';
-import { open, quit } from '../../core/connection';
 import { type BullJobHistory, bullJobHistory } from '../../core/frameworks/bullmqHistory';
 import type { BullQueueRef } from '../../core/frameworks/bullmq';
 import { type BullActionResult, cleanBullJobs, promoteBullJobs, removeBullJobs, retryBullJobs, setBullPaused } from '../../core/frameworks/bullmqActions';
-import type { RedisClient } from '../../core/connection';
-import type { Session } from '../connections/session';
 import type { Services } from '../services';
 import { BullJobNode, BullQueueNode, BullStateNode } from '../tree/bullmqNodes';
 import { askDuration } from './pending';
 import { confirmImpact, plural, refuseReadOnly, selection } from './target';
-
-/** A connection of its own for BullMQ (it adds its scripts to the client it is given), closed after. */
-async function withClient<T>(s: Services, session: Session, fn: (client: RedisClient) => Promise<T>): Promise<T> {
-  const client = await open(await s.store.resolve(session.entry), 'command');
-  try {
-    return await fn(client);
-  } finally {
-    await quit(client);
-  }
-}
 
 function say(s: Services, what: string, r: BullActionResult): void {
   const skipped = r.skipped.length ? `; left as they were: ${r.skipped.map((x) => `#${x.id} (${x.reason})`).join(', ')}` : '';
@@ -50,7 +37,7 @@ async function jobAction(s: Services, verb: JobVerb, node: unknown, selected: un
     button: v.title,
     typeName: queue.queue.name,
   });
-  const r = await withClient(s, session, (c) => v.run(c, queue.queue, ids));
+  const r = await session.withOwnClient('bullmq', (c) => v.run(c, queue.queue, ids), 'command');
   say(s, v.past, r);
   void s.provider.refresh(s.provider.current(queue) ?? queue);
   return r;
@@ -76,7 +63,7 @@ export async function cleanJobs(s: Services, node?: unknown, args?: { olderThanM
     button: 'Clean',
     typeName: queue.queue.name,
   });
-  const removed = await withClient(s, queue.session, (c) => cleanBullJobs(c, queue.queue, state, olderThanMs, limit));
+  const removed = await queue.session.withOwnClient('bullmq', (c) => cleanBullJobs(c, queue.queue, state, olderThanMs, limit), 'command');
   s.ui.info(`Removed ${plural(removed.length, `${state} job`)} of ${queue.queue.name}.`);
   void s.provider.refresh(s.provider.current(queue) ?? queue);
   return removed;
@@ -92,7 +79,7 @@ async function pauseOrResume(s: Services, node: unknown, paused: boolean): Promi
     button: paused ? 'Pause' : 'Resume',
     typeName: q.name,
   });
-  await withClient(s, node.session, (c) => setBullPaused(c, q, paused));
+  await node.session.withOwnClient('bullmq', (c) => setBullPaused(c, q, paused), 'command');
   s.ui.info(`${paused ? 'Paused' : 'Resumed'} BullMQ queue ${q.name}.`);
   void s.provider.refresh(s.provider.current(node) ?? node);
   return q;

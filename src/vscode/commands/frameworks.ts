@@ -20,7 +20,7 @@ import type { Services } from '../services';
 import { FrameworkJobNode, FrameworkRowNode, FrameworkStateNode } from '../tree/frameworkNodes';
 import { Cancelled } from './command';
 import { confirmImpact, plural, refuseReadOnly, selection } from './target';
-import { bytes, defaultFolder, fileName, rememberFolder, withOwnClient } from './transfer';
+import { bytes, defaultFolder, fileName, rememberFolder } from './transfer';
 
 /** Runs `redisQueues.<framework>.<action>` on the selected jobs of one row and state. */
 export async function frameworkJobAction(s: Services, framework: FrameworkName, name: string, node?: unknown, selected?: unknown[]): Promise<FwActionResult> {
@@ -144,7 +144,7 @@ export async function exportFrameworkJobs(s: Services, node?: unknown, args?: { 
   const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting the jobs of ${where}`, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return withOwnClient(s, session, 'export', async (client) => {
+    return session.withOwnClient('export', async (client) => {
       const out = createWriteStream(target);
       await new Promise<void>((resolve, reject) => {
         out.once('open', () => resolve());

@@ -20,14 +20,11 @@ import {
   parseTimeSpec,
   rangeEntries,
   type RedisClient,
-  close,
-  open,
   toQueueError,
 } from '../../core/internal';
 import type { Session } from '../connections/session';
 import { SearchNode } from '../search/searchResults';
 import type { Services } from '../services';
-import { readSettings } from '../settings';
 import { EntryNode, PendingEntryNode, localTime } from '../tree/explorerNodes';
 import { required } from './command';
 import { confirmImpact, plural, refuseReadOnly, resolveSession, resolveStream, streamOf } from './target';
@@ -69,21 +66,6 @@ export interface ImportSummary extends ImportResult {
   stream: string;
   /** Messages the file holds at most, counted before the import (its lines, less a header line). */
   counted: number;
-}
-
-/**
- * Runs `fn` on a connection of its own (closed after), so that a long export or import never
- * queues the tree's reads behind its pages; the session is asked first, so Restricted Mode and a
- * server that is down read as they do in the tree.
- */
-export async function withOwnClient<T>(s: Services, session: Session, what: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
-  await session.inspector();
-  const client = await open({ ...(await s.store.resolve(session.entry)), commandTimeoutMs: readSettings().commandTimeoutMs, clientName: `redis-queues-vscode-${what}` }, 'inspect');
-  try {
-    return await fn(client);
-  } finally {
-    close(client);
-  }
 }
 
 /** A file name for what is exported (`orders.ndjson`), safe on every system. */
@@ -241,7 +223,7 @@ export async function exportMessages(s: Services, node?: unknown, selectedOrArgs
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
     let last = 0;
-    return withOwnClient(s, session, 'export', async (client) => {
+    return session.withOwnClient('export', async (client) => {
       const out = createWriteStream(file!);
       const opened = new Promise<void>((resolve, reject) => {
         out.once('open', () => resolve());
@@ -372,7 +354,7 @@ export async function importMessages(s: Services, node?: unknown, selectedOrArgs
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       let last = 0;
-      return withOwnClient(s, session, 'import', (client) =>
+      return session.withOwnClient('import', (client) =>
         importEntries(client, stream, createReadStream(file!), {
           keepIds: mode === 'keep',
           ratePerSec: rate,

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core/internal';
+import { type RedisClient, open, quit } from '../../core/connection';
 import type { ConnectionEntry, ConnectionStore } from './connectionStore';
 import { readSettings } from '../settings';
 
@@ -84,6 +85,29 @@ export class Session implements vscode.Disposable {
       })();
     }
     return this.opening;
+  }
+
+  /**
+   * Runs `fn` on a client of its own (closed after), for work that must not queue the tree's reads
+   * behind it or that changes the client it is given (an export or import, a search, BullMQ's
+   * library, which adds its scripts): named `redis-queues-vscode-<purpose>` on the server, with
+   * the settings' command timeout for `inspect` clients. The session is asked first, so that
+   * Restricted Mode and a server that is down read as they do in the tree.
+   */
+  async withOwnClient<T>(purpose: string, fn: (client: RedisClient) => Promise<T>, kind: 'inspect' | 'command' = 'inspect'): Promise<T> {
+    const client = await this.openOwnClient(purpose, kind);
+    try {
+      return await fn(client);
+    } finally {
+      await quit(client);
+    }
+  }
+
+  /** As {@link withOwnClient}, for a client held longer (a search that is paused and resumed): the caller closes it. */
+  async openOwnClient(purpose: string, kind: 'inspect' | 'command' = 'inspect'): Promise<RedisClient> {
+    await this.inspector();
+    const options = await this.store.resolve(this.entry);
+    return open({ ...options, clientName: `redis-queues-vscode-${purpose}`, ...(kind === 'inspect' ? { commandTimeoutMs: readSettings().commandTimeoutMs } : {}) }, kind);
   }
 
   /** Runs a read against the server; connection-level failures switch the session to the error state. */

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { type SearchHit, type SearchQuery, formatCount, formatDuration, isDeadLetterName, matchedPairs, oneLine } from '../../core/internal';
-import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session, SessionManager } from '../connections/session';
 import type { Settings } from '../settings';
 import { type EntryHost, EntryNode, type PendingHost, PendingEntryNode } from '../tree/explorerNodes';
@@ -175,7 +174,6 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
   readonly view: vscode.TreeView<Node>;
 
   constructor(
-    private readonly store: ConnectionStore,
     sessions: SessionManager,
     private readonly settingsOf: () => Settings,
   ) {
@@ -202,7 +200,7 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
 
   /** Adds a search (not yet walking) at the top of the view; older finished ones beyond the last few go. */
   add(target: SearchTarget, query: SearchQuery, text: string, options: SearchRunOptions): SearchNode {
-    const run = new SearchRun(target, query, text, options, this.store);
+    const run = new SearchRun(target, query, text, options);
     const node = new SearchNode(run, this.settingsOf);
     this.nodes.unshift(node);
     run.onDidChange(() => {

@@ -12,12 +12,9 @@ import {
   WrongTypeError,
   close,
   formatCount,
-  open,
   toQueueError,
 } from '../../core/internal';
-import type { ConnectionStore } from '../connections/connectionStore';
 import type { Session } from '../connections/session';
-import { readSettings } from '../settings';
 
 /** Where a search looks: a stream (or dead-letter stream), or a group's pending entries (of one consumer). */
 export interface SearchTarget {
@@ -74,7 +71,6 @@ export class SearchRun implements vscode.Disposable {
     /** The text the user typed (kept in recent searches; the label). */
     readonly text: string,
     readonly options: SearchRunOptions,
-    private readonly store: ConnectionStore,
   ) {}
 
   get session(): Session {
@@ -201,9 +197,8 @@ export class SearchRun implements vscode.Disposable {
     this.fire();
     let client: RedisClient | undefined;
     try {
-      // The session first: Restricted Mode and a server that is down read as they do in the tree.
-      await this.session.inspector();
-      client = await open({ ...(await this.store.resolve(this.session.entry)), commandTimeoutMs: readSettings().commandTimeoutMs, clientName: 'redis-queues-vscode-search' }, 'inspect');
+      // The session first (inside): Restricted Mode and a server that is down read as they do in the tree.
+      client = await this.session.openOwnClient('search');
       if (first) await this.checkKey(client);
       const search = new MessageSearch(client, this.target.source, { ...this.query, limit }, {
         signal: abort.signal,
