@@ -71,18 +71,8 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/**
- * The one scrub rule, for free text that may echo a secret (an error message, a log line):
- * credentials in URLs, AUTH arguments and password=… pairs (the core's scrubSecrets), and every
- * known secret of the connection (its password, TLS passphrase, Sentinel password). Never apply it
- * to data (names, ids, fields, values): it would rewrite them into something that cannot be
- * addressed.
- */
-export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = scrubSecrets(text);
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
+/** The one scrub rule (the core's scrubSecrets): credentials in URLs, AUTH arguments, password=… pairs, and the connection's known secrets. */
+export const scrub = scrubSecrets;
 
 /** An error's message as a result may carry it: scrubbed by {@link scrub}. */
 export function errorText(e: unknown, secrets: readonly string[] = []): string {

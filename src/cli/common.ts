@@ -1,7 +1,7 @@
 // What every command shares: connection options (--url, --cluster, --user, --password and their
 // environment variables), --json, the IO a command writes to, and how failures become exit codes.
 import { scrub } from '../agent/format';
-import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core/internal';
+import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, connectionSecrets, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core/internal';
 import { type CommandSpec, type OptionSpec, type ParsedArgs, UsageError, printableArg } from './args';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -107,18 +107,8 @@ function waitFromEnv(env: NodeJS.ProcessEnv, command: string): number | undefine
 /** Removes every known secret (and URL credentials) from a text: the one scrub rule, agent/format.ts. */
 export { scrub };
 
-/** Secrets that may appear in arguments: the password, and one embedded in the URL. */
-export function secretsOf(c: ConnectionOptions): string[] {
-  const out: string[] = [];
-  if (c.password) out.push(c.password);
-  try {
-    const u = new URL(c.url);
-    if (u.password) out.push(u.password, decodeURIComponent(u.password));
-  } catch {
-    /* not a URL */
-  }
-  return out.filter((s) => s.length > 0);
-}
+/** Secrets that may appear in what is printed: every secret the connection holds (the core's connectionSecrets). */
+export const secretsOf = connectionSecrets;
 
 /** Exit code and one-line message for anything a command threw. */
 export function describeFailure(e: unknown, secrets: string[]): { code: number; message: string } {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AGENT_TOOLS, type AgentContext, runAgentTool } from '../agent/tools';
 import { scrub } from '../agent/format';
 import type { ObjectSchema, PropertySchema } from '../agent/input';
-import { type ConnectionOptions, DEFAULT_THRESHOLDS, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core/internal';
+import { type ConnectionOptions, DEFAULT_THRESHOLDS, connectionSecrets, type HealthThresholds, Inspector, describeTarget, toQueueError } from '../core/internal';
 import { type CommandSpec, UsageError } from './args';
 import { type Command, CONNECTION_OPTIONS, onceSignalled } from './common';
 import { LineTransport } from './mcpStdio';
@@ -55,7 +55,7 @@ export const mcpCommand: Command = {
     const readOnly = Boolean(o['read-only']) || /^(1|true|yes)$/i.test(env['RQ_READ_ONLY'] ?? '');
     const allowWrites = Boolean(o['allow-writes']) && !readOnly;
     const connection = withTls(ctx.connection, o, env);
-    const secrets = [...ctx.secrets, connection.tls?.passphrase, connection.sentinel?.sentinelPassword].filter((s): s is string => Boolean(s));
+    const secrets = [...new Set([...ctx.secrets, ...connectionSecrets(connection)])];
     const thresholds: HealthThresholds = {
       poisonDeliveries: (o['poison-deliveries'] as number | undefined) ?? DEFAULT_THRESHOLDS.poisonDeliveries,
       stuckIdleMs: (o['stuck-idle'] as number | undefined) ?? DEFAULT_THRESHOLDS.stuckIdleMs,

@@ -223,9 +223,14 @@ const AUTH_ARGS = /\b(AUTH|HELLO\s+\d\s+AUTH)\s+(\S+)(\s+\S+)?/gi;
 // with nothing between it and the next word is a name's separator, not an assignment).
 const PASSWORD_KV = /\b(password|pass|passphrase|secret)(\s*=\s*["']?|["']\s*[:=]\s*["']?|\s*:\s+["']?)([^"'\s,}]+)/gi;
 
-/** Removes credentials from a text: passwords in URLs, AUTH arguments, password=... pairs. */
-export function scrubSecrets(text: string): string {
-  return text
+/**
+ * The one scrub rule, for free text that may echo a secret (an error message, a log line):
+ * passwords in URLs, AUTH arguments, password=… pairs, and each of `known` (the connection's own
+ * secrets: connection.ts `connectionSecrets`) wherever it appears. Never apply it to data (names,
+ * ids, fields, values): it would rewrite them into something that cannot be addressed.
+ */
+export function scrubSecrets(text: string, known: readonly string[] = []): string {
+  let out = text
     .replace(URL_USERINFO, (m: string, scheme: string, info: string) => {
       const colon = info.indexOf(':');
       if (colon < 0) return m; // a user name alone is no secret
@@ -234,6 +239,9 @@ export function scrubSecrets(text: string): string {
     })
     .replace(AUTH_ARGS, (_m, cmd: string, a: string, b?: string) => (b ? `${cmd} ${a} ***` : `${cmd} ***`))
     .replace(PASSWORD_KV, (_m, k: string, sep: string) => `${k}${sep}***`);
+  // Then every secret of the connection known to the caller (connectionSecrets), wherever it appears.
+  for (const secret of known) if (secret) out = out.split(secret).join('***');
+  return out;
 }
 
 /**

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { connectionFrom, describeFailure } from '../../src/cli/common';
 import { parseCommandLine } from '../../src/cli/main';
 import { UsageError } from '../../src/cli/args';
-import { parseRedisUrl, stripPassword } from '../../src/core/connection';
+import { connectionSecrets, parseRedisUrl, stripPassword } from '../../src/core/connection';
 import { AuthError, NoAnswerError, formatWait, redactUrl, scrubSecrets, toQueueError } from '../../src/core/errors';
 
 /** URLs whose password holds characters that break a URL unless percent-encoded. */
@@ -122,5 +122,14 @@ describe('(unit) errors: NOAUTH and servers that do not answer', () => {
     const f = describeFailure(new NoAnswerError({ target: 'redis://h:1', timeoutMs: 1500, command: 'XACK' }), []);
     assert.equal(f.code, 1);
     assert.match(f.message, /^redis-queues: The server redis:\/\/h:1 did not answer within 1\.5 s; the XACK may or may not have been applied \(to wait longer: --wait MS or RQ_TIMEOUT_MS\)$/);
+  });
+
+  it('every secret a connection holds (password, the URL\'s as written and decoded, TLS passphrase, Sentinel password) is scrubbed from a message by the one rule', () => {
+    const o = { url: 'redis://u:p%40ss@h:1', password: 'pw1', tls: { passphrase: 'tls-pass' }, sentinel: { masterName: 'm', sentinels: ['h:2'], sentinelPassword: 'sent-pw' } };
+    const secrets = connectionSecrets(o);
+    assert.deepEqual([...secrets].sort(), ['p%40ss', 'p@ss', 'pw1', 'sent-pw', 'tls-pass'].sort());
+    const text = 'failed: pw1 then p@ss, tls-pass, sent-pw and p%40ss (ERR invalid)';
+    assert.equal(scrubSecrets(text, secrets), 'failed: *** then ***, ***, *** and *** (ERR invalid)');
+    assert.deepEqual(connectionSecrets({ url: 'not a url' }), []);
   });
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { AGENT_TOOLS, type AgentTool, type ToolResultText, describeImpact, runAgentTool } from '../../agent/tools';
-import { BadInputError, ReadOnlyError } from '../../core/internal';
+import { BadInputError, ReadOnlyError, connectionSecrets } from '../../core/internal';
 import { Cancelled } from '../commands/command';
 import { confirmImpact, sessionOf } from '../commands/target';
 import type { Session } from '../connections/session';
@@ -152,7 +152,7 @@ export class QueueTool implements vscode.LanguageModelTool<QueueToolInput> {
     try {
       const settings = readSettings();
       const resolved = await this.s.store.resolve(session.entry);
-      const secrets = [resolved.password, resolved.tls?.passphrase, resolved.sentinel?.sentinelPassword].filter((x): x is string => Boolean(x));
+      const secrets = connectionSecrets(resolved);
       const listQueueNames = [...new Set([...vscode.workspace.getConfiguration(SECTION).get<string[]>('listQueues.names', []), ...Object.keys(settings.listQueueLayouts)])];
       const r: ToolResultText = await session.run((inspector) => {
         inspector.setListQueueLayouts(settings.listQueueLayouts);
