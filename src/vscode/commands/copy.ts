@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type Fields, messageObject, toJsonBytes } from '../../core/internal';
+import { type Fields, listQueueKeys, messageObject, toJsonBytes } from '../../core/internal';
 import type { Services } from '../services';
 import { ConsumerNode, EntryNode, GroupNode, PendingEntryNode, StreamNode } from '../tree/explorerNodes';
 import { JobNode, ListQueueNode } from '../tree/listQueueNodes';
@@ -46,8 +46,9 @@ export async function copyRedisCli(_s: Services, node?: unknown): Promise<string
   else if (node instanceof ConsumerNode) args = ['XPENDING', node.parent.stream, node.parent.group.name, '-', '+', '100', node.consumer.name];
   else if (node instanceof PendingEntryNode) args = ['XPENDING', node.stream, node.group, node.entry.id, node.entry.id, '1'];
   else if (node instanceof EntryNode) args = ['XRANGE', node.stream, node.entry.id, node.entry.id];
-  else if (node instanceof ListQueueNode) args = ['LRANGE', node.queue.name, '0', '99'];
-  else if (node instanceof JobNode) args = ['HGETALL', `${node.parent.parent.queue.name}:job:${node.job.id}`];
+  // A list queue's keys in its own layout (the seeds' `job:<id>`, a configured one), never a guessed name.
+  else if (node instanceof ListQueueNode) args = ['LRANGE', listQueueKeys(node.queue.name, node.queue.layout).waiting, '0', '99'];
+  else if (node instanceof JobNode) args = ['HGETALL', listQueueKeys(node.parent.parent.queue.name, node.parent.parent.queue.layout).job(node.job.id)];
   if (!args) return undefined;
   const url = new URL(c.url);
   url.password = '';

@@ -66,6 +66,9 @@ describe('(extension) list queues in their own layout', function () {
     assert.equal(label(processing[0]!), a);
     assert.match(desc(processing[0]!), /^running for: unknown \(no started-at stamps in this layout\) · recipient=/);
     assert.doesNotMatch(desc(processing[0]!), /job hash missing|STUCK/);
+    // Copy as redis-cli names the job's hash in its layout (job:<id>, not <queue>:job:<id>).
+    const cli = await vscode.commands.executeCommand<string>('redisQueues.copyRedisCli', processing[0]);
+    assert.match(cli, new RegExp(` HGETALL job:${a}$`));
 
     api.services.ui = yes();
     // Requeue on the queue: no stamps, so all processing jobs (not "running longer than …").
