@@ -5,9 +5,7 @@
 // moved, and each job left as it was with where it is now.
 import * as vscode from 'vscode';
 import { formatCount } from '../../core/internal';
-import { createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { type FindJobsResult, type JobPage, findJobsIn, readerPages } from '../../core/frameworks/findJobs';
 import { bullJobPages } from '../../core/frameworks/bullmq';
 import type { RedisClient } from '../../core/connection';
@@ -20,7 +18,7 @@ import type { Services } from '../services';
 import { FrameworkJobNode, FrameworkRowNode, FrameworkStateNode } from '../tree/frameworkNodes';
 import { Cancelled } from './command';
 import { confirmImpact, plural, refuseReadOnly, selection } from './target';
-import { bytes, defaultFolder, fileName, rememberFolder } from './transfer';
+import { bytes, defaultFolder, fileName, rememberFolder, writeFileWith } from './transfer';
 
 /** Runs `redisQueues.<framework>.<action>` on the selected jobs of one row and state. */
 export async function frameworkJobAction(s: Services, framework: FrameworkName, name: string, node?: unknown, selected?: unknown[]): Promise<FwActionResult> {
@@ -144,26 +142,15 @@ export async function exportFrameworkJobs(s: Services, node?: unknown, args?: { 
   const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting the jobs of ${where}`, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
-    return session.withOwnClient('export', async (client) => {
-      const out = createWriteStream(target);
-      await new Promise<void>((resolve, reject) => {
-        out.once('open', () => resolve());
-        out.once('error', reject);
-      });
-      try {
-        const result = await exportJobs({ page: page(client), describe }, out, {
+    return session.withOwnClient('export', (client) =>
+      writeFileWith(target, (out) =>
+        exportJobs({ page: page(client), describe }, out, {
           signal: abort.signal,
           header: { connection: session.name },
           onProgress: (p) => progress.report({ message: `${formatCount(p.written)} of about ${formatCount(count)} jobs · ${bytes(p.bytes)}` }),
-        });
-        out.end();
-        await finished(out);
-        return result;
-      } catch (e) {
-        out.destroy();
-        throw e;
-      }
-    });
+        }),
+      ),
+    );
   });
   const parts = [`Exported ${plural(r.written, 'job')} of ${where} to ${basename(target)} (${bytes(r.bytes)})`];
   if (r.repeated) parts.push(`${plural(r.repeated, 'job')} read twice as the jobs moved meanwhile, written once`);

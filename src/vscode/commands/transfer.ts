@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { type WriteStream, createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -66,6 +66,24 @@ export interface ImportSummary extends ImportResult {
   stream: string;
   /** Messages the file holds at most, counted before the import (its lines, less a header line). */
   counted: number;
+}
+
+/** Opens `file` for writing, runs `write` on it, and waits until all is on disk; on a failure the stream is destroyed (what was written stays). */
+export async function writeFileWith<T>(file: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
+  const out = createWriteStream(file);
+  await new Promise<void>((resolve, reject) => {
+    out.once('open', () => resolve());
+    out.once('error', reject);
+  });
+  try {
+    const r = await write(out);
+    out.end();
+    await finished(out);
+    return r;
+  } catch (e) {
+    out.destroy();
+    throw e;
+  }
 }
 
 /** A file name for what is exported (`orders.ndjson`), safe on every system. */
@@ -223,15 +241,9 @@ export async function exportMessages(s: Services, node?: unknown, selectedOrArgs
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
     let last = 0;
-    return session.withOwnClient('export', async (client) => {
-      const out = createWriteStream(file!);
-      const opened = new Promise<void>((resolve, reject) => {
-        out.once('open', () => resolve());
-        out.once('error', reject);
-      });
-      await opened;
-      try {
-        const r = await exportEntries(source(client, abort.signal), out, {
+    return session.withOwnClient('export', (client) =>
+      writeFileWith(file!, (out) =>
+        exportEntries(source(client, abort.signal), out, {
           signal: abort.signal,
           header: { stream, query },
           onProgress: (p) => {
@@ -239,15 +251,9 @@ export async function exportMessages(s: Services, node?: unknown, selectedOrArgs
             progress.report({ message: `${formatCount(p.written)}${total !== undefined ? ` of ${formatCount(total)}` : ''} messages · ${bytes(p.bytes)}`, increment: pct !== undefined ? Math.max(0, pct - last) : undefined });
             if (pct !== undefined) last = pct;
           },
-        });
-        out.end();
-        await finished(out);
-        return r;
-      } catch (e) {
-        out.destroy();
-        throw e;
-      }
-    });
+        }),
+      ),
+    );
   });
 
   const name = basename(file);
