@@ -159,8 +159,6 @@ export interface HealthCounts {
   lagging: number;
 }
 
-export const NO_HEALTH_MARKS: HealthCounts = Object.freeze({ stuck: 0, poison: 0, lagging: 0 });
-
 /** The sum of several counts (a stream's groups, a connection's streams). */
 export function sumHealth(counts: Iterable<HealthCounts>): HealthCounts {
   const out = { stuck: 0, poison: 0, lagging: 0 };

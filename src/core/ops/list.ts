@@ -1,6 +1,5 @@
 /** List-queue repairs (atomic scripts): requeue processing jobs, retry dead ones, delete a job. */
 import { BadInputError } from '../errors';
-import { compareIds } from '../ids';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../queue/list/keys';
 import { checkListQueueLayout } from '../queue/list/layout';
 import { runScript } from '../queue/lua';
@@ -76,7 +75,3 @@ export async function deleteJob(t: OpTarget, queue: string, id: string, { layout
   return Number(n) > 0;
 }
 
-/** Orders ids (for stable reports). */
-export function sortIds(ids: string[]): string[] {
-  return [...ids].sort(compareIds);
-}

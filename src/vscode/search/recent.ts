@@ -23,13 +23,3 @@ export async function rememberSearch(state: vscode.Memento, connection: string, 
   await state.update(KEY, all);
 }
 
-/** Forgets a connection's recent searches (all connections' when none is named). */
-export async function forgetSearches(state: vscode.Memento, connection?: string): Promise<void> {
-  if (connection === undefined) {
-    await state.update(KEY, undefined);
-    return;
-  }
-  const all = { ...state.get<Recent>(KEY, {}) };
-  delete all[connection];
-  await state.update(KEY, all);
-}

@@ -289,7 +289,3 @@ export class SearchResults implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 }
 
-/** The hits of a search, in the order found (lossless entries; pending ones with owner, idle and deliveries). */
-export function searchHits(search: SearchRun | SearchNode): readonly SearchHit[] {
-  return search instanceof SearchNode ? search.run.hits : search.hits;
-}

@@ -32,11 +32,6 @@ function schedule(session: Session): Schedule {
   return s;
 }
 
-/** The last round of a session's background check (undefined before the first). */
-export function lastHealthRound(session: Session): HealthRound | undefined {
-  return schedules.get(session)?.last;
-}
-
 /**
  * Stream rows were drawn (or an auto-refresh tick came): checks up to {@link STREAMS_PER_ROUND}
  * of them, those never checked first, then those checked longest ago. One round at a time per

@@ -39,8 +39,6 @@ interface Watch {
   running: boolean;
   savedAt: number;
   settings: TrendSettings;
-  /** Rounds taken (tests wait on it). */
-  rounds: number;
 }
 
 const watches = new WeakMap<Session, Watch>();
@@ -88,7 +86,7 @@ export function sessionHistory(session: Session, settings?: TrendSettings): Metr
 
 function watch(session: Session, settings: TrendSettings): Watch {
   let w = watches.get(session);
-  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), shownLists: [], pinnedLists: new Map(), shownFrameworks: new Map(), running: false, savedAt: Date.now(), settings, rounds: 0 }));
+  if (!w) watches.set(session, (w = { history: load(session, settings), shown: [], pinned: new Map(), shownLists: [], pinnedLists: new Map(), shownFrameworks: new Map(), running: false, savedAt: Date.now(), settings }));
   return w;
 }
 
@@ -144,11 +142,6 @@ export function watchShownFramework(session: Session, deployment: { framework: F
   watchShownStreams(session, w.shown, settings);
 }
 
-/** How many rounds the session's sampler has taken (for tests). */
-export function trendRounds(session: Session): number {
-  return watches.get(session)?.rounds ?? 0;
-}
-
 /**
  * The tree drew these streams: they are the ones sampled (at most `maxStreams`), every
  * `intervalMs` while the session is connected. Settings changes apply at the next call.
@@ -185,7 +178,6 @@ async function tick(session: Session, w: Watch): Promise<void> {
   try {
     const round = await session.run((insp) => sampleRound(insp.client, keys, { maxStreams: w.settings.maxStreams, stuckIdleMs: w.settings.stuckIdleMs, listQueues, frameworks }));
     w.history.add(round);
-    w.rounds++;
     for (const l of roundListeners) l(session, w.history);
     if (Date.now() - w.savedAt >= SAVE_EVERY_MS) save(session, w);
   } catch {

@@ -73,38 +73,6 @@ return {acked, cmsgpack.pack(r[1][2])}`,
 );
 
 /**
- * Dead-letters one stream entry atomically: copies its fields plus metadata to the DLQ, XACKs it,
- * and optionally XDELs it from the source. Does nothing (returns false) when the entry is no
- * longer pending in the group, so two workers racing on one entry dead-letter it once.
- * KEYS[1] stream, KEYS[2] dlq. ARGV[1] group, ARGV[2] id, ARGV[3] '1' to XDEL, ARGV[4..] metadata
- * field/value pairs. Returns the DLQ entry id.
- */
-export const DEAD_LETTER_ENTRY = define(
-  'deadLetterEntry',
-  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #p == 0 then return false end
-local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-local args = {'XADD', KEYS[2], '*'}
-if e[1] then
-  local f = e[1][2]
-  for j = 1, #f do args[#args + 1] = f[j] end
-end
-for j = 4, #ARGV do args[#args + 1] = ARGV[j] end
-local id = redis.call(unpack(args))
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
-return id`,
-);
-
-/** ACK (+ optional XDEL) of the source entry; the second step of the cross-slot dead-letter fallback. */
-export const ACK_AND_MAYBE_DEL = define(
-  'ackAndMaybeDel',
-  `local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
-return n`,
-);
-
-/**
  * Renews the leases of entries a worker holds: for each id still pending with this consumer,
  * resets its idle time with `XCLAIM … 0 <ids> JUSTID` to the same consumer (JUSTID: the delivery
  * count stays as it is). Ids pending with another consumer, or no longer pending, are left alone
