@@ -69,22 +69,6 @@ export type ClientPurpose = 'inspect' | 'command' | 'blocking';
 
 export type RedisClient = Redis | Cluster;
 
-/**
- * Every secret a connection's options hold, as text might echo them (for {@link scrubSecrets}'s
- * `known`): the password, the one in the URL (as written and decoded), the TLS key's passphrase
- * and the Sentinel password.
- */
-export function connectionSecrets(o: Pick<ConnectionOptions, 'url' | 'password' | 'tls' | 'sentinel'>): string[] {
-  const out = [o.password, o.tls?.passphrase, o.sentinel?.sentinelPassword];
-  try {
-    const u = new URL(o.url);
-    if (u.password) out.push(u.password, decodeURIComponent(u.password));
-  } catch {
-    /* not a URL: nothing in it */
-  }
-  return [...new Set(out.filter((x): x is string => typeof x === 'string' && x.length > 0))];
-}
-
 /** Adjustments of one client's purpose defaults, for a caller that needs them (other clients keep the defaults). */
 export interface ClientTweaks {
   /**

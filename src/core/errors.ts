@@ -226,7 +226,7 @@ const PASSWORD_KV = /\b(password|pass|passphrase|secret)(\s*=\s*["']?|["']\s*[:=
 /**
  * The one scrub rule, for free text that may echo a secret (an error message, a log line):
  * passwords in URLs, AUTH arguments, password=… pairs, and each of `known` (the connection's own
- * secrets: connection.ts `connectionSecrets`) wherever it appears. Never apply it to data (names,
+ * secrets: {@link connectionSecrets}) wherever it appears. Never apply it to data (names,
  * ids, fields, values): it would rewrite them into something that cannot be addressed.
  */
 export function scrubSecrets(text: string, known: readonly string[] = []): string {
@@ -242,6 +242,22 @@ export function scrubSecrets(text: string, known: readonly string[] = []): strin
   // Then every secret of the connection known to the caller (connectionSecrets), wherever it appears.
   for (const secret of known) if (secret) out = out.split(secret).join('***');
   return out;
+}
+
+/**
+ * Every secret a connection's options hold, as text might echo them (for {@link scrubSecrets}'s
+ * `known`): the password, the one in the URL (as written and decoded), the TLS key's passphrase
+ * and the Sentinel password.
+ */
+export function connectionSecrets(o: { url: string; password?: string; tls?: { passphrase?: string }; sentinel?: { sentinelPassword?: string } }): string[] {
+  const out = [o.password, o.tls?.passphrase, o.sentinel?.sentinelPassword];
+  try {
+    const u = new URL(o.url);
+    if (u.password) out.push(u.password, decodeURIComponent(u.password));
+  } catch {
+    /* not a URL: nothing in it */
+  }
+  return [...new Set(out.filter((x): x is string => typeof x === 'string' && x.length > 0))];
 }
 
 /**
