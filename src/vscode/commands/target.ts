@@ -19,8 +19,17 @@ export async function resolveSession(s: Services, node?: unknown): Promise<Sessi
 
 export function sessionOf(node: unknown): Session | undefined {
   if (node instanceof ConnectionNode) return node.session;
-  const n = node as { session?: Session } | undefined;
-  return n && typeof n === 'object' && 'session' in n ? n.session : undefined;
+  // A row that holds no session itself (a list job, a framework job) reads its parent's.
+  for (let n = node as { session?: Session; parent?: unknown } | undefined; n && typeof n === 'object'; n = n.parent as typeof n) {
+    let session: Session | undefined;
+    try {
+      session = 'session' in n ? n.session : undefined;
+    } catch {
+      session = undefined; // a row not under a connection row
+    }
+    if (session) return session;
+  }
+  return undefined;
 }
 
 /** A stream named by the node (stream, group, consumer, entry nodes), or picked. */
