@@ -7,6 +7,7 @@
  * `maxDeliveries` failing runs dead-letter an entry. While stopping a failed entry is left pending
  * (the next start or a reclaim takes it).
  */
+import { xpendingOne } from '../../commands';
 import type { StreamEntry } from '../../replies';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { BodyGoneError, deadLetterEntry } from './deadLetter';
@@ -26,6 +27,8 @@ export interface FailureHost extends GroupMember {
   ack(id: string): void;
   /** An entry was moved to the dead-letter stream as `dlqId`. */
   deadLettered(info: { id: string; deliveries: number; error: string; dlqId: string }): void;
+  /** This worker no longer owns `id` (see `LeaseHost.leaseLost` in lease.ts: the `lost` event). */
+  leaseLost(id: string, owner: string | null, why: string): void;
 }
 
 /** Why an entry delivered more than `maxDeliveries` times is dead-lettered without being run (crashes). */
@@ -67,7 +70,11 @@ export class Failures {
   /** A handler failed on delivery number `deliveries` of `id`: dead-letter it, or retry it after a back-off. */
   async onFailure(id: string, deliveries: number, error: Error): Promise<void> {
     if (afterFailure(deliveries, this.o.maxDeliveries) === 'dead-letter') {
-      await this.deadLetter(id, deliveries, error.message);
+      const step = await this.deadLetter(id, deliveries, error.message);
+      // Not dead-lettered: if another consumer holds the entry now, it was taken over while the
+      // handler ran (a renewal came too late, and the run ended before the next one would have
+      // noticed). Said as a renewal says it: a `lost` event.
+      if ('notPending' in step || 'failed' in step) await this.announceIfTaken(id);
       this.host.release(id);
       return;
     }
@@ -81,6 +88,19 @@ export class Failures {
       void this.retry(id, deliveries);
     }, delay);
     this.retryTimers.set(id, timer);
+  }
+
+  /** Reports `id` lost when XPENDING shows it with another consumer (a read; errors leave it unsaid, as a failed renewal would). */
+  private async announceIfTaken(id: string): Promise<void> {
+    const h = this.host;
+    const cmd = h.command();
+    if (!cmd) return;
+    try {
+      const p = await xpendingOne(cmd, h.stream, h.group, id);
+      if (p && p.consumer !== h.consumer) h.leaseLost(id, p.consumer, `taken over by consumer "${p.consumer}"`);
+    } catch {
+      // unknown: the entry stays pending, and whoever holds it goes on
+    }
   }
 
   /** Drops the retries waiting for their back-off (stop(): those entries stay pending). */

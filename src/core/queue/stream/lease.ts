@@ -209,15 +209,30 @@ export class Leases {
         this.scripted = false;
       }
     }
+    // A renewal on its way restarts the entry's idle time: its answer first, so that the min-idle
+    // below goes by it (a claim computed from the time before it would find the entry "too fresh").
+    if (this.renewing) await this.renewing.catch(() => false);
     const at = this.at.get(id) ?? Date.now();
-    const entries = parseEntries(await cmd.callBuffer('XCLAIM', h.stream, h.group, h.consumer, Math.max(0, Date.now() - at - MIN_IDLE_SLACK_MS), id));
+    let entries = parseEntries(await cmd.callBuffer('XCLAIM', h.stream, h.group, h.consumer, Math.max(0, Date.now() - at - MIN_IDLE_SLACK_MS), id));
     if (entries.length > 0) {
       this.hold(id);
       return entries;
     }
+    let p = await xpendingOne(cmd, h.stream, h.group, id);
+    if (p && p.consumer === h.consumer && p.deliveries === deliveries) {
+      // Still ours and not delivered since, only idle for less than this worker noted (a clock
+      // step): claimed by the idle XPENDING just reported; anyone who claims it meanwhile restarts that.
+      entries = parseEntries(await cmd.callBuffer('XCLAIM', h.stream, h.group, h.consumer, Math.max(0, p.idle - MIN_IDLE_SLACK_MS), id));
+      if (entries.length > 0) {
+        this.hold(id);
+        return entries;
+      }
+      p = await xpendingOne(cmd, h.stream, h.group, id); // someone claimed it in between
+    }
     this.at.delete(id);
-    const p = await xpendingOne(cmd, h.stream, h.group, id);
+    // As CLAIM_BACK says it: taken (another consumer), delivered again to this name, or gone.
     if (p && p.consumer !== h.consumer) this.loseLease(id, p.consumer);
+    else if (p && p.deliveries !== deliveries) h.leaseLost(id, h.consumer, `delivered again to this consumer name meanwhile (delivery count ${p.deliveries}, expected ${deliveries})`);
     return [];
   }
 }
