@@ -22,12 +22,17 @@ export function timeTip(ms: number): string {
 
 /** Ids below this time (2001-09-09) are not read as times: ids given by hand ("1-0", "42-7"). */
 const TIME_IDS_FROM = 1_000_000_000_000;
+/** Ids this recent are labelled by their time alone, also across midnight (see {@link idLabel}). */
+const RECENT_MS = 12 * 60 * 60_000;
 
 /**
  * A stream id as a row's label, readable and short: its time in local time to the second
- * ("1796539972465-0" → "10:04:31"), the date before it when it is not today ("12-05 10:04:31",
- * another year "2025-12-05 10:04:31"). The id itself goes elsewhere in the row (entries of one
- * second share a label). Ids given by hand ("1-0") are shown as they are.
+ * ("1796539972465-0" → "10:04:31"), the date before it when it is not today and more than 12
+ * hours ago ("12-05 10:04:31", another year "2025-12-05 10:04:31"): an entry of 21:52 read at
+ * 00:35 keeps the short label (a past time within the last 12 hours can only be that one), so
+ * that its row's marks stay in view at the side bar's width after midnight too. The id itself
+ * goes elsewhere in the row (entries of one second share a label). Ids given by hand ("1-0") are
+ * shown as they are.
  */
 export function idLabel(id: string, nowMs = Date.now()): string {
   const dash = id.indexOf('-');
@@ -36,6 +41,7 @@ export function idLabel(id: string, nowMs = Date.now()): string {
   const d = new Date(ms);
   const now = new Date(nowMs);
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (ms <= nowMs && nowMs - ms < RECENT_MS) return time;
   if (d.getFullYear() !== now.getFullYear()) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
   if (d.getMonth() !== now.getMonth() || d.getDate() !== now.getDate()) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
   return time;

@@ -8,12 +8,17 @@ import { idLabel } from '../../src/vscode/times';
 const raw = (...nv: string[]) => nv.map((x) => Buffer.from(x));
 
 describe('(unit) row text', () => {
-  it('labels a stream id with its local time to the second, the date when not today', () => {
+  it('labels a stream id with its local time to the second, the date when not today and more than 12 hours ago', () => {
     const now = new Date(2026, 11, 6, 15, 0, 0).getTime();
     const at = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number) => new Date(y, mo, d, h, mi, s, ms).getTime();
     assert.equal(idLabel(`${at(2026, 11, 6, 10, 4, 31, 465)}-0`, now), '10:04:31');
     assert.equal(idLabel(`${at(2026, 11, 6, 10, 4, 31, 5)}-3`, now), '10:04:31');
     assert.equal(idLabel(`${at(2026, 11, 5, 23, 59, 59, 999)}-0`, now), '12-05 23:59:59');
+    // Across midnight, within the last 12 hours: the time alone (nothing else it could be).
+    const justAfterMidnight = new Date(2026, 11, 7, 0, 35, 0).getTime();
+    assert.equal(idLabel(`${at(2026, 11, 6, 21, 52, 48, 0)}-0`, justAfterMidnight), '21:52:48');
+    assert.equal(idLabel(`${at(2026, 11, 6, 12, 34, 0, 0)}-0`, justAfterMidnight), '12-06 12:34:00', 'more than 12 hours ago');
+    assert.equal(idLabel(`${at(2026, 11, 7, 1, 0, 0, 0)}-0`, justAfterMidnight), '01:00:00', 'ahead of the clock: today');
     assert.equal(idLabel(`${at(2025, 11, 6, 10, 4, 31, 0)}-0`, now), '2025-12-06 10:04:31');
     assert.equal(idLabel(`${at(2026, 11, 6, 1, 2, 3, 4)}`, now), '01:02:03', 'an id without a sequence number');
     // Ids given by hand, and anything that is not an id, are shown as they are.
