@@ -1,7 +1,7 @@
 // What every command shares: connection options (--url, --cluster, --user, --password and their
 // environment variables), --json, the IO a command writes to, and how failures become exit codes.
 import { scrub } from '../agent/format';
-import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, connectionSecrets, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core/internal';
+import { type ConnectionOptions, type RedisClient, DEFAULT_COMMAND_TIMEOUT_MS, connectFailure, connectionSecrets, QueueError, isValidId, open, parseRedisUrl, quit, redactUrl, toQueueError } from '../core/internal';
 import { type CommandSpec, type OptionSpec, type ParsedArgs, UsageError, printableArg } from './args';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -119,7 +119,7 @@ export function describeFailure(e: unknown, secrets: string[]): { code: number; 
   const err = e instanceof QueueError ? e : toQueueError(e);
   // The core's input checks (BadInputError) are bad arguments too; everything else is Redis.
   if (err.code === 'BAD_INPUT') return { code: 2, message: `redis-queues: ${oneLineText(scrub(err.message, secrets))}` };
-  const hint = err.code === 'NO_ANSWER' || /did not answer within/.test(err.message) ? ' (to wait longer: --wait MS or RQ_TIMEOUT_MS)' : '';
+  const hint = err.code === 'NO_ANSWER' || connectFailure(err)?.kind === 'no-answer' || connectFailure(err)?.kind === 'timeout' ? ' (to wait longer: --wait MS or RQ_TIMEOUT_MS)' : '';
   return { code: 1, message: `redis-queues: ${oneLineText(scrub(err.message, secrets))}${hint}` };
 }
 

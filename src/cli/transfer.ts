@@ -15,8 +15,7 @@ import {
   QueueError,
   ImportLineError,
   TIME_SPEC_HINT,
-  WrongTypeError,
-  NoStreamError,
+  streamKey,
   describeTarget,
   entriesById,
   exportEntries,
@@ -190,9 +189,7 @@ export const exportCommand: Command = {
     return withClient(ctx.connection, async (client) => {
       // The file is opened only once Redis answered and the key is a stream (or absent): a typo
       // in the URL or the key leaves no file behind.
-      const type = String(await client.type(stream).catch((e: unknown) => Promise.reject(toQueueError(e, { key: stream, command: 'TYPE' }))));
-      if (type === 'none') throw new NoStreamError(stream);
-      if (type !== 'stream') throw new WrongTypeError(stream, 'stream', type);
+      await streamKey(client, stream);
       const toStdout = outPath === '-';
       const out: NodeJS.WritableStream = toStdout
         ? ctx.io === processIo

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { BadInputError, CannotConnectError, NoAnswerError, formatWait, mayChangeData, redactUrl, toQueueError } from './errors';
+import { BadInputError, CannotConnectError, NoAnswerError, formatWait, isLostConnection, mayChangeData, redactUrl, redisErrorCode, toQueueError } from './errors';
 import { nameBytes } from './names';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
@@ -292,7 +292,7 @@ function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose,
       ...(purpose === 'inspect' ? {} : { retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 500) }),
       // A command answered READONLY went to a demoted master: reconnect (through the sentinels)
       // and send it again there.
-      reconnectOnError: purpose === 'inspect' ? () => false : (err) => (/^READONLY/.test(err.message) ? 2 : false),
+      reconnectOnError: purpose === 'inspect' ? () => false : (err) => (redisErrorCode(err) === 'READONLY' ? 2 : false),
     });
   }
   return new Redis({ ...base, host: parsed.host, port: parsed.port });
@@ -542,11 +542,11 @@ export async function connect(client: RedisClient, options: ConnectionOptions): 
   } catch (e) {
     client.disconnect();
     const target = describeTarget(options);
-    if (noAnswer === 'connect') throw new CannotConnectError(target, `no connection within ${formatWait(bound!.ms)}`, { cause: e });
+    if (noAnswer === 'connect') throw new CannotConnectError(target, `no connection within ${formatWait(bound!.ms)}`, { cause: e, failure: { kind: 'timeout', code: 'timeout' } });
     if (noAnswer || cause instanceof NoAnswerError || e instanceof NoAnswerError) {
-      throw new CannotConnectError(target, `the server accepted the connection but did not answer within ${formatWait(bound!.ms)} (paused, overloaded or stuck?)`, { cause: e });
+      throw new CannotConnectError(target, `the server accepted the connection but did not answer within ${formatWait(bound!.ms)} (paused, overloaded or stuck?)`, { cause: e, failure: { kind: 'no-answer', code: 'timeout' } });
     }
-    const generic = /Connection is closed|max retries/i.test(String((e as Error)?.message));
+    const generic = isLostConnection(e);
     const err = toQueueError(generic && cause ? cause : e, { target });
     if (err.code === 'REDIS') throw new CannotConnectError(target, err.message, { cause: e });
     throw err;

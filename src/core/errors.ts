@@ -34,8 +34,10 @@ export class QueueError extends Error {
    */
   get transient(): boolean {
     if (this.code === 'UNAVAILABLE' || this.code === 'NO_ANSWER') return true;
-    // Not a refused certificate or name: those need a change of settings.
-    return this.code === 'CANNOT_CONNECT' && !/certificate|self[- ]signed|SSL|TLS|Hostname\/IP does not match|ENOTFOUND|getaddrinfo/i.test(this.message);
+    if (this.code !== 'CANNOT_CONNECT') return false;
+    // Not a refused certificate, a TLS mismatch or an unknown name: those need a change of settings.
+    const kind = connectFailure(this)?.kind;
+    return kind !== 'tls-untrusted' && kind !== 'tls-protocol' && kind !== 'dns';
   }
 }
 
@@ -66,8 +68,11 @@ function sanitizeCause(cause: unknown): unknown {
   const safe = new Error(scrubSecrets(cause.message));
   safe.name = cause.name;
   if (cause.stack) safe.stack = scrubSecrets(cause.stack);
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') (safe as Error & { code?: unknown }).code = code;
+  // What classifies the failure (Node's errno or TLS code, and where it was going), kept.
+  for (const k of ['code', 'address', 'port'] as const) {
+    const v = (cause as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'number') (safe as unknown as Record<string, unknown>)[k] = v;
+  }
   return safe;
 }
 
@@ -95,10 +100,72 @@ export function isNoSuchKey(e: unknown): boolean {
   return false;
 }
 
+/**
+ * Why a connection failed, classified once for every reader (the explorer's error rows, Add
+ * Connection's hints, {@link QueueError.transient}): by Node's errno and TLS codes, Redis's reply
+ * codes and this library's error classes, found along the cause chain; never by message text,
+ * except Redis < 6's `ERR invalid password` (no code of its own).
+ */
+export type ConnectFailureKind =
+  | 'refused' // nothing listens there (ECONNREFUSED)
+  | 'timeout' // no connection within the bound (ETIMEDOUT, or the library's own connect bound)
+  | 'no-answer' // connected, but the server did not answer the handshake in time
+  | 'dns' // the host name does not resolve (ENOTFOUND, EAI_AGAIN)
+  | 'unreachable' // no route (EHOSTUNREACH, ENETUNREACH)
+  | 'reset' // the server closed the connection (ECONNRESET, EPIPE)
+  | 'auth' // user name or password refused (WRONGPASS)
+  | 'noauth' // a password is needed (NOAUTH)
+  | 'tls-untrusted' // the server's certificate is not trusted or does not match the host
+  | 'tls-protocol'; // the TLS handshake failed (rediss:// to a plain port, or the reverse)
+
+export interface ConnectFailure {
+  kind: ConnectFailureKind;
+  /** The code it was read from: ECONNREFUSED, WRONGPASS, DEPTH_ZERO_SELF_SIGNED_CERT, timeout… */
+  code: string;
+  /** host:port, where Node named it (a refused or timed-out socket). */
+  address?: string;
+}
+
+const ERRNO_KINDS: Record<string, ConnectFailureKind> = {
+  ECONNREFUSED: 'refused', ETIMEDOUT: 'timeout', ENOTFOUND: 'dns', EAI_AGAIN: 'dns', EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable', ECONNRESET: 'reset', EPIPE: 'reset', EPROTO: 'tls-protocol',
+};
+/** Node's codes for a certificate it does not trust (tls.TLSSocket's verifyError and the host check). */
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE', 'INVALID_CA', 'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH',
+]);
+
+/** The connection failure an error stands for, or undefined when it is not one (see {@link ConnectFailureKind}). */
+export function connectFailure(e: unknown): ConnectFailure | undefined {
+  for (let x = e, depth = 0; x instanceof Error && depth < 8; x = (x as Error & { cause?: unknown }).cause, depth++) {
+    if (x instanceof CannotConnectError && x.failure) return x.failure;
+    if (x instanceof NoAnswerError) return { kind: 'no-answer', code: 'timeout' };
+    const reply = redisErrorCode(x) ?? (x.name === 'ReplyError' || x instanceof QueueError ? undefined : /^(WRONGPASS|NOAUTH)\b/.exec(x.message)?.[1]);
+    if (reply === 'WRONGPASS') return { kind: 'auth', code: 'WRONGPASS' };
+    if (reply === 'NOAUTH') return { kind: 'noauth', code: 'NOAUTH' };
+    // Redis < 6 answers a wrong password with a plain ERR: the one text read here.
+    if (reply === 'ERR' && /^ERR invalid password/.test(x.message)) return { kind: 'auth', code: 'ERR invalid password' };
+    const code = (x as Error & { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    const address = (x as Error & { address?: unknown }).address;
+    const port = (x as Error & { port?: unknown }).port;
+    const where = typeof address === 'string' ? (typeof port === 'number' || typeof port === 'string' ? `${address}:${port}` : address) : undefined;
+    if (ERRNO_KINDS[code]) return { kind: ERRNO_KINDS[code]!, code, ...(where ? { address: where } : {}) };
+    if (UNTRUSTED_CERT_CODES.has(code)) return { kind: 'tls-untrusted', code };
+    if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return { kind: 'tls-protocol', code };
+  }
+  return undefined;
+}
+
 /** The server could not be reached (refused, timed out, DNS, TLS handshake). */
 export class CannotConnectError extends QueueError {
-  constructor(target: string, reason: string, options?: { cause?: unknown }) {
-    super('CANNOT_CONNECT', `Cannot connect to ${scrubSecrets(target)}: ${reason}`, options);
+  /** Set where the library itself knows why (its own connect bound); else read from the cause. */
+  readonly failure?: ConnectFailure;
+  constructor(target: string, reason: string, options?: { cause?: unknown; failure?: ConnectFailure }) {
+    super('CANNOT_CONNECT', `Cannot connect to ${scrubSecrets(target)}: ${reason}`, options && 'cause' in options ? { cause: options.cause } : undefined);
+    if (options?.failure) this.failure = options.failure;
   }
 }
 
@@ -300,12 +367,12 @@ export interface ErrorContext {
 export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
   if (err instanceof QueueError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: string } | undefined)?.code;
   const target = ctx.target ?? 'Redis';
-  if (/^NOAUTH/.test(message)) {
+  const failure = connectFailure(err);
+  if (failure?.kind === 'noauth') {
     return new AuthError(target, 'the server refuses commands until a password is given (NOAUTH)', { cause: err, headline: 'Password required by' });
   }
-  if (/^WRONGPASS/.test(message) || /invalid (username-password|password)|AUTH failed/i.test(message)) {
+  if (failure?.kind === 'auth') {
     return new AuthError(target, firstLine(message), { cause: err });
   }
   if (/^NOPERM/.test(message)) {
@@ -331,13 +398,23 @@ export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
   if (/Invalid stream ID|ERR The ID specified in XADD|smaller than the target stream top item/i.test(message)) {
     return new QueueError('BAD_ID', firstLine(message), { cause: err });
   }
-  if (
-    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' ||
-    /connect ETIMEDOUT|ECONNREFUSED|Connection is closed|getaddrinfo|Stream isn't writeable|Reached the max retries|All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available|certificate|self[- ]signed|SSL|TLS|ERR_TLS|Hostname\/IP does not match/i.test(message)
-  ) {
+  if (failure || isLostConnection(err)) {
     return new CannotConnectError(target, firstLine(message), { cause: err });
   }
   return new QueueError('REDIS', firstLine(message), { cause: err });
+}
+
+/**
+ * ioredis' errors for a connection that is gone or never came, which carry no code: its error
+ * classes by name, and the fixed texts of the few it throws as plain Errors.
+ */
+const IOREDIS_LOST = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+const IOREDIS_LOST_TEXTS = ['Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false", 'All sentinels are unreachable', 'Failed to refresh slots cache.', 'None of startup nodes is available'];
+
+/** Whether an error is ioredis saying the connection is gone (see {@link IOREDIS_LOST}). */
+export function isLostConnection(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return IOREDIS_LOST.has(e.name) || IOREDIS_LOST_TEXTS.some((t) => e.message.startsWith(t));
 }
 
 function firstLine(s: string): string {

@@ -123,10 +123,13 @@ export {
   ReadOnlyError,
   UnavailableError,
   WrongTypeError,
+  connectFailure,
   isTransient,
   isNoSuchKey,
   redisErrorCode,
   toQueueError,
+  type ConnectFailure,
+  type ConnectFailureKind,
   type QueueErrorCode,
   type ErrorContext,
 } from './errors';

@@ -12,7 +12,7 @@
  * by the bound is reported (`complete: false` and a note), never walked further unasked.
  */
 import type { RedisClient } from './connection';
-import { BadInputError, isNoSuchKey, printable, toQueueError, WrongTypeError } from './errors';
+import { BadInputError, isNoSuchKey, printable, redisErrorCode, toQueueError, WrongTypeError } from './errors';
 import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
 import { type RawFields, nameIs, pairCount, text } from './message';
 import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
@@ -172,7 +172,7 @@ function replayTail(raw: RawFields | null): { count: number; of: string } | unde
 
 
 function streamError(e: unknown, key: string, group?: string): Error {
-  if (/^WRONGTYPE/.test(String((e as Error)?.message ?? ''))) return new WrongTypeError(key, 'stream');
+  if (redisErrorCode(e) === 'WRONGTYPE') return new WrongTypeError(key, 'stream');
   return toQueueError(e, { key, group, expected: 'stream' });
 }
 

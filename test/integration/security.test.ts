@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { open, quit } from '../../src/core/connection';
-import { CannotConnectError, NoPermError, scrubSecrets } from '../../src/core/errors';
+import { CannotConnectError, NoPermError, connectFailure, isTransient, scrubSecrets } from '../../src/core/errors';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
@@ -60,11 +60,11 @@ describe('(integration) TLS: verification on by default, per-connection opt-out,
     assert.equal(await ping({ url: `rediss://localhost:${tlsPort}`, tls: { ca: join(dir, 'ca.crt') } }), 'PONG');
   });
   it('refuses a host name the certificate does not name, unless SNI/servername names it', async () => {
-    await assert.rejects(ping({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca: join(dir, 'ca.crt') } }), (e: unknown) => e instanceof CannotConnectError && /IP|altnames|match/i.test((e as Error).message));
+    await assert.rejects(ping({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca: join(dir, 'ca.crt') } }), (e: unknown) => e instanceof CannotConnectError && /IP|altnames|match/i.test((e as Error).message) && connectFailure(e)?.kind === 'tls-untrusted' && !isTransient(e));
     assert.equal(await ping({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca: join(dir, 'ca.crt'), servername: 'localhost' } }), 'PONG');
   });
   it('refuses an unknown CA by default; rejectUnauthorized: false is an explicit opt-out', async () => {
-    await assert.rejects(ping({ url: `rediss://localhost:${tlsPort}` }), (e: unknown) => e instanceof CannotConnectError && /certificate|self[- ]signed|verify/i.test((e as Error).message));
+    await assert.rejects(ping({ url: `rediss://localhost:${tlsPort}` }), (e: unknown) => e instanceof CannotConnectError && /certificate|self[- ]signed|verify/i.test((e as Error).message) && connectFailure(e)?.kind === 'tls-untrusted' && !isTransient(e));
     assert.equal(await ping({ url: `rediss://localhost:${tlsPort}`, tls: { rejectUnauthorized: false } }), 'PONG');
   });
   it('presents a client certificate (mutual TLS) when the server requires one', async () => {

@@ -1,6 +1,6 @@
 /** Dead-lettering pending entries and replaying dead letters (the atomic steps are in queue/stream/deadLetter.ts). */
 import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../errors';
-import { NoStreamError } from '../missing';
+import { NoStreamError, streamKey } from '../missing';
 import { type StreamEntry } from '../replies';
 import { entriesById, rangeEntries } from '../transfer/read';
 import {
@@ -14,7 +14,7 @@ import {
   replayEntry,
   splitDeadLetter,
 } from '../queue/stream/deadLetter';
-import { type OpTarget, assertWritable, call, checkIds } from './target';
+import { type OpTarget, assertWritable, checkIds } from './target';
 import { pendingOf } from './pending';
 
 export type { DeadLetter, DeadLetterInput };
@@ -78,9 +78,7 @@ export interface ReplayPlan {
 
 /** Refuses a dead-letter stream that does not exist ({@link NoStreamError}) or is not a stream. */
 async function dlqMustExist(t: OpTarget, dlq: string): Promise<void> {
-  const type = String(await call(t, { key: dlq, command: 'TYPE' }, () => t.client.type(dlq)));
-  if (type === 'none') throw new NoStreamError(dlq, 'dead-letter stream');
-  if (type !== 'stream') throw new WrongTypeError(dlq, 'stream', type);
+  await streamKey(t.client, dlq, { what: 'dead-letter stream' });
 }
 
 /**

@@ -25,7 +25,7 @@ import { redisErrorCode, toQueueError, WrongTypeError } from '../errors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
 import { PagePolicy, replyBytes } from '../pagePolicy';
-import { NoStreamError } from '../missing';
+import { NoStreamError, streamTypeOf } from '../missing';
 import { xpendingRange, xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
@@ -201,11 +201,11 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       return (newest ? c.xrevrangeBuffer(key, to, from, 'COUNT', count) : c.xrangeBuffer(key, from, to, 'COUNT', count)) as Promise<unknown[]>;
     };
     // Does the key exist, the range's ends (for progress) and, for a whole stream, its length: small calls together.
-    let exists: number, first: unknown[], last: unknown[], total: number | undefined;
+    let type: string, first: unknown[], last: unknown[], total: number | undefined;
     try {
       this.progress.calls += 4;
-      [exists, first, last, total] = await Promise.all([
-        c.exists(key),
+      [type, first, last, total] = await Promise.all([
+        c.type(key),
         c.xrangeBuffer(key, start, end, 'COUNT', 1) as Promise<unknown[]>,
         c.xrevrangeBuffer(key, end, start, 'COUNT', 1) as Promise<unknown[]>,
         start === '-' && end === '+' ? c.xlen(key) : Promise.resolve(undefined),
@@ -213,7 +213,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     } catch (e) {
       this.fail(e, key);
     }
-    if (!exists) throw new NoStreamError(key);
+    if (streamTypeOf(key, type) === 'none') throw new NoStreamError(key);
     if (total !== undefined) this.progress.total = total;
     const idOf = (item: unknown) => String((item as unknown[])[0]);
     if (!first.length) return;

@@ -1,6 +1,7 @@
 /** Adding NDJSON lines to a stream: batches, kept or new ids, resume, rate, read-only refusal. */
 import { type RedisClient } from '../connection';
-import { BadInputError, ReadOnlyError, WrongTypeError, printable, toQueueError } from '../errors';
+import { BadInputError, ReadOnlyError, WrongTypeError, printable, redisErrorCode, toQueueError } from '../errors';
+import { streamType } from '../missing';
 import { compareIds } from '../ids';
 import { type RawFields, sameRaw } from '../message';
 import { xinfoStream } from '../commands';
@@ -180,13 +181,7 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
   // A batch never asks for more than the bucket holds, so that sends spread over each second.
   const perBatch = limiter ? Math.min(batch, limiter.burst) : batch;
 
-  let type: string;
-  try {
-    type = String(await client.type(key));
-  } catch (e) {
-    throw toQueueError(e, { key, command: 'TYPE' });
-  }
-  if (type !== 'stream' && type !== 'none') throw new WrongTypeError(key, 'stream', type);
+  const type = await streamType(client, key);
   let top = '0-0';
   if (keepIds && type === 'stream') {
     try {
@@ -279,7 +274,8 @@ export async function importEntries(client: RedisClient, key: string, input: Nod
         try {
           out.push([null, await client.callBuffer('XADD', [key, it.id, ...it.raw])]);
         } catch (e) {
-          if (!(e instanceof Error) || /Connection|closed|ECONN|timed? ?out/i.test(e.message)) throw e;
+          // Only the server's refusal of this entry is the entry's; a lost connection or no answer stops the import.
+          if (!(e instanceof Error) || redisErrorCode(e) === undefined) throw e;
           out.push([e, null]);
           break;
         }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Inspector, parseRedisUrl, scrubSecrets, toQueueError } from '../../core/internal';
+import { addConnectionHint } from '../connectionHints';
 import type { ConnectionConfig } from '../settings';
 import type { Services } from '../services';
 import { ConnectionNode } from '../tree/explorerNodes';
@@ -143,25 +144,6 @@ export async function testConnection(s: Services, input: ConnectionInput): Promi
   }
 }
 
-/** A hint for the usual reasons a connection test fails, from its error (undefined when none fits). */
-export function connectionHint(message: string, url: string): string | undefined {
-  let where = url;
-  try {
-    const p = parseRedisUrl(url);
-    where = `${p.host}:${p.port}`;
-  } catch {
-    /* keep the URL */
-  }
-  if (/ECONNREFUSED/.test(message)) return `Nothing listens at ${where}: is Redis running, and on this port?`;
-  if (/ETIMEDOUT|no connection within|EHOSTUNREACH/.test(message)) return `No answer from ${where}: a wrong host, a firewall, or a server not reachable from this machine.`;
-  if (/WRONGPASS|invalid username-password|invalid password|AUTH failed/i.test(message)) return 'Wrong username or password: check the ACL user (empty for "default") and the password.';
-  if (/NOAUTH|Password required/i.test(message)) return 'The server requires a password: enter one at step 5.';
-  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(message)) return `The host name in ${url} does not resolve.`;
-  if (/certificate|self[- ]signed|Hostname\/IP does not match/i.test(message)) return 'The TLS certificate is not trusted: configure the CA, or (for a test server) skip verification at step 6.';
-  if (/ECONNRESET|wrong version number|SSL|TLS/i.test(message)) return 'The server closed the connection: rediss:// to a port without TLS, or redis:// to a TLS port?';
-  return undefined;
-}
-
 /**
  * Add Connection. Asked step by step (see {@link prompt}), then tested (with progress) before it is
  * saved; a failed test offers Save anyway / Edit / Cancel with a hint for the usual causes. With an
@@ -192,7 +174,7 @@ async function testThenSave(s: Services, first: ConnectionInput): Promise<string
       break;
     } catch (e) {
       const message = scrubSecrets(toQueueError(e).message);
-      const hint = connectionHint(message, input.url);
+      const hint = addConnectionHint(e, input.url);
       const choice = required(
         await s.ui.pick(
           [

@@ -9,7 +9,7 @@ import {
   type SearchQuery,
   type SearchSource,
   type SearchSummary,
-  WrongTypeError,
+  NoStreamError,
   close,
   formatCount,
   toQueueError,
@@ -199,7 +199,6 @@ export class SearchRun implements vscode.Disposable {
     try {
       // The session first (inside): Restricted Mode and a server that is down read as they do in the tree.
       client = await this.session.openOwnClient('search');
-      if (first) await this.checkKey(client);
       const search = new MessageSearch(client, this.target.source, { ...this.query, limit }, {
         signal: abort.signal,
         resume,
@@ -225,7 +224,8 @@ export class SearchRun implements vscode.Disposable {
       this.state = this.summary.stopped;
       return this.summary;
     } catch (e) {
-      this.error = toQueueError(e, { key: this.key, group: this.group });
+      // A missing key is said with the connection's name (the core's search refuses it: XRANGE on a missing key is just empty).
+      this.error = e instanceof NoStreamError ? new BadInputError(`There is no stream "${this.key}" on "${this.session.name}" (the key does not exist)`) : toQueueError(e, { key: this.key, group: this.group });
       this.state = 'error';
       throw this.error;
     } finally {
@@ -233,14 +233,6 @@ export class SearchRun implements vscode.Disposable {
       close(client);
       this.fire();
     }
-  }
-
-  /** A missing key or one of another type is said plainly (XRANGE on a missing key is just empty). */
-  private async checkKey(client: RedisClient): Promise<void> {
-    const type = String(await client.type(this.key));
-    if (type === 'stream') return;
-    if (type === 'none') throw new BadInputError(`There is no stream "${this.key}" on "${this.session.name}" (the key does not exist)`);
-    throw new WrongTypeError(this.key, 'stream', type);
   }
 
   private fire(): void {

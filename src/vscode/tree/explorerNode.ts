@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import { toQueueError } from '../../core/internal';
+import { connectionHint } from '../connectionHints';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import type { KnownKeys } from './knownKeys';
@@ -96,16 +97,6 @@ export abstract class ExplorerNode implements Node {
   }
 }
 
-/** What to do about a failed connection, for the common causes; undefined when there is no advice. */
-export interface ConnectionHint {
-  /** Replaces the raw reason in the error row: "nothing listens at 127.0.0.1:6390". */
-  what: string;
-  /** What to do: "start Redis or the sandbox, or edit the connection". */
-  todo: string;
-  /** The raw code for the row's description: ECONNREFUSED, ETIMEDOUT, WRONGPASS… */
-  code: string;
-}
-
 /** Where a session connects to, as host:port (for hints), from its URL. */
 function addressOf(session: Session): string {
   try {
@@ -114,25 +105,6 @@ function addressOf(session: Session): string {
   } catch {
     return session.entry.config.url;
   }
-}
-
-/** Advice for a connection failure from its (scrubbed) message; undefined for other errors. */
-export function connectionHint(message: string, address: string): ConnectionHint | undefined {
-  const refused = /ECONNREFUSED\s*([^\s,;)]*)/.exec(message);
-  if (refused) return { what: `nothing listens at ${refused[1] || address}`, todo: 'start Redis or the sandbox, or edit the connection', code: 'ECONNREFUSED' };
-  if (/ETIMEDOUT|did not answer within|timed out/i.test(message)) {
-    return { what: `no answer from ${address}`, todo: 'check the host and port, a firewall or VPN in between, or edit the connection', code: /ETIMEDOUT/.test(message) ? 'ETIMEDOUT' : 'timeout' };
-  }
-  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(message)) return { what: `host name not found (${address})`, todo: 'check the host name or your DNS/VPN, or edit the connection', code: 'ENOTFOUND' };
-  if (/EHOSTUNREACH|ENETUNREACH/.test(message)) return { what: `no route to ${address}`, todo: 'check the network or VPN, or edit the connection', code: /EHOSTUNREACH/.test(message) ? 'EHOSTUNREACH' : 'ENETUNREACH' };
-  if (/WRONGPASS|invalid username-password|invalid password|AUTH failed/i.test(message)) {
-    return { what: 'the server refused the user name or password', todo: 'edit the connection to correct them', code: 'WRONGPASS' };
-  }
-  if (/NOAUTH/.test(message)) return { what: 'the server needs a password', todo: 'edit the connection to give one', code: 'NOAUTH' };
-  if (/certificate|self[- ]signed|Hostname\/IP does not match|ERR_TLS|SSL|TLS/i.test(message)) {
-    return { what: 'the TLS handshake failed', todo: 'check rediss:// and the certificate settings, or edit the connection', code: 'TLS' };
-  }
-  return undefined;
 }
 
 /**
@@ -144,7 +116,7 @@ export function connectionHint(message: string, address: string): ConnectionHint
 export function errorNode(parent: Node, session: Session, e: unknown): ErrorNode {
   const err = toQueueError(e);
   const connection = err.code === 'CANNOT_CONNECT' || err.code === 'AUTH' || err.transient;
-  const hint = connection ? connectionHint(err.message, addressOf(session)) : undefined;
+  const hint = connection ? connectionHint(err, addressOf(session)) : undefined;
   let message = err.code === 'CANNOT_CONNECT' ? err.message.replace(/^Cannot connect to [^:]+:\/\/[^:]+:\d+[^:]*:/, 'Cannot connect:') : err.message;
   let description: string | undefined;
   let tooltip: string | undefined;

@@ -605,8 +605,10 @@ describe('(extension) commands on queues', function () {
       await vscode.commands.executeCommand('redisQueues.connection.remove', never.result ?? name, { confirm: false });
     }
     // The other usual causes get their hint too.
-    const { connectionHint } = await import('../../../src/vscode/commands/connections');
-    assert.match(connectionHint('Cannot connect to 10.0.0.9:6379: connect ETIMEDOUT 10.0.0.9:6379', 'redis://10.0.0.9:6379')!, /No answer from 10\.0\.0\.9:6379/);
-    assert.match(connectionHint('Authentication failed for x: WRONGPASS invalid username-password pair or user is disabled.', 'redis://h:1')!, /Wrong username or password/);
+    const { addConnectionHint } = await import('../../../src/vscode/connectionHints');
+    const timedOut = Object.assign(new Error('connect ETIMEDOUT 10.0.0.9:6379'), { code: 'ETIMEDOUT' });
+    assert.match(addConnectionHint(timedOut, 'redis://10.0.0.9:6379')!, /No answer from 10\.0\.0\.9:6379/);
+    const wrongPass = Object.assign(new Error('WRONGPASS invalid username-password pair or user is disabled.'), { name: 'ReplyError' });
+    assert.match(addConnectionHint(wrongPass, 'redis://h:1')!, /Wrong username or password/);
   });
 });

@@ -28,6 +28,7 @@
 import type { RedisClient } from '../../connection';
 import { isCluster } from '../../connection';
 import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../../errors';
+import { streamType } from '../../missing';
 import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
 import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
 import { xpendingOne } from '../../commands';
@@ -291,8 +292,7 @@ async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq:
 
 /** Refuses, before anything changes, a key that holds another type than a stream (absent is fine). */
 async function assertStreamOrNone(c: RedisClient, key: string, what: string): Promise<void> {
-  const type = String(await c.type(key));
-  if (type !== 'none' && type !== 'stream') throw new WrongTypeError(key, `stream (${what}); nothing was changed`, type);
+  await streamType(c, key, { expected: `stream (${what}); nothing was changed` });
 }
 
 type Command = (string | Buffer | number)[];
