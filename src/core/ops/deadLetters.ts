@@ -1,6 +1,6 @@
 /** Dead-lettering pending entries and replaying dead letters (the atomic steps are in queue/stream/deadLetter.ts). */
 import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../errors';
-import { NoStreamError, streamKey } from '../missing';
+import { streamKey } from '../missing';
 import { type StreamEntry } from '../replies';
 import { entriesById, rangeEntries } from '../transfer/read';
 import {
@@ -76,7 +76,7 @@ export interface ReplayPlan {
   withoutBody: string[];
 }
 
-/** Refuses a dead-letter stream that does not exist ({@link NoStreamError}) or is not a stream. */
+/** Refuses a dead-letter stream that does not exist (`NoStreamError`) or is not a stream. */
 async function dlqMustExist(t: OpTarget, dlq: string): Promise<void> {
   await streamKey(t.client, dlq, { what: 'dead-letter stream' });
 }
@@ -103,7 +103,7 @@ function dlqRecords(t: OpTarget, dlq: string, o: { ids?: string[]; limit: number
  * Reads up to `limit` DLQ entries (or the given ids) and groups them by origin: the dry run of a
  * replay. Reads in pages sized by bytes and keeps each record's bookkeeping, never its message, so
  * it holds about one page whatever the messages' size. A DLQ that does not exist is a
- * {@link NoStreamError}.
+ * `NoStreamError`.
  */
 export async function planReplay(t: OpTarget, dlq: string, { ids, limit = 10_000 }: { ids?: string[]; limit?: number } = {}): Promise<ReplayPlan> {
   if (ids?.length) checkIds(ids);
@@ -157,7 +157,7 @@ export class ReplayInterruptedError extends QueueError {
  * moves atomically (queue/stream/deadLetter.ts replayEntry): written once and removed from the DLQ, even
  * with several replays at once; a target that is not a stream is reported per entry and nothing of
  * that entry changes. `signal` stops early. Reads and replays page by page (pages sized by bytes),
- * holding about one page. A DLQ that does not exist is a {@link NoStreamError}; a failure midway
+ * holding about one page. A DLQ that does not exist is a `NoStreamError`; a failure midway
  * is a {@link ReplayInterruptedError} listing what was replayed.
  */
 export async function replay(

@@ -1,6 +1,6 @@
 /** Adding NDJSON lines to a stream: batches, kept or new ids, resume, rate, read-only refusal. */
 import { type RedisClient } from '../connection';
-import { BadInputError, ReadOnlyError, WrongTypeError, printable, redisErrorCode, toQueueError } from '../errors';
+import { BadInputError, ReadOnlyError, printable, redisErrorCode, toQueueError } from '../errors';
 import { streamType } from '../missing';
 import { compareIds } from '../ids';
 import { type RawFields, sameRaw } from '../message';
