@@ -19,7 +19,8 @@ import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from 
 import { xinfoGroups, xinfoStream, xpendingOne } from './commands';
 import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
 import { type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
-import { ByteScan, scanStart } from './journeyScan';
+import { journeyScan, scanStart } from './journeyScan';
+import type { StreamPages } from './streamPages';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
 import { defaultDeadLetterStream } from './queue/keys';
 import { checkListQueueLayout, detectListQueueLayout } from './queue/list/layout';
@@ -225,7 +226,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
   // 3. Bounded forward scans, one page each per round, sharing the budget.
   interface Lookup {
     what: string;
-    scan: ByteScan;
+    scan: StreamPages;
     from: string;
     take(page: StreamEntry[]): void;
   }
@@ -260,7 +261,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
       lookups.push({
         what: 'replays',
         from: after,
-        scan: new ByteScan(client, stream, after, MESSAGE_PAGE),
+        scan: journeyScan(client, stream, after, MESSAGE_PAGE),
         take(page) {
           for (const e of page) {
             const t = replayTail(e.raw);
@@ -274,7 +275,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
     lookups.push({
       what: `dead letters in ${dlq}`,
       from: dlqStart,
-      scan: new ByteScan(client, dlq, dlqStart, MESSAGE_PAGE),
+      scan: journeyScan(client, dlq, dlqStart, MESSAGE_PAGE),
       take(page) {
         for (const e of page) {
           const l = splitDeadLetter(e);
@@ -292,7 +293,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
     lookups.push({
       what: `events in ${eventsKey}`,
       from: eventsStart,
-      scan: new ByteScan(client, eventsKey, eventsStart, EVENT_PAGE),
+      scan: journeyScan(client, eventsKey, eventsStart, EVENT_PAGE),
       take(page) {
         for (const e of page) {
           const ev = parseEvent(e);
@@ -312,7 +313,7 @@ export async function messageJourney(client: RedisClient, stream: string, id: st
     budget -= round.length;
     const pages = await Promise.all(
       round.map((l) =>
-        l.scan.next().catch((e: unknown) => {
+        l.scan.nextEntries().catch((e: unknown) => {
           if (!(e instanceof WrongTypeError) || l.what === 'replays') throw e;
           notes.push(`${l.what.split(' in ')[0]}: not looked for, ${printable(l.scan.key)} is not a stream`);
           l.scan.done = true;

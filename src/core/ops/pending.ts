@@ -1,8 +1,8 @@
 /** Pending entries: ack, claim, auto-claim with a preview, pages of a PEL. */
 import { serverCapabilities } from '../server';
 import { xpendingOne, xpendingRange } from '../commands';
+import { xpendingPages } from '../streamPages';
 import { BadInputError } from '../errors';
-import { nextId } from '../ids';
 import { type PendingEntry, parseAutoClaim } from '../replies';
 import { type OpTarget, assertWritable, call, checkIds, chunks } from './target';
 
@@ -41,13 +41,7 @@ export async function* pendingPages(
   group: string,
   { consumer, minIdleMs = 0, end = '+', pageSize = 1000 }: { consumer?: string; minIdleMs?: number; end?: string; pageSize?: number } = {},
 ): AsyncGenerator<PendingEntry[]> {
-  let start = '-';
-  for (;;) {
-    const page = await call(t, { key: stream, group, command: 'XPENDING' }, () => xpendingRange(t.client, stream, group, { start, end, count: pageSize, consumer, minIdleMs }));
-    if (page.length) yield page;
-    if (page.length < pageSize) return;
-    start = nextId(page[page.length - 1]!.id);
-  }
+  yield* xpendingPages(t.client, stream, group, { end, count: pageSize, consumer, minIdleMs });
 }
 
 /** How many entries of a group's PEL (or one consumer's) are idle at least `minIdleMs`, counting at most to `limit`. */

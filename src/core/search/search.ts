@@ -26,7 +26,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
 import { PagePolicy, replyBytes } from '../pagePolicy';
 import { NoStreamError, streamTypeOf } from '../missing';
-import { xpendingRange, xpendingSummary } from '../commands';
+import { StreamPages, xpendingPages } from '../streamPages';
+import { xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
 import { checkBounds, checkQueryFor, compileMatcher, idBounds, type SearchQuery } from './query';
@@ -194,12 +195,6 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       if (start !== '-' && end !== '+' && compareIds(start, end) > 0) return;
     }
     const c = this.client;
-    const pages = new PagePolicy({ max: this.options.maxPage ?? MAX_PAGE });
-    const read = (from: string, to: string, count: number): Promise<unknown[]> => {
-      this.progress.calls++;
-      this.largestPage = Math.max(this.largestPage, count);
-      return (newest ? c.xrevrangeBuffer(key, to, from, 'COUNT', count) : c.xrangeBuffer(key, from, to, 'COUNT', count)) as Promise<unknown[]>;
-    };
     // Does the key exist, the range's ends (for progress) and, for a whole stream, its length: small calls together.
     let type: string, first: unknown[], last: unknown[], total: number | undefined;
     try {
@@ -225,29 +220,29 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       const f = (idTime(id) - t0) / (t1 - t0);
       return Math.min(1, Math.max(0, newest ? 1 - f : f));
     };
-    let count = pages.count;
-    let next: Promise<unknown[]> | undefined = read(start, end, count);
+    const pages = new StreamPages(c, key, {
+      start,
+      end,
+      newest,
+      policy: new PagePolicy({ max: this.options.maxPage ?? MAX_PAGE }),
+      onCall: (count) => {
+        this.progress.calls++;
+        this.largestPage = Math.max(this.largestPage, count);
+      },
+    });
     const matches = compileMatcher(this.query);
     const maxExamined = this.options.maxExamined ?? Infinity;
-    while (next) {
-      let page: unknown[];
-      try {
-        page = await next;
-      } catch (e) {
-        this.fail(e, key);
-      }
-      next = undefined;
-      const full = page.length === count;
+    while (!pages.done) {
+      const page = await pages.next();
+      const full = !pages.done;
+      let readingAhead = false;
       if (full) {
-        count = pages.next(page.length, replyBytes(page));
-        const lastId = idOf(page[page.length - 1]);
+        // One page read ahead while this one is tested, unless the walk stops after it.
         const stop = this.stopReason(page.length);
         if (!stop && !(this.query.limit !== undefined && this.progress.matched >= this.query.limit)) {
-          if (newest) {
-            if (lastId !== '0-0') next = read(start, previousId(lastId), count);
-          } else next = read(nextId(lastId), end, count);
+          pages.prefetch();
+          readingAhead = true;
         }
-        next?.catch(() => undefined); // (a read-ahead nobody waits for must not be an unhandled rejection)
       }
       for (let i = 0; i < page.length; i++) {
         if (this.progress.examined >= maxExamined || (i & 31) === 31) {
@@ -273,7 +268,7 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
         this.progress.fraction = fraction(this.progress.position);
       }
       this.options.onProgress?.({ ...this.progress });
-      if (full && !next) {
+      if (full && !readingAhead) {
         const stop = this.stopReason();
         if (stop) {
           yield stop;
@@ -311,19 +306,20 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     // The bodies are read one XRANGE each, sent together in batches sized by their bytes.
     const bodies = new PagePolicy({ max: PENDING_PAGE });
     const noConditions = !(q.where && q.where.length);
-    for (;;) {
-      const stop = this.stopReason();
-      if (stop) {
-        yield stop;
-        return;
-      }
-      let all: PendingEntry[];
-      try {
-        this.progress.calls++;
-        all = await xpendingRange(c, key, group, { start, end, count: PENDING_PAGE, consumer: q.consumer, minIdleMs: caps.pendingIdle ? q.minIdleMs : undefined });
-      } catch (e) {
-        this.fail(e, key, group);
-      }
+    const first = this.stopReason();
+    if (first) {
+      yield first;
+      return;
+    }
+    const walk = xpendingPages(c, key, group, {
+      start,
+      end,
+      count: PENDING_PAGE,
+      consumer: q.consumer,
+      minIdleMs: caps.pendingIdle ? q.minIdleMs : undefined,
+      onCall: () => this.progress.calls++,
+    });
+    for await (const all of walk) {
       for (let at = 0; at < all.length; ) {
         // The next batch: pending entries up to `bodies.count` that pass the idle and delivery filters.
         const batch: PendingEntry[] = [];
@@ -373,8 +369,12 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       }
       this.options.onProgress?.({ ...this.progress });
       if (all.length < PENDING_PAGE || !lastId) return;
-      start = nextId(lastId);
       if (q.limit !== undefined && this.progress.matched >= q.limit) return;
+      const stop = this.stopReason();
+      if (stop) {
+        yield stop;
+        return;
+      }
     }
   }
 }

@@ -1,7 +1,9 @@
 /** Reading a stream's entries for an export: a range (by id or time) in small pages, or chosen ids. */
 import { type RedisClient } from '../connection';
-import { BadIdError, BadInputError, toQueueError } from '../errors';
-import { compareIds, nextId, parseId, previousId } from '../ids';
+import { BadInputError, toQueueError } from '../errors';
+import { compareIds, parseId } from '../ids';
+import { PagePolicy } from '../pagePolicy';
+import { StreamPages } from '../streamPages';
 import { type RawFields } from '../message';
 import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields } from '../replies';
 
@@ -35,8 +37,6 @@ export interface RangeOptions {
 export const RANGE_PAGE_BYTES = 1024 * 1024;
 /** Most entries of one adaptive page. */
 export const RANGE_MAX_PAGE = 1000;
-/** What an element of a reply costs beyond its bytes (parsing, the reply's framing), counted as bytes. */
-const PER_ITEM = 32;
 
 function checkBound(id: string, what: string): void {
   try {
@@ -87,39 +87,17 @@ export async function* rangeEntries(client: RedisClient, key: string, options: R
   if (count === 0) return;
 
   let left = count ?? Infinity;
-  let size = pageSize ?? 1;
-  const newest = direction === 'newest';
-  for (;;) {
+  // One paged reader (pages sized by bytes, or `pageSize` entries each when given).
+  const policy = pageSize ? new PagePolicy({ first: pageSize, max: pageSize, targetBytes: Infinity }) : new PagePolicy({ max: RANGE_MAX_PAGE, targetBytes: RANGE_PAGE_BYTES });
+  const pages = new StreamPages(client, key, { start: lo, end: hi, newest: direction === 'newest', policy });
+  while (!pages.done && left > 0) {
     if (signal?.aborted) return;
-    const n = Math.min(size, left);
-    let reply: unknown;
-    try {
-      reply = newest ? await client.xrevrangeBuffer(key, hi, lo, 'COUNT', n) : await client.xrangeBuffer(key, lo, hi, 'COUNT', n);
-    } catch (e) {
-      throw typed(e, key, newest ? 'XREVRANGE' : 'XRANGE');
-    }
-    const entries = pageEntries(reply);
-    let cost = 0;
+    const entries = pageEntries(await pages.next(Number.isFinite(left) ? left : undefined));
     for (const e of entries) {
       if (signal?.aborted) return;
-      if (!pageSize && e.raw) for (const b of e.raw) cost += b.length + PER_ITEM;
       yield e;
     }
     left -= entries.length;
-    if (entries.length < n || left <= 0) return;
-    const last = entries[entries.length - 1]!.id;
-    try {
-      if (newest) hi = previousId(last);
-      else lo = nextId(last);
-    } catch (e) {
-      if (e instanceof BadIdError) return; // the first or the last id there can be
-      throw e;
-    }
-    if (lo !== '-' && hi !== '+' && compareIds(lo, hi) > 0) return;
-    if (!pageSize) {
-      const perEntry = Math.max(1, cost / entries.length);
-      size = Math.max(1, Math.min(RANGE_MAX_PAGE, size * 8, Math.floor(RANGE_PAGE_BYTES / perEntry)));
-    }
   }
 }
 

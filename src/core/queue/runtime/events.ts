@@ -23,9 +23,11 @@
  * option off nothing is buffered and no command is sent.
  */
 import type { RedisClient } from '../../connection';
-import { BadInputError, redisErrorCode, toQueueError, WrongTypeError } from '../../errors';
-import { idForTime, idTime, isValidId, nextId } from '../../ids';
-import { type StreamEntry, parseEntries } from '../../replies';
+import { BadInputError, toQueueError } from '../../errors';
+import { idForTime, idTime, isValidId } from '../../ids';
+import { PagePolicy } from '../../pagePolicy';
+import { type StreamEntry } from '../../replies';
+import { StreamPages } from '../../streamPages';
 import { nonEmpty } from '../validate';
 
 /** What can happen to a message, as recorded in an events stream. */
@@ -243,60 +245,6 @@ export class EventRecorder {
   }
 }
 
-/**
- * Forward pages of a stream (XRANGE from `start` to `end`, `count` entries a call), one call per
- * {@link next}. A key that does not exist reads as empty; a key of another type throws
- * WrongTypeError.
- */
-export class RangeScan {
-  /** The last page ended the range. */
-  done = false;
-  /** XRANGE calls made. */
-  calls = 0;
-  /** Entries read. */
-  read = 0;
-  /** Id of the last entry read. */
-  last: string | undefined;
-  private start: string;
-
-  constructor(
-    private readonly client: RedisClient,
-    readonly key: string,
-    start: string,
-    private readonly end = '+',
-    private readonly count = 200,
-  ) {
-    this.start = start;
-  }
-
-  /** The next page (empty once done). */
-  async next(): Promise<StreamEntry[]> {
-    if (this.done) return [];
-    this.calls++;
-    let raw: unknown;
-    try {
-      raw = await this.client.xrangeBuffer(this.key, this.start, this.end, 'COUNT', this.count);
-    } catch (e) {
-      if (redisErrorCode(e) === 'WRONGTYPE') throw new WrongTypeError(this.key, 'stream');
-      throw toQueueError(e, { key: this.key, command: 'XRANGE' });
-    }
-    const page = parseEntries(raw);
-    this.read += page.length;
-    if (page.length < this.count) this.done = true;
-    if (page.length) {
-      this.last = page[page.length - 1]!.id;
-      if (!this.done) {
-        try {
-          this.start = nextId(this.last);
-        } catch {
-          this.done = true;
-        }
-      }
-    }
-    return page;
-  }
-}
-
 /** Bounds of {@link readEvents}. */
 export interface ReadEventsBounds {
   /** First event id looked at. Default: the time of `messageId` when it is a stream id, else the start. */
@@ -324,10 +272,11 @@ export async function readEvents(
   const maxCalls = bounds.maxCalls ?? 20;
   if (!Number.isSafeInteger(maxCalls) || maxCalls < 1) throw new BadInputError('maxCalls must be a whole number ≥ 1');
   const from = bounds.from ?? (isValidId(messageId, { allowMsOnly: false }) ? idForTime(idTime(messageId)) : '-');
-  const scan = new RangeScan(client, key, from, '+', bounds.count ?? 500);
+  const count = bounds.count ?? 500;
+  const scan = new StreamPages(client, key, { start: from, policy: new PagePolicy({ first: count, max: count, targetBytes: Infinity }) });
   const events: RecordedEvent[] = [];
   while (!scan.done && scan.calls < maxCalls && !bounds.signal?.aborted) {
-    for (const entry of await scan.next()) {
+    for (const entry of await scan.nextEntries()) {
       const e = parseEvent(entry);
       if (e && e.id === messageId) events.push(e);
     }
