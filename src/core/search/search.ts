@@ -29,7 +29,8 @@ import { NoStreamError } from '../missing';
 import { xpendingRange, xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
-import { checkBounds, checkQueryFor, compileMatcher, idBounds, type SearchQuery } from './query';
+import { compileMatcher } from './matcher';
+import { checkBounds, checkQueryFor, idBounds, type SearchQuery } from './query';
 
 /** Where to search: a stream's entries (a dead-letter stream is a stream), or a group's pending entries. */
 export type SearchSource = { kind: 'stream'; key: string } | { kind: 'pending'; key: string; group: string };
