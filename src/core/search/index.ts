@@ -1,4 +1,5 @@
-/** Finding messages: the query (text form, model, matcher) and the paged walk that runs it. */
+/** Finding messages: the query (text form, model), its matcher and the paged walk that runs it. */
 export * from './query';
+export * from './matcher';
 export * from './search';
 export { compileRegex, type ValueRegex } from './regex';

@@ -30,7 +30,8 @@ import { StreamPages, xpendingPages } from '../streamPages';
 import { xpendingSummary } from '../commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
 import { serverCapabilities } from '../server';
-import { checkBounds, checkQueryFor, compileMatcher, idBounds, type SearchQuery } from './query';
+import { compileMatcher } from './matcher';
+import { checkBounds, checkQueryFor, idBounds, type SearchQuery } from './query';
 
 /** Where to search: a stream's entries (a dead-letter stream is a stream), or a group's pending entries. */
 export type SearchSource = { kind: 'stream'; key: string } | { kind: 'pending'; key: string; group: string };

@@ -1,5 +1,6 @@
 // The explorer's stream rows: connection → Streams → stream → Groups → group → consumer → pending
-// entries, and a stream's Entries. What every expandable row shares (errors, empty and "Load more"
+// entries, and a stream's Entries; the pending-entry and entry rows themselves are messageNodes.ts
+// (re-exported here for the commands). What every expandable row shares (errors, empty and "Load more"
 // rows, reaching the session and settings) is ExplorerNode (explorerNode.ts); the STUCK / POISON /
 // LAGGING roll-ups are health.ts; discovery and "Scan more" are discoveryNodes.ts; list queues
 // are listQueueNodes.ts; the small rows (info, error, action, load more) are node.ts.
@@ -8,8 +9,6 @@ import {
   type ConsumerInfo,
   describeHealth,
   type GroupSummary,
-  type PendingEntry,
-  type StreamEntry,
   type StreamSummary,
   formatCount,
   formatDuration,
@@ -21,14 +20,12 @@ import {
   isPoison,
   isStuck,
   oneLine,
-  previewRaw,
-  splitDeadLetter,
 } from '../../core/internal';
 import type { Session } from '../connections/session';
 import type { Settings } from '../settings';
 import { ScanMoreNode, knownKeys } from './discoveryNodes';
 import { type ChildPage, type EntriesWindow, ExplorerNode, type TreeContext } from './explorerNode';
-import { MARK, marked, rollupTooltip, sessionHealth } from './health';
+import { marked, rollupTooltip, sessionHealth } from './health';
 import { checkShownStreams } from './healthCheck';
 import { presentFrameworks } from '../../core/frameworks/readers';
 import { BullFolderNode, bull3QueuesOfSession, bullEventsStreams, bullQueuesOfSession, newBullCandidates } from './bullmqNodes';
@@ -36,45 +33,15 @@ import { FrameworkFolderNode, sessionPrefixes } from './frameworkNodes';
 import { CELERY_DEFAULT_QUEUES } from '../../core/frameworks/celery';
 import { lagTrend, watchShownStreams } from './trends';
 import { ListQueuesFolderNode } from './listQueueNodes';
+import { type EntryHost, EntryNode, type PendingHost, PendingEntryNode, None, bad, item, warn } from './messageNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
-import { idLabel, localTime, timeTip } from '../times';
+import { localTime, timeTip } from '../times';
 import { isNoSuchKey } from '../../core/errors';
 
 export { localTime };
-
-/**
- * Where an entry row lives: an Entries folder, or anything else that lists entries of one stream
- * (a search's results). The entry commands read `session` and `stream` from the row, never its
- * parent's class.
- */
-export interface EntryHost extends Node {
-  readonly session: Session;
-  /** The stream the entries below are in. */
-  readonly streamKey: string;
-  /** Whether that stream is a dead-letter stream (its records are drawn as such). */
-  readonly dlq: boolean;
-}
-
-/** Where a pending-entry row lives: a consumer, or a search's results. */
-export interface PendingHost extends Node {
-  readonly session: Session;
-  /** The stream and group of the pending entries below. */
-  readonly pendingOf: { stream: string; group: string };
-  settings(): Settings;
-}
-
-function item(node: Node, label: string, state: vscode.TreeItemCollapsibleState, icon: string | vscode.ThemeIcon, contextValue: string): vscode.TreeItem {
-  const t = new vscode.TreeItem(label, state);
-  t.id = node.id;
-  t.iconPath = typeof icon === 'string' ? new vscode.ThemeIcon(icon) : icon;
-  t.contextValue = contextValue;
-  return t;
-}
+export { type EntryHost, EntryNode, type PendingHost, PendingEntryNode } from './messageNodes';
 
 const Collapsed = vscode.TreeItemCollapsibleState.Collapsed;
-const None = vscode.TreeItemCollapsibleState.None;
-const warn = (icon: string) => new vscode.ThemeIcon(icon, new vscode.ThemeColor('problemsWarningIcon.foreground'));
-const bad = (icon: string) => new vscode.ThemeIcon(icon, new vscode.ThemeColor('errorForeground'));
 
 const collator = new Intl.Collator('en', { numeric: true });
 /** A stable order by name (natural: worker-2 before worker-10), the same on every refresh. */
@@ -430,53 +397,6 @@ export class ConsumerNode extends ExplorerNode implements PendingHost {
   }
 }
 
-export class PendingEntryNode implements Node {
-  readonly id: string;
-  constructor(
-    readonly parent: PendingHost,
-    readonly entry: PendingEntry,
-    /** The message (null: deleted or trimmed; undefined: not read). */
-    readonly body?: StreamEntry | null,
-  ) {
-    this.id = childId(parent, entry.id);
-  }
-  get session(): Session {
-    return this.parent.session;
-  }
-  get stream(): string {
-    return this.parent.pendingOf.stream;
-  }
-  get group(): string {
-    return this.parent.pendingOf.group;
-  }
-  /** Pairs the row's preview shows first (a search hit: what it was found by). */
-  protected leadPairs(): number[] {
-    return [];
-  }
-  item(): vscode.TreeItem {
-    const e = this.entry;
-    const poison = isPoison(e, this.parent.settings().thresholds);
-    // The deepest row, in a side bar about 290 px wide: the label is the id's time (readable, and
-    // short), the description leads with what tells its health (POISON, deliveries "7×", idle),
-    // then the message; the id itself ends the row (the tooltip and Copy ID have it too).
-    const t = item(this, idLabel(e.id), None, poison ? bad('flame') : 'mail', `pendingEntry${poison ? ';poison' : ''}`);
-    const age = idTime(e.id);
-    const preview = this.body === undefined ? '' : ` · ${previewRaw(this.body?.raw ?? null, 80, this.leadPairs())}`;
-    t.description = `${poison ? `${MARK} POISON · ` : ''}${e.deliveries}× · idle ${formatDuration(e.idle)}${preview} · ${e.id}`;
-    t.tooltip = [
-      `Pending entry ${e.id}`,
-      `consumer: ${oneLine(e.consumer)}`,
-      `idle: ${formatDuration(e.idle)}`,
-      `deliveries: ${e.deliveries}`,
-      Number.isNaN(age) ? '' : `created: ${timeTip(age)}`,
-      poison ? `POISON: delivered ${e.deliveries} times (threshold ${this.parent.settings().thresholds.poisonDeliveries})` : '',
-      this.body === undefined ? '' : `\n${previewRaw(this.body?.raw ?? null, 400)}`,
-    ].filter(Boolean).join('\n');
-    t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
-    return t;
-  }
-}
-
 export class EntriesFolderNode extends ExplorerNode implements EntryHost {
   readonly id: string;
   constructor(readonly parent: StreamNode) {
@@ -567,69 +487,6 @@ export class MomentNode implements Node {
       'Newer entries are above this row, older ones below (newest first, as everywhere in the tree).',
     ].join('\n');
     return t;
-  }
-}
-
-export class EntryNode implements Node {
-  readonly id: string;
-  constructor(
-    readonly parent: EntryHost,
-    readonly entry: StreamEntry,
-  ) {
-    this.id = childId(parent, entry.id);
-  }
-  get session(): Session {
-    return this.parent.session;
-  }
-  get stream(): string {
-    return this.parent.streamKey;
-  }
-  /** Pairs the row's preview shows first (a search hit: what it was found by). */
-  protected leadPairs(): number[] {
-    return [];
-  }
-  item(): vscode.TreeItem {
-    const dlq = this.parent.dlq;
-    // The label is the id's time (see the pending row); the id ends the description.
-    const t = item(this, idLabel(this.entry.id), None, 'mail-read', `streamEntry${dlq ? ';dlq' : ''}`);
-    if (dlq && this.deadLetter(t)) return t;
-    t.description = `${previewRaw(this.entry.raw, 80, this.leadPairs())} · ${this.entry.id}`;
-    const age = idTime(this.entry.id);
-    t.tooltip = `${this.entry.id}${Number.isNaN(age) ? '' : `\nadded: ${timeTip(age)}`}\n${previewRaw(this.entry.raw, 400)}`;
-    t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
-    return t;
-  }
-  /**
-   * A dead-letter record (x-dlq header, or the older appended x-dlq-* fields) leads with why and
-   * where from: "<error> · from <origin> (<id>) · 5× · <local time>". False when it is not one.
-   */
-  private deadLetter(t: vscode.TreeItem): boolean {
-    const d = splitDeadLetter(this.entry);
-    if (d.origin === undefined && d.error === undefined && d.at === undefined) return false;
-    const at = d.at !== undefined && Number.isFinite(d.at) ? d.at : undefined;
-    const error = d.error !== undefined && d.error !== '' ? oneLine(d.error) : 'no error recorded';
-    t.iconPath = warn('mail-read');
-    t.description = [
-      error.length > 120 ? `${error.slice(0, 119)}…` : error,
-      d.origin !== undefined ? `from ${oneLine(d.origin)}${d.originalId ? ` (${d.originalId})` : ''}` : '',
-      d.deliveries !== undefined && Number.isFinite(d.deliveries) ? `${d.deliveries}×` : '',
-      at !== undefined ? `dead-lettered ${localTime(at)}` : '',
-      this.entry.id,
-    ].filter(Boolean).join(' · ');
-    t.tooltip = [
-      `Dead letter ${this.entry.id} in ${oneLine(this.stream)}`,
-      `error: ${error}`,
-      d.origin !== undefined ? `from: stream ${oneLine(d.origin)}${d.group ? `, group ${oneLine(d.group)}` : ''}${d.consumer ? `, consumer ${oneLine(d.consumer)}` : ''}` : '',
-      d.originalId ? `original id: ${d.originalId}` : '',
-      d.deliveries !== undefined ? `deliveries before dead-lettering: ${d.deliveries}` : '',
-      at !== undefined ? `dead-lettered: ${timeTip(at)}` : '',
-      d.replayCount ? `replayed before: ${d.replayCount}×${d.replayOf ? ` (last as ${d.replayOf})` : ''}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n')
-      .concat(`\n\n${d.hasBody ? `message: ${previewRaw(d.body, 400)}` : 'message: none (the entry was gone when it was dead-lettered)'}`);
-    t.command = { command: 'redisQueues.entry.open', title: 'Open Entry', arguments: [this] };
-    return true;
   }
 }
 
