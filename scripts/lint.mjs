@@ -2,7 +2,9 @@
 // The lint tier: ESLint over src, test, scripts and bench, the import-cycle check of src
 // (scripts/check-cycles.mjs), then the public API report of the core library
 // (scripts/api-report.mjs: etc/redis-queues-core.api.md must match src/core's exports; it never
-// rewrites the report, `npm run api:update` does). All run; exits 1 if any failed. `npm run lint`.
+// rewrites the report, `npm run api:update` does), and whether src/core/queue/luaSources.generated.ts
+// is the one the `.lua` files make (scripts/gen-lua.mjs --check; `npm run gen:lua` rewrites it). All
+// run; exits 1 if any failed. `npm run lint`.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,7 @@ const steps = [
   ['eslint', [join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--no-error-on-unmatched-pattern', 'src', 'test', 'scripts', 'bench']],
   ['import cycles', [join(root, 'scripts', 'check-cycles.mjs'), '--types', 'src', 'test']],
   ['api report', [join(root, 'scripts', 'api-report.mjs')]],
+  ['lua sources', [join(root, 'scripts', 'gen-lua.mjs'), '--check']],
 ];
 let failed = 0;
 for (const [title, args] of steps) {

@@ -13,67 +13,9 @@
  */
 import type { RedisClient } from '../connection';
 import { runScript, define } from '../queue/lua';
+import { LUA_CELERY_REQUEUE } from '../queue/luaSources.generated';
 import { celeryConfig, type CeleryOptions, deliveryTagOf, KOMBU_SEP, parseUnacked } from './celery';
 import type { FwAction, FwActionResult, FwJob, FwRow } from './framework';
-
-/** A JSON scanner in Lua (strings with escapes, nesting) to find an object's member by key. */
-const LUA_JSON = `
-local function ws(s, i) return string.find(s, '[^ \\t\\r\\n]', i) end
-local function str_end(s, i)
-  local j = i + 1
-  while true do
-    local c = string.find(s, '["\\\\]', j)
-    if not c then return nil end
-    if string.byte(s, c) == 92 then j = c + 2 else return c end
-  end
-end
-local function val_end(s, i)
-  local b = string.byte(s, i)
-  if b == 34 then return str_end(s, i) end
-  if b == 123 or b == 91 then
-    local depth, j = 0, i
-    while true do
-      local c = string.find(s, '[%[%]{}"]', j)
-      if not c then return nil end
-      local cb = string.byte(s, c)
-      if cb == 34 then
-        c = str_end(s, c)
-        if not c then return nil end
-      elseif cb == 123 or cb == 91 then depth = depth + 1
-      else
-        depth = depth - 1
-        if depth == 0 then return c end
-      end
-      j = c + 1
-    end
-  end
-  local e = string.find(s, '[,}%] \\t\\r\\n]', i)
-  if not e then return #s end
-  return e - 1
-end
--- The member key of the object starting at i: value start, value end; or nil, nil, closing brace.
-local function member(s, i, key)
-  local j = ws(s, i + 1)
-  if string.byte(s, j) == 125 then return nil, nil, j end
-  while true do
-    local ke = str_end(s, j)
-    local k = cjson.decode(string.sub(s, j, ke))
-    local vs = ws(s, ws(s, ke + 1) + 1)
-    local ve = val_end(s, vs)
-    if k == key then return vs, ve end
-    local n = ws(s, ve + 1)
-    if string.byte(s, n) == 125 then return nil, nil, n end
-    j = ws(s, n + 1)
-  end
-end
--- Sets key to true in the object starting at i, as Python's json.dumps writes a new last member.
-local function set_true(s, i, key)
-  local vs, ve, close = member(s, i, key)
-  if vs then return string.sub(s, 1, vs - 1) .. 'true' .. string.sub(s, ve + 1) end
-  local sep = ', '
-  if ws(s, i + 1) == close then sep = '' end
-  return string.sub(s, 1, close - 1) .. sep .. '"' .. key .. '": true' .. string.sub(s, close)
-end`;
 
 /**
  * Requeue one unacknowledged message (kombu's restore_by_tag). KEYS[1] unacked, KEYS[2]
@@ -83,54 +25,7 @@ end`;
  * Returns {1} requeued, {0} not in unacked, {2, score} delivered after the ceiling (or no
  * delivery time), {3} not a kombu message, {4} the queues bound changed.
  */
-export const CELERY_REQUEUE = define(
-  'celeryRequeue',
-  `${LUA_JSON}
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return {0} end
-if ARGV[2] ~= 'force' then
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
-  if not score or tonumber(score) > tonumber(ARGV[2]) then return {2, score or ''} end
-end
-local ok, entry = pcall(cjson.decode, raw)
-if not ok or type(entry) ~= 'table' or type(entry[1]) ~= 'table' or entry[2] ~= ARGV[3] or entry[3] ~= ARGV[4] then return {3} end
--- The queues kombu's _lookup gives: the routing key for the anonymous exchange, else the queues
--- bound to the exchange with that routing key (a direct exchange, Celery's default).
-local want = {}
-if ARGV[3] == '' then
-  want[ARGV[4]] = true
-else
-  for _, b in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-    local s1 = string.find(b, '\\6\\22', 1, true)
-    local s2 = s1 and string.find(b, '\\6\\22', s1 + 2, true)
-    if s2 and string.sub(b, 1, s1 - 1) == ARGV[4] then want[string.sub(b, s2 + 2)] = true end
-  end
-end
-local n = 0
-for _ in pairs(want) do n = n + 1 end
-if n ~= #KEYS - 3 then return {4} end
-for i = 4, #KEYS do if not want[KEYS[i]] then return {4} end end
--- The message's text: the first element of the entry's array.
-local ms = ws(raw, 2)
-local me = val_end(raw, ms)
-local m = string.sub(raw, ms, me)
-local headers = entry[1]['headers']
-if headers ~= nil then
-  if type(headers) ~= 'table' then return {3} end
-  local hs = member(m, 1, 'headers')
-  m = set_true(m, hs, 'redelivered')
-  local props = entry[1]['properties']
-  if type(props) == 'table' and type(props['delivery_info']) == 'table' then
-    local ps = member(m, 1, 'properties')
-    local ds = member(m, ps, 'delivery_info')
-    m = set_true(m, ds, 'redelivered')
-  end
-end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[1], ARGV[1])
-for i = 4, #KEYS do redis.call('RPUSH', KEYS[i], m) end
-return {1}`,
-);
+export const CELERY_REQUEUE = define('celeryRequeue', LUA_CELERY_REQUEUE);
 
 /** How a requeue run behaves. */
 export interface CeleryRequeueOptions extends CeleryOptions {

@@ -8,6 +8,7 @@
 import { deflateSync } from 'node:zlib';
 import type { RedisClient } from '../connection';
 import { define, runScript } from '../queue/lua';
+import { LUA_RQ_DELETE, LUA_RQ_REQUEUE_FAILED } from '../queue/luaSources.generated';
 import { type FwAction, fwActionResult, type FwRow } from './framework';
 import { rqJobs, rqKeys } from './rq';
 
@@ -30,22 +31,7 @@ export interface RqOutcome {
  * ARGV[1] id, ARGV[2] queue key, ARGV[3] queue name, ARGV[4] enqueued_at, ARGV[5] zlib(''), ARGV[6] default timeout.
  * Returns {1, 'queued'} or {0, where it is now}.
  */
-export const RQ_REQUEUE = define(
-  'rqRequeueFailed',
-  `if redis.call('EXISTS', KEYS[2]) == 0 then return {0, 'gone'} end
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  local st = redis.call('HGET', KEYS[2], 'status')
-  return {0, st and ('now ' .. st) or 'not failed'}
-end
-local origin = redis.call('HGET', KEYS[2], 'origin')
-if origin ~= ARGV[3] then return {0, 'its origin is ' .. tostring(origin)} end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], 'started_at', '', 'ended_at', '', 'exc_info', ARGV[5], 'status', 'queued', 'enqueued_at', ARGV[4])
-if redis.call('HEXISTS', KEYS[2], 'timeout') == 0 then redis.call('HSET', KEYS[2], 'timeout', ARGV[6]) end
-redis.call('SADD', KEYS[4], ARGV[2])
-redis.call('RPUSH', KEYS[3], ARGV[1])
-return {1, 'queued'}`,
-);
+export const RQ_REQUEUE = define('rqRequeueFailed', LUA_RQ_REQUEUE_FAILED);
 
 /**
  * Delete, as Job.delete: the id out of its queue list and every registry of its origin queue (RQ
@@ -57,14 +43,7 @@ return {1, 'queued'}`,
  * canceled registries, KEYS[9] dependents, KEYS[10] dependencies, KEYS[11] results. ARGV[1] id.
  * Returns {existed, entries removed}.
  */
-export const RQ_DELETE = define(
-  'rqDelete',
-  `local existed = redis.call('EXISTS', KEYS[1])
-local n = redis.call('LREM', KEYS[2], 0, ARGV[1])
-for i = 3, 8 do n = n + redis.call('ZREM', KEYS[i], ARGV[1]) end
-redis.call('DEL', KEYS[1], KEYS[9], KEYS[10], KEYS[11])
-return {existed, n}`,
-);
+export const RQ_DELETE = define('rqDelete', LUA_RQ_DELETE);
 
 /** RQ's Queue.DEFAULT_TIMEOUT (s), which enqueue_job gives a job without one. */
 const DEFAULT_TIMEOUT = 180;

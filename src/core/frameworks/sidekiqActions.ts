@@ -19,6 +19,7 @@
  */
 import type { RedisClient } from '../connection';
 import { define, runScript } from '../queue/lua';
+import { LUA_SIDEKIQ_DELETE, LUA_SIDEKIQ_KILL, LUA_SIDEKIQ_PUSH } from '../queue/luaSources.generated';
 import { type FwAction, fwActionResult, type FwJob, type FwRow } from './framework';
 import { SIDEKIQ_SETS, type SidekiqSet, sidekiqKeys } from './sidekiq';
 import { objectMembers } from './sidekiqJson';
@@ -42,61 +43,23 @@ export interface SidekiqOutcome {
   now?: string;
 }
 
-const NOW = `local tm = redis.call('TIME')
-local now = tm[1] .. '.' .. string.format('%06d', tonumber(tm[2]))`;
-
-/** Whether the exact member is in KEYS[1] with score ARGV[2]; else where it is (a code the TS names). */
-const LOCATE = `local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not s or tonumber(s) ~= tonumber(ARGV[2]) then
-  for i = LOOKUP_FROM, #KEYS do
-    if redis.call('ZSCORE', KEYS[i], ARGV[1]) then return {0, 'in:' .. i} end
-  end
-  if s then return {0, 'rescored:' .. s} end
-  return {0, 'gone'}
-end`;
-
 /**
  * Push (retry now, add to queue): ZREM the entry, SADD the queue name, LPUSH the payload (ARGV[4..]
  * joined with the server's time between them: enqueued_at, and created_at if it was missing).
  * KEYS[1] the set, KEYS[2] queue:<name>, KEYS[3] queues, KEYS[4..] the other sets (to say where a
  * moved job is). ARGV[1] member, ARGV[2] score, ARGV[3] queue name. Returns {1, now} or {0, where}.
  */
-export const SIDEKIQ_PUSH = define(
-  'sidekiqPush',
-  `${LOCATE.replace('LOOKUP_FROM', '4')}
-${NOW}
-local parts = {}
-for i = 4, #ARGV do parts[#parts + 1] = ARGV[i] end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[3])
-redis.call('LPUSH', KEYS[2], table.concat(parts, now))
-return {1, now}`,
-);
+export const SIDEKIQ_PUSH = define('sidekiqPush', LUA_SIDEKIQ_PUSH);
 
 /**
  * Kill: the entry moved as is to the dead set scored now, then the dead set trimmed as
  * DeadSet#kill trims it. KEYS[1] the set, KEYS[2] dead, KEYS[3..] the other sets. ARGV[1] member,
  * ARGV[2] score, ARGV[3] dead_timeout_in_seconds, ARGV[4] dead_max_jobs. Returns {1, now, trimmed} or {0, where}.
  */
-export const SIDEKIQ_KILL = define(
-  'sidekiqKill',
-  `${LOCATE.replace('LOOKUP_FROM', '2')}
-${NOW}
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-local cutoff = (tonumber(tm[1]) - tonumber(ARGV[3])) .. '.' .. string.format('%06d', tonumber(tm[2]))
-local trimmed = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-trimmed = trimmed + redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[4]))
-return {1, now, trimmed}`,
-);
+export const SIDEKIQ_KILL = define('sidekiqKill', LUA_SIDEKIQ_KILL);
 
 /** Delete: ZREM of the entry. KEYS[1] the set, KEYS[2..] the other sets. ARGV[1] member, ARGV[2] score. Returns {1} or {0, where}. */
-export const SIDEKIQ_DELETE = define(
-  'sidekiqDelete',
-  `${LOCATE.replace('LOOKUP_FROM', '2')}
-redis.call('ZREM', KEYS[1], ARGV[1])
-return {1}`,
-);
+export const SIDEKIQ_DELETE = define('sidekiqDelete', LUA_SIDEKIQ_DELETE);
 
 /**
  * The payload Sidekiq's Client.push would write for `member` (with `retry_count` − 1 when

@@ -5,16 +5,11 @@
  * leave it alone). One script each: the owner check and the write are atomic, so an entry a worker
  * reclaimed meanwhile is never acked or taken back under it.
  */
+import { LUA_OWNED_ENTRY } from '../queue/luaSources.generated';
 import { type OpTarget, assertWritable, call } from './target';
 
-const OWNED = `
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #p == 0 then return {0, ''} end
-local owner = p[1][2]
-if owner ~= ARGV[3] then return {0, owner} end
-if ARGV[4] == 'ack' then return {redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]), owner} end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
-return {1, owner}`;
+/** lua/ownedEntry.lua: KEYS[1] stream; ARGV group, id, consumer, 'ack' | 'renew'; {done, owner}. */
+const OWNED = LUA_OWNED_ENTRY;
 
 /**
  * `done`: XACK returned 1 (ack) or the lease was renewed. Otherwise `owner` is the consumer that

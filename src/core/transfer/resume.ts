@@ -12,6 +12,7 @@ import { BadInputError } from '../errors';
 import { type RawFields } from '../message';
 import { markerKey } from '../queue/stream/deadLetter';
 import { define } from '../queue/lua';
+import { LUA_XADD_WITH_PROGRESS } from '../queue/luaSources.generated';
 
 /** How long a run's progress key lives after its last batch (a week, to resume after a weekend). */
 export const IMPORT_RUN_TTL_SECONDS = 7 * 24 * 3600;
@@ -22,24 +23,7 @@ export const IMPORT_RUN_TTL_SECONDS = 7 * 24 * 3600;
  * at the first refused (nothing after it runs); then SET the progress key to the last line
  * written. Returns the new ids, and the refusal last when there was one.
  */
-export const XADD_WITH_PROGRESS = define(
-  'xaddWithProgress',
-  `local key, pcall = KEYS[1], redis.pcall
-local ids, k, line = {}, 0, nil
-local i, n = 2, #ARGV
-while i <= n do
-  local l, c = ARGV[i], tonumber(ARGV[i + 1])
-  i = i + 2
-  local r = pcall('XADD', key, '*', unpack(ARGV, i, i + c - 1))
-  k = k + 1
-  ids[k] = r
-  if type(r) == 'table' then break end
-  line = l
-  i = i + c
-end
-if line then redis.call('SET', KEYS[2], line, 'EX', ARGV[1]) end
-return ids`,
-);
+export const XADD_WITH_PROGRESS = define('xaddWithProgress', LUA_XADD_WITH_PROGRESS);
 
 /** A new run name (8 hex digits). */
 export function newRunName(): string {

@@ -14,6 +14,7 @@
  * `{emails}:job:`), as the queue client requires anyway; on a standalone server any names work.
  */
 import { define } from '../lua';
+import { LUA_LIST_DELETE_JOB, LUA_LIST_REQUEUE, LUA_LIST_RETRY_DEAD } from '../luaSources.generated';
 
 /** Ids per call of {@link LIST_REQUEUE} and {@link LIST_RETRY_DEAD}. */
 export const LIST_SCRIPT_BATCH = 100;
@@ -30,33 +31,7 @@ export const LIST_SCRIPT_BATCH = 100;
  * ARGV[1] threshold in ms, or '' for none, ARGV[2..] ids. Returns one integer per id, in order:
  * 1 moved, 0 not.
  */
-export const LIST_REQUEUE = define(
-  'listRequeue',
-  `local limit = tonumber(ARGV[1])
-local started = KEYS[3]
-local now
-if limit then
-  local tm = redis.call('TIME')
-  now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
-end
-local out = {}
-for i = 2, #ARGV do
-  local id = ARGV[i]
-  local moved = 0
-  local due = true
-  if limit then
-    local s = started and redis.call('ZSCORE', started, id)
-    due = s and now - tonumber(s) > limit
-  end
-  if due and redis.call('LREM', KEYS[1], 1, id) > 0 then
-    if started then redis.call('ZREM', started, id) end
-    redis.call('RPUSH', KEYS[2], id)
-    moved = 1
-  end
-  out[i - 1] = moved
-end
-return out`,
-);
+export const LIST_REQUEUE = define('listRequeue', LUA_LIST_REQUEUE);
 
 /**
  * Retry dead: moves ids from the dead list back to waiting. For each id: LREM from dead (count 1,
@@ -68,24 +43,7 @@ return out`,
  * ARGV[1] attempts field, ARGV[2] dead-at field, ARGV[3..] ids.
  * Returns one integer per id, in order: 1 moved, 0 not.
  */
-export const LIST_RETRY_DEAD = define(
-  'listRetryDead',
-  `local out = {}
-for i = 3, #ARGV do
-  local id, job = ARGV[i], KEYS[i]
-  local moved = 0
-  if redis.call('LREM', KEYS[1], 1, id) > 0 then
-    if redis.call('EXISTS', job) == 1 then
-      redis.call('HSET', job, ARGV[1], 0)
-      redis.call('HDEL', job, ARGV[2])
-    end
-    redis.call('RPUSH', KEYS[2], id)
-    moved = 1
-  end
-  out[i - 2] = moved
-end
-return out`,
-);
+export const LIST_RETRY_DEAD = define('listRetryDead', LUA_LIST_RETRY_DEAD);
 
 /**
  * Delete a job: every occurrence of its id in waiting, processing and dead, its started-at stamp
@@ -94,13 +52,4 @@ return out`,
  * for a layout without started-at stamps). ARGV[1] id.
  * Returns how many things were removed (list elements + stamp + hash); 0 if the job was unknown.
  */
-export const LIST_DELETE_JOB = define(
-  'listDeleteJob',
-  `local id = ARGV[1]
-local n = redis.call('LREM', KEYS[1], 0, id)
-n = n + redis.call('LREM', KEYS[2], 0, id)
-n = n + redis.call('LREM', KEYS[3], 0, id)
-n = n + redis.call('DEL', KEYS[4])
-if KEYS[5] then n = n + redis.call('ZREM', KEYS[5], id) end
-return n`,
-);
+export const LIST_DELETE_JOB = define('listDeleteJob', LUA_LIST_DELETE_JOB);

@@ -34,16 +34,17 @@ import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../.
 import { xpendingOne } from '../../commands';
 import { DLQ_FIELDS, defaultDeadLetterStream, hashTagOf, keySlot, sameSlot } from '../keys';
 import { nameBytes, sameName, showName } from '../../names';
-import { define, runScript } from '../lua';
+import { BodyGoneError, define, runScript } from '../lua';
+import { LUA_DEAD_LETTER_ENTRY, LUA_REPLAY_ENTRY, LUA_WRITE_ONCE } from '../luaSources.generated';
 
 /** First name of a dead-letter record (value: the format's version). */
 export const DLQ_MARKER = 'x-dlq';
-/** Last name of a dead-letter record's header (value: how many original pairs follow). */
+/** Last name of a dead-letter record's header (value: how many original pairs follow; lua/deadLetterEntry.lua writes it too). */
 export const DLQ_BODY_COUNT = 'x-dlq-fields';
 export const REPLAY_COUNT_FIELD = 'x-replay-count';
 export const REPLAY_OF_FIELD = 'x-replay-of';
 
-/** Arguments a script may pass to one command (Lua's unpack limit is 8,000, less a margin). */
+/** Arguments a script may pass to one command (Lua's unpack limit is 8,000, less a margin; lua/deadLetterEntry.lua checks it too). */
 const MAX_SCRIPT_ARGS = 7_900;
 
 /** A dead-lettered entry, split into its original message and its bookkeeping. */
@@ -154,9 +155,6 @@ export function replayBody(letter: DeadLetter): RawFields {
 
 // ---- moving a pending entry into the dead-letter stream ----
 
-const TYPE_CHECK = (key: string, what: string) => `local t = redis.call('TYPE', ${key}).ok
-if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE ' .. t .. ' ${what}') end`;
-
 /**
  * KEYS[1] stream, KEYS[2] dlq. ARGV[1] group, ARGV[2] id, ARGV[3] '1' to XDEL from the stream,
  * ARGV[4] '1' to dead-letter an entry whose body is gone, ARGV[5..] the header pairs up to (not
@@ -164,25 +162,7 @@ if t ~= 'none' and t ~= 'stream' then return redis.error_reply('WRONGTYPE ' .. t
  * {'gone'} when its body is gone (not forced); {'big', n} when its n field arguments are more than
  * one script call may pass on (the caller then uses a transaction).
  */
-const DEAD_LETTER = define(
-  'deadLetterEntry2',
-  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #p == 0 then return false end
-${TYPE_CHECK('KEYS[2]', 'dead-letter stream')}
-local e = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
-local f = e[1] and e[1][2] or {}
-if not e[1] and ARGV[4] ~= '1' then return {'gone'} end
-if #f + #ARGV > ${MAX_SCRIPT_ARGS} then return {'big', #f} end
-local args = {}
-for j = 5, #ARGV do args[#args + 1] = ARGV[j] end
-args[#args + 1] = '${DLQ_BODY_COUNT}'
-args[#args + 1] = tostring(#f / 2)
-for j = 1, #f do args[#args + 1] = f[j] end
-local id = redis.call('XADD', KEYS[2], '*', unpack(args))
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
-return id`,
-);
+const DEAD_LETTER = define('deadLetterEntry2', LUA_DEAD_LETTER_ENTRY, ['wrongtype', 'gone']);
 
 export interface DeadLetterInput {
   stream: string;
@@ -199,12 +179,8 @@ export interface DeadLetterInput {
   force?: boolean;
 }
 
-/** The entry's message was deleted or trimmed from the stream while it was pending. */
-export class BodyGoneError extends QueueError {
-  constructor(readonly stream: string, readonly id: string) {
-    super('BAD_INPUT', `Entry ${id} of "${stream}" is pending but its message was deleted or trimmed: nothing to dead-letter (ack it, or force to record it without a body)`);
-  }
-}
+/** The entry's message was deleted or trimmed from the stream while it was pending (a refusal of {@link DEAD_LETTER}: see ../lua.ts). */
+export { BodyGoneError };
 
 /**
  * Moves one pending entry to its dead-letter stream and acks it, atomically: a script when the two
@@ -232,24 +208,16 @@ export async function deadLetterEntry(client: RedisClient, input: DeadLetterInpu
   const ctx = { key: dlq, group: input.group, command: 'dead-letter' };
   try {
     if (!isCluster(client) || sameSlot(input.stream, dlq)) {
-      const r = await runScript(client, DEAD_LETTER, [input.stream, dlq], [input.group, input.id, del, input.force ? '1' : '0', ...header]);
+      const on = { stream: input.stream, id: input.id, key: dlq, what: 'dead-letter stream' };
+      const r = await runScript(client, DEAD_LETTER, [input.stream, dlq], [input.group, input.id, del, input.force ? '1' : '0', ...header], on);
       if (r === null || r === undefined || r === false) return null;
       if (!Array.isArray(r)) return String(r);
-      if (String(r[0]) === 'gone') throw new BodyGoneError(input.stream, input.id);
       return await deadLetterLarge(client, input, dlq, header, del, true);
     }
     return await deadLetterLarge(client, input, dlq, header, del, false);
   } catch (e) {
-    if (e instanceof QueueError) throw e;
-    throw wrongTypeOr(e, dlq, 'dead-letter stream', ctx);
+    throw toQueueError(e, ctx);
   }
-}
-
-/** A script's WRONGTYPE refusal (nothing changed) → WrongTypeError naming the key. */
-function wrongTypeOr(e: unknown, key: string, what: string, ctx: { key?: string; group?: string; command?: string }): QueueError {
-  const m = /^WRONGTYPE (\w+) /.exec((e as Error)?.message ?? '');
-  if (m && m[1] !== 'Operation') return new WrongTypeError(key, `stream (the ${what}); nothing was changed`, m[1]);
-  return toQueueError(e, ctx);
 }
 
 /**
@@ -283,7 +251,7 @@ async function deadLetterLarge(client: RedisClient, input: DeadLetterInput, dlq:
   if (body === undefined) return null;
   const marker = markerKey(dlq, `dead-lettered:${input.stream}:${input.group}:${input.id}`);
   if (!marker) throw new BadInputError(`Cannot dead-letter to "${dlq}" safely across Cluster slots: give it a plain hash tag, e.g. {orders}:dlq`);
-  const w = await writeOnce(client, dlq, marker, rawOf(...record(body)));
+  const w = await writeOnce(client, dlq, marker, rawOf(...record(body)), 'dead-letter stream');
   await client.callBuffer('XACK', input.stream, input.group, input.id);
   if (del === '1') await client.xdel(input.stream, input.id);
   await markerDone(client, marker);
@@ -337,14 +305,7 @@ async function watched<T>(client: RedisClient, keys: string[], plan: (c: RedisCl
  * message. Returns the new id, or false when the record is no longer in the DLQ (replayed by
  * someone else, or deleted). Checks the target's type before changing anything.
  */
-const REPLAY = define(
-  'replayEntry',
-  `if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return false end
-${TYPE_CHECK('KEYS[2]', 'replay target')}
-local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-if ARGV[2] ~= '1' then redis.call('XDEL', KEYS[1], ARGV[1]) end
-return id`,
-);
+const REPLAY = define('replayEntry', LUA_REPLAY_ENTRY, ['wrongtype']);
 
 /**
  * Writes a message into a stream at most once, across Cluster slots: KEYS[1] the stream, KEYS[2]
@@ -352,15 +313,7 @@ return id`,
  * says it was written already, else XADDs it, sets the marker (no expiry: see {@link writeOnce})
  * and returns the new id. Checks the stream's type first.
  */
-const WRITE_ONCE = define(
-  'writeOnce',
-  `local done = redis.call('GET', KEYS[2])
-if done then return {done} end
-${TYPE_CHECK('KEYS[1]', 'target')}
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV))
-redis.call('SET', KEYS[2], id)
-return id`,
-);
+const WRITE_ONCE = define('writeOnce', LUA_WRITE_ONCE, ['wrongtype']);
 
 /** How long a marker lives once the step it guards is complete (a racing replayer reads the record just before it writes). */
 const MARKER_AFTER_MS = 3600_000;
@@ -381,9 +334,9 @@ export function markerKey(key: string, what: string): string | undefined {
  * steps leaves the marker without expiry, so that a later attempt, however much later, only
  * finishes step 2. Returns the new id, or `{ already }` when the marker was there.
  */
-async function writeOnce(client: RedisClient, target: string, marker: string, body: RawFields): Promise<{ newId: string } | { already: string }> {
+async function writeOnce(client: RedisClient, target: string, marker: string, body: RawFields, what: string): Promise<{ newId: string } | { already: string }> {
   if (body.length + 2 <= MAX_SCRIPT_ARGS) {
-    const r = await runScript(client, WRITE_ONCE, [target, marker], body);
+    const r = await runScript(client, WRITE_ONCE, [target, marker], body, { key: target, what });
     return Array.isArray(r) ? { already: String(r[0]) } : { newId: String(r) };
   }
   return watched<{ newId: string } | { already: string }>(client, [target, marker], async (c) => {
@@ -419,7 +372,7 @@ export async function replayEntry(client: RedisClient, dlq: string, letter: Dead
   try {
     if (!isCluster(client) || sameSlot(dlq, target)) {
       if (body.length + 3 <= MAX_SCRIPT_ARGS) {
-        const r = await runScript(client, REPLAY, [dlq, target], [letter.id, keep ? '1' : '0', ...body]);
+        const r = await runScript(client, REPLAY, [dlq, target], [letter.id, keep ? '1' : '0', ...body], { key: target, what: 'replay target' });
         return r ? { newId: String(r) } : { skipped: 'no longer in the dead-letter stream (replayed or deleted meanwhile)' };
       }
       return await watched<ReplayOutcome>(client, [dlq, target], async (c) => {
@@ -439,12 +392,11 @@ export async function replayEntry(client: RedisClient, dlq: string, letter: Dead
     }
     const marker = markerKey(target, `replayed:${dlq}:${letter.id}`);
     if (!marker) throw new BadInputError(`Cannot replay to "${target}" from "${dlq}" safely across Cluster slots: give the target a plain hash tag, e.g. {orders}`);
-    const w = await writeOnce(client, target, marker, body);
+    const w = await writeOnce(client, target, marker, body, 'replay target');
     await client.xdel(dlq, letter.id);
     await markerDone(client, marker);
     return 'newId' in w ? w : { skipped: `already written to "${target}" by an earlier or concurrent replay${w.already === 'written' ? '' : ` as ${w.already}`}; removed from the dead-letter stream` };
   } catch (e) {
-    if (e instanceof QueueError) throw e;
-    throw wrongTypeOr(e, target, 'replay target', ctx);
+    throw toQueueError(e, ctx);
   }
 }

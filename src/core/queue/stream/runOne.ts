@@ -23,6 +23,7 @@ import { parseId } from '../../ids';
 import { parseEntries, type PendingEntry, type StreamEntry } from '../../replies';
 import { defaultDeadLetterStream } from '../keys';
 import { define, runScript } from '../lua';
+import { LUA_DELIVER_NEXT } from '../luaSources.generated';
 import { EventRecorder, resolveEventsOption } from '../runtime/events';
 import { AckBatcher, type AckHost } from './ackBatcher';
 import { Failures, OVER_DELIVERED_REASON, afterFailure, beforeRun, type FailureHost } from './failure';
@@ -133,29 +134,10 @@ export class NotHeldError extends QueueError {
 /**
  * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] id. Delivers the entry to the consumer
  * (XREADGROUP '>', COUNT 1) only when it is the group's next undelivered entry. Returns the
- * XREADGROUP reply, or {'not-next', next id or ''} (nothing written).
+ * XREADGROUP reply. Its refusals (nothing written), a missing group and an entry that is not the
+ * next, come out of runScript as NoGroupError and BadInputError (see ../lua.ts).
  */
-const DELIVER_NEXT = define(
-  'deliverNext',
-  `local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
-local last
-for _, g in ipairs(groups) do
-  local name, lid
-  for j = 1, #g, 2 do
-    if g[j] == 'name' then name = g[j + 1] end
-    if g[j] == 'last-delivered-id' then lid = g[j + 1] end
-  end
-  if name == ARGV[1] then last = lid end
-end
-if not last then return redis.error_reply('NOGROUP no such consumer group') end
-local r = redis.call('XRANGE', KEYS[1], last, '+', 'COUNT', 2)
-local nxt = ''
-for _, e in ipairs(r) do
-  if e[1] ~= last then nxt = e[1]; break end
-end
-if nxt ~= ARGV[3] then return {'not-next', nxt} end
-return redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')`,
-);
+const DELIVER_NEXT = define('deliverNext', LUA_DELIVER_NEXT, ['nogroup', 'not-next']);
 
 /**
  * Runs the entry `id` through `options.handler` once, as {@link startStreamWorker} with the same
@@ -281,11 +263,10 @@ export async function runOneMessage(options: RunOneOptions): Promise<RunOneResul
     } else {
       let r: unknown;
       try {
-        r = await runScript(c, DELIVER_NEXT, [stream], [group, consumer, id]);
+        r = await runScript(c, DELIVER_NEXT, [stream], [group, consumer, id], { stream, group, id });
       } catch (e) {
         throw err(e, 'XREADGROUP');
       }
-      if (Array.isArray(r) && String(r[0]) === 'not-next') throw new BadInputError(`Entry ${id} is not the next undelivered entry of group "${group}" (${String(r[1]) ? `that is ${String(r[1])}` : 'none is left'}): it cannot be delivered alone; run it as a dry run`);
       taken = parseEntries((r as unknown[][])[0]![1])[0];
       if (!taken) throw new QueueError('REDIS', `Entry ${id} could not be delivered`);
       deliveries = 1;

@@ -1,5 +1,6 @@
 /** Lua scripts of the stream producer and worker (see ../lua.ts for how they run). */
 import { define } from '../lua';
+import { LUA_CLAIM_BACK, LUA_READ_NEW, LUA_RENEW_LEASES, LUA_XADD_BATCH } from '../luaSources.generated';
 
 /**
  * XADD a chunk of messages in one round trip, then trim once.
@@ -20,37 +21,7 @@ import { define } from '../lua';
  * copy into Lua on both sides. A message may carry at most a few thousand fields (Lua's unpack
  * limit); callers send larger ones with plain XADD.
  */
-export const XADD_BATCH = define(
-  'xaddBatch',
-  `local t = tonumber(ARGV[1])
-local f = tonumber(ARGV[t + 2])
-local auto = ARGV[t + 3] == '*'
-local key, pcall = KEYS[1], redis.pcall
-local ids, k = {}, 0
-local i, n = t + 4, #ARGV
-while i <= n do
-  local id = '*'
-  if not auto then
-    id = ARGV[i]
-    i = i + 1
-  end
-  local c = f
-  if c == 0 then
-    c = tonumber(ARGV[i])
-    i = i + 1
-  end
-  local r = pcall('XADD', key, id, unpack(ARGV, i, i + c - 1))
-  k = k + 1
-  ids[k] = r
-  if type(r) == 'table' then break end
-  i = i + c
-end
-if t > 0 and (k > 1 or type(ids[1]) == 'string') then
-  local r = pcall('XTRIM', key, unpack(ARGV, 2, t + 1))
-  if type(r) == 'table' and type(ids[k]) ~= 'table' then ids[k + 1] = r end
-end
-return ids`,
-);
+export const XADD_BATCH = define('xaddBatch', LUA_XADD_BATCH);
 
 /**
  * A worker's read of new entries, with the acks of its previous batch: XACK, then XREADGROUP
@@ -62,15 +33,7 @@ return ids`,
  * Returns {acked, packed entries | false (none) | the XREADGROUP error}. Entries are packed as the
  * reply's entry list: [[id, [field, value, ...]], ...].
  */
-export const READ_NEW = define(
-  'readNew',
-  `local acked = 0
-if #ARGV > 3 then acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 4)) end
-local r = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if type(r) == 'table' and r.err then return {acked, r} end
-if not r then return {acked, false} end
-return {acked, cmsgpack.pack(r[1][2])}`,
-);
+export const READ_NEW = define('readNew', LUA_READ_NEW);
 
 /**
  * Renews the leases of entries a worker holds: for each id still pending with this consumer,
@@ -80,27 +43,7 @@ return {acked, cmsgpack.pack(r[1][2])}`,
  * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3..] ids (a few hundred at most).
  * Returns {lost ids and their owner ('' when no longer pending), alternating}.
  */
-export const RENEW_LEASES = define(
-  'renewLeases',
-  `local keep, lost = {}, {}
-for i = 3, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
-  if #p == 0 then
-    lost[#lost + 1] = ARGV[i]
-    lost[#lost + 1] = ''
-  elseif p[1][2] ~= ARGV[2] then
-    lost[#lost + 1] = ARGV[i]
-    lost[#lost + 1] = p[1][2]
-  else
-    keep[#keep + 1] = ARGV[i]
-  end
-end
-if #keep > 0 then
-  keep[#keep + 1] = 'JUSTID'
-  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(keep))
-end
-return lost`,
-);
+export const RENEW_LEASES = define('renewLeases', LUA_RENEW_LEASES);
 
 /**
  * Takes back an entry for a retry (a delivery: XCLAIM to the same consumer bumps its count), only
@@ -109,11 +52,4 @@ return lost`,
  * KEYS[1] stream. ARGV[1] group, ARGV[2] consumer, ARGV[3] id, ARGV[4] expected delivery count.
  * Returns {'claimed', XCLAIM reply} | {'gone', ''} | {'taken', owner} | {'delivered', count}.
  */
-export const CLAIM_BACK = define(
-  'claimBack',
-  `local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if #p == 0 then return {'gone', ''} end
-if p[1][2] ~= ARGV[2] then return {'taken', p[1][2]} end
-if tostring(p[1][4]) ~= ARGV[4] then return {'delivered', tostring(p[1][4])} end
-return {'claimed', redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3])}`,
-);
+export const CLAIM_BACK = define('claimBack', LUA_CLAIM_BACK);
