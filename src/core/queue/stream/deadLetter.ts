@@ -27,7 +27,7 @@
  */
 import type { RedisClient } from '../../connection';
 import { isCluster } from '../../connection';
-import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../../errors';
+import { BadInputError, QueueError, toQueueError } from '../../errors';
 import { streamType } from '../../missing';
 import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
 import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
