@@ -21,7 +21,7 @@
  * cancel says so, with the id to resume from.
  */
 import type { RedisClient } from '../connection';
-import { redisErrorCode, toQueueError, WrongTypeError } from '../errors';
+import { QueueError, redisErrorCode, toQueueError, WrongTypeError } from '../errors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
 import { PagePolicy, replyBytes } from '../pagePolicy';
@@ -200,16 +200,21 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
     let type: string, first: unknown[], last: unknown[], total: number | undefined;
     try {
       this.progress.calls += 4;
+      // (The reads' failures wait for the TYPE: a key of another type is said with its type.)
+      const failed: unknown[] = [];
+      const kept = <T>(p: Promise<T>) => p.catch((e: unknown) => (failed.push(e), undefined as T));
       [type, first, last, total] = await Promise.all([
         c.type(key),
-        c.xrangeBuffer(key, start, end, 'COUNT', 1) as Promise<unknown[]>,
-        c.xrevrangeBuffer(key, end, start, 'COUNT', 1) as Promise<unknown[]>,
-        start === '-' && end === '+' ? c.xlen(key) : Promise.resolve(undefined),
+        kept(c.xrangeBuffer(key, start, end, 'COUNT', 1) as Promise<unknown[]>),
+        kept(c.xrevrangeBuffer(key, end, start, 'COUNT', 1) as Promise<unknown[]>),
+        start === '-' && end === '+' ? kept(c.xlen(key)) : Promise.resolve(undefined),
       ]);
+      if (streamTypeOf(key, String(type)) === 'none') throw new NoStreamError(key);
+      if (failed.length) throw failed[0];
     } catch (e) {
+      if (e instanceof QueueError) throw e;
       this.fail(e, key);
     }
-    if (streamTypeOf(key, type) === 'none') throw new NoStreamError(key);
     if (total !== undefined) this.progress.total = total;
     const idOf = (item: unknown) => String((item as unknown[])[0]);
     if (!first.length) return;

@@ -38,7 +38,7 @@ describe('(extension) connection commands', function () {
   it('adds and edits a connection through its prompts (name, URL, mode, user, password, options)', async () => {
     const name = `prompted-${prefix}`;
     const url = process.env.REDIS_URL!;
-    const settings = () => vscode.workspace.getConfiguration('redisQueues').inspect<{ name: string; readOnly?: boolean }[]>('connections')!.globalValue!.find((c) => c.name === name);
+    const settings = () => (vscode.workspace.getConfiguration('redisQueues').inspect<{ name: string; readOnly?: boolean }[]>('connections')?.globalValue ?? []).find((c) => c.name === name);
     const bad = await run('redisQueues.connection.add', [name, 'http://nope']);
     assert.equal(bad.result, undefined);
     assert.equal(settings(), undefined, 'an invalid URL saves nothing');
