@@ -223,7 +223,7 @@ export interface KilledRun {
 }
 
 /**
- * The fault children's protocol (their side: fixtures/onGo.ts): wait for `ready`, send `go`, SIGKILL the child `killAfterMs`
+ * The fault children's protocol (their side: fixtures/child.ts): wait for `ready`, send `go`, SIGKILL the child `killAfterMs`
  * after (never, if undefined), wait for it to end. A run without a kill must exit 0; a killed
  * one may also have finished first (exit 0).
  */

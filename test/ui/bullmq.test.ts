@@ -7,23 +7,20 @@ import * as assert from 'node:assert/strict';
 import { type Job, Queue, Worker } from 'bullmq';
 import Bull from 'bull';
 import { open, quit } from '../../src/core/connection';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { collapseRow, expandRow, screenshot, uiVsCode, waitRows } from './harness';
+import { collapseRow, expandRow, screenshot, waitRows } from './harness';
+import { uiSuite } from './suite';
 import { until } from '../support/until';
 
 const CONN = 'shop';
 
-describe('(ui) BullMQ queues in the explorer', function () {
-  this.timeout(300_000);
-  let redis: Sandbox;
+uiSuite('(ui) BullMQ queues in the explorer', { name: 'bullmq', timeout: 300_000, redis: true }, (ctx) => {
   const queues: Queue[] = [];
   let crashed: Worker | undefined;
   let legacy: Bull.Queue | undefined;
-  const vs = uiVsCode('bullmq');
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    const u = new URL(redis.url);
+    const u = new URL(ctx.redis.url);
     const connection = { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };
     const emails = new Queue('emails', { connection });
     const thumbs = new Queue('thumbnails', { connection });
@@ -77,7 +74,7 @@ describe('(ui) BullMQ queues in the explorer', function () {
     for (let i = 0; i < 3; i++) await legacy.add('render', { customer: `c${10 + i}`, invoice: `INV-${1050 + i}` });
     const held = await started;
     await crashed!.close(true);
-    const c = await open({ url: redis.url });
+    const c = await open({ url: ctx.redis.url });
     try {
       const lockGone = Date.now() + 30_000;
       while (await c.exists(`bull:reports:${held}:lock`)) {
@@ -95,12 +92,11 @@ describe('(ui) BullMQ queues in the explorer', function () {
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
     }
-    await redis?.stop();
   });
 
   it('the BullMQ folder appears once Streams was read; the queue leads with its counts; Failed jobs lead with their reason', async () => {
     // A side bar widened to 460 px (as users do to read jobs), so that the picture shows whole rows.
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, sidebarWidth: 460 });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, sidebarWidth: 460 });
     await expandRow(page, CONN);
     await expandRow(page, 'Streams');
     await waitRows(page, 'the BullMQ folder', (rs) => rs.some((r) => r.label === 'BullMQ'));

@@ -5,25 +5,20 @@
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { contextMenu, expandRow, reveal, row, screenshot, uiVsCode, waitRows, webviewFrame } from './harness';
+import { contextMenu, expandRow, reveal, row, screenshot, waitRows, webviewFrame } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 
-describe('(ui) health over time: trends in the tree, the dashboard (light and dark)', function () {
-  this.timeout(300_000);
-  let redis: Sandbox;
+uiSuite('(ui) health over time: trends in the tree, the dashboard (light and dark)', { name: 'dashboard', timeout: 300_000, redis: seedDemo }, (ctx) => {
   let traffic: DemoTraffic | undefined;
-  const vs = uiVsCode('dashboard');
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    await seedDemo(redis.url);
-    traffic = await startDemoTraffic(redis.url, { ratePerSecond: 20, random: seeded(7) });
+    traffic = await startDemoTraffic(ctx.redis.url, { ratePerSecond: 20, random: seeded(7) });
   });
   after(async () => {
     await traffic?.stop();
-    await redis?.stop();
   });
 
   /** A seeded PRNG (the demo's failures and stalls repeat). */
@@ -59,7 +54,7 @@ describe('(ui) health over time: trends in the tree, the dashboard (light and da
   }
 
   it('fraud-check (served by nobody) reads "lag N ↑" at the default width; the dashboard of orders draws four charts, light and dark', async () => {
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 2, 'redisQueues.trends.intervalSeconds': 1 } });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 2, 'redisQueues.trends.intervalSeconds': 1 } });
     await expandRow(page, CONN);
     await expandRow(page, await reveal(page, 'orders', 'Streams'));
     await expandRow(page, await reveal(page, 'fraud-check', 'Groups'));
@@ -90,7 +85,7 @@ describe('(ui) health over time: trends in the tree, the dashboard (light and da
   });
 
   it('the dashboard in the dark theme', async () => {
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1, 'workbench.colorTheme': 'Default Dark Modern' } });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1, 'workbench.colorTheme': 'Default Dark Modern' } });
     await expandRow(page, CONN);
     await reveal(page, 'orders', 'Streams');
     const frame = await dashboardOf(page);

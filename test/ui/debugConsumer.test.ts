@@ -5,61 +5,36 @@
 // a message a worker takes meanwhile is counted as taken, never acked, and Stop ends it visibly.
 // Screenshots: debug-consumer.png, debug-consumer-taken.png, debug-consumer-ended.png.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   closeNotifications,
-  codeServerLib,
   contextMenu,
   expandRow,
   inputBox,
   notifications,
-  openRedisQueues,
   reveal,
-  root,
   row,
   screenshot,
   waitNotification,
-  waitViewContent,
-  type ChromiumSession,
-  type CodeServer,
-  screenshotIfFailed,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 const CONSUMER = 'ui-debugger';
 
-describe('(ui) debug consumer session on the demo data', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
+uiSuite('(ui) debug consumer session on the demo data', { name: 'debug', timeout: 240_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
   let client: Redis;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    await seedDemo(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-debug-ws-'));
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
+    client = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
+    await seedDemo(ctx.redis.url);
   });
 
   after(async () => {
-    await chromium?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
     client?.disconnect();
-    await redis?.stop();
   });
 
   /** The ids pending for the debug consumer, oldest first. */
@@ -95,18 +70,7 @@ describe('(ui) debug consumer session on the demo data', function () {
   const titleAction = (page: Page, title: string) => page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${title}"]`).first();
 
   it('starts from the tree, survives a click into the document, acks & nexts from the editor title, stops visibly', async () => {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
-      settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 },
-      timeoutMs: 120_000,
-    });
-    chromium = await lib.launchChromium();
-    const { page } = chromium;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    if ((await waitViewContent(page)) === 'welcome') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, viewport: { width: 1280, height: 800 } });
 
     await expandRow(page, CONN);
     await expandRow(page, await reveal(page, 'orders', 'Streams'));
@@ -181,6 +145,6 @@ describe('(ui) debug consumer session on the demo data', function () {
   });
 
   it('raised no uncaught errors in the workbench page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

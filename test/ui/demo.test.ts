@@ -8,7 +8,6 @@ import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
 import { parseDuration } from '../../src/core/health';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
   closeNotifications,
@@ -31,40 +30,36 @@ import {
   waitDialog,
   waitNotification,
   waitQuickInput,
-  uiVsCode,
   waitRows,
   webviewFrame,
   type TreeRow,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 
 type PendingRow = [id: string, consumer: string, idle: number, deliveries: number];
 
-describe('(ui) demo data: explorer, tail + producer file, claim / ack', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
+uiSuite('(ui) demo data: explorer, tail + producer file, claim / ack', { name: 'demo', timeout: 240_000, redis: true }, (ctx) => {
   let client: Redis;
-  const vs = uiVsCode('demo');
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
   });
 
   beforeEach(async () => {
-    await seedDemo(redis.url);
+    await seedDemo(ctx.redis.url);
   });
 
   after(async () => {
     client?.disconnect();
-    await redis?.stop();
   });
 
   const openVsCode = (sidebarWidth = 640, refreshIntervalSeconds = 0): Promise<Page> =>
     vs.open({
       settings: {
-        'redisQueues.connections': [{ name: CONN, url: redis.url }],
+        'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }],
         // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
         'redisQueues.thresholds.stuckConsumerIdleSeconds': 1,
         // No auto-refresh, unless a test is about it.

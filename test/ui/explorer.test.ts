@@ -4,8 +4,9 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { expandRow, openRedisQueues, reveal, row, screenshot, treeRows, treeRowsInfo, uiVsCode, waitRows, waitViewContent, widenSidebar } from './harness';
+import { startSandbox } from '../../src/core/sandbox';
+import { expandRow, openRedisQueues, reveal, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar } from './harness';
+import { uiSuite } from './suite';
 
 const STREAM = 'orders';
 const GROUP = 'billing';
@@ -27,25 +28,14 @@ async function seed(url: string): Promise<void> {
   }
 }
 
-describe('(ui) Redis Queues view in VS Code', function () {
-  this.timeout(240_000);
-  let redis: Sandbox | undefined;
-  const vs = uiVsCode('explorer');
-
-  before(async () => {
-    redis = await startSandbox();
-    await seed(redis.url);
-  });
-
-  after(async () => {
-    await redis?.stop();
-  });
+uiSuite('(ui) Redis Queues view in VS Code', { name: 'explorer', timeout: 240_000, redis: seed }, (ctx) => {
+  const vs = ctx.vs;
 
   /** VS Code at 1280 × 800, the Redis Queues view not opened yet (the tests click its icon). */
   const openVsCode = (settings: Record<string, unknown>): Promise<Page> => vs.open({ settings, viewport: { width: 1280, height: 800 }, view: 'closed' });
 
   it('shows the configured connection (or the welcome view) after a click on the activity-bar icon', async () => {
-    const page = await openVsCode({ 'redisQueues.connections': [{ name: 'ui-test', url: redis!.url }] });
+    const page = await openVsCode({ 'redisQueues.connections': [{ name: 'ui-test', url: ctx.redis.url }] });
     await openRedisQueues(page);
     const title = await page.locator('#workbench\\.parts\\.sidebar .composite.title').first().innerText();
     assert.match(title, /Redis Queues/i);

@@ -32,12 +32,12 @@ import {
   row,
   runCommand,
   screenshot,
-  uiVsCode,
   waitNotification,
   waitQuickInput,
   waitRows,
   webviewFrame,
 } from './harness';
+import { uiSuite } from './suite';
 import { until } from '../support/until';
 
 declare function getComputedStyle(el: unknown): { color: string };
@@ -67,9 +67,8 @@ async function quickMessage(page: Page): Promise<string> {
   return (await m.isVisible()) ? (await m.innerText()).trim() : '';
 }
 
-describe('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default width', function () {
-  this.timeout(300_000);
-  const vs = uiVsCode('first-hour');
+uiSuite('(ui) the first hour: 127.0.0.1:6379, words and numbers, at the default width', { name: 'first-hour', timeout: 300_000 }, (ctx) => {
+  const vs = ctx.vs;
 
   describe('point 8: Connect to 127.0.0.1:6379', () => {
     let local: Sandbox | undefined;

@@ -22,8 +22,8 @@ import {
   waitRows,
   waitViewContent,
   widenSidebar,
-  type ChromiumSession,
 } from './harness';
+import { uiSuite } from './suite';
 
 interface Proc {
   pid: number;
@@ -75,19 +75,13 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-describe('(ui) first run: npm start (scripts/start.mjs)', function () {
-  this.timeout(300_000);
+uiSuite('(ui) first run: npm start (scripts/start.mjs)', { name: 'first-run', timeout: 300_000 }, (ctx) => {
   let child: ChildProcess | undefined;
-  let chromium: ChromiumSession | undefined;
   let started: Proc[] = [];
   let out = '';
+  const vs = ctx.vs;
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      await screenshot(chromium.page, 'failed-first-run').then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
-    await chromium?.close();
-    chromium = undefined;
     // A failed run must not leave its servers behind: kill what it started, by pid.
     if (child?.pid && alive(child.pid)) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
@@ -144,12 +138,7 @@ describe('(ui) first run: npm start (scripts/start.mjs)', function () {
     assert.notEqual(codeServer.pgid, child.pid, 'code-server is expected in a process group of its own');
 
     // The browser: the demo, as a first-time user sees it.
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    const page: Page = chromium.page;
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url, { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
+    const page: Page = await vs.open({ url, view: 'closed' });
     await openRedisQueues(page);
     if ((await waitViewContent(page, 90_000)) === 'welcome') await row(page, 'sandbox').waitFor({ state: 'visible', timeout: 60_000 });
     await widenSidebar(page, 640);
@@ -174,12 +163,11 @@ describe('(ui) first run: npm start (scripts/start.mjs)', function () {
     assert.ok(consumers.some((c) => /(^|· )[1-9]\d* pending/.test(c.description)), `no billing consumer holds pending entries: ${loggable(consumers.map((c) => c.text))}`);
     await screenshot(page, 'first-run');
     console.log(`      up in ${(upMs / 1000).toFixed(1)} s; tree: ${loggable(await treeRows(page))}`);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
 
     const browserProcs = tree(process.pid).filter((p) => /chrom/i.test(p.args));
     assert.ok(browserProcs.length > 0, 'no chromium process found under the test');
-    await chromium.close();
-    chromium = undefined;
+    await vs.close();
 
     // SIGTERM to start.mjs itself, as a service manager or `kill <pid>` would. (Ctrl-C in a
     // terminal signals the whole foreground group, redis-server included: not this case.)

@@ -6,36 +6,33 @@ import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { open, quit, type RedisClient } from '../../src/core/connection';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import { celerySend, killWorker, startCeleryWorker, unackedOf } from '../support/celery';
 import { rqFailed, run, FIXTURES as RQ_FIXTURES, PY } from '../support/rqPython';
 import { sidekiqSeed, startSidekiq } from '../support/sidekiq';
 import { until } from '../support/until';
-import { expandRow, screenshot, uiVsCode, waitRows } from './harness';
+import { expandRow, screenshot, waitRows } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'shop';
 
-describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
-  this.timeout(300_000);
-  let redis: Sandbox;
+uiSuite('(ui) RQ, Sidekiq and Celery in the explorer', { name: 'frameworks', timeout: 300_000, redis: true }, (ctx) => {
   let client: RedisClient;
   let sidekiq: ReturnType<typeof startSidekiq> | undefined;
   let celeryWorker: ChildProcess | undefined;
   let rqWorkers: number[] = [];
-  const vs = uiVsCode('frameworks');
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    client = await open({ url: redis.url });
+    client = await open({ url: ctx.redis.url });
     // RQ: a queue in every state (a worker holds one job, another died holding one), and 3 failed
     // jobs in a second queue.
-    const { stdout } = await run(PY, [join(RQ_FIXTURES, 'produce.py'), redis.url, 'emails'], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(PY, [join(RQ_FIXTURES, 'produce.py'), ctx.redis.url, 'emails'], { maxBuffer: 16 << 20 });
     rqWorkers = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { workers: number[] }).workers;
-    await rqFailed(redis.url, 'thumbnails', 3);
+    await rqFailed(ctx.redis.url, 'thumbnails', 3);
     // Sidekiq: jobs waiting in two queues, scheduled ones, and a real process failing some into
     // Retries and Dead.
-    sidekiq = startSidekiq(redis.url, ['critical'], 2);
-    await sidekiqSeed(redis.url, [
+    sidekiq = startSidekiq(ctx.redis.url, ['critical'], 2);
+    await sidekiqSeed(ctx.redis.url, [
       ...Array.from({ length: 6 }, (_, i) => ({ via: 'async' as const, args: ['ok', { user_id: 1000 + i, template: 'welcome' }], opts: { queue: 'mailers' } })),
       ...Array.from({ length: 2 }, (_, i) => ({ via: 'async' as const, args: ['ok', `invoice-${i}`], opts: { queue: 'default' } })),
       { via: 'in', seconds: 3 * 3600, args: ['ok', 'weekly-digest'], opts: { queue: 'mailers' } },
@@ -48,9 +45,9 @@ describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
     sidekiq = undefined;
     // Celery: tasks waiting, and a worker SIGKILLed while it held 3 (reserved, unacknowledged).
     const tmp = join(__dirname, '..', '..', '..', '.test-output', 'ui-celery');
-    await celerySend(redis.url, Array.from({ length: 4 }, (_, i) => ({ task: 'fx.record', queue: 'reports', args: [`2026-11-${10 + i}`, { format: 'pdf' }] })), tmp);
-    const held = await celerySend(redis.url, [{ task: 'fx.block', queue: 'exports', args: ['celery-fx-gate:ui'] }, ...Array.from({ length: 2 }, (_, i) => ({ task: 'fx.record', queue: 'exports', args: [`export-${i}`] }))], tmp);
-    celeryWorker = startCeleryWorker(redis.url, 'exports', 3);
+    await celerySend(ctx.redis.url, Array.from({ length: 4 }, (_, i) => ({ task: 'fx.record', queue: 'reports', args: [`2026-11-${10 + i}`, { format: 'pdf' }] })), tmp);
+    const held = await celerySend(ctx.redis.url, [{ task: 'fx.block', queue: 'exports', args: ['celery-fx-gate:ui'] }, ...Array.from({ length: 2 }, (_, i) => ({ task: 'fx.record', queue: 'exports', args: [`export-${i}`] }))], tmp);
+    celeryWorker = startCeleryWorker(ctx.redis.url, 'exports', 3);
     await until('the Celery worker holds 3 tasks', async () => (await unackedOf(client, 'exports')).length === held.length, 30_000);
     await killWorker(celeryWorker);
     celeryWorker = undefined;
@@ -66,12 +63,11 @@ describe('(ui) RQ, Sidekiq and Celery in the explorer', function () {
     await sidekiq?.stop();
     if (celeryWorker) await killWorker(celeryWorker);
     if (client) await quit(client);
-    await redis?.stop();
   });
 
   it('each framework has its folder; queues and sets lead with trouble; failed jobs with their error', async () => {
     const page = await vs.open({
-      settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.frameworks.prefixes': { celery: ['celery', 'reports', 'exports'] } },
+      settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.frameworks.prefixes': { celery: ['celery', 'reports', 'exports'] } },
       sidebarWidth: 460,
     });
     await expandRow(page, CONN);

@@ -5,15 +5,12 @@
 // stops at the breakpoint with the message in the Variables view (screenshot), then the outcome
 // is asked (screenshot) and the entry acknowledged. Screenshots go to .test-output/screenshots/.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
-  codeServerLib,
   contextMenu,
   dialogButton,
   expandRow,
@@ -22,17 +19,14 @@ import {
   quickPick,
   quickPickItems,
   reveal,
-  root,
   rowAt,
   screenshot,
-  screenshotIfFailed,
   waitDialog,
   waitQuickInput,
   waitRows,
   waitViewContent,
-  type ChromiumSession,
-  type CodeServer,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'local';
 const STREAM = 'orders';
@@ -49,51 +43,29 @@ const HANDLER = [
   '',
 ].join('\n');
 
-describe('(ui) debug your own handler on a real message', function () {
-  this.timeout(240_000);
-  let redis: Sandbox | undefined;
+uiSuite('(ui) debug your own handler on a real message', { name: 'handler', timeout: 240_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
   let client: Redis | undefined;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string;
   let id: string;
-  const pageErrors: string[] = [];
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
     await client.xgroup('CREATE', STREAM, GROUP, '0', 'MKSTREAM');
     id = String(await client.xadd(STREAM, '*', 'orderId', 'ord-1042', 'product', 'keyboard', 'total', '49.90', 'currency', 'EUR'));
     await client.xreadgroup('GROUP', GROUP, 'worker-1', 'COUNT', 1, 'STREAMS', STREAM, '>');
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-handler-'));
+    const workspace = vs.workspace;
     writeFileSync(join(workspace, 'billing.js'), HANDLER);
     mkdirSync(join(workspace, '.vscode'));
     // Checked in beside the code: which handler processes which stream.
     writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.handlers': [{ stream: STREAM, group: GROUP, module: 'billing.js', export: 'handle' }] }, null, 2));
   });
 
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-  });
-
   after(async () => {
-    await chromium?.close();
-    await server?.stop();
     client?.disconnect();
-    await redis?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
-  async function openVsCode(): Promise<Page> {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis!.url }], 'redisQueues.refreshIntervalSeconds': 0 }, timeoutMs: 120_000 });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    const { page } = chromium;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    return page;
-  }
+  /** VS Code on the billing worker's folder; the Redis Queues view not opened yet. */
+  const openVsCode = (): Promise<Page> => vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, view: 'closed' });
 
   it('stops at a breakpoint in the handler with the message in the Variables view, then asks the outcome and acks', async () => {
     const page = await openVsCode();
@@ -174,6 +146,6 @@ describe('(ui) debug your own handler on a real message', function () {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(Number(((await client!.xpending(STREAM, GROUP)) as [number])[0]), 0, 'acked: nothing pending');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

@@ -1,7 +1,6 @@
 // Typed access, from the compiled (CommonJS) tests, to scripts/codeServer.mjs: isolated code-server
 // start/stop, payload URLs, headless Chromium, .vsix installs. Not a test file itself.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -37,6 +36,8 @@ export interface StartOptions {
   args?: string[];
   timeoutMs?: number;
   logLevel?: string;
+  /** Workspace trust on: folders open in Restricted Mode until trusted (default off). */
+  workspaceTrust?: boolean;
 }
 
 export interface ChromiumSession {
@@ -79,7 +80,7 @@ export async function screenshot(page: Page, name: string, o?: { keepPointer?: b
   return path;
 }
 
-/** After a failed test: a screenshot named after it, its path logged (no error when the page is gone). */
+/** After a failed test: a screenshot named after it, its path logged (no error when the page is gone). uiSuite (suite.ts) calls it. */
 export async function screenshotIfFailed(test: Mocha.Test | undefined, page: Page | undefined): Promise<void> {
   if (test?.state !== 'failed' || !page) return;
   const name = `failed-${test.title.replace(/[^\w]+/g, '-').slice(0, 60)}`;
@@ -105,7 +106,7 @@ interface DomEl {
   getBoundingClientRect(): { x: number; y: number; width: number; height: number };
 }
 
-const SIDEBAR_ROWS = '#workbench\\.parts\\.sidebar .monaco-list-row';
+export const SIDEBAR_ROWS = '#workbench\\.parts\\.sidebar .monaco-list-row';
 
 /** One tree row as shown: label, description, depth, expanded state and its list index. */
 export interface TreeRow {
@@ -430,90 +431,4 @@ export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_
     await page.waitForTimeout(250);
   }
   throw new Error(`no webview frame with ${selector}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// One VS Code per test: code-server, Chromium and a workspace folder, closed after each test
-// (with a screenshot named after a test that failed).
-
-export interface OpenOptions {
-  /** User settings (connections, thresholds, ...). */
-  settings?: Record<string, unknown>;
-  /** Side bar width in px; VS Code's own (about 290 px at 1600 × 1000) when not given. */
-  sidebarWidth?: number;
-  viewport?: { width: number; height: number };
-  /** What the Redis Queues view must show before the test goes on (default 'tree'); 'closed': the view is not opened. */
-  view?: 'tree' | 'welcome' | 'any' | 'closed';
-  /** Before the page is opened (browser permissions, page listeners). */
-  prepare?(session: ChromiumSession, server: CodeServer): Promise<void> | void;
-}
-
-export interface UiVsCode {
-  /** Starts code-server and Chromium on a fresh workspace folder and opens the Redis Queues view. */
-  open(o?: OpenOptions): Promise<Page>;
-  readonly page: Page;
-  readonly workspace: string;
-  readonly server: CodeServer;
-  /** Uncaught errors of the page (the workbench, webviews) since the suite began. */
-  readonly pageErrors: string[];
-}
-
-/** Registers the suite's per-test VS Code (call it inside `describe`). */
-export function uiVsCode(prefix: string): UiVsCode {
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
-  const close = async () => {
-    await chromium?.close();
-    chromium = undefined;
-    await server?.stop();
-    server = undefined;
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
-    workspace = undefined;
-  };
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-    await close();
-  });
-  return {
-    async open(o: OpenOptions = {}) {
-      await close(); // a test may open VS Code again (another start of the extension)
-      workspace = mkdtempSync(join(tmpdir(), `rq-ui-${prefix}-`));
-      const lib = await codeServerLib();
-      server = await lib.startCodeServer({ settings: o.settings ?? {}, timeoutMs: 120_000 });
-      chromium = await lib.launchChromium({ viewport: o.viewport ?? { width: 1600, height: 1000 } });
-      await o.prepare?.(chromium, server);
-      const { page } = chromium;
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-      await lib.waitWorkbench(page, 120_000);
-      const view = o.view ?? 'tree';
-      if (view === 'closed') return page;
-      await openRedisQueues(page);
-      if (view !== 'any') {
-        const shown = await waitViewContent(page);
-        if (view === 'tree' && shown !== 'tree') await page.locator(SIDEBAR_ROWS).first().waitFor({ state: 'visible', timeout: 60_000 });
-        if (view === 'welcome' && shown !== 'welcome') throw new Error('the Redis Queues view shows a tree, not its welcome content');
-      }
-      if (o.sidebarWidth) {
-        const w = await widenSidebar(page, o.sidebarWidth);
-        if (Math.abs(w - o.sidebarWidth) > 30) throw new Error(`the side bar is ${w} px wide, wanted ${o.sidebarWidth}`);
-      }
-      return page;
-    },
-    get page() {
-      if (!chromium) throw new Error('no VS Code open: call open() first');
-      return chromium.page;
-    },
-    get workspace() {
-      if (!workspace) throw new Error('no VS Code open: call open() first');
-      return workspace;
-    },
-    get server() {
-      if (!server) throw new Error('no VS Code open: call open() first');
-      return server;
-    },
-    pageErrors,
-  };
 }

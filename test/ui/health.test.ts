@@ -7,29 +7,20 @@
 // ellipsis would cut the text. The expected marks are counted from Redis by the test itself.
 // (worker-1 holds 3 entries too: with the 1 s threshold both consumers are STUCK, so "2 stuck".)
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
-  codeServerLib,
   expandRow,
   loggable,
-  openRedisQueues,
   reveal,
-  root,
   runCommand,
   screenshot,
   waitRows,
-  waitViewContent,
-  type ChromiumSession,
-  type CodeServer,
   type TreeRow,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 /** A pending row's label: its id's time (today, or with the date). */
@@ -45,31 +36,8 @@ interface MarkBox {
   sidebarWidth: number;
 }
 
-describe('(ui) health first: marks lead the tree rows at the default side-bar width', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-
-  before(async () => {
-    redis = await startSandbox();
-    await seedDemo(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-health-ws-'));
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && chromium) {
-      await screenshot(chromium.page, 'failed-health-first').then((p) => console.log(`      screenshot: ${p}`), () => undefined);
-    }
-  });
-
-  after(async () => {
-    await chromium?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
-    await redis?.stop();
-  });
+uiSuite('(ui) health first: marks lead the tree rows at the default side-bar width', { name: 'health', timeout: 240_000, redis: seedDemo }, (ctx) => {
+  const vs = ctx.vs;
 
   /**
    * The marks of a stream as Redis tells them, counted here from raw replies (not by the code
@@ -77,7 +45,7 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
    * entries delivered ≥ 5 times (POISON), per group and in sum.
    */
   async function truth(stream: string): Promise<{ stuck: number; poison: number; groups: Record<string, { stuck: number; poison: number }> }> {
-    const r = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const r = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
     try {
       const pairs = (a: unknown[]) => Object.fromEntries(Array.from({ length: a.length / 2 }, (_, i) => [String(a[2 * i]), a[2 * i + 1]]));
       const groups: Record<string, { stuck: number; poison: number }> = {};
@@ -94,25 +62,15 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
   }
   const marks = (c: { stuck: number; poison: number }) => `⚠ ${[c.stuck ? `${c.stuck} stuck` : '', c.poison ? `${c.poison} poison` : ''].filter(Boolean).join(' · ')} · `;
 
-  async function openVsCode(): Promise<Page> {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
+  const openVsCode = (): Promise<Page> =>
+    vs.open({
       settings: {
-        'redisQueues.connections': [{ name: CONN, url: redis.url }],
+        'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }],
         // worker-2 of the demo has been idle for minutes: with 1 s it is STUCK for sure.
         'redisQueues.thresholds.stuckConsumerIdleSeconds': 1,
         'redisQueues.refreshIntervalSeconds': 0,
       },
-      timeoutMs: 120_000,
     });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    const { page } = chromium;
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    if ((await waitViewContent(page)) === 'welcome') await page.locator(SIDEBAR_ROWS).first().waitFor({ state: 'visible', timeout: 60_000 });
-    return page;
-  }
 
   /** Measures where `prefix` (the start of the description, or label, of the row labelled `label`) ends on screen. */
   async function markBox(page: Page, label: string, prefix: string, part: 'description' | 'label' = 'description'): Promise<MarkBox> {
@@ -171,10 +129,6 @@ describe('(ui) health first: marks lead the tree rows at the default side-bar wi
       assert.ok(box.sidebarWidth <= 320, `the side bar is ${box.sidebarWidth} px wide: not the default width`);
       assert.ok(box.markRight <= box.clipRight - 12, `row ${label}: "${prefix}" ends at ${box.markRight} px, the row is cut at ${box.clipRight} px`);
     }
-    await chromium?.close();
-    chromium = undefined;
-    await server?.stop();
-    server = undefined;
   });
 
   it('leads rows with STUCK / POISON, rolls them up to billing, orders and the connection, all readable at ~300 px', async () => {

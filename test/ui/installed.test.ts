@@ -3,22 +3,15 @@
 // desktop VS Code (the smoke-test driver, used for development runs, hides them in the bell).
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { codeServerLib, openRedisQueues, quickPick, root, runCommand, screenshot, type ChromiumSession, type CodeServer } from './harness';
+import { codeServerLib, openRedisQueues, quickPick, root, runCommand, screenshot } from './harness';
+import { uiSuite } from './suite';
 
-describe('(ui) the installed extension, as npm start runs it', function () {
-  this.timeout(300_000);
-  let redis: Sandbox | undefined;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let work: string;
+uiSuite('(ui) the installed extension, as npm start runs it', { name: 'installed', timeout: 300_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    work = mkdtempSync(join(tmpdir(), 'rq-ui-installed-'));
     const vsix = join(root, 'dist', 'redis-queues.vsix');
     // The extension tier packages it; run on its own, this test packages it first.
     if (!existsSync(vsix)) {
@@ -26,27 +19,18 @@ describe('(ui) the installed extension, as npm start runs it', function () {
       assert.equal(r.status, 0, r.stderr);
     }
     const lib = await codeServerLib();
-    lib.installExtension(vsix, join(work, 'extensions'));
-  });
-  after(async () => {
-    await chromium?.close();
-    await server?.stop();
-    await redis?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    lib.installExtension(vsix, join(vs.workspace, 'extensions'));
   });
 
   it('shows a notification as a toast (Test Connection), not only in the bell', async () => {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
-      extensionsDir: join(work, 'extensions'),
-      smokeTestDriver: false,
-      settings: { 'redisQueues.connections': [{ name: 'sandbox', url: redis!.url }] },
-      timeoutMs: 120_000,
+    // The installed .vsix, not the source tree; the folder holds the extensions dir.
+    const page = await vs.open({
+      server: { extensionsDir: join(vs.workspace, 'extensions'), smokeTestDriver: false },
+      development: false,
+      settings: { 'redisQueues.connections': [{ name: 'sandbox', url: ctx.redis.url }] },
+      viewport: { width: 1280, height: 800 },
+      view: 'closed',
     });
-    chromium = await lib.launchChromium();
-    const { page } = chromium;
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(work)}`, { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
     await openRedisQueues(page);
     await runCommand(page, 'Redis Queues: Test Connection');
     await quickPick(page, 'Test connection', 'sandbox');

@@ -8,33 +8,23 @@
 // journey-pending, journey-dead-letter, journey-dark, journey-replayed
 // (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
-  codeServerLib,
   collapseRow,
   contextMenu,
   dialogButton,
   expandRow,
   inputBox,
-  openRedisQueues,
   reveal,
-  root,
   rowAt,
   runCommand,
   screenshot,
-  screenshotIfFailed,
   waitDialog,
   waitRows,
-  waitViewContent,
-  type ChromiumSession,
-  type CodeServer,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 
@@ -45,30 +35,8 @@ declare const document: {
   body: { className: string; innerText: string };
 };
 
-describe('(ui) journey panel: a pending entry and a dead-letter record of the demo, light and dark', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
-
-  before(async () => {
-    redis = await startSandbox();
-    await seedDemo(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-journey-ws-'));
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-  });
-
-  after(async () => {
-    await chromium?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
-    await redis?.stop();
-  });
+uiSuite('(ui) journey panel: a pending entry and a dead-letter record of the demo, light and dark', { name: 'journey', timeout: 240_000, redis: seedDemo, vsCodePer: 'suite' }, (ctx) => {
+  const vs = ctx.vs;
 
   /** The webview frame whose journey page shows `needle` (each panel is a frame of its own). */
   async function journeyFrame(page: Page, needle: string, timeoutMs = 30_000): Promise<Frame> {
@@ -97,15 +65,7 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
   }
 
   it('draws the journey of a POISON pending entry and of a dead-lettered message, readable in light and dark themes', async () => {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, timeoutMs: 120_000 });
-    chromium = await lib.launchChromium({ viewport: { width: 1280, height: 900 } });
-    const { page } = chromium;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    if ((await waitViewContent(page)) !== 'tree') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0 }, viewport: { width: 1280, height: 900 } });
 
     // worker-2's POISON entry: pending in billing (7 deliveries) and fraud-check (checker-2, 9).
     await expandRow(page, CONN);
@@ -188,6 +148,6 @@ describe('(ui) journey panel: a pending entry and a dead-letter record of the de
     const rtext = await replayed.evaluate(() => document.querySelector('#journey')!.innerText);
     assert.match(rtext, new RegExp(`This message is a replay of ${original}\\. Replaying removed its dead-letter record: why and when it was dead-lettered is in the original's journey`), rtext);
     await screenshot(page, 'journey-replayed');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

@@ -7,31 +7,21 @@
 // Screenshots: search-box-invalid, search-in-progress, search-stopped, search-results,
 // search-hit-menu, go-to-time (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   closeNotifications,
-  codeServerLib,
   contextMenu,
   expandRow,
   inputBox,
-  openRedisQueues,
   quickPickItems,
   reveal,
-  root,
   row,
   screenshot,
-  screenshotIfFailed,
   waitQuickInput,
-  waitViewContent,
   widenSidebar,
-  type ChromiumSession,
-  type CodeServer,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'shop';
 const STREAM = 'orders';
@@ -48,19 +38,13 @@ interface El {
   querySelector(s: string): El | null;
 }
 
-describe('(ui) find messages and go to time', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
+uiSuite('(ui) find messages and go to time', { name: 'search', timeout: 240_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
   let client: Redis;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
   let page: Page;
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
     for (let b = 0; b < N / 10_000; b++) {
       const p = client.pipeline();
       for (let i = 0; i < 10_000; i++) {
@@ -75,37 +59,19 @@ describe('(ui) find messages and go to time', function () {
     const p = client.pipeline();
     for (let i = 0; i < 600; i++) p.xadd(EVENTS, `${start + i * 60_000}-0`, 'event', ['login', 'checkout', 'logout'][i % 3]!, 'user', `user${i % 17}`);
     await p.exec();
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-search-ws-'));
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
+    page = await vs.open({
       settings: {
-        'redisQueues.connections': [{ name: CONN, url: redis.url }],
+        'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }],
         'redisQueues.refreshIntervalSeconds': 0,
         'redisQueues.search.maxPage': 10,
         'redisQueues.pageSize': 10,
       },
-      timeoutMs: 120_000,
     });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    page = chromium.page;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    if ((await waitViewContent(page)) !== 'tree') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
     await widenSidebar(page, 560);
   });
 
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
-  });
-
   after(async () => {
-    await chromium?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
     client?.disconnect();
-    await redis?.stop();
   });
 
   /** The Search Results pane of the side bar. */
@@ -254,6 +220,6 @@ describe('(ui) find messages and go to time', function () {
   });
 
   it('raised no uncaught errors in the workbench page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

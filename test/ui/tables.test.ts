@@ -5,25 +5,20 @@
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { contextMenu, expandRow, reveal, row, screenshot, uiVsCode, webviewFrame } from './harness';
+import { contextMenu, expandRow, reveal, row, screenshot, webviewFrame } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 
-describe('(ui) tables of groups, consumers and pending entries (light and dark)', function () {
-  this.timeout(300_000);
-  let redis: Sandbox;
+uiSuite('(ui) tables of groups, consumers and pending entries (light and dark)', { name: 'tables', timeout: 300_000, redis: seedDemo }, (ctx) => {
   let traffic: DemoTraffic | undefined;
-  const vs = uiVsCode('tables');
+  const vs = ctx.vs;
 
   before(async () => {
-    redis = await startSandbox();
-    await seedDemo(redis.url);
-    traffic = await startDemoTraffic(redis.url, { ratePerSecond: 20, random: () => 0.5 });
+    traffic = await startDemoTraffic(ctx.redis.url, { ratePerSecond: 20, random: () => 0.5 });
   });
   after(async () => {
     await traffic?.stop();
-    await redis?.stop();
   });
 
   const text = (f: Frame, selector: string) => f.locator(selector).first().innerText();
@@ -55,7 +50,7 @@ describe('(ui) tables of groups, consumers and pending entries (light and dark)'
   }
 
   it('Show Tables on orders: billing’s consumers, worker-2’s entries by deliveries (POISON first), a shift-click range ticked; the toolbar acts on them', async () => {
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1 } });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1 } });
     const f = await tablesOf(page);
     const body = await f.locator('body').innerText();
     for (const t of ['Groups', 'Consumers', 'Pending entries', 'fraud-check', 'shipping', 'Oldest pending', 'Out /s', 'POISON']) assert.ok(body.includes(t), `no "${t}" in the panel`);
@@ -65,7 +60,7 @@ describe('(ui) tables of groups, consumers and pending entries (light and dark)'
   });
 
   it('the tables in the dark theme', async () => {
-    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1, 'workbench.colorTheme': 'Default Dark Modern' } });
+    const page = await vs.open({ settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0, 'redisQueues.trends.intervalSeconds': 1, 'workbench.colorTheme': 'Default Dark Modern' } });
     const f = await tablesOf(page);
     const fg = await f.evaluate(() => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string }; document: { body: unknown } }).getComputedStyle((globalThis as unknown as { document: { body: unknown } }).document.body).color);
     const [r, g, b] = fg.match(/\d+/g)!.map(Number);

@@ -6,34 +6,24 @@
 // the tail and closes its connection. Screenshots: tail-filtered, tail-actions, tail-open-entry,
 // tail-stopped (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
 import { seedDemo } from '../../src/core/demo';
 import { fromJsonPairs, sameRaw } from '../../src/core/message';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   closeNotifications,
-  codeServerLib,
   contextMenu,
   dialogButton,
   expandRow,
-  openRedisQueues,
   quickPick,
   reveal,
-  root,
   row,
   screenshot,
   waitDialog,
-  waitViewContent,
   webviewFrame,
   widenSidebar,
-  type ChromiumSession,
-  type CodeServer,
-  screenshotIfFailed,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'demo';
 /** The browser's time zone: local time is not UTC there (UTC-5 / UTC-4). */
@@ -50,54 +40,30 @@ interface El {
 declare const document: { querySelector(s: string): El | null; elementFromPoint(x: number, y: number): El | null; documentElement: { scrollHeight: number; clientHeight: number } };
 declare const window: { scrollY: number; innerHeight: number; scrollTo(x: number, y: number): void; scrollBy(x: number, y: number): void };
 
-describe('(ui) tail view: filter count, sticky header, local times, row actions, a removed connection', function () {
-  this.timeout(240_000);
-  let redis: Sandbox;
+uiSuite('(ui) tail view: filter count, sticky header, local times, row actions, a removed connection', { name: 'tail', timeout: 240_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
   let client: Redis;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string | undefined;
-  const pageErrors: string[] = [];
+  const vs = ctx.vs;
   const tz = process.env.TZ;
 
   before(async () => {
-    redis = await startSandbox();
-    client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    await seedDemo(redis.url);
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-tail-ws-'));
+    client = new Redis(ctx.redis.url, { maxRetriesPerRequest: 1 });
+    await seedDemo(ctx.redis.url);
     // Chromium takes its time zone from TZ (playwright hands it this process's environment).
     process.env.TZ = ZONE;
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
   });
 
   after(async () => {
     if (tz === undefined) delete process.env.TZ;
     else process.env.TZ = tz;
-    await chromium?.close();
-    await server?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
     client?.disconnect();
-    await redis?.stop();
   });
 
   /** VS Code with the demo connection and a tail of `orders` from now (0 rows), opened from the tree. */
   async function tailOrders(): Promise<{ page: Page; tail: Frame }> {
-    const lib = await codeServerLib();
-    server = await lib.startCodeServer({
-      settings: { 'redisQueues.connections': [{ name: CONN, url: redis.url }], 'redisQueues.refreshIntervalSeconds': 0 },
-      timeoutMs: 120_000,
+    const page = await vs.open({
+      settings: { 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }], 'redisQueues.refreshIntervalSeconds': 0 },
+      prepare: ({ context }, origin) => context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin }),
     });
-    chromium = await lib.launchChromium({ viewport: { width: 1600, height: 1000 } });
-    const { page, context } = chromium;
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-    await openRedisQueues(page);
-    if ((await waitViewContent(page)) !== 'tree') await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
     await widenSidebar(page, 360);
     await expandRow(page, CONN);
     await reveal(page, 'orders', 'Streams');
@@ -253,7 +219,7 @@ describe('(ui) tail view: filter count, sticky header, local times, row actions,
   });
 
   it('raised no uncaught errors in the workbench pages', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });
 

@@ -6,46 +6,34 @@
 // (CLIENT LIST and INFO stats, minus this test's own single client). Then the folder is trusted
 // through the Workspace Trust editor and the connection is expected to connect.
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
 import {
   childrenOf,
-  codeServerLib,
   collapseRow,
   expandRow,
   loggable,
   openRedisQueues,
-  root,
   row,
   runCommand,
   screenshot,
   treeRows,
   waitRows,
   waitViewContent,
-  type ChromiumSession,
-  type CodeServer,
-  type StartOptions,
-  screenshotIfFailed,
 } from './harness';
+import { uiSuite } from './suite';
 
 const CONN = 'from-workspace';
 const PROBE_NAME = 'rq-trust-test-probe';
 
-describe('(ui) Restricted Mode: a workspace-defined connection', function () {
-  this.timeout(300_000);
-  let redis: Sandbox | undefined;
+uiSuite('(ui) Restricted Mode: a workspace-defined connection', { name: 'trust', timeout: 300_000, redis: true, vsCodePer: 'suite' }, (ctx) => {
   let probe: Redis | undefined;
-  let server: CodeServer | undefined;
-  let chromium: ChromiumSession | undefined;
-  let workspace: string;
   let page: Page;
   let baselineConnections = 0;
   let restrictedShown: 'tree' | 'welcome' | undefined;
-  const pageErrors: string[] = [];
+  const vs = ctx.vs;
 
   /** INFO stats total_connections_received, read over the probe's one connection. */
   const connectionsReceived = async (): Promise<number> => Number(/total_connections_received:(\d+)/.exec(await probe!.info('stats'))?.[1] ?? NaN);
@@ -57,48 +45,32 @@ describe('(ui) Restricted Mode: a workspace-defined connection', function () {
       .filter((l) => l && !l.includes(`name=${PROBE_NAME} `));
 
   before(async () => {
-    redis = await startSandbox();
-    probe = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: PROBE_NAME, enableOfflineQueue: false });
+    probe = new Redis(ctx.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: PROBE_NAME, enableOfflineQueue: false });
     await probe.connect();
     await probe.xadd('trust:orders', '*', 'n', '1');
-    workspace = mkdtempSync(join(tmpdir(), 'rq-ui-trust-ws-'));
+    const workspace = vs.workspace;
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: CONN, url: redis.url }] }, null, 2));
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: CONN, url: ctx.redis.url }] }, null, 2));
     writeFileSync(join(workspace, 'README.md'), '# a workspace that defines a Redis connection\n');
     // Everything from here on that reaches the server is someone else's connection.
     baselineConnections = await connectionsReceived();
     assert.deepEqual(await otherClients(), [], 'clients other than the probe before VS Code starts');
 
-    const lib = await codeServerLib();
-    // The flag is not in harness.ts's StartOptions (not this test's file): pass it through a variable.
-    const options: StartOptions & { workspaceTrust: boolean } = {
-      workspaceTrust: true,
+    page = await vs.open({
+      server: { workspaceTrust: true },
       settings: {
         'security.workspace.trust.enabled': true,
         'security.workspace.trust.startupPrompt': 'never',
         'security.workspace.trust.banner': 'always',
         'security.workspace.trust.emptyWindow': false,
       },
-      timeoutMs: 120_000,
-    };
-    server = await lib.startCodeServer(options);
-    chromium = await lib.launchChromium();
-    page = chromium.page;
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.payloadUrl({ folder: workspace, extensionDevelopmentPath: root }), { timeout: 120_000 });
-    await lib.waitWorkbench(page, 120_000);
-  });
-
-  afterEach(async function () {
-    await screenshotIfFailed(this.currentTest, chromium?.page);
+      viewport: { width: 1280, height: 800 },
+      view: 'closed',
+    });
   });
 
   after(async () => {
-    await chromium?.close();
-    await server?.stop();
     probe?.disconnect();
-    await redis?.stop();
-    if (workspace) rmSync(workspace, { recursive: true, force: true });
   });
 
   it('opens the folder in Restricted Mode (no trust prompt answered)', async () => {
@@ -125,7 +97,7 @@ describe('(ui) Restricted Mode: a workspace-defined connection', function () {
       assert.deepEqual(kids, ['Workspace not trusted: not connected automatically'], `children: ${kids.join(' | ')}`);
       // The tooltip of the connection row (its name in bold, then its URL) must not claim a connection either.
       await row(page, CONN).hover();
-      const tooltip = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: redis!.url }).first();
+      const tooltip = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: ctx.redis.url }).first();
       await tooltip.waitFor({ state: 'visible', timeout: 15_000 });
       const hover = await tooltip.innerText();
       assert.ok(!/Redis \d+\.\d+/.test(hover), `the tooltip names a server version: ${hover}`);
@@ -187,6 +159,6 @@ describe('(ui) Restricted Mode: a workspace-defined connection', function () {
   });
 
   it('raised no uncaught errors in the workbench page', () => {
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(vs.pageErrors, []);
   });
 });

@@ -7,22 +7,13 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
-import { openRedisQueues, runCommand, screenshot, uiVsCode, waitViewContent } from './harness';
+import { openRedisQueues, runCommand, screenshot, waitViewContent } from './harness';
+import { uiSuite } from './suite';
 
 const CONNECT = 'Connect, or start a sandbox';
 
-describe('(ui) Get Started walkthrough', function () {
-  this.timeout(240_000);
-  let redis: Sandbox | undefined;
-  const vs = uiVsCode('walk');
-
-  before(async () => {
-    redis = await startSandbox();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
+uiSuite('(ui) Get Started walkthrough', { name: 'walk', timeout: 240_000, redis: true }, (ctx) => {
+  const vs = ctx.vs;
 
   /** VS Code at 1280 × 800, the Redis Queues view not opened yet. */
   const openVsCode = (settings: Record<string, unknown>): Promise<Page> => vs.open({ settings, viewport: { width: 1280, height: 800 }, view: 'closed' });
@@ -49,12 +40,12 @@ describe('(ui) Get Started walkthrough', function () {
     await screenshot(page, 'walkthrough-unchecked');
     // A connection is added (here in the workspace's settings, as a team would share it).
     mkdirSync(join(vs.workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(vs.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: 'team', url: redis!.url }] }));
+    writeFileSync(join(vs.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'redisQueues.connections': [{ name: 'team', url: ctx.redis.url }] }));
     await checked(step).waitFor({ state: 'attached', timeout: 30_000 });
   });
 
   it('Connect and Explore are checked when the walkthrough is opened on a VS Code that already has a connection and showed the tree', async () => {
-    const page = await openVsCode({ 'redisQueues.connections': [{ name: 'sandbox', url: redis!.url }] });
+    const page = await openVsCode({ 'redisQueues.connections': [{ name: 'sandbox', url: ctx.redis.url }] });
     await openRedisQueues(page);
     assert.equal(await waitViewContent(page), 'tree');
     const step = await openWalkthrough(page);
