@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { BadInputError, CannotConnectError, NoAnswerError, formatWait, isLostConnection, mayChangeData, redactUrl, redisErrorCode, toQueueError } from './errors';
 import { nameBytes } from './names';
+import { isCluster, type IoRedisClient, type RedisClient } from './client';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
 
@@ -67,7 +68,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
  */
 export type ClientPurpose = 'inspect' | 'command' | 'blocking';
 
-export type RedisClient = Redis | Cluster;
+export type { RedisClient, IoRedisClient } from './client';
+export { isCluster, masters } from './client';
 
 /** Adjustments of one client's purpose defaults, for a caller that needs them (other clients keep the defaults). */
 export interface ClientTweaks {
@@ -229,7 +231,7 @@ function baseOptions(options: ConnectionOptions, purpose: ClientPurpose, parsed:
  * Creates an ioredis client for the connection and purpose. The client is created lazily: call
  * {@link connect} (or send a command) to open it.
  */
-export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): RedisClient {
+export function createClient(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): IoRedisClient {
   const client = createIoredisClient(options, purpose, tweaks);
   sendKeysAsBytes(client);
   if (isCluster(client)) client.on('+node', (node: Redis) => sendKeysAsBytes(node));
@@ -250,7 +252,7 @@ function commandTimeoutOf(options: ConnectionOptions): number {
   return ms;
 }
 
-function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose, tweaks: ClientTweaks): RedisClient {
+function createIoredisClient(options: ConnectionOptions, purpose: ClientPurpose, tweaks: ClientTweaks): IoRedisClient {
   const parsed = parseRedisUrl(options.url);
   const base = baseOptions(options, purpose, parsed);
   const mode = options.mode ?? 'standalone';
@@ -453,7 +455,7 @@ const armed = new WeakSet<object>();
  * never answers (paused with SIGSTOP, hung, or behind a network that drops packets) cannot hold a
  * caller for longer than the bound.
  */
-function boundAnswers(client: RedisClient, bound: AnswerBound): void {
+function boundAnswers(client: IoRedisClient, bound: AnswerBound): void {
   if (bounds.has(client)) return;
   bounds.set(client, bound);
   const target = client as unknown as { sendCommand: (command: PendingCommand, ...rest: unknown[]) => unknown };
@@ -506,7 +508,7 @@ function blockingWaitMs(command: PendingCommand): number | undefined {
 }
 
 /** Opens a lazily created client, mapping failures to readable errors (and closing the client on failure). */
-export async function connect(client: RedisClient, options: ConnectionOptions): Promise<RedisClient> {
+export async function connect<C extends RedisClient>(client: C, options: ConnectionOptions): Promise<C> {
   if (client.status === 'ready') return client;
   // ioredis reports the real cause (WRONGPASS, TLS, ECONNREFUSED) as an 'error' event and then
   // rejects with a generic "Connection is closed": keep the cause.
@@ -557,20 +559,11 @@ export async function connect(client: RedisClient, options: ConnectionOptions): 
 }
 
 /** Opens a client of the given purpose and waits until it is ready. */
-export async function open(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): Promise<RedisClient> {
+export async function open(options: ConnectionOptions, purpose: ClientPurpose = 'command', tweaks: ClientTweaks = {}): Promise<IoRedisClient> {
   const client = createClient(options, purpose, tweaks);
   // ioredis emits 'error' events on connection trouble; commands report them, so do not crash on them.
   client.on('error', () => undefined);
   return connect(client, options);
-}
-
-export function isCluster(client: RedisClient): client is Cluster {
-  return (client as Cluster).isCluster === true;
-}
-
-/** The standalone nodes to visit for keyspace-wide work: every master of a Cluster, else the client itself. */
-export function masters(client: RedisClient): Redis[] {
-  return isCluster(client) ? client.nodes('master') : [client];
 }
 
 /** Closes a client without waiting for pending replies (safe to call twice). */

@@ -17,7 +17,6 @@
  * events (`orders:events`, `images:events`, `emails:events`; see demoEvents.ts) and demo traffic's
  * workers record theirs (`events: true`), so every journey has a timeline.
  */
-import type Redis from 'ioredis';
 import { open, quit, type RedisClient } from './connection';
 import { SeedHistory } from './demoEvents';
 import { idTime } from './ids';
@@ -49,7 +48,7 @@ function order(i: number): string[] {
 
 /** Seeds the demo queues (replacing earlier demo keys). Accepts a URL or an open client. */
 export async function seedDemo(target: string | RedisClient): Promise<void> {
-  const client = (typeof target === 'string' ? await open({ url: target }) : target) as Redis;
+  const client: RedisClient = typeof target === 'string' ? await open({ url: target }) : target;
   try {
     const lq = Object.values(listQueueKeys(DEMO_LIST_QUEUE)).filter((v): v is string => typeof v === 'string');
     await client.del(...Object.values(DEMO_STREAMS), ...lq, ...DEMO_EVENT_STREAMS);

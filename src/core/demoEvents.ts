@@ -5,7 +5,7 @@
  * {@link eventsKeyOf}) with ids at the times the seed tells (an event's id is its time), oldest
  * first; demo traffic's workers go on recording (their `events` option) after these.
  */
-import type Redis from 'ioredis';
+import type { RedisClient } from './client';
 import { type QueueEvent, eventPairs, eventsKeyOf } from './queue/runtime/events';
 
 /** One seeded event: where, when (ms since the epoch) and what. */
@@ -39,7 +39,7 @@ export class SeedHistory {
   }
 
   /** Writes every events stream (replacing nothing: the caller deleted the old ones), oldest first. */
-  async write(client: Redis): Promise<number> {
+  async write(client: RedisClient): Promise<number> {
     let n = 0;
     for (const [key, list] of this.byKey) {
       list.sort((a, b) => a.at - b.at);

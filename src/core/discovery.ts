@@ -17,8 +17,8 @@
  * id names a job hash of a known layout, see `waitingListQueues`), a few per call and a bounded
  * number per walk.
  */
-import type Redis from 'ioredis';
 import { type RedisClient, masters } from './connection';
+import { clientOption } from './client';
 import { showName } from './names';
 import { waitingListQueues } from './queue/list/layout';
 import { kombuQueueOfList } from './frameworks/celery';
@@ -131,14 +131,14 @@ export function newDiscoveryState(): DiscoveryState {
 }
 
 /** Masters in a stable order (by address), so that a position stays meaningful between runs. */
-export function sortedMasters(client: RedisClient): Redis[] {
+export function sortedMasters(client: RedisClient): RedisClient[] {
   const nodes = masters(client);
   if (nodes.length < 2) return nodes;
   return [...nodes].sort((a, b) => addr(a).localeCompare(addr(b)));
 }
 
-function addr(r: Redis): string {
-  return `${r.options.host}:${r.options.port}`;
+function addr(r: RedisClient): string {
+  return `${clientOption(r, 'host')}:${clientOption(r, 'port')}`;
 }
 
 /**
@@ -233,7 +233,7 @@ export class Discovery {
   }
 
   /** SCAN's cumulative calls and µs on a master (INFO commandstats), or null when INFO is refused. */
-  private async commandStats(node: Redis): Promise<ScanStat | null> {
+  private async commandStats(node: RedisClient): Promise<ScanStat | null> {
     if (this.noStats) return null;
     try {
       return scanStatOf(String(await node.info('commandstats')));

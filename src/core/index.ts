@@ -104,11 +104,21 @@ export {
   type ConnectionMode,
   type ClientPurpose,
   type ClientTweaks,
-  type RedisClient,
   type TlsOptions,
   type SentinelOptions,
   type ParsedUrl,
 } from './connection';
+// The client the core takes: the ioredis members it uses and what it reads of a client's state;
+// ioredis' own Redis and Cluster clients (what open and createClient return) are such clients.
+export {
+  REDIS_CLIENT_MEMBERS,
+  CLIENT_LIFECYCLE_MEMBERS,
+  type RedisClient,
+  type RedisClientMember,
+  type ClientLifecycle,
+  type ClientOptionsRead,
+  type IoRedisClient,
+} from './client';
 
 // Errors
 export {

@@ -3,7 +3,6 @@
  * of a Cluster), their groups, consumers, pending entries (extended XPENDING, paged by id, never
  * read whole) and entries (XRANGE/XREVRANGE pages). Every call is bounded.
  */
-import type Redis from 'ioredis';
 import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
 import { isNoSuchKey, redisErrorCode, toQueueError, WrongTypeError } from './errors';
 import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingOne, xpendingRange, xpendingSummary } from './commands';
@@ -157,7 +156,7 @@ export class Inspector {
   async serverSummary(): Promise<ServerSummary> {
     if (this.server) return this.server;
     try {
-      const node = masters(this.client)[0] ?? (this.client as Redis);
+      const node = masters(this.client)[0] ?? this.client;
       const info = parseInfo(String(await node.info('server')));
       const repl = parseInfo(String(await node.info('replication')));
       const version = info['redis_version'] ?? 'unknown';
@@ -538,7 +537,7 @@ export class Inspector {
 
   /** Server clock in ms (so ages do not depend on this machine's clock). */
   async serverTimeMs(): Promise<number> {
-    const node = masters(this.client)[0] ?? (this.client as Redis);
+    const node = masters(this.client)[0] ?? this.client;
     const [s, us] = (await node.time()) as [string | number, string | number];
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   }

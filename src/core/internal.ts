@@ -11,6 +11,7 @@ export * from './missing';
 export * from './ids';
 export * from './replies';
 export * from './message';
+export * from './client';
 export * from './connection';
 export * from './inspect';
 export * from './discovery';

@@ -4,7 +4,7 @@
 // events are part of what is checked); the handler log lives on a server no test kills.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/connection';
 import type { QueueError } from '../../src/core/errors';
 import { StreamWorker, type StreamWorkerOptions } from '../../src/core/queue';
 import type { Persistence } from '../../src/core/sandbox';
@@ -15,7 +15,7 @@ const GROUP = 'g';
 
 describe('(faults) connections and the server', function () {
   this.timeout(90_000);
-  let logClient: RedisClient;
+  let logClient: IoRedisClient;
   const cleanup: (() => Promise<unknown>)[] = [];
   before(async () => (logClient = await open({ url: logUrl() })));
   afterEach(async () => {

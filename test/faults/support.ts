@@ -3,7 +3,7 @@
 // connections by client name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient, type RedisClient } from '../../src/core/connection';
 import { StreamProducer } from '../../src/core/queue';
 import { startSandbox, type Persistence, type Sandbox } from '../../src/core/sandbox';
 
@@ -26,7 +26,7 @@ export function prng(seed: number): { next(): number; int(min: number, max: numb
 }
 
 /** A throwaway target server plus an admin connection to it. */
-export async function target(persistence: Persistence = 'none'): Promise<{ server: Sandbox; admin: RedisClient; close(): Promise<void> }> {
+export async function target(persistence: Persistence = 'none'): Promise<{ server: Sandbox; admin: IoRedisClient; close(): Promise<void> }> {
   const server = await startSandbox({ persistence });
   const admin = await open({ url: server.url });
   return {

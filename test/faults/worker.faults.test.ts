@@ -4,7 +4,7 @@
 // kills; the checker reads Redis (PEL, DLQ) and that log.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/connection';
 import { DLQ_FIELDS } from '../../src/core/queue';
 import { logUrl, record } from './hooks';
 import { check, drained, fmtMs, pendingIds, prng, Publisher, readLog, recoveryMs, SEED, sleep, spawnCrashWorker, target, waitFor, type WorkerProcess } from './support';
@@ -14,7 +14,7 @@ const GROUP = 'g';
 describe('(faults) stream worker processes', function () {
   this.timeout(90_000);
   let t: Awaited<ReturnType<typeof target>>;
-  let logClient: RedisClient;
+  let logClient: IoRedisClient;
   const children: WorkerProcess[] = [];
   const spawnWorker = async (env: Record<string, string | number | undefined>) => {
     const w = await spawnCrashWorker({ LOG_URL: logUrl(), LOG_DETAIL: 1, GROUP, ...env });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/connection';
 import { BadIdError, BadInputError, WrongTypeError, isNoSuchKey, redisErrorCode, toQueueError } from '../../src/core/errors';
 import { Inspector } from '../../src/core/inspect';
 import * as ops from '../../src/core/ops';
@@ -98,7 +98,7 @@ describe('(integration) bad input and large keyspaces', function () {
 });
 
 describe('(integration) Redis errors classified by their code, not their text', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(async () => {
     client = await open({ url: redisUrl() });
   });

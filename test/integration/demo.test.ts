@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { Inspector } from '../../src/core/inspect';
 import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/health';
 import { DEMO_EVENT_STREAMS, DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import type { IoRedisClient } from '../../src/core/client';
 import { idTime } from '../../src/core/ids';
 import { messageJourney } from '../../src/core/journey';
 import { describeJourney } from '../../src/core/journeyText';
@@ -51,7 +52,7 @@ describe('(integration) demo data and traffic', function () {
 
   it('seeds consistent times: every pending entry was created before its last delivery, dead letters after their origin, jobs before they ran or died', async () => {
     const now = Date.now();
-    const c = insp.client;
+    const c = insp.client as IoRedisClient; // Inspector.open's own ioredis client (XRANGE: not a core member)
     for (const stream of [DEMO_STREAMS.orders, DEMO_STREAMS.images, DEMO_STREAMS.audit]) {
       for (const g of await insp.groups(stream)) {
         const pel = (await c.call('XPENDING', stream, g.name, '-', '+', 1000)) as [string, string, number, number][];
@@ -140,7 +141,7 @@ describe('(integration) demo data and traffic', function () {
     assert.ok(stuckAfter.every(([, , idle]) => idle >= 45 * 60_000), 'worker-2 entries touched by demo traffic');
     assert.deepEqual((await insp.consumers(DEMO_STUCK.stream, DEMO_STUCK.group)).map((x) => x.name).sort(), ['worker-1', 'worker-2'], 'no other demo worker joined billing');
     // Failures were dead-lettered from shipping, never from billing's stuck entries.
-    const dead = (await insp.client.xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
+    const dead = (await (insp.client as IoRedisClient).xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
     for (const [, flat] of dead.slice(3)) assert.equal(flat[flat.indexOf(DLQ_FIELDS.group) + 1], 'shipping');
     const clients = String(await insp.client.call('CLIENT', 'LIST'));
     assert.ok(!/name=redis-queues-demo/.test(clients), 'demo connections closed');
@@ -149,7 +150,7 @@ describe('(integration) demo data and traffic', function () {
 
 /** Every dead letter of orders:dlq: its journey finds the record (reason, deliveries) and a timeline that ends dead-lettered. */
 async function checkDeadLetterJourneys(insp: Inspector): Promise<number> {
-  const dead = (await insp.client.xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
+  const dead = (await (insp.client as IoRedisClient).xrange(DEMO_STREAMS.dlq, '-', '+')) as [string, string[]][];
   for (const [dlqId, flat] of dead) {
     const f = (name: string) => flat[flat.indexOf(name) + 1]!;
     const id = f(DLQ_FIELDS.id);

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/connection';
 import { BadIdError, WrongTypeError } from '../../src/core/errors';
 import { type JourneyEvent, jobJourney, messageJourney } from '../../src/core/journey';
 import { describeJourney } from '../../src/core/journeyText';
@@ -24,7 +24,7 @@ function shape(events: JourneyEvent[]): string[] {
 
 describe('(integration) journey of a message', function () {
   this.timeout(30_000);
-  let client: RedisClient;
+  let client: IoRedisClient;
   const stops: (() => Promise<void>)[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
   afterEach(async () => void (await Promise.all(stops.splice(0).map((s) => s()))));
@@ -374,7 +374,7 @@ describe('(integration) journey of a message', function () {
   describe('on a Redis Cluster (3 masters)', function () {
     this.timeout(60_000);
     let cluster: SandboxCluster;
-    let cc: RedisClient;
+    let cc: IoRedisClient;
     before(async () => {
       cluster = await startSandboxCluster({ masters: 3 });
       cc = await open({ url: cluster.url, mode: 'cluster' });

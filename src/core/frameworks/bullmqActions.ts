@@ -7,7 +7,7 @@
  * users of the core may not have.
  */
 import { Queue } from 'bullmq';
-import type { RedisClient } from '../connection';
+import type { IoRedisClient } from '../connection';
 import type { BullQueueRef } from './bullmq';
 
 /** What an action did, job by job. */
@@ -19,7 +19,7 @@ export interface BullActionResult {
 }
 
 /** Runs `fn` with BullMQ's Queue of `ref` on `client` (shared: BullMQ does not close it). */
-export async function withBullQueue<T>(client: RedisClient, ref: BullQueueRef, fn: (q: Queue) => Promise<T>): Promise<T> {
+export async function withBullQueue<T>(client: IoRedisClient, ref: BullQueueRef, fn: (q: Queue) => Promise<T>): Promise<T> {
   const q = new Queue(ref.name, { connection: client as never, prefix: ref.prefix });
   try {
     return await fn(q);
@@ -36,7 +36,7 @@ const NEEDS: Record<JobAction, (state: string) => boolean> = {
   remove: (s) => s !== 'active' && s !== 'unknown',
 };
 
-async function eachJob(client: RedisClient, ref: BullQueueRef, ids: readonly string[], action: JobAction): Promise<BullActionResult> {
+async function eachJob(client: IoRedisClient, ref: BullQueueRef, ids: readonly string[], action: JobAction): Promise<BullActionResult> {
   return withBullQueue(client, ref, async (q) => {
     const out: BullActionResult = { done: [], skipped: [] };
     for (const id of ids) {
@@ -65,26 +65,26 @@ async function eachJob(client: RedisClient, ref: BullQueueRef, ids: readonly str
 }
 
 /** Failed jobs back to waiting (BullMQ's Job.retry): a worker runs them again. */
-export function retryBullJobs(client: RedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
+export function retryBullJobs(client: IoRedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
   return eachJob(client, ref, ids, 'retry');
 }
 
 /** Delayed jobs to waiting now (BullMQ's Job.promote). */
-export function promoteBullJobs(client: RedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
+export function promoteBullJobs(client: IoRedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
   return eachJob(client, ref, ids, 'promote');
 }
 
 /** Jobs removed with their data (BullMQ's Job.remove); an active job (its worker holds it) is refused. */
-export function removeBullJobs(client: RedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
+export function removeBullJobs(client: IoRedisClient, ref: BullQueueRef, ids: readonly string[]): Promise<BullActionResult> {
   return eachJob(client, ref, ids, 'remove');
 }
 
 /** Completed or failed jobs older than `graceMs` removed, at most `limit` (BullMQ's Queue.clean); the ids removed. */
-export function cleanBullJobs(client: RedisClient, ref: BullQueueRef, state: 'completed' | 'failed', graceMs: number, limit: number): Promise<string[]> {
+export function cleanBullJobs(client: IoRedisClient, ref: BullQueueRef, state: 'completed' | 'failed', graceMs: number, limit: number): Promise<string[]> {
   return withBullQueue(client, ref, (q) => q.clean(graceMs, limit, state));
 }
 
 /** Pauses (workers take no new job) or resumes the queue (BullMQ's Queue.pause / resume). */
-export function setBullPaused(client: RedisClient, ref: BullQueueRef, paused: boolean): Promise<void> {
+export function setBullPaused(client: IoRedisClient, ref: BullQueueRef, paused: boolean): Promise<void> {
   return withBullQueue(client, ref, (q) => (paused ? q.pause() : q.resume()));
 }

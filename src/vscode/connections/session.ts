@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core/internal';
-import { type RedisClient, open, quit } from '../../core/connection';
+import { type IoRedisClient, open, quit } from '../../core/connection';
 import type { ConnectionEntry, ConnectionStore } from './connectionStore';
 import { readSettings } from '../settings';
 
@@ -94,7 +94,7 @@ export class Session implements vscode.Disposable {
    * the settings' command timeout for `inspect` clients. The session is asked first, so that
    * Restricted Mode and a server that is down read as they do in the tree.
    */
-  async withOwnClient<T>(purpose: string, fn: (client: RedisClient) => Promise<T>, kind: 'inspect' | 'command' = 'inspect'): Promise<T> {
+  async withOwnClient<T>(purpose: string, fn: (client: IoRedisClient) => Promise<T>, kind: 'inspect' | 'command' = 'inspect'): Promise<T> {
     const client = await this.openOwnClient(purpose, kind);
     try {
       return await fn(client);
@@ -104,7 +104,7 @@ export class Session implements vscode.Disposable {
   }
 
   /** As {@link withOwnClient}, for a client held longer (a search that is paused and resumed): the caller closes it. */
-  async openOwnClient(purpose: string, kind: 'inspect' | 'command' = 'inspect'): Promise<RedisClient> {
+  async openOwnClient(purpose: string, kind: 'inspect' | 'command' = 'inspect'): Promise<IoRedisClient> {
     await this.inspector();
     const options = await this.store.resolve(this.entry);
     return open({ ...options, clientName: `redis-queues-vscode-${purpose}`, ...(kind === 'inspect' ? { commandTimeoutMs: readSettings().commandTimeoutMs } : {}) }, kind);

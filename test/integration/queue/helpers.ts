@@ -1,5 +1,5 @@
 // Small helpers shared by the queue integration tests.
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient, type RedisClient } from '../../../src/core/connection';
 import { StreamWorker, type StreamWorkerOptions } from '../../../src/core/queue';
 import { parsePendingSummary } from '../../../src/core/replies';
 import { redisUrl } from '../../support/integrationHooks';
@@ -54,8 +54,8 @@ export async function settled<T>(read: () => Promise<T>, what: string, timeoutMs
  * Mocha hooks of a stream-worker suite: a command client (`suite.client`, open from `before` on)
  * and `suite.worker(o)`, which starts nothing but stops every worker it made after each test.
  */
-export function workerSuite(blockMs: number): { readonly client: RedisClient; worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string; clientName?: string }): StreamWorker } {
-  let client: RedisClient | undefined;
+export function workerSuite(blockMs: number): { readonly client: IoRedisClient; worker(o: Omit<StreamWorkerOptions, 'connection'> & { url?: string; clientName?: string }): StreamWorker } {
+  let client: IoRedisClient | undefined;
   const workers: StreamWorker[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
   afterEach(async () => {

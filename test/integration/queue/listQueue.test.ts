@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import { BadInputError } from '../../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
 import { JOB_FIELDS, ListQueueProducer, ListQueueWorker, listQueueKeys, type ListQueueWorkerOptions } from '../../../src/core/queue';
@@ -7,7 +7,7 @@ import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { sleep, waitFor } from './helpers';
 
 describe('(integration) queue: list queue', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   const workers: ListQueueWorker[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
   afterEach(async () => void (await Promise.all(workers.splice(0).map((w) => w.stop()))));

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import { BadIdError, BadInputError } from '../../../src/core/errors';
 import { parseEntries } from '../../../src/core/replies';
 import { serverCapabilities } from '../../../src/core/server';
@@ -7,7 +7,7 @@ import { StreamProducer } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 
 describe('(integration) queue: stream producer', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(async () => (client = await open({ url: redisUrl() })));
   after(() => quit(client));
 

@@ -1,7 +1,7 @@
 // publishBatch: chunks sent back to back (auto ids) or one at a time (explicit ids), and what the
 // error says when some messages are not written. Against real redis-servers.
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import { parseEntries } from '../../../src/core/replies';
 import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/stream/producer';
 import { XADD_BATCH } from '../../../src/core/queue/stream/scripts';
@@ -9,7 +9,7 @@ import { isPermanentScriptRefusal } from '../../../src/core/queue/lua';
 import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 
-async function entries(client: RedisClient, stream: string) {
+async function entries(client: IoRedisClient, stream: string) {
   return parseEntries(await client.xrangeBuffer(stream, '-', '+'));
 }
 
@@ -18,7 +18,7 @@ function isPartial(e: unknown): e is PartialBatchError {
 }
 
 describe('(integration) queue: publishBatch chunks', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(async () => (client = await open({ url: redisUrl() })));
   after(() => quit(client));
 
@@ -151,7 +151,7 @@ describe('(integration) queue: publishBatch chunks', () => {
 
 describe('(integration) queue: publishBatch when the server runs out of memory mid-batch', () => {
   let server: Sandbox;
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(async function () {
     this.timeout(20_000);
     server = await startSandbox();
@@ -199,7 +199,7 @@ describe('(integration) queue: publishBatch when the server runs out of memory m
 
 describe('(integration) queue: publishBatch when the connection is killed mid-batch', () => {
   let server: Sandbox;
-  let admin: RedisClient;
+  let admin: IoRedisClient;
   before(async function () {
     this.timeout(20_000);
     server = await startSandbox();

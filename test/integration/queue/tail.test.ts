@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import type { StreamEntry } from '../../../src/core/replies';
 import { serverCapabilities } from '../../../src/core/server';
 import { LiveTail, StreamTail, tailStream, type LiveTailOptions } from '../../../src/core/queue';
@@ -7,7 +7,7 @@ import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { settled, waitBlocked, waitFor } from './helpers';
 
 describe('(integration) queue: tail', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   const tails: StreamTail[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
   afterEach(() => tails.splice(0).forEach((t) => t.close()));
@@ -149,7 +149,7 @@ describe('(integration) queue: tail', () => {
 });
 
 describe('(integration) queue: live tail (newest first when behind)', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   const tails: LiveTail[] = [];
   before(async () => (client = await open({ url: redisUrl() })));
   afterEach(() => tails.splice(0).forEach((t) => t.close()));

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import type { RedisClient } from '../../../src/core/connection';
+import type { IoRedisClient } from '../../../src/core/connection';
 import type { QueueError } from '../../../src/core/errors';
 import { parseEntries, parseGroups, parsePendingEntries } from '../../../src/core/replies';
 import { DLQ_FIELDS, StreamProducer } from '../../../src/core/queue';
@@ -9,7 +9,7 @@ import { pendingCount, settled, sleep, waitFor, workerSuite } from './helpers';
 describe('(integration) queue: stream worker', () => {
   const suite = workerSuite(1000);
   const worker = suite.worker;
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(() => (client = suite.client));
 
   it('processes everything with bounded concurrency and batched acks', async () => {

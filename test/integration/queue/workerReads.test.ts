@@ -2,7 +2,7 @@
 // packed with cmsgpack) hand handlers exactly what plain reads do; acks ride with reads; a server
 // that refuses the script is read plainly; read-ahead never holds more than concurrency + prefetch.
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import { compareIds } from '../../../src/core/ids';
 import { parseEntries, type StreamEntry } from '../../../src/core/replies';
 import type { StreamMessage } from '../../../src/core/queue';
@@ -12,7 +12,7 @@ import { pendingCount, settled, sleep, waitBlocked, waitFor, workerSuite } from 
 describe('(integration) queue: stream worker reads', () => {
   const suite = workerSuite(500);
   const worker = suite.worker;
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(() => (client = suite.client));
 
   /** Entries that exercise the decoding: binary, invalid UTF-8 names, long values (every MessagePack string size), many fields. */

@@ -10,9 +10,9 @@
  * about 270k, 470k, 500k, 530k, 500k and 560k msg/s (one process, interleaved, noisy), and the
  * window bounds what a lost connection leaves in doubt (see {@link StreamProducer}).
  */
-import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { describeTarget, isCluster, masterSwitchedRecently, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
+import { clientOption } from '../../client';
 import { BadIdError, BadInputError, QueueError, UnavailableError, toQueueError } from '../../errors';
 import { serverCapabilities } from '../../server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from '../validate';
@@ -179,7 +179,7 @@ export class StreamProducer {
       const rewrite = async (args: (string | Buffer)[]) => String(await this.send(() => this.client.callBuffer('XADD', this.stream, ...this.trim, '*', ...args)));
       this.durability = new Durability(client, this.stream, options.durability, rewrite, (f) => this.send(f));
     }
-    if (!isCluster(client) && client.options?.autoResendUnfulfilledCommands === false) this.guard = new LossGuard(client, this.target);
+    if (!isCluster(client) && clientOption(client, 'autoResendUnfulfilledCommands') === false) this.guard = new LossGuard(client, this.target);
   }
 
   /**
@@ -455,7 +455,7 @@ class LossGuard {
   private lose!: (e: Error) => void;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     /** Where the connection points, for messages. */
     private readonly target: string | undefined,
   ) {
