@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/connection';
 import { PagePolicy } from '../../src/core/pagePolicy';
 import { StreamPages, xpendingPages } from '../../src/core/streamPages';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
@@ -12,7 +12,7 @@ import { redisUrl, uniqueKey } from '../support/integrationHooks';
  */
 describe('(integration) StreamPages and xpendingPages: the one paged reader and the one PEL walk', function () {
   this.timeout(120_000);
-  let c: RedisClient;
+  let c: IoRedisClient;
   before(async () => {
     c = await open({ url: redisUrl() });
   });

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../../src/core/connection';
 import { BadInputError, NoGroupError, QueueError, WrongTypeError } from '../../../src/core/errors';
 import { parseEntries } from '../../../src/core/replies';
 import { runOneMessage } from '../../../src/core/queue';
@@ -12,7 +12,7 @@ import { redisUrl, uniqueKey } from '../../support/integrationHooks';
  * message it always had, and the script wrote nothing.
  */
 describe('(integration) queue: script refusals become typed errors, nothing written', () => {
-  let client: RedisClient;
+  let client: IoRedisClient;
   before(async () => (client = await open({ url: redisUrl() })));
   after(() => quit(client));
 
