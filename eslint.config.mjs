@@ -17,6 +17,32 @@ export default tseslint.config(
     },
   },
   {
+    // The core's bottom layer, the Redis seam (src/core/redis): it imports nothing else of the core.
+    files: ['src/core/redis/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' }],
+          patterns: [{ group: ['../*'], message: 'src/core/redis is the bottom layer: it imports nothing else of the core.' }],
+        },
+      ],
+    },
+  },
+  {
+    // Messages (src/core/messages) sit on the Redis seam only.
+    files: ['src/core/messages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' }],
+          patterns: [{ group: ['../*', '!../redis', '!../redis/*'], message: 'src/core/messages imports only src/core/redis.' }],
+        },
+      ],
+    },
+  },
+  {
     // The agent tools are shared by the editor and the MCP server: neither VS Code nor the MCP SDK here.
     files: ['src/agent/**/*.ts'],
     rules: {

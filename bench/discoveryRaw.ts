@@ -4,7 +4,7 @@
  */
 import { type Server as NetServer, connect, createServer } from 'node:net';
 import type Redis from 'ioredis';
-import { listQueueMatch, listQueueNamesOf } from '../src/core/discovery';
+import { listQueueMatch, listQueueNamesOf } from '../src/core/inspect/discovery';
 import { fmt, log, nowMs } from './util';
 
 /** Streams shown by a first paint (the tree's page, `inspect --limit`'s default). */

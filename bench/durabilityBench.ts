@@ -8,9 +8,9 @@
  * (default 5) and DURABILITY_BENCH_MESSAGES (default 5,000) size it.
  */
 import type Redis from 'ioredis';
-import { open, quit } from '../src/core/connection';
+import { open, quit } from '../src/core/redis/connection';
 import { StreamProducer } from '../src/core/queue';
-import { startSandbox } from '../src/core/sandbox';
+import { startSandbox } from '../src/core/dev/sandbox';
 import type { Row, Section } from './report';
 import { fmt, log, median, nowMs } from './util';
 

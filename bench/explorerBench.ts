@@ -3,7 +3,7 @@
  * pages on a large and a small PEL, each against the raw Redis commands timed in the same run.
  */
 import Redis from 'ioredis';
-import { Inspector } from '../src/core/inspect';
+import { Inspector } from '../src/core/inspect/inspect';
 import type { Section } from './report';
 import { fmt, log, median, nowMs, percentile, type Sizes } from './util';
 

@@ -11,7 +11,7 @@
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/sandbox';
+import { redisServerVersion, startSandbox, type Sandbox } from '../src/core/dev/sandbox';
 import { discoveryBench } from './discoveryBench';
 import { durabilityBench } from './durabilityBench';
 import { explorerBench } from './explorerBench';

@@ -7,7 +7,7 @@
  */
 import Redis from 'ioredis';
 import { DEFAULT_MAX_STREAMS, sampleRound } from '../src/core/metrics/sampler';
-import { open, quit } from '../src/core/connection';
+import { open, quit } from '../src/core/redis/connection';
 import type { Section } from './report';
 import { fmt, log, median, nowMs } from './util';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
 import { StreamProducer, StreamTail, StreamWorker } from '../src/core/queue';
-import { open, quit } from '../src/core/connection';
+import { open, quit } from '../src/core/redis/connection';
 import type { Section } from './report';
 import { fmt, log, mem, median, nowMs, percentile, sleep, timeout, type Mem, type Sizes } from './util';
 

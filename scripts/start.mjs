@@ -61,10 +61,10 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
-  const { startSandbox } = require(join(root, 'out', 'src', 'core', 'sandbox.js'));
+  const { startSandbox } = require(join(root, 'out', 'src', 'core', 'dev', 'sandbox.js'));
   redis = await startSandbox();
   console.log(`[start] redis-server: ${redis.url}`);
-  const demo = require(join(root, 'out', 'src', 'core', 'demo.js'));
+  const demo = require(join(root, 'out', 'src', 'core', 'dev', 'demo.js'));
   await demo.seedDemo(redis.url);
   traffic = await demo.startDemoTraffic(redis.url);
   console.log('[start] seeded demo queues; demo traffic running (a producer and workers that succeed, fail and stall)');

@@ -107,7 +107,7 @@ export {
   type TlsOptions,
   type SentinelOptions,
   type ParsedUrl,
-} from './connection';
+} from './redis/connection';
 // The client the core takes: the ioredis members it uses and what it reads of a client's state;
 // ioredis' own Redis and Cluster clients (what open and createClient return) are such clients.
 export {
@@ -118,7 +118,7 @@ export {
   type ClientLifecycle,
   type ClientOptionsRead,
   type IoRedisClient,
-} from './client';
+} from './redis/client';
 
 // Errors
 export {
@@ -142,12 +142,12 @@ export {
   type ConnectFailureKind,
   type QueueErrorCode,
   type ErrorContext,
-} from './errors';
-export { NoConsumerError, NoStreamError } from './missing';
+} from './redis/errors';
+export { NoConsumerError, NoStreamError } from './redis/missing';
 
 // Messages and ids
-export { type RawFields, type MessageInput, pairList, nameIs, text, rawOf, sameRaw } from './message';
-export { type StreamEntry, type Fields, type FieldValue, type Capabilities } from './replies';
+export { type RawFields, type MessageInput, pairList, nameIs, text, rawOf, sameRaw } from './messages/message';
+export { type StreamEntry, type Fields, type FieldValue, type Capabilities } from './redis/replies';
 export {
   parseId,
   formatId,
@@ -159,4 +159,4 @@ export {
   previousId,
   type StreamId,
   type ParseIdOptions,
-} from './ids';
+} from './messages/ids';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import Mocha from 'mocha';
 import { runTests } from '@vscode/test-electron';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 
 const root = join(__dirname, '..', '..', '..');
 

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { open, quit } from '../../src/core/connection';
-import { type Sandbox, startSandbox } from '../../src/core/sandbox';
+import { open, quit } from '../../src/core/redis/connection';
+import { type Sandbox, startSandbox } from '../../src/core/dev/sandbox';
 import { codeServerLib, openRedisQueues, type CodeServerLib, type ChromiumSession } from '../ui/harness';
 
 const root = join(__dirname, '..', '..', '..');

@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { celerySend, killWorker, runsOf, startCeleryWorker, unackedOf } from '../support/celery';
 import { until } from '../support/until';
 import { record } from './hooks';

@@ -22,10 +22,10 @@
 // Table in .test-output/faults.md.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type ConnectionOptions } from '../../src/core/connection';
+import { open, quit, type ConnectionOptions } from '../../src/core/redis/connection';
 import { NotReplicatedError, REPUBLISHED_FROM_FIELD, StreamProducer, StreamWorker, tailStream, type StreamProducerOptions } from '../../src/core/queue';
-import { startSandboxCluster } from '../../src/core/sandbox';
-import { startSandboxSentinel } from '../../src/core/sandboxHa';
+import { startSandboxCluster } from '../../src/core/dev/sandbox';
+import { startSandboxSentinel } from '../../src/core/dev/sandboxHa';
 import { record } from './hooks';
 import { fmtMs, sleep } from './support';
 

@@ -3,7 +3,7 @@
 // .test-output/faults.md and printed when the run ends.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 
 export interface FaultResult {
   fault: string;

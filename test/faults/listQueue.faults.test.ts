@@ -2,7 +2,7 @@
 // returns its jobs after the visibility timeout; every enqueued job is processed at least once.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
 import { ListQueueProducer, listQueueKeys } from '../../src/core/queue';
 import { logUrl, record } from './hooks';
 import { check, fmtMs, prng, readLog, recoveryMs, SEED, sleep, spawnCrashWorker, target, waitFor, type WorkerProcess } from './support';

@@ -7,7 +7,7 @@
 // worker runs what is queued: each job at most once, and every queued one.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
 import { rqBurst, rqFailed } from '../support/rqPython';
 import { record } from './hooks';
 import { type Child, prng, SEED, spawnChild, startThenKill, target } from './support';

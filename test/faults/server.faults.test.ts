@@ -4,10 +4,10 @@
 // events are part of what is checked); the handler log lives on a server no test kills.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type IoRedisClient } from '../../src/core/connection';
-import type { QueueError } from '../../src/core/errors';
+import { open, quit, type IoRedisClient } from '../../src/core/redis/connection';
+import type { QueueError } from '../../src/core/redis/errors';
 import { StreamWorker, type StreamWorkerOptions } from '../../src/core/queue';
-import type { Persistence } from '../../src/core/sandbox';
+import type { Persistence } from '../../src/core/dev/sandbox';
 import { logUrl, record } from './hooks';
 import { check, clientsNamed, drained, fmtMs, killClients, pendingIds, prng, Publisher, readLog, SEED, sleep, spawnCrashWorker, target, waitFor, type WorkerProcess } from './support';
 

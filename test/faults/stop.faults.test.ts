@@ -9,8 +9,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open, quit, type RedisClient } from '../../src/core/connection';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import { record } from './hooks';
 import { waitFor } from './support';
 

@@ -15,12 +15,12 @@
 // that they fall before, during and after the work.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
 import { createGroup, deadLetter, replay, splitDeadLetter, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, type OpTarget } from '../../src/core/ops';
 import { keySlot, StreamProducer } from '../../src/core/queue';
 import { markerKey } from '../../src/core/queue/stream/deadLetter';
-import { parseEntries, parsePendingEntries, type StreamEntry } from '../../src/core/replies';
-import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
+import { parseEntries, parsePendingEntries, type StreamEntry } from '../../src/core/redis/replies';
+import { startSandboxCluster, type SandboxCluster } from '../../src/core/dev/sandbox';
 import { record } from './hooks';
 import { type Child, prng, SEED, spawnChild as spawnShared, startThenKill, target } from './support';
 

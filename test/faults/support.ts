@@ -3,9 +3,9 @@
 // connections by client name.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { open, quit, type IoRedisClient, type RedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient, type RedisClient } from '../../src/core/redis/connection';
 import { StreamProducer } from '../../src/core/queue';
-import { startSandbox, type Persistence, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Persistence, type Sandbox } from '../../src/core/dev/sandbox';
 
 export { sleep, spawnCrashWorker, waitFor, type WorkerProcess } from '../integration/queue/helpers';
 

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { exportLine } from '../../src/core/transfer';
-import { parseEntries } from '../../src/core/replies';
-import { type Sandbox, startSandbox } from '../../src/core/sandbox';
-import { rawOf } from '../../src/core/message';
+import { parseEntries } from '../../src/core/redis/replies';
+import { type Sandbox, startSandbox } from '../../src/core/dev/sandbox';
+import { rawOf } from '../../src/core/messages/message';
 import { record } from './hooks';
 import { SEED, prng } from './support';
 

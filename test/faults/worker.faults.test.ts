@@ -4,7 +4,7 @@
 // kills; the checker reads Redis (PEL, DLQ) and that log.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { open, quit, type IoRedisClient } from '../../src/core/connection';
+import { open, quit, type IoRedisClient } from '../../src/core/redis/connection';
 import { DLQ_FIELDS } from '../../src/core/queue';
 import { logUrl, record } from './hooks';
 import { check, drained, fmtMs, pendingIds, prng, Publisher, readLog, recoveryMs, SEED, sleep, spawnCrashWorker, target, waitFor, type WorkerProcess } from './support';

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit, type IoRedisClient } from '../../src/core/connection';
-import { BadIdError, BadInputError, WrongTypeError, isNoSuchKey, redisErrorCode, toQueueError } from '../../src/core/errors';
-import { Inspector } from '../../src/core/inspect';
+import { open, quit, type IoRedisClient } from '../../src/core/redis/connection';
+import { BadIdError, BadInputError, WrongTypeError, isNoSuchKey, redisErrorCode, toQueueError } from '../../src/core/redis/errors';
+import { Inspector } from '../../src/core/inspect/inspect';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';

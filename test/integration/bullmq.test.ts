@@ -6,12 +6,12 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { agentTool, runAgentTool } from '../../src/agent/tools';
 import { collect } from '../../src/cli/inspect';
 import { BULL_STATES, type BullState, bullJobs, bullQueue, findBullQueues } from '../../src/core/frameworks/bullmq';
-import { DEFAULT_THRESHOLDS } from '../../src/core/health';
-import { Inspector } from '../../src/core/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/inspect/health';
+import { Inspector } from '../../src/core/inspect/inspect';
 import { redisUrl } from '../support/integrationHooks';
 import { until } from '../support/until';
 

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { bullJobHistory } from '../../src/core/frameworks/bullmqHistory';
 import { redisUrl } from '../support/integrationHooks';
 import { until } from '../support/until';

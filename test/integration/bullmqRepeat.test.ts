@@ -9,10 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { collect } from '../../src/cli/inspect';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { type BullScheduler, bullJobs, bullQueue, bullSchedulers } from '../../src/core/frameworks/bullmq';
-import { DEFAULT_THRESHOLDS } from '../../src/core/health';
-import { Inspector } from '../../src/core/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/inspect/health';
+import { Inspector } from '../../src/core/inspect/inspect';
 import { redisUrl } from '../support/integrationHooks';
 import { until } from '../support/until';
 

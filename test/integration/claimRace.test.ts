@@ -3,7 +3,7 @@
 // moment by a client that forwards every command unchanged).
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
 import * as ops from '../../src/core/ops';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 

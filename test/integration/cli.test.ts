@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { fromJsonPairs, messageObject } from '../../src/core/message';
-import { parseEntries } from '../../src/core/replies';
-import { freePort, startSandboxCluster } from '../../src/core/sandbox';
-import { serverCapabilities } from '../../src/core/server';
+import { open, quit } from '../../src/core/redis/connection';
+import { fromJsonPairs, messageObject } from '../../src/core/messages/message';
+import { parseEntries } from '../../src/core/redis/replies';
+import { freePort, startSandboxCluster } from '../../src/core/dev/sandbox';
+import { serverCapabilities } from '../../src/core/redis/server';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 import { until } from '../support/until';
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { open, quit, type ConnectionOptions } from '../../src/core/connection';
-import { CannotConnectError, AuthError, connectFailure, isTransient, toQueueError } from '../../src/core/errors';
-import { freePort, startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { open, quit, type ConnectionOptions } from '../../src/core/redis/connection';
+import { CannotConnectError, AuthError, connectFailure, isTransient, toQueueError } from '../../src/core/redis/errors';
+import { freePort, startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import { addConnectionHint as connectionHint, connectionHint as rowHint } from '../../src/vscode/connectionHints';
 
 /**

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type ClientPurpose } from '../../src/core/connection';
+import { open, quit, type ClientPurpose } from '../../src/core/redis/connection';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
 import { ListQueueProducer } from '../../src/core/queue/list/queue';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';

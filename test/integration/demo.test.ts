@@ -1,14 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { Inspector } from '../../src/core/inspect';
-import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/health';
-import { DEMO_EVENT_STREAMS, DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/demo';
-import type { IoRedisClient } from '../../src/core/client';
-import { idTime } from '../../src/core/ids';
-import { messageJourney } from '../../src/core/journey';
-import { describeJourney } from '../../src/core/journeyText';
+import { Inspector } from '../../src/core/inspect/inspect';
+import { DEFAULT_THRESHOLDS, isPoison } from '../../src/core/inspect/health';
+import { DEMO_EVENT_STREAMS, DEMO_LIST_QUEUE, DEMO_STREAMS, DEMO_STUCK, seedDemo, startDemoTraffic } from '../../src/core/dev/demo';
+import type { IoRedisClient } from '../../src/core/redis/client';
+import { idTime } from '../../src/core/messages/ids';
+import { messageJourney } from '../../src/core/inspect/journey';
+import { describeJourney } from '../../src/core/inspect/journeyText';
 import { DLQ_FIELDS } from '../../src/core/queue/keys';
 import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import { waitFor } from './queue/helpers';
 
 describe('(integration) demo data and traffic', function () {

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, parseRedisUrl, quit } from '../../src/core/connection';
-import { Discovery, SAMPLES_PER_CALL, listQueueMatch, listQueueNamesOf, listQueueSelector, newDiscoveryState, nextCount } from '../../src/core/discovery';
-import { Inspector } from '../../src/core/inspect';
+import { open, parseRedisUrl, quit } from '../../src/core/redis/connection';
+import { Discovery, SAMPLES_PER_CALL, listQueueMatch, listQueueNamesOf, listQueueSelector, newDiscoveryState, nextCount } from '../../src/core/inspect/discovery';
+import { Inspector } from '../../src/core/inspect/inspect';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) discovery: budgeted, resumable keyspace walks', function () {

@@ -5,11 +5,11 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { NotReplicatedError, REPUBLISHED_FROM_FIELD, StreamProducer } from '../../src/core/queue/stream/producer';
-import { UnavailableError } from '../../src/core/errors';
-import { startSandbox, startSandboxCluster, type Sandbox } from '../../src/core/sandbox';
-import { startSandboxSentinel } from '../../src/core/sandboxHa';
+import { UnavailableError } from '../../src/core/redis/errors';
+import { startSandbox, startSandboxCluster, type Sandbox } from '../../src/core/dev/sandbox';
+import { startSandboxSentinel } from '../../src/core/dev/sandboxHa';
 import { uniqueKey } from '../support/integrationHooks';
 import { waitFor } from './queue/helpers';
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 
 const root = join(__dirname, '..', '..', '..');
 

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { PassThrough } from 'node:stream';
 import { findJobs } from '../../src/core/frameworks/findJobs';
 import { exportJobs, frameworkJobSource } from '../../src/core/frameworks/exportJobs';

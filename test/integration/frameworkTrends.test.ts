@@ -5,7 +5,7 @@
 // them as a reference list written here, and the growing sets read as growing. Database 9.
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { MetricsHistory, keepsGrowing, trendOf } from '../../src/core/metrics/history';
 import { type FrameworkSample, type Round, sampleRound } from '../../src/core/metrics/sampler';
 import { redisUrl } from '../support/integrationHooks';

@@ -4,9 +4,9 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
 import { describeFailure } from '../../src/cli/common';
-import { open, quit } from '../../src/core/connection';
-import { NoGroupError } from '../../src/core/errors';
-import { NoConsumerError } from '../../src/core/missing';
+import { open, quit } from '../../src/core/redis/connection';
+import { NoGroupError } from '../../src/core/redis/errors';
+import { NoConsumerError } from '../../src/core/redis/missing';
 import * as ops from '../../src/core/ops';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 

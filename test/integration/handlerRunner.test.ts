@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toJsonPairs } from '../../src/core/message';
+import { toJsonPairs } from '../../src/core/messages/message';
 import { LOST_GRACE_MS } from '../../src/vscode/handlers/runner';
 import { waitFor } from './queue/helpers';
 

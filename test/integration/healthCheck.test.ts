@@ -2,8 +2,8 @@
 // redis-server: the marks it returns, the calls it sends (counted by the server), its budget.
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { DEFAULT_THRESHOLDS, checkStreamHealth } from '../../src/core/health';
+import { open, quit } from '../../src/core/redis/connection';
+import { DEFAULT_THRESHOLDS, checkStreamHealth } from '../../src/core/inspect/health';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) budgeted stream health check', () => {

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { Inspector } from '../../src/core/inspect';
-import { WrongTypeError } from '../../src/core/errors';
+import { open, quit } from '../../src/core/redis/connection';
+import { Inspector } from '../../src/core/inspect/inspect';
+import { WrongTypeError } from '../../src/core/redis/errors';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) inspector', () => {

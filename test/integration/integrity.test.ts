@@ -9,15 +9,15 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { type RawFields, fromJsonPairs, pairsOf, rawOf, sameRaw, toJsonPairs } from '../../src/core/message';
+import { open, quit } from '../../src/core/redis/connection';
+import { type RawFields, fromJsonPairs, pairsOf, rawOf, sameRaw, toJsonPairs } from '../../src/core/messages/message';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
 import { StreamWorker } from '../../src/core/queue/stream/worker';
 import { tailStream } from '../../src/core/queue/stream/tail';
 import { type DeadLetter, REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from '../../src/core/queue/stream/deadLetter';
 import { rangeEntries } from '../../src/core/transfer/read';
-import { parseEntries } from '../../src/core/replies';
+import { parseEntries } from '../../src/core/redis/replies';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 import { message } from '../support/randomMessages';
 import { waitFor } from './queue/helpers';

@@ -6,10 +6,10 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { BadInputError } from '../../src/core/errors';
-import { describeRunning, isListJobStuck } from '../../src/core/health';
-import { Inspector } from '../../src/core/inspect';
+import { open, quit } from '../../src/core/redis/connection';
+import { BadInputError } from '../../src/core/redis/errors';
+import { describeRunning, isListJobStuck } from '../../src/core/inspect/health';
+import { Inspector } from '../../src/core/inspect/inspect';
 import * as ops from '../../src/core/ops';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../../src/core/queue/list/keys';
 import { detectListQueueLayout, probeListQueueLayout } from '../../src/core/queue/list/layout';

@@ -3,8 +3,8 @@
 // creates or changes nothing.
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { ReadOnlyError } from '../../src/core/errors';
+import { open, quit } from '../../src/core/redis/connection';
+import { ReadOnlyError } from '../../src/core/redis/errors';
 import * as ops from '../../src/core/ops';
 import { JOB_FIELDS, listQueueKeys, type ListQueueKeys } from '../../src/core/queue/list/keys';
 import { LIST_SCRIPT_BATCH } from '../../src/core/queue/list/admin';

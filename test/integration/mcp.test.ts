@@ -11,12 +11,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type Redis from 'ioredis';
 import { AGENT_TOOLS, agentTool, runAgentTool } from '../../src/agent/tools';
-import { open, quit } from '../../src/core/connection';
-import { DEFAULT_THRESHOLDS } from '../../src/core/health';
-import { Inspector } from '../../src/core/inspect';
+import { open, quit } from '../../src/core/redis/connection';
+import { DEFAULT_THRESHOLDS } from '../../src/core/inspect/health';
+import { Inspector } from '../../src/core/inspect/inspect';
 import { deadLetter } from '../../src/core/ops';
 import { JOB_FIELDS, listQueueKeys } from '../../src/core/queue/list/keys';
-import { serverCapabilities } from '../../src/core/server';
+import { serverCapabilities } from '../../src/core/redis/server';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');

@@ -5,10 +5,10 @@
 // and a group reset give no spike. The round's calls are counted by the server.
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { MetricsHistory, trendOf } from '../../src/core/metrics/history';
 import { type Round, sampleRound } from '../../src/core/metrics/sampler';
-import { startSandboxSentinel } from '../../src/core/sandboxHa';
+import { startSandboxSentinel } from '../../src/core/dev/sandboxHa';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

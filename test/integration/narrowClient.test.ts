@@ -1,16 +1,16 @@
-// The core needs of a Redis client only what src/core/client.ts lists: REDIS_CLIENT_MEMBERS (the
+// The core needs of a Redis client only what src/core/redis/client.ts lists: REDIS_CLIENT_MEMBERS (the
 // ioredis members it calls) and CLIENT_LIFECYCLE_MEMBERS (what it reads of a client's state).
 // Every client the core gets here is a real ioredis client behind a Proxy that answers every
 // member as the client would and records each one that is not listed, with the step that read it;
 // each step then checks that nothing unlisted was read, naming the member if one was.
 import * as assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { CLIENT_LIFECYCLE_MEMBERS, REDIS_CLIENT_MEMBERS, type IoRedisClient, type RedisClient } from '../../src/core/client';
-import * as connection from '../../src/core/connection';
-import { Inspector } from '../../src/core/inspect';
-import { newDiscoveryState } from '../../src/core/discovery';
-import { checkStreamHealth } from '../../src/core/health';
-import { messageJourney } from '../../src/core/journey';
+import { CLIENT_LIFECYCLE_MEMBERS, REDIS_CLIENT_MEMBERS, type IoRedisClient, type RedisClient } from '../../src/core/redis/client';
+import * as connection from '../../src/core/redis/connection';
+import { Inspector } from '../../src/core/inspect/inspect';
+import { newDiscoveryState } from '../../src/core/inspect/discovery';
+import { checkStreamHealth } from '../../src/core/inspect/health';
+import { messageJourney } from '../../src/core/inspect/journey';
 import { sampleRound } from '../../src/core/metrics/sampler';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { BadIdError, ReadOnlyError } from '../../src/core/errors';
+import { open, quit } from '../../src/core/redis/connection';
+import { BadIdError, ReadOnlyError } from '../../src/core/redis/errors';
 import * as ops from '../../src/core/ops';
 import { listQueueKeys } from '../../src/core/queue/list/keys';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type Redis from 'ioredis';
-import { type RedisClient, open, quit } from '../../src/core/connection';
-import { NoStreamError } from '../../src/core/missing';
+import { type RedisClient, open, quit } from '../../src/core/redis/connection';
+import { NoStreamError } from '../../src/core/redis/missing';
 import { deadLetterEntry, replay } from '../../src/core/ops';
-import { startSandbox } from '../../src/core/sandbox';
+import { startSandbox } from '../../src/core/dev/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const root = join(__dirname, '..', '..', '..');

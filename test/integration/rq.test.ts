@@ -7,15 +7,15 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { readRq, rqJobs, rqReader } from '../../src/core/frameworks/rq';
 import { deleteRqJobs, requeueAllRqFailed, requeueRqFailed } from '../../src/core/frameworks/rqActions';
 import type { FwJob, FwRow } from '../../src/core/frameworks/framework';
 import { redisUrl } from '../support/integrationHooks';
 import { agentTool, runAgentTool } from '../../src/agent/tools';
 import { collect, renderInspection } from '../../src/cli/inspect';
-import { DEFAULT_THRESHOLDS } from '../../src/core/health';
-import { Inspector } from '../../src/core/inspect';
+import { DEFAULT_THRESHOLDS } from '../../src/core/inspect/health';
+import { Inspector } from '../../src/core/inspect/inspect';
 import { FIXTURES, PY, type Report, rqBurst, rqFailed, rqReport, run } from '../support/rqPython';
 
 const STATES = ['queued', 'started', 'scheduled', 'deferred', 'finished', 'failed', 'canceled'] as const;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 describe('(integration) test redis-server', () => {

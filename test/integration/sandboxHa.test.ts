@@ -5,9 +5,9 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, quit, type RedisClient } from '../../src/core/connection';
-import { startSandboxCluster, type SandboxCluster } from '../../src/core/sandbox';
-import { startSandboxSentinel, type SandboxSentinel } from '../../src/core/sandboxHa';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
+import { startSandboxCluster, type SandboxCluster } from '../../src/core/dev/sandbox';
+import { startSandboxSentinel, type SandboxSentinel } from '../../src/core/dev/sandboxHa';
 import { uniqueKey } from '../support/integrationHooks';
 import { until } from '../support/until';
 

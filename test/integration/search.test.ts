@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { sameRaw } from '../../src/core/message';
+import { open, quit } from '../../src/core/redis/connection';
+import { sameRaw } from '../../src/core/messages/message';
 import { MessageSearch, findMessages, parseSearchQuery, type SearchHit, type SearchSource } from '../../src/core/search';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
@@ -159,7 +159,7 @@ describe('(integration) search', () => {
 
 describe('(integration) go to time', () => {
   it('shows the entries around a moment, then pages both ways', async () => {
-    const { Inspector } = await import('../../src/core/inspect');
+    const { Inspector } = await import('../../src/core/inspect/inspect');
     const inspector = await Inspector.open({ url: redisUrl() });
     const c = (await open({ url: redisUrl() })) as Redis;
     try {
@@ -239,7 +239,7 @@ describe('(integration) CLI search', () => {
 describe('(integration) search on a Cluster', () => {
   it('finds the same matches in a stream and a PEL on a 3-master Cluster, in small pages', async function () {
     this.timeout(60_000);
-    const { startSandboxCluster } = await import('../../src/core/sandbox');
+    const { startSandboxCluster } = await import('../../src/core/dev/sandbox');
     const cluster = await startSandboxCluster({ masters: 3 });
     let c: Awaited<ReturnType<typeof open>> | undefined;
     try {

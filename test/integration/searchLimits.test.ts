@@ -7,11 +7,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type Redis from 'ioredis';
 import { findMessagesTool } from '../../src/agent/tools/read';
-import { open, quit } from '../../src/core/connection';
-import { DEFAULT_THRESHOLDS } from '../../src/core/health';
-import { NoStreamError } from '../../src/core/missing';
-import { Inspector } from '../../src/core/inspect';
-import { replyBytes } from '../../src/core/pagePolicy';
+import { open, quit } from '../../src/core/redis/connection';
+import { DEFAULT_THRESHOLDS } from '../../src/core/inspect/health';
+import { NoStreamError } from '../../src/core/redis/missing';
+import { Inspector } from '../../src/core/inspect/inspect';
+import { replyBytes } from '../../src/core/messages/pagePolicy';
 import { MessageSearch, parseSearchQuery, type SearchSource } from '../../src/core/search';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 

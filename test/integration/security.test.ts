@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { CannotConnectError, NoPermError, connectFailure, isTransient, scrubSecrets } from '../../src/core/errors';
-import { Inspector } from '../../src/core/inspect';
+import { open, quit } from '../../src/core/redis/connection';
+import { CannotConnectError, NoPermError, connectFailure, isTransient, scrubSecrets } from '../../src/core/redis/errors';
+import { Inspector } from '../../src/core/inspect/inspect';
 import * as ops from '../../src/core/ops';
 import { StreamProducer } from '../../src/core/queue/stream/producer';
 import { LiveTail } from '../../src/core/queue/stream/tail';
-import { freePort, startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { freePort, startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 const root = join(__dirname, '..', '..', '..');

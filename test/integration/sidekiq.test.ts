@@ -6,7 +6,7 @@
 // Sidekiq process does what should follow. Everything lives in database 7 of the tier's server.
 import * as assert from 'node:assert/strict';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import type { FwRow } from '../../src/core/frameworks/framework';
 import { readSidekiq, sidekiqJobs, sidekiqReader } from '../../src/core/frameworks/sidekiq';
 import { type SidekiqEntryRef, sidekiqAddToQueue, sidekiqDelete, sidekiqKill, sidekiqRetryNow } from '../../src/core/frameworks/sidekiqActions';

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { open, quit, type IoRedisClient } from '../../src/core/connection';
-import { PagePolicy } from '../../src/core/pagePolicy';
-import { StreamPages, xpendingPages } from '../../src/core/streamPages';
+import { open, quit, type IoRedisClient } from '../../src/core/redis/connection';
+import { PagePolicy } from '../../src/core/messages/pagePolicy';
+import { StreamPages, xpendingPages } from '../../src/core/messages/streamPages';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 
 /**

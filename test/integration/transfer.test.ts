@@ -7,13 +7,13 @@ import * as assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { type RedisClient, open, quit } from '../../src/core/connection';
-import { BadInputError, ReadOnlyError, WrongTypeError } from '../../src/core/errors';
-import { type RawFields, messageObject, rawOf, sameRaw, toJsonPairs } from '../../src/core/message';
+import { type RedisClient, open, quit } from '../../src/core/redis/connection';
+import { BadInputError, ReadOnlyError, WrongTypeError } from '../../src/core/redis/errors';
+import { type RawFields, messageObject, rawOf, sameRaw, toJsonPairs } from '../../src/core/messages/message';
 import * as ops from '../../src/core/ops';
 import { splitDeadLetter } from '../../src/core/queue/stream/deadLetter';
-import { type StreamEntry, parseEntries } from '../../src/core/replies';
-import { startSandboxCluster } from '../../src/core/sandbox';
+import { type StreamEntry, parseEntries } from '../../src/core/redis/replies';
+import { startSandboxCluster } from '../../src/core/dev/sandbox';
 import {
   EXPORT_HEADER_KEY,
   ImportLineError,

@@ -5,9 +5,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { type RawFields, rawOf, sameRaw } from '../../src/core/message';
-import { type StreamEntry, parseEntries } from '../../src/core/replies';
+import { open, quit } from '../../src/core/redis/connection';
+import { type RawFields, rawOf, sameRaw } from '../../src/core/messages/message';
+import { type StreamEntry, parseEntries } from '../../src/core/redis/replies';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 import { CLI, cli, finished, lines, spawnCli, tmpRoot } from '../support/transfer';
 

@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/connection';
-import { type RawFields, rawOf, sameRaw } from '../../src/core/message';
-import { parseEntries } from '../../src/core/replies';
+import { open, quit } from '../../src/core/redis/connection';
+import { type RawFields, rawOf, sameRaw } from '../../src/core/messages/message';
+import { parseEntries } from '../../src/core/redis/replies';
 import { ImportLineError, exportLine, importEntries, rangeEntries } from '../../src/core/transfer';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
 

@@ -2,7 +2,7 @@
 // producer, kombu's own reports, its worker (started, and SIGKILLed while it holds tasks).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { RedisClient } from '../../src/core/connection';
+import type { RedisClient } from '../../src/core/redis/connection';
 
 /** The fixtures' folder (test/fixtures/frameworks/celery), from out/test/support/. */
 export const CELERY_FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'frameworks', 'celery');

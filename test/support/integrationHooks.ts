@@ -1,7 +1,7 @@
 // Mocha root hooks for the integration tier: one throwaway redis-server (no persistence, temp
 // dir, free loopback port) for the whole run, always stopped, also on failure or Ctrl-C.
 import { randomUUID } from 'node:crypto';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 
 let server: Sandbox | undefined;
 

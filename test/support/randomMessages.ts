@@ -1,7 +1,7 @@
 // Random messages as fast-check arbitraries, shared by the tests that check that every message
 // arrives whole (integrity) and that search finds exactly what it should (search differential).
 import fc from 'fast-check';
-import type { RawFields } from '../../src/core/message';
+import type { RawFields } from '../../src/core/messages/message';
 
 /** Names people and tools really use, and ones that collide with bookkeeping or JS objects. */
 export const trickyName = fc.constantFrom('__proto__', 'constructor', 'x-dlq-stream', 'x-dlq', 'x-dlq-fields', 'x-replay-count', 'x-replay-of', '10', '1', 'z', '0', '', 'a b', 'é');

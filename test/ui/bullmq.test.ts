@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { type Job, Queue, Worker } from 'bullmq';
 import Bull from 'bull';
-import { open, quit } from '../../src/core/connection';
+import { open, quit } from '../../src/core/redis/connection';
 import { collapseRow, expandRow, screenshot, waitRows } from './harness';
 import { uiSuite } from './suite';
 import { until } from '../support/until';

@@ -4,7 +4,7 @@
 // in the light theme and in the dark one. Screenshots: trends-tree, dashboard-light, dashboard-dark.
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/dev/demo';
 import { contextMenu, expandRow, reveal, row, screenshot, waitRows, webviewFrame } from './harness';
 import { uiSuite } from './suite';
 

@@ -6,8 +6,8 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
-import { seedDemo } from '../../src/core/demo';
-import { parseDuration } from '../../src/core/health';
+import { seedDemo } from '../../src/core/dev/demo';
+import { parseDuration } from '../../src/core/inspect/health';
 import {
   childrenOf,
   closeNotifications,

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { startSandbox } from '../../src/core/sandbox';
+import { startSandbox } from '../../src/core/dev/sandbox';
 import { expandRow, openRedisQueues, reveal, row, screenshot, treeRows, treeRowsInfo, waitRows, waitViewContent, widenSidebar } from './harness';
 import { uiSuite } from './suite';
 

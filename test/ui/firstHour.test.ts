@@ -20,8 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { seedDemo } from '../../src/core/demo';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { seedDemo } from '../../src/core/dev/demo';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import {
   closeNotifications,
   contextMenu,

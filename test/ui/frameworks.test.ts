@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { open, quit, type RedisClient } from '../../src/core/connection';
+import { open, quit, type RedisClient } from '../../src/core/redis/connection';
 import { celerySend, killWorker, startCeleryWorker, unackedOf } from '../support/celery';
 import { rqFailed, run, FIXTURES as RQ_FIXTURES, PY } from '../support/rqPython';
 import { sidekiqSeed, startSidekiq } from '../support/sidekiq';

@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Page } from 'playwright-core';
-import { seedDemo } from '../../src/core/demo';
+import { seedDemo } from '../../src/core/dev/demo';
 import {
   childrenOf,
   expandRow,

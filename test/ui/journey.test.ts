@@ -9,7 +9,7 @@
 // (.test-output/screenshots/).
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { seedDemo } from '../../src/core/demo';
+import { seedDemo } from '../../src/core/dev/demo';
 import {
   childrenOf,
   collapseRow,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startSandbox, type Sandbox } from '../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../src/core/dev/sandbox';
 import { codeServerLib, openRedisQueues, root, screenshotIfFailed, SIDEBAR_ROWS, waitViewContent, widenSidebar, type ChromiumSession, type CodeServer, type StartOptions } from './harness';
 
 export interface OpenOptions {

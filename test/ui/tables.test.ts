@@ -4,7 +4,7 @@
 // light theme and the dark one. Screenshots: tables-light, tables-dark.
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/demo';
+import { type DemoTraffic, seedDemo, startDemoTraffic } from '../../src/core/dev/demo';
 import { contextMenu, expandRow, reveal, row, screenshot, webviewFrame } from './harness';
 import { uiSuite } from './suite';
 

@@ -8,8 +8,8 @@
 import * as assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import type { Frame, Page } from 'playwright-core';
-import { seedDemo } from '../../src/core/demo';
-import { fromJsonPairs, sameRaw } from '../../src/core/message';
+import { seedDemo } from '../../src/core/dev/demo';
+import { fromJsonPairs, sameRaw } from '../../src/core/messages/message';
 import {
   closeNotifications,
   contextMenu,

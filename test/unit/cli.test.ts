@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { AuthError } from '../../src/core/errors';
-import { rawOf } from '../../src/core/message';
+import { AuthError } from '../../src/core/redis/errors';
+import { rawOf } from '../../src/core/messages/message';
 import { type CommandSpec, UsageError, parseArgs, suggest } from '../../src/cli/args';
 import { type CliIo, connectionFrom, describeFailure } from '../../src/cli/common';
 import { entryLine, formatFields, table } from '../../src/cli/format';

@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as core from '../../src/core/internal';
-import { BadInputError } from '../../src/core/errors';
-import { DURATION_HINT, durationProblem, formatDuration, parseDuration } from '../../src/core/health';
+import { BadInputError } from '../../src/core/redis/errors';
+import { DURATION_HINT, durationProblem, formatDuration, parseDuration } from '../../src/core/inspect/health';
 
 const S = 1000;
 const M = 60 * S;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { AuthError, scrubSecrets, toQueueError } from '../../src/core/errors';
+import { AuthError, scrubSecrets, toQueueError } from '../../src/core/redis/errors';
 
 describe('(unit) errors keep no secrets', () => {
   it('drops the failed command (AUTH arguments) from the cause it keeps', () => {
@@ -22,7 +22,7 @@ describe('(unit) errors keep no secrets', () => {
 
 describe('(unit) errors: one transient kind for failovers, restarts and lost connections', () => {
   it('classifies failover and busy states as UNAVAILABLE, transient; lost connections and no answers as transient; settings problems not', async () => {
-    const { toQueueError, isTransient } = await import('../../src/core/errors');
+    const { toQueueError, isTransient } = await import('../../src/core/redis/errors');
     for (const m of ['MOVED 3999 127.0.0.1:6381', 'ASK 3999 127.0.0.1:6381', 'TRYAGAIN Multiple keys request during rehashing of slot', 'CLUSTERDOWN The cluster is down', 'LOADING Redis is loading the dataset in memory', "READONLY You can't write against a read only replica.", 'MASTERDOWN Link with MASTER is down', 'Too many Cluster redirections. Last error: Error: CLUSTERDOWN The cluster is down']) {
       const e = toQueueError(new Error(m));
       assert.equal(e.code, 'UNAVAILABLE', m);

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { compareIds, idTime, isValidId, nextId, parseId, previousId } from '../../src/core/ids';
-import { BadIdError } from '../../src/core/errors';
+import { compareIds, idTime, isValidId, nextId, parseId, previousId } from '../../src/core/messages/ids';
+import { BadIdError } from '../../src/core/redis/errors';
 
 describe('(unit) stream ids', () => {
   it('parses full and millisecond-only ids', () => {

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { type JobJourney, type MessageJourney, classifyMissing } from '../../src/core/journey';
-import { describeJourney } from '../../src/core/journeyText';
+import { type JobJourney, type MessageJourney, classifyMissing } from '../../src/core/inspect/journey';
+import { describeJourney } from '../../src/core/inspect/journeyText';
 import { EventRecorder, eventPairs, parseEvent, resolveEventsOption } from '../../src/core/queue/runtime/events';
-import { BadInputError } from '../../src/core/errors';
-import { rawOf } from '../../src/core/message';
-import type { StreamInfo } from '../../src/core/replies';
+import { BadInputError } from '../../src/core/redis/errors';
+import { rawOf } from '../../src/core/messages/message';
+import type { StreamInfo } from '../../src/core/redis/replies';
 
 const info = (o: Partial<StreamInfo>): StreamInfo => ({ length: 3, lastGeneratedId: '30-0', groups: 0, firstEntryId: '10-0', lastEntryId: '30-0', ...o });
 

@@ -2,7 +2,7 @@
 // text from Redis is escaped wherever it lands (content and attributes), and each part of a
 // journey is drawn.
 import * as assert from 'node:assert/strict';
-import type { JobJourney, MessageJourney } from '../../src/core/journey';
+import type { JobJourney, MessageJourney } from '../../src/core/inspect/journey';
 import { escapeHtml, renderJourney } from '../../src/vscode/journey/journeyHtml';
 
 const EVIL = `<img src=x onerror="alert(1)">'&`;

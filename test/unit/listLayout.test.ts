@@ -1,8 +1,8 @@
 // List-queue layouts without a server: key resolution, checks of a given layout, the worker's
 // refusal of a layout without started-at stamps, and the STUCK rule for unstamped jobs.
 import * as assert from 'node:assert/strict';
-import { BadInputError } from '../../src/core/errors';
-import { DEFAULT_THRESHOLDS, UNKNOWN_RUNNING_TIME, describeRunning, isListJobStuck } from '../../src/core/health';
+import { BadInputError } from '../../src/core/redis/errors';
+import { DEFAULT_THRESHOLDS, UNKNOWN_RUNNING_TIME, describeRunning, isListJobStuck } from '../../src/core/inspect/health';
 import { checkListQueueLayout, checkListWorkerOptions, listQueueKeys, pickListQueueLayout } from '../../src/core/queue';
 
 const conn = { url: 'redis://127.0.0.1:1' };

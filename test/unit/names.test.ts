@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { nameBuffer, nameBytes, sameName, showName } from '../../src/core/names';
+import { nameBuffer, nameBytes, sameName, showName } from '../../src/core/redis/names';
 import { keySlot } from '../../src/core/queue/keys';
 
 const bytes = (v: string | Buffer) => (Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'));

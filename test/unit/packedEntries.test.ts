@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { parsePackedEntries } from '../../src/core/replies';
+import { parsePackedEntries } from '../../src/core/redis/replies';
 
 // MessagePack as Redis' cmsgpack writes it for [[id, [field, value, ...]], ...].
 const str = (s: string | Buffer) => {

@@ -1,9 +1,9 @@
 // Property tests of the parsers that read user input: stream ids, connection URLs, typed fields.
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseRedisUrl, stripPassword } from '../../src/core/connection';
-import { BadIdError, BadInputError, scrubSecrets } from '../../src/core/errors';
-import { compareIds, formatId, nextId, parseId, previousId } from '../../src/core/ids';
+import { parseRedisUrl, stripPassword } from '../../src/core/redis/connection';
+import { BadIdError, BadInputError, scrubSecrets } from '../../src/core/redis/errors';
+import { compareIds, formatId, nextId, parseId, previousId } from '../../src/core/messages/ids';
 import { fieldsFromText } from '../../src/core/ops';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadInputError } from '../../src/core/errors';
+import { BadInputError } from '../../src/core/redis/errors';
 import {
   GENERATORS,
   KEYS,

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { BadIdError, BadInputError } from '../../src/core/errors';
+import { BadIdError, BadInputError } from '../../src/core/redis/errors';
 import {
   backoffDelay, checkListWorkerOptions, checkStreamWorkerOptions, defaultDeadLetterStream, hashTagOf, keySlot, listQueueKeys, sameSlot, StreamTail,
   runOneMessage, type StreamWorkerOptions,
@@ -139,13 +139,13 @@ describe('(unit) queue: worker and tail options', () => {
 
 describe('(unit) discovery helpers', () => {
   it('cursorFraction reads how far a SCAN cursor is through a table (reverse binary order)', async () => {
-    const { cursorFraction } = await import('../../src/core/discovery');
+    const { cursorFraction } = await import('../../src/core/inspect/discovery');
     assert.equal(cursorFraction('0', 1000), 0);
     // A table of 8 buckets: cursors 0,4,2,6,1,5,3,7 in order.
     assert.deepEqual(['4', '2', '6', '1', '5', '3', '7'].map((c) => cursorFraction(c, 8)), [1, 2, 3, 4, 5, 6, 7].map((i) => i / 8));
   });
   it('globMatch matches as SCAN MATCH does', async () => {
-    const { globMatch } = await import('../../src/core/discovery');
+    const { globMatch } = await import('../../src/core/inspect/discovery');
     assert.ok(globMatch('orders:*', 'orders:eu'));
     assert.ok(!globMatch('orders:*', 'order'));
     assert.ok(globMatch('a?c', 'abc') && !globMatch('a?c', 'ac'));
@@ -154,7 +154,7 @@ describe('(unit) discovery helpers', () => {
     assert.ok(globMatch('*', 'any (thing) $ here'));
   });
   it('formatShort writes large figures as people read them', async () => {
-    const { formatShort } = await import('../../src/core/health');
+    const { formatShort } = await import('../../src/core/inspect/health');
     assert.deepEqual([950, 12_345, 1_234_567, 10_000_000, 2.5e9].map(formatShort), ['950', '12 k', '1.2 M', '10 M', '2.5 G']);
   });
 });

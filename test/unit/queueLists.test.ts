@@ -3,7 +3,7 @@
 // and those beyond the cap are counted as unchecked, so the walk never says it saw everything
 // when it did not. No list is sampled here, so no Redis call is made (the client is never used).
 import * as assert from 'node:assert/strict';
-import { type DiscoveryState, QUEUE_LISTS_KEPT, listQueueSelector } from '../../src/core/discovery';
+import { type DiscoveryState, QUEUE_LISTS_KEPT, listQueueSelector } from '../../src/core/inspect/discovery';
 
 describe('(unit) the list walk keeps Bull queue lists, and counts those over its cap', () => {
   it(`keeps at most ${QUEUE_LISTS_KEPT} across pages; each one over it counts once as unchecked; a kept name met again is not kept twice`, async () => {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { capabilities, parseAutoClaim, parseConsumers, parseFields, parseGroups, parsePendingSummary, parseRead, parseStreamInfo } from '../../src/core/replies';
+import { capabilities, parseAutoClaim, parseConsumers, parseFields, parseGroups, parsePendingSummary, parseRead, parseStreamInfo } from '../../src/core/redis/replies';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -51,7 +51,7 @@ describe('(unit) replies, in both reply shapes', () => {
 describe('(unit) a field named __proto__ is kept like any other', () => {
   it('in replies, typed fields and renderings', async () => {
     const { fieldsFromText } = await import('../../src/core/ops');
-    const { renderFields } = await import('../../src/core/render');
+    const { renderFields } = await import('../../src/core/messages/render');
     const f = parseFields([b('__proto__'), b('x'), b('a'), b('1')])!;
     assert.deepEqual(Object.entries(f), [['__proto__', 'x'], ['a', '1']]);
     assert.equal(Object.getPrototypeOf(f), Object.prototype);

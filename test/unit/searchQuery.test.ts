@@ -2,7 +2,7 @@
 // matching on raw pairs (order, repeated and binary names, JSON paths) without decoding by hand.
 import * as assert from 'node:assert/strict';
 import * as core from '../../src/core/internal';
-import { BadInputError } from '../../src/core/errors';
+import { BadInputError } from '../../src/core/redis/errors';
 import { compileMatcher, describeQuery, idBounds, parseSearchQuery } from '../../src/core/search';
 
 const raw = (...nv: (string | Buffer)[]) => nv.map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x)));

@@ -5,9 +5,9 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { rawOf, sameRaw } from '../../src/core/message';
+import { rawOf, sameRaw } from '../../src/core/messages/message';
 import { isPermanentScriptRefusal, withoutScriptNoise } from '../../src/core/queue/lua';
-import { capabilities, parseAutoClaim, parseEntries, parseRead, parseStreamInfo } from '../../src/core/replies';
+import { capabilities, parseAutoClaim, parseEntries, parseRead, parseStreamInfo } from '../../src/core/redis/replies';
 
 interface Fixture {
   server: { redis_version: string; server_name: string; valkey_version: string | null };

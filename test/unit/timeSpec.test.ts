@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as core from '../../src/core/internal';
-import { BadInputError } from '../../src/core/errors';
-import { TIME_SPEC_HINT, parseTimeSpec } from '../../src/core/timeSpec';
+import { BadInputError } from '../../src/core/redis/errors';
+import { TIME_SPEC_HINT, parseTimeSpec } from '../../src/core/search/timeSpec';
 
 const S = 1000;
 const M = 60 * S;

@@ -5,8 +5,8 @@ import * as assert from 'node:assert/strict';
 import { connectionFrom, describeFailure } from '../../src/cli/common';
 import { parseCommandLine } from '../../src/cli/main';
 import { UsageError } from '../../src/cli/args';
-import { parseRedisUrl, stripPassword } from '../../src/core/connection';
-import { AuthError, NoAnswerError, connectionSecrets, formatWait, redactUrl, scrubSecrets, toQueueError } from '../../src/core/errors';
+import { parseRedisUrl, stripPassword } from '../../src/core/redis/connection';
+import { AuthError, NoAnswerError, connectionSecrets, formatWait, redactUrl, scrubSecrets, toQueueError } from '../../src/core/redis/errors';
 
 /** URLs whose password holds characters that break a URL unless percent-encoded. */
 const BROKEN: { url: string; secret: string[] }[] = [

@@ -20,7 +20,7 @@ import {
 } from '../../core/internal';
 import { abbreviateValue, entryView, idIso, plural, t, words } from '../format';
 import { type AgentContext } from './model';
-import { isNoSuchKey } from '../../core/errors';
+import { isNoSuchKey } from '../../core/redis/errors';
 
 // ---- shared schema pieces ----
 

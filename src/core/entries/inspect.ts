@@ -18,7 +18,7 @@ export {
   type ScanPage,
   type ServerSummary,
   type StreamSummary,
-} from '../inspect';
+} from '../inspect/inspect';
 export {
   type Capabilities,
   type ConsumerInfo,
@@ -27,8 +27,8 @@ export {
   type PendingSummary,
   type StreamInfo,
   type AutoClaimResult,
-} from '../replies';
-export { Discovery, type DiscoveryOptions, type DiscoveryProgress, type DiscoveryRun, type DiscoveryBudget } from '../discovery';
+} from '../redis/replies';
+export { Discovery, type DiscoveryOptions, type DiscoveryProgress, type DiscoveryRun, type DiscoveryBudget } from '../inspect/discovery';
 export {
   checkStreamHealth,
   describeHealth,
@@ -45,7 +45,7 @@ export {
   type GroupHealthCheck,
   type StreamHealthCheck,
   type StreamHealthOptions,
-} from '../health';
+} from '../inspect/health';
 export {
   messageJourney,
   jobJourney,
@@ -59,8 +59,8 @@ export {
   type JourneyEvent,
   type MessageState,
   type JobState,
-} from '../journey';
-export { describeJourney } from '../journeyText';
+} from '../inspect/journey';
+export { describeJourney } from '../inspect/journeyText';
 export { readEvents, type ReadEventsBounds } from '../queue/runtime/events';
 export { sampleRound, type Round, type SampleOptions, type StreamSample, type GroupSample, type ListQueueSample, type FrameworkSample } from '../metrics/sampler';
 export type { FrameworkName, StateTone } from '../frameworks/framework';

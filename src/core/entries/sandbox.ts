@@ -16,6 +16,6 @@ export {
   type SandboxClusterNode,
   type SandboxClusterOptions,
   type Persistence,
-} from '../sandbox';
-export { startSandboxSentinel, type SandboxSentinel, type SandboxSentinelOptions } from '../sandboxHa';
-export { seedDemo, startDemoTraffic, DEMO_STREAMS, DEMO_LIST_QUEUE, type DemoTraffic, type DemoTrafficOptions } from '../demo';
+} from '../dev/sandbox';
+export { startSandboxSentinel, type SandboxSentinel, type SandboxSentinelOptions } from '../dev/sandboxHa';
+export { seedDemo, startDemoTraffic, DEMO_STREAMS, DEMO_LIST_QUEUE, type DemoTraffic, type DemoTrafficOptions } from '../dev/demo';

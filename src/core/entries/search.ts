@@ -15,4 +15,4 @@ export {
   type SearchSource,
 } from '../search/search';
 export { parseSearchQuery, describeQuery, type SearchQuery, type FieldCondition, type ConditionOp } from '../search/query';
-export { parseTimeSpec, timeRangeIds } from '../timeSpec';
+export { parseTimeSpec, timeRangeIds } from '../search/timeSpec';

@@ -18,7 +18,7 @@
  * string, and which is not a BullMQ queue (no `events` stream with a `meta` hash beside it; Bull
  * 4 writes `meta` too, only a paused field, "for forward compatibility").
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import { BULL3_STATES, type BullQueueRef, type BullQueueSummary, bullQueue } from './bullmq';
 
 export { BULL3_STATES };

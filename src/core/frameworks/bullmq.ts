@@ -19,7 +19,7 @@
  * the name is the last segment before `:events` and the prefix is what comes before it (`bull`
  * by default).
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FwJob } from './framework';
 
 /** BullMQ's job states, as its own API names them (`waiting` is the `wait` list). */

@@ -7,7 +7,7 @@
  * users of the core may not have.
  */
 import { Queue } from 'bullmq';
-import type { IoRedisClient } from '../connection';
+import type { IoRedisClient } from '../redis/connection';
 import type { BullQueueRef } from './bullmq';
 
 /** What an action did, job by job. */

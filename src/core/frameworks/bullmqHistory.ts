@@ -5,9 +5,9 @@
  * caps the stream (about 10,000 events by default), and the read stops after `maxEntries`
  * entries, saying so. Read-only.
  */
-import type { RedisClient } from '../connection';
-import { idTime, previousId } from '../ids';
-import { decodeName } from '../replies';
+import type { RedisClient } from '../redis/connection';
+import { idTime, previousId } from '../messages/ids';
+import { decodeName } from '../redis/replies';
 import type { BullQueueRef } from './bullmq';
 
 export interface BullJobEvent {

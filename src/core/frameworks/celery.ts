@@ -23,7 +23,7 @@
  * visibility timeout may belong to a worker that is gone: kombu gives it back to its queue when a
  * worker starts, or in a worker's periodic restore.
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow } from './framework';
 
 /** kombu's Redis transport options the reader and the actions follow (broker_transport_options). */

@@ -11,7 +11,7 @@
  * re-encodes the message with Python's json.dumps, whose output for the same change is the same
  * text (the tests compare the two byte for byte).
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import { runScript, define } from '../queue/lua';
 import { LUA_CELERY_REQUEUE } from '../queue/luaSources.generated';
 import { celeryConfig, type CeleryOptions, deliveryTagOf, KOMBU_SEP, parseUnacked } from './celery';

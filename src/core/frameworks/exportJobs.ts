@@ -10,7 +10,7 @@
  * stream message, and its state changes are the framework's own actions.
  */
 import type { Writable } from 'node:stream';
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkReader, FwJob, FwRow } from './framework';
 import { type JobPage, type JobWalk, readerPages, walkJobs } from './findJobs';
 

@@ -4,7 +4,7 @@
  * reader, each matched on its id, title, arguments, error and details. Read-only and bounded: at
  * most `maxJobs` jobs examined, `pageSize` a page; it says how far it got.
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkReader, FwJob, FwRow } from './framework';
 
 export interface FindJobsOptions {

@@ -7,7 +7,7 @@
  * has one or more *states*, each with its count as the framework's own API counts it and a
  * page reader of its jobs. Everything here is read-only; actions live with each framework.
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 
 export type FrameworkName = 'rq' | 'sidekiq' | 'celery';
 

@@ -3,7 +3,7 @@
  * prefix (its own registry of queues and sets): one EXISTS of these per prefix finds them,
  * never a walk.
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkName, FrameworkReader, FwAction, FwDeployment } from './framework';
 import { rqKeys, rqReader } from './rq';
 import { rqActions } from './rqActions';

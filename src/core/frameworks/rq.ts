@@ -22,7 +22,7 @@
  * Scheduled, deferred and canceled have no cleanup: ZCARD. Queued is LLEN (Queue.count).
  */
 import { inflateSync } from 'node:zlib';
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow, FwState, StateTone } from './framework';
 
 /** RQ's states, as its API (Job.get_status, the registries) and rq-dashboard name them. */

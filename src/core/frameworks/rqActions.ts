@@ -6,7 +6,7 @@
  * refusal here (the VS Code layer does those); called on no job, nothing is sent.
  */
 import { deflateSync } from 'node:zlib';
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import { define, runScript } from '../queue/lua';
 import { LUA_RQ_DELETE, LUA_RQ_REQUEUE_FAILED } from '../queue/luaSources.generated';
 import { type FwAction, fwActionResult, type FwRow } from './framework';

@@ -14,7 +14,7 @@
  * Workers#size (the sum of each process's `busy`), Stats#processed and #failed.
  */
 import { inflateSync } from 'node:zlib';
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import type { FrameworkReader, FwDeployment, FwJob, FwRow, FwState } from './framework';
 import { arrayItems, objectMembers, textAt } from './sidekiqJson';
 

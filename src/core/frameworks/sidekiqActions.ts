@@ -17,7 +17,7 @@
  *
  * Client middleware of the app (which Sidekiq Web's process would run on push) cannot run here.
  */
-import type { RedisClient } from '../connection';
+import type { RedisClient } from '../redis/connection';
 import { define, runScript } from '../queue/lua';
 import { LUA_SIDEKIQ_DELETE, LUA_SIDEKIQ_KILL, LUA_SIDEKIQ_PUSH } from '../queue/luaSources.generated';
 import { type FwAction, fwActionResult, type FwJob, type FwRow } from './framework';

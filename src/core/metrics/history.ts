@@ -30,7 +30,7 @@
  * The store is plain data ({@link MetricsHistory.toJSON}), so the editor can persist it per
  * connection and show the past, with its gap, after a restart. Its size is bounded whatever runs.
  */
-import { compareIds } from '../ids';
+import { compareIds } from '../messages/ids';
 import { defaultDeadLetterStream } from '../queue/keys';
 import type { FrameworkName, StateTone } from '../frameworks/framework';
 import type { GroupSample, ListQueueSample, Round, StreamSample } from './sampler';

@@ -8,12 +8,12 @@
  * Counters (`entriesAdded`, a group's `entriesRead`) need Redis 7.0; before it they are undefined
  * and the rates are "about" (from the stream's length).
  */
-import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingSummary } from '../commands';
-import { type RedisClient, isCluster } from '../connection';
+import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingSummary } from '../redis/commands';
+import { type RedisClient, isCluster } from '../redis/connection';
 import type { FrameworkName, StateTone } from '../frameworks/framework';
 import { FRAMEWORKS } from '../frameworks/readers';
-import { DEFAULT_THRESHOLDS, isStuck } from '../health';
-import { idTime } from '../ids';
+import { DEFAULT_THRESHOLDS, isStuck } from '../inspect/health';
+import { idTime } from '../messages/ids';
 import { defaultDeadLetterStream, isDeadLetterName } from '../queue/keys';
 import { type ListQueueLayout, listQueueKeys } from '../queue/list/keys';
 

@@ -1,7 +1,7 @@
 /** Dead-lettering pending entries and replaying dead letters (the atomic steps are in queue/stream/deadLetter.ts). */
-import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../errors';
-import { streamKey } from '../missing';
-import { type StreamEntry } from '../replies';
+import { BadInputError, QueueError, WrongTypeError, toQueueError } from '../redis/errors';
+import { streamKey } from '../redis/missing';
+import { type StreamEntry } from '../redis/replies';
 import { entriesById, rangeEntries } from '../transfer/read';
 import {
   BodyGoneError,

@@ -1,8 +1,8 @@
 /** Consumer groups and consumers: create, set id, destroy, delete a consumer (claiming its entries first), delete entries. */
-import { xinfoConsumers, xinfoGroups, xpendingRange } from '../commands';
-import { BadInputError, isNoSuchKey, NoGroupError } from '../errors';
-import { parseId } from '../ids';
-import { NoConsumerError } from '../missing';
+import { xinfoConsumers, xinfoGroups, xpendingRange } from '../redis/commands';
+import { BadInputError, isNoSuchKey, NoGroupError } from '../redis/errors';
+import { parseId } from '../messages/ids';
+import { NoConsumerError } from '../redis/missing';
 import { type OpTarget, assertWritable, call, checkIds, chunks } from './target';
 import { claim } from './pending';
 

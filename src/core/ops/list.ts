@@ -1,5 +1,5 @@
 /** List-queue repairs (atomic scripts): requeue processing jobs, retry dead ones, delete a job. */
-import { BadInputError } from '../errors';
+import { BadInputError } from '../redis/errors';
 import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../queue/list/keys';
 import { checkListQueueLayout } from '../queue/list/layout';
 import { runScript } from '../queue/lua';

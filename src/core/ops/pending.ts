@@ -1,9 +1,9 @@
 /** Pending entries: ack, claim, auto-claim with a preview, pages of a PEL. */
-import { serverCapabilities } from '../server';
-import { xpendingOne, xpendingRange } from '../commands';
-import { xpendingPages } from '../streamPages';
-import { BadInputError } from '../errors';
-import { type PendingEntry, parseAutoClaim } from '../replies';
+import { serverCapabilities } from '../redis/server';
+import { xpendingOne, xpendingRange } from '../redis/commands';
+import { xpendingPages } from '../messages/streamPages';
+import { BadInputError } from '../redis/errors';
+import { type PendingEntry, parseAutoClaim } from '../redis/replies';
 import { type OpTarget, assertWritable, call, checkIds, chunks } from './target';
 
 /** Pending records of specific ids (one XPENDING per id, pipelined). Missing ones are absent from the map. */

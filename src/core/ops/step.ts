@@ -1,7 +1,7 @@
 /** Stepping through a queue one message at a time (the debug consumer), and fields typed as text. */
-import { fromJsonPairs } from '../message';
-import { BadInputError } from '../errors';
-import { type StreamEntry, parseRead } from '../replies';
+import { fromJsonPairs } from '../messages/message';
+import { BadInputError } from '../redis/errors';
+import { type StreamEntry, parseRead } from '../redis/replies';
 import { type OpTarget, assertWritable, call } from './target';
 import { pendingOf } from './pending';
 

@@ -1,7 +1,7 @@
 /** Where an operation runs, the read-only check, and the small helpers every operation uses. */
-import { type RedisClient } from '../connection';
-import { BadInputError, ReadOnlyError, toQueueError } from '../errors';
-import { parseId } from '../ids';
+import { type RedisClient } from '../redis/connection';
+import { BadInputError, ReadOnlyError, toQueueError } from '../redis/errors';
+import { parseId } from '../messages/ids';
 
 /** Where an operation runs. `readOnly` connections refuse writes before sending anything. */
 export interface OpTarget {

@@ -1,7 +1,7 @@
 /** Trimming a stream, with a preview of the pending entries it would cut. */
-import { xinfoGroups } from '../commands';
-import { BadInputError } from '../errors';
-import { parseId, previousId } from '../ids';
+import { xinfoGroups } from '../redis/commands';
+import { BadInputError } from '../redis/errors';
+import { parseId, previousId } from '../messages/ids';
 import { type OpTarget, assertWritable, call } from './target';
 import { pendingPages } from './pending';
 

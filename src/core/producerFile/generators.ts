@@ -4,7 +4,7 @@
  * that draws from {@link RenderState}. To add a generator, add an entry to {@link GENERATORS};
  * documentation, completion and hovers are built from it.
  */
-import { BadInputError, printable } from '../errors';
+import { BadInputError, printable } from '../redis/errors';
 import type { ParseOptions, RenderState } from './model';
 
 /** What a generator renders (for JSON checks). */

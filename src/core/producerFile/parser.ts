@@ -3,8 +3,8 @@
  * position. Lines are read one at a time (headers, comments, `key: value`, `field = value`,
  * `"""` blocks); each section is checked as a whole when the next one starts ({@link finish}).
  */
-import { printable } from '../errors';
-import { isValidId } from '../ids';
+import { printable } from '../redis/errors';
+import { isValidId } from '../messages/ids';
 import { addDiag, suggest, type Sink } from './diagnostics';
 import { KEYS, MAX_COUNT, type MessageSpec, type ParseOptions, type ProducerDiagnostic, type ProducerFile, type Span } from './model';
 import { checkJson, scanTemplates, type Source } from './templates';

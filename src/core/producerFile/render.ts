@@ -3,7 +3,7 @@
  * seedable random source; and a one-value preview for hovers.
  */
 import { randomInt } from 'node:crypto';
-import { BadInputError, printable } from '../errors';
+import { BadInputError, printable } from '../redis/errors';
 import { isPublishable, MAX_COUNT, type MessageSpec, type ProducerDiagnostic, type RenderState, type ValuePart } from './model';
 import { seededRandom } from './random';
 import { scanTemplates } from './templates';

@@ -3,7 +3,7 @@
  * (with `\{{` escapes), the JSON check of a value with its templates in place, and the escaping
  * that makes a literal value render as written.
  */
-import { printable } from '../errors';
+import { printable } from '../redis/errors';
 import { addDiag, suggest, type Sink } from './diagnostics';
 import { BY_NAME, GENERATORS } from './generators';
 import type { ParseOptions, RenderState, Span, ValuePart } from './model';

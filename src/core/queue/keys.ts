@@ -4,7 +4,7 @@
  * queues name their keys in list/keys.ts. Names are in the shown form of `names.ts`; slots are
  * computed from the bytes they stand for.
  */
-import { nameBuffer } from '../names';
+import { nameBuffer } from '../redis/names';
 
 /** Default dead-letter stream of `stream`: `<stream>:dlq` (so `{orders}` → `{orders}:dlq`, same slot). */
 export function defaultDeadLetterStream(stream: string): string {

@@ -9,8 +9,8 @@
  * Lua strings are byte strings, so Buffer arguments pass through byte-exact.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../connection';
-import { BadInputError, NoGroupError, QueueError, WrongTypeError } from '../errors';
+import type { RedisClient } from '../redis/connection';
+import { BadInputError, NoGroupError, QueueError, WrongTypeError } from '../redis/errors';
 
 /**
  * What a script may answer instead of doing its step (it wrote nothing): a reply `{code, ...}`

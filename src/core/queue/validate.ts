@@ -1,7 +1,7 @@
 /** Input checks done before anything is sent to Redis. Every failure is a BadInputError/BadIdError. */
-import { BadIdError, BadInputError, printable } from '../errors';
-import { compareIds, parseId } from '../ids';
-import type { FieldValue } from '../replies';
+import { BadIdError, BadInputError, printable } from '../redis/errors';
+import { compareIds, parseId } from '../messages/ids';
+import type { FieldValue } from '../redis/replies';
 import { BackoffOptions } from './runtime/backoff';
 
 /**

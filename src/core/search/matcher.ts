@@ -4,7 +4,7 @@
  * a field's value), and which pairs of a matching message the conditions are about. The query
  * model and its text form are query.ts.
  */
-import type { RawFields } from '../message';
+import type { RawFields } from '../messages/message';
 import { type ConditionOp, type FieldCondition, type SearchQuery, decimalValue } from './query';
 import { compileRegex } from './regex';
 

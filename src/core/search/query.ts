@@ -26,10 +26,10 @@
  * expression sees the value decoded as UTF-8. Bounds given twice both hold; bounds that leave no
  * id (`from:` after `to:`, `since:` after `until:`) are refused, not searched.
  */
-import { BadInputError } from '../errors';
-import { parseDuration } from '../health';
-import { parseId } from '../ids';
-import { parseTimeSpec, timeRangeIds } from '../timeSpec';
+import { BadInputError } from '../redis/errors';
+import { parseDuration } from '../inspect/health';
+import { parseId } from '../messages/ids';
+import { parseTimeSpec, timeRangeIds } from './timeSpec';
 import { compileRegex } from './regex';
 
 export type ConditionOp = 'equals' | 'not-equals' | 'contains' | 'regex' | 'exists' | 'gt' | 'gte' | 'lt' | 'lte';

@@ -8,7 +8,7 @@
  * and `u` change nothing for a yes/no test and are accepted. Any other flag is refused.
  */
 import { RE2JS } from 're2js';
-import { BadInputError } from '../errors';
+import { BadInputError } from '../redis/errors';
 
 /** A compiled pattern: does it match somewhere in the text. */
 export interface ValueRegex {

@@ -20,16 +20,16 @@
  * entries their owner, idle time and deliveries). A walk stopped by its limit, its budget or a
  * cancel says so, with the id to resume from.
  */
-import type { RedisClient } from '../connection';
-import { QueueError, redisErrorCode, toQueueError, WrongTypeError } from '../errors';
+import type { RedisClient } from '../redis/connection';
+import { QueueError, redisErrorCode, toQueueError, WrongTypeError } from '../redis/errors';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { compareIds, idTime, nextId, parseId, previousId } from '../ids';
-import { PagePolicy, replyBytes } from '../pagePolicy';
-import { NoStreamError, streamTypeOf } from '../missing';
-import { StreamPages, xpendingPages } from '../streamPages';
-import { xpendingSummary } from '../commands';
-import { parseEntry, type PendingEntry, type StreamEntry } from '../replies';
-import { serverCapabilities } from '../server';
+import { compareIds, idTime, nextId, parseId, previousId } from '../messages/ids';
+import { PagePolicy, replyBytes } from '../messages/pagePolicy';
+import { NoStreamError, streamTypeOf } from '../redis/missing';
+import { StreamPages, xpendingPages } from '../messages/streamPages';
+import { xpendingSummary } from '../redis/commands';
+import { parseEntry, type PendingEntry, type StreamEntry } from '../redis/replies';
+import { serverCapabilities } from '../redis/server';
 import { compileMatcher } from './matcher';
 import { checkBounds, checkQueryFor, idBounds, type SearchQuery } from './query';
 

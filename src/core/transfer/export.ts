@@ -1,5 +1,5 @@
 /** Writing entries as NDJSON with backpressure. */
-import { type StreamEntry } from '../replies';
+import { type StreamEntry } from '../redis/replies';
 import { exportHeaderLine, exportLine } from './format';
 
 

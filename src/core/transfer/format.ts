@@ -1,7 +1,7 @@
 /** The NDJSON line format of export and import, both ways (see index.ts for the format). */
-import { BadInputError, printable } from '../errors';
-import { parseId } from '../ids';
-import { type RawFields, fromJsonPairs, toJsonPairs } from '../message';
+import { BadInputError, printable } from '../redis/errors';
+import { parseId } from '../messages/ids';
+import { type RawFields, fromJsonPairs, toJsonPairs } from '../messages/message';
 
 /** The key that marks an export's header line, and the format version written. */
 export const EXPORT_HEADER_KEY = 'redis-queues-export';

@@ -1,11 +1,11 @@
 /** Adding NDJSON lines to a stream: batches, kept or new ids, resume, rate, read-only refusal. */
-import { type RedisClient } from '../connection';
-import { BadInputError, ReadOnlyError, printable, redisErrorCode, toQueueError } from '../errors';
-import { streamType } from '../missing';
-import { compareIds } from '../ids';
-import { type RawFields, sameRaw } from '../message';
-import { xinfoStream } from '../commands';
-import { parseEntries } from '../replies';
+import { type RedisClient } from '../redis/connection';
+import { BadInputError, ReadOnlyError, printable, redisErrorCode, toQueueError } from '../redis/errors';
+import { streamType } from '../redis/missing';
+import { compareIds } from '../messages/ids';
+import { type RawFields, sameRaw } from '../messages/message';
+import { xinfoStream } from '../redis/commands';
+import { parseEntries } from '../redis/replies';
 import { XADD_BATCH } from '../queue/stream/scripts';
 import { evalScriptArgv, isPermanentScriptRefusal, withoutScriptNoise } from '../queue/lua';
 import { type ImportLine, importMessageOf } from './format';

@@ -1,6 +1,6 @@
 /** The rate limit of imports: a token bucket that never busy-waits. */
 import { performance } from 'node:perf_hooks';
-import { BadInputError } from '../errors';
+import { BadInputError } from '../redis/errors';
 import { pause } from '../queue/runtime/pause';
 
 

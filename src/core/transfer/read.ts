@@ -1,11 +1,11 @@
 /** Reading a stream's entries for an export: a range (by id or time) in small pages, or chosen ids. */
-import { type RedisClient } from '../connection';
-import { BadInputError, toQueueError } from '../errors';
-import { compareIds, parseId } from '../ids';
-import { PagePolicy } from '../pagePolicy';
-import { StreamPages } from '../streamPages';
-import { type RawFields } from '../message';
-import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields } from '../replies';
+import { type RedisClient } from '../redis/connection';
+import { BadInputError, toQueueError } from '../redis/errors';
+import { compareIds, parseId } from '../messages/ids';
+import { PagePolicy } from '../messages/pagePolicy';
+import { StreamPages } from '../messages/streamPages';
+import { type RawFields } from '../messages/message';
+import { type Fields, type StreamEntry, parseEntries, parseFields, parseRawFields } from '../redis/replies';
 
 const U64_MAX = '18446744073709551615';
 

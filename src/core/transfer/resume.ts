@@ -7,9 +7,9 @@
  * although new ids cannot tell which messages are there.
  */
 import { randomBytes } from 'node:crypto';
-import { type RedisClient } from '../connection';
-import { BadInputError } from '../errors';
-import { type RawFields } from '../message';
+import { type RedisClient } from '../redis/connection';
+import { BadInputError } from '../redis/errors';
+import { type RawFields } from '../messages/message';
 import { markerKey } from '../queue/stream/deadLetter';
 import { define } from '../queue/lua';
 import { LUA_XADD_WITH_PROGRESS } from '../queue/luaSources.generated';

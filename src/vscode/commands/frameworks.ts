@@ -8,7 +8,7 @@ import { formatCount } from '../../core/internal';
 import { basename } from 'node:path';
 import { type FindJobsResult, type JobPage, findJobsIn, readerPages } from '../../core/frameworks/findJobs';
 import { bullJobPages } from '../../core/frameworks/bullmq';
-import type { RedisClient } from '../../core/connection';
+import type { RedisClient } from '../../core/redis/connection';
 import type { Session } from '../connections/session';
 import { BULL_STATE_LABEL, BullStateNode } from '../tree/bullmqNodes';
 import { type ExportJobsResult, describeState, exportJobs } from '../../core/frameworks/exportJobs';

@@ -32,9 +32,9 @@ import {
   splitDeadLetter,
   streamMessage,
 } from '../../core/internal';
-import { xpendingOne } from '../../core/commands';
-import { rawOf } from '../../core/message';
-import { parseFields } from '../../core/replies';
+import { xpendingOne } from '../../core/redis/commands';
+import { rawOf } from '../../core/messages/message';
+import { parseFields } from '../../core/redis/replies';
 import { type PublishArgs, renderForHandler } from '../producerFiles/publish';
 import type { Session } from '../connections/session';
 import { type HandlerMode, HandlerSetupError, type StartedHandler, startHandler } from '../handlers/handlerProcess';

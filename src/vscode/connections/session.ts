@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Inspector, type QueueError, type ServerSummary, toQueueError } from '../../core/internal';
-import { type IoRedisClient, open, quit } from '../../core/connection';
+import { type IoRedisClient, open, quit } from '../../core/redis/connection';
 import type { ConnectionEntry, ConnectionStore } from './connectionStore';
 import { readSettings } from '../settings';
 

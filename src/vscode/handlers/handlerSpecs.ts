@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as vscode from 'vscode';
-import { globMatch } from '../../core/discovery';
+import { globMatch } from '../../core/inspect/discovery';
 
 export const HANDLERS_SETTING = 'handlers';
 

@@ -20,8 +20,8 @@
  */
 import { type Socket, createConnection } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { fromJsonPairs } from '../../core/message';
-import { parseFields } from '../../core/replies';
+import { fromJsonPairs } from '../../core/messages/message';
+import { parseFields } from '../../core/redis/replies';
 
 /** How long a handler has to return after its run was closed (the signal) before this process exits. */
 export const LOST_GRACE_MS = 1000;

@@ -11,7 +11,7 @@
 // among the lists the list-queue walk met (its state's queueLists).
 import * as vscode from 'vscode';
 import { formatCount, formatDuration, oneLine } from '../../core/internal';
-import type { RedisClient } from '../../core/connection';
+import type { RedisClient } from '../../core/redis/connection';
 import { type BullJob, type BullQueueRef, type BullQueueSummary, type BullState, bullJobs, bullQueue, bullQueueOfEventsKey, bullStatesOf, findBullQueues } from '../../core/frameworks/bullmq';
 import { bull3QueueOfListKey, findBull3Queues } from '../../core/frameworks/bull';
 import type { Session } from '../connections/session';

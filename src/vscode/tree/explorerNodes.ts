@@ -36,7 +36,7 @@ import { ListQueuesFolderNode } from './listQueueNodes';
 import { type EntryHost, EntryNode, type PendingHost, PendingEntryNode, None, bad, item, warn } from './messageNodes';
 import { type Node, ActionNode, ErrorNode, InfoNode, childId } from './node';
 import { localTime, timeTip } from '../times';
-import { isNoSuchKey } from '../../core/errors';
+import { isNoSuchKey } from '../../core/redis/errors';
 
 export { localTime };
 export { type EntryHost, EntryNode, type PendingHost, PendingEntryNode } from './messageNodes';

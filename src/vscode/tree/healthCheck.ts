@@ -4,7 +4,7 @@
 import { type HealthThresholds, type StreamHealthCheck, checkStreamHealth } from '../../core/internal';
 import type { Session } from '../connections/session';
 import { sessionHealth } from './health';
-import { isNoSuchKey } from '../../core/errors';
+import { isNoSuchKey } from '../../core/redis/errors';
 
 /** Streams checked per round (each: XINFO GROUPS, and per group holding entries XINFO CONSUMERS and XPENDING - + COUNT 10). */
 export const STREAMS_PER_ROUND = 8;

@@ -13,7 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { AGENT_TOOLS } from '../../../src/agent/tools';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import { JOB_FIELDS, listQueueKeys } from '../../../src/core/queue/list/keys';
 import { deadLetter } from '../../../src/core/ops';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';

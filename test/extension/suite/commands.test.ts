@@ -5,14 +5,14 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
-import { fromJsonPairs, rawOf, sameRaw } from '../../../src/core/message';
+import { open, quit } from '../../../src/core/redis/connection';
+import { fromJsonPairs, rawOf, sameRaw } from '../../../src/core/messages/message';
 import { splitDeadLetter } from '../../../src/core/queue/stream/deadLetter';
 import { listQueueKeys } from '../../../src/core/queue/list/keys';
-import { parseEntries } from '../../../src/core/replies';
+import { parseEntries } from '../../../src/core/redis/replies';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PickItem } from '../../../src/vscode/ui';
-import { formatDuration } from '../../../src/core/health';
+import { formatDuration } from '../../../src/core/inspect/health';
 import { DEFAULT, commandFailure, idOf, label, scripted, tree, until } from '../helpers';
 
 const EXT = 'redis-queues.redis-queues';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { DebugConsumerSession, DebugState } from '../../../src/vscode/debug/debugSession';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';

@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
-import { startSandboxSentinel, type SandboxSentinel } from '../../../src/core/sandboxHa';
+import { open, quit } from '../../../src/core/redis/connection';
+import { startSandboxSentinel, type SandboxSentinel } from '../../../src/core/dev/sandboxHa';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import { desc, label, tree, until } from '../helpers';
 

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { TailPanel } from '../../../src/vscode/tail/tailPanel';
 import { tree, until } from '../helpers';

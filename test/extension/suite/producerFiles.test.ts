@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
 import { commandFailure, until } from '../helpers';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { PublishResult } from '../../../src/vscode/producerFiles/publish';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { format, inspect } from 'node:util';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { Node } from '../../../src/vscode/tree/node';
 import type { PickItem, Prompter } from '../../../src/vscode/ui';

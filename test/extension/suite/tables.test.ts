@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import * as vscode from 'vscode';
-import { open, quit } from '../../../src/core/connection';
+import { open, quit } from '../../../src/core/redis/connection';
 import type { RedisQueuesApi } from '../../../src/vscode/activate';
 import type { TablePanel } from '../../../src/vscode/tables/tablePanel';
 import { DEFAULT, scripted, tree, until } from '../helpers';

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type ConnectionOptions, type RedisClient } from '../../../src/core/connection';
-import { parseEntries } from '../../../src/core/replies';
-import { serverCapabilities } from '../../../src/core/server';
-import { startSandboxCluster, type SandboxCluster } from '../../../src/core/sandbox';
+import { open, quit, type ConnectionOptions, type RedisClient } from '../../../src/core/redis/connection';
+import { parseEntries } from '../../../src/core/redis/replies';
+import { serverCapabilities } from '../../../src/core/redis/server';
+import { startSandboxCluster, type SandboxCluster } from '../../../src/core/dev/sandbox';
 import { DLQ_FIELDS, keySlot, runOneMessage, ListQueueProducer, ListQueueWorker, listQueueKeys, LiveTail, StreamProducer, StreamWorker, tailStream } from '../../../src/core/queue';
 import { uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor } from './helpers';

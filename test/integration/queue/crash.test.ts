@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type RedisClient } from '../../../src/core/redis/connection';
 import { StreamProducer, StreamWorker } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, sleep, spawnCrashWorker, waitFor, type WorkerProcess } from './helpers';

@@ -1,7 +1,7 @@
 // Small helpers shared by the queue integration tests.
-import { open, quit, type IoRedisClient, type RedisClient } from '../../../src/core/connection';
+import { open, quit, type IoRedisClient, type RedisClient } from '../../../src/core/redis/connection';
 import { StreamWorker, type StreamWorkerOptions } from '../../../src/core/queue';
-import { parsePendingSummary } from '../../../src/core/replies';
+import { parsePendingSummary } from '../../../src/core/redis/replies';
 import { redisUrl } from '../../support/integrationHooks';
 import { until } from '../../support/until';
 

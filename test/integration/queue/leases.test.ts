@@ -1,9 +1,9 @@
 // One run at a time (issue 22): a running handler keeps its message (leases renewed while it is
 // held), retries keep their owner and their count, for stream and list queues.
 import * as assert from 'node:assert/strict';
-import { open, quit, type RedisClient } from '../../../src/core/connection';
-import { xpendingRange } from '../../../src/core/commands';
-import { parseEntries } from '../../../src/core/replies';
+import { open, quit, type RedisClient } from '../../../src/core/redis/connection';
+import { xpendingRange } from '../../../src/core/redis/commands';
+import { parseEntries } from '../../../src/core/redis/replies';
 import { DLQ_FIELDS, JOB_FIELDS, ListQueueProducer, ListQueueWorker, listQueueKeys, type ListQueueWorkerOptions } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor, workerSuite } from './helpers';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { BadInputError } from '../../../src/core/errors';
-import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { BadInputError } from '../../../src/core/redis/errors';
+import { startSandbox, type Sandbox } from '../../../src/core/dev/sandbox';
 import { JOB_FIELDS, ListQueueProducer, ListQueueWorker, listQueueKeys, type ListQueueWorkerOptions } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { sleep, waitFor } from './helpers';

@@ -1,8 +1,8 @@
 // parsePackedEntries on what redis-server's own cmsgpack writes (not hand-made MessagePack): a
 // deleted entry's fields come as Lua false (0xc2), every string size, binary values.
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { parsePackedEntries, parseRead } from '../../../src/core/replies';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { parsePackedEntries, parseRead } from '../../../src/core/redis/replies';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 
 describe('(integration) replies: entries packed by the server\'s cmsgpack', () => {

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { BadIdError, BadInputError } from '../../../src/core/errors';
-import { parseEntries } from '../../../src/core/replies';
-import { serverCapabilities } from '../../../src/core/server';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { BadIdError, BadInputError } from '../../../src/core/redis/errors';
+import { parseEntries } from '../../../src/core/redis/replies';
+import { serverCapabilities } from '../../../src/core/redis/server';
 import { StreamProducer } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 

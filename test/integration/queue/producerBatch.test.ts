@@ -1,12 +1,12 @@
 // publishBatch: chunks sent back to back (auto ids) or one at a time (explicit ids), and what the
 // error says when some messages are not written. Against real redis-servers.
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { parseEntries } from '../../../src/core/replies';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { parseEntries } from '../../../src/core/redis/replies';
 import { StreamProducer, type MessageFields, type OutgoingMessage, type PartialBatchError } from '../../../src/core/queue/stream/producer';
 import { XADD_BATCH } from '../../../src/core/queue/stream/scripts';
 import { isPermanentScriptRefusal } from '../../../src/core/queue/lua';
-import { startSandbox, type Sandbox } from '../../../src/core/sandbox';
+import { startSandbox, type Sandbox } from '../../../src/core/dev/sandbox';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 
 async function entries(client: IoRedisClient, stream: string) {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type { RedisClient } from '../../../src/core/connection';
-import { parseEntries, parsePendingEntries, type StreamEntry } from '../../../src/core/replies';
+import type { RedisClient } from '../../../src/core/redis/connection';
+import { parseEntries, parsePendingEntries, type StreamEntry } from '../../../src/core/redis/replies';
 import { NotHeldError, runOneMessage, type RunOneOptions, type StreamMessage, eventsKeyOf, parseEvent } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { settled, waitFor, workerSuite } from './helpers';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { BadInputError, NoGroupError, QueueError, WrongTypeError } from '../../../src/core/errors';
-import { parseEntries } from '../../../src/core/replies';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { BadInputError, NoGroupError, QueueError, WrongTypeError } from '../../../src/core/redis/errors';
+import { parseEntries } from '../../../src/core/redis/replies';
 import { runOneMessage } from '../../../src/core/queue';
 import { BodyGoneError, deadLetterEntry, replayEntry, splitDeadLetter } from '../../../src/core/queue/stream/deadLetter';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';

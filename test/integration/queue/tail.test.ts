@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import type { StreamEntry } from '../../../src/core/replies';
-import { serverCapabilities } from '../../../src/core/server';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import type { StreamEntry } from '../../../src/core/redis/replies';
+import { serverCapabilities } from '../../../src/core/redis/server';
 import { LiveTail, StreamTail, tailStream, type LiveTailOptions } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { settled, waitBlocked, waitFor } from './helpers';

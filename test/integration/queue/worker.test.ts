@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import type { IoRedisClient } from '../../../src/core/connection';
-import type { QueueError } from '../../../src/core/errors';
-import { parseEntries, parseGroups, parsePendingEntries } from '../../../src/core/replies';
+import type { IoRedisClient } from '../../../src/core/redis/connection';
+import type { QueueError } from '../../../src/core/redis/errors';
+import { parseEntries, parseGroups, parsePendingEntries } from '../../../src/core/redis/replies';
 import { DLQ_FIELDS, StreamProducer } from '../../../src/core/queue';
 import { uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, settled, sleep, waitFor, workerSuite } from './helpers';

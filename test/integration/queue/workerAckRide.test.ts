@@ -4,7 +4,7 @@
 // worker's blocking connection sends (it names itself "…:blocking" in its handshake).
 import * as assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { open, parseRedisUrl, quit, type RedisClient } from '../../../src/core/connection';
+import { open, parseRedisUrl, quit, type RedisClient } from '../../../src/core/redis/connection';
 import { StreamWorker } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, waitFor } from './helpers';

@@ -2,9 +2,9 @@
 // packed with cmsgpack) hand handlers exactly what plain reads do; acks ride with reads; a server
 // that refuses the script is read plainly; read-ahead never holds more than concurrency + prefetch.
 import * as assert from 'node:assert/strict';
-import { open, quit, type IoRedisClient } from '../../../src/core/connection';
-import { compareIds } from '../../../src/core/ids';
-import { parseEntries, type StreamEntry } from '../../../src/core/replies';
+import { open, quit, type IoRedisClient } from '../../../src/core/redis/connection';
+import { compareIds } from '../../../src/core/messages/ids';
+import { parseEntries, type StreamEntry } from '../../../src/core/redis/replies';
 import type { StreamMessage } from '../../../src/core/queue';
 import { redisUrl, uniqueKey } from '../../support/integrationHooks';
 import { pendingCount, settled, sleep, waitBlocked, waitFor, workerSuite } from './helpers';

@@ -1,5 +1,5 @@
 /** Key naming of a list queue: its waiting, processing and dead lists, job hashes and stamps, and the job hash's bookkeeping fields. */
-import { showName } from '../../names';
+import { showName } from '../../redis/names';
 
 /** Keys of one list-based queue (the seeds' pattern: a waiting list of ids, one hash per job). */
 export interface ListQueueKeys {

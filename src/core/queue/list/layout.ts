@@ -7,10 +7,10 @@
  * its job hashes under `job:<id>` instead of `email_queue:job:<id>`, and it writes no started-at
  * stamps. {@link detectListQueueLayout} tells the two apart by looking at a few ids.
  */
-import { BadInputError, printable, redisErrorCode } from '../../errors';
-import type { RedisClient } from '../../connection';
+import { BadInputError, printable, redisErrorCode } from '../../redis/errors';
+import type { RedisClient } from '../../redis/connection';
 import { type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './keys';
-import { showName } from '../../names';
+import { showName } from '../../redis/names';
 
 /** The job-hash prefix of the seeds' layout. */
 export const PLAIN_JOB_PREFIX = 'job:';

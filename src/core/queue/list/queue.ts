@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, QueueError, printable, toQueueError } from '../../errors';
-import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../../replies';
-import { serverCapabilities } from '../../server';
+import { describeTarget, open, quit, type ConnectionOptions, type RedisClient } from '../../redis/connection';
+import { BadInputError, QueueError, printable, toQueueError } from '../../redis/errors';
+import { decodeName, decodeValue, setField, type Capabilities, type Fields } from '../../redis/replies';
+import { serverCapabilities } from '../../redis/server';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { EventRecorder, type EventsOption, resolveEventsOption } from '../runtime/events';
 import { WorkerLifecycle } from '../runtime/lifecycle';

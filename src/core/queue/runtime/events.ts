@@ -22,12 +22,12 @@
  * without being waited for; a failed write drops its events (counted), never a message. With the
  * option off nothing is buffered and no command is sent.
  */
-import type { RedisClient } from '../../connection';
-import { BadInputError, toQueueError } from '../../errors';
-import { idForTime, idTime, isValidId } from '../../ids';
-import { PagePolicy } from '../../pagePolicy';
-import { type StreamEntry } from '../../replies';
-import { StreamPages } from '../../streamPages';
+import type { RedisClient } from '../../redis/connection';
+import { BadInputError, toQueueError } from '../../redis/errors';
+import { idForTime, idTime, isValidId } from '../../messages/ids';
+import { PagePolicy } from '../../messages/pagePolicy';
+import { type StreamEntry } from '../../redis/replies';
+import { StreamPages } from '../../messages/streamPages';
 import { nonEmpty } from '../validate';
 
 /** What can happen to a message, as recorded in an events stream. */

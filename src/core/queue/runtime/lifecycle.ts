@@ -5,8 +5,8 @@
  * round, its {@link WorkerLifecycle.drain}).
  */
 import { EventEmitter } from 'node:events';
-import { close, createClient, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, type QueueError } from '../../errors';
+import { close, createClient, open, quit, type ConnectionOptions, type RedisClient } from '../../redis/connection';
+import { BadInputError, type QueueError } from '../../redis/errors';
 import type { EventRecorder } from './events';
 
 /** The events every worker emits (its own come on top). */

@@ -16,7 +16,7 @@
  *   failed flush gives them up (they stay pending and are re-delivered: at-least-once).
  * - stop() settles the riding acks, then flushes the rest ({@link AckBatcher.finish}).
  */
-import type { RedisClient } from '../../connection';
+import type { RedisClient } from '../../redis/connection';
 import type { GroupMember } from './member';
 
 /** Ids per XACK at most. */

@@ -25,15 +25,15 @@
  * under which a crash or a second replayer at any moment leaves exactly one copy: see
  * {@link replayEntry}.
  */
-import type { RedisClient } from '../../connection';
-import { isCluster } from '../../connection';
-import { BadInputError, QueueError, toQueueError } from '../../errors';
-import { streamType } from '../../missing';
-import { type RawFields, nameIs, pairCount, rawOf, text } from '../../message';
-import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../replies';
-import { xpendingOne } from '../../commands';
+import type { RedisClient } from '../../redis/connection';
+import { isCluster } from '../../redis/connection';
+import { BadInputError, QueueError, toQueueError } from '../../redis/errors';
+import { streamType } from '../../redis/missing';
+import { type RawFields, nameIs, pairCount, rawOf, text } from '../../messages/message';
+import { type Fields, type StreamEntry, parseFields, parseRawFields } from '../../redis/replies';
+import { xpendingOne } from '../../redis/commands';
 import { DLQ_FIELDS, defaultDeadLetterStream, hashTagOf, keySlot, sameSlot } from '../keys';
-import { nameBytes, sameName, showName } from '../../names';
+import { nameBytes, sameName, showName } from '../../redis/names';
 import { BodyGoneError, define, runScript } from '../lua';
 import { LUA_DEAD_LETTER_ENTRY, LUA_REPLAY_ENTRY, LUA_WRITE_ONCE } from '../luaSources.generated';
 

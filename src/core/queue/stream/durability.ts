@@ -24,10 +24,10 @@
  * the last look counts for "written": a master seen earlier may have been demoted since (a
  * planned failover leaves the old master taking writes for a second or two).
  */
-import type { RedisClient } from '../../connection';
-import { isNoSuchKey, QueueError } from '../../errors';
-import { compareIds, previousId } from '../../ids';
-import { parseStreamInfo } from '../../replies';
+import type { RedisClient } from '../../redis/connection';
+import { isNoSuchKey, QueueError } from '../../redis/errors';
+import { compareIds, previousId } from '../../messages/ids';
+import { parseStreamInfo } from '../../redis/replies';
 import { positiveInt } from '../validate';
 
 /** The field naming, in a republished message, the id of the lost message it replaces (added as the last pair). */

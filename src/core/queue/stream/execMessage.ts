@@ -2,7 +2,7 @@
  * A message as a command handler receives it (the CLI's `work --exec`, the editor's Run Handler
  * with a command): the lossless JSON object on stdin, one line, and `RQ_*` variables.
  */
-import { messageObject, toJsonRecord } from '../../message';
+import { messageObject, toJsonRecord } from '../../messages/message';
 import type { StreamMessage } from './options';
 
 /** Environment variables given to a command handler. */

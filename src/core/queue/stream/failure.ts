@@ -7,8 +7,8 @@
  * `maxDeliveries` failing runs dead-letter an entry. While stopping a failed entry is left pending
  * (the next start or a reclaim takes it).
  */
-import { xpendingOne } from '../../commands';
-import type { StreamEntry } from '../../replies';
+import { xpendingOne } from '../../redis/commands';
+import type { StreamEntry } from '../../redis/replies';
 import { backoffDelay, type BackoffOptions } from '../runtime/backoff';
 import { BodyGoneError, deadLetterEntry } from './deadLetter';
 import type { GroupMember } from './member';

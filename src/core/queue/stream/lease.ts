@@ -18,8 +18,8 @@
  * of the time since this worker's last renewal (an entry someone else claimed since has a shorter
  * idle time and is left alone), the trick `Reclaimer.releaseUnstarted` uses.
  */
-import { xpendingOne } from '../../commands';
-import { decodeName, parseEntries, type StreamEntry } from '../../replies';
+import { xpendingOne } from '../../redis/commands';
+import { decodeName, parseEntries, type StreamEntry } from '../../redis/replies';
 import { isPermanentScriptRefusal, runScript } from '../lua';
 import type { GroupMember } from './member';
 import { CLAIM_BACK, RENEW_LEASES } from './scripts';

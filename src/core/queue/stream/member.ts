@@ -3,7 +3,7 @@
  * worker they serve. Each part's host interface adds the few calls back it makes; the worker
  * (worker.ts) is the one host, and keeps the stats, events and scheduling those calls touch.
  */
-import type { RedisClient } from '../../connection';
+import type { RedisClient } from '../../redis/connection';
 
 /** One consumer of one group: where the parts send their commands and report their errors. */
 export interface GroupMember {

@@ -4,10 +4,10 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { ConnectionOptions } from '../../connection';
-import { BadInputError, type QueueError } from '../../errors';
-import type { Capabilities, Fields, StreamEntry } from '../../replies';
-import type { RawFields } from '../../message';
+import type { ConnectionOptions } from '../../redis/connection';
+import { BadInputError, type QueueError } from '../../redis/errors';
+import type { Capabilities, Fields, StreamEntry } from '../../redis/replies';
+import type { RawFields } from '../../messages/message';
 import type { BackoffOptions } from '../runtime/backoff';
 import { type EventsOption, resolveEventsOption } from '../runtime/events';
 import { checkBackoff, groupStartId, nonEmpty, nonNegative, positiveInt } from '../validate';

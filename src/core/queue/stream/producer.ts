@@ -11,10 +11,10 @@
  * window bounds what a lost connection leaves in doubt (see {@link StreamProducer}).
  */
 import { ReplyError } from 'ioredis';
-import { describeTarget, isCluster, masterSwitchedRecently, open, quit, type ConnectionOptions, type RedisClient } from '../../connection';
-import { clientOption } from '../../client';
-import { BadIdError, BadInputError, QueueError, UnavailableError, toQueueError } from '../../errors';
-import { serverCapabilities } from '../../server';
+import { describeTarget, isCluster, masterSwitchedRecently, open, quit, type ConnectionOptions, type RedisClient } from '../../redis/connection';
+import { clientOption } from '../../redis/client';
+import { BadIdError, BadInputError, QueueError, UnavailableError, toQueueError } from '../../redis/errors';
+import { serverCapabilities } from '../../redis/server';
 import { checkIncreasing, fieldArgs, nonEmpty, positiveInt, trimArgs, xaddId, type MessageFields, type TrimOptions } from '../validate';
 import { evalScriptArgv, withoutScriptNoise } from '../lua';
 import { XADD_BATCH } from './scripts';

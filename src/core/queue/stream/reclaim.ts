@@ -8,8 +8,8 @@
  * at stop(): entries read but never started are made reclaimable at once
  * ({@link Reclaimer.releaseUnstarted}).
  */
-import { xpendingRange } from '../../commands';
-import { parseAutoClaim, parseEntries, type Capabilities, type StreamEntry } from '../../replies';
+import { xpendingRange } from '../../redis/commands';
+import { parseAutoClaim, parseEntries, type Capabilities, type StreamEntry } from '../../redis/replies';
 import type { GroupMember } from './member';
 
 /** The worker as its reclaim round sees it. */

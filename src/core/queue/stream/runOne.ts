@@ -16,11 +16,11 @@
  * `dryRun`. A dry run writes nothing at all (no XCLAIM, XACK, XADD, event): the handler still runs
  * on the exact message, and the result says what the worker would have done.
  */
-import { describeTarget, open, quit, type RedisClient } from '../../connection';
-import { xpendingOne } from '../../commands';
-import { BadInputError, QueueError, redisErrorCode, toQueueError } from '../../errors';
-import { parseId } from '../../ids';
-import { parseEntries, type PendingEntry, type StreamEntry } from '../../replies';
+import { describeTarget, open, quit, type RedisClient } from '../../redis/connection';
+import { xpendingOne } from '../../redis/commands';
+import { BadInputError, QueueError, redisErrorCode, toQueueError } from '../../redis/errors';
+import { parseId } from '../../messages/ids';
+import { parseEntries, type PendingEntry, type StreamEntry } from '../../redis/replies';
 import { defaultDeadLetterStream } from '../keys';
 import { define, runScript } from '../lua';
 import { LUA_DELIVER_NEXT } from '../luaSources.generated';

@@ -1,7 +1,7 @@
-import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../../connection';
-import { BadInputError, isNoSuchKey, QueueError, toQueueError } from '../../errors';
-import { parseId } from '../../ids';
-import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../../replies';
+import { close, createClient, describeTarget, type ConnectionOptions, type RedisClient } from '../../redis/connection';
+import { BadInputError, isNoSuchKey, QueueError, toQueueError } from '../../redis/errors';
+import { parseId } from '../../messages/ids';
+import { parseEntries, parseEntry, parseRead, parseStreamInfo, toRecord, type StreamEntry, type StreamInfo } from '../../redis/replies';
 import { nonEmpty, nonNegative, positiveInt } from '../validate';
 import { pause } from '../runtime/pause';
 

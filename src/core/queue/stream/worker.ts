@@ -1,9 +1,9 @@
-import { describeTarget, type RedisClient } from '../../connection';
-import { printable, QueueError, redisErrorCode, toQueueError } from '../../errors';
-import { compareIds, nextId } from '../../ids';
-import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type StreamEntry } from '../../replies';
-import { serverCapabilities } from '../../server';
-import { xpendingRange } from '../../commands';
+import { describeTarget, type RedisClient } from '../../redis/connection';
+import { printable, QueueError, redisErrorCode, toQueueError } from '../../redis/errors';
+import { compareIds, nextId } from '../../messages/ids';
+import { parseEntries, parsePackedEntries, parseRead, type Capabilities, type StreamEntry } from '../../redis/replies';
+import { serverCapabilities } from '../../redis/server';
+import { xpendingRange } from '../../redis/commands';
 import { isPermanentScriptRefusal, runScriptArgv } from '../lua';
 import { READ_NEW } from './scripts';
 import { pause } from '../runtime/pause';

@@ -17,12 +17,12 @@
  * events (`orders:events`, `images:events`, `emails:events`; see demoEvents.ts) and demo traffic's
  * workers record theirs (`events: true`), so every journey has a timeline.
  */
-import { open, quit, type RedisClient } from './connection';
+import { open, quit, type RedisClient } from '../redis/connection';
 import { SeedHistory } from './demoEvents';
-import { idTime } from './ids';
-import { eventsKeyOf } from './queue/runtime/events';
-import { deadLetterEntry } from './queue/stream/deadLetter';
-import { JOB_FIELDS, listQueueKeys } from './queue/list/keys';
+import { idTime } from '../messages/ids';
+import { eventsKeyOf } from '../queue/runtime/events';
+import { deadLetterEntry } from '../queue/stream/deadLetter';
+import { JOB_FIELDS, listQueueKeys } from '../queue/list/keys';
 
 export const DEMO_STREAMS = { orders: 'orders', audit: 'audit', images: 'images', dlq: 'orders:dlq' } as const;
 export const DEMO_LIST_QUEUE = 'emails';
@@ -194,7 +194,7 @@ export interface DemoTraffic {
  * `fraud-check` is served by nobody.
  */
 export async function startDemoTraffic(url: string, options: DemoTrafficOptions = {}): Promise<DemoTraffic> {
-  const { StreamProducer, StreamWorker, ListQueueProducer, ListQueueWorker } = await import('./queue');
+  const { StreamProducer, StreamWorker, ListQueueProducer, ListQueueWorker } = await import('../queue');
   const rate = options.ratePerSecond ?? 5;
   const failureRate = options.failureRate ?? 0.1;
   const stallRate = options.stallRate ?? 0.03;

@@ -1,7 +1,7 @@
 /** A message's or job's journey in lines of text (the CLI's output, the agents' summary). */
-import { printable } from './errors';
+import { printable } from '../redis/errors';
 import { formatDuration } from './health';
-import { oneLine, previewRaw } from './render';
+import { oneLine, previewRaw } from '../messages/render';
 import type { JobJourney, JourneyEvent, MessageJourney } from './journey';
 
 function when(ms: number | undefined): string {

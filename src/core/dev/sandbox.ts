@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueueError } from './errors';
-import { keySlot } from './queue/keys';
+import { QueueError } from '../redis/errors';
+import { keySlot } from '../queue/keys';
 
 export type Persistence = 'none' | 'aof-always' | 'aof-everysec';
 

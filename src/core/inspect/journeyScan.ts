@@ -7,10 +7,10 @@
  * {@link JOURNEY_WINDOW_MS}, and a dead-letter or events stream of at most
  * {@link JOURNEY_SMALL_STREAM} entries is read whole.
  */
-import { type RedisClient } from './connection';
-import { idForTime } from './ids';
-import { PagePolicy } from './pagePolicy';
-import { StreamPages } from './streamPages';
+import { type RedisClient } from '../redis/connection';
+import { idForTime } from '../messages/ids';
+import { PagePolicy } from '../messages/pagePolicy';
+import { StreamPages } from '../messages/streamPages';
 
 /** How far before min(the id's time, now) the dead-letter and events scans start. */
 export const JOURNEY_WINDOW_MS = 60 * 60 * 1000;

@@ -1,8 +1,8 @@
 /** Health marks shared by the tree and the CLI: what counts as poison, stuck or lagging. */
-import { xinfoConsumers, xinfoGroups, xpendingRange } from './commands';
-import type { RedisClient } from './connection';
-import { BadInputError } from './errors';
-import type { ConsumerInfo, GroupInfo, PendingEntry } from './replies';
+import { xinfoConsumers, xinfoGroups, xpendingRange } from '../redis/commands';
+import type { RedisClient } from '../redis/connection';
+import { BadInputError } from '../redis/errors';
+import type { ConsumerInfo, GroupInfo, PendingEntry } from '../redis/replies';
 
 export interface HealthThresholds {
   /** A pending entry delivered this many times or more is poison. Default 5. */

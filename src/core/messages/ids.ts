@@ -1,4 +1,4 @@
-import { BadIdError } from './errors';
+import { BadIdError } from '../redis/errors';
 
 /** A stream entry id, `ms-seq`, as two unsigned 64-bit numbers. */
 export interface StreamId {

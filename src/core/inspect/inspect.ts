@@ -3,10 +3,10 @@
  * of a Cluster), their groups, consumers, pending entries (extended XPENDING, paged by id, never
  * read whole) and entries (XRANGE/XREVRANGE pages). Every call is bounded.
  */
-import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from './connection';
-import { isNoSuchKey, redisErrorCode, toQueueError, WrongTypeError } from './errors';
-import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingOne, xpendingRange, xpendingSummary } from './commands';
-import { idForTime, idTime, nextId, parseId, previousId } from './ids';
+import { type ConnectionOptions, type RedisClient, describeTarget, isCluster, masters, open, close } from '../redis/connection';
+import { isNoSuchKey, redisErrorCode, toQueueError, WrongTypeError } from '../redis/errors';
+import { xinfoConsumers, xinfoGroups, xinfoStream, xpendingOne, xpendingRange, xpendingSummary } from '../redis/commands';
+import { idForTime, idTime, nextId, parseId, previousId } from '../messages/ids';
 import {
   type Capabilities,
   type ConsumerInfo,
@@ -20,9 +20,9 @@ import {
   setField,
   parseEntries,
   parseInfo,
-} from './replies';
-import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from './queue/list/keys';
-import { checkListQueueLayout, probeListQueueLayout } from './queue/list/layout';
+} from '../redis/replies';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys, pickListQueueLayout } from '../queue/list/keys';
+import { checkListQueueLayout, probeListQueueLayout } from '../queue/list/layout';
 import { Discovery, type DiscoveryBudget, type DiscoveryProgress, type DiscoveryRun, type DiscoveryState, type ScanPosition, listQueueMatch, listQueueSelector, newDiscoveryState } from './discovery';
 
 /** Where and how far a scan goes. */
@@ -119,7 +119,7 @@ export type ListSection = 'waiting' | 'processing' | 'dead';
 export interface ListJobView {
   id: string;
   /** The job hash (payload and bookkeeping); null when the hash is gone. */
-  fields: import('./replies').Fields | null;
+  fields: import('../redis/replies').Fields | null;
   attempts?: number;
   lastError?: string;
   /** For processing jobs: how long since a worker took it (null if not yet stamped, or unknown: see `untimed`). */
@@ -564,8 +564,8 @@ export class Inspector {
   }
 }
 
-function parseFieldsRecord(h: Record<string, Buffer>): import('./replies').Fields {
-  const out: import('./replies').Fields = {};
+function parseFieldsRecord(h: Record<string, Buffer>): import('../redis/replies').Fields {
+  const out: import('../redis/replies').Fields = {};
   for (const [k, v] of Object.entries(h)) setField(out, k, decodeValue(v));
   return out;
 }

@@ -8,12 +8,12 @@
  * continues exclusively after the last id of the one before (XRANGE `(id` semantics through
  * nextId / previousId), so an entry is read once, in order, whatever is added meanwhile.
  */
-import { xpendingRange } from './commands';
-import { type RedisClient } from './connection';
-import { BadIdError, WrongTypeError, redisErrorCode, toQueueError } from './errors';
+import { xpendingRange } from '../redis/commands';
+import { type RedisClient } from '../redis/connection';
+import { BadIdError, WrongTypeError, redisErrorCode, toQueueError } from '../redis/errors';
 import { compareIds, nextId, previousId } from './ids';
 import { PagePolicy, replyBytes } from './pagePolicy';
-import { type PendingEntry, type StreamEntry, parseEntries } from './replies';
+import { type PendingEntry, type StreamEntry, parseEntries } from '../redis/replies';
 
 export interface StreamPagesOptions {
   /** First id (inclusive), `-` by default. */

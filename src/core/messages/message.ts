@@ -13,11 +13,11 @@
  *   UTF-8, else `{"base64": "..."}`.
  */
 import { isUtf8 } from 'node:buffer';
-import { BadInputError } from './errors';
-import { type RawFields, decodeName } from './replies';
+import { BadInputError } from '../redis/errors';
+import { type RawFields, decodeName } from '../redis/replies';
 
 /** A message body as Redis holds it: `[name0, value0, name1, value1, ...]`, byte for byte. */
-export type { RawFields } from './replies';
+export type { RawFields } from '../redis/replies';
 
 /** One name or value in the lossless JSON form. */
 export type JsonBytes = string | { base64: string };

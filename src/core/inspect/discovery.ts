@@ -17,11 +17,11 @@
  * id names a job hash of a known layout, see `waitingListQueues`), a few per call and a bounded
  * number per walk.
  */
-import { type RedisClient, masters } from './connection';
-import { clientOption } from './client';
-import { showName } from './names';
-import { waitingListQueues } from './queue/list/layout';
-import { kombuQueueOfList } from './frameworks/celery';
+import { type RedisClient, masters } from '../redis/connection';
+import { clientOption } from '../redis/client';
+import { showName } from '../redis/names';
+import { waitingListQueues } from '../queue/list/layout';
+import { kombuQueueOfList } from '../frameworks/celery';
 
 /** Where a walk is: the master (index in address order) and its SCAN cursor. */
 export interface ScanPosition {

@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConnectionOptions } from './connection';
-import { QueueError } from './errors';
+import type { ConnectionOptions } from '../redis/connection';
+import { QueueError } from '../redis/errors';
 import { freePort, nodeCommand, nodeInfo, startSandbox, type Persistence, type Sandbox } from './sandbox';
 
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -11,19 +11,19 @@
  * `maxCalls` calls in all, shared by the dead-letter, replay and events lookups. A lookup stopped
  * by the bound is reported (`complete: false` and a note), never walked further unasked.
  */
-import type { RedisClient } from './connection';
-import { BadInputError, isNoSuchKey, printable, redisErrorCode, toQueueError, WrongTypeError } from './errors';
-import { compareIds, idForTime, idTime, nextId, parseId } from './ids';
-import { type RawFields, nameIs, pairCount, text } from './message';
-import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from './replies';
-import { xinfoGroups, xinfoStream, xpendingOne } from './commands';
-import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from './queue/stream/deadLetter';
-import { type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from './queue/runtime/events';
+import type { RedisClient } from '../redis/connection';
+import { BadInputError, isNoSuchKey, printable, redisErrorCode, toQueueError, WrongTypeError } from '../redis/errors';
+import { compareIds, idForTime, idTime, nextId, parseId } from '../messages/ids';
+import { type RawFields, nameIs, pairCount, text } from '../messages/message';
+import { type GroupInfo, type StreamEntry, type StreamInfo, parseEntries } from '../redis/replies';
+import { xinfoGroups, xinfoStream, xpendingOne } from '../redis/commands';
+import { REPLAY_COUNT_FIELD, REPLAY_OF_FIELD, splitDeadLetter } from '../queue/stream/deadLetter';
+import { type RecordedEvent, eventsKeyOf, parseEvent, readEvents } from '../queue/runtime/events';
 import { journeyScan, scanStart } from './journeyScan';
-import type { StreamPages } from './streamPages';
-import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from './queue/list/keys';
-import { defaultDeadLetterStream } from './queue/keys';
-import { checkListQueueLayout, detectListQueueLayout } from './queue/list/layout';
+import type { StreamPages } from '../messages/streamPages';
+import { JOB_FIELDS, type ListQueueLayout, listQueueKeys } from '../queue/list/keys';
+import { defaultDeadLetterStream } from '../queue/keys';
+import { checkListQueueLayout, detectListQueueLayout } from '../queue/list/layout';
 
 /** Where a message is: in the stream, trimmed away, deleted (XDEL), or gone in a way nobody can tell. */
 export type MessageState = 'present' | 'trimmed' | 'deleted' | 'gone';

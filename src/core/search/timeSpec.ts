@@ -13,9 +13,9 @@
  *
  * Anything else is a {@link BadInputError} that lists these forms.
  */
-import { BadInputError } from './errors';
-import { parseDuration } from './health';
-import { idForTime } from './ids';
+import { BadInputError } from '../redis/errors';
+import { parseDuration } from '../inspect/health';
+import { idForTime } from '../messages/ids';
 
 /** How a point in time is written wherever one is entered; for help texts and error messages. */
 export const TIME_SPEC_HINT = 'an ISO date or time (2024-05-01, 2024-05-01T10:30, …Z or …+02:00), epoch ms (1700000000000), HH:MM[:SS] today (local), a duration ago (15m, 2h, 3d, "1h 30m ago") or "now"';

@@ -5,8 +5,8 @@
  * {@link eventsKeyOf}) with ids at the times the seed tells (an event's id is its time), oldest
  * first; demo traffic's workers go on recording (their `events` option) after these.
  */
-import type { RedisClient } from './client';
-import { type QueueEvent, eventPairs, eventsKeyOf } from './queue/runtime/events';
+import type { RedisClient } from '../redis/client';
+import { type QueueEvent, eventPairs, eventsKeyOf } from '../queue/runtime/events';
 
 /** One seeded event: where, when (ms since the epoch) and what. */
 export interface SeedEvent extends QueueEvent {

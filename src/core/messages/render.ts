@@ -1,7 +1,7 @@
 /** Safe renderings of stream entries for views: text only, bounded size, binary shown as hex. */
 import { isUtf8 } from 'node:buffer';
 import type { RawFields } from './message';
-import { type FieldValue, type Fields, type StreamEntry, decodeName, decodeValue, setField } from './replies';
+import { type FieldValue, type Fields, type StreamEntry, decodeName, decodeValue, setField } from '../redis/replies';
 
 export interface RenderLimits {
   /** Longest value shown, in characters (a 1 MB value is cut). Default 64 KiB. */
