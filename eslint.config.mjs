@@ -1,5 +1,15 @@
 import tseslint from 'typescript-eslint';
 
+/** The core is a library usable without VS Code: it must never import it. */
+const NO_VSCODE = { name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' };
+/** A layer of the core that may import only `allowed` (folders of src/core) besides its own files. ESLint keeps one rule per file, so NO_VSCODE goes with it. */
+const coreLayer = (folder, allowed, message) => ({
+  files: [`src/core/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', { paths: [NO_VSCODE], patterns: [{ group: ['../*', ...allowed.flatMap((a) => [`!../${a}`, `!../${a}/*`])], message }] }],
+  },
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.tools/**', '.test-output/**'] },
   ...tseslint.configs.recommended,
@@ -10,38 +20,14 @@ export default tseslint.config(
     },
   },
   {
-    // The core is a library usable without VS Code: it must never import it.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' }] }],
+      'no-restricted-imports': ['error', { paths: [NO_VSCODE] }],
     },
   },
-  {
-    // The core's bottom layer, the Redis seam (src/core/redis): it imports nothing else of the core.
-    files: ['src/core/redis/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' }],
-          patterns: [{ group: ['../*'], message: 'src/core/redis is the bottom layer: it imports nothing else of the core.' }],
-        },
-      ],
-    },
-  },
-  {
-    // Messages (src/core/messages) sit on the Redis seam only.
-    files: ['src/core/messages/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'src/core must not depend on VS Code; put editor code under src/vscode.' }],
-          patterns: [{ group: ['../*', '!../redis', '!../redis/*'], message: 'src/core/messages imports only src/core/redis.' }],
-        },
-      ],
-    },
-  },
+  // The core's bottom layer, the Redis seam, imports nothing else of the core; messages sit on it only.
+  coreLayer('redis', [], 'src/core/redis is the bottom layer: it imports nothing else of the core.'),
+  coreLayer('messages', ['redis'], 'src/core/messages imports only src/core/redis.'),
   {
     // The agent tools are shared by the editor and the MCP server: neither VS Code nor the MCP SDK here.
     files: ['src/agent/**/*.ts'],

@@ -27,7 +27,7 @@ import {
   rangeEntries,
 } from '../../src/core/transfer';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
-import { cli, lines } from '../support/transfer';
+import { cli, lines, streamClient } from '../support/transfer';
 
 /** Names people and tools really use, and ones that collide with bookkeeping or JS objects (as in integrity.test.ts). */
 const trickyName = fc.constantFrom('__proto__', 'constructor', 'x-dlq-stream', 'x-dlq', 'x-dlq-fields', 'x-replay-count', 'id', 'pairs', 'base64', '10', '1', '0', '', 'a b', 'é', '\n', '{"a":1}');
@@ -84,22 +84,11 @@ function pieces(data: Buffer, sizes: number[] = [64 * 1024]): Readable {
 
 describe('(integration) transfer: export and import', function () {
   this.timeout(120_000);
+  const { client: clientOf, fill, all } = streamClient();
   let client: Redis;
-
-  before(async () => {
-    client = (await open({ url: redisUrl() })) as Redis;
+  before(() => {
+    client = clientOf();
   });
-  after(() => quit(client));
-
-  async function fill(key: string, messages: RawFields[], ids?: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const [i, m] of messages.entries()) out.push(String(await client.callBuffer('XADD', key, ids?.[i] ?? '*', ...m)));
-    return out;
-  }
-
-  async function all(key: string): Promise<StreamEntry[]> {
-    return parseEntries(await client.xrangeBuffer(key, '-', '+'));
-  }
 
   async function exported(source: AsyncIterable<StreamEntry> | Iterable<StreamEntry>, header?: { stream: string }): Promise<Buffer> {
     const sink = new Sink();

@@ -5,30 +5,17 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { open, quit } from '../../src/core/redis/connection';
-import { type RawFields, rawOf, sameRaw } from '../../src/core/messages/message';
-import { type StreamEntry, parseEntries } from '../../src/core/redis/replies';
+import { rawOf, sameRaw } from '../../src/core/messages/message';
 import { redisUrl, uniqueKey } from '../support/integrationHooks';
-import { CLI, cli, finished, lines, spawnCli, tmpRoot } from '../support/transfer';
+import { CLI, cli, finished, lines, spawnCli, streamClient, tmpRoot } from '../support/transfer';
 
 describe('(integration) transfer: export and import', function () {
   this.timeout(120_000);
+  const { client: clientOf, fill, all } = streamClient();
   let client: Redis;
-
-  before(async () => {
-    client = (await open({ url: redisUrl() })) as Redis;
+  before(() => {
+    client = clientOf();
   });
-  after(() => quit(client));
-
-  async function fill(key: string, messages: RawFields[], ids?: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const [i, m] of messages.entries()) out.push(String(await client.callBuffer('XADD', key, ids?.[i] ?? '*', ...m)));
-    return out;
-  }
-
-  async function all(key: string): Promise<StreamEntry[]> {
-    return parseEntries(await client.xrangeBuffer(key, '-', '+'));
-  }
 
   describe('CLI', () => {
     let dir: string;

@@ -1,8 +1,13 @@
 // What the transfer tests share (test/integration/transfer.test.ts, transferCli.test.ts): where
 // the built CLI and the tests' scratch folder are, and running the CLI (`redis-queues export` /
-// `import`) to its end, or as a child process to pipe, with its exit code and output.
+// `import`) to its end, or as a child process to pipe, with its exit code and output; a client
+// for the suite with a stream's writer and whole reader.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { open, quit } from '../../src/core/redis/connection';
+import { type RawFields } from '../../src/core/messages/message';
+import { type StreamEntry, parseEntries } from '../../src/core/redis/replies';
 import { redisUrl } from './integrationHooks';
 
 const root = join(__dirname, '..', '..', '..');
@@ -44,4 +49,27 @@ export function cli(args: string[], stdin?: Buffer | string, url = redisUrl()): 
   const done = finished(child);
   child.stdin!.end(stdin ?? '');
   return done;
+}
+
+/**
+ * A client for the calling suite (opened in its `before`, closed in its `after`), with `fill` (XADD
+ * each message, with the given ids or `*`; returns the ids) and `all` (the stream, whole).
+ */
+export function streamClient(): { client: () => Redis; fill: (key: string, messages: RawFields[], ids?: string[]) => Promise<string[]>; all: (key: string) => Promise<StreamEntry[]> } {
+  let client: Redis;
+  before(async () => {
+    client = (await open({ url: redisUrl() })) as Redis;
+  });
+  after(() => quit(client));
+  return {
+    client: () => client,
+    async fill(key, messages, ids) {
+      const out: string[] = [];
+      for (const [i, m] of messages.entries()) out.push(String(await client.callBuffer('XADD', key, ids?.[i] ?? '*', ...m)));
+      return out;
+    },
+    async all(key) {
+      return parseEntries(await client.xrangeBuffer(key, '-', '+'));
+    },
+  };
 }
