@@ -60,6 +60,9 @@ async function main() {
     bundle: true,
     format: 'cjs',
     minify: production,
+    // Classes keep their names when bundled: ioredis' errors report `this.constructor.name`, which
+    // esbuild would otherwise rename (ReplyError → ReplyError2), and the core reads them.
+    keepNames: true,
     sourcemap: !production,
     sourcesContent: false,
     platform: 'node',

@@ -39,7 +39,7 @@ export function connectionHint(e: unknown, address: string): ConnectionHint | un
     case 'tls-protocol':
       return { what: 'the TLS handshake failed', todo: 'check rediss:// and the certificate settings, or edit the connection', code: 'TLS' };
     case 'reset':
-      return undefined;
+      return { what: `${address} closed the connection`, todo: 'check redis:// or rediss:// against the port (TLS or not), or edit the connection', code: f.code };
   }
 }
 

@@ -102,6 +102,7 @@ describe('(integration) connection failures classified by their codes, from real
       [reply('WRONGPASS invalid username-password pair or user is disabled.'), 'auth'],
       [reply('NOAUTH Authentication required.'), 'noauth'],
       [reply('ERR invalid password'), 'auth'],
+      [reply('ERR AUTH failed: invalid username-password pair'), 'auth'],
       // Texts that only mention a code are not that failure.
       [reply('ERR unknown command `ECONNREFUSED`, with args beginning with:'), undefined],
       [new Error('the TLS certificate of my key is self-signed'), undefined],
@@ -115,5 +116,8 @@ describe('(integration) connection failures classified by their codes, from real
     assert.equal(isTransient(coded('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT')), false);
     assert.equal(isTransient(coded('getaddrinfo ENOTFOUND x', 'ENOTFOUND')), false);
     assert.equal(isTransient(coded('read ECONNRESET', 'ECONNRESET')), true);
+    // ioredis' own errors without codes: by class name (kept in the bundles) or their fixed text.
+    assert.equal(isTransient(Object.assign(new Error('Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for details.'), { name: 'Error' })), true);
+    assert.equal(isTransient(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' })), true);
   });
 });

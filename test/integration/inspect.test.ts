@@ -99,5 +99,9 @@ describe('(integration) inspector', () => {
     const s = `${uniqueKey('ng')}:s`;
     await client.xadd(s, '*', 'a', '1');
     await assert.rejects(inspector.consumers(s, 'nope'), /NOGROUP|No consumer group "nope"/);
+    // A stream's length: its entries, 0 for a key that is not there, a wrong type said as such.
+    assert.equal(await inspector.length(s), 1);
+    assert.equal(await inspector.length(`${uniqueKey('none')}:s`), 0);
+    await assert.rejects(inspector.length(k), (e: unknown) => e instanceof WrongTypeError && /is a list, not a stream/.test((e as Error).message));
   });
 });

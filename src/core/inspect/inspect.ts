@@ -246,6 +246,15 @@ export class Inspector {
     }
   }
 
+  /** A stream's length (XLEN: 0 for a key that does not exist). Throws WrongTypeError for keys that are not streams. */
+  async length(key: string): Promise<number> {
+    try {
+      return Number(await this.client.xlen(key));
+    } catch (e) {
+      throw await this.typeAware(e, key, 'stream');
+    }
+  }
+
   /** XINFO STREAM plus derived ages. Throws WrongTypeError for keys that are not streams. */
   async stream(key: string): Promise<StreamSummary> {
     try {

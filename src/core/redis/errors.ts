@@ -3,6 +3,8 @@
  * acted on, and never contains a secret: messages pass through {@link scrubSecrets}.
  */
 
+import { ReplyError } from 'ioredis';
+
 export type QueueErrorCode =
   | 'CANNOT_CONNECT'
   | 'AUTH'
@@ -77,6 +79,15 @@ function sanitizeCause(cause: unknown): unknown {
 }
 
 /**
+ * A server's reply error: ioredis' ReplyError, or the scrubbed copy a {@link QueueError} keeps as
+ * its cause (same name). By class first: a bundler may rename the class, and ioredis reports
+ * `this.constructor.name` as the name (esbuild.js keeps names, for the copies).
+ */
+function isReplyError(x: Error): boolean {
+  return x instanceof ReplyError || x.name === 'ReplyError';
+}
+
+/**
  * The error code a Redis server reply starts with (`WRONGTYPE`, `NOGROUP`, `BUSYGROUP`,
  * `NOSCRIPT`, `ERR`…): Redis's own classification of its errors, read from the reply error (or
  * the reply error a {@link QueueError} was made from). Undefined for anything that is not a
@@ -84,7 +95,7 @@ function sanitizeCause(cause: unknown): unknown {
  */
 export function redisErrorCode(e: unknown): string | undefined {
   for (let x = e, depth = 0; x instanceof Error && depth < 4; x = (x as Error & { cause?: unknown }).cause, depth++) {
-    if (x.name === 'ReplyError') return /^[A-Z][A-Z_-]*(?=\s|$)/.exec(x.message)?.[0];
+    if (isReplyError(x)) return /^[A-Z][A-Z_-]*(?=\s|$)/.exec(x.message)?.[0];
   }
   return undefined;
 }
@@ -95,7 +106,7 @@ export function redisErrorCode(e: unknown): string | undefined {
  */
 export function isNoSuchKey(e: unknown): boolean {
   for (let x = e, depth = 0; x instanceof Error && depth < 4; x = (x as Error & { cause?: unknown }).cause, depth++) {
-    if (x.name === 'ReplyError' || x instanceof QueueError) if (/^(ERR )?no such key/i.test(x.message)) return true;
+    if (isReplyError(x) || x instanceof QueueError) if (/^(ERR )?no such key/i.test(x.message)) return true;
   }
   return false;
 }
@@ -142,11 +153,11 @@ export function connectFailure(e: unknown): ConnectFailure | undefined {
   for (let x = e, depth = 0; x instanceof Error && depth < 8; x = (x as Error & { cause?: unknown }).cause, depth++) {
     if (x instanceof CannotConnectError && x.failure) return x.failure;
     if (x instanceof NoAnswerError) return { kind: 'no-answer', code: 'timeout' };
-    const reply = redisErrorCode(x) ?? (x.name === 'ReplyError' || x instanceof QueueError ? undefined : /^(WRONGPASS|NOAUTH)\b/.exec(x.message)?.[1]);
+    const reply = redisErrorCode(x) ?? (isReplyError(x) || x instanceof QueueError ? undefined : /^(WRONGPASS|NOAUTH)\b/.exec(x.message)?.[1]);
     if (reply === 'WRONGPASS') return { kind: 'auth', code: 'WRONGPASS' };
     if (reply === 'NOAUTH') return { kind: 'noauth', code: 'NOAUTH' };
-    // Redis < 6 answers a wrong password with a plain ERR: the one text read here.
-    if (reply === 'ERR' && /^ERR invalid password/.test(x.message)) return { kind: 'auth', code: 'ERR invalid password' };
+    // Redis < 6 (and some proxies) answer a wrong password with a plain ERR: the one text read here.
+    if (reply === 'ERR' && /invalid (username-password|password)|AUTH failed/i.test(x.message)) return { kind: 'auth', code: 'ERR invalid password' };
     const code = (x as Error & { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     const address = (x as Error & { address?: unknown }).address;
@@ -409,7 +420,7 @@ export function toQueueError(err: unknown, ctx: ErrorContext = {}): QueueError {
  * classes by name, and the fixed texts of the few it throws as plain Errors.
  */
 const IOREDIS_LOST = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
-const IOREDIS_LOST_TEXTS = ['Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false", 'All sentinels are unreachable', 'Failed to refresh slots cache.', 'None of startup nodes is available'];
+const IOREDIS_LOST_TEXTS = ['Connection is closed.', 'Reached the max retries per request limit', "Stream isn't writeable and enableOfflineQueue options is false", 'All sentinels are unreachable', 'Failed to refresh slots cache.', 'None of startup nodes is available'];
 
 /** Whether an error is ioredis saying the connection is gone (see {@link IOREDIS_LOST}). */
 export function isLostConnection(e: unknown): boolean {

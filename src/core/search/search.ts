@@ -25,7 +25,7 @@ import { QueueError, redisErrorCode, toQueueError, WrongTypeError } from '../red
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { compareIds, idTime, nextId, parseId, previousId } from '../messages/ids';
 import { PagePolicy, replyBytes } from '../messages/pagePolicy';
-import { NoStreamError, streamTypeOf } from '../redis/missing';
+import { NoStreamError, streamType, streamTypeOf } from '../redis/missing';
 import { StreamPages, xpendingPages } from '../messages/streamPages';
 import { xpendingSummary } from '../redis/commands';
 import { parseEntry, type PendingEntry, type StreamEntry } from '../redis/replies';
@@ -306,6 +306,8 @@ export class MessageSearch implements AsyncIterable<SearchHit> {
       this.progress.total = (await xpendingSummary(c, key, group)).count;
     } catch (e) {
       if (redisErrorCode(e) === 'NOGROUP' && !(await c.exists(key).catch(() => 1))) throw new NoStreamError(key);
+      // A key of another type is said with its type (one TYPE, on this failure only).
+      if (redisErrorCode(e) === 'WRONGTYPE') await streamType(c, key);
       this.fail(e, key, group);
     }
     const [lo, hi] = [start === '-' ? undefined : idTime(start), end === '+' ? undefined : idTime(end)];

@@ -152,8 +152,8 @@ async function streamSource(s: Services, session: Session, stream: string, args:
       ),
     );
   if (range === 'all') {
-    const total = await session.run((insp) => insp.client.xlen(stream)).catch(() => undefined);
-    return { what: 'the whole stream', query: { range: 'all' }, source: (client, signal) => rangeEntries(client, stream, { signal }), total: total === undefined ? undefined : Number(total) };
+    const total = await session.run((insp) => insp.length(stream)).catch(() => undefined);
+    return { what: 'the whole stream', query: { range: 'all' }, source: (client, signal) => rangeEntries(client, stream, { signal }), total };
   }
   if (range === 'time') {
     const now = Date.now();
